@@ -1,0 +1,174 @@
+// Package db implements Redis data types over TiKV transactions: the store
+// (embedded or a real cluster), the transaction helper with retries, the
+// write batcher, expiry, and the background collector. Byte layouts come
+// from package encoding; replies are built by package command.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tikv/client-go/v2/testutils"
+	"github.com/tikv/client-go/v2/tikv"
+	"github.com/tikv/client-go/v2/tikvrpc"
+	"github.com/tikv/client-go/v2/txnkv"
+
+	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/metrics"
+)
+
+// Options configures a DB.
+type Options struct {
+	// Store is "" for the embedded store, or "tikv://pd1:2379,pd2:2379".
+	Store string
+	// DataDir holds the embedded store; "" keeps it in memory (tests).
+	DataDir string
+	// Namespace prefixes every key, so several deployments can share a cluster.
+	Namespace string
+	// RPCDelay is added to every request the embedded store serves, to
+	// imitate a real cluster's network.
+	RPCDelay time.Duration
+	// MaxRetries bounds the retries of a transaction after write conflicts.
+	MaxRetries int
+	// OnePC and AsyncCommit enable client-go's commit optimisations.
+	OnePC, AsyncCommit bool
+	// Batch configures the write batcher.
+	Batch BatchOptions
+	// Background configures expiry, the collector and the safe point.
+	Background BackgroundOptions
+}
+
+// DB is titan's data layer over one TiKV store.
+type DB struct {
+	store    *tikv.KVStore
+	closeFn  func() error
+	keys     encoding.Keys
+	opts     Options
+	metrics  *metrics.Metrics
+	batcher  *batcher
+	embedded bool
+}
+
+// Open connects to the store named in opts.
+func Open(ctx context.Context, opts Options, m *metrics.Metrics) (*DB, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "titan"
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 30
+	}
+	d := &DB{keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m}
+	var err error
+	switch {
+	case opts.Store == "":
+		err = d.openEmbedded()
+	case strings.HasPrefix(opts.Store, "tikv://"):
+		err = d.openCluster(ctx)
+	default:
+		err = fmt.Errorf("store %q: want empty (embedded) or tikv://pd1:2379,pd2:2379", opts.Store)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.batcher = newBatcher(d, opts.Batch)
+	return d, nil
+}
+
+func (d *DB) openEmbedded() error {
+	path := d.opts.DataDir
+	if path != "" {
+		path = filepath.Join(path, "kv")
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			return fmt.Errorf("embedded store: %w", err)
+		}
+	}
+	client, cluster, pd, err := testutils.NewMockTiKV(path, nil)
+	if err != nil {
+		return fmt.Errorf("embedded store in %q: %w", path, err)
+	}
+	testutils.BootstrapWithSingleStore(cluster)
+	var hijack func(tikv.Client) tikv.Client
+	if d.opts.RPCDelay > 0 {
+		hijack = func(c tikv.Client) tikv.Client { return &delayClient{Client: c, delay: d.opts.RPCDelay} }
+	}
+	store, err := tikv.NewTestTiKVStore(client, pd, hijack, nil, 0)
+	if err != nil {
+		return fmt.Errorf("embedded store: %w", err)
+	}
+	d.store, d.closeFn, d.embedded = store, store.Close, true
+	return nil
+}
+
+func (d *DB) openCluster(ctx context.Context) error {
+	u, err := url.Parse(d.opts.Store)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("store %q: want tikv://pd1:2379,pd2:2379", d.opts.Store)
+	}
+	pds := strings.Split(u.Host, ",")
+	type result struct {
+		c   *txnkv.Client
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := txnkv.NewClient(pds)
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return fmt.Errorf("connect to PD %v: %w", pds, r.err)
+		}
+		d.store, d.closeFn = r.c.KVStore, r.c.Close
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("connect to PD %v: %w", pds, ctx.Err())
+	}
+}
+
+// Close stops background work and closes the store.
+func (d *DB) Close() error {
+	d.batcher.close()
+	return d.closeFn()
+}
+
+// Embedded reports whether the DB runs on the in-process store.
+func (d *DB) Embedded() bool { return d.embedded }
+
+// delayClient adds a fixed delay to every TiKV request.
+type delayClient struct {
+	tikv.Client
+	delay time.Duration
+}
+
+func (c *delayClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
+	t := time.NewTimer(c.delay)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return nil, ctx.Err()
+	}
+	return c.Client.SendRequest(ctx, addr, req, timeout)
+}
+
+// Ping checks that the store answers by reading one key.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.View(ctx, 0, func(tx *Tx) error {
+		_, err := tx.get(d.keys.System("ping"))
+		return err
+	})
+}
+
+func logErr(msg string, err error, args ...any) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		slog.Warn(msg, append(args, "err", err)...)
+	}
+}

@@ -1,0 +1,47 @@
+package db
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// openTest opens an embedded store in a temporary directory.
+func openTest(t *testing.T, batch bool) *DB {
+	t.Helper()
+	d, err := Open(context.Background(), Options{
+		DataDir: t.TempDir(),
+		Batch:   BatchOptions{Enabled: batch},
+		Background: BackgroundOptions{
+			InstanceID: "test", LeaseTTL: 300 * time.Millisecond,
+			ExpireInterval: 50 * time.Millisecond, GCInterval: 50 * time.Millisecond,
+		},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func update(t *testing.T, d *DB, fn func(tx *Tx) error) {
+	t.Helper()
+	if err := d.Update(context.Background(), 0, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSetGet(t *testing.T) {
+	d := openTest(t, false)
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.Set([]byte("k"), []byte("v"), SetOptions{})
+		return err
+	})
+	update(t, d, func(tx *Tx) error {
+		v, err := tx.Get([]byte("k"))
+		if string(v) != "v" {
+			t.Errorf("get = %q, %v", v, err)
+		}
+		return err
+	})
+}

@@ -1,0 +1,266 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	tikverr "github.com/tikv/client-go/v2/error"
+	"github.com/tikv/client-go/v2/kv"
+	"github.com/tikv/client-go/v2/tikvrpc"
+	"github.com/tikv/client-go/v2/tikvrpc/interceptor"
+	"github.com/tikv/client-go/v2/txnkv/transaction"
+
+	"github.com/titan-kv/titan/encoding"
+)
+
+// Tx is the view one command (or one batch of commands) has of the store:
+// a client-go optimistic transaction plus the database it addresses.
+type Tx struct {
+	d   *DB
+	t   *transaction.KVTxn
+	ctx context.Context
+	// DB is the database index the current command addresses.
+	DB uint16
+	// now is the wall clock in unix milliseconds, fixed per command.
+	now int64
+	// objSeq numbers the objects this transaction creates.
+	objSeq uint32
+	// stale holds expired metadata found by reads, so that a write that
+	// replaces such a key reclaims its elements.
+	stale map[string]*encoding.Meta
+}
+
+// Now returns the command's wall clock in unix milliseconds.
+func (tx *Tx) Now() int64 { return tx.now }
+
+// Keys returns the key builder.
+func (tx *Tx) Keys() encoding.Keys { return tx.d.keys }
+
+// StartTS returns the transaction's start timestamp.
+func (tx *Tx) StartTS() uint64 { return tx.t.StartTS() }
+
+func (d *DB) begin(ctx context.Context) (*Tx, error) {
+	t, err := d.store.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	t.SetRPCInterceptor(d.countRPC)
+	if !d.embedded {
+		// The embedded store does not implement 1PC or async commit;
+		// enabling them there only makes client-go fall back and log.
+		t.SetEnable1PC(d.opts.OnePC)
+		t.SetEnableAsyncCommit(d.opts.AsyncCommit)
+	}
+	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli()}, nil
+}
+
+// countRPC counts every request a transaction sends, by client-go type.
+func (d *DB) countRPC(next interceptor.RPCInterceptorFunc) interceptor.RPCInterceptorFunc {
+	return func(target string, req *tikvrpc.Request) (*tikvrpc.Response, error) {
+		if d.metrics != nil {
+			d.metrics.TiKVRequests.WithLabelValues(req.Type.String()).Inc()
+		}
+		return next(target, req)
+	}
+}
+
+// View runs fn on a snapshot; nothing fn writes is committed.
+func (d *DB) View(ctx context.Context, dbIndex uint16, fn func(*Tx) error) error {
+	tx, err := d.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.t.Rollback()
+	tx.DB = dbIndex
+	return fn(tx)
+}
+
+// Update runs fn in one transaction and commits it, retrying the whole of
+// fn after write conflicts with a bounded, jittered backoff. fn must be safe
+// to run more than once. A UserError from fn is returned without commit.
+func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) error {
+	return d.retry(ctx, func() error {
+		tx, err := d.begin(ctx)
+		if err != nil {
+			return err
+		}
+		tx.DB = dbIndex
+		if err := fn(tx); err != nil {
+			tx.t.Rollback()
+			return err
+		}
+		return tx.commit()
+	})
+}
+
+// retry runs attempt until it succeeds, fails for good, or the retry limit
+// is reached.
+func (d *DB) retry(ctx context.Context, attempt func() error) error {
+	backoff := time.Millisecond
+	for i := 0; ; i++ {
+		err := attempt()
+		if err == nil || !retryable(err) || i >= d.opts.MaxRetries {
+			if err != nil && retryable(err) {
+				return fmt.Errorf("transaction still conflicting after %d retries: %w", i, err)
+			}
+			return err
+		}
+		if d.metrics != nil {
+			d.metrics.TxnRetries.Inc()
+		}
+		sleep := backoff/2 + rand.N(backoff)
+		select {
+		case <-time.After(sleep):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if backoff < 64*time.Millisecond {
+			backoff *= 2
+		}
+	}
+}
+
+func retryable(err error) bool {
+	var latch *tikverr.ErrWriteConflictInLatch
+	var retry *tikverr.ErrRetryable
+	return tikverr.IsErrWriteConflict(err) || errors.As(err, &latch) || errors.As(err, &retry)
+}
+
+func (tx *Tx) commit() error {
+	if tx.t.Len() == 0 && !tx.hasLocks() {
+		tx.t.Rollback()
+		return nil
+	}
+	err := tx.t.Commit(tx.ctx)
+	m := tx.d.metrics
+	switch {
+	case err == nil:
+		if m != nil {
+			m.TxnCommits.WithLabelValues("ok").Inc()
+		}
+		return nil
+	case retryable(err):
+		if m != nil {
+			m.TxnCommits.WithLabelValues("conflict").Inc()
+			m.TxnConflicts.Inc()
+		}
+		return err
+	default:
+		if m != nil {
+			m.TxnCommits.WithLabelValues("error").Inc()
+		}
+		if tikverr.IsErrorUndetermined(err) {
+			return fmt.Errorf("%w: %w", ErrUndetermined, err)
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+}
+
+func (tx *Tx) hasLocks() bool { return tx.t.GetMemBuffer().Len() > 0 }
+
+// get reads one key; a missing key is (nil, nil).
+func (tx *Tx) get(k []byte) ([]byte, error) {
+	v, err := tx.t.Get(tx.ctx, k)
+	if tikverr.IsErrNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get: %w", err)
+	}
+	return v, nil
+}
+
+func (tx *Tx) set(k, v []byte) error {
+	if v == nil {
+		v = []byte{}
+	}
+	if len(v) == 0 {
+		// client-go treats an empty value as a delete; element keys that
+		// carry no value store one placeholder byte instead.
+		v = emptyValue
+	}
+	if err := tx.t.Set(k, v); err != nil {
+		return fmt.Errorf("set: %w", err)
+	}
+	return nil
+}
+
+// emptyValue stands for an empty value: TiKV cannot store one.
+var emptyValue = []byte{0}
+
+func (tx *Tx) del(k []byte) error {
+	if err := tx.t.Delete(k); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	return nil
+}
+
+// lock makes the commit fail with a write conflict if anyone else commits
+// a change of k after this transaction started, without writing k.
+func (tx *Tx) lock(k []byte) {
+	tx.t.GetMemBuffer().UpdateFlags(k, kv.SetKeyLocked)
+}
+
+// prefetch reads keys in one request so that later gets hit the cache.
+func (tx *Tx) prefetch(keys [][]byte) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if len(keys) == 1 {
+		_, err := tx.get(keys[0])
+		return err
+	}
+	if _, err := tx.t.BatchGet(tx.ctx, keys); err != nil {
+		return fmt.Errorf("batch get: %w", err)
+	}
+	return nil
+}
+
+// iterator is the part of client-go's iterator titan uses.
+type iterator interface {
+	Valid() bool
+	Key() []byte
+	Value() []byte
+	Next() error
+	Close()
+}
+
+// scan calls fn for each key in [start, end) in order until fn returns
+// false, reading at most limit keys (0: no limit).
+func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, error)) error {
+	it, err := tx.t.Iter(start, end)
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	defer it.Close()
+	return walk(it, limit, func(k []byte) bool { return true }, fn)
+}
+
+// scanReverse calls fn for each key in [start, end) from the last down.
+func (tx *Tx) scanReverse(start, end []byte, limit int, fn func(k, v []byte) (bool, error)) error {
+	it, err := tx.t.IterReverse(end)
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	defer it.Close()
+	return walk(it, limit, func(k []byte) bool { return string(k) >= string(start) }, fn)
+}
+
+func walk(it iterator, limit int, inRange func([]byte) bool, fn func(k, v []byte) (bool, error)) error {
+	for n := 0; it.Valid() && inRange(it.Key()); n++ {
+		if limit > 0 && n >= limit {
+			return nil
+		}
+		more, err := fn(it.Key(), it.Value())
+		if err != nil || !more {
+			return err
+		}
+		if err := it.Next(); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package encoding
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Type is the Redis type of a key.
+type Type byte
+
+// The five Redis types titan stores.
+const (
+	TypeString Type = 1
+	TypeHash   Type = 2
+	TypeList   Type = 3
+	TypeSet    Type = 4
+	TypeZSet   Type = 5
+)
+
+// String returns the name TYPE replies with.
+func (t Type) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeHash:
+		return "hash"
+	case TypeList:
+		return "list"
+	case TypeSet:
+		return "set"
+	case TypeZSet:
+		return "zset"
+	}
+	return "none"
+}
+
+// IsCollection reports whether elements of t live under an object id.
+func (t Type) IsCollection() bool { return t >= TypeHash && t <= TypeZSet }
+
+const (
+	flagSparse = 1 << 0 // list positions are not evenly spaced
+
+	metaHeaderLen     = 1 + 1 + 8 + 8
+	collectionMetaLen = metaHeaderLen + ObjectIDLen + 8
+	listMetaLen       = collectionMetaLen + 8 + 8
+)
+
+// Meta is the metadata of one user key: its type, expiry, version and, for
+// strings, the value itself; for collections, the object that holds the
+// elements and the element count.
+type Meta struct {
+	Type Type
+	// ExpireAt is the unix time in milliseconds at which the key expires,
+	// 0 when it has no TTL.
+	ExpireAt int64
+	// Version changes on every write of the key (it is the writing
+	// transaction's start timestamp), so WATCH can detect any change.
+	Version uint64
+
+	// Value is the value of a string.
+	Value []byte
+
+	// Object holds a collection's elements.
+	Object ObjectID
+	// Count is the number of elements of a collection.
+	Count int64
+	// Head and Tail are the positions of a list's first and last elements.
+	Head, Tail uint64
+	// Sparse is set once a list's positions are no longer Head + i*ListGap.
+	Sparse bool
+}
+
+// Expired reports whether the key is expired at unix millisecond now.
+func (m *Meta) Expired(now int64) bool { return m.ExpireAt != 0 && m.ExpireAt <= now }
+
+// EncodeMeta serialises m.
+func EncodeMeta(m *Meta) []byte {
+	n := metaHeaderLen
+	switch {
+	case m.Type == TypeString:
+		n += len(m.Value)
+	case m.Type == TypeList:
+		n = listMetaLen
+	default:
+		n = collectionMetaLen
+	}
+	b := make([]byte, 0, n)
+	var flags byte
+	if m.Sparse {
+		flags |= flagSparse
+	}
+	b = append(b, byte(m.Type), flags)
+	b = binary.BigEndian.AppendUint64(b, uint64(m.ExpireAt))
+	b = binary.BigEndian.AppendUint64(b, m.Version)
+	if m.Type == TypeString {
+		return append(b, m.Value...)
+	}
+	b = append(b, m.Object[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(m.Count))
+	if m.Type == TypeList {
+		b = binary.BigEndian.AppendUint64(b, m.Head)
+		b = binary.BigEndian.AppendUint64(b, m.Tail)
+	}
+	return b
+}
+
+// DecodeMeta parses a value written by EncodeMeta. A string's Value aliases b.
+func DecodeMeta(b []byte) (*Meta, error) {
+	if len(b) < metaHeaderLen {
+		return nil, fmt.Errorf("meta of %d bytes: %w", len(b), ErrMalformed)
+	}
+	m := &Meta{
+		Type:     Type(b[0]),
+		Sparse:   b[1]&flagSparse != 0,
+		ExpireAt: int64(binary.BigEndian.Uint64(b[2:])),
+		Version:  binary.BigEndian.Uint64(b[10:]),
+	}
+	rest := b[metaHeaderLen:]
+	switch {
+	case m.Type == TypeString:
+		m.Value = rest
+		return m, nil
+	case !m.Type.IsCollection():
+		return nil, fmt.Errorf("meta type %d: %w", b[0], ErrMalformed)
+	}
+	want := collectionMetaLen - metaHeaderLen
+	if m.Type == TypeList {
+		want = listMetaLen - metaHeaderLen
+	}
+	if len(rest) != want {
+		return nil, fmt.Errorf("%s meta of %d bytes: %w", m.Type, len(b), ErrMalformed)
+	}
+	copy(m.Object[:], rest)
+	m.Count = int64(binary.BigEndian.Uint64(rest[ObjectIDLen:]))
+	if m.Type == TypeList {
+		m.Head = binary.BigEndian.Uint64(rest[ObjectIDLen+8:])
+		m.Tail = binary.BigEndian.Uint64(rest[ObjectIDLen+16:])
+	}
+	return m, nil
+}

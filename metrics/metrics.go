@@ -1,0 +1,109 @@
+// Package metrics defines titan's Prometheus series. One Metrics value is
+// created per server and handed to the layers that record into it; nothing
+// here is package-level state.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds every series titan exports.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Commands        *prometheus.CounterVec   // titan_commands_total{cmd,result}
+	CommandDuration *prometheus.HistogramVec // titan_command_duration_seconds{cmd}
+	ConnectedConns  prometheus.Gauge         // titan_connected_clients
+	ConnectionsTot  prometheus.Counter       // titan_connections_total
+	TxnCommits      *prometheus.CounterVec   // titan_txn_commits_total{result}
+	TxnConflicts    prometheus.Counter       // titan_txn_conflicts_total
+	TxnRetries      prometheus.Counter       // titan_txn_retries_total
+	TiKVRequests    *prometheus.CounterVec   // titan_tikv_requests_total{type}
+	BatchSize       prometheus.Histogram     // titan_batch_commands
+	KeysExpired     prometheus.Counter       // titan_keys_expired_total
+	GCKeysDeleted   prometheus.Counter       // titan_gc_keys_deleted_total
+	GCObjects       prometheus.Counter       // titan_gc_objects_total
+	TaskRuns        *prometheus.CounterVec   // titan_background_task_runs_total{task,result}
+	TaskLeader      *prometheus.GaugeVec     // titan_background_task_leader{task}
+	GCSafePoint     prometheus.Gauge         // titan_gc_safepoint_unix_seconds
+}
+
+// New creates the series and registers them, with the Go and process
+// collectors, on a fresh registry.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_commands_total",
+			Help: "Commands executed, by lower-case command name and result (ok or error).",
+		}, []string{"cmd", "result"}),
+		CommandDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "titan_command_duration_seconds",
+			Help:    "Command latency from parse to reply, by command name.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 18),
+		}, []string{"cmd"}),
+		ConnectedConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "titan_connected_clients",
+			Help: "Client connections currently open.",
+		}),
+		ConnectionsTot: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "titan_connections_total",
+			Help: "Client connections accepted.",
+		}),
+		TxnCommits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_txn_commits_total",
+			Help: "TiKV transaction commits, by result (ok, conflict, error).",
+		}, []string{"result"}),
+		TxnConflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "titan_txn_conflicts_total",
+			Help: "Transactions that failed with a write conflict.",
+		}),
+		TxnRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "titan_txn_retries_total",
+			Help: "Transactions retried after a retryable failure.",
+		}),
+		TiKVRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_tikv_requests_total",
+			Help: "Requests sent to TiKV, by client-go request type (Get, BatchGet, Scan, Prewrite, Commit, ...).",
+		}, []string{"type"}),
+		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "titan_batch_commands",
+			Help:    "Commands executed per shared transaction by the write batcher.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}),
+		KeysExpired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "titan_keys_expired_total",
+			Help: "Keys removed by the active expirer.",
+		}),
+		GCKeysDeleted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "titan_gc_keys_deleted_total",
+			Help: "Element keys of dropped collections deleted by the collector.",
+		}),
+		GCObjects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "titan_gc_objects_total",
+			Help: "Dropped collection objects fully reclaimed by the collector.",
+		}),
+		TaskRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_background_task_runs_total",
+			Help: "Background task rounds, by task and result.",
+		}, []string{"task", "result"}),
+		TaskLeader: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "titan_background_task_leader",
+			Help: "1 when this process holds the lease of the background task.",
+		}, []string{"task"}),
+		GCSafePoint: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "titan_gc_safepoint_unix_seconds",
+			Help: "The TiKV GC safe point this process last set, as unix time.",
+		}),
+	}
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.Commands, m.CommandDuration, m.ConnectedConns, m.ConnectionsTot,
+		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.BatchSize,
+		m.KeysExpired, m.GCKeysDeleted, m.GCObjects, m.TaskRuns, m.TaskLeader, m.GCSafePoint,
+	)
+	return m
+}
