@@ -128,7 +128,7 @@ func newBatcher(d *DB, opts BatchOptions) *batcher {
 		opts.MaxCommands = 256
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 64
+		opts.Workers = 16
 	}
 	b := &batcher{d: d, opts: opts, seed: maphash.MakeSeed()}
 	b.ctx, b.cancel = context.WithCancel(context.Background())

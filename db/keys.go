@@ -357,3 +357,17 @@ func (tx *Tx) FlushBatch(limit int) (int, error) {
 	})
 	return n, err
 }
+
+// KeyVersion returns the version of key's current value, 0 when the key
+// does not exist or has expired. Every write of a key changes it.
+func (tx *Tx) KeyVersion(key []byte) (uint64, error) {
+	m, err := tx.meta(key)
+	if err != nil || m == nil {
+		return 0, err
+	}
+	return m.Version, nil
+}
+
+// LockKey makes the transaction fail with a conflict, and be retried, if
+// anyone else changes key before it commits.
+func (tx *Tx) LockKey(key []byte) { tx.lock(tx.d.keys.Meta(tx.DB, key)) }

@@ -28,6 +28,8 @@ type Tx struct {
 	now int64
 	// objSeq numbers the objects this transaction creates.
 	objSeq uint32
+	// cache holds snapshot reads (nil for missing keys).
+	cache map[string][]byte
 	// stale holds expired metadata found by reads, so that a write that
 	// replaces such a key reclaims its elements.
 	stale map[string]*encoding.Meta
@@ -161,16 +163,35 @@ func (tx *Tx) commit() error {
 
 func (tx *Tx) hasLocks() bool { return tx.t.GetMemBuffer().Len() > 0 }
 
-// get reads one key; a missing key is (nil, nil).
+// get reads one key; a missing key is (nil, nil). Writes of this
+// transaction are seen first; snapshot reads are cached, so reading a key
+// twice costs one request.
 func (tx *Tx) get(k []byte) ([]byte, error) {
-	v, err := tx.t.Get(tx.ctx, k)
+	if v, err := tx.t.GetMemBuffer().Get(k); err == nil {
+		if len(v) == 0 { // deleted in this transaction
+			return nil, nil
+		}
+		return v, nil
+	}
+	if v, ok := tx.cache[string(k)]; ok {
+		return v, nil
+	}
+	v, err := tx.t.GetSnapshot().Get(tx.ctx, k)
 	if tikverr.IsErrNotFound(err) {
-		return nil, nil
+		v, err = nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get: %w", err)
 	}
+	tx.remember(k, v)
 	return v, nil
+}
+
+func (tx *Tx) remember(k, v []byte) {
+	if tx.cache == nil {
+		tx.cache = make(map[string][]byte)
+	}
+	tx.cache[string(k)] = v
 }
 
 func (tx *Tx) set(k, v []byte) error {
@@ -206,15 +227,25 @@ func (tx *Tx) lock(k []byte) {
 
 // prefetch reads keys in one request so that later gets hit the cache.
 func (tx *Tx) prefetch(keys [][]byte) error {
-	if len(keys) == 0 {
-		return nil
+	var missing [][]byte
+	for _, k := range keys {
+		if _, ok := tx.cache[string(k)]; !ok {
+			missing = append(missing, k)
+		}
 	}
-	if len(keys) == 1 {
-		_, err := tx.get(keys[0])
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		_, err := tx.get(missing[0])
 		return err
 	}
-	if _, err := tx.t.BatchGet(tx.ctx, keys); err != nil {
+	found, err := tx.t.GetSnapshot().BatchGet(tx.ctx, missing)
+	if err != nil {
 		return fmt.Errorf("batch get: %w", err)
+	}
+	for _, k := range missing {
+		tx.remember(k, found[string(k)])
 	}
 	return nil
 }

@@ -1,0 +1,56 @@
+# titan build, run, test and benchmark entry points.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DATA_DIR ?= ./data
+
+# Packages whose code runs concurrently get the race detector.
+RACE_PKGS := ./db/... ./command/...
+
+.PHONY: all build run test test-unit test-e2e fuzz bench vet fmt clean
+
+all: build
+
+build: bin/titan bin/dualwrite
+
+bin/titan: FORCE
+	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/titan
+
+bin/dualwrite: FORCE
+	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./tools/dualwrite
+
+FORCE:
+
+## run: start titan on the embedded store in $(DATA_DIR), serving 127.0.0.1:7369.
+run: bin/titan
+	./bin/titan --data-dir $(DATA_DIR)
+
+## test: vet, unit tests (race detector on concurrent packages), short fuzzing, end-to-end tests.
+test: vet
+	$(GO) test -race -count=1 $(RACE_PKGS)
+	$(GO) test -count=1 ./encoding/... ./conf/... ./metrics/... ./cmd/...
+	$(MAKE) fuzz FUZZTIME=5s
+	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
+
+FUZZTIME ?= 30s
+## fuzz: run every fuzz target of the encoding package for FUZZTIME each.
+fuzz:
+	@for f in $$($(GO) test -list '^Fuzz' ./encoding/ | grep ^Fuzz); do \
+		echo "fuzz $$f"; \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./encoding/ || exit 1; \
+	done
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . ; echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+
+## bench: redis-benchmark against titan (batching on and off, with a per-RPC delay) and redis-server.
+bench: bin/titan
+	./scripts/bench.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

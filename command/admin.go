@@ -1,0 +1,267 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/match"
+	"github.com/tidwall/redcon"
+
+	"github.com/titan-kv/titan/db"
+)
+
+func serverCommands() []*Command {
+	admin := flagAdmin | flagBarrier
+	return []*Command{
+		{Name: "info", Arity: -1, Flags: admin, Handler: info},
+		{Name: "dbsize", Arity: 1, Flags: flagReadOnly | flagFast, Handler: dbsize},
+		{Name: "flushdb", Arity: -1, Flags: flagWrite | admin, Handler: flushdb},
+		{Name: "flushall", Arity: -1, Flags: flagWrite | admin, Handler: flushall},
+		{Name: "time", Arity: 1, Flags: flagFast, Handler: timeCmd},
+		{Name: "config", Arity: -2, Flags: admin, Handler: config},
+		{Name: "lastsave", Arity: 1, Flags: flagFast, Handler: func(c *Call) { c.Int(c.s.start.Unix()) }},
+	}
+}
+
+func dbsize(c *Call) {
+	var n int64
+	c.Read(func(tx *db.Tx) (err error) {
+		n, _, err = tx.DBStats()
+		return err
+	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+}
+
+// flushOptions accepts FLUSHDB/FLUSHALL's ASYNC and SYNC; both delete the
+// metadata at once and leave collection elements to the collector.
+func flushOptions(c *Call) bool {
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !argIs(c.Args[1], "ASYNC") && !argIs(c.Args[1], "SYNC")) {
+		c.Error(errSyntax)
+		return false
+	}
+	return true
+}
+
+func flushdb(c *Call) {
+	if !flushOptions(c) {
+		return
+	}
+	if err := c.s.flush(c.c.db); err != nil {
+		c.Error(errorReply(err))
+		return
+	}
+	c.OK()
+}
+
+func flushall(c *Call) {
+	if !flushOptions(c) {
+		return
+	}
+	for i := 0; i < c.s.cfg.Databases; i++ {
+		if err := c.s.flush(uint16(i)); err != nil {
+			c.Error(errorReply(err))
+			return
+		}
+	}
+	c.OK()
+}
+
+// flush deletes every key of one database in bounded transactions.
+func (s *Server) flush(dbIndex uint16) error {
+	for {
+		var n int
+		err := s.db.Update(context.Background(), dbIndex, func(tx *db.Tx) (err error) {
+			n, err = tx.FlushBatch(1000)
+			return err
+		})
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+func timeCmd(c *Call) {
+	now := time.Now()
+	c.Reply(func(w *redcon.Writer) {
+		w.WriteArray(2)
+		w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
+		w.WriteBulkString(strconv.Itoa(now.Nanosecond() / 1000))
+	})
+}
+
+// configValues are the settings CONFIG GET reports, as clients probe them.
+func (s *Server) configValues() map[string]string {
+	port := ""
+	if s.ln != nil {
+		if i := strings.LastIndexByte(s.ln.Addr().String(), ':'); i >= 0 {
+			port = s.ln.Addr().String()[i+1:]
+		}
+	}
+	return map[string]string{
+		"databases":                  strconv.Itoa(s.cfg.Databases),
+		"maxclients":                 strconv.Itoa(s.cfg.MaxClients),
+		"timeout":                    strconv.Itoa(int(s.cfg.IdleTimeout.Seconds())),
+		"proto-max-bulk-len":         strconv.FormatInt(s.cfg.MaxBulkLen, 10),
+		"requirepass":                s.cfg.RequirePass,
+		"port":                       port,
+		"maxmemory":                  "0",
+		"maxmemory-policy":           "noeviction",
+		"save":                       "",
+		"appendonly":                 "no",
+		"cluster-enabled":            "no",
+		"slowlog-log-slower-than":    "10000",
+		"notify-keyspace-events":     "",
+		"hash-max-listpack-entries":  "128",
+		"set-max-intset-entries":     "512",
+		"zset-max-listpack-entries":  "128",
+		"list-max-listpack-size":     "-2",
+		"lua-time-limit":             "5000",
+		"busy-reply-threshold":       "5000",
+		"io-threads":                 "1",
+		"tcp-keepalive":              "300",
+		"client-output-buffer-limit": "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+	}
+}
+
+func config(c *Call) {
+	sub := strings.ToLower(string(c.Args[1]))
+	switch sub {
+	case "get":
+		if len(c.Args) < 3 {
+			c.Error("ERR wrong number of arguments for 'config|get' command")
+			return
+		}
+		vals := c.s.configValues()
+		seen := map[string]bool{}
+		var out []string
+		for _, p := range c.Args[2:] {
+			pat := strings.ToLower(string(p))
+			names := make([]string, 0, len(vals))
+			for k := range vals {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				if !seen[k] && match.Match(k, pat) {
+					seen[k] = true
+					out = append(out, k, vals[k])
+				}
+			}
+		}
+		c.Reply(func(w *redcon.Writer) {
+			w.WriteArray(len(out))
+			for _, s := range out {
+				w.WriteBulkString(s)
+			}
+		})
+	case "set":
+		if len(c.Args) < 4 || len(c.Args)%2 != 0 {
+			c.Error("ERR wrong number of arguments for 'config|set' command")
+			return
+		}
+		c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", c.Args[2]))
+	case "resetstat":
+		c.s.cmdStats.Range(func(k, _ any) bool { c.s.cmdStats.Delete(k); return true })
+		c.OK()
+	case "rewrite":
+		c.Error("ERR The server is running without a config file")
+	case "help":
+		c.Reply(func(w *redcon.Writer) {
+			w.WriteArray(3)
+			w.WriteString("CONFIG <subcommand> [<arg> ...]. Subcommands are:")
+			w.WriteString("GET <pattern>")
+			w.WriteString("RESETSTAT")
+		})
+	default:
+		c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try CONFIG HELP.", c.Args[1]))
+	}
+}
+
+func info(c *Call) {
+	sections := map[string]bool{}
+	for _, a := range c.Args[1:] {
+		sections[strings.ToLower(string(a))] = true
+	}
+	all := sections["all"] || sections["everything"]
+	dflt := len(sections) == 0 || sections["default"]
+	want := func(name string, inDefault bool) bool {
+		return all || sections[name] || (dflt && inDefault)
+	}
+	var b strings.Builder
+	s := c.s
+	if want("server", true) {
+		up := time.Since(s.start)
+		fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntitan_version:%s\r\ntitan_git_sha1:%s\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nstore:%s\r\n\r\n",
+			redisVersion, s.cfg.Version, s.cfg.Commit, runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), s.runID,
+			s.configValues()["port"], int64(up.Seconds()), int64(up.Hours()/24), s.storeName())
+	}
+	if want("clients", true) {
+		s.mu.Lock()
+		n := len(s.clients)
+		s.mu.Unlock()
+		fmt.Fprintf(&b, "# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:0\r\n\r\n", n, s.cfg.MaxClients)
+	}
+	if want("memory", true) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(&b, "# Memory\r\nused_memory:%d\r\nused_memory_human:%.2fM\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n\r\n", ms.HeapAlloc, float64(ms.HeapAlloc)/(1<<20))
+	}
+	if want("persistence", true) {
+		fmt.Fprintf(&b, "# Persistence\r\nloading:0\r\nrdb_bgsave_in_progress:0\r\naof_enabled:0\r\n\r\n")
+	}
+	if want("stats", true) {
+		fmt.Fprintf(&b, "# Stats\r\ntotal_connections_received:%d\r\ntotal_commands_processed:%d\r\nrejected_connections:%d\r\n\r\n",
+			s.totalConnections.Load(), s.totalCommands.Load(), s.rejectedConns.Load())
+	}
+	if want("replication", true) {
+		b.WriteString("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n")
+	}
+	if want("commandstats", false) {
+		b.WriteString("# Commandstats\r\n")
+		var names []string
+		s.cmdStats.Range(func(k, _ any) bool { names = append(names, k.(string)); return true })
+		sort.Strings(names)
+		for _, n := range names {
+			v, _ := s.cmdStats.Load(n)
+			st := v.(*cmdStat)
+			calls, usec := st.calls.Load(), st.usec.Load()
+			fmt.Fprintf(&b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=0,failed_calls=%d\r\n",
+				n, calls, usec, float64(usec)/float64(max(calls, 1)), st.failed.Load())
+		}
+		b.WriteString("\r\n")
+	}
+	if want("keyspace", true) {
+		b.WriteString("# Keyspace\r\n")
+		for i := 0; i < s.cfg.Databases; i++ {
+			var keys, expires int64
+			err := s.db.View(context.Background(), uint16(i), func(tx *db.Tx) (err error) {
+				keys, expires, err = tx.DBStats()
+				return err
+			})
+			if err != nil {
+				c.Error(errorReply(err))
+				return
+			}
+			if keys > 0 {
+				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", i, keys, expires)
+			}
+		}
+	}
+	out := strings.TrimSuffix(b.String(), "\r\n")
+	if out != "" {
+		out += "\r\n"
+	}
+	c.Bulk([]byte(out))
+}
+
+func (s *Server) storeName() string {
+	if s.db.Embedded() {
+		return "embedded"
+	}
+	return "tikv"
+}

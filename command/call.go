@@ -1,0 +1,227 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/titan-kv/titan/db"
+)
+
+// Call is one command of one client being run: the handler parses the
+// arguments and either replies at once or hands a job to the store and a
+// reply function that runs once the job has committed.
+type Call struct {
+	s    *Server
+	c    *Client
+	cmd  *Command
+	name string // lower-case command name
+	// Args are the command's arguments, Args[0] being its name.
+	Args [][]byte
+
+	job    *db.Job
+	reply  func(w *redcon.Writer)
+	errMsg string
+	start  time.Time
+}
+
+// Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
+func (c *Call) Error(msg string) { c.errMsg = msg }
+
+// Reply sets the function that writes the reply.
+func (c *Call) Reply(fn func(w *redcon.Writer)) { c.reply = fn }
+
+// OK answers +OK.
+func (c *Call) OK() { c.Reply(func(w *redcon.Writer) { w.WriteString("OK") }) }
+
+// Int answers an integer.
+func (c *Call) Int(n int64) { c.Reply(func(w *redcon.Writer) { w.WriteInt64(n) }) }
+
+// Status answers a simple string.
+func (c *Call) Status(s string) { c.Reply(func(w *redcon.Writer) { w.WriteString(s) }) }
+
+// Bulk answers a bulk string, or a null bulk for nil.
+func (c *Call) Bulk(b []byte) { c.Reply(func(w *redcon.Writer) { writeBulkOrNull(w, b) }) }
+
+func writeBulkOrNull(w *redcon.Writer, b []byte) {
+	if b == nil {
+		w.WriteNull()
+		return
+	}
+	w.WriteBulk(b)
+}
+
+// writeBulks writes an array of bulk strings (nil elements as null).
+func writeBulks(w *redcon.Writer, items [][]byte) {
+	w.WriteArray(len(items))
+	for _, b := range items {
+		writeBulkOrNull(w, b)
+	}
+}
+
+// Read runs fn on a snapshot of the store; reply runs if fn succeeded.
+func (c *Call) Read(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
+	c.setJob(true, fn, reply)
+}
+
+// Write runs fn in a transaction that is committed before reply runs.
+func (c *Call) Write(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
+	c.setJob(false, fn, reply)
+}
+
+func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
+	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: fn}
+	c.reply = reply
+}
+
+// finish writes the reply and records the command's metrics.
+func (c *Call) finish(w *redcon.Writer) {
+	failed := true
+	switch {
+	case c.job != nil && c.job.Err != nil:
+		w.WriteError(errorReply(c.job.Err))
+	case c.errMsg != "":
+		w.WriteError(c.errMsg)
+	case c.reply != nil:
+		c.reply(w)
+		failed = false
+	default:
+		w.WriteString("OK")
+		failed = false
+	}
+	c.s.record(c.name, time.Since(c.start), failed)
+}
+
+// errorReply turns an error from the store into a Redis error reply.
+func errorReply(err error) string {
+	var u db.UserError
+	if errors.As(err, &u) {
+		return string(u)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return "ERR timeout: " + err.Error()
+	}
+	return "ERR " + strings.ReplaceAll(err.Error(), "\n", " ")
+}
+
+// runPipeline runs the requests one client sent together. Data commands
+// are collected and executed as one group of jobs, so the store sees few
+// round trips; commands that read or change the connection's state are
+// barriers that run after everything before them has replied.
+func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
+	var pending []*Call
+	flush := func() {
+		var jobs []*db.Job
+		for _, call := range pending {
+			if call.job != nil {
+				jobs = append(jobs, call.job)
+			}
+		}
+		s.db.Do(context.Background(), jobs...)
+		for _, call := range pending {
+			call.finish(cl.w)
+		}
+		pending = pending[:0]
+	}
+	for _, args := range batch {
+		if cl.closeAfterReply || cl.killed.Load() {
+			break
+		}
+		cl.lastActive.Store(time.Now().UnixNano())
+		call := s.prepare(cl, args)
+		barrier := call.cmd != nil && call.cmd.Flags&flagBarrier != 0 && call.errMsg == ""
+		if barrier && len(pending) > 0 {
+			flush()
+		}
+		if call.cmd != nil && call.errMsg == "" && call.reply == nil {
+			call.cmd.Handler(call)
+		}
+		pending = append(pending, call)
+		if barrier {
+			flush()
+		}
+	}
+	flush()
+}
+
+// prepare looks the command up and applies Redis's checks in Redis's
+// order: unknown command, arity, authentication, MULTI queueing. The
+// handler itself has not run yet (call.reply is nil) unless the command
+// was answered by one of these checks.
+func (s *Server) prepare(cl *Client, args [][]byte) *Call {
+	name := strings.ToLower(string(args[0]))
+	call := &Call{s: s, c: cl, name: name, Args: args, start: time.Now()}
+	cmd := s.table[name]
+	cl.infoMu.Lock()
+	cl.lastCmd = name
+	cl.infoMu.Unlock()
+	if cmd == nil {
+		call.name = "unknown"
+		call.Error(unknownCommand(args))
+		cl.failMulti()
+		return call
+	}
+	call.cmd = cmd
+	if !cmd.arityOK(len(args)) {
+		call.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+		cl.failMulti()
+		return call
+	}
+	if !cl.authed && cmd.Flags&flagNoAuth == 0 {
+		call.Error("NOAUTH Authentication required.")
+		cl.failMulti()
+		return call
+	}
+	if cl.multi && cmd.Flags&flagNoQueue == 0 {
+		q := make([][]byte, len(args))
+		for i, a := range args {
+			q[i] = bytes.Clone(a)
+		}
+		cl.queued = append(cl.queued, q)
+		call.Status("QUEUED")
+	}
+	return call
+}
+
+func (cl *Client) failMulti() {
+	if cl.multi {
+		cl.multiFailed = true
+	}
+}
+
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	for _, a := range args[1:] {
+		if b.Len() > 128 {
+			break
+		}
+		fmt.Fprintf(&b, "'%s' ", a)
+	}
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", args[0], b.String())
+}
+
+// record counts one executed command.
+func (s *Server) record(name string, d time.Duration, failed bool) {
+	s.totalCommands.Add(1)
+	v, ok := s.cmdStats.Load(name)
+	if !ok {
+		v, _ = s.cmdStats.LoadOrStore(name, &cmdStat{})
+	}
+	st := v.(*cmdStat)
+	st.calls.Add(1)
+	st.usec.Add(d.Microseconds())
+	result := "ok"
+	if failed {
+		st.failed.Add(1)
+		result = "error"
+	}
+	if s.m != nil {
+		s.m.Commands.WithLabelValues(name, result).Inc()
+		s.m.CommandDuration.WithLabelValues(name).Observe(d.Seconds())
+	}
+}

@@ -1,0 +1,4 @@
+package command
+
+// listCommands returns the list commands. (Being written.)
+func listCommands() []*Command { return nil }

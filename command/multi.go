@@ -1,0 +1,144 @@
+package command
+
+import (
+	"github.com/tidwall/redcon"
+
+	"github.com/titan-kv/titan/db"
+)
+
+func multiCommands() []*Command {
+	tx := flagNoQueue | flagBarrier | flagFast
+	return []*Command{
+		{Name: "multi", Arity: 1, Flags: tx, Handler: multi},
+		{Name: "exec", Arity: 1, Flags: tx, Handler: exec},
+		{Name: "discard", Arity: 1, Flags: tx, Handler: discard},
+		{Name: "watch", Arity: -2, Flags: tx | flagReadOnly, FirstKey: 1, LastKey: -1, Step: 1, Handler: watch},
+		{Name: "unwatch", Arity: 1, Flags: tx, Handler: unwatch},
+	}
+}
+
+func multi(c *Call) {
+	if c.c.multi {
+		c.Error("ERR MULTI calls can not be nested")
+		return
+	}
+	c.c.multi, c.c.multiFailed, c.c.queued = true, false, nil
+	c.OK()
+}
+
+func discard(c *Call) {
+	if !c.c.multi {
+		c.Error("ERR DISCARD without MULTI")
+		return
+	}
+	c.c.multi, c.c.multiFailed, c.c.queued, c.c.watched = false, false, nil, nil
+	c.OK()
+}
+
+func unwatch(c *Call) {
+	c.c.watched = nil
+	c.OK()
+}
+
+// watch records the version of each key; EXEC fails if any changes.
+func watch(c *Call) {
+	if c.c.multi {
+		c.Error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	keys := c.Args[1:]
+	versions := make([]uint64, len(keys))
+	c.Read(func(tx *db.Tx) error {
+		for i, k := range keys {
+			v, err := tx.KeyVersion(k)
+			if err != nil {
+				return err
+			}
+			versions[i] = v
+		}
+		return nil
+	}, func(w *redcon.Writer) {
+		if c.c.watched == nil {
+			c.c.watched = make(map[watchKey]uint64)
+		}
+		for i, k := range keys {
+			wk := watchKey{db: c.c.db, key: string(k)}
+			if _, ok := c.c.watched[wk]; !ok {
+				c.c.watched[wk] = versions[i]
+			}
+		}
+		w.WriteString("OK")
+	})
+}
+
+// exec runs the queued commands in one transaction: all of them or, when a
+// watched key changed, none (a null array).
+func exec(c *Call) {
+	cl := c.c
+	if !cl.multi {
+		c.Error("ERR EXEC without MULTI")
+		return
+	}
+	queued, failed, watched := cl.queued, cl.multiFailed, cl.watched
+	cl.multi, cl.multiFailed, cl.queued, cl.watched = false, false, nil, nil
+	if failed {
+		c.Error("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	// Run each queued handler now, in order, so that SELECT and argument
+	// errors take effect where they stand; their jobs share one transaction.
+	subs := make([]*Call, len(queued))
+	readOnly := true
+	var keys [][]byte
+	for i, args := range queued {
+		sub := c.s.prepare(cl, args)
+		if sub.errMsg == "" && sub.reply == nil {
+			sub.cmd.Handler(sub)
+		}
+		if sub.job != nil {
+			readOnly = readOnly && sub.job.ReadOnly
+			keys = append(keys, sub.job.Keys...)
+		}
+		subs[i] = sub
+	}
+	for wk := range watched {
+		keys = append(keys, []byte(wk.key))
+	}
+	var aborted bool
+	c.job = &db.Job{DB: cl.db, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
+		aborted = false
+		for wk, v := range watched {
+			tx.DB = wk.db
+			cur, err := tx.KeyVersion([]byte(wk.key))
+			if err != nil {
+				return err
+			}
+			if cur != v {
+				aborted = true
+				return nil
+			}
+			tx.LockKey([]byte(wk.key))
+		}
+		for _, sub := range subs {
+			if sub.job == nil {
+				continue
+			}
+			tx.DB = sub.job.DB
+			sub.job.Err = tx.Sub(sub.job.Fn)
+			if sub.job.Err != nil && !db.IsUserError(sub.job.Err) {
+				return sub.job.Err
+			}
+		}
+		return nil
+	}}
+	c.reply = func(w *redcon.Writer) {
+		if aborted {
+			w.WriteRaw([]byte("*-1\r\n")) // RESP2 null array
+			return
+		}
+		w.WriteArray(len(subs))
+		for _, sub := range subs {
+			sub.finish(w)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package command
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Protocol limits, as redis-server enforces them.
+const (
+	maxInlineLen    = 64 << 10
+	maxMultiBulkLen = 1024 * 1024
+)
+
+// protocolError is a malformed request: it is answered and the connection
+// is closed, because the stream can no longer be framed.
+type protocolError string
+
+func (e protocolError) Error() string { return "Protocol error: " + string(e) }
+
+// reader parses RESP requests (multibulk and inline) with Redis's limits.
+type reader struct {
+	rd         *bufio.Reader
+	maxBulkLen int64
+}
+
+func newReader(r io.Reader, maxBulkLen int64) *reader {
+	return &reader{rd: bufio.NewReaderSize(r, 64<<10), maxBulkLen: maxBulkLen}
+}
+
+// buffered reports whether another request has already arrived.
+func (r *reader) buffered() bool { return r.rd.Buffered() > 0 }
+
+// readLine returns one line without its CRLF (or LF), at most limit bytes.
+func (r *reader) readLine(limit int, tooLong protocolError) ([]byte, error) {
+	line, err := r.rd.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) || len(line) > limit+2 {
+		return nil, tooLong
+	}
+	if err != nil {
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// readCommand reads one request. It returns nil args for an empty inline
+// line, which the caller ignores.
+func (r *reader) readCommand() ([][]byte, error) {
+	b, err := r.rd.Peek(1)
+	if err != nil {
+		return nil, err
+	}
+	if b[0] != '*' {
+		line, err := r.readLine(maxInlineLen, "too big inline request")
+		if err != nil {
+			return nil, err
+		}
+		return splitInline(line)
+	}
+	line, err := r.readLine(maxInlineLen, "too big mbulk count string")
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.ParseInt(string(line[1:]), 10, 64)
+	if err != nil || n > maxMultiBulkLen {
+		return nil, protocolError("invalid multibulk length")
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	args := make([][]byte, 0, min(n, 1024))
+	for i := int64(0); i < n; i++ {
+		line, err := r.readLine(maxInlineLen, "too big bulk count string")
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 || line[0] != '$' {
+			got := "EOF"
+			if len(line) > 0 {
+				got = string(line[:1])
+			}
+			return nil, protocolError(fmt.Sprintf("expected '$', got '%s'", got))
+		}
+		size, err := strconv.ParseInt(string(line[1:]), 10, 64)
+		if err != nil || size < 0 || size > r.maxBulkLen {
+			return nil, protocolError("invalid bulk length")
+		}
+		arg, err := r.readBulk(size)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, arg)
+	}
+	return args, nil
+}
+
+// readBulk reads size bytes and the CRLF after them. Memory grows with the
+// bytes that actually arrive, not with the length the client announced.
+func (r *reader) readBulk(size int64) ([]byte, error) {
+	const step = 1 << 20
+	arg := make([]byte, 0, min(size, step))
+	for int64(len(arg)) < size {
+		n := min(size-int64(len(arg)), step)
+		if int64(cap(arg)-len(arg)) < n {
+			grown := make([]byte, len(arg), min(size, int64(cap(arg))*2+n))
+			copy(grown, arg)
+			arg = grown
+		}
+		chunk := arg[len(arg) : int64(len(arg))+n]
+		if _, err := io.ReadFull(r.rd, chunk); err != nil {
+			return nil, noEOF(err)
+		}
+		arg = arg[:int64(len(arg))+n]
+	}
+	var crlf [2]byte
+	if _, err := io.ReadFull(r.rd, crlf[:]); err != nil {
+		return nil, noEOF(err)
+	}
+	if crlf != [2]byte{'\r', '\n'} {
+		return nil, protocolError("invalid bulk length")
+	}
+	return arg, nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// splitInline splits an inline request as Redis's sdssplitargs does:
+// spaces separate arguments, and "..." (with escapes) or '...' quote them.
+func splitInline(line []byte) ([][]byte, error) {
+	var args [][]byte
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			return args, nil
+		}
+		var cur []byte
+		switch line[i] {
+		case '"':
+			i++
+			for {
+				if i >= len(line) {
+					return nil, protocolError("unbalanced quotes in request")
+				}
+				c := line[i]
+				if c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]) {
+					v, _ := strconv.ParseUint(string(line[i+2:i+4]), 16, 8)
+					cur = append(cur, byte(v))
+					i += 4
+					continue
+				}
+				if c == '\\' && i+1 < len(line) {
+					i++
+					switch line[i] {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, line[i])
+					}
+					i++
+					continue
+				}
+				if c == '"' {
+					i++
+					if i < len(line) && !isSpace(line[i]) {
+						return nil, protocolError("unbalanced quotes in request")
+					}
+					break
+				}
+				cur = append(cur, c)
+				i++
+			}
+		case '\'':
+			i++
+			for {
+				if i >= len(line) {
+					return nil, protocolError("unbalanced quotes in request")
+				}
+				c := line[i]
+				if c == '\\' && i+1 < len(line) && line[i+1] == '\'' {
+					cur = append(cur, '\'')
+					i += 2
+					continue
+				}
+				if c == '\'' {
+					i++
+					if i < len(line) && !isSpace(line[i]) {
+						return nil, protocolError("unbalanced quotes in request")
+					}
+					break
+				}
+				cur = append(cur, c)
+				i++
+			}
+		default:
+			for i < len(line) && !isSpace(line[i]) {
+				cur = append(cur, line[i])
+				i++
+			}
+		}
+		if cur == nil {
+			cur = []byte{}
+		}
+		args = append(args, cur)
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}

@@ -1,0 +1,4 @@
+package command
+
+// zsetCommands returns the zset commands. (Being written.)
+func zsetCommands() []*Command { return nil }
