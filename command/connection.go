@@ -3,7 +3,7 @@ package command
 import (
 	"crypto/subtle"
 	"fmt"
-	"strconv"
+	"sort"
 	"strings"
 	"time"
 
@@ -58,18 +58,24 @@ func selectDB(c *Call) {
 	c.OK()
 }
 
-// checkPassword compares in constant time.
+// checkPassword checks the password of user (nil for the default user) in
+// constant time. Without requirepass the default user takes any password,
+// as Redis's nopass default user does.
 func (s *Server) checkPassword(user, pass []byte) bool {
 	if user != nil && string(user) != "default" {
 		return false
 	}
-	return subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+	return s.cfg.RequirePass == "" || subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
 }
 
 func auth(c *Call) {
 	var user, pass []byte
 	switch len(c.Args) {
 	case 2:
+		if c.s.cfg.RequirePass == "" {
+			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
 		pass = c.Args[1]
 	case 3:
 		user, pass = c.Args[1], c.Args[2]
@@ -77,22 +83,8 @@ func auth(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	if c.s.cfg.RequirePass == "" && user == nil {
-		c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-		return
-	}
-	if c.s.cfg.RequirePass == "" {
-		// No password: the default user accepts any password.
-		if string(user) != "default" {
-			c.Error("WRONGPASS invalid username-password pair or user is disabled.")
-			return
-		}
-		c.c.authed = true
-		c.OK()
-		return
-	}
 	if !c.s.checkPassword(user, pass) {
-		c.Error("WRONGPASS invalid username-password pair or user is disabled.")
+		c.Error(errWrongPass)
 		return
 	}
 	c.c.authed = true
@@ -100,7 +92,8 @@ func auth(c *Call) {
 }
 
 // hello answers HELLO for protocol 2; RESP3 is refused as a server
-// without RESP3 support does, so clients fall back to RESP2.
+// without RESP3 support does, so clients fall back to RESP2. As in Redis,
+// every option is read first, then AUTH is checked, then SETNAME.
 func hello(c *Call) {
 	args := c.Args[1:]
 	if len(args) > 0 {
@@ -115,21 +108,13 @@ func hello(c *Call) {
 		}
 		args = args[1:]
 	}
-	var name []byte
+	var user, pass, name []byte
 	for i := 0; i < len(args); i++ {
 		switch {
 		case argIs(args[i], "AUTH") && i+2 < len(args):
-			if c.s.cfg.RequirePass != "" && !c.s.checkPassword(args[i+1], args[i+2]) {
-				c.Error("WRONGPASS invalid username-password pair or user is disabled.")
-				return
-			}
-			c.c.authed = true
+			user, pass = args[i+1], args[i+2]
 			i += 2
 		case argIs(args[i], "SETNAME") && i+1 < len(args):
-			if !validClientName(args[i+1]) {
-				c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
-				return
-			}
 			name = args[i+1]
 			i++
 		default:
@@ -137,16 +122,27 @@ func hello(c *Call) {
 			return
 		}
 	}
+	if user != nil {
+		if !c.s.checkPassword(user, pass) {
+			c.Error(errWrongPass)
+			return
+		}
+		c.c.authed = true
+	}
 	if !c.c.authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if name != nil {
+		if !validClientName(name) {
+			c.Error(errClientName)
+			return
+		}
 		c.c.infoMu.Lock()
 		c.c.name = string(name)
 		c.c.infoMu.Unlock()
 	}
-	id, version := c.c.id, c.s.cfg.Version
+	id := c.c.id
 	c.Reply(func(w *redcon.Writer) {
 		w.WriteArray(14)
 		w.WriteBulkString("server")
@@ -163,9 +159,13 @@ func hello(c *Call) {
 		w.WriteBulkString("master")
 		w.WriteBulkString("modules")
 		w.WriteArray(0)
-		_ = version
 	})
 }
+
+const (
+	errWrongPass  = "WRONGPASS invalid username-password pair or user is disabled."
+	errClientName = "ERR Client names cannot contain spaces, newlines or special characters."
+)
 
 // redisVersion is the Redis version titan's semantics follow; clients use
 // it to pick features.
@@ -239,32 +239,137 @@ func client(c *Call) {
 			c.Bulk([]byte(s))
 		}
 	case "list":
-		c.Bulk([]byte(c.s.clientList()))
+		clientListCmd(c)
 	case "kill":
+		if len(c.Args) < 3 {
+			arity(3)
+			return
+		}
 		clientKill(c)
 	case "no-evict", "no-touch", "reply":
-		c.OK()
+		if !arity(3) {
+			return
+		}
+		switch v := c.Args[2]; {
+		case argIs(v, "ON"), sub != "reply" && argIs(v, "OFF"):
+			c.OK()
+		case sub == "reply" && (argIs(v, "OFF") || argIs(v, "SKIP")):
+			// Replies are always sent; a client that expects none would
+			// read them as answers to its later commands.
+			c.Error("ERR CLIENT REPLY OFF and SKIP are not supported")
+		default:
+			c.Error(errSyntax)
+		}
 	case "help":
-		c.Reply(func(w *redcon.Writer) {
-			lines := []string{"CLIENT <subcommand> [<arg> ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "SETINFO <option> <value>", "INFO", "LIST", "KILL <ip:port> | ID <id> | ADDR <ip:port>"}
-			w.WriteArray(len(lines))
-			for _, l := range lines {
-				w.WriteString(l)
-			}
-		})
+		if arity(2) {
+			c.Reply(func(w *redcon.Writer) {
+				w.WriteArray(len(clientHelp))
+				for _, l := range clientHelp {
+					w.WriteString(l)
+				}
+			})
+		}
 	default:
-		c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try CLIENT HELP.", c.Args[1]))
+		c.Error(unknownSubcommand(c.Args))
 	}
 }
 
-func (s *Server) clientList() string {
+// clientHelp is Redis's CLIENT HELP, for the subcommands titan has.
+var clientHelp = []string{
+	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"GETNAME",
+	"    Return the name of the current connection.",
+	"ID",
+	"    Return the ID of the current connection.",
+	"INFO",
+	"    Return information about the current client connection.",
+	"KILL <ip:port>",
+	"    Kill connection made from <ip:port>.",
+	"KILL <option> <value> [<option> <value> [...]]",
+	"    Kill connections. Options are:",
+	"    * ADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made from the specified address",
+	"    * LADDR (<ip:port>|<unixsocket>:0)",
+	"      Kill connections made to specified local address",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Kill connections by type.",
+	"    * USER <username>",
+	"      Kill connections authenticated by <username>.",
+	"    * SKIPME (YES|NO)",
+	"      Skip killing current connection (default: yes).",
+	"LIST [options ...]",
+	"    Return information about client connections. Options:",
+	"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+	"      Return clients of specified type.",
+	"REPLY (ON|OFF|SKIP)",
+	"    Control the replies sent to the current connection.",
+	"SETNAME <name>",
+	"    Assign the name <name> to the current connection.",
+	"SETINFO <LIB-NAME|LIB-VER> <value>",
+	"    Set client meta attr. Options are:",
+	"    * LIB-NAME: the client lib name.",
+	"    * LIB-VER: the client lib version.",
+	"NO-EVICT (ON|OFF)",
+	"    Protect current client connection from eviction.",
+	"HELP",
+	"    Prints this help.",
+}
+
+// clientType checks a CLIENT KILL/LIST TYPE argument and reports whether
+// titan's clients (all of them normal) are of that type.
+func clientType(c *Call, name []byte) (normal, ok bool) {
+	switch strings.ToLower(string(name)) {
+	case "normal":
+		return true, true
+	case "master", "slave", "replica", "pubsub":
+		return false, true
+	}
+	c.Error(fmt.Sprintf("ERR Unknown client type '%s'", name))
+	return false, false
+}
+
+// clientListCmd implements CLIENT LIST [TYPE type | ID id ...].
+func clientListCmd(c *Call) {
+	args := c.Args[2:]
+	match := func(*Client) bool { return true }
+	switch {
+	case len(args) == 0:
+	case len(args) == 2 && argIs(args[0], "TYPE"):
+		normal, ok := clientType(c, args[1])
+		if !ok {
+			return
+		}
+		match = func(*Client) bool { return normal }
+	case len(args) >= 2 && argIs(args[0], "ID"):
+		ids := map[int64]bool{}
+		for _, a := range args[1:] {
+			id, ok := parseInt(a)
+			if !ok {
+				c.Error("ERR Invalid client ID")
+				return
+			}
+			ids[id] = true
+		}
+		match = func(cl *Client) bool { return ids[cl.id] }
+	default:
+		c.Error(errSyntax)
+		return
+	}
+	c.Bulk([]byte(c.s.clientList(match)))
+}
+
+// clientList renders the clients match selects, oldest first.
+func (s *Server) clientList(match func(*Client) bool) string {
 	now := time.Now()
 	s.mu.Lock()
 	clients := make([]*Client, 0, len(s.clients))
 	for _, cl := range s.clients {
-		clients = append(clients, cl)
+		if match(cl) {
+			clients = append(clients, cl)
+		}
 	}
 	s.mu.Unlock()
+	sort.Slice(clients, func(i, j int) bool { return clients[i].id < clients[j].id })
 	var b strings.Builder
 	for _, cl := range clients {
 		b.WriteString(cl.info(now))
@@ -276,14 +381,14 @@ func (s *Server) clientList() string {
 func clientKill(c *Call) {
 	args := c.Args[2:]
 	if len(args) == 1 {
-		if n := c.s.killClients(func(cl *Client) bool { return cl.addr == string(args[0]) }); n == 0 {
+		if n := c.s.killClients(c.c, func(cl *Client) bool { return cl.addr == string(args[0]) }); n == 0 {
 			c.Error("ERR No such client")
 		} else {
 			c.OK()
 		}
 		return
 	}
-	if len(args) == 0 || len(args)%2 != 0 {
+	if len(args)%2 != 0 {
 		c.Error(errSyntax)
 		return
 	}
@@ -293,8 +398,8 @@ func clientKill(c *Call) {
 		v := string(args[i+1])
 		switch {
 		case argIs(args[i], "ID"):
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
+			id, ok := parseInt(args[i+1])
+			if !ok || id < 1 {
 				c.Error("ERR client-id should be greater than 0")
 				return
 			}
@@ -303,19 +408,28 @@ func clientKill(c *Call) {
 			filters = append(filters, func(cl *Client) bool { return cl.addr == v })
 		case argIs(args[i], "LADDR"):
 			filters = append(filters, func(cl *Client) bool { return cl.laddr == v })
-		case argIs(args[i], "SKIPME"):
-			skipMe = !strings.EqualFold(v, "no")
-		case argIs(args[i], "USER"), argIs(args[i], "TYPE"):
-			if argIs(args[i], "USER") && v != "default" {
-				filters = append(filters, func(*Client) bool { return false })
+		case argIs(args[i], "SKIPME") && argIs(args[i+1], "YES"):
+			skipMe = true
+		case argIs(args[i], "SKIPME") && argIs(args[i+1], "NO"):
+			skipMe = false
+		case argIs(args[i], "USER"):
+			if v != "default" {
+				c.Error(fmt.Sprintf("ERR No such user '%s'", v))
+				return
 			}
+		case argIs(args[i], "TYPE"):
+			normal, ok := clientType(c, args[i+1])
+			if !ok {
+				return
+			}
+			filters = append(filters, func(*Client) bool { return normal })
 		default:
 			c.Error(errSyntax)
 			return
 		}
 	}
 	self := c.c
-	n := c.s.killClients(func(cl *Client) bool {
+	n := c.s.killClients(self, func(cl *Client) bool {
 		if skipMe && cl == self {
 			return false
 		}
@@ -329,19 +443,26 @@ func clientKill(c *Call) {
 	c.Int(int64(n))
 }
 
-// killClients closes the connections match selects and counts them.
-func (s *Server) killClients(match func(*Client) bool) int {
+// killClients closes the connections match selects and counts them. The
+// calling client, self, is closed only after its reply is written.
+func (s *Server) killClients(self *Client, match func(*Client) bool) int {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
+	var victims []*Client
 	for _, cl := range s.clients {
 		if match(cl) {
-			cl.killed.Store(true)
-			cl.nc.Close()
-			n++
+			victims = append(victims, cl)
 		}
 	}
-	return n
+	s.mu.Unlock()
+	for _, cl := range victims {
+		if cl == self {
+			cl.closeAfterReply = true
+			continue
+		}
+		cl.killed.Store(true)
+		cl.nc.Close()
+	}
+	return len(victims)
 }
 
 func reset(c *Call) {

@@ -5,13 +5,13 @@ package command
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,7 +79,7 @@ func NewServer(cfg Config, d *db.DB, m *metrics.Metrics) *Server {
 		m:       m,
 		cursors: newCursorTable(100_000),
 		start:   time.Now(),
-		runID:   randomHex(20),
+		runID:   randomHex(40),
 		clients: make(map[int64]*Client),
 	}
 	s.table = buildTable()
@@ -289,10 +289,6 @@ func (c *Client) info(now time.Time) string {
 
 func randomHex(n int) string {
 	b := make([]byte, n/2)
-	f, err := os.Open("/dev/urandom")
-	if err == nil {
-		io.ReadFull(f, b)
-		f.Close()
-	}
-	return strings.ToLower(fmt.Sprintf("%x", b))
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/pingcap/kvproto/pkg/kvrpcpb"
 	"github.com/tikv/client-go/v2/oracle"
+	"github.com/tikv/client-go/v2/tikv"
+	"github.com/tikv/client-go/v2/tikvrpc"
 
 	"github.com/titan-kv/titan/encoding"
 )
@@ -309,9 +312,41 @@ func (d *DB) safePointRound(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("advance gc safe point: %w", err)
 	}
+	if d.embedded {
+		// TiKV drops old versions by itself once the safe point moved; the
+		// embedded store only does when asked, region by region.
+		if err := d.gcEmbedded(ctx, sp); err != nil {
+			return err
+		}
+	}
 	if d.metrics != nil {
 		d.metrics.GCSafePoint.Set(float64(oracle.GetTimeFromTS(sp).Unix()))
 	}
 	slog.Debug("gc safe point advanced", "safepoint", oracle.GetTimeFromTS(sp))
 	return nil
+}
+
+// gcEmbedded asks every region of the embedded store to drop the MVCC
+// versions older than safePoint.
+func (d *DB) gcEmbedded(ctx context.Context, safePoint uint64) error {
+	var key []byte
+	for {
+		bo := tikv.NewBackoffer(ctx, 20000)
+		loc, err := d.store.GetRegionCache().LocateKey(bo, key)
+		if err != nil {
+			return fmt.Errorf("locate region: %w", err)
+		}
+		req := tikvrpc.NewRequest(tikvrpc.CmdGC, &kvrpcpb.GCRequest{SafePoint: safePoint})
+		resp, err := d.store.SendReq(bo, req, loc.Region, time.Minute)
+		if err != nil {
+			return fmt.Errorf("gc region: %w", err)
+		}
+		if r, ok := resp.Resp.(*kvrpcpb.GCResponse); ok && r.GetError() != nil {
+			return fmt.Errorf("gc region: %s", r.GetError().String())
+		}
+		if len(loc.EndKey) == 0 {
+			return nil
+		}
+		key = loc.EndKey
+	}
 }

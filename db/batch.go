@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 )
@@ -66,9 +67,23 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 	}
 }
 
-// runAlone runs each job in a transaction of its own.
+// runAlone runs each job in a transaction of its own. Writers of the same
+// key in this process still take turns (a striped lock per key), so that
+// they do not turn into a storm of write conflicts in TiKV.
 func (d *DB) runAlone(ctx context.Context, jobs []*Job) {
 	for _, j := range jobs {
+		if !j.ReadOnly {
+			unlock := d.latches.lock(j.DB, j.Keys)
+			d.runOne(ctx, j)
+			unlock()
+			continue
+		}
+		d.runOne(ctx, j)
+	}
+}
+
+func (d *DB) runOne(ctx context.Context, j *Job) {
+	{
 		fn := func(tx *Tx) error {
 			if err := tx.prefetch(d.metaKeys(j)); err != nil {
 				return err
@@ -79,6 +94,41 @@ func (d *DB) runAlone(ctx context.Context, jobs []*Job) {
 			j.Err = d.View(ctx, j.DB, fn)
 		} else {
 			j.Err = d.Update(ctx, j.DB, fn)
+		}
+	}
+}
+
+// latches are striped per-key locks ordering this process's writers.
+type latches struct {
+	seed  maphash.Seed
+	mu    [1024]sync.Mutex
+}
+
+func newLatches() *latches { return &latches{seed: maphash.MakeSeed()} }
+
+// lock takes the latches of keys in slot order (no deadlocks) and returns
+// the function that releases them.
+func (l *latches) lock(db uint16, keys [][]byte) func() {
+	if len(keys) == 0 {
+		return func() {}
+	}
+	slots := make([]int, 0, len(keys))
+	for _, k := range keys {
+		var h maphash.Hash
+		h.SetSeed(l.seed)
+		h.WriteByte(byte(db))
+		h.WriteByte(byte(db >> 8))
+		h.Write(k)
+		slots = append(slots, int(h.Sum64()%uint64(len(l.mu))))
+	}
+	slices.Sort(slots)
+	slots = slices.Compact(slots)
+	for _, s := range slots {
+		l.mu[s].Lock()
+	}
+	return func() {
+		for _, s := range slots {
+			l.mu[s].Unlock()
 		}
 	}
 }

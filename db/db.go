@@ -53,6 +53,7 @@ type DB struct {
 	opts     Options
 	metrics  *metrics.Metrics
 	batcher  *batcher
+	latches  *latches
 	embedded bool
 }
 
@@ -78,6 +79,7 @@ func Open(ctx context.Context, opts Options, m *metrics.Metrics) (*DB, error) {
 		return nil, err
 	}
 	d.batcher = newBatcher(d, opts.Batch)
+	d.latches = newLatches()
 	return d, nil
 }
 
@@ -131,6 +133,25 @@ func (d *DB) openCluster(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("connect to PD %v: %w", pds, ctx.Err())
 	}
+}
+
+// Peer returns another DB over the same store, configured by opts, as a
+// second titan process sharing the cluster would be. Closing the peer
+// leaves the store open. Tests use it to run several instances in one
+// process on the embedded store, which one process owns.
+func (d *DB) Peer(opts Options, m *metrics.Metrics) *DB {
+	opts.Store, opts.DataDir, opts.RPCDelay = d.opts.Store, d.opts.DataDir, d.opts.RPCDelay
+	if opts.Namespace == "" {
+		opts.Namespace = d.opts.Namespace
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = d.opts.MaxRetries
+	}
+	p := &DB{store: d.store, closeFn: func() error { return nil }, keys: encoding.NewKeys(opts.Namespace),
+		opts: opts, metrics: m, embedded: d.embedded}
+	p.batcher = newBatcher(p, opts.Batch)
+	p.latches = newLatches()
+	return p
 }
 
 // Close stops background work and closes the store.

@@ -2,9 +2,18 @@ package db
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
+
+	plog "github.com/pingcap/log"
+	"go.uber.org/zap/zapcore"
 )
+
+func TestMain(m *testing.M) {
+	plog.SetLevel(zapcore.ErrorLevel) // client-go's own logging
+	os.Exit(m.Run())
+}
 
 // openTest opens an embedded store in a temporary directory.
 func openTest(t *testing.T, batch bool) *DB {
