@@ -15,9 +15,11 @@ const (
 	errSyntax     = "ERR syntax error"
 )
 
-// parseInt parses a Redis integer argument.
+// parseInt parses a Redis integer argument as Redis's string2ll does: no
+// sign other than a leading '-', no leading zeros, no spaces.
 func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
+	if len(b) == 0 || len(b) > 20 || b[0] == '+' || (len(b) > 1 && b[0] == '0') ||
+		(len(b) > 1 && b[0] == '-' && b[1] == '0') {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
