@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/match"
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
@@ -147,7 +146,7 @@ func config(c *Call) {
 			}
 			sort.Strings(names)
 			for _, k := range names {
-				if !seen[k] && match.Match(k, pat) {
+				if !seen[k] && db.MatchPattern([]byte(pat), []byte(k)) {
 					seen[k] = true
 					out = append(out, k, vals[k])
 				}
@@ -165,6 +164,14 @@ func config(c *Call) {
 			return
 		}
 		c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", c.Args[2]))
+	case "resetstat", "rewrite", "help":
+		if len(c.Args) != 2 {
+			c.Error(fmt.Sprintf("ERR wrong number of arguments for 'config|%s' command", sub))
+			return
+		}
+	}
+	switch sub {
+	case "get", "set":
 	case "resetstat":
 		c.s.cmdStats.Range(func(k, _ any) bool { c.s.cmdStats.Delete(k); return true })
 		c.OK()
@@ -178,7 +185,7 @@ func config(c *Call) {
 			w.WriteString("RESETSTAT")
 		})
 	default:
-		c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try CONFIG HELP.", c.Args[1]))
+		c.Error(unknownSubcommand(c.Args))
 	}
 }
 

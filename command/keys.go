@@ -1,7 +1,9 @@
 package command
 
 import (
+	"bytes"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/tidwall/redcon"
@@ -93,20 +95,20 @@ func parseExpireFlags(c *Call, opts [][]byte) (db.ExpireFlags, bool) {
 }
 
 // expireCmd builds EXPIRE (unit 1000, relative), PEXPIRE, EXPIREAT and
-// PEXPIREAT.
+// PEXPIREAT, with Redis's checks in Redis's order: options, number, overflow.
 func expireCmd(unit int64, absolute bool) func(*Call) {
 	return func(c *Call) {
+		flags, ok := parseExpireFlags(c, c.Args[3:])
+		if !ok {
+			return
+		}
 		n, ok := parseInt(c.Args[2])
 		if !ok {
 			c.Error(errNotInteger)
 			return
 		}
-		flags, ok := parseExpireFlags(c, c.Args[3:])
-		if !ok {
-			return
-		}
 		invalid := fmt.Sprintf("ERR invalid expire time in '%s' command", c.name)
-		if n > (1<<63-1)/unit || n < -(1<<63-1)/unit {
+		if n > math.MaxInt64/unit || n < math.MinInt64/unit {
 			c.Error(invalid)
 			return
 		}
@@ -114,10 +116,10 @@ func expireCmd(unit int64, absolute bool) func(*Call) {
 		c.Write(func(tx *db.Tx) (err error) {
 			at := n * unit
 			if !absolute {
-				var ok bool
-				if at, ok = addMillis(tx.Now(), n, unit); !ok {
+				if at > math.MaxInt64-tx.Now() {
 					return db.UserError(invalid)
 				}
+				at += tx.Now()
 			}
 			set, err = tx.ExpireAt(c.Args[1], at, flags)
 			return err
@@ -203,6 +205,10 @@ func copyCmd(c *Call) {
 			c.Error(errSyntax)
 			return
 		}
+	}
+	if dstDB == c.c.db && bytes.Equal(c.Args[1], c.Args[2]) {
+		c.Error("ERR source and destination objects are the same")
+		return
 	}
 	var copied bool
 	c.Write(func(tx *db.Tx) (err error) {
@@ -312,30 +318,67 @@ func randomKey(c *Call) {
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, k) })
 }
 
+// objectHelp is Redis 7.0's OBJECT HELP.
+var objectHelp = []string{
+	"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"ENCODING <key>",
+	"    Return the kind of internal representation used in order to store the value",
+	"    associated with a <key>.",
+	"FREQ <key>",
+	"    Return the access frequency index of the <key>. The returned integer is",
+	"    proportional to the logarithm of the recent access frequency of the key.",
+	"IDLETIME <key>",
+	"    Return the idle time of the <key>, that is the approximated number of",
+	"    seconds elapsed since the last access to the key.",
+	"REFCOUNT <key>",
+	"    Return the number of references of the value associated with the specified",
+	"    <key>.",
+	"HELP",
+	"    Prints this help.",
+}
+
+// object implements OBJECT. titan keeps no access times or frequencies:
+// IDLETIME is always 0, and FREQ fails as in Redis without an LFU policy.
+// REFCOUNT reports Redis's shared integers (0 to 9999) as Redis does.
 func object(c *Call) {
 	sub := strings.ToLower(string(c.Args[1]))
+	arity := 3
+	switch sub {
+	case "help":
+		arity = 2
+	case "encoding", "freq", "idletime", "refcount":
+	default:
+		c.Error(unknownSubcommand(c.Args))
+		return
+	}
+	if len(c.Args) != arity {
+		c.Error(fmt.Sprintf("ERR wrong number of arguments for 'object|%s' command", sub))
+		return
+	}
 	if sub == "help" {
 		c.Reply(func(w *redcon.Writer) {
-			w.WriteArray(3)
-			w.WriteString("OBJECT <subcommand> [<arg> ...]. Subcommands are:")
-			w.WriteString("ENCODING <key>")
-			w.WriteString("FREQ <key> | IDLETIME <key> | REFCOUNT <key>")
+			w.WriteArray(len(objectHelp))
+			for _, l := range objectHelp {
+				w.WriteString(l)
+			}
 		})
 		return
 	}
-	if len(c.Args) != 3 {
-		c.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try OBJECT HELP.", c.Args[1]))
-		return
-	}
-	switch sub {
-	case "encoding", "freq", "idletime", "refcount":
-	default:
-		c.Error(fmt.Sprintf("ERR unknown subcommand '%s'. Try OBJECT HELP.", c.Args[1]))
-		return
-	}
 	var enc string
+	var shared bool
 	c.Read(func(tx *db.Tx) (err error) {
-		enc, err = tx.ObjectEncoding(c.Args[2])
+		if enc, err = tx.ObjectEncoding(c.Args[2]); err != nil || enc == "" {
+			return err
+		}
+		if sub == "freq" {
+			return db.UserError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		}
+		if enc != "int" {
+			return nil
+		}
+		v, err := tx.Get(c.Args[2])
+		n, _ := parseInt(v)
+		shared = n >= 0 && n < 10000
 		return err
 	}, func(w *redcon.Writer) {
 		switch {
@@ -343,10 +386,22 @@ func object(c *Call) {
 			w.WriteNull()
 		case sub == "encoding":
 			w.WriteBulkString(enc)
+		case sub == "refcount" && shared:
+			w.WriteInt(math.MaxInt32)
 		case sub == "refcount":
 			w.WriteInt(1)
 		default:
 			w.WriteInt(0)
 		}
 	})
+}
+
+// unknownSubcommand is Redis's error for a subcommand a container command
+// (OBJECT, CLIENT, CONFIG, COMMAND) does not have.
+func unknownSubcommand(args [][]byte) string {
+	sub := args[1]
+	if len(sub) > 128 {
+		sub = sub[:128]
+	}
+	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", sub, strings.ToUpper(string(args[0])))
 }

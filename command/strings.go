@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tidwall/redcon"
 
@@ -51,56 +52,63 @@ func get(c *Call) {
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
 }
 
-// expiry is a parsed EX/PX/EXAT/PXAT argument: an absolute time is known
-// at parse time, a relative one only when the command runs.
+// expiry is the EX/PX/EXAT/PXAT option of SET, SETEX and GETEX. Redis
+// reads the number only once every option has been read (GETEX even after
+// looking the key up), so it is kept as given until then.
 type expiry struct {
-	n, unit  int64
+	arg      []byte // the number; nil when there is no expiry
+	unit     int64
 	absolute bool
-	set      bool
 }
 
-// at returns the absolute expiry in unix milliseconds, given the time.
+// at returns the absolute expiry in unix milliseconds at time now, 0 when
+// there is none, or Redis's error for a bad number.
 func (e expiry) at(now int64, cmd string) (int64, error) {
-	if !e.set {
+	if e.arg == nil {
 		return 0, nil
 	}
-	if e.absolute {
-		return e.n * e.unit, nil
-	}
-	at, ok := addMillis(now, e.n, e.unit)
+	n, ok := parseInt(e.arg)
 	if !ok {
-		return 0, db.UserError(fmt.Sprintf("ERR invalid expire time in '%s' command", cmd))
+		return 0, db.ErrNotInteger
 	}
-	return at, nil
+	invalid := db.UserError(fmt.Sprintf("ERR invalid expire time in '%s' command", cmd))
+	if n <= 0 || n > math.MaxInt64/e.unit {
+		return 0, invalid
+	}
+	n *= e.unit
+	if !e.absolute {
+		if n > math.MaxInt64-now {
+			return 0, invalid
+		}
+		n += now
+	}
+	return n, nil
 }
 
-// parseExpiry parses the number after EX/PX/EXAT/PXAT.
-func parseExpiry(c *Call, arg []byte, unit int64, absolute bool) (expiry, bool) {
-	n, ok := parseInt(arg)
-	if !ok {
-		c.Error(errNotInteger)
-		return expiry{}, false
+// expiryOption recognises EX PX EXAT PXAT followed by a number at args[i].
+// As in Redis, an option may be repeated (the last wins) but not mixed
+// with another kind.
+func expiryOption(args [][]byte, i int, cur expiry) (expiry, bool) {
+	if i+1 >= len(args) {
+		return cur, false
 	}
-	if n <= 0 || n > (1<<63-1)/unit {
-		c.Error(fmt.Sprintf("ERR invalid expire time in '%s' command", c.name))
-		return expiry{}, false
-	}
-	return expiry{n: n, unit: unit, absolute: absolute, set: true}, true
-}
-
-// expiryOption recognises EX PX EXAT PXAT and returns its unit.
-func expiryOption(b []byte) (unit int64, absolute, ok bool) {
-	switch {
+	e := expiry{arg: args[i+1]}
+	switch b := args[i]; {
 	case argIs(b, "EX"):
-		return 1000, false, true
+		e.unit = 1000
 	case argIs(b, "PX"):
-		return 1, false, true
+		e.unit = 1
 	case argIs(b, "EXAT"):
-		return 1000, true, true
+		e.unit, e.absolute = 1000, true
 	case argIs(b, "PXAT"):
-		return 1, true, true
+		e.unit, e.absolute = 1, true
+	default:
+		return cur, false
 	}
-	return 0, false, false
+	if cur.arg != nil && (cur.unit != e.unit || cur.absolute != e.absolute) {
+		return cur, false
+	}
+	return e, true
 }
 
 func set(c *Call) {
@@ -108,17 +116,7 @@ func set(c *Call) {
 	var exp expiry
 	for i := 3; i < len(c.Args); i++ {
 		a := c.Args[i]
-		if unit, abs, ok := expiryOption(a); ok {
-			if exp.set || o.KeepTTL || i+1 >= len(c.Args) {
-				c.Error(errSyntax)
-				return
-			}
-			if exp, ok = parseExpiry(c, c.Args[i+1], unit, abs); !ok {
-				return
-			}
-			i++
-			continue
-		}
+		var ok bool
 		switch {
 		case argIs(a, "NX") && !o.XX:
 			o.NX = true
@@ -126,12 +124,23 @@ func set(c *Call) {
 			o.XX = true
 		case argIs(a, "GET"):
 			o.Get = true
-		case argIs(a, "KEEPTTL") && !exp.set:
+		case argIs(a, "KEEPTTL") && exp.arg == nil:
 			o.KeepTTL = true
 		default:
-			c.Error(errSyntax)
-			return
+			if o.KeepTTL {
+				c.Error(errSyntax)
+				return
+			}
+			if exp, ok = expiryOption(c.Args, i, exp); !ok {
+				c.Error(errSyntax)
+				return
+			}
+			i++
 		}
+	}
+	if _, err := exp.at(0, c.name); err != nil {
+		c.Error(err.Error())
+		return
 	}
 	var res db.SetResult
 	c.Write(func(tx *db.Tx) (err error) {
@@ -162,8 +171,9 @@ func setnx(c *Call) {
 
 func setex(unit int64) func(*Call) {
 	return func(c *Call) {
-		exp, ok := parseExpiry(c, c.Args[2], unit, false)
-		if !ok {
+		exp := expiry{arg: c.Args[2], unit: unit}
+		if _, err := exp.at(0, c.name); err != nil {
+			c.Error(err.Error())
 			return
 		}
 		c.Write(func(tx *db.Tx) error {
@@ -197,23 +207,26 @@ func getex(c *Call) {
 	var exp expiry
 	persist := false
 	for i := 2; i < len(c.Args); i++ {
-		a := c.Args[i]
-		if unit, abs, ok := expiryOption(a); ok && !exp.set && !persist && i+1 < len(c.Args) {
-			if exp, ok = parseExpiry(c, c.Args[i+1], unit, abs); !ok {
-				return
-			}
-			i++
-			continue
-		}
-		if argIs(a, "PERSIST") && !exp.set {
+		if argIs(c.Args[i], "PERSIST") && exp.arg == nil {
 			persist = true
 			continue
 		}
-		c.Error(errSyntax)
-		return
+		var ok bool
+		if exp, ok = expiryOption(c.Args, i, exp); !ok || persist {
+			c.Error(errSyntax)
+			return
+		}
+		i++
 	}
 	var v []byte
 	c.Write(func(tx *db.Tx) error {
+		// Redis checks the expiry only once it found a string at key.
+		v = nil
+		if t, err := tx.Type(c.Args[1]); err != nil || t == "none" {
+			return err
+		} else if t != "string" {
+			return db.ErrWrongType
+		}
 		at, err := exp.at(tx.Now(), "getex")
 		if err != nil {
 			return err
@@ -254,10 +267,14 @@ func mset(nx bool) func(*Call) {
 func appendCmd(c *Call) {
 	var n int64
 	c.Write(func(tx *db.Tx) (err error) {
-		n, err = tx.Append(c.Args[1], c.Args[2])
+		n, err = tx.Append(c.Args[1], c.Args[2], c.s.maxStringLen())
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
 }
+
+// maxStringLen is the longest string a command may build: Redis's
+// proto-max-bulk-len, within what the store can hold.
+func (s *Server) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStringLen) }
 
 func strlen(c *Call) {
 	var n int64
@@ -295,16 +312,11 @@ func incrBy(sign int64, hasArg bool) func(*Call) {
 }
 
 func incrByFloat(c *Call) {
-	delta, ok := parseFloat(c.Args[2])
-	if !ok {
-		c.Error(errNotFloat)
-		return
-	}
-	var v float64
+	var v []byte
 	c.Write(func(tx *db.Tx) (err error) {
-		v, err = tx.IncrByFloat(c.Args[1], delta)
+		v, err = tx.IncrByFloat(c.Args[1], c.Args[2])
 		return err
-	}, func(w *redcon.Writer) { w.WriteBulkString(db.FormatFloat(v)) })
+	}, func(w *redcon.Writer) { w.WriteBulk(v) })
 }
 
 func getrange(c *Call) {
@@ -333,15 +345,16 @@ func setrange(c *Call) {
 	}
 	var n int64
 	c.Write(func(tx *db.Tx) (err error) {
-		n, err = tx.SetRange(c.Args[1], off, c.Args[3])
+		n, err = tx.SetRange(c.Args[1], off, c.Args[3], c.s.maxStringLen())
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
 }
 
-// parseBitOffset parses a bit offset (0 to 2^32-1, as Redis allows).
+// parseBitOffset parses a bit offset: a string may hold maxStringLen
+// bytes, as Redis checks against proto-max-bulk-len.
 func parseBitOffset(c *Call, b []byte) (int64, bool) {
 	n, ok := parseInt(b)
-	if !ok || n < 0 || n >= 1<<32 {
+	if !ok || n < 0 || n>>3 >= c.s.maxStringLen() {
 		c.Error("ERR bit offset is not an integer or out of range")
 		return 0, false
 	}
@@ -377,82 +390,120 @@ func getbit(c *Call) {
 	}, func(w *redcon.Writer) { w.WriteInt64(v) })
 }
 
-// parseBitUnit reads the optional BYTE|BIT at args[i].
-func parseBitUnit(c *Call, args [][]byte, i int) (isBit, ok bool) {
-	if i >= len(args) {
-		return false, true
+// parseBitUnit parses BYTE or BIT.
+func parseBitUnit(b []byte) (isBit bool, errMsg string) {
+	switch {
+	case argIs(b, "BIT"):
+		return true, ""
+	case argIs(b, "BYTE"):
+		return false, ""
 	}
-	if i == len(args)-1 {
-		switch {
-		case argIs(args[i], "BIT"):
-			return true, true
-		case argIs(args[i], "BYTE"):
-			return false, true
-		}
+	return false, errSyntax
+}
+
+// stringFound reports whether key holds a string, failing with WRONGTYPE
+// when it holds something else.
+func stringFound(tx *db.Tx, key []byte) (bool, error) {
+	t, err := tx.Type(key)
+	switch {
+	case err != nil:
+		return false, err
+	case t == "none":
+		return false, nil
+	case t != "string":
+		return false, db.ErrWrongType
 	}
-	c.Error(errSyntax)
-	return false, false
+	return true, nil
 }
 
 func bitcount(c *Call) {
+	// Redis 7.0 parses the range only once it found a string at key: a
+	// missing key counts 0 whatever the arguments.
 	var start, end int64
 	var isBit bool
-	whole := len(c.Args) == 2
-	if !whole {
-		if len(c.Args) < 4 {
-			c.Error(errSyntax)
-			return
-		}
-		var ok1, ok2, ok bool
+	var errMsg string
+	switch len(c.Args) {
+	case 2:
+		start, end = 0, -1
+	case 4, 5:
+		var ok1, ok2 bool
 		start, ok1 = parseInt(c.Args[2])
 		end, ok2 = parseInt(c.Args[3])
 		if !ok1 || !ok2 {
-			c.Error(errNotInteger)
-			return
+			errMsg = errNotInteger
+		} else if len(c.Args) == 5 {
+			isBit, errMsg = parseBitUnit(c.Args[4])
 		}
-		if isBit, ok = parseBitUnit(c, c.Args, 4); !ok {
-			return
-		}
+	default:
+		errMsg = errSyntax
 	}
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
-		n, err = tx.BitCount(c.Args[1], start, end, isBit, whole)
+	c.Read(func(tx *db.Tx) error {
+		n = 0
+		found, err := stringFound(tx, c.Args[1])
+		switch {
+		case err != nil || !found:
+			return err
+		case errMsg != "":
+			return db.UserError(errMsg)
+		}
+		n, err = tx.BitCount(c.Args[1], start, end, isBit, len(c.Args) == 2)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
 }
 
 func bitpos(c *Call) {
-	if v := string(c.Args[2]); v != "0" && v != "1" {
+	b, ok := parseInt(c.Args[2])
+	if !ok {
+		c.Error(errNotInteger)
+		return
+	}
+	if b != 0 && b != 1 {
 		c.Error("ERR The bit argument must be 1 or 0.")
 		return
 	}
-	bit := c.Args[2][0] - '0'
+	bit := byte(b)
+	// As BITCOUNT, Redis 7.0 parses the range once it found the string,
+	// and in this order: start, the unit, end.
 	var start, end int64
 	var hasStart, hasEnd, isBit bool
-	if len(c.Args) > 3 {
-		var ok bool
-		if start, ok = parseInt(c.Args[3]); !ok {
-			c.Error(errNotInteger)
-			return
+	var errMsg string
+	switch n := len(c.Args); {
+	case n == 3:
+	case n <= 6:
+		if start, hasStart = parseInt(c.Args[3]); !hasStart {
+			errMsg = errNotInteger
+			break
 		}
-		hasStart = true
+		if n == 6 {
+			if isBit, errMsg = parseBitUnit(c.Args[5]); errMsg != "" {
+				break
+			}
+		}
+		if n >= 5 {
+			if end, hasEnd = parseInt(c.Args[4]); !hasEnd {
+				errMsg = errNotInteger
+			}
+		}
+	default:
+		errMsg = errSyntax
 	}
-	if len(c.Args) > 4 {
-		var ok bool
-		if end, ok = parseInt(c.Args[4]); !ok {
-			c.Error(errNotInteger)
-			return
+	var pos int64
+	c.Read(func(tx *db.Tx) error {
+		found, err := stringFound(tx, c.Args[1])
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			// A missing key is an endless run of clear bits.
+			pos = int64(bit) * -1
+			return nil
+		case errMsg != "":
+			return db.UserError(errMsg)
 		}
-		hasEnd = true
-		if isBit, ok = parseBitUnit(c, c.Args, 5); !ok {
-			return
-		}
-	}
-	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
-		n, err = tx.BitPos(c.Args[1], bit, start, end, isBit, hasStart, hasEnd)
+		pos, err = tx.BitPos(c.Args[1], bit, start, end, isBit, hasStart, hasEnd)
 		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	}, func(w *redcon.Writer) { w.WriteInt64(pos) })
 }
 
 func bitop(c *Call) {

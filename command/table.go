@@ -1,10 +1,13 @@
 package command
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/tidwall/redcon"
+
+	"github.com/titan-kv/titan/db"
 )
 
 // Command flags.
@@ -145,14 +148,38 @@ func commandCmd(t map[string]*Command) func(*Call) {
 			return
 		}
 		sub := strings.ToLower(string(c.Args[1]))
+		if want, ok := map[string]int{"count": 2, "help": 2, "getkeys": 4}[sub]; ok &&
+			(len(c.Args) < want || (sub != "getkeys" && len(c.Args) != want)) {
+			c.Error(fmt.Sprintf("ERR wrong number of arguments for 'command|%s' command", sub))
+			return
+		}
 		switch sub {
 		case "count":
 			c.Int(int64(len(t)))
 		case "list":
+			// FILTERBY MODULE and ACLCAT select nothing: titan has no
+			// modules and no ACL categories.
+			match := func(string) bool { return true }
+			switch {
+			case len(c.Args) == 2:
+			case len(c.Args) == 5 && argIs(c.Args[2], "FILTERBY") && argIs(c.Args[3], "PATTERN"):
+				pat := []byte(strings.ToLower(string(c.Args[4])))
+				match = func(n string) bool { return db.MatchPattern(pat, []byte(n)) }
+			case len(c.Args) == 5 && argIs(c.Args[2], "FILTERBY") && (argIs(c.Args[3], "MODULE") || argIs(c.Args[3], "ACLCAT")):
+				match = func(string) bool { return false }
+			default:
+				c.Error(errSyntax)
+				return
+			}
 			c.Reply(func(w *redcon.Writer) {
-				all := names()
-				w.WriteArray(len(all))
-				for _, n := range all {
+				var list []string
+				for _, n := range names() {
+					if match(n) {
+						list = append(list, n)
+					}
+				}
+				w.WriteArray(len(list))
+				for _, n := range list {
 					w.WriteBulkString(n)
 				}
 			})
@@ -198,13 +225,13 @@ func commandCmd(t map[string]*Command) func(*Call) {
 				}
 			})
 		case "getkeys":
-			if len(c.Args) < 3 {
-				c.Error("ERR wrong number of arguments for 'command|getkeys' command")
-				return
-			}
 			cmd := t[strings.ToLower(string(c.Args[2]))]
 			if cmd == nil {
 				c.Error("ERR Invalid command specified")
+				return
+			}
+			if cmd.FirstKey <= 0 {
+				c.Error("ERR The command has no key arguments")
 				return
 			}
 			if !cmd.arityOK(len(c.Args) - 2) {
@@ -212,13 +239,37 @@ func commandCmd(t map[string]*Command) func(*Call) {
 				return
 			}
 			keys := cmd.keys(c.Args[2:])
-			if len(keys) == 0 {
-				c.Error("ERR The command has no key arguments")
-				return
-			}
 			c.Reply(func(w *redcon.Writer) { writeBulks(w, keys) })
+		case "help":
+			c.Reply(func(w *redcon.Writer) {
+				lines := []string{
+					"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+					"(no subcommand)",
+					"    Return details about all Redis commands.",
+					"COUNT",
+					"    Return the total number of commands in this Redis server.",
+					"LIST",
+					"    Return a list of all commands in this Redis server.",
+					"INFO [<command-name> ...]",
+					"    Return details about multiple Redis commands.",
+					"    If no command names are given, documentation details for all",
+					"    commands are returned.",
+					"DOCS [<command-name> ...]",
+					"    Return documentation details about multiple Redis commands.",
+					"    If no command names are given, documentation details for all",
+					"    commands are returned.",
+					"GETKEYS <full-command>",
+					"    Return the keys from a full Redis command.",
+					"HELP",
+					"    Prints this help.",
+				}
+				w.WriteArray(len(lines))
+				for _, l := range lines {
+					w.WriteString(l)
+				}
+			})
 		default:
-			c.Error("ERR unknown subcommand '" + string(c.Args[1]) + "'. Try COMMAND HELP.")
+			c.Error(unknownSubcommand(c.Args))
 		}
 	}
 }

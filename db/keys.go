@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/tidwall/match"
-
 	"github.com/titan-kv/titan/encoding"
 )
 
@@ -193,6 +191,9 @@ func (tx *Tx) ObjectEncoding(key []byte) (string, error) {
 	small := m.Count <= 128
 	switch m.Type {
 	case encoding.TypeString:
+		if m.Raw {
+			return "raw", nil
+		}
 		if _, err := parseInt(m.Value); err == nil && len(m.Value) <= 20 {
 			return "int", nil
 		}
@@ -251,7 +252,7 @@ func (tx *Tx) Scan(start []byte, count int, pattern []byte, t encoding.Type) (Sc
 		if m.Expired(tx.now) || (t != 0 && m.Type != t) {
 			return true, nil
 		}
-		if len(pattern) > 0 && !match.Match(string(key), string(pattern)) {
+		if len(pattern) > 0 && !MatchPattern(pattern, key) {
 			return true, nil
 		}
 		res.Keys = append(res.Keys, append([]byte(nil), key...))
@@ -273,7 +274,7 @@ func (tx *Tx) KeysMatching(pattern []byte) ([][]byte, error) {
 		if err != nil {
 			return false, fmt.Errorf("key %q: %w", key, err)
 		}
-		if !m.Expired(tx.now) && match.Match(string(key), string(pattern)) {
+		if !m.Expired(tx.now) && MatchPattern(pattern, key) {
 			keys = append(keys, append([]byte(nil), key...))
 		}
 		return true, nil
@@ -371,3 +372,110 @@ func (tx *Tx) KeyVersion(key []byte) (uint64, error) {
 // LockKey makes the transaction fail with a conflict, and be retried, if
 // anyone else changes key before it commits.
 func (tx *Tx) LockKey(key []byte) { tx.lock(tx.d.keys.Meta(tx.DB, key)) }
+
+// MatchPattern reports whether s matches the glob-style pattern as Redis's
+// stringmatchlen does (KEYS, SCAN MATCH): * and ? wildcards, [abc], [^abc]
+// and [a-z] classes, and \ escapes; an unterminated class runs to the end
+// of the pattern.
+func MatchPattern(pattern, s []byte) bool {
+	skipLonger := false
+	return matchGlob(pattern, s, &skipLonger, 0)
+}
+
+// matchGlob is stringmatchlen_impl: skipLonger stops the search once a
+// suffix after a '*' matched nowhere, so that patterns with many '*'
+// cannot take exponential time.
+func matchGlob(pat, str []byte, skipLonger *bool, nesting int) bool {
+	if nesting > 1000 {
+		return false
+	}
+	// at reads the pattern as C does, with a NUL after its end.
+	at := func(i int) byte {
+		if i < len(pat) {
+			return pat[i]
+		}
+		return 0
+	}
+	p, s := 0, 0
+	for p < len(pat) && s < len(str) {
+		switch pat[p] {
+		case '*':
+			for p < len(pat) && at(p+1) == '*' {
+				p++
+			}
+			if len(pat)-p == 1 {
+				return true
+			}
+			for s < len(str) {
+				if matchGlob(pat[p+1:], str[s:], skipLonger, nesting+1) {
+					return true
+				}
+				if *skipLonger {
+					return false
+				}
+				s++
+			}
+			*skipLonger = true
+			return false
+		case '?':
+			s++
+		case '[':
+			p++
+			not := at(p) == '^'
+			if not {
+				p++
+			}
+			match := false
+			for {
+				if at(p) == '\\' && len(pat)-p >= 2 {
+					p++
+					if pat[p] == str[s] {
+						match = true
+					}
+				} else if at(p) == ']' {
+					break
+				} else if p >= len(pat) {
+					p--
+					break
+				} else if len(pat)-p >= 3 && pat[p+1] == '-' {
+					lo, hi := pat[p], pat[p+2]
+					if lo > hi {
+						lo, hi = hi, lo
+					}
+					p += 2
+					if str[s] >= lo && str[s] <= hi {
+						match = true
+					}
+				} else if pat[p] == str[s] {
+					match = true
+				}
+				p++
+			}
+			if not {
+				match = !match
+			}
+			if !match {
+				return false
+			}
+			s++
+		case '\\':
+			if len(pat)-p >= 2 {
+				p++
+			}
+			fallthrough
+		default:
+			if pat[p] != str[s] {
+				return false
+			}
+			s++
+		}
+		p++
+		if s == len(str) {
+			for at(p) == '*' {
+				p++
+			}
+			break
+		}
+	}
+	return p == len(pat) && s == len(str)
+}

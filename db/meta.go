@@ -49,6 +49,10 @@ func (tx *Tx) typedMeta(key []byte, t encoding.Type) (*encoding.Meta, error) {
 // changes, an expiry index entry is written for the new time (entries for
 // old times are dropped lazily by the expirer).
 func (tx *Tx) putMeta(key []byte, m *encoding.Meta, prevExpire int64) error {
+	if len(key)+len(m.Value) > MaxStringLen {
+		// client-go would panic on an entry that large.
+		return ErrStringTooBig
+	}
 	m.Version = tx.t.StartTS()
 	mk := tx.d.keys.Meta(tx.DB, key)
 	if err := tx.reclaimStale(mk, m); err != nil {

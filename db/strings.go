@@ -1,15 +1,22 @@
 package db
 
 import (
+	"bytes"
 	"math"
+	"math/big"
 	"math/bits"
 	"strconv"
+	"strings"
 
 	"github.com/titan-kv/titan/encoding"
 )
 
-// MaxStringLen is the largest string value, as Redis's proto-max-bulk-len.
-const MaxStringLen = 512 << 20
+// MaxStringLen bounds a string value (with its key). It is titan's
+// proto-max-bulk-len for values: Redis allows 512MB, but client-go cannot
+// buffer an entry of 128MB or more (it panics), and a TiKV cluster refuses
+// entries larger than its raft-entry-max-size. Commands that would build a
+// longer string fail with Redis's "string exceeds maximum allowed size".
+const MaxStringLen = 64 << 20
 
 func parseInt(b []byte) (int64, error) {
 	if len(b) == 0 || len(b) > 20 {
@@ -22,7 +29,7 @@ func parseInt(b []byte) (int64, error) {
 	return n, nil
 }
 
-// FormatFloat renders f as Redis does for INCRBYFLOAT and scores.
+// FormatFloat renders f in the shortest form that parses back to f.
 func FormatFloat(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -129,31 +136,36 @@ func (tx *Tx) GetEx(key []byte, expireAt int64, persist bool) ([]byte, error) {
 }
 
 // updateString writes a new value for a string key keeping its expiry;
-// m is its metadata or nil when the key is new.
-func (tx *Tx) updateString(key []byte, m *encoding.Meta, value []byte) error {
+// m is its metadata or nil when the key is new. raw records that the
+// value was changed in place, for OBJECT ENCODING.
+func (tx *Tx) updateString(key []byte, m *encoding.Meta, value []byte, raw bool) error {
 	if len(value) > MaxStringLen {
 		return ErrStringTooBig
 	}
 	if m == nil {
-		return tx.replace(key, &encoding.Meta{Type: encoding.TypeString, Value: value})
+		return tx.replace(key, &encoding.Meta{Type: encoding.TypeString, Value: value, Raw: raw})
 	}
-	m.Value = value
+	m.Value, m.Raw = value, raw
 	return tx.putMeta(key, m, m.ExpireAt)
 }
 
-// Append appends value to a string and returns the new length.
-func (tx *Tx) Append(key, value []byte) (int64, error) {
+// Append appends value to a string and returns the new length; the result
+// may be at most limit bytes long.
+func (tx *Tx) Append(key, value []byte, limit int64) (int64, error) {
 	m, err := tx.str(key)
 	if err != nil {
 		return 0, err
 	}
-	var cur []byte
-	if m != nil {
-		cur = m.Value
+	if m == nil {
+		// A new key holds value as SET would store it.
+		return int64(len(value)), tx.updateString(key, nil, value, false)
 	}
-	nv := make([]byte, 0, len(cur)+len(value))
-	nv = append(append(nv, cur...), value...)
-	return int64(len(nv)), tx.updateString(key, m, nv)
+	if int64(len(m.Value))+int64(len(value)) > limit {
+		return 0, ErrStringTooBig
+	}
+	nv := make([]byte, 0, len(m.Value)+len(value))
+	nv = append(append(nv, m.Value...), value...)
+	return int64(len(nv)), tx.updateString(key, m, nv, true)
 }
 
 // StrLen returns the length of a string, 0 when missing.
@@ -178,7 +190,7 @@ func (tx *Tx) IncrBy(key []byte, delta int64) (int64, error) {
 	if overflow {
 		return 0, ErrOverflow
 	}
-	return n, tx.updateString(key, m, strconv.AppendInt(nil, n, 10))
+	return n, tx.updateString(key, m, strconv.AppendInt(nil, n, 10), false)
 }
 
 func addInt64(a, b int64) (int64, bool) {
@@ -205,24 +217,99 @@ func ParseFloat(b []byte) (float64, bool) {
 	return f, true
 }
 
-// IncrByFloat adds delta to the float in a string and returns the result.
-func (tx *Tx) IncrByFloat(key []byte, delta float64) (float64, error) {
+// IncrByFloat adds delta to the number in a string and returns the new
+// value as stored. Like Redis on amd64, it computes in x87 long double
+// precision (see AddLongDouble), and checks in Redis's order: the type of
+// the key, its value, then delta.
+func (tx *Tx) IncrByFloat(key, delta []byte) ([]byte, error) {
 	m, err := tx.str(key)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	var cur float64
+	cur := new(big.Float)
 	if m != nil {
 		var ok bool
-		if cur, ok = ParseFloat(m.Value); !ok || math.IsInf(cur, 0) {
-			return 0, ErrNotFloat
+		if cur, ok = ParseLongDouble(m.Value); !ok {
+			return nil, ErrNotFloat
 		}
 	}
-	n := cur + delta
-	if math.IsNaN(n) || math.IsInf(n, 0) {
-		return 0, ErrNaN
+	d, ok := ParseLongDouble(delta)
+	if !ok {
+		return nil, ErrNotFloat
 	}
-	return n, tx.updateString(key, m, []byte(FormatFloat(n)))
+	sum, ok := AddLongDouble(cur, d)
+	if !ok {
+		return nil, ErrNaN
+	}
+	v := []byte(FormatLongDouble(sum))
+	return v, tx.updateString(key, m, v, false)
+}
+
+// Redis computes INCRBYFLOAT and HINCRBYFLOAT in C long double, which on
+// amd64 is the x87 extended format: a 64-bit mantissa and a binary exponent
+// up to 16383. A big.Float of 64 bits of precision rounds the same way.
+const (
+	longDoublePrec   = 64
+	longDoubleMaxExp = 16384  // |x| < 2^16384
+	longDoubleMinExp = -16445 // the smallest denormal is 2^-16445
+	maxLongDoubleLen = 5 * 1024
+)
+
+// ParseLongDouble parses a number as Redis's string2ld (C strtold) does:
+// decimal or hexadecimal notation, an optional sign, inf and infinity; no
+// spaces, no NaN, nothing out of the long double range.
+func ParseLongDouble(b []byte) (*big.Float, bool) {
+	if len(b) == 0 || len(b) >= maxLongDoubleLen || bytes.ContainsAny(b, "_ \t\n\r\v\f") {
+		return nil, false
+	}
+	s := strings.ToLower(string(b))
+	u := strings.TrimPrefix(strings.TrimPrefix(s, "+"), "-")
+	if len(u) < len(s)-1 {
+		return nil, false
+	}
+	if u == "inf" || u == "infinity" {
+		return new(big.Float).SetInf(s[0] == '-'), true
+	}
+	base := 10
+	if strings.HasPrefix(u, "0x") {
+		base = 0 // hexadecimal mantissa, binary 'p' exponent
+	} else if strings.ContainsAny(u, "pi") {
+		return nil, false
+	}
+	f, _, err := new(big.Float).SetPrec(longDoublePrec).Parse(s, base)
+	if err != nil || f.IsInf() {
+		return nil, false
+	}
+	if exp := f.MantExp(nil); f.Sign() != 0 && (exp > longDoubleMaxExp || exp <= longDoubleMinExp-1) {
+		return nil, false // overflows to inf or underflows to zero
+	}
+	return f, true
+}
+
+// AddLongDouble returns a+b in long double arithmetic; false when the sum
+// is infinite or not a number.
+func AddLongDouble(a, b *big.Float) (*big.Float, bool) {
+	if a.IsInf() || b.IsInf() {
+		return nil, false
+	}
+	sum := new(big.Float).SetPrec(longDoublePrec).Add(a, b)
+	if sum.Sign() != 0 && sum.MantExp(nil) > longDoubleMaxExp {
+		return nil, false
+	}
+	return sum, true
+}
+
+// FormatLongDouble renders f as Redis stores an INCRBYFLOAT result:
+// printf("%.17Lf") without trailing zeros.
+func FormatLongDouble(f *big.Float) string {
+	s := f.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
 }
 
 // clampRange turns Redis's inclusive, possibly negative [start, end] into
@@ -241,19 +328,41 @@ func clampRange(start, end, n int64) (lo, hi int64) {
 	return start, end + 1
 }
 
+// stringRange converts the inclusive, possibly negative [start, end] of
+// GETRANGE, BITCOUNT and BITPOS over n items into a half-open range, empty
+// when lo >= hi. Unlike list ranges, an end before the first item clamps
+// to the first item. bothNegative applies the shortcut of GETRANGE and
+// BITCOUNT: two negative indexes in reverse order select nothing.
+func stringRange(start, end, n int64, bothNegative bool) (lo, hi int64) {
+	if bothNegative && start < 0 && end < 0 && start > end {
+		return 0, 0
+	}
+	if start < 0 {
+		start = max(n+start, 0)
+	}
+	if end < 0 {
+		end = max(n+end, 0)
+	}
+	end = min(end, n-1)
+	if start > end {
+		return 0, 0
+	}
+	return start, end + 1
+}
+
 // GetRange returns the substring [start, end] of a string.
 func (tx *Tx) GetRange(key []byte, start, end int64) ([]byte, error) {
 	v, err := tx.Get(key)
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := clampRange(start, end, int64(len(v)))
+	lo, hi := stringRange(start, end, int64(len(v)), true)
 	return v[lo:hi], nil
 }
 
 // SetRange overwrites part of a string at offset, padding with zero bytes,
-// and returns the new length.
-func (tx *Tx) SetRange(key []byte, offset int64, value []byte) (int64, error) {
+// and returns the new length, which may be at most limit.
+func (tx *Tx) SetRange(key []byte, offset int64, value []byte, limit int64) (int64, error) {
 	m, err := tx.str(key)
 	if err != nil {
 		return 0, err
@@ -265,14 +374,14 @@ func (tx *Tx) SetRange(key []byte, offset int64, value []byte) (int64, error) {
 	if len(value) == 0 {
 		return int64(len(cur)), nil
 	}
-	if offset+int64(len(value)) > MaxStringLen {
+	if offset > limit-int64(len(value)) {
 		return 0, ErrStringTooBig
 	}
 	n := max(int64(len(cur)), offset+int64(len(value)))
 	nv := make([]byte, n)
 	copy(nv, cur)
 	copy(nv[offset:], value)
-	return n, tx.updateString(key, m, nv)
+	return n, tx.updateString(key, m, nv, true)
 }
 
 // SetBit sets the bit at offset and returns its old value.
@@ -298,7 +407,7 @@ func (tx *Tx) SetBit(key []byte, offset int64, bit byte) (int64, error) {
 	} else {
 		nv[idx] &^= mask
 	}
-	return old, tx.updateString(key, m, nv)
+	return old, tx.updateString(key, m, nv, true)
 }
 
 // GetBit returns the bit at offset.
@@ -316,12 +425,11 @@ func (tx *Tx) GetBit(key []byte, offset int64) (int64, error) {
 
 // bitRange turns BITCOUNT/BITPOS range arguments into a bit range
 // [lo, hi) over a value of n bytes.
-func bitRange(start, end int64, isBit bool, n int64) (lo, hi int64) {
+func bitRange(start, end int64, isBit bool, n int64, bothNegative bool) (lo, hi int64) {
 	if isBit {
-		lo, hi = clampRange(start, end, n*8)
-		return lo, hi
+		return stringRange(start, end, n*8, bothNegative)
 	}
-	lo, hi = clampRange(start, end, n)
+	lo, hi = stringRange(start, end, n, bothNegative)
 	return lo * 8, hi * 8
 }
 
@@ -335,7 +443,7 @@ func (tx *Tx) BitCount(key []byte, start, end int64, isBit, whole bool) (int64, 
 	if whole {
 		start, end, isBit = 0, -1, false
 	}
-	lo, hi := bitRange(start, end, isBit, int64(len(v)))
+	lo, hi := bitRange(start, end, isBit, int64(len(v)), true)
 	var n int64
 	for i := lo; i < hi; {
 		if i&7 == 0 && hi-i >= 8 {
@@ -368,7 +476,7 @@ func (tx *Tx) BitPos(key []byte, bit byte, start, end int64, isBit, hasStart, ha
 	if !hasEnd {
 		end = -1
 	}
-	lo, hi := bitRange(start, end, isBit, int64(len(v)))
+	lo, hi := bitRange(start, end, isBit, int64(len(v)), false)
 	if lo >= hi {
 		return -1, nil
 	}
@@ -426,7 +534,7 @@ func (tx *Tx) BitOp(op string, dst []byte, srcs [][]byte) (int64, error) {
 		_, err := tx.Del(dst)
 		return 0, err
 	}
-	return int64(maxLen), tx.replace(dst, &encoding.Meta{Type: encoding.TypeString, Value: out})
+	return int64(maxLen), tx.replace(dst, &encoding.Meta{Type: encoding.TypeString, Value: out, Raw: true})
 }
 
 // MGet returns the values of keys; nil for missing keys and non-strings.

@@ -39,6 +39,7 @@ func (t Type) IsCollection() bool { return t >= TypeHash && t <= TypeZSet }
 
 const (
 	flagSparse = 1 << 0 // list positions are not evenly spaced
+	flagRaw    = 1 << 1 // a string changed in place (OBJECT ENCODING raw)
 
 	metaHeaderLen     = 1 + 1 + 8 + 8
 	collectionMetaLen = metaHeaderLen + ObjectIDLen + 8
@@ -59,6 +60,9 @@ type Meta struct {
 
 	// Value is the value of a string.
 	Value []byte
+	// Raw is set on a string changed in place (APPEND, SETRANGE, SETBIT,
+	// BITOP), which Redis keeps in its raw encoding whatever the value.
+	Raw bool
 
 	// Object holds a collection's elements.
 	Object ObjectID
@@ -89,6 +93,9 @@ func EncodeMeta(m *Meta) []byte {
 	if m.Sparse {
 		flags |= flagSparse
 	}
+	if m.Raw {
+		flags |= flagRaw
+	}
 	b = append(b, byte(m.Type), flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.ExpireAt))
 	b = binary.BigEndian.AppendUint64(b, m.Version)
@@ -112,6 +119,7 @@ func DecodeMeta(b []byte) (*Meta, error) {
 	m := &Meta{
 		Type:     Type(b[0]),
 		Sparse:   b[1]&flagSparse != 0,
+		Raw:      b[1]&flagRaw != 0,
 		ExpireAt: int64(binary.BigEndian.Uint64(b[2:])),
 		Version:  binary.BigEndian.Uint64(b[10:]),
 	}
