@@ -116,6 +116,9 @@ func DecodeMeta(b []byte) (*Meta, error) {
 	if len(b) < metaHeaderLen {
 		return nil, fmt.Errorf("meta of %d bytes: %w", len(b), ErrMalformed)
 	}
+	if b[1]&^(flagSparse|flagRaw) != 0 {
+		return nil, fmt.Errorf("meta flags %#x: %w", b[1], ErrMalformed)
+	}
 	m := &Meta{
 		Type:     Type(b[0]),
 		Sparse:   b[1]&flagSparse != 0,
