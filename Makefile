@@ -45,9 +45,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . ; echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
 
-## bench: redis-benchmark against titan (batching on and off, with a per-RPC delay) and redis-server.
+## bench: redis-benchmark against titan (batching on and off, with and without a
+## per-request delay) and a redis-server started in the same run, then the Go benchmarks.
+BENCH_SCALE ?= 1
 bench: bin/titan
-	./scripts/bench.sh
+	$(GO) run ./tools/bench -titan bin/titan -scale $(BENCH_SCALE) -out bench-table.md
+	$(GO) test -run '^$$' -bench . -benchtime 3000x ./db/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
