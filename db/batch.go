@@ -100,8 +100,8 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 
 // latches are striped per-key locks ordering this process's writers.
 type latches struct {
-	seed  maphash.Seed
-	mu    [1024]sync.Mutex
+	seed maphash.Seed
+	mu   [1024]sync.Mutex
 }
 
 func newLatches() *latches { return &latches{seed: maphash.MakeSeed()} }
