@@ -324,3 +324,58 @@ func TestKill9UnderLoad(t *testing.T) {
 	}
 	t.Logf("%d acknowledged writes checked after kill -9", n)
 }
+
+// TestHotCollectionAdds: 50 clients adding distinct members to one hash,
+// set, sorted set and list at once all succeed, lose nothing, and cause few
+// transaction retries.
+func TestHotCollectionAdds(t *testing.T) {
+	const clients, each = 50, 100
+	for _, batch := range []string{"true", "false"} {
+		t.Run("batch="+batch, func(t *testing.T) {
+			ti := startTitan(t, "--write-batch="+batch)
+			c := ti.Client(func(o *redis.Options) { o.PoolSize = clients * 4 })
+			retries0, commits0, cmds0 := ti.Metric("titan_txn_retries_total"), ti.Metric("titan_txn_commits_total"), ti.Metric("titan_commands_total")
+			var wg sync.WaitGroup
+			for _, op := range []func(w, i int) error{
+				func(w, i int) error { return c.HSet(bg, "hot:hash", fmt.Sprint(w, ":", i), i).Err() },
+				func(w, i int) error { return c.SAdd(bg, "hot:set", fmt.Sprint(w, ":", i)).Err() },
+				func(w, i int) error { return c.ZAdd(bg, "hot:zset", redis.Z{Score: float64(i), Member: fmt.Sprint(w, ":", i)}).Err() },
+				func(w, i int) error { return c.RPush(bg, "hot:list", fmt.Sprint(w, ":", i)).Err() },
+			} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					runWorkers(t, clients, func(w int) error {
+						for i := 0; i < each; i++ {
+							if err := op(w, i); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}()
+			}
+			wg.Wait()
+			want := int64(clients * each)
+			for name, got := range map[string]*redis.IntCmd{
+				"HLEN": c.HLen(bg, "hot:hash"), "SCARD": c.SCard(bg, "hot:set"),
+				"ZCARD": c.ZCard(bg, "hot:zset"), "LLEN": c.LLen(bg, "hot:list"),
+			} {
+				if got.Val() != want {
+					t.Errorf("%s = %d (%v), want %d", name, got.Val(), got.Err(), want)
+				}
+			}
+			if n := len(c.HKeys(bg, "hot:hash").Val()); n != int(want) {
+				t.Errorf("HKEYS returned %d fields, want %d", n, want)
+			}
+			retries := ti.Metric("titan_txn_retries_total") - retries0
+			commits := ti.Metric("titan_txn_commits_total") - commits0
+			cmds := ti.Metric("titan_commands_total") - cmds0
+			rate := retries / cmds
+			t.Logf("batch=%s: %.0f commands, %.0f commits, %.0f retries: retry rate %.4f per command", batch, cmds, commits, retries, rate)
+			if rate > 0.05 {
+				t.Errorf("retry rate %.4f per command, want at most 0.05", rate)
+			}
+		})
+	}
+}
