@@ -70,7 +70,7 @@ func (d *DB) RunBackground(ctx context.Context) {
 	tasks := []struct {
 		name     string
 		interval time.Duration
-		round    func(context.Context) error
+		round    func(context.Context, time.Time) error
 	}{
 		{"expire", o.ExpireInterval, d.expireRound},
 		{"gc", o.GCInterval, d.collectRound},
@@ -79,7 +79,7 @@ func (d *DB) RunBackground(ctx context.Context) {
 		tasks = append(tasks, struct {
 			name     string
 			interval time.Duration
-			round    func(context.Context) error
+			round    func(context.Context, time.Time) error
 		}{"safepoint", o.SafePointInterval, d.safePointRound})
 	}
 	done := make(chan struct{})
@@ -94,7 +94,10 @@ func (d *DB) RunBackground(ctx context.Context) {
 	}
 }
 
-func (d *DB) runTask(ctx context.Context, o BackgroundOptions, name string, interval time.Duration, round func(context.Context) error) {
+// runTask takes or renews the task's lease every LeaseTTL/3 and, while it
+// holds it, runs a round every interval. A round stops by LeaseTTL/2 after
+// the renewal, so it always ends while the lease is still ours.
+func (d *DB) runTask(ctx context.Context, o BackgroundOptions, name string, interval time.Duration, round func(context.Context, time.Time) error) {
 	tick := time.NewTicker(min(interval, o.LeaseTTL/3))
 	defer tick.Stop()
 	var lastRun time.Time
@@ -105,6 +108,7 @@ func (d *DB) runTask(ctx context.Context, o BackgroundOptions, name string, inte
 			return
 		case <-tick.C:
 		}
+		renewed := time.Now()
 		leader, err := d.acquireLease(ctx, name, o.InstanceID, o.LeaseTTL)
 		logErr("background lease", err, "task", name)
 		if d.metrics != nil {
@@ -118,7 +122,7 @@ func (d *DB) runTask(ctx context.Context, o BackgroundOptions, name string, inte
 			continue
 		}
 		lastRun = time.Now()
-		err = round(ctx)
+		err = round(ctx, renewed.Add(o.LeaseTTL/2))
 		logErr("background task", err, "task", name)
 		if d.metrics != nil {
 			result := "ok"
@@ -187,16 +191,29 @@ func (tx *Tx) rawMeta(key []byte) (*encoding.Meta, error) {
 	return encoding.DecodeMeta(raw)
 }
 
+// expireSkew is how far behind the leader's clock another process's clock
+// may be and still have its expiry index entries found at once.
+const expireSkew = 5 * time.Second
+
 // expireRound removes keys whose expiry passed, walking the expiry index
 // in time order, one bounded transaction at a time.
-func (d *DB) expireRound(ctx context.Context) error {
+func (d *DB) expireRound(ctx context.Context, deadline time.Time) error {
 	o := d.opts.Background
 	o.defaults()
-	for ctx.Err() == nil {
+	// Processed entries stay behind as MVCC tombstones until the GC safe
+	// point passes them; start from a little before the last round's
+	// watermark rather than from the first entry, and rescan everything
+	// now and then for entries written late by a process with a slow clock.
+	d.expireRounds++
+	from := d.keys.ExpirePrefix()
+	if wm := d.expireWatermark; wm > 0 && d.expireRounds%60 != 0 {
+		from = d.keys.ExpireUntil(wm - expireSkew.Milliseconds())
+	}
+	for ctx.Err() == nil && time.Now().Before(deadline) {
 		var entries, expired int
+		var now int64
 		err := d.Update(ctx, 0, func(tx *Tx) error {
-			entries, expired = 0, 0
-			from := d.keys.ExpirePrefix()
+			entries, expired, now = 0, 0, tx.now
 			until := d.keys.ExpireUntil(tx.now + 1)
 			var found [][]byte
 			err := tx.scan(from, until, o.ExpireBatch, func(k, _ []byte) (bool, error) {
@@ -239,6 +256,7 @@ func (d *DB) expireRound(ctx context.Context) error {
 			d.metrics.KeysExpired.Add(float64(expired))
 		}
 		if entries < o.ExpireBatch {
+			d.expireWatermark = now
 			return nil
 		}
 	}
@@ -247,64 +265,89 @@ func (d *DB) expireRound(ctx context.Context) error {
 
 // collectRound deletes the elements of dropped collections, at most
 // GCRate keys per second of GCInterval.
-func (d *DB) collectRound(ctx context.Context) error {
+func (d *DB) collectRound(ctx context.Context, deadline time.Time) error {
 	o := d.opts.Background
 	o.defaults()
 	budget := max(int(float64(o.GCRate)*o.GCInterval.Seconds()), 1)
-	const chunk = 512
-	for budget > 0 && ctx.Err() == nil {
+	for budget > 0 && ctx.Err() == nil && time.Now().Before(deadline) {
 		var id encoding.ObjectID
+		var resume []byte
 		var found bool
 		err := d.View(ctx, 0, func(tx *Tx) error {
-			return tx.scan(d.keys.GCPrefix(), encoding.PrefixEnd(d.keys.GCPrefix()), 1, func(k, _ []byte) (bool, error) {
+			return tx.scan(d.keys.GCPrefix(), encoding.PrefixEnd(d.keys.GCPrefix()), 1, func(k, v []byte) (bool, error) {
 				var err error
 				id, err = d.keys.DecodeGC(k)
 				found = err == nil
+				if len(v) > 8 {
+					resume = bytes.Clone(v[8:])
+				}
 				return false, err
 			})
 		})
 		if err != nil || !found {
 			return err
 		}
-		for budget > 0 && ctx.Err() == nil {
-			var deleted int
-			limit := min(chunk, budget)
-			err := d.Update(ctx, 0, func(tx *Tx) error {
-				deleted = 0
-				prefix := d.keys.DataPrefix(id)
-				err := tx.scan(prefix, encoding.PrefixEnd(prefix), limit, func(k, _ []byte) (bool, error) {
-					deleted++
-					return true, tx.del(bytes.Clone(k))
-				})
-				if err != nil {
-					return err
-				}
-				if deleted < limit {
-					return tx.del(d.keys.GC(id))
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("collect object %s: %w", id, err)
+		done, n, err := d.collectObject(ctx, deadline, id, resume, budget)
+		budget -= n
+		if d.metrics != nil {
+			d.metrics.GCKeysDeleted.Add(float64(n))
+			if done {
+				d.metrics.GCObjects.Inc()
 			}
-			budget -= deleted
-			if d.metrics != nil {
-				d.metrics.GCKeysDeleted.Add(float64(deleted))
-			}
-			if deleted < limit {
-				if d.metrics != nil {
-					d.metrics.GCObjects.Inc()
-				}
-				break
-			}
+		}
+		if err != nil {
+			return fmt.Errorf("collect object %s: %w", id, err)
 		}
 	}
 	return ctx.Err()
 }
 
+// collectObject deletes up to budget elements of object id in chunks,
+// starting after the element key resume (where an earlier round stopped;
+// the deleted keys before it would otherwise be scanned again). The queue
+// entry records the progress and is removed once the object is empty.
+func (d *DB) collectObject(ctx context.Context, deadline time.Time, id encoding.ObjectID, resume []byte, budget int) (done bool, deleted int, err error) {
+	const chunk = 512
+	prefix := d.keys.DataPrefix(id)
+	from := prefix
+	if resume != nil {
+		from = append(bytes.Clone(resume), 0) // the next key after resume
+	}
+	for deleted < budget && ctx.Err() == nil && time.Now().Before(deadline) {
+		limit := min(chunk, budget-deleted)
+		var n int
+		var last []byte
+		err := d.Update(ctx, 0, func(tx *Tx) error {
+			n, last = 0, nil
+			err := tx.scan(from, encoding.PrefixEnd(prefix), limit, func(k, _ []byte) (bool, error) {
+				n++
+				last = bytes.Clone(k)
+				return true, tx.del(last)
+			})
+			if err != nil {
+				return err
+			}
+			if n < limit {
+				return tx.del(d.keys.GC(id))
+			}
+			progress := append(encoding.EncodeInt64(tx.now), last...)
+			return tx.set(d.keys.GC(id), progress)
+		})
+		if err != nil {
+			return false, deleted, err
+		}
+		deleted += n
+		if n < limit {
+			return true, deleted, nil
+		}
+		from = append(last, 0)
+	}
+	return false, deleted, nil
+}
+
 // safePointRound moves the TiKV GC safe point to GCLifeTime ago, so TiKV
 // drops MVCC versions older than that (there is no TiDB to do it).
-func (d *DB) safePointRound(ctx context.Context) error {
+func (d *DB) safePointRound(ctx context.Context, _ time.Time) error {
 	o := d.opts.Background
 	o.defaults()
 	at := time.Now().Add(-o.GCLifeTime)

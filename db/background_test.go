@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/metrics"
 )
 
 func TestLeaseHasOneHolder(t *testing.T) {
@@ -89,7 +90,7 @@ func TestExpireRound(t *testing.T) {
 		return err
 	})
 	time.Sleep(50 * time.Millisecond)
-	if err := d.expireRound(context.Background()); err != nil {
+	if err := d.expireRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countPrefix(t, d, d.keys.MetaPrefix(0)); n != 301 {
@@ -123,7 +124,7 @@ func TestCollectRound(t *testing.T) {
 	if n := countPrefix(t, d, d.keys.DataPrefix(obj)); n != 1500 {
 		t.Fatalf("elements before collection = %d", n)
 	}
-	if err := d.collectRound(context.Background()); err != nil {
+	if err := d.collectRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if n := countPrefix(t, d, d.keys.DataPrefix(obj)); n != 0 {
@@ -144,7 +145,7 @@ func TestSafePointKeepsLatest(t *testing.T) {
 		})
 	}
 	time.Sleep(5 * time.Millisecond)
-	if err := d.safePointRound(context.Background()); err != nil {
+	if err := d.safePointRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	update(t, d, func(tx *Tx) error {
@@ -154,4 +155,119 @@ func TestSafePointKeepsLatest(t *testing.T) {
 		}
 		return err
 	})
+}
+
+// counterValue reads a counter from a registry.
+func counterValue(t *testing.T, m *metrics.Metrics, name string) float64 {
+	t.Helper()
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, s := range mf.GetMetric() {
+				sum += s.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// fillObject creates key as a set of n elements, written in chunks.
+func fillObject(t *testing.T, d *DB, key string, n int, expireAt int64) encoding.ObjectID {
+	t.Helper()
+	var m *encoding.Meta
+	update(t, d, func(tx *Tx) error {
+		m = tx.newObject(encoding.TypeSet)
+		m.ExpireAt = expireAt
+		return nil
+	})
+	for done := 0; done < n; {
+		chunk := min(5000, n-done)
+		update(t, d, func(tx *Tx) error {
+			for i := done; i < done+chunk; i++ {
+				if err := tx.set(tx.data(m, []byte(fmt.Sprint("m", i))), nil); err != nil {
+					return err
+				}
+			}
+			existed := done > 0
+			mm := *m
+			mm.Count = int64(done)
+			return tx.saveCount([]byte(key), &mm, int64(chunk), existed)
+		})
+		done += chunk
+	}
+	return m.Object
+}
+
+// TestBigDeleteSeveralInstances: deleting a big collection costs what a
+// small one does; the collector of exactly one of several instances
+// reclaims its elements; an expired big collection is reclaimed too.
+func TestBigDeleteSeveralInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 100k elements")
+	}
+	d := openTest(t, false)
+	bgOpts := BackgroundOptions{LeaseTTL: 300 * time.Millisecond, ExpireInterval: 50 * time.Millisecond,
+		GCInterval: 50 * time.Millisecond, GCRate: 200000}
+	var ms []*metrics.Metrics
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		m := metrics.New()
+		o := bgOpts
+		o.InstanceID = fmt.Sprint("instance", i)
+		p := d.Peer(Options{Background: o}, m)
+		ms = append(ms, m)
+		wg.Add(1)
+		go func() { defer wg.Done(); p.RunBackground(ctx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+
+	const big = 20000
+	bigObj := fillObject(t, d, "big", big, 0)
+	fillObject(t, d, "small", 10, 0)
+	expObj := fillObject(t, d, "expiring", 10000, time.Now().Add(time.Hour).UnixMilli())
+
+	timeDel := func(key string) time.Duration {
+		start := time.Now()
+		update(t, d, func(tx *Tx) error {
+			n, err := tx.Del([]byte(key))
+			if n != 1 {
+				t.Errorf("DEL %s = %d", key, n)
+			}
+			return err
+		})
+		return time.Since(start)
+	}
+	small, bigT := timeDel("small"), timeDel("big")
+	t.Logf("DEL of 10 elements: %v, of %d elements: %v", small, big, bigT)
+	if bigT > 10*small+250*time.Millisecond {
+		t.Errorf("DEL of a big collection took %v, a small one %v", bigT, small)
+	}
+	// Make the third one expire now: the active expirer must queue it.
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.ExpireAt([]byte("expiring"), tx.Now()+20, ExpireFlags{})
+		return err
+	})
+
+	deadline := time.Now().Add(30 * time.Second)
+	for countPrefix(t, d, d.keys.DataPrefix(bigObj))+countPrefix(t, d, d.keys.DataPrefix(expObj)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("elements left: %d + %d", countPrefix(t, d, d.keys.DataPrefix(bigObj)), countPrefix(t, d, d.keys.DataPrefix(expObj)))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var deleted float64
+	for _, m := range ms {
+		deleted += counterValue(t, m, "titan_gc_keys_deleted_total")
+	}
+	if deleted != big+10+10000 {
+		t.Errorf("collectors deleted %.0f keys in all, want exactly %d", deleted, big+10+10000)
+	}
+	if n := countPrefix(t, d, d.keys.GCPrefix()); n != 0 {
+		t.Errorf("%d objects still queued", n)
+	}
 }

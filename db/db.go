@@ -55,6 +55,10 @@ type DB struct {
 	batcher  *batcher
 	latches  *latches
 	embedded bool
+
+	// Used only by the expire task's goroutine: see expireRound.
+	expireWatermark int64
+	expireRounds    int
 }
 
 // Open connects to the store named in opts.
