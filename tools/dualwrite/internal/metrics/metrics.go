@@ -1,0 +1,134 @@
+// Package metrics defines dualwrite's Prometheus metrics. Every metric name
+// starts with "dualwrite_". Metrics live in their own registry (plus the Go
+// and process collectors), never in the global default registry.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Side label values.
+const (
+	SideRedis = "redis"
+	SideTitan = "titan"
+)
+
+// Metrics holds every dualwrite metric and the registry they belong to.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// Proxy.
+	Commands        *prometheus.CounterVec   // side, result (ok, error_reply, failed, skipped)
+	Latency         *prometheus.HistogramVec // side
+	Mismatches      *prometheus.CounterVec   // kind (shadow_read, write_reply)
+	ShadowReads     prometheus.Counter
+	RepairsQueued   prometheus.Counter
+	RepairsDone     prometheus.Counter
+	RepairsFailed   prometheus.Counter
+	RepairsDropped  prometheus.Counter
+	RepairQueue     prometheus.Gauge
+	ReadSide        *prometheus.GaugeVec // side: 1 for the side serving reads
+	ClientConns     prometheus.Gauge
+	DirtyMarks      prometheus.Counter
+	BackfillActive  prometheus.Gauge
+	RejectedCommand *prometheus.CounterVec // reason
+
+	// Backfill (sync).
+	BackfillCopied    prometheus.Counter
+	BackfillScanned   prometheus.Counter
+	BackfillTotal     prometheus.Gauge
+	BackfillRecopied  prometheus.Counter
+	BackfillErrors    prometheus.Counter
+	BackfillShardDone *prometheus.GaugeVec // shard
+
+	// Verify.
+	VerifyChecked     prometheus.Counter
+	VerifyDifferences prometheus.Counter
+	VerifyFixed       prometheus.Counter
+}
+
+// New creates and registers all metrics in a fresh registry.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := factory{r}
+	return &Metrics{
+		Registry: r,
+		Commands: f.counterVec("dualwrite_proxy_commands_total",
+			"Commands sent upstream by the proxy, by side and result (ok, error_reply, failed, skipped).", "side", "result"),
+		Latency: f.histogramVec("dualwrite_proxy_upstream_duration_seconds",
+			"Upstream round-trip latency of proxied commands, by side.", "side"),
+		Mismatches: f.counterVec("dualwrite_mismatches_total",
+			"Replies that differed between Redis and titan, by kind (shadow_read, write_reply).", "kind"),
+		ShadowReads:    f.counter("dualwrite_shadow_reads_total", "Reads also sent to the non-serving side for comparison."),
+		RepairsQueued:  f.counter("dualwrite_repairs_queued_total", "Keys queued for repair after a titan failure or mismatch."),
+		RepairsDone:    f.counter("dualwrite_repairs_done_total", "Keys repaired by copying the source value to titan."),
+		RepairsFailed:  f.counter("dualwrite_repairs_failed_total", "Repair attempts that failed and were retried."),
+		RepairsDropped: f.counter("dualwrite_repairs_dropped_total", "Keys not queued because the repair queue was full."),
+		RepairQueue:    f.gauge("dualwrite_repair_queue_length", "Keys waiting for repair."),
+		ReadSide: f.gaugeVec("dualwrite_read_side",
+			"1 for the side currently serving reads (redis or titan).", "side"),
+		ClientConns:    f.gauge("dualwrite_proxy_client_connections", "Open client connections."),
+		DirtyMarks:     f.counter("dualwrite_dirty_marks_total", "Keys recorded in the backfill dirty set."),
+		BackfillActive: f.gauge("dualwrite_backfill_active", "1 while the proxy sees a backfill in progress."),
+		RejectedCommand: f.counterVec("dualwrite_proxy_rejected_total",
+			"Commands refused by the proxy, by reason.", "reason"),
+
+		BackfillCopied:   f.counter("dualwrite_backfill_keys_copied_total", "Keys copied to titan by the backfill."),
+		BackfillScanned:  f.counter("dualwrite_backfill_keys_scanned_total", "Keys returned by SCAN during the backfill."),
+		BackfillTotal:    f.gauge("dualwrite_backfill_keys_total_estimate", "Estimated keys to copy (sum of DBSIZE of all shards)."),
+		BackfillRecopied: f.counter("dualwrite_backfill_dirty_recopied_total", "Keys re-copied because they were written during the backfill."),
+		BackfillErrors:   f.counter("dualwrite_backfill_errors_total", "Backfill batches that failed and were retried."),
+		BackfillShardDone: f.gaugeVec("dualwrite_backfill_shard_done",
+			"1 once a shard's SCAN has completed.", "shard"),
+
+		VerifyChecked:     f.counter("dualwrite_verify_keys_checked_total", "Keys compared by verify."),
+		VerifyDifferences: f.counter("dualwrite_verify_differences_total", "Keys that differ between source and titan."),
+		VerifyFixed:       f.counter("dualwrite_verify_fixed_total", "Differing keys copied over by verify --fix."),
+	}
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+type factory struct{ r *prometheus.Registry }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	f.r.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	f.r.MustRegister(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	f.r.MustRegister(g)
+	return g
+}
+
+func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+	f.r.MustRegister(g)
+	return g
+}
+
+func (f factory) histogramVec(name, help string, labels ...string) *prometheus.HistogramVec {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    name,
+		Help:    help,
+		Buckets: prometheus.ExponentialBuckets(50e-6, 2, 16), // 50µs .. ~1.6s
+	}, labels)
+	f.r.MustRegister(h)
+	return h
+}

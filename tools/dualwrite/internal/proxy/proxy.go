@@ -1,0 +1,532 @@
+// Package proxy implements the dual-write RESP proxy: every write goes to
+// the sharded Redis source and to titan, reads go to one side (switchable
+// at run time), and titan failures while Redis serves reads are absorbed
+// and repaired in the background.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/titan-kv/titan/tools/dualwrite/internal/cmdtable"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/dirty"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
+)
+
+// Read sides.
+const (
+	ReadRedis = "redis"
+	ReadTitan = "titan"
+)
+
+// numStripes is the number of key lock stripes serializing writes to the
+// same key, so both sides apply them in the same order.
+const numStripes = 4096
+
+// Config configures a Proxy.
+type Config struct {
+	Source     source.Source
+	Titan      *resp.Pool
+	ReadFrom   string  // ReadRedis or ReadTitan
+	ShadowRate float64 // fraction of reads also sent to the other side
+	Metrics    *metrics.Metrics
+	Logger     *slog.Logger
+	// Timeout bounds each upstream command.
+	Timeout time.Duration
+	// RepairQueue bounds the number of keys waiting for repair.
+	RepairQueue int
+}
+
+// Proxy is a dual-write Redis proxy.
+type Proxy struct {
+	cfg       Config
+	src       source.Source
+	titan     *resp.Pool
+	m         *metrics.Metrics
+	log       *slog.Logger
+	readFrom  atomic.Bool // true: titan serves reads
+	backfill  atomic.Bool // a backfill is running: mark written keys dirty
+	breaker   breaker
+	repair    *repairer
+	seed      maphash.Seed
+	stripes   [numStripes]sync.Mutex
+	shadowSem chan struct{}
+
+	mu     sync.Mutex
+	server *redcon.Server
+}
+
+// New returns a proxy; call Serve to run it.
+func New(cfg Config) (*Proxy, error) {
+	if cfg.ReadFrom != ReadRedis && cfg.ReadFrom != ReadTitan {
+		return nil, fmt.Errorf("read side %q: want %s or %s", cfg.ReadFrom, ReadRedis, ReadTitan)
+	}
+	if cfg.ShadowRate < 0 || cfg.ShadowRate > 1 {
+		return nil, fmt.Errorf("shadow rate %v: want 0..1", cfg.ShadowRate)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.RepairQueue <= 0 {
+		cfg.RepairQueue = 100000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := &Proxy{
+		cfg:       cfg,
+		src:       cfg.Source,
+		titan:     cfg.Titan,
+		m:         cfg.Metrics,
+		log:       cfg.Logger,
+		seed:      maphash.MakeSeed(),
+		shadowSem: make(chan struct{}, 64),
+	}
+	p.breaker.threshold, p.breaker.cooldown = 3, time.Second
+	p.repair = newRepairer(p, cfg.RepairQueue)
+	p.setReadSide(cfg.ReadFrom)
+	return p, nil
+}
+
+// ReadSide returns the side currently serving reads.
+func (p *Proxy) ReadSide() string {
+	if p.readFrom.Load() {
+		return ReadTitan
+	}
+	return ReadRedis
+}
+
+// SetReadSide switches the side serving reads.
+func (p *Proxy) SetReadSide(side string) error {
+	if side != ReadRedis && side != ReadTitan {
+		return fmt.Errorf("read side %q: want %s or %s", side, ReadRedis, ReadTitan)
+	}
+	old := p.ReadSide()
+	p.setReadSide(side)
+	if old != side {
+		p.log.Info("read side switched", "from", old, "to", side)
+	}
+	return nil
+}
+
+// ToggleReadSide flips the read side and returns the new one.
+func (p *Proxy) ToggleReadSide() string {
+	side := ReadTitan
+	if p.readFrom.Load() {
+		side = ReadRedis
+	}
+	_ = p.SetReadSide(side)
+	return side
+}
+
+func (p *Proxy) setReadSide(side string) {
+	p.readFrom.Store(side == ReadTitan)
+	if p.m != nil {
+		t := 0.0
+		if side == ReadTitan {
+			t = 1
+		}
+		p.m.ReadSide.WithLabelValues(metrics.SideTitan).Set(t)
+		p.m.ReadSide.WithLabelValues(metrics.SideRedis).Set(1 - t)
+	}
+}
+
+// RepairQueueLen returns the number of keys waiting for repair.
+func (p *Proxy) RepairQueueLen() int { return p.repair.len() }
+
+// Serve accepts clients on ln until ctx is cancelled.
+func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		dirty.Poll(ctx, p.titan, p.log, p.setBackfill)
+	}()
+	go func() {
+		defer wg.Done()
+		p.repair.run(ctx)
+	}()
+	srv := redcon.NewServer(ln.Addr().String(), p.handle,
+		func(c redcon.Conn) bool {
+			c.SetContext(&client{})
+			p.m.ClientConns.Inc()
+			return true
+		},
+		func(c redcon.Conn, err error) { p.m.ClientConns.Dec() })
+	p.mu.Lock()
+	p.server = srv
+	p.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+		srv.Close()
+		err = <-errc
+	case err = <-errc:
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (p *Proxy) setBackfill(on bool) {
+	if p.backfill.Swap(on) != on {
+		p.log.Info("backfill flag changed", "active", on)
+	}
+	v := 0.0
+	if on {
+		v = 1
+	}
+	p.m.BackfillActive.Set(v)
+}
+
+// client is per-connection state.
+type client struct {
+	buf []byte
+}
+
+func (p *Proxy) handle(conn redcon.Conn, cmd redcon.Command) {
+	cl, _ := conn.Context().(*client)
+	if cl == nil {
+		cl = &client{}
+		conn.SetContext(cl)
+	}
+	v, closeAfter := p.dispatch(cmd.Args)
+	cl.buf = v.AppendRESP(cl.buf[:0])
+	conn.WriteRaw(cl.buf)
+	if closeAfter {
+		conn.Close()
+	}
+}
+
+// dispatch runs one client command and returns its reply.
+func (p *Proxy) dispatch(args [][]byte) (resp.Value, bool) {
+	if len(args) == 0 {
+		return resp.Err("ERR empty command"), false
+	}
+	spec, ok := cmdtable.Lookup(args[0])
+	if !ok {
+		p.m.RejectedCommand.WithLabelValues("unknown").Inc()
+		return resp.Err(fmt.Sprintf("ERR unknown or unsupported command '%s' (dualwrite proxy)", args[0])), false
+	}
+	switch spec.Kind {
+	case cmdtable.Admin:
+		return p.admin(spec.Name, args)
+	case cmdtable.Refused:
+		p.m.RejectedCommand.WithLabelValues("refused").Inc()
+		return resp.Err(fmt.Sprintf("ERR '%s' is not supported by the dualwrite proxy: %s", strings.ToLower(spec.Name), spec.Why)), false
+	}
+	keys, err := spec.Keys(args)
+	if err != nil {
+		return resp.Err("ERR " + err.Error()), false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	defer cancel()
+	if spec.Kind == cmdtable.Read {
+		return p.read(ctx, spec, args, keys), false
+	}
+	return p.write(ctx, spec, args, keys), false
+}
+
+func (p *Proxy) admin(name string, args [][]byte) (resp.Value, bool) {
+	switch name {
+	case "PING":
+		if len(args) > 1 {
+			return resp.Bulk(args[1]), false
+		}
+		return resp.Value{Kind: resp.SimpleString, Str: []byte("PONG")}, false
+	case "ECHO":
+		if len(args) != 2 {
+			return resp.Err("ERR wrong number of arguments for 'echo' command"), false
+		}
+		return resp.Bulk(args[1]), false
+	case "SELECT":
+		if len(args) == 2 && string(args[1]) == "0" {
+			return resp.OK(), false
+		}
+		return resp.Err("ERR dualwrite proxy supports only database 0"), false
+	case "QUIT":
+		return resp.OK(), true
+	case "COMMAND", "CONFIG":
+		return resp.Arr(nil), false
+	case "CLIENT":
+		return resp.OK(), false
+	case "INFO":
+		return resp.Bulk(fmt.Appendf(nil, "# dualwrite\r\nread_from:%s\r\nbackfill_active:%t\r\nrepair_queue:%d\r\n",
+			p.ReadSide(), p.backfill.Load(), p.repair.len())), false
+	default: // HELLO: RESP3 is not offered; clients fall back to RESP2.
+		return resp.Err(fmt.Sprintf("ERR unknown command '%s'", strings.ToLower(name))), false
+	}
+}
+
+// lockKeys locks the stripes of keys in a fixed order and returns the
+// unlock function.
+func (p *Proxy) lockKeys(keys [][]byte) func() {
+	if len(keys) == 1 {
+		mu := &p.stripes[maphash.Bytes(p.seed, keys[0])%numStripes]
+		mu.Lock()
+		return mu.Unlock
+	}
+	idx := make([]int, 0, len(keys))
+	for _, k := range keys {
+		idx = append(idx, int(maphash.Bytes(p.seed, k)%numStripes))
+	}
+	sort.Ints(idx)
+	var held []int
+	for i, s := range idx {
+		if i > 0 && s == idx[i-1] {
+			continue
+		}
+		p.stripes[s].Lock()
+		held = append(held, s)
+	}
+	return func() {
+		for _, s := range held {
+			p.stripes[s].Unlock()
+		}
+	}
+}
+
+func (p *Proxy) read(ctx context.Context, spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
+	titanSide := p.readFrom.Load()
+	var v resp.Value
+	var err error
+	if titanSide {
+		v, err = p.doTitan(ctx, args)
+	} else {
+		v, err = p.doSource(ctx, spec, args, keys)
+	}
+	if err != nil {
+		side := "redis"
+		if titanSide {
+			side = "titan"
+		}
+		p.log.Warn("read failed", "side", side, "cmd", string(args[0]), "err", err)
+		return resp.Err(fmt.Sprintf("ERR dualwrite: %s unavailable: %v", side, err))
+	}
+	if p.cfg.ShadowRate > 0 && !v.IsError() && rand.Float64() < p.cfg.ShadowRate {
+		p.shadow(spec, args, keys, v, titanSide)
+	}
+	return v
+}
+
+// shadow re-runs a read on the side not serving reads, in the background,
+// and counts differing replies. Races with concurrent writes can cause
+// occasional false positives; mismatching keys are queued for repair when
+// Redis is authoritative.
+func (p *Proxy) shadow(spec *cmdtable.Spec, args, keys [][]byte, served resp.Value, titanServed bool) {
+	select {
+	case p.shadowSem <- struct{}{}:
+	default:
+		return // too many shadow reads in flight; skip this one
+	}
+	args, keys = cloneArgs(args), cloneArgs(keys)
+	p.m.ShadowReads.Inc()
+	go func() {
+		defer func() { <-p.shadowSem }()
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+		defer cancel()
+		var other resp.Value
+		var err error
+		if titanServed {
+			other, err = p.doSource(ctx, spec, args, keys)
+		} else {
+			other, err = p.doTitan(ctx, args)
+		}
+		if err != nil {
+			return
+		}
+		if !resp.Equal(normalize(spec, served), normalize(spec, other)) {
+			p.m.Mismatches.WithLabelValues("shadow_read").Inc()
+			p.log.Debug("shadow read mismatch", "cmd", string(args[0]), "served", served.String(), "other", other.String())
+			if !titanServed {
+				p.repair.enqueue(keys...)
+			}
+		}
+	}()
+}
+
+func (p *Proxy) write(ctx context.Context, spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
+	if reply, ok := p.checkShards(spec, keys); !ok {
+		return reply
+	}
+	unlock := p.lockKeys(keys)
+	defer unlock()
+	titanSide := p.readFrom.Load()
+
+	var srcV, titanV resp.Value
+	var srcErr, titanErr error
+	skipped := false
+	if spec.Random {
+		// SPOP picks members at random: pop on the source, then remove the
+		// same members on titan.
+		srcV, srcErr = p.doSource(ctx, spec, args, keys)
+		if srcErr == nil && !srcV.IsError() {
+			titanArgs := spopReplay(args[1], srcV)
+			if titanArgs != nil {
+				_, titanErr, skipped = p.doTitanWrite(ctx, titanArgs)
+			}
+			titanV = srcV
+		} else {
+			titanV, titanErr = srcV, nil
+		}
+	} else {
+		done := make(chan struct{})
+		go func() {
+			titanV, titanErr, skipped = p.doTitanWrite(ctx, args)
+			close(done)
+		}()
+		srcV, srcErr = p.doSource(ctx, spec, args, keys)
+		<-done
+	}
+
+	titanOK := titanErr == nil && !skipped
+	if titanOK && p.backfill.Load() {
+		if err := p.mark(ctx, keys); err != nil {
+			titanOK = false
+			titanErr = err
+		}
+	}
+
+	if titanSide {
+		if srcErr != nil {
+			p.log.Warn("redis write failed while titan serves reads", "cmd", string(args[0]), "err", srcErr)
+		} else if titanErr == nil && !skipped && !spec.Random && !resp.Equal(srcV, titanV) {
+			p.m.Mismatches.WithLabelValues("write_reply").Inc()
+		}
+		if titanErr != nil || skipped {
+			if titanErr == nil {
+				titanErr = errors.New("titan marked down after repeated failures")
+			}
+			return resp.Err(fmt.Sprintf("ERR dualwrite: titan unavailable: %v", titanErr))
+		}
+		return titanV
+	}
+
+	if srcErr != nil {
+		// The client gets an error; titan may have applied the write, so
+		// make titan follow Redis again once Redis answers.
+		p.repair.enqueue(keys...)
+		p.log.Warn("redis write failed", "cmd", string(args[0]), "err", srcErr)
+		return resp.Err(fmt.Sprintf("ERR dualwrite: redis unavailable: %v", srcErr))
+	}
+	switch {
+	case !titanOK:
+		if titanErr != nil {
+			p.log.Warn("titan write failed; key queued for repair", "cmd", string(args[0]), "err", titanErr)
+		}
+		p.repair.enqueue(keys...)
+	case !spec.Random && !resp.Equal(srcV, titanV):
+		p.m.Mismatches.WithLabelValues("write_reply").Inc()
+		p.log.Debug("write reply mismatch; key queued for repair", "cmd", string(args[0]), "redis", srcV.String(), "titan", titanV.String())
+		p.repair.enqueue(keys...)
+	}
+	return srcV
+}
+
+// checkShards refuses multi-key commands whose keys span shards when they
+// cannot be split.
+func (p *Proxy) checkShards(spec *cmdtable.Spec, keys [][]byte) (resp.Value, bool) {
+	if spec.Multi != cmdtable.SameShard || len(keys) < 2 {
+		return resp.Value{}, true
+	}
+	g := p.src.Group(keys[0])
+	for _, k := range keys[1:] {
+		if p.src.Group(k) != g {
+			p.m.RejectedCommand.WithLabelValues("cross_shard").Inc()
+			return resp.Err(fmt.Sprintf("CROSSSLOT keys of '%s' map to different Redis shards; the dualwrite proxy cannot run it atomically (use a hash tag)", strings.ToLower(spec.Name))), false
+		}
+	}
+	return resp.Value{}, true
+}
+
+func (p *Proxy) mark(ctx context.Context, keys [][]byte) error {
+	v, err := p.titan.Do(ctx, dirty.MarkCmd(keys)...)
+	if err == nil && v.IsError() {
+		err = fmt.Errorf("%s", v.Str)
+	}
+	if err != nil {
+		return fmt.Errorf("mark dirty: %w", err)
+	}
+	p.m.DirtyMarks.Add(float64(len(keys)))
+	return nil
+}
+
+// spopReplay turns an SPOP reply into the SREM that replays it.
+func spopReplay(key []byte, v resp.Value) [][]byte {
+	var members [][]byte
+	switch {
+	case v.Kind == resp.Array:
+		for _, e := range v.Elems {
+			members = append(members, e.Str)
+		}
+	case v.Kind == resp.BulkString && !v.Null:
+		members = append(members, v.Str)
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	return append([][]byte{[]byte("SREM"), key}, members...)
+}
+
+// normalize makes replies whose element order is unspecified comparable.
+func normalize(spec *cmdtable.Spec, v resp.Value) resp.Value {
+	switch spec.Name {
+	case "SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS":
+	case "HGETALL":
+		return sortPairs(v)
+	default:
+		return v
+	}
+	if v.Kind != resp.Array {
+		return v
+	}
+	elems := append([]resp.Value(nil), v.Elems...)
+	sort.Slice(elems, func(i, j int) bool { return string(elems[i].Str) < string(elems[j].Str) })
+	return resp.Arr(elems)
+}
+
+func sortPairs(v resp.Value) resp.Value {
+	if v.Kind != resp.Array || len(v.Elems)%2 != 0 {
+		return v
+	}
+	n := len(v.Elems) / 2
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return string(v.Elems[2*idx[a]].Str) < string(v.Elems[2*idx[b]].Str) })
+	out := make([]resp.Value, 0, len(v.Elems))
+	for _, i := range idx {
+		out = append(out, v.Elems[2*i], v.Elems[2*i+1])
+	}
+	return resp.Arr(out)
+}
+
+func cloneArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = append([]byte(nil), a...)
+	}
+	return out
+}

@@ -1,0 +1,161 @@
+package resp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// maxBulk bounds a single bulk string (Redis' own proto-max-bulk-len default).
+const maxBulk = 512 << 20
+
+// Conn is a single, non concurrent-safe connection to a RESP server.
+type Conn struct {
+	nc      net.Conn
+	br      *bufio.Reader
+	wbuf    []byte
+	timeout time.Duration
+	broken  bool
+}
+
+// Dial opens a connection to addr. timeout bounds the dial and every
+// subsequent round trip (0 means no limit).
+func Dial(ctx context.Context, addr string, timeout time.Duration) (*Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	return &Conn{nc: nc, br: bufio.NewReaderSize(nc, 32<<10), timeout: timeout}, nil
+}
+
+// Close closes the underlying network connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// Broken reports whether a transport or protocol error left the connection
+// in an unknown state; broken connections must not be reused.
+func (c *Conn) Broken() bool { return c.broken }
+
+// Do sends one command and reads its reply. Error replies are returned as a
+// Value of Kind Error with a nil error; the error result is reserved for
+// transport and protocol failures.
+func (c *Conn) Do(ctx context.Context, args ...[]byte) (Value, error) {
+	vs, err := c.Pipeline(ctx, [][][]byte{args})
+	if err != nil {
+		return Value{}, err
+	}
+	return vs[0], nil
+}
+
+// Pipeline sends all commands in one write and reads one reply per command.
+func (c *Conn) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
+	if c.broken {
+		return nil, errors.New("resp: connection is broken")
+	}
+	deadline, ok := ctx.Deadline()
+	if c.timeout > 0 {
+		if d := time.Now().Add(c.timeout * time.Duration(1+len(cmds)/1000)); !ok || d.Before(deadline) {
+			deadline, ok = d, true
+		}
+	}
+	if ok {
+		_ = c.nc.SetDeadline(deadline)
+	} else {
+		_ = c.nc.SetDeadline(time.Time{})
+	}
+	c.wbuf = c.wbuf[:0]
+	for _, args := range cmds {
+		c.wbuf = AppendCommand(c.wbuf, args)
+	}
+	if _, err := c.nc.Write(c.wbuf); err != nil {
+		c.broken = true
+		return nil, fmt.Errorf("write to %s: %w", c.nc.RemoteAddr(), err)
+	}
+	if cap(c.wbuf) > 1<<20 {
+		c.wbuf = nil
+	}
+	out := make([]Value, len(cmds))
+	for i := range cmds {
+		v, err := ReadValue(c.br)
+		if err != nil {
+			c.broken = true
+			return nil, fmt.Errorf("read from %s: %w", c.nc.RemoteAddr(), err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// ReadValue parses one RESP2 value from r.
+func ReadValue(r *bufio.Reader) (Value, error) {
+	line, err := readLine(r)
+	if err != nil {
+		return Value{}, err
+	}
+	if len(line) == 0 {
+		return Value{}, errors.New("resp: empty line")
+	}
+	kind, body := Kind(line[0]), line[1:]
+	switch kind {
+	case SimpleString, Error:
+		return Value{Kind: kind, Str: append([]byte(nil), body...)}, nil
+	case Integer:
+		n, err := strconv.ParseInt(string(body), 10, 64)
+		if err != nil {
+			return Value{}, fmt.Errorf("resp: bad integer %q: %w", body, err)
+		}
+		return Value{Kind: Integer, Int: n}, nil
+	case BulkString:
+		n, err := strconv.Atoi(string(body))
+		if err != nil || n > maxBulk {
+			return Value{}, fmt.Errorf("resp: bad bulk length %q", body)
+		}
+		if n < 0 {
+			return Value{Kind: BulkString, Null: true}, nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return Value{}, err
+		}
+		return Value{Kind: BulkString, Str: buf[:n]}, nil
+	case Array:
+		n, err := strconv.Atoi(string(body))
+		if err != nil {
+			return Value{}, fmt.Errorf("resp: bad array length %q", body)
+		}
+		if n < 0 {
+			return Value{Kind: Array, Null: true}, nil
+		}
+		elems := make([]Value, n)
+		for i := range elems {
+			if elems[i], err = ReadValue(r); err != nil {
+				return Value{}, err
+			}
+		}
+		return Value{Kind: Array, Elems: elems}, nil
+	default:
+		return Value{}, fmt.Errorf("resp: unsupported type byte %q", line[0])
+	}
+}
+
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, errors.New("resp: line too long")
+		}
+		return nil, err
+	}
+	if len(line) < 2 || line[len(line)-2] != '\r' {
+		return nil, errors.New("resp: line not terminated by CRLF")
+	}
+	return line[:len(line)-2], nil
+}

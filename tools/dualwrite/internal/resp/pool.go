@@ -1,0 +1,110 @@
+package resp
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Pool is a bounded pool of connections to one server address. It is safe
+// for concurrent use.
+type Pool struct {
+	addr    string
+	timeout time.Duration
+	idle    chan *Conn
+	slots   chan struct{}
+}
+
+// NewPool returns a pool of at most size connections to addr; timeout bounds
+// dials and round trips.
+func NewPool(addr string, size int, timeout time.Duration) *Pool {
+	if size < 1 {
+		size = 1
+	}
+	return &Pool{
+		addr:    addr,
+		timeout: timeout,
+		idle:    make(chan *Conn, size),
+		slots:   make(chan struct{}, size),
+	}
+}
+
+// Addr returns the server address of the pool.
+func (p *Pool) Addr() string { return p.addr }
+
+// Get checks out a connection, dialing a new one when none is idle and the
+// pool is below its size.
+func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+	select {
+	case c := <-p.idle:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-p.idle:
+		return c, nil
+	case p.slots <- struct{}{}:
+		c, err := Dial(ctx, p.addr, p.timeout)
+		if err != nil {
+			<-p.slots
+			return nil, err
+		}
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("pool %s: %w", p.addr, ctx.Err())
+	}
+}
+
+// Put returns c to the pool, closing it if it is broken.
+func (p *Pool) Put(c *Conn) {
+	if c.Broken() {
+		c.Close()
+		<-p.slots
+		return
+	}
+	select {
+	case p.idle <- c:
+	default:
+		c.Close()
+		<-p.slots
+	}
+}
+
+// Do runs one command on a pooled connection.
+func (p *Pool) Do(ctx context.Context, args ...[]byte) (Value, error) {
+	c, err := p.Get(ctx)
+	if err != nil {
+		return Value{}, err
+	}
+	v, err := c.Do(ctx, args...)
+	p.Put(c)
+	return v, err
+}
+
+// Pipeline runs cmds on one pooled connection in a single round trip.
+func (p *Pool) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	c, err := p.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := c.Pipeline(ctx, cmds)
+	p.Put(c)
+	return vs, err
+}
+
+// Close closes idle connections. Connections checked out are closed when
+// they are returned after Close only if the pool is full.
+func (p *Pool) Close() {
+	for {
+		select {
+		case c := <-p.idle:
+			c.Close()
+			<-p.slots
+		default:
+			return
+		}
+	}
+}

@@ -1,0 +1,595 @@
+// Package syncer backfills titan from the sharded Redis source: it SCANs
+// every shard, copies each key with its TTL, checkpoints per-shard cursors
+// so an interrupted run resumes, and finally re-copies the keys the proxy
+// wrote during the backfill (see package dirty for the guarantee).
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/titan-kv/titan/tools/dualwrite/internal/checkpoint"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/dirty"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/progress"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
+)
+
+// Options configures a backfill.
+type Options struct {
+	Source     source.Source
+	Titan      *resp.Pool
+	TitanAddr  string
+	Workers    int     // concurrent copy workers
+	Rate       float64 // keys per second; 0 means unlimited
+	Batch      int     // SCAN COUNT
+	Page       int     // elements per page for large collections
+	Checkpoint string  // file; "" disables resuming
+	Metrics    *metrics.Metrics
+	Logger     *slog.Logger
+	// Progress output (stderr) and whether it is a terminal.
+	Progress io.Writer
+	TTY      bool
+	// Settle overrides dirty.Settle (tests).
+	Settle time.Duration
+	// DrainRounds bounds the re-copy rounds of the dirty set (default 10).
+	DrainRounds int
+	// ProgressInterval is the log interval when not on a terminal.
+	ProgressInterval time.Duration
+}
+
+// Stats summarizes a run.
+type Stats struct {
+	Scanned  int64 // keys returned by SCAN in this run
+	Copied   int64 // keys written to titan in this run
+	Recopied int64 // dirty keys copied again
+	Resumed  bool  // the run continued from a checkpoint
+	// LeftDirty counts keys still dirty after the last drain round.
+	LeftDirty int64
+	Elapsed   time.Duration
+}
+
+// Run backfills titan. It returns ctx.Err() (with the checkpoint saved)
+// when interrupted.
+func Run(ctx context.Context, o Options) (Stats, error) {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Batch <= 0 {
+		o.Batch = 256
+	}
+	if o.Settle == 0 {
+		o.Settle = dirty.Settle
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	r := &run{o: o, log: o.Logger, cp: copier.Copier{Page: o.Page}, start: time.Now()}
+	return r.run(ctx)
+}
+
+type run struct {
+	o     Options
+	log   *slog.Logger
+	cp    copier.Copier
+	start time.Time
+
+	mu    sync.Mutex
+	state *checkpoint.State
+	track []*shardTrack
+
+	scanned, copied, recopied atomic.Int64
+	total                     atomic.Int64
+	limiter                   *limiter
+}
+
+func (r *run) run(ctx context.Context) (Stats, error) {
+	shards := r.o.Source.Shards()
+	var stats Stats
+	state := checkpoint.New(r.o.TitanAddr, shards)
+	if r.o.Checkpoint != "" {
+		prev, err := checkpoint.Load(r.o.Checkpoint)
+		if err != nil {
+			return stats, err
+		}
+		if prev != nil {
+			if err := prev.Matches(r.o.TitanAddr, shards); err != nil {
+				return stats, fmt.Errorf("%s: %w (delete it to start over)", r.o.Checkpoint, err)
+			}
+			if prev.Drained {
+				r.log.Info("checkpoint says the backfill already finished; delete it to copy again", "checkpoint", r.o.Checkpoint)
+				return Stats{Resumed: true}, nil
+			}
+			state, stats.Resumed = prev, true
+			r.log.Info("resuming backfill from checkpoint", "checkpoint", r.o.Checkpoint)
+		}
+	}
+	r.state = state
+	var base int64 // keys copied by earlier, interrupted runs
+	for i := range state.Shards {
+		r.track = append(r.track, &shardTrack{cursor: state.Shards[i].Cursor, done: state.Shards[i].Done, pending: map[int]string{}, completed: map[int]bool{}})
+		base += state.Shards[i].Copied
+	}
+	if r.o.Rate > 0 {
+		r.limiter = newLimiter(r.o.Rate)
+	}
+
+	// Raise the backfill flag so proxies start marking written keys, keep
+	// it alive, and give every proxy time to notice before reading.
+	owner := "sync started " + time.Now().UTC().Format(time.RFC3339)
+	if err := dirty.Raise(ctx, r.o.Titan, owner); err != nil {
+		return stats, err
+	}
+	flagCtx, stopFlag := context.WithCancel(context.Background())
+	defer stopFlag()
+	go r.keepFlag(flagCtx, owner)
+	if !sleepCtx(ctx, r.o.Settle) {
+		return stats, ctx.Err()
+	}
+
+	r.estimate(ctx)
+	progCtx, stopProg := context.WithCancel(ctx)
+	var progWG sync.WaitGroup
+	if r.o.Progress != nil {
+		progWG.Add(1)
+		go func() {
+			defer progWG.Done()
+			progress.Report(progCtx, r.o.Progress, r.o.TTY, r.o.ProgressInterval, "backfill", r.log, func() progress.Snapshot {
+				return progress.Snapshot{Done: r.copied.Load() + base, Total: r.total.Load()}
+			})
+		}()
+	}
+	err := r.scanAll(ctx)
+	var left int64
+	if err == nil {
+		left, err = r.drain(ctx)
+	}
+	stopProg()
+	progWG.Wait()
+	stats.LeftDirty = left
+	if err == nil && left > 0 {
+		// Keep the checkpoint open: running sync again only drains.
+		r.log.Warn("keys kept being written during the final drain and stay dirty; run sync again (it only drains) once writes to them calm down, or verify --fix", "keys", left)
+		stopFlag()
+		if lerr := dirty.Lower(context.Background(), r.o.Titan); lerr != nil {
+			r.log.Warn("could not lower backfill flag; it expires by itself", "err", lerr)
+		}
+	} else if err == nil {
+		stopFlag()
+		if lerr := dirty.Lower(context.Background(), r.o.Titan); lerr != nil {
+			r.log.Warn("could not lower backfill flag; it expires by itself", "err", lerr)
+		}
+		r.mu.Lock()
+		r.state.Drained = true
+		r.mu.Unlock()
+	}
+	if serr := r.save(); serr != nil && err == nil {
+		err = serr
+	}
+	stats.Scanned, stats.Copied, stats.Recopied = r.scanned.Load(), r.copied.Load(), r.recopied.Load()
+	stats.Elapsed = time.Since(r.start)
+	return stats, err
+}
+
+func (r *run) keepFlag(ctx context.Context, owner string) {
+	t := time.NewTicker(dirty.FlagTTL / 6)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := dirty.Raise(ctx, r.o.Titan, owner); err != nil && ctx.Err() == nil {
+				r.log.Warn("refresh backfill flag", "err", err)
+			}
+		}
+	}
+}
+
+// estimate sets the total from DBSIZE of every shard.
+func (r *run) estimate(ctx context.Context) {
+	var total int64
+	for i := range r.o.Source.Shards() {
+		vs, err := r.o.Source.ShardPipeline(ctx, i, [][][]byte{{[]byte("DBSIZE")}})
+		if err == nil && !vs[0].IsError() {
+			total += vs[0].Int
+		}
+	}
+	r.total.Store(total)
+	if r.o.Metrics != nil {
+		r.o.Metrics.BackfillTotal.Set(float64(total))
+	}
+	r.log.Info("backfill starting", "shards", len(r.o.Source.Shards()), "keys_estimate", total, "workers", r.o.Workers, "rate", r.o.Rate)
+}
+
+type batch struct {
+	shard  int
+	seq    int
+	keys   [][]byte
+	cursor string // cursor after this batch
+}
+
+// scanAll scans every unfinished shard and copies what it finds.
+func (r *run) scanAll(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan batch, r.o.Workers*2)
+	var scanners, workers sync.WaitGroup
+	for i := range r.track {
+		if r.track[i].done {
+			continue
+		}
+		scanners.Add(1)
+		go func() {
+			defer scanners.Done()
+			if err := r.scanShard(ctx, i, work); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	for w := 0; w < r.o.Workers; w++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for b := range work {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := r.copyBatch(ctx, b); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	saveCtx, stopSave := context.WithCancel(context.Background())
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-saveCtx.Done():
+				return
+			case <-t.C:
+				if err := r.save(); err != nil {
+					r.log.Warn("save checkpoint", "err", err)
+				}
+			}
+		}
+	}()
+	scanners.Wait()
+	close(work)
+	workers.Wait()
+	stopSave()
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *run) scanShard(ctx context.Context, shard int, work chan<- batch) error {
+	tr := r.track[shard]
+	tr.mu.Lock()
+	cursor := tr.cursor
+	tr.mu.Unlock()
+	addr := r.o.Source.Shards()[shard]
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		var vs []resp.Value
+		err := retry(ctx, 3, func() error {
+			var err error
+			vs, err = r.o.Source.ShardPipeline(ctx, shard, [][][]byte{{[]byte("SCAN"), []byte(cursor), []byte("COUNT"), []byte(strconv.Itoa(r.o.Batch))}})
+			if err == nil && (vs[0].IsError() || len(vs[0].Elems) != 2) {
+				err = fmt.Errorf("unexpected SCAN reply %v", vs[0])
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", addr, err)
+		}
+		next := string(vs[0].Elems[0].Str)
+		var keys [][]byte
+		for _, e := range vs[0].Elems[1].Elems {
+			if !copier.IsReserved(e.Str) {
+				keys = append(keys, e.Str)
+			}
+		}
+		r.scanned.Add(int64(len(keys)))
+		if r.o.Metrics != nil {
+			r.o.Metrics.BackfillScanned.Add(float64(len(keys)))
+		}
+		seq := tr.add(next)
+		select {
+		case work <- batch{shard: shard, seq: seq, keys: keys, cursor: next}:
+		case <-ctx.Done():
+			return nil
+		}
+		if next == "0" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+func (r *run) copyBatch(ctx context.Context, b batch) error {
+	if len(b.keys) > 0 {
+		if r.limiter != nil {
+			if err := r.limiter.wait(ctx, len(b.keys)); err != nil {
+				return nil // interrupted; the batch stays uncommitted
+			}
+		}
+		src := shardPipeliner{r.o.Source, b.shard}
+		var n int
+		err := retry(ctx, 3, func() error {
+			var err error
+			n, err = r.cp.Copy(ctx, src, r.o.Titan, b.keys)
+			if err != nil && r.o.Metrics != nil {
+				r.o.Metrics.BackfillErrors.Inc()
+			}
+			return err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("copy batch from %s: %w", r.o.Source.Shards()[b.shard], err)
+		}
+		r.copied.Add(int64(n))
+		if r.o.Metrics != nil {
+			r.o.Metrics.BackfillCopied.Add(float64(n))
+		}
+		r.mu.Lock()
+		r.state.Shards[b.shard].Copied += int64(n)
+		r.mu.Unlock()
+	}
+	if r.track[b.shard].complete(b.seq) && r.o.Metrics != nil {
+		r.o.Metrics.BackfillShardDone.WithLabelValues(r.o.Source.Shards()[b.shard]).Set(1)
+	}
+	return nil
+}
+
+// save writes the committed cursors to the checkpoint file.
+func (r *run) save() error {
+	if r.o.Checkpoint == "" {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, tr := range r.track {
+		tr.mu.Lock()
+		r.state.Shards[i].Cursor, r.state.Shards[i].Done = tr.cursor, tr.done
+		tr.mu.Unlock()
+	}
+	return checkpoint.Save(r.o.Checkpoint, r.state)
+}
+
+// drain re-copies keys written through the proxy during the backfill
+// until the dirty set stays empty for a settle period.
+func (r *run) drain(ctx context.Context) (int64, error) {
+	n, left, err := Drain(ctx, r.o.Source, r.o.Titan, r.cp, r.o.Settle, r.o.DrainRounds, r.log)
+	r.recopied.Add(n)
+	if r.o.Metrics != nil {
+		r.o.Metrics.BackfillRecopied.Add(float64(n))
+	}
+	return left, err
+}
+
+// Drain re-copies the keys written through the proxy while a backfill
+// copied (the dirty set) in rounds. A round takes the keys dirty at its
+// start and copies each again; writes racing with those copies mark their
+// keys again for the next round. Drain stops when the set is still empty a
+// settle period after a round, or after maxRounds rounds; it returns the
+// number of keys copied and the number left dirty (keys written
+// continuously through the drain), which a later sync or verify --fix
+// drains.
+func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.Copier, settle time.Duration, maxRounds int, log *slog.Logger) (copied, left int64, err error) {
+	if maxRounds <= 0 {
+		maxRounds = 10
+	}
+	for round := 1; ; round++ {
+		n, err := dirty.Count(ctx, titan)
+		if err != nil {
+			return copied, 0, err
+		}
+		for n > 0 {
+			keys, err := dirty.Pop(ctx, titan, int(min(n, 512)))
+			if err != nil {
+				return copied, 0, err
+			}
+			if len(keys) == 0 {
+				break
+			}
+			n -= int64(len(keys))
+			if err := CopyKeys(ctx, src, titan, cp, keys); err != nil {
+				// Put them back so a resumed run copies them.
+				_, _ = titan.Do(context.Background(), dirty.MarkCmd(keys)...)
+				return copied, 0, err
+			}
+			copied += int64(len(keys))
+		}
+		if !sleepCtx(ctx, settle) {
+			return copied, 0, ctx.Err()
+		}
+		if left, err = dirty.Count(ctx, titan); err != nil {
+			return copied, 0, err
+		}
+		log.Info("drained keys written during the backfill", "round", round, "recopied_total", copied, "still_dirty", left)
+		if left == 0 || round >= maxRounds {
+			return copied, left, nil
+		}
+	}
+}
+
+// CopyKeys copies keys found anywhere on the source (routed by key, or
+// located by probing every shard for sources that cannot route).
+func CopyKeys(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.Copier, keys [][]byte) error {
+	groups := map[int][][]byte{}
+	var order []int
+	if src.Routed() {
+		for _, k := range keys {
+			g := src.Group(k)
+			if _, ok := groups[g]; !ok {
+				order = append(order, g)
+			}
+			groups[g] = append(groups[g], k)
+		}
+		for _, g := range order {
+			if _, err := cp.Copy(ctx, groupPipeliner{src, g}, titan, groups[g]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// Independent shards: find the shard holding each key.
+	owner := make([]int, len(keys))
+	for shard := len(src.Shards()) - 1; shard >= 0; shard-- {
+		var cmds [][][]byte
+		for _, k := range keys {
+			cmds = append(cmds, [][]byte{[]byte("EXISTS"), k})
+		}
+		vs, err := src.ShardPipeline(ctx, shard, cmds)
+		if err != nil {
+			return err
+		}
+		for i, v := range vs {
+			if v.Int == 1 {
+				owner[i] = shard
+			}
+		}
+	}
+	for i, k := range keys {
+		if _, ok := groups[owner[i]]; !ok {
+			order = append(order, owner[i])
+		}
+		groups[owner[i]] = append(groups[owner[i]], k)
+	}
+	for _, s := range order {
+		if _, err := cp.Copy(ctx, shardPipeliner{src, s}, titan, groups[s]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type shardPipeliner struct {
+	src   source.Source
+	shard int
+}
+
+func (s shardPipeliner) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
+	return s.src.ShardPipeline(ctx, s.shard, cmds)
+}
+
+type groupPipeliner struct {
+	src   source.Source
+	group int
+}
+
+func (g groupPipeliner) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
+	return g.src.GroupPipeline(ctx, g.group, cmds)
+}
+
+// shardTrack turns out-of-order batch completions into a committed cursor.
+type shardTrack struct {
+	mu        sync.Mutex
+	cursor    string // resume point: all batches before it are copied
+	done      bool
+	nextSeq   int
+	committed int // next sequence number to commit
+	pending   map[int]string
+	completed map[int]bool
+}
+
+// add registers a batch whose SCAN returned next; it returns its sequence.
+func (t *shardTrack) add(next string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	seq := t.nextSeq
+	t.nextSeq++
+	t.pending[seq] = next
+	return seq
+}
+
+// complete marks batch seq copied; it reports whether the shard is done.
+func (t *shardTrack) complete(seq int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.completed[seq] = true
+	for t.completed[t.committed] {
+		t.cursor = t.pending[t.committed]
+		delete(t.pending, t.committed)
+		delete(t.completed, t.committed)
+		t.committed++
+		if t.cursor == "0" {
+			t.done = true
+		}
+	}
+	return t.done
+}
+
+func retry(ctx context.Context, attempts int, f func() error) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = f(); err == nil || ctx.Err() != nil {
+			return err
+		}
+		if !sleepCtx(ctx, time.Duration(200*(i+1))*time.Millisecond) {
+			return errors.Join(err, ctx.Err())
+		}
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// limiter is a token bucket allowing rate keys per second with one second
+// of burst.
+type limiter struct {
+	mu     sync.Mutex
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate float64) *limiter {
+	return &limiter{rate: rate, tokens: rate, last: time.Now()}
+}
+
+func (l *limiter) wait(ctx context.Context, n int) error {
+	l.mu.Lock()
+	now := time.Now()
+	l.tokens = min(l.rate, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	l.last = now
+	l.tokens -= float64(n)
+	var d time.Duration
+	if l.tokens < 0 {
+		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
+	}
+	l.mu.Unlock()
+	if d > 0 && !sleepCtx(ctx, d) {
+		return ctx.Err()
+	}
+	return nil
+}
