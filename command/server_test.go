@@ -110,3 +110,58 @@ func TestPingAndUnknown(t *testing.T) {
 		t.Fatalf("unknown command: %v", err)
 	}
 }
+
+func (in *instance) requests(kind string) float64 {
+	mfs, _ := in.m.Registry.Gather()
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != "titan_tikv_requests_total" {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "type" && (kind == "" || l.GetValue() == kind) {
+					sum += s.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// TestPipelineRoundTrips: a pipeline runs as one transaction, and each
+// reply is what the command alone would answer.
+func TestPipelineRoundTrips(t *testing.T) {
+	in := newStore(t, storeOpts{batch: true})
+	in.cli.Set(ctx, "s", "x", 0)
+	before, writesBefore := in.requests(""), in.requests("Prewrite")+in.requests("Commit")
+	pipe := in.cli.Pipeline()
+	var sets []*redis.StatusCmd
+	for i := 0; i < 100; i++ {
+		sets = append(sets, pipe.Set(ctx, fmt.Sprint("k", i), i, 0))
+	}
+	incr := pipe.Incr(ctx, "k7")
+	get := pipe.Get(ctx, "k7")
+	bad := pipe.Incr(ctx, "s")
+	mget := pipe.MGet(ctx, "k1", "nope", "k99")
+	if _, err := pipe.Exec(ctx); err == nil || err.Error() != "ERR value is not an integer or out of range" {
+		t.Fatalf("pipeline error = %v", err)
+	}
+	for i, s := range sets {
+		if s.Val() != "OK" {
+			t.Fatalf("set %d = %v", i, s.Err())
+		}
+	}
+	if incr.Val() != 8 || get.Val() != "8" || bad.Err() == nil {
+		t.Fatalf("incr %v, get %v, bad %v", incr.Val(), get.Val(), bad.Err())
+	}
+	if v := mget.Val(); len(v) != 3 || v[0] != "1" || v[1] != nil || v[2] != "99" {
+		t.Fatalf("mget = %v", v)
+	}
+	rpcs := in.requests("") - before
+	writes := in.requests("Prewrite") + in.requests("Commit") - writesBefore
+	t.Logf("104 pipelined commands: %.0f TiKV requests, %.0f of them writes", rpcs, writes)
+	if writes > 4 || rpcs > 8 {
+		t.Fatalf("104 pipelined commands cost %.0f requests (%.0f writes)", rpcs, writes)
+	}
+}
