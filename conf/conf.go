@@ -53,9 +53,10 @@ type Config struct {
 
 // Txn configures transactions.
 type Txn struct {
-	MaxRetries  int  `toml:"max-retries"`
-	OnePC       bool `toml:"one-pc"`
-	AsyncCommit bool `toml:"async-commit"`
+	MaxRetries     int      `toml:"max-retries"`
+	CommandTimeout Duration `toml:"command-timeout"`
+	OnePC          bool     `toml:"one-pc"`
+	AsyncCommit    bool     `toml:"async-commit"`
 }
 
 // Batch configures the write batcher.
@@ -88,7 +89,7 @@ func Default() Config {
 		LogLevel:        "info",
 		MaxClients:      10000,
 		ProtoMaxBulkLen: 512 << 20,
-		Txn:             Txn{MaxRetries: 30, OnePC: true, AsyncCommit: true},
+		Txn:             Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
 		Batch:           Batch{Enabled: true, MaxCommands: 256, Workers: 16},
 		Background: Background{
 			Enabled:           true,
@@ -148,6 +149,7 @@ func (c *Config) Validate() error {
 	check(c.ProtoMaxBulkLen >= 1<<20 && c.ProtoMaxBulkLen <= 1<<40, "proto-max-bulk-len %d: want 1MB to 1TB", c.ProtoMaxBulkLen)
 	check(c.EmbeddedDelay.Duration >= 0, "embedded-rpc-delay must not be negative")
 	check(c.Txn.MaxRetries >= 0, "txn.max-retries %d: must not be negative", c.Txn.MaxRetries)
+	check(c.Txn.CommandTimeout.Duration >= 100*time.Millisecond, "txn.command-timeout %s: want 100ms or more", c.Txn.CommandTimeout)
 	check(c.Batch.MaxCommands >= 1, "batch.max-commands %d: want 1 or more", c.Batch.MaxCommands)
 	check(c.Batch.Workers >= 1, "batch.workers %d: want 1 or more", c.Batch.Workers)
 	check(c.Batch.Wait.Duration >= 0 && c.Batch.Wait.Duration <= time.Second, "batch.wait %s: want 0 to 1s", c.Batch.Wait)

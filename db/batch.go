@@ -83,6 +83,8 @@ func (d *DB) runAlone(ctx context.Context, jobs []*Job) {
 }
 
 func (d *DB) runOne(ctx context.Context, j *Job) {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.CommandTimeout)
+	defer cancel()
 	{
 		fn := func(tx *Tx) error {
 			if err := tx.prefetch(d.metaKeys(j)); err != nil {
@@ -275,8 +277,10 @@ func (b *batcher) run(batch []*group, n int) {
 			all = append(all, j)
 		}
 	}
-	err := d.retry(b.ctx, func() error {
-		tx, err := d.begin(b.ctx)
+	ctx, cancel := context.WithTimeout(b.ctx, d.opts.CommandTimeout)
+	defer cancel()
+	err := d.retry(ctx, func() error {
+		tx, err := d.begin(ctx)
 		if err != nil {
 			return err
 		}
@@ -301,7 +305,10 @@ func (b *batcher) run(batch []*group, n int) {
 	if err != nil {
 		// Isolate: a failed batch must not decide the fate of the jobs
 		// that had nothing to do with the failure.
-		if errors.Is(err, ErrUndetermined) {
+		if errors.Is(err, ErrUndetermined) || ctx.Err() != nil {
+			// Undetermined: running again could apply a command twice.
+			// Out of time: the store is down or overloaded, and running
+			// every command again alone would only multiply the wait.
 			for _, j := range all {
 				j.Err = err
 			}

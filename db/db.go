@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingcap/kvproto/pkg/errorpb"
 	"github.com/tikv/client-go/v2/testutils"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc"
@@ -37,12 +38,19 @@ type Options struct {
 	RPCDelay time.Duration
 	// MaxRetries bounds the retries of a transaction after write conflicts.
 	MaxRetries int
+	// CommandTimeout bounds the time a command (or a batch) may spend in
+	// the store, retries included; 0 means 30s.
+	CommandTimeout time.Duration
 	// OnePC and AsyncCommit enable client-go's commit optimisations.
 	OnePC, AsyncCommit bool
 	// Batch configures the write batcher.
 	Batch BatchOptions
 	// Background configures expiry, the collector and the safe point.
 	Background BackgroundOptions
+
+	// fault, when set, fails embedded-store requests while it returns an
+	// error: tests use it to take the store down.
+	fault func() error
 }
 
 // DB is titan's data layer over one TiKV store.
@@ -68,6 +76,9 @@ func Open(ctx context.Context, opts Options, m *metrics.Metrics) (*DB, error) {
 	}
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = 30
+	}
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = 30 * time.Second
 	}
 	d := &DB{keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m}
 	var err error
@@ -101,8 +112,10 @@ func (d *DB) openEmbedded() error {
 	}
 	testutils.BootstrapWithSingleStore(cluster)
 	var hijack func(tikv.Client) tikv.Client
-	if d.opts.RPCDelay > 0 {
-		hijack = func(c tikv.Client) tikv.Client { return &delayClient{Client: c, delay: d.opts.RPCDelay} }
+	if d.opts.RPCDelay > 0 || d.opts.fault != nil {
+		hijack = func(c tikv.Client) tikv.Client {
+			return &delayClient{Client: c, delay: d.opts.RPCDelay, fault: d.opts.fault}
+		}
 	}
 	store, err := tikv.NewTestTiKVStore(client, pd, hijack, nil, 0)
 	if err != nil {
@@ -151,6 +164,9 @@ func (d *DB) Peer(opts Options, m *metrics.Metrics) *DB {
 	if opts.MaxRetries <= 0 {
 		opts.MaxRetries = d.opts.MaxRetries
 	}
+	if opts.CommandTimeout <= 0 {
+		opts.CommandTimeout = d.opts.CommandTimeout
+	}
 	p := &DB{store: d.store, closeFn: func() error { return nil }, keys: encoding.NewKeys(opts.Namespace),
 		opts: opts, metrics: m, embedded: d.embedded}
 	p.batcher = newBatcher(p, opts.Batch)
@@ -171,9 +187,21 @@ func (d *DB) Embedded() bool { return d.embedded }
 type delayClient struct {
 	tikv.Client
 	delay time.Duration
+	fault func() error
 }
 
 func (c *delayClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
+	if c.fault != nil {
+		if err := c.fault(); err != nil {
+			// An overloaded TiKV answers like this; client-go backs off
+			// and retries until the command's deadline.
+			return tikvrpc.GenRegionErrorResp(req, &errorpb.Error{
+				Message: err.Error(), ServerIsBusy: &errorpb.ServerIsBusy{Reason: err.Error()}})
+		}
+	}
+	if c.delay <= 0 {
+		return c.Client.SendRequest(ctx, addr, req, timeout)
+	}
 	t := time.NewTimer(c.delay)
 	select {
 	case <-t.C:

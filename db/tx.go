@@ -281,12 +281,10 @@ func (tx *Tx) scanReverse(start, end []byte, limit int, fn func(k, v []byte) (bo
 }
 
 func walk(it iterator, limit int, inRange func([]byte) bool, fn func(k, v []byte) (bool, error)) error {
-	for n := 0; it.Valid() && inRange(it.Key()); n++ {
-		if limit > 0 && n >= limit {
-			return nil
-		}
+	for n := 1; it.Valid() && inRange(it.Key()); n++ {
 		more, err := fn(it.Key(), it.Value())
-		if err != nil || !more {
+		if err != nil || !more || (limit > 0 && n >= limit) {
+			// Stop before Next: it may fetch another batch for nothing.
 			return err
 		}
 		if err := it.Next(); err != nil {

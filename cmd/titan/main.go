@@ -149,13 +149,14 @@ func run(cfg conf.Config) error {
 
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	d, err := db.Open(openCtx, db.Options{
-		Store:       cfg.Store,
-		DataDir:     cfg.DataDir,
-		Namespace:   cfg.Namespace,
-		RPCDelay:    cfg.EmbeddedDelay.Duration,
-		MaxRetries:  cfg.Txn.MaxRetries,
-		OnePC:       cfg.Txn.OnePC,
-		AsyncCommit: cfg.Txn.AsyncCommit,
+		Store:          cfg.Store,
+		DataDir:        cfg.DataDir,
+		Namespace:      cfg.Namespace,
+		RPCDelay:       cfg.EmbeddedDelay.Duration,
+		MaxRetries:     cfg.Txn.MaxRetries,
+		CommandTimeout: cfg.Txn.CommandTimeout.Duration,
+		OnePC:          cfg.Txn.OnePC,
+		AsyncCommit:    cfg.Txn.AsyncCommit,
 		Batch: db.BatchOptions{
 			Enabled:     cfg.Batch.Enabled,
 			MaxCommands: cfg.Batch.MaxCommands,

@@ -1,0 +1,783 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/titan-kv/titan/metrics"
+)
+
+// hsView runs fn on a snapshot and fails the test if fn wrote anything:
+// the read commands of hashes and sets must not write.
+func hsView(t *testing.T, d *DB, fn func(tx *Tx) error) {
+	t.Helper()
+	err := d.View(context.Background(), 0, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if n := tx.t.GetMemBuffer().Len(); n != 0 {
+			t.Errorf("read-only command wrote %d keys", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hsErr runs fn in a transaction and returns its error.
+func hsErr(d *DB, fn func(tx *Tx) error) error {
+	return d.Update(context.Background(), 0, fn)
+}
+
+func hsBytes(ss ...string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+func hsStrs(bb [][]byte) []string {
+	out := make([]string, len(bb))
+	for i, b := range bb {
+		out[i] = string(b)
+	}
+	return out
+}
+
+func hsSorted(bb [][]byte) []string {
+	s := hsStrs(bb)
+	sort.Strings(s)
+	return s
+}
+
+func hsSetString(t *testing.T, d *DB, key, value string) {
+	t.Helper()
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.Set([]byte(key), []byte(value), SetOptions{})
+		return err
+	})
+}
+
+func hsSAdd(t *testing.T, d *DB, key string, members ...string) int64 {
+	t.Helper()
+	var n int64
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SAdd([]byte(key), hsBytes(members...))
+		return err
+	})
+	return n
+}
+
+func hsSMembers(t *testing.T, d *DB, key string) []string {
+	t.Helper()
+	var out [][]byte
+	hsView(t, d, func(tx *Tx) (err error) {
+		out, err = tx.SMembers([]byte(key))
+		return err
+	})
+	return hsSorted(out)
+}
+
+func hsType(t *testing.T, d *DB, key string) string {
+	t.Helper()
+	var typ string
+	hsView(t, d, func(tx *Tx) (err error) {
+		typ, err = tx.Type([]byte(key))
+		return err
+	})
+	return typ
+}
+
+func hsNumbered(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return out
+}
+
+func TestSAddSRemSCard(t *testing.T) {
+	d := openTest(t, false)
+	if n := hsSAdd(t, d, "s", "a", "b", "a", ""); n != 3 {
+		t.Fatalf("SADD a b a '' = %d, want 3", n)
+	}
+	if n := hsSAdd(t, d, "s", "b", "c"); n != 1 {
+		t.Fatalf("SADD b c = %d, want 1", n)
+	}
+	if got := hsSMembers(t, d, "s"); !slices.Equal(got, []string{"", "a", "b", "c"}) {
+		t.Fatalf("SMEMBERS = %q", got)
+	}
+	// Adding only existing members writes nothing.
+	update(t, d, func(tx *Tx) error {
+		n, err := tx.SAdd([]byte("s"), hsBytes("a", "b"))
+		if n != 0 || tx.t.GetMemBuffer().Len() != 0 {
+			t.Errorf("SADD of existing members = %d, wrote %d keys", n, tx.t.GetMemBuffer().Len())
+		}
+		return err
+	})
+	hsView(t, d, func(tx *Tx) error {
+		n, err := tx.SCard([]byte("s"))
+		if n != 4 {
+			t.Errorf("SCARD = %d, want 4", n)
+		}
+		in, _ := tx.SIsMember([]byte("s"), []byte(""))
+		out, _ := tx.SIsMember([]byte("s"), []byte("zz"))
+		if !in || out {
+			t.Errorf("SISMEMBER '' = %v, zz = %v", in, out)
+		}
+		mi, _ := tx.SMIsMember([]byte("s"), hsBytes("a", "zz", "c", "a"))
+		if !slices.Equal(mi, []bool{true, false, true, true}) {
+			t.Errorf("SMISMEMBER = %v", mi)
+		}
+		mi, _ = tx.SMIsMember([]byte("nokey"), hsBytes("a", "b"))
+		if !slices.Equal(mi, []bool{false, false}) {
+			t.Errorf("SMISMEMBER of a missing key = %v", mi)
+		}
+		n, _ = tx.SCard([]byte("nokey"))
+		if n != 0 {
+			t.Errorf("SCARD nokey = %d", n)
+		}
+		return err
+	})
+	var n int64
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SRem([]byte("s"), hsBytes("a", "a", "zz", ""))
+		return err
+	})
+	if n != 2 {
+		t.Fatalf("SREM a a zz '' = %d, want 2", n)
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SRem([]byte("nokey"), hsBytes("a"))
+		return err
+	})
+	if n != 0 {
+		t.Fatalf("SREM nokey = %d", n)
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SRem([]byte("s"), hsBytes("b", "c"))
+		return err
+	})
+	if n != 2 || hsType(t, d, "s") != "none" {
+		t.Fatalf("SREM of the last members = %d, key type %s", n, hsType(t, d, "s"))
+	}
+	// A set recreated after it emptied starts afresh.
+	hsSAdd(t, d, "s", "x")
+	if got := hsSMembers(t, d, "s"); !slices.Equal(got, []string{"x"}) {
+		t.Fatalf("recreated set = %q", got)
+	}
+}
+
+func TestSetWrongType(t *testing.T) {
+	d := openTest(t, false)
+	hsSetString(t, d, "str", "v")
+	hsSAdd(t, d, "s", "a")
+	k := []byte("str")
+	for name, fn := range map[string]func(tx *Tx) error{
+		"SADD":        func(tx *Tx) error { _, err := tx.SAdd(k, hsBytes("a")); return err },
+		"SREM":        func(tx *Tx) error { _, err := tx.SRem(k, hsBytes("a")); return err },
+		"SCARD":       func(tx *Tx) error { _, err := tx.SCard(k); return err },
+		"SISMEMBER":   func(tx *Tx) error { _, err := tx.SIsMember(k, []byte("a")); return err },
+		"SMISMEMBER":  func(tx *Tx) error { _, err := tx.SMIsMember(k, hsBytes("a")); return err },
+		"SMEMBERS":    func(tx *Tx) error { _, err := tx.SMembers(k); return err },
+		"SPOP":        func(tx *Tx) error { _, err := tx.SPop(k, 1); return err },
+		"SRANDMEMBER": func(tx *Tx) error { _, err := tx.SRandMember(k, -3); return err },
+		"SMOVE src":   func(tx *Tx) error { _, err := tx.SMove(k, []byte("s"), []byte("a")); return err },
+		"SMOVE dst":   func(tx *Tx) error { _, err := tx.SMove([]byte("s"), k, []byte("zz")); return err },
+		"SINTER":      func(tx *Tx) error { _, err := tx.SInter(hsBytes("nokey", "str")); return err },
+		"SINTERCARD":  func(tx *Tx) error { _, err := tx.SInterCard(hsBytes("nokey", "str"), 0); return err },
+		"SUNION":      func(tx *Tx) error { _, err := tx.SUnion(hsBytes("s", "str")); return err },
+		"SDIFF":       func(tx *Tx) error { _, err := tx.SDiff(hsBytes("nokey", "str")); return err },
+		"SDIFF 2nd":   func(tx *Tx) error { _, err := tx.SDiff(hsBytes("s", "str")); return err },
+		"SINTERSTORE": func(tx *Tx) error { _, err := tx.SInterStore([]byte("d"), hsBytes("nokey", "str")); return err },
+		"SSCAN":       func(tx *Tx) error { _, err := tx.SScan(k, nil, 10, nil); return err },
+	} {
+		if err := hsErr(d, fn); !errors.Is(err, ErrWrongType) {
+			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
+		}
+	}
+	// SMOVE from a missing source answers 0 whatever the destination.
+	update(t, d, func(tx *Tx) error {
+		ok, err := tx.SMove([]byte("nokey"), k, []byte("a"))
+		if ok || err != nil {
+			t.Errorf("SMOVE nokey str = %v, %v", ok, err)
+		}
+		return nil
+	})
+	// A store command overwrites a destination of another type.
+	var n int64
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SUnionStore(k, hsBytes("s"))
+		return err
+	})
+	if n != 1 || hsType(t, d, "str") != "set" {
+		t.Fatalf("SUNIONSTORE over a string = %d, type %s", n, hsType(t, d, "str"))
+	}
+}
+
+func TestSetExpired(t *testing.T) {
+	d := openTest(t, false)
+	hsSAdd(t, d, "s", "a", "b")
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.ExpireAt([]byte("s"), tx.Now()+30, ExpireFlags{})
+		return err
+	})
+	time.Sleep(50 * time.Millisecond)
+	if got := hsSMembers(t, d, "s"); len(got) != 0 {
+		t.Fatalf("expired set still has %q", got)
+	}
+	if n := hsSAdd(t, d, "s", "b", "c"); n != 2 {
+		t.Fatalf("SADD to an expired set = %d, want 2", n)
+	}
+	if got := hsSMembers(t, d, "s"); !slices.Equal(got, []string{"b", "c"}) {
+		t.Fatalf("set after re-creation = %q", got)
+	}
+	hsView(t, d, func(tx *Tx) error {
+		n, err := tx.SCard([]byte("s"))
+		if n != 2 {
+			t.Errorf("SCARD = %d", n)
+		}
+		pttl, _ := tx.PTTL([]byte("s"))
+		if pttl != -1 {
+			t.Errorf("PTTL of the re-created set = %d", pttl)
+		}
+		return err
+	})
+}
+
+func TestSPop(t *testing.T) {
+	d := openTest(t, false)
+	all := hsNumbered("m", 10)
+	hsSAdd(t, d, "s", all...)
+	var popped [][]byte
+	update(t, d, func(tx *Tx) (err error) {
+		popped, err = tx.SPop([]byte("s"), 3)
+		return err
+	})
+	rest := hsSMembers(t, d, "s")
+	got := append(hsSorted(popped), rest...)
+	sort.Strings(got)
+	want := slices.Clone(all)
+	sort.Strings(want)
+	if len(popped) != 3 || len(rest) != 7 || !slices.Equal(got, want) {
+		t.Fatalf("SPOP 3 = %q, rest %q", hsStrs(popped), rest)
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		popped, err = tx.SPop([]byte("s"), 0)
+		return err
+	})
+	if len(popped) != 0 {
+		t.Fatalf("SPOP 0 = %q", hsStrs(popped))
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		popped, err = tx.SPop([]byte("s"), 100)
+		return err
+	})
+	if !slices.Equal(hsSorted(popped), rest) || hsType(t, d, "s") != "none" {
+		t.Fatalf("SPOP 100 = %q, want %q; key %s", hsStrs(popped), rest, hsType(t, d, "s"))
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		popped, err = tx.SPop([]byte("s"), 1)
+		return err
+	})
+	if popped != nil {
+		t.Fatalf("SPOP of a missing key = %q", hsStrs(popped))
+	}
+	// One by one until empty.
+	hsSAdd(t, d, "t", "x", "y")
+	seen := map[string]bool{}
+	for range 2 {
+		update(t, d, func(tx *Tx) (err error) {
+			popped, err = tx.SPop([]byte("t"), 1)
+			return err
+		})
+		if len(popped) != 1 || seen[string(popped[0])] {
+			t.Fatalf("SPOP = %q after %v", hsStrs(popped), seen)
+		}
+		seen[string(popped[0])] = true
+	}
+	if hsType(t, d, "t") != "none" {
+		t.Fatal("set emptied by SPOP still exists")
+	}
+}
+
+func TestSPopLarge(t *testing.T) {
+	d := openTest(t, false)
+	all := hsNumbered("member:", 3000)
+	hsSAdd(t, d, "s", all...)
+	var popped [][]byte
+	update(t, d, func(tx *Tx) (err error) {
+		popped, err = tx.SPop([]byte("s"), 200) // sampled by windows
+		return err
+	})
+	uniq := map[string]bool{}
+	for _, p := range popped {
+		uniq[string(p)] = true
+	}
+	rest := hsSMembers(t, d, "s")
+	if len(popped) != 200 || len(uniq) != 200 || len(rest) != 2800 {
+		t.Fatalf("SPOP 200 of 3000: %d popped (%d distinct), %d left", len(popped), len(uniq), len(rest))
+	}
+	for _, r := range rest {
+		if uniq[r] {
+			t.Fatalf("%q popped and still there", r)
+		}
+	}
+	hsView(t, d, func(tx *Tx) error {
+		n, err := tx.SCard([]byte("s"))
+		if n != 2800 {
+			t.Errorf("SCARD = %d", n)
+		}
+		return err
+	})
+}
+
+func TestSRandMember(t *testing.T) {
+	d := openTest(t, false)
+	hsView(t, d, func(tx *Tx) error {
+		r, err := tx.SRandMember([]byte("nokey"), 5)
+		if len(r) != 0 {
+			t.Errorf("SRANDMEMBER nokey = %q", hsStrs(r))
+		}
+		return err
+	})
+	small := hsNumbered("s", 10)
+	hsSAdd(t, d, "small", small...)
+	big := hsNumbered("member:", 2000)
+	hsSAdd(t, d, "big", big...)
+	isMember := map[string]bool{}
+	for _, m := range append(slices.Clone(small), big...) {
+		isMember[m] = true
+	}
+	check := func(key string, count int64, want int, distinct bool) [][]byte {
+		t.Helper()
+		var r [][]byte
+		hsView(t, d, func(tx *Tx) (err error) {
+			r, err = tx.SRandMember([]byte(key), count)
+			return err
+		})
+		seen := map[string]bool{}
+		for _, m := range r {
+			if !isMember[string(m)] || strings.HasPrefix(string(m), "member:") != (key == "big") {
+				t.Fatalf("SRANDMEMBER %s %d returned %q", key, count, m)
+			}
+			if distinct && seen[string(m)] {
+				t.Fatalf("SRANDMEMBER %s %d repeated %q", key, count, m)
+			}
+			seen[string(m)] = true
+		}
+		if len(r) != want {
+			t.Fatalf("SRANDMEMBER %s %d returned %d members, want %d", key, count, len(r), want)
+		}
+		return r
+	}
+	check("small", 0, 0, true)
+	check("small", 3, 3, true)
+	if r := check("small", 10, 10, true); !slices.Equal(hsSorted(r), hsSortedStrings(small)) {
+		t.Fatalf("SRANDMEMBER small 10 = %q", hsStrs(r))
+	}
+	check("small", math.MaxInt64, 10, true)
+	check("small", -25, 25, false)
+	check("big", 1, 1, true)
+	check("big", 300, 300, true) // windows
+	check("big", 900, 900, true) // reads all
+	check("big", -300, 300, false)
+	check("big", 5000, 2000, true)
+	if err := hsErr(d, func(tx *Tx) error { _, err := tx.SRandMember([]byte("big"), -maxRandomCount-1); return err }); err != errCountRange {
+		t.Fatalf("huge negative count: %v", err)
+	}
+	// Windows reach every part of the set.
+	covered := map[string]bool{}
+	hsView(t, d, func(tx *Tx) error {
+		for range 200 {
+			r, err := tx.SRandMember([]byte("big"), 50)
+			if err != nil {
+				return err
+			}
+			for _, m := range r {
+				covered[string(m)] = true
+			}
+		}
+		return nil
+	})
+	if len(covered) < 1900 {
+		t.Fatalf("10000 sampled picks covered only %d of 2000 members", len(covered))
+	}
+}
+
+func hsSortedStrings(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	return s
+}
+
+// TestSRandMemberUniform checks that single picks from a small set are
+// uniform (chi-square, 9 degrees of freedom, p = 0.0001).
+func TestSRandMemberUniform(t *testing.T) {
+	d := openTest(t, false)
+	hsSAdd(t, d, "s", hsNumbered("", 10)...)
+	counts := map[string]int{}
+	const draws = 3000
+	hsView(t, d, func(tx *Tx) error {
+		for range draws {
+			r, err := tx.SRandMember([]byte("s"), 1)
+			if err != nil {
+				return err
+			}
+			counts[string(r[0])]++
+		}
+		return nil
+	})
+	chi := 0.0
+	for i := range 10 {
+		diff := float64(counts[fmt.Sprint(i)]) - draws/10
+		chi += diff * diff / (draws / 10)
+	}
+	if chi > 33.7 {
+		t.Fatalf("chi-square %.1f over %v", chi, counts)
+	}
+}
+
+func TestSMove(t *testing.T) {
+	d := openTest(t, false)
+	hsSAdd(t, d, "src", "a", "b")
+	hsSAdd(t, d, "dst", "b")
+	move := func(src, dst, m string) bool {
+		t.Helper()
+		var ok bool
+		update(t, d, func(tx *Tx) (err error) {
+			ok, err = tx.SMove([]byte(src), []byte(dst), []byte(m))
+			return err
+		})
+		return ok
+	}
+	if move("src", "dst", "zz") {
+		t.Fatal("SMOVE of an absent member = 1")
+	}
+	if !move("src", "src", "a") || move("src", "src", "zz") {
+		t.Fatal("SMOVE to the same key must answer membership")
+	}
+	if !move("src", "dst", "b") {
+		t.Fatal("SMOVE of a member already in dst = 0")
+	}
+	if got := hsSMembers(t, d, "src"); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("src = %q", got)
+	}
+	if got := hsSMembers(t, d, "dst"); !slices.Equal(got, []string{"b"}) {
+		t.Fatalf("dst = %q", got)
+	}
+	if !move("src", "new", "a") {
+		t.Fatal("SMOVE to a new key = 0")
+	}
+	if hsType(t, d, "src") != "none" || !slices.Equal(hsSMembers(t, d, "new"), []string{"a"}) {
+		t.Fatalf("after the last move: src %s, new %q", hsType(t, d, "src"), hsSMembers(t, d, "new"))
+	}
+	hsView(t, d, func(tx *Tx) error {
+		n, err := tx.SCard([]byte("new"))
+		if n != 1 {
+			t.Errorf("SCARD new = %d", n)
+		}
+		return err
+	})
+}
+
+// model computes set algebra in memory.
+func hsModelInter(sets ...map[string]bool) []string {
+	var out []string
+	for m := range sets[0] {
+		in := true
+		for _, s := range sets[1:] {
+			in = in && s[m]
+		}
+		if in {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSetAlgebra(t *testing.T) {
+	d := openTest(t, false)
+	// Sizes past the chunk size exercise chunked walks and probes.
+	a := map[string]bool{}
+	b := map[string]bool{}
+	c := map[string]bool{}
+	for i := range 1200 {
+		m := fmt.Sprint(i)
+		a[m] = true
+		if i%2 == 0 {
+			b[m] = true
+		}
+		if i%3 == 0 {
+			c[m] = true
+		}
+	}
+	for i := 5000; i < 5100; i++ {
+		c[fmt.Sprint(i)] = true
+	}
+	for k, s := range map[string]map[string]bool{"a": a, "b": b, "c": c} {
+		var ms []string
+		for m := range s {
+			ms = append(ms, m)
+		}
+		hsSAdd(t, d, k, ms...)
+	}
+	union := map[string]bool{}
+	for _, s := range []map[string]bool{a, b, c} {
+		for m := range s {
+			union[m] = true
+		}
+	}
+	keysOf := func(s map[string]bool) []string {
+		var out []string
+		for m := range s {
+			out = append(out, m)
+		}
+		sort.Strings(out)
+		return out
+	}
+	diff := func(first map[string]bool, others ...map[string]bool) []string {
+		var out []string
+		for m := range first {
+			keep := true
+			for _, o := range others {
+				keep = keep && !o[m]
+			}
+			if keep {
+				out = append(out, m)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	run := func(name string, fn func(tx *Tx) ([][]byte, error), want []string) {
+		t.Helper()
+		var got [][]byte
+		hsView(t, d, func(tx *Tx) (err error) {
+			got, err = fn(tx)
+			return err
+		})
+		if g := hsSorted(got); !slices.Equal(g, want) && !(len(g) == 0 && len(want) == 0) {
+			t.Errorf("%s: got %d members, want %d", name, len(g), len(want))
+		}
+	}
+	run("SINTER a b c", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("a", "b", "c")) }, hsModelInter(a, b, c))
+	run("SINTER c a", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("c", "a")) }, hsModelInter(c, a))
+	run("SINTER a a", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("a", "a")) }, keysOf(a))
+	run("SINTER a nokey", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("a", "nokey")) }, nil)
+	run("SUNION a b c nokey", func(tx *Tx) ([][]byte, error) { return tx.SUnion(hsBytes("a", "b", "c", "nokey")) }, keysOf(union))
+	run("SUNION nokey", func(tx *Tx) ([][]byte, error) { return tx.SUnion(hsBytes("nokey")) }, nil)
+	run("SDIFF a b c", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("a", "b", "c")) }, diff(a, b, c))
+	run("SDIFF c a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("c", "a")) }, diff(c, a))
+	run("SDIFF b a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("b", "a")) }, nil)
+	run("SDIFF c b nokey", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("c", "b", "nokey")) }, diff(c, b))
+	run("SDIFF a a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("a", "a")) }, nil)
+	run("SDIFF nokey a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("nokey", "a")) }, nil)
+
+	hsView(t, d, func(tx *Tx) error {
+		for _, c := range []struct {
+			keys  []string
+			limit int64
+			want  int64
+		}{
+			{[]string{"a", "b", "c"}, 0, int64(len(hsModelInter(a, b, c)))},
+			{[]string{"a", "b", "c"}, 7, 7},
+			{[]string{"a", "b"}, 100000, 600},
+			{[]string{"a", "nokey"}, 0, 0},
+			{[]string{"c"}, 0, int64(len(c))},
+		} {
+			n, err := tx.SInterCard(hsBytes(c.keys...), c.limit)
+			if err != nil {
+				return err
+			}
+			if n != c.want {
+				t.Errorf("SINTERCARD %v LIMIT %d = %d, want %d", c.keys, c.limit, n, c.want)
+			}
+		}
+		return nil
+	})
+
+	// Store forms: into a key that is also a source, over a TTL, and an
+	// empty result that deletes the destination.
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.ExpireAt([]byte("b"), tx.Now()+100000, ExpireFlags{})
+		return err
+	})
+	var n int64
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SInterStore([]byte("b"), hsBytes("b", "c"))
+		return err
+	})
+	want := hsModelInter(b, c)
+	if n != int64(len(want)) || !slices.Equal(hsSMembers(t, d, "b"), want) {
+		t.Fatalf("SINTERSTORE b b c = %d, want %d", n, len(want))
+	}
+	hsView(t, d, func(tx *Tx) error {
+		pttl, err := tx.PTTL([]byte("b"))
+		card, _ := tx.SCard([]byte("b"))
+		if pttl != -1 || card != int64(len(want)) {
+			t.Errorf("stored set: PTTL %d, SCARD %d", pttl, card)
+		}
+		return err
+	})
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SDiffStore([]byte("dst"), hsBytes("c", "a"))
+		return err
+	})
+	if want := diff(c, a); n != 100 || !slices.Equal(hsSMembers(t, d, "dst"), want) {
+		t.Fatalf("SDIFFSTORE = %d", n)
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SUnionStore([]byte("u"), hsBytes("dst", "nokey"))
+		return err
+	})
+	if n != 100 || len(hsSMembers(t, d, "u")) != 100 {
+		t.Fatalf("SUNIONSTORE = %d", n)
+	}
+	update(t, d, func(tx *Tx) (err error) {
+		n, err = tx.SInterStore([]byte("dst"), hsBytes("a", "nokey"))
+		return err
+	})
+	if n != 0 || hsType(t, d, "dst") != "none" {
+		t.Fatalf("empty SINTERSTORE = %d, dst %s", n, hsType(t, d, "dst"))
+	}
+}
+
+func TestSScan(t *testing.T) {
+	d := openTest(t, false)
+	all := hsNumbered("m", 95)
+	hsSAdd(t, d, "s", all...)
+	hsSAdd(t, d, "s", "other")
+	var got []string
+	var from []byte
+	calls := 0
+	for {
+		var page ElemScan
+		hsView(t, d, func(tx *Tx) (err error) {
+			page, err = tx.SScan([]byte("s"), from, 10, []byte("m*"))
+			return err
+		})
+		calls++
+		if len(page.Items) > 10 {
+			t.Fatalf("page of %d items with COUNT 10", len(page.Items))
+		}
+		got = append(got, hsStrs(page.Items)...)
+		if page.Next == nil {
+			break
+		}
+		from = page.Next
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, hsSortedStrings(all)) || calls != 10 {
+		t.Fatalf("SSCAN MATCH m* returned %d members in %d calls", len(got), calls)
+	}
+	hsView(t, d, func(tx *Tx) error {
+		page, err := tx.SScan([]byte("nokey"), nil, 10, nil)
+		if page.Next != nil || len(page.Items) != 0 {
+			t.Errorf("SSCAN nokey = %+v", page)
+		}
+		// A resume position from elsewhere is only a seek point.
+		page, err2 := tx.SScan([]byte("s"), []byte("\xff\xff"), 10, nil)
+		if page.Next != nil || len(page.Items) != 0 {
+			t.Errorf("SSCAN past the end = %+v", page)
+		}
+		return errors.Join(err, err2)
+	})
+}
+
+// TestSetCosts pins the TiKV requests of the set commands, as documented
+// in docs/ARCHITECTURE.md. Each command runs as the server runs it: a job
+// whose keys' metadata is read in one request first.
+func TestSetCosts(t *testing.T) {
+	d, cost := hsOpenCostTest(t)
+	hsSAdd(t, d, "s", hsNumbered("m", 10)...)
+	hsSAdd(t, d, "big", hsNumbered("m", 1000)...)
+	hsSAdd(t, d, "p", "a", "b", "c")
+	k := []byte("s")
+	for _, c := range []struct {
+		name string
+		ro   bool
+		keys []string
+		fn   func(tx *Tx) error
+		want string
+	}{
+		{"SADD new", false, []string{"n"}, func(tx *Tx) error { _, err := tx.SAdd([]byte("n"), hsBytes("a", "b")); return err }, "Get=1 Prewrite=1 Commit=1"},
+		{"SADD", false, []string{"s"}, func(tx *Tx) error { _, err := tx.SAdd(k, hsBytes("x", "m1", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"SADD one", false, []string{"s"}, func(tx *Tx) error { _, err := tx.SAdd(k, hsBytes("z")); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"SREM", false, []string{"s"}, func(tx *Tx) error { _, err := tx.SRem(k, hsBytes("x", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"SCARD", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SCard(k); return err }, "Get=1"},
+		{"SISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SIsMember(k, []byte("m1")); return err }, "Get=2"},
+		{"SMISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SMIsMember(k, hsBytes("m1", "q", "m2")); return err }, "BatchGet=1 Get=1"},
+		{"SMEMBERS", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SMembers(k); return err }, "Get=1 Scan=1"},
+		{"SMEMBERS 1000", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SMembers([]byte("big")); return err }, "Get=1 Scan=4"},
+		{"SRANDMEMBER 1", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SRandMember([]byte("big"), 1); return err }, "Get=1 Scan=1|Get=1 Scan=2"},
+		{"SRANDMEMBER 100", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SRandMember([]byte("big"), 100); return err }, "Get=1 Scan=2|Get=1 Scan=3|Get=1 Scan=4"},
+		{"SPOP", false, []string{"p"}, func(tx *Tx) error { _, err := tx.SPop([]byte("p"), 1); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
+		{"SMOVE", false, []string{"s", "n"}, func(tx *Tx) error { _, err := tx.SMove(k, []byte("n"), []byte("m3")); return err }, "BatchGet=1 Get=2 Prewrite=1 Commit=1"},
+		{"SINTER", true, []string{"s", "big"}, func(tx *Tx) error { _, err := tx.SInter(hsBytes("s", "big")); return err }, "BatchGet=2 Scan=1"},
+		{"SUNIONSTORE", false, []string{"d", "s", "n"}, func(tx *Tx) error { _, err := tx.SUnionStore([]byte("d"), hsBytes("s", "n")); return err }, "BatchGet=1 Scan=2 Prewrite=1 Commit=1"},
+		{"SSCAN", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SScan([]byte("big"), nil, 10, nil); return err }, "Get=1 Scan=1"},
+	} {
+		if got := cost(c.ro, c.keys, c.fn); got != c.want && !slices.Contains(strings.Split(c.want, "|"), got) {
+			t.Errorf("%s costs %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// openCostTest opens a store whose requests are counted; cost runs fn as
+// a job and returns the requests it sent, as "Type=n ..." in a fixed order.
+func hsOpenCostTest(t *testing.T) (*DB, func(ro bool, keys []string, fn func(tx *Tx) error) string) {
+	t.Helper()
+	m := metrics.New()
+	d, err := Open(context.Background(), Options{DataDir: t.TempDir()}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	total := func() map[string]float64 {
+		out := map[string]float64{}
+		fams, err := m.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() != "titan_tikv_requests_total" {
+				continue
+			}
+			for _, s := range f.GetMetric() {
+				out[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
+			}
+		}
+		return out
+	}
+	return d, func(ro bool, keys []string, fn func(tx *Tx) error) string {
+		before := total()
+		j := &Job{Keys: hsBytes(keys...), ReadOnly: ro, Fn: fn}
+		d.Do(context.Background(), j)
+		if j.Err != nil {
+			t.Fatal(j.Err)
+		}
+		var parts []string
+		for _, typ := range []string{"BatchGet", "Get", "Scan", "Prewrite", "Commit"} {
+			if n := total()[typ] - before[typ]; n != 0 {
+				parts = append(parts, fmt.Sprintf("%s=%g", typ, n))
+			}
+		}
+		for typ, n := range total() {
+			if !slices.Contains([]string{"BatchGet", "Get", "Scan", "Prewrite", "Commit"}, typ) && n != before[typ] {
+				parts = append(parts, fmt.Sprintf("%s=%g", typ, n-before[typ]))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+}
