@@ -4,17 +4,25 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
+	plog "github.com/pingcap/log"
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 )
 
 var ctx = context.Background()
+
+func TestMain(m *testing.M) {
+	plog.SetLevel(zapcore.ErrorLevel) // client-go's own logging
+	os.Exit(m.Run())
+}
 
 // instance is one in-process titan: a DB and a server on a loopback port.
 type instance struct {
