@@ -140,6 +140,14 @@ func config(c *Call) {
 		var out []string
 		for _, p := range c.Args[2:] {
 			pat := strings.ToLower(string(p))
+			if !strings.ContainsAny(pat, "[*?") {
+				// A plain name is answered as it was given.
+				if v, ok := vals[pat]; ok && !seen[pat] {
+					seen[pat] = true
+					out = append(out, string(p), v)
+				}
+				continue
+			}
 			names := make([]string, 0, len(vals))
 			for k := range vals {
 				names = append(names, k)
@@ -159,8 +167,12 @@ func config(c *Call) {
 			}
 		})
 	case "set":
-		if len(c.Args) < 4 || len(c.Args)%2 != 0 {
+		if len(c.Args) < 4 {
 			c.Error("ERR wrong number of arguments for 'config|set' command")
+			return
+		}
+		if len(c.Args)%2 != 0 {
+			c.Error(errSyntax)
 			return
 		}
 		c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", c.Args[2]))

@@ -194,15 +194,24 @@ func (cl *Client) failMulti() {
 	}
 }
 
+// unknownCommand is Redis's error text: the arguments are quoted until
+// 128 bytes of them were written, the last one cut to fit; as C strings,
+// each ends at a NUL byte.
 func unknownCommand(args [][]byte) string {
+	cstr := func(a []byte, n int) []byte {
+		if i := bytes.IndexByte(a, 0); i >= 0 {
+			a = a[:i]
+		}
+		return a[:min(len(a), n)]
+	}
 	var b strings.Builder
 	for _, a := range args[1:] {
-		if b.Len() > 128 {
+		if b.Len() >= 128 {
 			break
 		}
-		fmt.Fprintf(&b, "'%s' ", a)
+		fmt.Fprintf(&b, "'%s' ", cstr(a, 128-b.Len()))
 	}
-	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", args[0], b.String())
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", cstr(args[0], 128), b.String())
 }
 
 // record counts one executed command.

@@ -12,7 +12,7 @@ func multiCommands() []*Command {
 		{Name: "multi", Arity: 1, Flags: tx, Handler: multi},
 		{Name: "exec", Arity: 1, Flags: tx, Handler: exec},
 		{Name: "discard", Arity: 1, Flags: tx, Handler: discard},
-		{Name: "watch", Arity: -2, Flags: tx | flagReadOnly, FirstKey: 1, LastKey: -1, Step: 1, Handler: watch},
+		{Name: "watch", Arity: -2, Flags: tx, FirstKey: 1, LastKey: -1, Step: 1, Handler: watch},
 		{Name: "unwatch", Arity: 1, Flags: tx, Handler: unwatch},
 	}
 }

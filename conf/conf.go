@@ -36,6 +36,7 @@ type Config struct {
 	Listen          string   `toml:"listen"`
 	StatusListen    string   `toml:"status-listen"`
 	Store           string   `toml:"store"`
+	StoreTimeout    Duration `toml:"store-timeout"`
 	DataDir         string   `toml:"data-dir"`
 	Namespace       string   `toml:"namespace"`
 	RequirePass     string   `toml:"requirepass"`
@@ -83,6 +84,7 @@ func Default() Config {
 	return Config{
 		Listen:          "127.0.0.1:7369",
 		StatusListen:    "127.0.0.1:7345",
+		StoreTimeout:    Duration{30 * time.Second},
 		DataDir:         "./data",
 		Namespace:       "titan",
 		Databases:       16,
@@ -140,6 +142,7 @@ func (c *Config) Validate() error {
 	check(c.Store == "" || strings.HasPrefix(c.Store, "tikv://") && len(c.Store) > len("tikv://"),
 		"store %q: want empty (embedded) or tikv://pd1:2379,pd2:2379", c.Store)
 	check(c.Store != "" || c.DataDir != "", "data-dir must be set for the embedded store")
+	check(c.StoreTimeout.Duration >= 100*time.Millisecond, "store-timeout %s: want 100ms or more", c.StoreTimeout)
 	check(namespaceRE.MatchString(c.Namespace), "namespace %q: want 1-64 of [A-Za-z0-9_-]", c.Namespace)
 	check(c.Databases >= 1 && c.Databases <= 65536, "databases %d: want 1 to 65536", c.Databases)
 	var lvl slog.Level

@@ -2,6 +2,7 @@ package db
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 
@@ -194,7 +195,7 @@ func (tx *Tx) ObjectEncoding(key []byte) (string, error) {
 		if m.Raw {
 			return "raw", nil
 		}
-		if _, err := parseInt(m.Value); err == nil && len(m.Value) <= 20 {
+		if _, err := parseInt(m.Value); err == nil && len(m.Value) <= 20 && !m.NotInt {
 			return "int", nil
 		}
 		if len(m.Value) <= 44 {
@@ -215,9 +216,7 @@ func (tx *Tx) ObjectEncoding(key []byte) (string, error) {
 		}
 		return "hashtable", nil
 	default:
-		if small {
-			return "listpack", nil
-		}
+		// Redis 7.0 keeps every list in a quicklist (7.2 added listpack).
 		return "quicklist", nil
 	}
 }
@@ -311,33 +310,74 @@ func (tx *Tx) DBStats() (keys, expires int64, err error) {
 	return keys, expires, err
 }
 
-// RandomKey returns a random live key, nil when the database is empty. It
-// seeks to a random point of the key space and takes the next key.
+// RandomKey returns a random live key, nil when the database has none. It
+// seeks to a random point between the first and the last key and takes
+// the next live key, wrapping around: a few short probes first, then, if
+// they only met expired keys, a walk that goes on until it finds one.
 func (tx *Tx) RandomKey() ([]byte, error) {
 	prefix := tx.d.keys.MetaPrefix(tx.DB)
 	end := encoding.PrefixEnd(prefix)
-	for attempt := 0; attempt < 4; attempt++ {
-		seek := append(append([]byte(nil), prefix...), byte(rand.N(256)), byte(rand.N(256)))
-		var found []byte
-		pick := func(k, v []byte) (bool, error) {
-			m, err := encoding.DecodeMeta(v)
-			if err != nil {
-				return false, err
-			}
-			if m.Expired(tx.now) {
-				return true, nil
-			}
-			found = append([]byte(nil), k[len(prefix):]...)
-			return false, nil
+	var first, last []byte
+	err := tx.scan(prefix, end, 1, func(k, _ []byte) (bool, error) {
+		first = bytes.Clone(k[len(prefix):])
+		return false, nil
+	})
+	if err != nil || first == nil {
+		return nil, err
+	}
+	err = tx.scanReverse(prefix, end, 1, func(k, _ []byte) (bool, error) {
+		last = bytes.Clone(k[len(prefix):])
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var found []byte
+	pick := func(k, v []byte) (bool, error) {
+		m, err := encoding.DecodeMeta(v)
+		if err != nil {
+			return false, err
 		}
-		if err := tx.scan(seek, end, 64, pick); err != nil || found != nil {
+		if m.Expired(tx.now) {
+			return true, nil
+		}
+		found = append([]byte(nil), k[len(prefix):]...)
+		return false, nil
+	}
+	for attempt := 0; attempt <= 4; attempt++ {
+		limit := 64
+		if attempt == 4 {
+			limit = 0 // no limit
+		}
+		seek := append(append([]byte(nil), prefix...), randomBetween(first, last)...)
+		if err := tx.scan(seek, end, limit, pick); err != nil || found != nil {
 			return found, err
 		}
-		if err := tx.scan(prefix, seek, 64, pick); err != nil || found != nil {
+		if err := tx.scan(prefix, seek, limit, pick); err != nil || found != nil {
 			return found, err
 		}
 	}
 	return nil, nil
+}
+
+// randomBetween returns a random key between a and b (a <= b), uniform
+// over the 8 bytes that follow their common prefix.
+func randomBetween(a, b []byte) []byte {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	word := func(k []byte) uint64 {
+		var w [8]byte
+		copy(w[:], k[n:])
+		return binary.BigEndian.Uint64(w[:])
+	}
+	lo, hi := word(a), word(b)
+	x := lo
+	if hi > lo {
+		x = lo + rand.Uint64N(hi-lo)
+	}
+	return binary.BigEndian.AppendUint64(bytes.Clone(a[:n]), x)
 }
 
 // FlushBatch deletes up to limit keys of the current database and reports

@@ -12,11 +12,12 @@ import (
 )
 
 // MaxStringLen bounds a string value (with its key). It is titan's
-// proto-max-bulk-len for values: Redis allows 512MB, but client-go cannot
-// buffer an entry of 128MB or more (it panics), and a TiKV cluster refuses
-// entries larger than its raft-entry-max-size. Commands that would build a
-// longer string fail with Redis's "string exceeds maximum allowed size".
-const MaxStringLen = 64 << 20
+// proto-max-bulk-len for values: Redis allows 512MB, but a string is one
+// TiKV entry, and TiKV refuses a raft entry over raft-entry-max-size (8MB by
+// default), as the embedded store refuses a request over 8MB (client-go
+// even panics on an entry of 128MB). Commands that would build a longer
+// string fail with Redis's "string exceeds maximum allowed size".
+const MaxStringLen = 8<<20 - 64<<10
 
 func parseInt(b []byte) (int64, error) {
 	if len(b) == 0 || len(b) > 20 {
@@ -135,17 +136,27 @@ func (tx *Tx) GetEx(key []byte, expireAt int64, persist bool) ([]byte, error) {
 	return v, nil
 }
 
+// strEnc is how Redis encodes a string a command writes, which OBJECT
+// ENCODING reports.
+type strEnc int
+
+const (
+	encByValue strEnc = iota // int, embstr or raw by the value (SET, INCR)
+	encRaw                   // raw: changed in place (APPEND, SETRANGE, SETBIT)
+	encNotInt                // embstr or raw by length (INCRBYFLOAT)
+)
+
 // updateString writes a new value for a string key keeping its expiry;
-// m is its metadata or nil when the key is new. raw records that the
-// value was changed in place, for OBJECT ENCODING.
-func (tx *Tx) updateString(key []byte, m *encoding.Meta, value []byte, raw bool) error {
+// m is its metadata or nil when the key is new.
+func (tx *Tx) updateString(key []byte, m *encoding.Meta, value []byte, enc strEnc) error {
 	if len(value) > MaxStringLen {
 		return ErrStringTooBig
 	}
+	raw, notInt := enc == encRaw, enc == encNotInt
 	if m == nil {
-		return tx.replace(key, &encoding.Meta{Type: encoding.TypeString, Value: value, Raw: raw})
+		return tx.replace(key, &encoding.Meta{Type: encoding.TypeString, Value: value, Raw: raw, NotInt: notInt})
 	}
-	m.Value, m.Raw = value, raw
+	m.Value, m.Raw, m.NotInt = value, raw, notInt
 	return tx.putMeta(key, m, m.ExpireAt)
 }
 
@@ -158,14 +169,14 @@ func (tx *Tx) Append(key, value []byte, limit int64) (int64, error) {
 	}
 	if m == nil {
 		// A new key holds value as SET would store it.
-		return int64(len(value)), tx.updateString(key, nil, value, false)
+		return int64(len(value)), tx.updateString(key, nil, value, encByValue)
 	}
 	if int64(len(m.Value))+int64(len(value)) > limit {
 		return 0, ErrStringTooBig
 	}
 	nv := make([]byte, 0, len(m.Value)+len(value))
 	nv = append(append(nv, m.Value...), value...)
-	return int64(len(nv)), tx.updateString(key, m, nv, true)
+	return int64(len(nv)), tx.updateString(key, m, nv, encRaw)
 }
 
 // StrLen returns the length of a string, 0 when missing.
@@ -190,7 +201,7 @@ func (tx *Tx) IncrBy(key []byte, delta int64) (int64, error) {
 	if overflow {
 		return 0, ErrOverflow
 	}
-	return n, tx.updateString(key, m, strconv.AppendInt(nil, n, 10), false)
+	return n, tx.updateString(key, m, strconv.AppendInt(nil, n, 10), encByValue)
 }
 
 func addInt64(a, b int64) (int64, bool) {
@@ -242,7 +253,7 @@ func (tx *Tx) IncrByFloat(key, delta []byte) ([]byte, error) {
 		return nil, ErrNaN
 	}
 	v := []byte(FormatLongDouble(sum))
-	return v, tx.updateString(key, m, v, false)
+	return v, tx.updateString(key, m, v, encNotInt)
 }
 
 // Redis computes INCRBYFLOAT and HINCRBYFLOAT in C long double, which on
@@ -381,7 +392,7 @@ func (tx *Tx) SetRange(key []byte, offset int64, value []byte, limit int64) (int
 	nv := make([]byte, n)
 	copy(nv, cur)
 	copy(nv[offset:], value)
-	return n, tx.updateString(key, m, nv, true)
+	return n, tx.updateString(key, m, nv, encRaw)
 }
 
 // SetBit sets the bit at offset and returns its old value.
@@ -407,7 +418,7 @@ func (tx *Tx) SetBit(key []byte, offset int64, bit byte) (int64, error) {
 	} else {
 		nv[idx] &^= mask
 	}
-	return old, tx.updateString(key, m, nv, true)
+	return old, tx.updateString(key, m, nv, encRaw)
 }
 
 // GetBit returns the bit at offset.

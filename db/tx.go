@@ -194,7 +194,18 @@ func (tx *Tx) remember(k, v []byte) {
 	tx.cache[string(k)] = v
 }
 
+// maxStoreKey is the longest TiKV key a transaction may write: client-go's
+// write buffer keeps key lengths in 16 bits, so a longer key would be cut
+// and the write would land on another key.
+const maxStoreKey = 1<<16 - 1
+
+// ErrKeyTooLong refuses a key, field or member too long for the store.
+var ErrKeyTooLong = UserError("ERR key, field or member too long (titan's limit is about 64KB)")
+
 func (tx *Tx) set(k, v []byte) error {
+	if len(k) > maxStoreKey {
+		return ErrKeyTooLong
+	}
 	if v == nil {
 		v = []byte{}
 	}
@@ -213,6 +224,9 @@ func (tx *Tx) set(k, v []byte) error {
 var emptyValue = []byte{0}
 
 func (tx *Tx) del(k []byte) error {
+	if len(k) > maxStoreKey {
+		return ErrKeyTooLong
+	}
 	if err := tx.t.Delete(k); err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}

@@ -40,6 +40,7 @@ func (t Type) IsCollection() bool { return t >= TypeHash && t <= TypeZSet }
 const (
 	flagSparse = 1 << 0 // list positions are not evenly spaced
 	flagRaw    = 1 << 1 // a string changed in place (OBJECT ENCODING raw)
+	flagNotInt = 1 << 2 // a string Redis never encodes as an integer
 
 	metaHeaderLen     = 1 + 1 + 8 + 8
 	collectionMetaLen = metaHeaderLen + ObjectIDLen + 8
@@ -63,6 +64,9 @@ type Meta struct {
 	// Raw is set on a string changed in place (APPEND, SETRANGE, SETBIT,
 	// BITOP), which Redis keeps in its raw encoding whatever the value.
 	Raw bool
+	// NotInt is set on a string Redis stores without trying the integer
+	// encoding (INCRBYFLOAT results).
+	NotInt bool
 
 	// Object holds a collection's elements.
 	Object ObjectID
@@ -96,6 +100,9 @@ func EncodeMeta(m *Meta) []byte {
 	if m.Raw {
 		flags |= flagRaw
 	}
+	if m.NotInt {
+		flags |= flagNotInt
+	}
 	b = append(b, byte(m.Type), flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.ExpireAt))
 	b = binary.BigEndian.AppendUint64(b, m.Version)
@@ -116,13 +123,14 @@ func DecodeMeta(b []byte) (*Meta, error) {
 	if len(b) < metaHeaderLen {
 		return nil, fmt.Errorf("meta of %d bytes: %w", len(b), ErrMalformed)
 	}
-	if b[1]&^(flagSparse|flagRaw) != 0 {
+	if b[1]&^(flagSparse|flagRaw|flagNotInt) != 0 {
 		return nil, fmt.Errorf("meta flags %#x: %w", b[1], ErrMalformed)
 	}
 	m := &Meta{
 		Type:     Type(b[0]),
 		Sparse:   b[1]&flagSparse != 0,
 		Raw:      b[1]&flagRaw != 0,
+		NotInt:   b[1]&flagNotInt != 0,
 		ExpireAt: int64(binary.BigEndian.Uint64(b[2:])),
 		Version:  binary.BigEndian.Uint64(b[10:]),
 	}

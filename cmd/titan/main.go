@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,7 +36,8 @@ var (
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "titan:", err)
+		// One line, whatever the error (validation may join several).
+		fmt.Fprintln(os.Stderr, "titan:", strings.ReplaceAll(err.Error(), "\n", "; "))
 		os.Exit(1)
 	}
 }
@@ -62,6 +64,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "address the Redis protocol is served on")
 	f.StringVar(&cfg.StatusListen, "status-listen", cfg.StatusListen, "HTTP address for /metrics, /healthz and /debug/pprof (empty: off)")
 	f.StringVar(&cfg.Store, "store", cfg.Store, "empty for the embedded store, or tikv://pd1:2379,pd2:2379")
+	f.DurationVar(&cfg.StoreTimeout.Duration, "store-timeout", cfg.StoreTimeout.Duration, "how long to wait for the store at start")
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded store")
 	f.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "prefix of every TiKV key, to share a cluster")
 	f.StringVar(&cfg.RequirePass, "requirepass", cfg.RequirePass, "password clients must AUTH with")
@@ -101,6 +104,7 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("listen", func() { cfg.Listen = flags.Listen })
 		set("status-listen", func() { cfg.StatusListen = flags.StatusListen })
 		set("store", func() { cfg.Store = flags.Store })
+		set("store-timeout", func() { cfg.StoreTimeout = flags.StoreTimeout })
 		set("data-dir", func() { cfg.DataDir = flags.DataDir })
 		set("namespace", func() { cfg.Namespace = flags.Namespace })
 		set("requirepass", func() { cfg.RequirePass = flags.RequirePass })
@@ -147,7 +151,7 @@ func run(cfg conf.Config) error {
 		}
 	}
 
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	openCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
 	d, err := db.Open(openCtx, db.Options{
 		Store:          cfg.Store,
 		DataDir:        cfg.DataDir,
@@ -180,15 +184,15 @@ func run(cfg conf.Config) error {
 		if statusLn != nil {
 			statusLn.Close()
 		}
-		return fmt.Errorf("open store: %w", err)
+		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pingCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
 	err = d.Ping(pingCtx)
 	cancel()
 	if err != nil {
 		d.Close()
 		ln.Close()
-		return fmt.Errorf("store unreachable: %w", err)
+		return fmt.Errorf("store unreachable: %w (store-timeout %s)", err, cfg.StoreTimeout)
 	}
 
 	srv := command.NewServer(command.Config{
