@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -79,6 +81,36 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) error, reply func(w *red
 	c.reply = reply
 }
 
+// handle runs the command's handler; a panic becomes an error reply.
+func (c *Call) handle() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.internalError(r)
+		}
+	}()
+	c.cmd.Handler(c)
+}
+
+func (c *Call) internalError(r any) {
+	slog.Error("command panicked", "cmd", c.name, "panic", r, "stack", string(debug.Stack()))
+	c.job, c.reply = nil, nil
+	c.Error(fmt.Sprintf("ERR internal error in '%s': %v", c.name, r))
+}
+
+// safeFinish is finish with a panic in a reply function answered as an
+// error. A partly written reply cannot be taken back, so the connection
+// is closed after it.
+func (c *Call) safeFinish(w *redcon.Writer) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.internalError(r)
+			c.c.closeAfterReply = true
+			w.WriteError(c.errMsg)
+		}
+	}()
+	c.finish(w)
+}
+
 // finish writes the reply and records the command's metrics.
 func (c *Call) finish(w *redcon.Writer) {
 	failed := true
@@ -124,7 +156,7 @@ func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
 		}
 		s.db.Do(context.Background(), jobs...)
 		for _, call := range pending {
-			call.finish(cl.w)
+			call.safeFinish(cl.w)
 		}
 		pending = pending[:0]
 	}
@@ -139,7 +171,7 @@ func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
 			flush()
 		}
 		if call.cmd != nil && call.errMsg == "" && call.reply == nil {
-			call.cmd.Handler(call)
+			call.handle()
 		}
 		pending = append(pending, call)
 		if barrier {

@@ -93,7 +93,7 @@ func exec(c *Call) {
 	for i, args := range queued {
 		sub := c.s.prepare(cl, args)
 		if sub.errMsg == "" && sub.reply == nil {
-			sub.cmd.Handler(sub)
+			sub.handle()
 		}
 		if sub.job != nil {
 			readOnly = readOnly && sub.job.ReadOnly

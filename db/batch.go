@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
+	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -90,7 +93,7 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 			if err := tx.prefetch(d.metaKeys(j)); err != nil {
 				return err
 			}
-			return j.Fn(tx)
+			return safely(j.Fn, tx)
 		}
 		if j.ReadOnly {
 			j.Err = d.View(ctx, j.DB, fn)
@@ -150,12 +153,24 @@ func (d *DB) metaKeys(jobs ...*Job) [][]byte {
 func (tx *Tx) Sub(fn func(*Tx) error) error {
 	mb := tx.t.GetMemBuffer()
 	h := mb.Staging()
-	if err := fn(tx); err != nil {
+	if err := safely(fn, tx); err != nil {
 		mb.Cleanup(h)
 		return err
 	}
 	mb.Release(h)
 	return nil
+}
+
+// safely runs fn, turning a panic into an error: a bug hit by one command
+// must not take the server and every other client down with it.
+func safely(fn func(*Tx) error, tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("command panicked", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	return fn(tx)
 }
 
 type group struct {
