@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ type Titan struct {
 	DataDir    string
 	args       []string
 	cmd        *exec.Cmd
-	logs       *strings.Builder
+	logs       *logBuffer
 	done       chan struct{}
 }
 
@@ -84,7 +85,9 @@ func (ti *Titan) start() {
 	ti.Addr, ti.StatusAddr = freeAddr(ti.t), freeAddr(ti.t)
 	args := append([]string{"--listen", ti.Addr, "--status-listen", ti.StatusAddr, "--data-dir", ti.DataDir}, ti.args...)
 	ti.cmd = exec.Command(titanBin, args...)
-	ti.logs = &strings.Builder{}
+	if ti.logs == nil {
+		ti.logs = &logBuffer{}
+	}
 	pr, pw := io.Pipe()
 	ti.cmd.Stdout, ti.cmd.Stderr = pw, pw
 	go func() {
@@ -112,6 +115,25 @@ func (ti *Titan) start() {
 		}
 	}
 	ti.t.Fatalf("titan did not start: %s", ti.logs.String())
+}
+
+// logBuffer collects a process's output; the reading goroutine and the
+// test read it concurrently.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // Client returns a go-redis client for db 0.
