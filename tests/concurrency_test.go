@@ -339,7 +339,9 @@ func TestHotCollectionAdds(t *testing.T) {
 			for _, op := range []func(w, i int) error{
 				func(w, i int) error { return c.HSet(bg, "hot:hash", fmt.Sprint(w, ":", i), i).Err() },
 				func(w, i int) error { return c.SAdd(bg, "hot:set", fmt.Sprint(w, ":", i)).Err() },
-				func(w, i int) error { return c.ZAdd(bg, "hot:zset", redis.Z{Score: float64(i), Member: fmt.Sprint(w, ":", i)}).Err() },
+				func(w, i int) error {
+					return c.ZAdd(bg, "hot:zset", redis.Z{Score: float64(i), Member: fmt.Sprint(w, ":", i)}).Err()
+				},
 				func(w, i int) error { return c.RPush(bg, "hot:list", fmt.Sprint(w, ":", i)).Err() },
 			} {
 				wg.Add(1)

@@ -1,0 +1,1119 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/titan-kv/titan/encoding"
+)
+
+// lzView runs fn on a snapshot and checks that it wrote nothing.
+func lzView(t *testing.T, d *DB, fn func(tx *Tx) error) {
+	t.Helper()
+	err := d.View(context.Background(), 0, func(tx *Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if n := tx.t.GetMemBuffer().Len(); n != 0 {
+			t.Errorf("a read wrote %d keys", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lzUpdate runs fn in a transaction and returns its error.
+func lzUpdate(d *DB, fn func(tx *Tx) error) error {
+	return d.Update(context.Background(), 0, fn)
+}
+
+func lzBytes(ss ...string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+func lzStrs(bb [][]byte) []string {
+	out := make([]string, len(bb))
+	for i, b := range bb {
+		out[i] = string(b)
+	}
+	return out
+}
+
+// checkList verifies key's stored elements and metadata invariants: the
+// elements are want, Count, Head and Tail match them, and a list that is
+// not sparse is evenly spaced at ListGap.
+func lzCheckList(t *testing.T, d *DB, key string, want []string) *encoding.Meta {
+	t.Helper()
+	var meta *encoding.Meta
+	lzView(t, d, func(tx *Tx) error {
+		meta = lzCheckListTx(t, tx, key, want)
+		return nil
+	})
+	return meta
+}
+
+// lzCheckListTx is lzCheckList inside a transaction.
+func lzCheckListTx(t *testing.T, tx *Tx, key string, want []string) *encoding.Meta {
+	t.Helper()
+	m, err := tx.list([]byte(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m == nil {
+		if len(want) != 0 {
+			t.Fatalf("list %q missing, want %d elements", key, len(want))
+		}
+		return nil
+	}
+	var got []string
+	var pos []uint64
+	start, end := tx.lSpan(m)
+	err = tx.scan(start, end, 0, func(k, v []byte) (bool, error) {
+		it, err := tx.lDecode(m, k, v)
+		got = append(got, string(it.val))
+		pos = append(pos, it.pos)
+		return true, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("list %q = %q (%d), want %q (%d)", key, lzAbbrev(got), len(got), lzAbbrev(want), len(want))
+	}
+	if m.Count != int64(len(want)) || len(want) == 0 {
+		t.Fatalf("list %q: Count %d, %d elements", key, m.Count, len(want))
+	}
+	if m.Head != pos[0] || m.Tail != pos[len(pos)-1] {
+		t.Fatalf("list %q: Head %d Tail %d, elements at %d..%d", key, m.Head, m.Tail, pos[0], pos[len(pos)-1])
+	}
+	if !m.Sparse {
+		for i, p := range pos {
+			if p != m.Head+uint64(i)*encoding.ListGap {
+				t.Fatalf("list %q is not sparse but element %d is at %d (head %d)", key, i, p, m.Head)
+			}
+		}
+	}
+	return m
+}
+
+func lzAbbrev(s []string) []string {
+	if len(s) <= 12 {
+		return s
+	}
+	return append(append(slices.Clone(s[:6]), "..."), s[len(s)-6:]...)
+}
+
+func TestListPushPopRange(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	update(t, d, func(tx *Tx) error {
+		n, err := tx.Push(k, lzBytes("a", "b", "c"), false, false)
+		if n != 3 {
+			t.Errorf("rpush = %d", n)
+		}
+		if err != nil {
+			return err
+		}
+		n, err = tx.Push(k, lzBytes("x", "y"), true, false)
+		if n != 5 {
+			t.Errorf("lpush = %d", n)
+		}
+		return err
+	})
+	lzCheckList(t, d, "l", []string{"y", "x", "a", "b", "c"})
+	lzView(t, d, func(tx *Tx) error {
+		for _, c := range []struct {
+			start, stop int64
+			want        []string
+		}{
+			{0, -1, []string{"y", "x", "a", "b", "c"}},
+			{1, 2, []string{"x", "a"}},
+			{-2, -1, []string{"b", "c"}},
+			{-100, 1, []string{"y", "x"}},
+			{3, 100, []string{"b", "c"}},
+			{4, 2, nil},
+			{5, 10, nil},
+			{-1, -2, nil},
+		} {
+			got, err := tx.LRange(k, c.start, c.stop)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(lzStrs(got), c.want) && !(len(got) == 0 && len(c.want) == 0) {
+				t.Errorf("lrange %d %d = %q, want %q", c.start, c.stop, got, c.want)
+			}
+		}
+		for i, want := range map[int64]string{0: "y", 4: "c", -1: "c", -5: "y", 2: "a"} {
+			got, err := tx.LIndex(k, i)
+			if err != nil || string(got) != want {
+				t.Errorf("lindex %d = %q, %v; want %q", i, got, err, want)
+			}
+		}
+		for _, i := range []int64{5, -6, 100} {
+			if got, err := tx.LIndex(k, i); got != nil || err != nil {
+				t.Errorf("lindex %d = %q, %v; want nil", i, got, err)
+			}
+		}
+		if n, err := tx.LLen(k); n != 5 || err != nil {
+			t.Errorf("llen = %d, %v", n, err)
+		}
+		if n, err := tx.LLen([]byte("nosuch")); n != 0 || err != nil {
+			t.Errorf("llen nosuch = %d, %v", n, err)
+		}
+		got, err := tx.LRange([]byte("nosuch"), 0, -1)
+		if got != nil || err != nil {
+			t.Errorf("lrange nosuch = %q, %v", got, err)
+		}
+		return nil
+	})
+	update(t, d, func(tx *Tx) error {
+		v, ok, err := tx.Pop(k, true, 2)
+		if !ok || !slices.Equal(lzStrs(v), []string{"y", "x"}) {
+			t.Errorf("lpop 2 = %q, %v", v, ok)
+		}
+		if err != nil {
+			return err
+		}
+		v, _, err = tx.Pop(k, false, 1)
+		if !slices.Equal(lzStrs(v), []string{"c"}) {
+			t.Errorf("rpop = %q", v)
+		}
+		return err
+	})
+	lzCheckList(t, d, "l", []string{"a", "b"})
+	update(t, d, func(tx *Tx) error {
+		v, ok, err := tx.Pop(k, false, 0)
+		if !ok || len(v) != 0 {
+			t.Errorf("rpop 0 = %q, %v", v, ok)
+		}
+		if err != nil {
+			return err
+		}
+		v, _, err = tx.Pop(k, false, 10)
+		if !slices.Equal(lzStrs(v), []string{"b", "a"}) {
+			t.Errorf("rpop 10 = %q", v)
+		}
+		return err
+	})
+	lzCheckList(t, d, "l", nil)
+	update(t, d, func(tx *Tx) error {
+		v, ok, err := tx.Pop(k, true, 1)
+		if ok || v != nil {
+			t.Errorf("lpop of a missing key = %q, %v", v, ok)
+		}
+		n, err2 := tx.Push(k, lzBytes("z"), true, true)
+		if n != 0 {
+			t.Errorf("lpushx of a missing key = %d", n)
+		}
+		return errors.Join(err, err2)
+	})
+	lzCheckList(t, d, "l", nil)
+	update(t, d, func(tx *Tx) error {
+		if _, err := tx.Push(k, lzBytes("1"), false, false); err != nil {
+			return err
+		}
+		n, err := tx.Push(k, lzBytes("0"), true, true)
+		if n != 2 {
+			t.Errorf("lpushx = %d", n)
+		}
+		n, err2 := tx.Push(k, lzBytes("2", "3"), false, true)
+		if n != 4 {
+			t.Errorf("rpushx = %d", n)
+		}
+		return errors.Join(err, err2)
+	})
+	lzCheckList(t, d, "l", []string{"0", "1", "2", "3"})
+}
+
+func TestListEmptyAndBinaryValues(t *testing.T) {
+	d := openTest(t, false)
+	vals := []string{"", "\x00", "v", "", "\xff\x00x"}
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.Push([]byte("l"), lzBytes(vals...), false, false)
+		return err
+	})
+	lzCheckList(t, d, "l", vals)
+	update(t, d, func(tx *Tx) error {
+		if err := tx.LSet([]byte("l"), 2, nil); err != nil {
+			return err
+		}
+		n, err := tx.LRem([]byte("l"), 0, []byte(""))
+		if n != 3 {
+			t.Errorf("lrem of empty values = %d", n)
+		}
+		return err
+	})
+	lzCheckList(t, d, "l", []string{"\x00", "\xff\x00x"})
+}
+
+func TestListWrongType(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("s")
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.Set(k, []byte("x"), SetOptions{})
+		return err
+	})
+	calls := map[string]func(tx *Tx) error{
+		"push":   func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a"), true, false); return err },
+		"pushx":  func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a"), true, true); return err },
+		"pop":    func(tx *Tx) error { _, _, err := tx.Pop(k, true, 1); return err },
+		"pop0":   func(tx *Tx) error { _, _, err := tx.Pop(k, true, 0); return err },
+		"llen":   func(tx *Tx) error { _, err := tx.LLen(k); return err },
+		"lindex": func(tx *Tx) error { _, err := tx.LIndex(k, 0); return err },
+		"lrange": func(tx *Tx) error { _, err := tx.LRange(k, 0, -1); return err },
+		"lset":   func(tx *Tx) error { return tx.LSet(k, 0, []byte("a")) },
+		"linsert": func(tx *Tx) error {
+			_, err := tx.LInsert(k, true, []byte("a"), []byte("b"))
+			return err
+		},
+		"lrem":   func(tx *Tx) error { _, err := tx.LRem(k, 0, []byte("a")); return err },
+		"ltrim":  func(tx *Tx) error { return tx.LTrim(k, 0, 1) },
+		"lpos":   func(tx *Tx) error { _, err := tx.LPos(k, []byte("a"), 1, 0, 0); return err },
+		"lmpop":  func(tx *Tx) error { _, _, err := tx.LMPop([][]byte{[]byte("nosuch"), k}, true, 1); return err },
+		"lmove":  func(tx *Tx) error { _, _, err := tx.LMove(k, []byte("d"), true, true); return err },
+		"lmove2": func(tx *Tx) error { _, _, err := tx.LMove([]byte("l"), k, true, true); return err },
+	}
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.Push([]byte("l"), lzBytes("a"), true, false)
+		return err
+	})
+	for name, fn := range calls {
+		if err := lzUpdate(d, fn); err != ErrWrongType {
+			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
+		}
+	}
+	// The failed LMOVE into a string popped nothing.
+	lzCheckList(t, d, "l", []string{"a"})
+}
+
+func TestListSetAndIndexErrors(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	if err := lzUpdate(d, func(tx *Tx) error { return tx.LSet(k, 0, []byte("x")) }); err != ErrNoSuchKey {
+		t.Fatalf("lset on a missing key: %v", err)
+	}
+	update(t, d, func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a", "b", "c"), false, false); return err })
+	for _, i := range []int64{3, -4} {
+		if err := lzUpdate(d, func(tx *Tx) error { return tx.LSet(k, i, []byte("x")) }); err != ErrIndexRange {
+			t.Fatalf("lset %d: %v", i, err)
+		}
+	}
+	update(t, d, func(tx *Tx) error {
+		return errors.Join(tx.LSet(k, 0, []byte("A")), tx.LSet(k, -1, []byte("C")))
+	})
+	lzCheckList(t, d, "l", []string{"A", "b", "C"})
+}
+
+func TestListInsertAndRem(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	update(t, d, func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a", "b", "c"), false, false); return err })
+	ins := func(before bool, pivot, v string) int64 {
+		t.Helper()
+		var n int64
+		update(t, d, func(tx *Tx) error {
+			var err error
+			n, err = tx.LInsert(k, before, []byte(pivot), []byte(v))
+			return err
+		})
+		return n
+	}
+	// At the ends the list stays dense.
+	if n := ins(true, "a", "0"); n != 4 {
+		t.Fatalf("linsert = %d", n)
+	}
+	ins(false, "c", "z")
+	if m := lzCheckList(t, d, "l", []string{"0", "a", "b", "c", "z"}); m.Sparse {
+		t.Fatal("inserts at the ends made the list sparse")
+	}
+	ins(false, "a", "a2")
+	ins(true, "c", "b2")
+	if m := lzCheckList(t, d, "l", []string{"0", "a", "a2", "b", "b2", "c", "z"}); !m.Sparse {
+		t.Fatal("inserts in the middle left the list dense")
+	}
+	if n := ins(true, "nosuch", "x"); n != -1 {
+		t.Fatalf("linsert with a missing pivot = %d", n)
+	}
+	var n int64
+	update(t, d, func(tx *Tx) error {
+		var err error
+		n, err = tx.LInsert([]byte("nosuch"), true, []byte("a"), []byte("x"))
+		return err
+	})
+	if n != 0 {
+		t.Fatalf("linsert into a missing key = %d", n)
+	}
+	lzCheckList(t, d, "nosuch", nil)
+	// Sparse lookups.
+	lzView(t, d, func(tx *Tx) error {
+		want := []string{"0", "a", "a2", "b", "b2", "c", "z"}
+		for i := range want {
+			v, err := tx.LIndex(k, int64(i))
+			if err != nil || string(v) != want[i] {
+				t.Errorf("sparse lindex %d = %q, %v", i, v, err)
+			}
+			v, err = tx.LIndex(k, int64(i-len(want)))
+			if err != nil || string(v) != want[i] {
+				t.Errorf("sparse lindex %d = %q, %v", i-len(want), v, err)
+			}
+			for j := i; j < len(want); j++ {
+				got, err := tx.LRange(k, int64(i), int64(j))
+				if err != nil || !slices.Equal(lzStrs(got), want[i:j+1]) {
+					t.Errorf("sparse lrange %d %d = %q, %v", i, j, got, err)
+				}
+			}
+		}
+		return nil
+	})
+	update(t, d, func(tx *Tx) error { return tx.LSet(k, 4, []byte("B2")) })
+	lzCheckList(t, d, "l", []string{"0", "a", "a2", "b", "B2", "c", "z"})
+	// Sparse pops move the ends to the next keys.
+	update(t, d, func(tx *Tx) error {
+		_, _, err := tx.Pop(k, true, 2)
+		return err
+	})
+	lzCheckList(t, d, "l", []string{"a2", "b", "B2", "c", "z"})
+	update(t, d, func(tx *Tx) error {
+		_, _, err := tx.Pop(k, false, 2)
+		return err
+	})
+	lzCheckList(t, d, "l", []string{"a2", "b", "B2"})
+	update(t, d, func(tx *Tx) error {
+		_, _, err := tx.Pop(k, false, 2)
+		return err
+	})
+	if m := lzCheckList(t, d, "l", []string{"a2"}); m.Sparse {
+		t.Fatal("a one-element list is sparse")
+	}
+}
+
+func TestListRemKeepsDenseAtTheEnds(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	set := func(vals ...string) {
+		update(t, d, func(tx *Tx) error {
+			if _, err := tx.Del(k); err != nil {
+				return err
+			}
+			_, err := tx.Push(k, lzBytes(vals...), false, false)
+			return err
+		})
+	}
+	rem := func(count int64, v string) int64 {
+		var n int64
+		update(t, d, func(tx *Tx) error {
+			var err error
+			n, err = tx.LRem(k, count, []byte(v))
+			return err
+		})
+		return n
+	}
+	cases := []struct {
+		vals   []string
+		count  int64
+		v      string
+		n      int64
+		want   []string
+		sparse bool
+	}{
+		{[]string{"x", "x", "a", "b", "x"}, 0, "x", 3, []string{"a", "b"}, false},
+		{[]string{"x", "x", "a", "b", "x"}, 1, "x", 1, []string{"x", "a", "b", "x"}, false},
+		{[]string{"x", "x", "a", "b", "x"}, 2, "x", 2, []string{"a", "b", "x"}, false},
+		{[]string{"x", "x", "a", "b", "x"}, -1, "x", 1, []string{"x", "x", "a", "b"}, false},
+		{[]string{"x", "x", "a", "b", "x"}, -2, "x", 2, []string{"x", "a", "b"}, true},
+		{[]string{"a", "x", "b", "x", "c"}, 0, "x", 2, []string{"a", "b", "c"}, true},
+		{[]string{"a", "x", "b", "x", "c"}, 1, "x", 1, []string{"a", "b", "x", "c"}, true},
+		{[]string{"a", "x", "b", "x", "c"}, -1, "x", 1, []string{"a", "x", "b", "c"}, true},
+		{[]string{"a", "b", "x", "x"}, 2, "x", 2, []string{"a", "b"}, false},
+		{[]string{"x", "x", "a", "b"}, -2, "x", 2, []string{"a", "b"}, false},
+		{[]string{"x", "x"}, 0, "x", 2, nil, false},
+		{[]string{"x", "x"}, 1, "x", 1, []string{"x"}, false},
+		{[]string{"a", "b"}, 0, "x", 0, []string{"a", "b"}, false},
+		{[]string{"a", "x", "b"}, -5, "x", 1, nil, false}, // want filled below
+	}
+	cases[len(cases)-1].want, cases[len(cases)-1].sparse = []string{"a", "b"}, true
+	for _, c := range cases {
+		set(c.vals...)
+		if n := rem(c.count, c.v); n != c.n {
+			t.Errorf("lrem %d %q from %q = %d, want %d", c.count, c.v, c.vals, n, c.n)
+		}
+		m := lzCheckList(t, d, "l", c.want)
+		if m != nil && m.Sparse != c.sparse {
+			t.Errorf("lrem %d %q from %q: sparse = %v, want %v", c.count, c.v, c.vals, m.Sparse, c.sparse)
+		}
+	}
+	if n := rem(0, "x"); n != 0 {
+		t.Fatal(n)
+	}
+	update(t, d, func(tx *Tx) error { _, err := tx.Del(k); return err })
+	if n := rem(0, "x"); n != 0 {
+		t.Fatalf("lrem on a missing key = %d", n)
+	}
+}
+
+func TestListTrim(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	var all []string
+	for i := 0; i < 20; i++ {
+		all = append(all, fmt.Sprint(i))
+	}
+	for _, c := range []struct{ start, stop int64 }{
+		{0, -1}, {2, -3}, {0, 0}, {-1, -1}, {5, 6}, {15, 100}, {-100, 3}, {10, 5}, {20, 30}, {0, 9}, {1, 18},
+	} {
+		for _, sparse := range []bool{false, true} {
+			update(t, d, func(tx *Tx) error {
+				if _, err := tx.Del(k); err != nil {
+					return err
+				}
+				_, err := tx.Push(k, lzBytes(all...), false, false)
+				return err
+			})
+			want := slices.Clone(all)
+			if sparse {
+				update(t, d, func(tx *Tx) error {
+					_, err := tx.LInsert(k, false, []byte("9"), []byte("9b"))
+					return err
+				})
+				want = slices.Insert(want, 10, "9b")
+			}
+			var before *encoding.Meta
+			lzView(t, d, func(tx *Tx) (err error) { before, err = tx.list(k); return })
+			update(t, d, func(tx *Tx) error { return tx.LTrim(k, c.start, c.stop) })
+			lo, hi := clampRange(c.start, c.stop, int64(len(want)))
+			m := lzCheckList(t, d, "l", want[lo:hi])
+			if m != nil {
+				copied := hi-lo < int64(len(want))-(hi-lo)
+				if (m.Object != before.Object) != copied {
+					t.Errorf("ltrim %d %d of %d: copied to a new object = %v, want %v",
+						c.start, c.stop, len(want), m.Object != before.Object, copied)
+				}
+			}
+		}
+	}
+	if err := lzUpdate(d, func(tx *Tx) error { return tx.LTrim([]byte("nosuch"), 0, 1) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestListPos(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	update(t, d, func(tx *Tx) error {
+		_, err := tx.Push(k, lzBytes("a", "b", "c", "1", "2", "3", "c", "c"), false, false)
+		return err
+	})
+	lzView(t, d, func(tx *Tx) error {
+		for _, c := range []struct {
+			v                   string
+			rank, count, maxLen int64
+			want                []int64
+		}{
+			{"c", 1, 1, 0, []int64{2}},
+			{"c", 1, 0, 0, []int64{2, 6, 7}},
+			{"c", 2, 0, 0, []int64{6, 7}},
+			{"c", -1, 0, 0, []int64{7, 6, 2}},
+			{"c", -1, 2, 0, []int64{7, 6}},
+			{"c", -3, 1, 0, []int64{2}},
+			{"c", -4, 1, 0, nil},
+			{"c", 1, 0, 3, []int64{2}},
+			{"c", 1, 0, 2, nil},
+			{"c", -1, 0, 2, []int64{7, 6}},
+			{"x", 1, 0, 0, nil},
+			{"a", -1, 0, 0, []int64{0}},
+		} {
+			got, err := tx.LPos(k, []byte(c.v), c.rank, c.count, c.maxLen)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("lpos %q rank %d count %d maxlen %d = %v, want %v", c.v, c.rank, c.count, c.maxLen, got, c.want)
+			}
+		}
+		got, err := tx.LPos([]byte("nosuch"), []byte("a"), 1, 0, 0)
+		if got != nil || err != nil {
+			t.Errorf("lpos on a missing key = %v, %v", got, err)
+		}
+		return nil
+	})
+}
+
+func TestListMove(t *testing.T) {
+	d := openTest(t, false)
+	src, dst := []byte("src"), []byte("dst")
+	update(t, d, func(tx *Tx) error { _, err := tx.Push(src, lzBytes("a", "b", "c"), false, false); return err })
+	move := func(s, d2 []byte, fromLeft, toLeft bool) string {
+		var v []byte
+		var ok bool
+		update(t, d, func(tx *Tx) error {
+			var err error
+			v, ok, err = tx.LMove(s, d2, fromLeft, toLeft)
+			return err
+		})
+		if !ok {
+			return "<nil>"
+		}
+		return string(v)
+	}
+	// Rotation.
+	if v := move(src, src, false, true); v != "c" {
+		t.Fatalf("rotate = %q", v)
+	}
+	lzCheckList(t, d, "src", []string{"c", "a", "b"})
+	if v := move(src, src, true, false); v != "c" {
+		t.Fatalf("rotate = %q", v)
+	}
+	lzCheckList(t, d, "src", []string{"a", "b", "c"})
+	if v := move(src, dst, true, false); v != "a" {
+		t.Fatal(v)
+	}
+	move(src, dst, true, true)
+	lzCheckList(t, d, "dst", []string{"b", "a"})
+	lzCheckList(t, d, "src", []string{"c"})
+	// A one-element list rotating onto itself.
+	if v := move(src, src, true, true); v != "c" {
+		t.Fatal(v)
+	}
+	lzCheckList(t, d, "src", []string{"c"})
+	move(src, dst, false, false)
+	lzCheckList(t, d, "src", nil)
+	lzCheckList(t, d, "dst", []string{"b", "a", "c"})
+	if v := move(src, dst, true, true); v != "<nil>" {
+		t.Fatalf("lmove from a missing key = %q", v)
+	}
+	// LMPOP takes the first non-empty list.
+	update(t, d, func(tx *Tx) error {
+		key, vals, err := tx.LMPop(lzBytes("nosuch", "dst", "src"), false, 2)
+		if string(key) != "dst" || !slices.Equal(lzStrs(vals), []string{"c", "a"}) {
+			t.Errorf("lmpop = %q %q", key, vals)
+		}
+		return err
+	})
+	update(t, d, func(tx *Tx) error {
+		key, vals, err := tx.LMPop(lzBytes("nosuch", "dst"), true, 5)
+		if string(key) != "dst" || !slices.Equal(lzStrs(vals), []string{"b"}) {
+			t.Errorf("lmpop = %q %q", key, vals)
+		}
+		return err
+	})
+	update(t, d, func(tx *Tx) error {
+		key, vals, err := tx.LMPop(lzBytes("nosuch", "dst"), true, 5)
+		if key != nil || vals != nil {
+			t.Errorf("lmpop of empty lists = %q %q", key, vals)
+		}
+		return err
+	})
+	lzCheckList(t, d, "dst", nil)
+}
+
+// TestListInsertSamePivot inserts 10,000 elements always before (and
+// always after) the same pivot, which exhausts the positions between two
+// neighbours again and again and forces window rebalancing, both inside
+// the list and at its ends.
+func TestListInsertSamePivot(t *testing.T) {
+	n := lzInsertN
+	d := openTest(t, false)
+	base := func(key string, left, right int) []string {
+		var vals []string
+		for i := 0; i < left; i++ {
+			vals = append(vals, fmt.Sprint("L", i))
+		}
+		vals = append(vals, "P")
+		for i := 0; i < right; i++ {
+			vals = append(vals, fmt.Sprint("R", i))
+		}
+		update(t, d, func(tx *Tx) error { _, err := tx.Push([]byte(key), lzBytes(vals...), false, false); return err })
+		return vals
+	}
+	t.Run("after", func(t *testing.T) {
+		// LINSERT AFTER only scans up to the pivot, which stays near the
+		// head. The inserts are committed in small groups, to keep the
+		// test fast over the embedded store.
+		const group = 20
+		vals := base("after", 20, 3000)
+		var ins []string
+		for b := 0; b < n; b += group {
+			update(t, d, func(tx *Tx) error {
+				for i := b; i < b+group; i++ {
+					got, err := tx.LInsert([]byte("after"), false, []byte("P"), []byte(fmt.Sprint("x", i)))
+					if err != nil {
+						return err
+					}
+					if got != int64(len(vals)+i+1) {
+						t.Fatalf("linsert %d = %d", i, got)
+					}
+				}
+				return nil
+			})
+		}
+		for i := n - 1; i >= 0; i-- {
+			ins = append(ins, fmt.Sprint("x", i))
+		}
+		want := slices.Concat(vals[:21], ins, vals[21:])
+		lzCheckList(t, d, "after", want)
+	})
+	t.Run("before", func(t *testing.T) {
+		// LINSERT BEFORE scans past every element inserted so far (as
+		// Redis does): 5*10^7 element reads in all, which over the
+		// embedded store's MVCC scans would take minutes. The list is
+		// built, the inserts made and the result checked in one
+		// transaction, whose buffer serves the reads (and which is not
+		// committed: a commit of that size takes the embedded store ten
+		// seconds); rebalancing works the same way.
+		var vals []string
+		for i := 0; i < 20; i++ {
+			vals = append(vals, fmt.Sprint("L", i))
+		}
+		vals = append(vals, "P")
+		for i := 0; i < 3000; i++ {
+			vals = append(vals, fmt.Sprint("R", i))
+		}
+		err := d.View(context.Background(), 0, func(tx *Tx) error {
+			if _, err := tx.Push([]byte("before"), lzBytes(vals...), false, false); err != nil {
+				return err
+			}
+			for i := 0; i < n; i++ {
+				got, err := tx.LInsert([]byte("before"), true, []byte("P"), []byte(fmt.Sprint("x", i)))
+				if err != nil {
+					return err
+				}
+				if got != int64(len(vals)+i+1) {
+					t.Fatalf("linsert %d = %d", i, got)
+				}
+			}
+			var ins []string
+			for i := 0; i < n; i++ {
+				ins = append(ins, fmt.Sprint("x", i))
+			}
+			want := slices.Concat(vals[:20], ins, vals[20:])
+			lzCheckListTx(t, tx, "before", want)
+			got, err := tx.LRange([]byte("before"), 15, 25)
+			if err != nil || !slices.Equal(lzStrs(got), want[15:26]) {
+				t.Errorf("lrange = %q, %v", got, err)
+			}
+			v, err := tx.LIndex([]byte("before"), -3001)
+			if err != nil || string(v) != "P" {
+				t.Errorf("lindex = %q, %v", v, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestListRebalanceInvariants checks the list after every insert while
+// inserts at one point exhaust the gaps and rebalance windows inside the
+// list, at its ends and over all of it.
+func TestListRebalanceInvariants(t *testing.T) {
+	d := openTest(t, false)
+	for _, size := range []int{3, 200} {
+		key := fmt.Sprint("l", size)
+		var model []string
+		for i := 0; i < size; i++ {
+			model = append(model, fmt.Sprint(i))
+		}
+		update(t, d, func(tx *Tx) error { _, err := tx.Push([]byte(key), lzBytes(model...), false, false); return err })
+		pivot := model[size/2]
+		for i := 0; i < 80; i++ {
+			v := fmt.Sprint("x", i)
+			before := i%3 != 0
+			update(t, d, func(tx *Tx) error {
+				_, err := tx.LInsert([]byte(key), before, []byte(pivot), []byte(v))
+				return err
+			})
+			at := slices.Index(model, pivot)
+			if !before {
+				at++
+			}
+			model = slices.Insert(model, at, v)
+			lzCheckList(t, d, key, model)
+		}
+	}
+}
+
+// lzBuildList writes a sparse list whose elements sit at the given
+// positions (white-box: it lays out crowded lists directly).
+func lzBuildList(t *testing.T, d *DB, key string, pos []uint64) []string {
+	t.Helper()
+	var vals []string
+	update(t, d, func(tx *Tx) error {
+		m := tx.newObject(encoding.TypeList)
+		for i, p := range pos {
+			v := fmt.Sprint("e", i)
+			vals = append(vals, v)
+			if err := tx.set(tx.lKey(m, p), encoding.EncodeListValue([]byte(v))); err != nil {
+				return err
+			}
+		}
+		m.Head, m.Tail, m.Count, m.Sparse = pos[0], pos[len(pos)-1], int64(len(pos)), true
+		return tx.replace([]byte(key), m)
+	})
+	return vals
+}
+
+func lzPositions(t *testing.T, d *DB, key string) []uint64 {
+	t.Helper()
+	var out []uint64
+	lzView(t, d, func(tx *Tx) error {
+		m, err := tx.list([]byte(key))
+		if err != nil {
+			return err
+		}
+		start, end := tx.lSpan(m)
+		return tx.scan(start, end, 0, func(k, v []byte) (bool, error) {
+			it, err := tx.lDecode(m, k, v)
+			out = append(out, it.pos)
+			return true, err
+		})
+	})
+	return out
+}
+
+// TestListRebalanceWindows lays out crowded lists and checks each kind of
+// rebalancing window: the whole list (which becomes dense again), a
+// window reaching the head (which extends below it), and a window inside
+// the list (which leaves the rest in place).
+func TestListRebalanceWindows(t *testing.T) {
+	d := openTest(t, false)
+	const c = encoding.ListCenter
+	const gap = encoding.ListGap
+	insert := func(key string, before bool, pivot string) {
+		t.Helper()
+		update(t, d, func(tx *Tx) error {
+			_, err := tx.LInsert([]byte(key), before, []byte(pivot), []byte("new"))
+			return err
+		})
+	}
+	t.Run("whole", func(t *testing.T) {
+		vals := lzBuildList(t, d, "whole", []uint64{c, c + 1, c + 2})
+		insert("whole", true, vals[1])
+		m := lzCheckList(t, d, "whole", []string{vals[0], "new", vals[1], vals[2]})
+		if m.Sparse || m.Head != c {
+			t.Fatalf("a rebalanced whole list: sparse %v, head %d", m.Sparse, m.Head)
+		}
+	})
+	t.Run("head", func(t *testing.T) {
+		var pos []uint64
+		for i := 0; i < 20; i++ {
+			pos = append(pos, c+uint64(i))
+		}
+		for i := 0; i < 20; i++ {
+			pos = append(pos, c+1<<30+uint64(i)*gap)
+		}
+		vals := lzBuildList(t, d, "head", pos)
+		insert("head", false, vals[1])
+		want := slices.Insert(slices.Clone(vals), 2, "new")
+		m := lzCheckList(t, d, "head", want)
+		after := lzPositions(t, d, "head")
+		if !m.Sparse || m.Head >= c {
+			t.Fatalf("sparse %v, head %d: the window did not extend below the head %d", m.Sparse, m.Head, uint64(c))
+		}
+		if !slices.Equal(after[len(after)-25:], pos[len(pos)-25:]) {
+			t.Fatal("elements beyond the window moved")
+		}
+	})
+	t.Run("inside", func(t *testing.T) {
+		var pos []uint64
+		for i := 0; i < 20; i++ {
+			pos = append(pos, c+uint64(i)*gap)
+		}
+		for i := 0; i < 20; i++ {
+			pos = append(pos, c+20*gap+uint64(i))
+		}
+		for i := 0; i < 20; i++ {
+			pos = append(pos, c+40*gap+uint64(i)*gap)
+		}
+		vals := lzBuildList(t, d, "inside", pos)
+		insert("inside", true, vals[30])
+		want := slices.Insert(slices.Clone(vals), 30, "new")
+		m := lzCheckList(t, d, "inside", want)
+		after := lzPositions(t, d, "inside")
+		if !m.Sparse {
+			t.Fatal("an inside rebalance made the list dense")
+		}
+		moved := 0
+		for i := range pos {
+			j := i
+			if i >= 30 {
+				j++
+			}
+			if after[j] != pos[i] {
+				moved++
+			}
+		}
+		if moved == 0 || moved > 40 || after[0] != pos[0] || after[len(after)-1] != pos[len(pos)-1] {
+			t.Fatalf("%d elements moved, ends %d..%d (were %d..%d)", moved, after[0], after[len(after)-1], pos[0], pos[len(pos)-1])
+		}
+	})
+}
+
+// TestListRebalanceIsLocal checks that rebalancing rewrites a window
+// around the insertion point, not the list: inserting repeatedly in the
+// middle of a long list leaves elements far away where they were.
+func TestListRebalanceIsLocal(t *testing.T) {
+	d := openTest(t, false)
+	k := []byte("l")
+	var vals []string
+	for i := 0; i < 2000; i++ {
+		vals = append(vals, fmt.Sprint(i))
+	}
+	update(t, d, func(tx *Tx) error { _, err := tx.Push(k, lzBytes(vals...), false, false); return err })
+	positions := func() map[string]uint64 {
+		out := map[string]uint64{}
+		lzView(t, d, func(tx *Tx) error {
+			m, err := tx.list(k)
+			if err != nil {
+				return err
+			}
+			start, end := tx.lSpan(m)
+			return tx.scan(start, end, 0, func(key, v []byte) (bool, error) {
+				it, err := tx.lDecode(m, key, v)
+				out[string(it.val)] = it.pos
+				return true, err
+			})
+		})
+		return out
+	}
+	before := positions()
+	update(t, d, func(tx *Tx) error {
+		for i := 0; i < 200; i++ {
+			if _, err := tx.LInsert(k, true, []byte("1000"), []byte(fmt.Sprint("x", i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	after := positions()
+	moved := 0
+	for _, v := range vals {
+		if before[v] != after[v] {
+			moved++
+		}
+	}
+	// 200 inserts in one gap need about log2(ListGap) = 24 inserts per
+	// rebalance; each rewrites a window of tens of elements.
+	if moved == 0 || moved > 300 {
+		t.Fatalf("%d of %d elements moved", moved, len(vals))
+	}
+	for _, v := range []string{"0", "500", "1500", "1999"} {
+		if before[v] != after[v] {
+			t.Errorf("element %s far from the insertion point moved", v)
+		}
+	}
+}
+
+// TestListRandomModel runs random list commands against a slice model and
+// checks the stored elements and metadata invariants after each.
+func TestListRandomModel(t *testing.T) {
+	d := openTest(t, false)
+	seed := uint64(time.Now().UnixNano())
+	r := rand.New(rand.NewPCG(1, seed))
+	k := []byte("l")
+	var model []string
+	val := func() string { return fmt.Sprint(r.IntN(6)) }
+	for step := 0; step < 1500; step++ {
+		var desc string
+		var apply func([]string) []string
+		var fn func(tx *Tx) error
+		switch op := r.IntN(12); op {
+		case 0, 1, 10, 11:
+			left := op%2 == 0
+			vs := []string{val()}
+			if op < 2 {
+				vs = append(vs, val())
+			}
+			desc = fmt.Sprintf("push left=%v %q", left, vs)
+			fn = func(tx *Tx) error { _, err := tx.Push(k, lzBytes(vs...), left, false); return err }
+			apply = func(m []string) []string {
+				for _, v := range vs {
+					if left {
+						m = append([]string{v}, m...)
+					} else {
+						m = append(m, v)
+					}
+				}
+				return m
+			}
+		case 2, 3:
+			left, c := op == 2, r.IntN(3)+1
+			desc = fmt.Sprintf("pop left=%v %d", left, c)
+			fn = func(tx *Tx) error { _, _, err := tx.Pop(k, left, int64(c)); return err }
+			apply = func(m []string) []string {
+				c := min(c, len(m))
+				if left {
+					return m[c:]
+				}
+				return m[:len(m)-c]
+			}
+		case 4, 5:
+			before, pivot, v := op == 4, val(), fmt.Sprint("i", step)
+			desc = fmt.Sprintf("linsert before=%v %q %q", before, pivot, v)
+			fn = func(tx *Tx) error { _, err := tx.LInsert(k, before, []byte(pivot), []byte(v)); return err }
+			apply = func(m []string) []string {
+				i := slices.Index(m, pivot)
+				if i < 0 {
+					return m
+				}
+				if !before {
+					i++
+				}
+				return slices.Insert(m, i, v)
+			}
+		case 6:
+			c, v := int64(r.IntN(5)-2), val()
+			desc = fmt.Sprintf("lrem %d %q", c, v)
+			fn = func(tx *Tx) error { _, err := tx.LRem(k, c, []byte(v)); return err }
+			apply = func(m []string) []string { return lremModel(m, c, v) }
+		case 7:
+			a, b := int64(r.IntN(8)-2), int64(r.IntN(30)-3)
+			desc = fmt.Sprintf("ltrim %d %d", a, b)
+			fn = func(tx *Tx) error { return tx.LTrim(k, a, b) }
+			apply = func(m []string) []string {
+				lo, hi := clampRange(a, b, int64(len(m)))
+				return slices.Clone(m[lo:hi])
+			}
+		case 8:
+			if len(model) == 0 {
+				continue
+			}
+			i, v := r.IntN(len(model)), fmt.Sprint("s", step)
+			desc = fmt.Sprintf("lset %d %q", i, v)
+			fn = func(tx *Tx) error { return tx.LSet(k, int64(i), []byte(v)) }
+			apply = func(m []string) []string { m[i] = v; return m }
+		case 9:
+			from, to := r.IntN(2) == 0, r.IntN(2) == 0
+			desc = fmt.Sprintf("lmove self %v %v", from, to)
+			fn = func(tx *Tx) error { _, _, err := tx.LMove(k, k, from, to); return err }
+			apply = func(m []string) []string {
+				if len(m) == 0 {
+					return m
+				}
+				var v string
+				if from {
+					v, m = m[0], m[1:]
+				} else {
+					v, m = m[len(m)-1], m[:len(m)-1]
+				}
+				if to {
+					return append([]string{v}, m...)
+				}
+				return append(m, v)
+			}
+		}
+		if err := lzUpdate(d, fn); err != nil {
+			t.Fatalf("seed %d step %d %s: %v", seed, step, desc, err)
+		}
+		model = apply(slices.Clone(model))
+		if len(model) == 0 {
+			model = nil
+		}
+		lzCheckList(t, d, "l", model)
+		if len(model) > 0 && r.IntN(5) == 0 {
+			lzView(t, d, func(tx *Tx) error {
+				i := int64(r.IntN(len(model)))
+				j := i + int64(r.IntN(5))
+				got, err := tx.LRange(k, i, j)
+				want := model[i:min(int(j)+1, len(model))]
+				if err != nil || !slices.Equal(lzStrs(got), want) {
+					t.Fatalf("seed %d step %d: lrange %d %d = %q, want %q", seed, step, i, j, got, want)
+				}
+				v, err := tx.LIndex(k, -1-i)
+				if err != nil || string(v) != model[len(model)-1-int(i)] {
+					t.Fatalf("seed %d step %d: lindex %d = %q", seed, step, -1-i, v)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+func lremModel(model []string, count int64, v string) []string {
+	out := slices.Clone(model)
+	if count >= 0 {
+		n := int64(0)
+		for i := 0; i < len(out); {
+			if out[i] == v && (count == 0 || n < count) {
+				out = slices.Delete(out, i, i+1)
+				n++
+				continue
+			}
+			i++
+		}
+		return out
+	}
+	n := int64(0)
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i] == v && n < -count {
+			out = slices.Delete(out, i, i+1)
+			n++
+		}
+	}
+	return out
+}
+
+var lzInsertN = 10000
+
+// TestListDropWhole checks that popping or trimming every element drops
+// the object in O(1) writes, and that the collector then deletes it.
+func TestListDropWhole(t *testing.T) {
+	d := openTest(t, false)
+	var vals []string
+	for i := 0; i < 100; i++ {
+		vals = append(vals, fmt.Sprint(i))
+	}
+	for _, c := range []struct {
+		name string
+		fn   func(tx *Tx) error
+	}{
+		{"lpop", func(tx *Tx) error {
+			got, _, err := tx.Pop([]byte("l"), true, 1000)
+			if len(got) != 100 || string(got[0]) != "0" || string(got[99]) != "99" {
+				t.Errorf("lpop of all: %d elements", len(got))
+			}
+			return err
+		}},
+		{"rpop", func(tx *Tx) error {
+			got, _, err := tx.Pop([]byte("l"), false, 100)
+			if len(got) != 100 || string(got[0]) != "99" {
+				t.Errorf("rpop of all: %d elements", len(got))
+			}
+			return err
+		}},
+		{"lmpop", func(tx *Tx) error { _, _, err := tx.LMPop(lzBytes("l"), true, 100); return err }},
+		{"ltrim", func(tx *Tx) error { return tx.LTrim([]byte("l"), 50, 10) }},
+	} {
+		update(t, d, func(tx *Tx) error { _, err := tx.Push([]byte("l"), lzBytes(vals...), false, false); return err })
+		var m *encoding.Meta
+		lzView(t, d, func(tx *Tx) (err error) { m, err = tx.list([]byte("l")); return })
+		var writes int
+		update(t, d, func(tx *Tx) error {
+			err := c.fn(tx)
+			writes = tx.t.GetMemBuffer().Len()
+			return err
+		})
+		if writes > 3 {
+			t.Errorf("%s of every element: %d writes", c.name, writes)
+		}
+		lzCheckList(t, d, "l", nil)
+		prefix := d.keys.DataPrefix(m.Object)
+		if err := d.collectRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if n := countPrefix(t, d, prefix); n != 0 {
+			t.Fatalf("%s: the collector left %d elements", c.name, n)
+		}
+	}
+}
