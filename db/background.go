@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/pingcap/kvproto/pkg/kvrpcpb"
 	"github.com/tikv/client-go/v2/oracle"
-	"github.com/tikv/client-go/v2/tikv"
-	"github.com/tikv/client-go/v2/tikvrpc"
 
 	"github.com/titan-kv/titan/encoding"
 )
@@ -75,7 +72,9 @@ func (d *DB) RunBackground(ctx context.Context) {
 		{"expire", o.ExpireInterval, d.expireRound},
 		{"gc", o.GCInterval, d.collectRound},
 	}
-	if o.SafePointInterval > 0 {
+	// The safe point is TiKV's: the embedded store has no GC of its own,
+	// and a lock scan over it blocks every other request while it runs.
+	if o.SafePointInterval > 0 && !d.embedded {
 		tasks = append(tasks, struct {
 			name     string
 			interval time.Duration
@@ -355,41 +354,9 @@ func (d *DB) safePointRound(ctx context.Context, _ time.Time) error {
 	if err != nil {
 		return fmt.Errorf("advance gc safe point: %w", err)
 	}
-	if d.embedded {
-		// TiKV drops old versions by itself once the safe point moved; the
-		// embedded store only does when asked, region by region.
-		if err := d.gcEmbedded(ctx, sp); err != nil {
-			return err
-		}
-	}
 	if d.metrics != nil {
 		d.metrics.GCSafePoint.Set(float64(oracle.GetTimeFromTS(sp).Unix()))
 	}
 	slog.Debug("gc safe point advanced", "safepoint", oracle.GetTimeFromTS(sp))
 	return nil
-}
-
-// gcEmbedded asks every region of the embedded store to drop the MVCC
-// versions older than safePoint.
-func (d *DB) gcEmbedded(ctx context.Context, safePoint uint64) error {
-	var key []byte
-	for {
-		bo := tikv.NewBackoffer(ctx, 20000)
-		loc, err := d.store.GetRegionCache().LocateKey(bo, key)
-		if err != nil {
-			return fmt.Errorf("locate region: %w", err)
-		}
-		req := tikvrpc.NewRequest(tikvrpc.CmdGC, &kvrpcpb.GCRequest{SafePoint: safePoint})
-		resp, err := d.store.SendReq(bo, req, loc.Region, time.Minute)
-		if err != nil {
-			return fmt.Errorf("gc region: %w", err)
-		}
-		if r, ok := resp.Resp.(*kvrpcpb.GCResponse); ok && r.GetError() != nil {
-			return fmt.Errorf("gc region: %s", r.GetError().String())
-		}
-		if len(loc.EndKey) == 0 {
-			return nil
-		}
-		key = loc.EndKey
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pingcap/kvproto/pkg/errorpb"
+	"github.com/tikv/client-go/v2/kv"
 	"github.com/tikv/client-go/v2/testutils"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc"
@@ -111,6 +112,13 @@ func (d *DB) openEmbedded() error {
 		return fmt.Errorf("embedded store in %q: %w", path, err)
 	}
 	testutils.BootstrapWithSingleStore(cluster)
+	// Commit every transaction in one batch. With the default 16KB batches
+	// client-go commits all but the first batch in the background, and a
+	// read that meets one of those locks makes the embedded store resolve
+	// it by scanning its whole key space under its global lock, stalling
+	// every request. (One process owns the embedded store, so this global
+	// client-go setting affects nothing else.)
+	kv.TxnCommitBatchSize.Store(embeddedCommitBatch)
 	var hijack func(tikv.Client) tikv.Client
 	if d.opts.RPCDelay > 0 || d.opts.fault != nil {
 		hijack = func(c tikv.Client) tikv.Client {
@@ -182,6 +190,9 @@ func (d *DB) Close() error {
 
 // Embedded reports whether the DB runs on the in-process store.
 func (d *DB) Embedded() bool { return d.embedded }
+
+// embeddedCommitBatch is the commit batch size used with the embedded store.
+const embeddedCommitBatch = 256 << 20
 
 // delayClient adds a fixed delay to every TiKV request.
 type delayClient struct {
