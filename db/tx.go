@@ -242,8 +242,10 @@ func (tx *Tx) lock(k []byte) {
 // prefetch reads keys in one request so that later gets hit the cache.
 func (tx *Tx) prefetch(keys [][]byte) error {
 	var missing [][]byte
+	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
-		if _, ok := tx.cache[string(k)]; !ok {
+		if _, ok := tx.cache[string(k)]; !ok && !seen[string(k)] {
+			seen[string(k)] = true
 			missing = append(missing, k)
 		}
 	}

@@ -73,7 +73,12 @@ func main() {
 		for _, m := range modes {
 			for _, w := range workloads {
 				n := m.requests
-				if strings.Contains(t.name, "+") && m.clients == 1 {
+				switch {
+				case strings.Contains(t.name, "no-batch +"):
+					// Without batching, a hot key on a delayed store is
+					// served one transaction at a time.
+					n = max(n/20, 200)
+				case strings.Contains(t.name, "+") && m.clients == 1:
 					n = max(n/4, 200) // one client against a delayed store is slow
 				}
 				before := scrape(t)
