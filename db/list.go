@@ -41,6 +41,14 @@ func (tx *Tx) lSpan(m *encoding.Meta) (start, end []byte) {
 	return p, encoding.PrefixEnd(p)
 }
 
+// lLive bounds the live elements of m. Scans start from Head or Tail, not
+// from the ends of the object's key range, so they never step over the
+// deleted keys that pops leave beyond the ends until TiKV's GC removes them
+// (a queue would otherwise get slower with every pop).
+func (tx *Tx) lLive(m *encoding.Meta) (start, end []byte) {
+	return tx.lKey(m, m.Head), encoding.PrefixEnd(tx.lKey(m, m.Tail))
+}
+
 func (tx *Tx) lDecode(m *encoding.Meta, k, v []byte) (listItem, error) {
 	pos, err := encoding.DecodeListSub(tx.d.keys.DataSub(m.Object, k))
 	if err != nil {
@@ -65,7 +73,7 @@ func (tx *Tx) lScan(m *encoding.Meta, rev bool, skip, n int64, fn func(listItem)
 	if n == 0 || skip >= m.Count {
 		return nil
 	}
-	start, end := tx.lSpan(m)
+	start, end := tx.lLive(m)
 	if !m.Sparse && skip > 0 {
 		if rev {
 			end = encoding.PrefixEnd(tx.lKey(m, lDensePos(m, m.Count-1-skip)))
@@ -381,7 +389,7 @@ func (tx *Tx) LInsert(key []byte, before bool, pivot, v []byte) (int64, error) {
 	var idx int64 = -1
 	hasNext := false
 	var i int64
-	start, end := tx.lSpan(m)
+	start, end := tx.lLive(m)
 	// The pivot search compares stored values in place: it may visit the
 	// whole list, so it decodes nothing but positions.
 	err = tx.rangeScan(start, end, 0, false, func(k, v []byte) (bool, error) {
@@ -454,7 +462,7 @@ func lRebalanceGap(w int) uint64 { return uint64(2 * max(w, 1)) }
 // evenly spaced positions; a window reaching an end of the list extends
 // past it at ListGap spacing. Only the window is read and rewritten.
 func (tx *Tx) lRebalance(m *encoding.Meta, a, b uint64, v []byte) error {
-	start, end := tx.lSpan(m)
+	start, end := tx.lLive(m)
 	for k := lRebalanceStart; ; k *= 2 {
 		var left, right []listItem
 		err := tx.rangeScan(start, encoding.PrefixEnd(tx.lKey(m, a)), k+1, true, func(key, val []byte) (bool, error) {
