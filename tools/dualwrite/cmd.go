@@ -75,7 +75,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	return root
 }
 
-func (c *common) openSource(ctx context.Context, poolSize int) (source.Source, *resp.Pool, error) {
+// openSource opens the Redis source and a pool of poolSize connections to
+// titan whose round trips time out after titanTimeout.
+func (c *common) openSource(ctx context.Context, poolSize int, titanTimeout time.Duration) (source.Source, *resp.Pool, error) {
 	if c.titan == "" {
 		return nil, nil, errors.New("--titan is required")
 	}
@@ -92,7 +94,26 @@ func (c *common) openSource(ctx context.Context, poolSize int) (source.Source, *
 	if err != nil {
 		return nil, nil, err
 	}
-	return src, resp.NewPool(c.titan, poolSize, c.timeout), nil
+	return src, resp.NewPool(c.titan, poolSize, titanTimeout), nil
+}
+
+// runScan opens the source and titan for a subcommand that scans the
+// source with workers workers (sync, verify), serves its metrics on
+// --status-listen, and runs fn.
+func (c *common) runScan(ctx context.Context, workers int, titanTimeout time.Duration, fn func(source.Source, *resp.Pool, *metrics.Metrics) error) error {
+	src, titan, err := c.openSource(ctx, 2*workers+4, titanTimeout)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	defer titan.Close()
+	m := metrics.New()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := c.serveStatus(ctx, m.Handler()); err != nil {
+		return err
+	}
+	return fn(src, titan, m)
 }
 
 // serveStatus serves h on --status-listen until ctx ends.
@@ -133,7 +154,7 @@ POST /read-from?side=redis|titan on --status-listen.`,
 			if len(c.redis) > 1 {
 				return errors.New("proxy takes one --redis (sidecar mode: run one proxy per shard), or --shards/--cluster")
 			}
-			src, titan, err := c.openSource(ctx, 256)
+			src, titan, err := c.openSource(ctx, 256, c.timeout)
 			if err != nil {
 				return err
 			}
@@ -181,41 +202,32 @@ POST /read-from?side=redis|titan on --status-listen.`,
 	return cmd
 }
 
+// batchTimeoutUsage documents --batch-timeout of sync and verify.
+const batchTimeoutUsage = "timeout of one round trip to titan; a batch of keys is written in one titan transaction, which titan itself gives up on after its txn.command-timeout (30s), so keep this above it"
+
 func (c *common) syncCmd() *cobra.Command {
 	o := syncer.Options{}
+	var batchTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "sync",
 		Short: "Backfill titan with every key of the source (resumable)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			src, titan, err := c.openSource(ctx, 2*o.Workers+4)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			defer titan.Close()
-			m := metrics.New()
-			sctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := c.serveStatus(sctx, m.Handler()); err != nil {
-				return err
-			}
-			o.Source, o.Titan, o.TitanAddr, o.Metrics, o.Logger = src, titan, c.titan, m, c.log
-			o.Progress = c.stderr
-			if f, ok := c.stderr.(*os.File); ok {
-				o.TTY = progress.IsTerminal(f)
-			}
-			st, err := syncer.Run(ctx, o)
-			c.log.Info("backfill finished", "scanned", st.Scanned, "copied", st.Copied, "recopied_dirty", st.Recopied,
-				"resumed", st.Resumed, "left_dirty", st.LeftDirty, "elapsed", st.Elapsed.Round(time.Millisecond),
-				"keys_per_sec", int64(float64(st.Copied)/max(st.Elapsed.Seconds(), 1e-9)), "err", err)
-			if err != nil {
-				if errors.Is(err, context.Canceled) && o.Checkpoint != "" {
+			return c.runScan(ctx, o.Workers, batchTimeout, func(src source.Source, titan *resp.Pool, m *metrics.Metrics) error {
+				o.Source, o.Titan, o.TitanAddr, o.Metrics, o.Logger = src, titan, c.titan, m, c.log
+				o.Progress = c.stderr
+				if f, ok := c.stderr.(*os.File); ok {
+					o.TTY = progress.IsTerminal(f)
+				}
+				st, err := syncer.Run(ctx, o)
+				c.log.Info("backfill finished", "scanned", st.Scanned, "copied", st.Copied, "recopied_dirty", st.Recopied,
+					"resumed", st.Resumed, "left_dirty", st.LeftDirty, "elapsed", st.Elapsed.Round(time.Millisecond),
+					"keys_per_sec", int64(float64(st.Copied)/max(st.Elapsed.Seconds(), 1e-9)), "err", err)
+				if err != nil && errors.Is(err, context.Canceled) && o.Checkpoint != "" {
 					return fmt.Errorf("interrupted; run the same command again to resume from %s", o.Checkpoint)
 				}
 				return err
-			}
-			return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -223,6 +235,7 @@ func (c *common) syncCmd() *cobra.Command {
 	fl.Float64Var(&o.Rate, "rate", 0, "maximum keys per second (0: unlimited)")
 	fl.IntVar(&o.Batch, "batch", 256, "SCAN COUNT per batch")
 	fl.IntVar(&o.Page, "page", 512, "elements per page when copying large collections")
+	fl.DurationVar(&batchTimeout, "batch-timeout", time.Minute, batchTimeoutUsage)
 	fl.IntVar(&o.DrainRounds, "drain-rounds", 10, "maximum rounds re-copying keys written through the proxy during the backfill")
 	fl.StringVar(&o.Checkpoint, "checkpoint", "", "file recording per-shard progress; an interrupted run resumes from it")
 	fl.DurationVar(&o.ProgressInterval, "progress-interval", 10*time.Second, "progress log interval when stderr is not a terminal")
@@ -233,6 +246,7 @@ func (c *common) syncCmd() *cobra.Command {
 
 func (c *common) verifyCmd() *cobra.Command {
 	o := verify.Options{}
+	var batchTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Compare every key's type, value and TTL between the source and titan",
@@ -242,29 +256,19 @@ everything that differed was fixed with --fix), 1 when differences remain,
 2 on errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			src, titan, err := c.openSource(ctx, 2*o.Workers+4)
-			if err != nil {
-				return err
-			}
-			defer src.Close()
-			defer titan.Close()
-			m := metrics.New()
-			sctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := c.serveStatus(sctx, m.Handler()); err != nil {
-				return err
-			}
-			o.Source, o.Titan, o.Metrics, o.Logger, o.Out = src, titan, m, c.log, c.stdout
-			start := time.Now()
-			res, err := verify.Run(ctx, o)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "verify: %d keys checked, %d differ, %d fixed (%v)\n", res.Checked, res.Differ, res.Fixed, time.Since(start).Round(time.Millisecond))
-			if res.Differ > res.Fixed {
-				return exitCode(1)
-			}
-			return nil
+			return c.runScan(ctx, o.Workers, batchTimeout, func(src source.Source, titan *resp.Pool, m *metrics.Metrics) error {
+				o.Source, o.Titan, o.Metrics, o.Logger, o.Out = src, titan, m, c.log, c.stdout
+				start := time.Now()
+				res, err := verify.Run(ctx, o)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "verify: %d keys checked, %d differ, %d fixed (%v)\n", res.Checked, res.Differ, res.Fixed, time.Since(start).Round(time.Millisecond))
+				if res.Differ > res.Fixed {
+					return exitCode(1)
+				}
+				return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -272,6 +276,7 @@ everything that differed was fixed with --fix), 1 when differences remain,
 	fl.BoolVar(&o.Fix, "fix", false, "copy the source version of differing keys to titan")
 	fl.IntVar(&o.Workers, "workers", 8, "concurrent comparison workers")
 	fl.IntVar(&o.Batch, "batch", 256, "SCAN COUNT per batch")
+	fl.DurationVar(&batchTimeout, "batch-timeout", time.Minute, batchTimeoutUsage)
 	fl.DurationVar(&o.Settle, "settle", 0, "wait for proxies to see the backfill flag with --fix (default 3s)")
 	_ = fl.MarkHidden("settle")
 	return cmd

@@ -4,8 +4,13 @@
 // destination key ends up equal to the source key.
 //
 // Collections are read page by page (HSCAN/SSCAN/ZSCAN/LRANGE) and written
-// into a temporary key that is RENAMEd over the destination once complete,
-// so readers of the destination never observe a half-copied collection.
+// with multi-element HSET/RPUSH/SADD/ZADD commands of at most one page.
+// Readers of the destination never observe a half-copied key: keys read
+// in one page are written together in one MULTI/EXEC (DEL, then the
+// elements), larger collections are assembled in a temporary key that is
+// RENAMEd over the destination once complete. Expiries are written as
+// absolute times (PXAT, PEXPIREAT), so a write the destination applies
+// late still expires with the source key.
 package copier
 
 import (
@@ -274,14 +279,21 @@ func (c *Copier) ReadFull(ctx context.Context, r Pipeliner, keys [][]byte) ([]*S
 	return snaps, nil
 }
 
-// remainingTTL is the TTL to set on the destination, accounting for the
-// time since the source was read. ok is false when the key has expired.
-func (s *Snapshot) remainingTTL(now time.Time) (ms int64, ok bool) {
+// expireAt is the absolute expiry (Unix milliseconds) to set on the
+// destination: the source's PTTL counted from the moment it was read, so a
+// write that reaches the destination late, or is retried, still expires
+// when the source key does. It is 0 for keys without a TTL.
+func (s *Snapshot) expireAt() int64 {
 	if s.PTTL < 0 {
-		return -1, true
+		return 0
 	}
-	ms = s.PTTL - now.Sub(s.ReadAt).Milliseconds()
-	return ms, ms > 0
+	return s.ReadAt.UnixMilli() + s.PTTL
+}
+
+// expired reports whether the key's TTL ran out by now.
+func (s *Snapshot) expired(now time.Time) bool {
+	at := s.expireAt()
+	return at != 0 && at <= now.UnixMilli()
 }
 
 // writeItemsCmds appends commands adding items to key, at most page
@@ -326,14 +338,19 @@ func (c *Copier) Copy(ctx context.Context, src, dst Pipeliner, keys [][]byte) (i
 
 // Write writes snapshots produced by Read to dst, fetching the remaining
 // pages of large collections from src.
+//
+// Keys read completely are written in one MULTI/EXEC: strings with SET,
+// collections with DEL plus multi-element HSET/RPUSH/SADD/ZADD, TTLs as
+// absolute PXAT/PEXPIREAT. Readers of dst see each key either as before
+// or as copied, and the destination runs the whole batch as one
+// transaction. Larger collections are streamed (see writeBig).
 func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapshot) (int, error) {
 	var cmds [][][]byte
 	var big []*Snapshot
 	written := 0
 	now := time.Now()
 	for _, s := range snaps {
-		ttl, alive := s.remainingTTL(now)
-		if s.Type == TypeNone || !alive {
+		if s.Type == TypeNone || s.expired(now) {
 			cmds = append(cmds, args("DEL", s.Key))
 			continue
 		}
@@ -342,23 +359,22 @@ func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapsho
 			continue
 		}
 		written++
+		at := s.expireAt()
 		if s.Type == TypeString {
-			if ttl > 0 {
-				cmds = append(cmds, args("SET", s.Key, s.Str, "PX", ttl))
+			if at > 0 {
+				cmds = append(cmds, args("SET", s.Key, s.Str, "PXAT", at))
 			} else {
 				cmds = append(cmds, args("SET", s.Key, s.Str))
 			}
 			continue
 		}
-		tmp := TmpKey(s.Key)
-		cmds = append(cmds, args("DEL", tmp))
-		cmds = c.writeItemsCmds(cmds, s.Type, tmp, s.Items)
-		cmds = append(cmds, args("RENAME", tmp, s.Key))
-		if ttl > 0 {
-			cmds = append(cmds, args("PEXPIRE", s.Key, ttl))
+		cmds = append(cmds, args("DEL", s.Key))
+		cmds = c.writeItemsCmds(cmds, s.Type, s.Key, s.Items)
+		if at > 0 {
+			cmds = append(cmds, args("PEXPIREAT", s.Key, at))
 		}
 	}
-	if err := exec(ctx, dst, cmds); err != nil {
+	if err := execAtomic(ctx, dst, cmds); err != nil {
 		return 0, err
 	}
 	for _, s := range big {
@@ -373,8 +389,9 @@ func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapsho
 	return written, nil
 }
 
-// writeBig streams a large collection into its temporary key page by page
-// and renames it into place.
+// writeBig streams a large collection into its temporary key page by page,
+// sets its expiry there and renames it into place (RENAME keeps the TTL),
+// so readers never see a partial value or the value without its TTL.
 func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) (bool, error) {
 	tmp := TmpKey(s.Key)
 	cmds := [][][]byte{args("DEL", tmp)}
@@ -391,14 +408,13 @@ func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) 
 			return false, err
 		}
 	}
-	ttl, alive := s.remainingTTL(time.Now())
-	if !alive {
+	if s.expired(time.Now()) {
 		return false, exec(ctx, dst, [][][]byte{args("DEL", tmp), args("DEL", s.Key)})
 	}
-	cmds = append(cmds, args("RENAME", tmp, s.Key))
-	if ttl > 0 {
-		cmds = append(cmds, args("PEXPIRE", s.Key, ttl))
+	if at := s.expireAt(); at > 0 {
+		cmds = append(cmds, args("PEXPIREAT", tmp, at))
 	}
+	cmds = append(cmds, args("RENAME", tmp, s.Key))
 	return true, exec(ctx, dst, cmds)
 }
 
@@ -413,8 +429,49 @@ func exec(ctx context.Context, p Pipeliner, cmds [][][]byte) error {
 	}
 	for i, v := range vs {
 		if v.IsError() {
-			return fmt.Errorf("write target: %s %q: %s", cmds[i][0], cmds[i][1], v.Str)
+			return cmdErr(cmds[i], v)
 		}
 	}
 	return nil
+}
+
+// execAtomic runs cmds as one MULTI/EXEC transaction (a single command
+// needs none) and turns the first error, whether reported when queueing
+// or by EXEC, into an error.
+func execAtomic(ctx context.Context, p Pipeliner, cmds [][][]byte) error {
+	if len(cmds) <= 1 {
+		return exec(ctx, p, cmds)
+	}
+	tx := make([][][]byte, 0, len(cmds)+2)
+	tx = append(tx, args("MULTI"))
+	tx = append(tx, cmds...)
+	tx = append(tx, args("EXEC"))
+	vs, err := p.Pipeline(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("write target: %w", err)
+	}
+	// Queueing errors (unknown command, arity) come first and make EXEC
+	// fail as a whole; report the command that caused them.
+	for i, v := range vs[:len(vs)-1] {
+		if v.IsError() {
+			return cmdErr(tx[i], v)
+		}
+	}
+	res := vs[len(vs)-1]
+	if res.IsError() || res.Kind != resp.Array || res.Null || len(res.Elems) != len(cmds) {
+		return fmt.Errorf("write target: EXEC: unexpected reply %v", res)
+	}
+	for i, v := range res.Elems {
+		if v.IsError() {
+			return cmdErr(cmds[i], v)
+		}
+	}
+	return nil
+}
+
+func cmdErr(cmd [][]byte, v resp.Value) error {
+	if len(cmd) < 2 {
+		return fmt.Errorf("write target: %s: %s", cmd[0], v.Str)
+	}
+	return fmt.Errorf("write target: %s %q: %s", cmd[0], cmd[1], v.Str)
 }

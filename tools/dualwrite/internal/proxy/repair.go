@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
-	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 )
 
 // repairer copies keys from the source to titan after titan missed or
@@ -87,7 +88,7 @@ func (r *repairer) run(ctx context.Context) {
 		if !r.p.breaker.allow() {
 			// titan is down: keep the key and wait for the breaker.
 			r.enqueue([]byte(key))
-			if !sleep(ctx, backoff) {
+			if !retry.Sleep(ctx, backoff) {
 				return
 			}
 			continue
@@ -96,7 +97,7 @@ func (r *repairer) run(ctx context.Context) {
 			r.p.m.RepairsFailed.Inc()
 			r.p.log.Debug("repair failed; will retry", "key", key, "err", err)
 			r.enqueue([]byte(key))
-			if !sleep(ctx, backoff) {
+			if !retry.Sleep(ctx, backoff) {
 				return
 			}
 			backoff = min(2*backoff, 5*time.Second)
@@ -112,28 +113,8 @@ func (r *repairer) repair(ctx context.Context, key []byte) error {
 	defer unlock()
 	ctx, cancel := context.WithTimeout(ctx, 2*r.p.cfg.Timeout)
 	defer cancel()
-	src := groupPipeliner{p: r.p, group: r.p.src.Group(key)}
+	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
 	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
 	r.p.breaker.record(err)
 	return err
-}
-
-type groupPipeliner struct {
-	p     *Proxy
-	group int
-}
-
-func (g groupPipeliner) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
-	return g.p.src.GroupPipeline(ctx, g.group, cmds)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -125,6 +125,10 @@ func ReadValue(r *bufio.Reader) (Value, error) {
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return Value{}, err
 		}
+		if buf[n] != '\r' || buf[n+1] != '\n' {
+			// The length and the data disagree: the stream is out of step.
+			return Value{}, errors.New("resp: bulk string not terminated by CRLF")
+		}
 		return Value{Kind: BulkString, Str: buf[:n]}, nil
 	case Array:
 		n, err := strconv.Atoi(string(body))

@@ -141,3 +141,27 @@ func SplitList(v string) []string {
 	}
 	return out
 }
+
+// ShardPipe runs pipelines on one shard of a source (see ShardPipeline);
+// it satisfies copier.Pipeliner.
+type ShardPipe struct {
+	Source Source
+	Shard  int
+}
+
+// Pipeline runs cmds on the shard in one round trip.
+func (s ShardPipe) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
+	return s.Source.ShardPipeline(ctx, s.Shard, cmds)
+}
+
+// GroupPipe runs pipelines on the upstream owning one routing group (see
+// GroupPipeline); it satisfies copier.Pipeliner.
+type GroupPipe struct {
+	Source Source
+	Group  int
+}
+
+// Pipeline runs cmds on the group's upstream in one round trip.
+func (g GroupPipe) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
+	return g.Source.GroupPipeline(ctx, g.Group, cmds)
+}

@@ -6,11 +6,9 @@ package syncer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,9 +16,11 @@ import (
 	"github.com/titan-kv/titan/tools/dualwrite/internal/checkpoint"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/dirty"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/keyscan"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/progress"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 )
 
@@ -135,7 +135,7 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 	flagCtx, stopFlag := context.WithCancel(context.Background())
 	defer stopFlag()
 	go r.keepFlag(flagCtx, owner)
-	if !sleepCtx(ctx, r.o.Settle) {
+	if !retry.Sleep(ctx, r.o.Settle) {
 		return stats, ctx.Err()
 	}
 
@@ -184,16 +184,23 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 }
 
 func (r *run) keepFlag(ctx context.Context, owner string) {
-	t := time.NewTicker(dirty.FlagTTL / 6)
+	every(ctx, dirty.FlagTTL/6, func() {
+		if err := dirty.Raise(ctx, r.o.Titan, owner); err != nil && ctx.Err() == nil {
+			r.log.Warn("refresh backfill flag", "err", err)
+		}
+	})
+}
+
+// every calls f every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := dirty.Raise(ctx, r.o.Titan, owner); err != nil && ctx.Err() == nil {
-				r.log.Warn("refresh backfill flag", "err", err)
-			}
+			f()
 		}
 	}
 }
@@ -214,128 +221,48 @@ func (r *run) estimate(ctx context.Context) {
 	r.log.Info("backfill starting", "shards", len(r.o.Source.Shards()), "keys_estimate", total, "workers", r.o.Workers, "rate", r.o.Rate)
 }
 
-type batch struct {
-	shard  int
-	seq    int
-	keys   [][]byte
-	cursor string // cursor after this batch
-}
-
-// scanAll scans every unfinished shard and copies what it finds.
+// scanAll scans every unfinished shard and copies what it finds, saving
+// the checkpoint every second.
 func (r *run) scanAll(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan batch, r.o.Workers*2)
-	var scanners, workers sync.WaitGroup
-	for i := range r.track {
-		if r.track[i].done {
-			continue
-		}
-		scanners.Add(1)
-		go func() {
-			defer scanners.Done()
-			if err := r.scanShard(ctx, i, work); err != nil {
-				cancel(err)
-			}
-		}()
-	}
-	for w := 0; w < r.o.Workers; w++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for b := range work {
-				if ctx.Err() != nil {
-					continue
-				}
-				if err := r.copyBatch(ctx, b); err != nil {
-					cancel(err)
-				}
-			}
-		}()
-	}
 	saveCtx, stopSave := context.WithCancel(context.Background())
-	go func() {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-saveCtx.Done():
-				return
-			case <-t.C:
-				if err := r.save(); err != nil {
-					r.log.Warn("save checkpoint", "err", err)
-				}
-			}
+	defer stopSave()
+	go every(saveCtx, time.Second, func() {
+		if err := r.save(); err != nil {
+			r.log.Warn("save checkpoint", "err", err)
 		}
-	}()
-	scanners.Wait()
-	close(work)
-	workers.Wait()
-	stopSave()
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	return nil
+	})
+	return keyscan.Run(ctx, keyscan.Config{
+		Source:  r.o.Source,
+		Workers: r.o.Workers,
+		Count:   r.o.Batch,
+		Start: func(shard int) (string, bool) {
+			tr := r.track[shard]
+			tr.mu.Lock()
+			defer tr.mu.Unlock()
+			return tr.cursor, !tr.done
+		},
+		Scanned: func(b keyscan.Batch) {
+			r.scanned.Add(int64(len(b.Keys)))
+			if r.o.Metrics != nil {
+				r.o.Metrics.BackfillScanned.Add(float64(len(b.Keys)))
+			}
+			r.track[b.Shard].add(b.Seq, b.Next)
+		},
+	}, r.copyBatch)
 }
 
-func (r *run) scanShard(ctx context.Context, shard int, work chan<- batch) error {
-	tr := r.track[shard]
-	tr.mu.Lock()
-	cursor := tr.cursor
-	tr.mu.Unlock()
-	addr := r.o.Source.Shards()[shard]
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		var vs []resp.Value
-		err := retry(ctx, 3, func() error {
-			var err error
-			vs, err = r.o.Source.ShardPipeline(ctx, shard, [][][]byte{{[]byte("SCAN"), []byte(cursor), []byte("COUNT"), []byte(strconv.Itoa(r.o.Batch))}})
-			if err == nil && (vs[0].IsError() || len(vs[0].Elems) != 2) {
-				err = fmt.Errorf("unexpected SCAN reply %v", vs[0])
-			}
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", addr, err)
-		}
-		next := string(vs[0].Elems[0].Str)
-		var keys [][]byte
-		for _, e := range vs[0].Elems[1].Elems {
-			if !copier.IsReserved(e.Str) {
-				keys = append(keys, e.Str)
-			}
-		}
-		r.scanned.Add(int64(len(keys)))
-		if r.o.Metrics != nil {
-			r.o.Metrics.BackfillScanned.Add(float64(len(keys)))
-		}
-		seq := tr.add(next)
-		select {
-		case work <- batch{shard: shard, seq: seq, keys: keys, cursor: next}:
-		case <-ctx.Done():
-			return nil
-		}
-		if next == "0" {
-			return nil
-		}
-		cursor = next
-	}
-}
-
-func (r *run) copyBatch(ctx context.Context, b batch) error {
-	if len(b.keys) > 0 {
+func (r *run) copyBatch(ctx context.Context, b keyscan.Batch) error {
+	if len(b.Keys) > 0 {
 		if r.limiter != nil {
-			if err := r.limiter.wait(ctx, len(b.keys)); err != nil {
+			if err := r.limiter.wait(ctx, len(b.Keys)); err != nil {
 				return nil // interrupted; the batch stays uncommitted
 			}
 		}
-		src := shardPipeliner{r.o.Source, b.shard}
+		src := source.ShardPipe{Source: r.o.Source, Shard: b.Shard}
 		var n int
-		err := retry(ctx, 3, func() error {
+		err := retry.Do(ctx, 3, func() error {
 			var err error
-			n, err = r.cp.Copy(ctx, src, r.o.Titan, b.keys)
+			n, err = r.cp.Copy(ctx, src, r.o.Titan, b.Keys)
 			if err != nil && r.o.Metrics != nil {
 				r.o.Metrics.BackfillErrors.Inc()
 			}
@@ -345,18 +272,18 @@ func (r *run) copyBatch(ctx context.Context, b batch) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("copy batch from %s: %w", r.o.Source.Shards()[b.shard], err)
+			return fmt.Errorf("copy batch from %s: %w", r.o.Source.Shards()[b.Shard], err)
 		}
 		r.copied.Add(int64(n))
 		if r.o.Metrics != nil {
 			r.o.Metrics.BackfillCopied.Add(float64(n))
 		}
 		r.mu.Lock()
-		r.state.Shards[b.shard].Copied += int64(n)
+		r.state.Shards[b.Shard].Copied += int64(n)
 		r.mu.Unlock()
 	}
-	if r.track[b.shard].complete(b.seq) && r.o.Metrics != nil {
-		r.o.Metrics.BackfillShardDone.WithLabelValues(r.o.Source.Shards()[b.shard]).Set(1)
+	if r.track[b.Shard].complete(b.Seq) && r.o.Metrics != nil {
+		r.o.Metrics.BackfillShardDone.WithLabelValues(r.o.Source.Shards()[b.Shard]).Set(1)
 	}
 	return nil
 }
@@ -420,7 +347,7 @@ func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.C
 			}
 			copied += int64(len(keys))
 		}
-		if !sleepCtx(ctx, settle) {
+		if !retry.Sleep(ctx, settle) {
 			return copied, 0, ctx.Err()
 		}
 		if left, err = dirty.Count(ctx, titan); err != nil {
@@ -447,7 +374,7 @@ func CopyKeys(ctx context.Context, src source.Source, titan *resp.Pool, cp copie
 			groups[g] = append(groups[g], k)
 		}
 		for _, g := range order {
-			if _, err := cp.Copy(ctx, groupPipeliner{src, g}, titan, groups[g]); err != nil {
+			if _, err := cp.Copy(ctx, source.GroupPipe{Source: src, Group: g}, titan, groups[g]); err != nil {
 				return err
 			}
 		}
@@ -477,29 +404,11 @@ func CopyKeys(ctx context.Context, src source.Source, titan *resp.Pool, cp copie
 		groups[owner[i]] = append(groups[owner[i]], k)
 	}
 	for _, s := range order {
-		if _, err := cp.Copy(ctx, shardPipeliner{src, s}, titan, groups[s]); err != nil {
+		if _, err := cp.Copy(ctx, source.ShardPipe{Source: src, Shard: s}, titan, groups[s]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-type shardPipeliner struct {
-	src   source.Source
-	shard int
-}
-
-func (s shardPipeliner) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
-	return s.src.ShardPipeline(ctx, s.shard, cmds)
-}
-
-type groupPipeliner struct {
-	src   source.Source
-	group int
-}
-
-func (g groupPipeliner) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
-	return g.src.GroupPipeline(ctx, g.group, cmds)
 }
 
 // shardTrack turns out-of-order batch completions into a committed cursor.
@@ -507,20 +416,16 @@ type shardTrack struct {
 	mu        sync.Mutex
 	cursor    string // resume point: all batches before it are copied
 	done      bool
-	nextSeq   int
 	committed int // next sequence number to commit
 	pending   map[int]string
 	completed map[int]bool
 }
 
-// add registers a batch whose SCAN returned next; it returns its sequence.
-func (t *shardTrack) add(next string) int {
+// add registers batch seq, whose SCAN returned next.
+func (t *shardTrack) add(seq int, next string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	seq := t.nextSeq
-	t.nextSeq++
 	t.pending[seq] = next
-	return seq
 }
 
 // complete marks batch seq copied; it reports whether the shard is done.
@@ -538,30 +443,6 @@ func (t *shardTrack) complete(seq int) bool {
 		}
 	}
 	return t.done
-}
-
-func retry(ctx context.Context, attempts int, f func() error) error {
-	var err error
-	for i := 0; i < attempts; i++ {
-		if err = f(); err == nil || ctx.Err() != nil {
-			return err
-		}
-		if !sleepCtx(ctx, time.Duration(200*(i+1))*time.Millisecond) {
-			return errors.Join(err, ctx.Err())
-		}
-	}
-	return err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // limiter is a token bucket allowing rate keys per second with one second
@@ -588,7 +469,7 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
 	}
 	l.mu.Unlock()
-	if d > 0 && !sleepCtx(ctx, d) {
+	if d > 0 && !retry.Sleep(ctx, d) {
 		return ctx.Err()
 	}
 	return nil

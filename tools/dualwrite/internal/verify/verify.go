@@ -15,8 +15,10 @@ import (
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/dirty"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/keyscan"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/syncer"
 )
@@ -74,11 +76,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return Result{}, err
 		}
 		defer dirty.Lower(context.Background(), o.Titan)
-		if !sleep(ctx, o.Settle) {
+		if !retry.Sleep(ctx, o.Settle) {
 			return Result{}, ctx.Err()
 		}
 	}
-	err := v.scan(ctx)
+	err := keyscan.Run(ctx, keyscan.Config{Source: o.Source, Workers: o.Workers, Count: o.Batch}, v.check)
 	if err == nil && o.Fix {
 		_, _, err = syncer.Drain(ctx, o.Source, o.Titan, v.cp, o.Settle, 10, o.Logger)
 	}
@@ -94,80 +96,10 @@ type verifier struct {
 	checked, differ, fixed atomic.Int64
 }
 
-type batch struct {
-	shard int
-	keys  [][]byte
-}
-
-func (v *verifier) scan(ctx context.Context) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan batch, v.o.Workers)
-	var scanners, workers sync.WaitGroup
-	for i := range v.o.Source.Shards() {
-		scanners.Add(1)
-		go func() {
-			defer scanners.Done()
-			if err := v.scanShard(ctx, i, work); err != nil {
-				cancel(err)
-			}
-		}()
-	}
-	for w := 0; w < v.o.Workers; w++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for b := range work {
-				if ctx.Err() != nil {
-					continue
-				}
-				if err := v.check(ctx, b); err != nil {
-					cancel(err)
-				}
-			}
-		}()
-	}
-	scanners.Wait()
-	close(work)
-	workers.Wait()
-	return context.Cause(ctx)
-}
-
-func (v *verifier) scanShard(ctx context.Context, shard int, work chan<- batch) error {
-	cursor := "0"
-	addr := v.o.Source.Shards()[shard]
-	for {
-		vs, err := v.o.Source.ShardPipeline(ctx, shard, [][][]byte{{[]byte("SCAN"), []byte(cursor), []byte("COUNT"), []byte(strconv.Itoa(v.o.Batch))}})
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", addr, err)
-		}
-		if vs[0].IsError() || len(vs[0].Elems) != 2 {
-			return fmt.Errorf("scan %s: unexpected reply %v", addr, vs[0])
-		}
-		var keys [][]byte
-		for _, e := range vs[0].Elems[1].Elems {
-			if !copier.IsReserved(e.Str) {
-				keys = append(keys, e.Str)
-			}
-		}
-		if len(keys) > 0 {
-			select {
-			case work <- batch{shard: shard, keys: keys}:
-			case <-ctx.Done():
-				return nil
-			}
-		}
-		cursor = string(vs[0].Elems[0].Str)
-		if cursor == "0" {
-			return nil
-		}
-	}
-}
-
 // compare reads keys on both sides and returns those that differ, with
 // the reason.
 func (v *verifier) compare(ctx context.Context, shard int, keys [][]byte) ([][]byte, []string, error) {
-	src, err := v.cp.ReadFull(ctx, shardPipeliner{v.o.Source, shard}, keys)
+	src, err := v.cp.ReadFull(ctx, source.ShardPipe{Source: v.o.Source, Shard: shard}, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read source: %w", err)
 	}
@@ -186,24 +118,27 @@ func (v *verifier) compare(ctx context.Context, shard int, keys [][]byte) ([][]b
 	return bad, why, nil
 }
 
-func (v *verifier) check(ctx context.Context, b batch) error {
-	bad, _, err := v.compare(ctx, b.shard, b.keys)
+func (v *verifier) check(ctx context.Context, b keyscan.Batch) error {
+	if len(b.Keys) == 0 {
+		return nil
+	}
+	bad, _, err := v.compare(ctx, b.Shard, b.Keys)
 	if err != nil {
 		return err
 	}
-	v.checked.Add(int64(len(b.keys)))
+	v.checked.Add(int64(len(b.Keys)))
 	if v.o.Metrics != nil {
-		v.o.Metrics.VerifyChecked.Add(float64(len(b.keys)))
+		v.o.Metrics.VerifyChecked.Add(float64(len(b.Keys)))
 	}
 	if len(bad) == 0 {
 		return nil
 	}
 	// Compare again after a moment: writes in flight through the proxy
 	// make transient differences.
-	if !sleep(ctx, v.o.Recheck) {
+	if !retry.Sleep(ctx, v.o.Recheck) {
 		return ctx.Err()
 	}
-	bad, why, err := v.compare(ctx, b.shard, bad)
+	bad, why, err := v.compare(ctx, b.Shard, bad)
 	if err != nil {
 		return err
 	}
@@ -222,7 +157,7 @@ func (v *verifier) check(ctx context.Context, b batch) error {
 	if !v.o.Fix {
 		return nil
 	}
-	if _, err := v.cp.Copy(ctx, shardPipeliner{v.o.Source, b.shard}, v.o.Titan, bad); err != nil {
+	if _, err := v.cp.Copy(ctx, source.ShardPipe{Source: v.o.Source, Shard: b.Shard}, v.o.Titan, bad); err != nil {
 		return fmt.Errorf("fix: %w", err)
 	}
 	v.fixed.Add(int64(len(bad)))
@@ -230,24 +165,4 @@ func (v *verifier) check(ctx context.Context, b batch) error {
 		v.o.Metrics.VerifyFixed.Add(float64(len(bad)))
 	}
 	return nil
-}
-
-type shardPipeliner struct {
-	src   source.Source
-	shard int
-}
-
-func (s shardPipeliner) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
-	return s.src.ShardPipeline(ctx, s.shard, cmds)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

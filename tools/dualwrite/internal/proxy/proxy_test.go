@@ -1,0 +1,492 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/titan-kv/titan/tools/dualwrite/internal/cmdtable"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+)
+
+// fakeSource routes keys by their first letter (a: 0, b: 1, c: 2, other: 0)
+// and answers MGET, DEL/EXISTS and MSET like Redis would for keys that do
+// not contain "missing". It records every command it receives.
+type fakeSource struct {
+	mu   sync.Mutex
+	sent map[int][]string
+	// fail makes a group answer with an error reply (or a transport error
+	// when the message starts with "transport").
+	fail map[int]string
+	// shortMGet makes a group's MGET reply drop its last element.
+	shortMGet map[int]bool
+}
+
+func newFakeSource() *fakeSource {
+	return &fakeSource{sent: map[int][]string{}, fail: map[int]string{}, shortMGet: map[int]bool{}}
+}
+
+func (f *fakeSource) Shards() []string { return []string{"a:1", "b:1", "c:1"} }
+func (f *fakeSource) Routed() bool     { return true }
+func (f *fakeSource) Close()           {}
+
+func (f *fakeSource) Group(key []byte) int {
+	if len(key) > 0 && key[0] >= 'a' && key[0] <= 'c' {
+		return int(key[0] - 'a')
+	}
+	return 0
+}
+
+func (f *fakeSource) Do(_ context.Context, group int, args [][]byte) (resp.Value, error) {
+	f.mu.Lock()
+	f.sent[group] = append(f.sent[group], string(joinArgs(args)))
+	msg, short := f.fail[group], f.shortMGet[group]
+	f.mu.Unlock()
+	if msg != "" {
+		if strings.HasPrefix(msg, "transport") {
+			return resp.Value{}, errors.New(msg)
+		}
+		return resp.Err(msg), nil
+	}
+	switch strings.ToUpper(string(args[0])) {
+	case "MGET":
+		var out []resp.Value
+		for _, k := range args[1:] {
+			if strings.Contains(string(k), "missing") {
+				out = append(out, resp.NullBulk())
+			} else {
+				out = append(out, resp.Bulk([]byte("val-"+string(k))))
+			}
+		}
+		if short {
+			out = out[:len(out)-1]
+		}
+		return resp.Arr(out), nil
+	case "DEL", "EXISTS", "UNLINK", "TOUCH":
+		n := 0
+		for _, k := range args[1:] {
+			if !strings.Contains(string(k), "missing") {
+				n++
+			}
+		}
+		return resp.Int(int64(n)), nil
+	case "MSET":
+		return resp.OK(), nil
+	}
+	return resp.Bulk([]byte("reply")), nil
+}
+
+func (f *fakeSource) GroupPipeline(ctx context.Context, group int, cmds [][][]byte) ([]resp.Value, error) {
+	out := make([]resp.Value, len(cmds))
+	for i, c := range cmds {
+		v, err := f.Do(ctx, group, c)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (f *fakeSource) ShardPipeline(ctx context.Context, shard int, cmds [][][]byte) ([]resp.Value, error) {
+	return f.GroupPipeline(ctx, shard, cmds)
+}
+
+func joinArgs(args [][]byte) []byte {
+	var b []byte
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, a...)
+	}
+	return b
+}
+
+func split(s string) [][]byte {
+	var out [][]byte
+	for _, f := range strings.Fields(s) {
+		out = append(out, []byte(f))
+	}
+	return out
+}
+
+// newTestProxy builds a proxy over src whose titan side is never reached
+// by the code under test.
+func newTestProxy(t *testing.T, src *fakeSource) *Proxy {
+	t.Helper()
+	titan := resp.NewPool("127.0.0.1:1", 1, 100*time.Millisecond)
+	t.Cleanup(titan.Close)
+	p, err := New(Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RepairQueue: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// metricValue returns the value of the counter or gauge name whose label
+// value is label ("" for unlabelled metrics).
+func metricValue(t *testing.T, p *Proxy, name, label string) float64 {
+	t.Helper()
+	mfs, err := p.m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label != "" && (len(m.GetLabel()) != 1 || m.GetLabel()[0].GetValue() != label) {
+				continue
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s{%s} not found", name, label)
+	return 0
+}
+
+// splitRun runs a client command through the source splitter.
+func splitRun(t *testing.T, p *Proxy, cmd string) (resp.Value, error) {
+	t.Helper()
+	args := split(cmd)
+	spec, ok := cmdtable.Lookup(args[0])
+	if !ok {
+		t.Fatalf("%s: unknown command", args[0])
+	}
+	keys, err := spec.Keys(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.doSourceSplit(context.Background(), spec, args, keys)
+}
+
+func TestSplitMultiKeyCommands(t *testing.T) {
+	cases := []struct {
+		cmd   string
+		reply string
+		sent  map[int][]string // sub-commands per shard
+	}{
+		{"MGET a1 b1 amissing c1 b2 a3", `["val-a1" "val-b1" (nil) "val-c1" "val-b2" "val-a3"]`,
+			map[int][]string{0: {"MGET a1 amissing a3"}, 1: {"MGET b1 b2"}, 2: {"MGET c1"}}},
+		{"DEL a1 b1 bmissing c1 a2", "4",
+			map[int][]string{0: {"DEL a1 a2"}, 1: {"DEL b1 bmissing"}, 2: {"DEL c1"}}},
+		{"EXISTS a1 a1 b1", "3", map[int][]string{0: {"EXISTS a1 a1"}, 1: {"EXISTS b1"}}},
+		{"MSET a1 x b1 y a2 z", `"OK"`, map[int][]string{0: {"MSET a1 x a2 z"}, 1: {"MSET b1 y"}}},
+		// Keys of one shard: the command is sent unchanged.
+		{"MGET a1 a2 x3", `["val-a1" "val-a2" "val-x3"]`, map[int][]string{0: {"MGET a1 a2 x3"}}},
+		{"MSET b1 x b2 y", `"OK"`, map[int][]string{1: {"MSET b1 x b2 y"}}},
+		// Not a splitting command: one shard, unchanged.
+		{"GET c1", `"reply"`, map[int][]string{2: {"GET c1"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.cmd, func(t *testing.T) {
+			src := newFakeSource()
+			p := newTestProxy(t, src)
+			v, err := splitRun(t, p, c.cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.String() != c.reply {
+				t.Errorf("reply %s, want %s", v, c.reply)
+			}
+			if len(src.sent) != len(c.sent) {
+				t.Errorf("sent to shards %v, want %v", src.sent, c.sent)
+			}
+			for g, want := range c.sent {
+				if strings.Join(src.sent[g], "|") != strings.Join(want, "|") {
+					t.Errorf("shard %d got %q, want %q", g, src.sent[g], want)
+				}
+			}
+		})
+	}
+}
+
+func TestSplitFailures(t *testing.T) {
+	src := newFakeSource()
+	src.fail[1] = "ERR shard b is unhappy"
+	p := newTestProxy(t, src)
+	v, err := splitRun(t, p, "MGET a1 b1 c1")
+	if err != nil || !v.IsError() || string(v.Str) != "ERR shard b is unhappy" {
+		t.Errorf("error reply of one shard: %v, %v", v, err)
+	}
+
+	src = newFakeSource()
+	src.fail[2] = "transport: connection refused"
+	p = newTestProxy(t, src)
+	if _, err := splitRun(t, p, "DEL a1 c1"); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("transport error of one shard: %v", err)
+	}
+
+	src = newFakeSource()
+	src.shortMGet[0] = true
+	p = newTestProxy(t, src)
+	v, err = splitRun(t, p, "MGET a1 b1 a2")
+	if err != nil || !v.IsError() || !strings.Contains(string(v.Str), "malformed MGET") {
+		t.Errorf("short MGET reply: %v, %v", v, err)
+	}
+}
+
+func TestCheckShards(t *testing.T) {
+	p := newTestProxy(t, newFakeSource())
+	cases := map[string]bool{ // command: allowed
+		"RENAME a1 a2":               true,
+		"RENAME a1 b1":               false,
+		"SUNIONSTORE c1 c2 c3":       true,
+		"SUNIONSTORE c1 c2 a3":       false,
+		"ZUNIONSTORE a1 2 a2 b3":     false,
+		"MSET a1 x b1 y":             true, // split, not refused
+		"DEL a1 b1 c1":               true,
+		"SMOVE b1 b2 member":         true,
+		"SINTERCARD 2 a1 c1 LIMIT 1": false,
+	}
+	for cmd, allowed := range cases {
+		args := split(cmd)
+		spec, _ := cmdtable.Lookup(args[0])
+		keys, err := spec.Keys(args)
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		v, ok := p.checkShards(spec, keys)
+		if ok != allowed {
+			t.Errorf("%s: allowed %v, want %v (%v)", cmd, ok, allowed, v)
+		}
+		if !ok && (!v.IsError() || !strings.HasPrefix(string(v.Str), "CROSSSLOT")) {
+			t.Errorf("%s: refusal %v, want a CROSSSLOT error", cmd, v)
+		}
+	}
+}
+
+func TestDispatchAnsweredByProxy(t *testing.T) {
+	src := newFakeSource()
+	p := newTestProxy(t, src)
+	cases := []struct {
+		cmd, reply string
+		closes     bool
+	}{
+		{"PING", `"PONG"`, false},
+		{"ping hello", `"hello"`, false},
+		{"ECHO x", `"x"`, false},
+		{"ECHO", "(error) ERR wrong number of arguments for 'echo' command", false},
+		{"SELECT 0", `"OK"`, false},
+		{"SELECT 1", "(error) ERR dualwrite proxy supports only database 0", false},
+		{"QUIT", `"OK"`, true},
+		{"HELLO 3", "(error) ERR unknown command 'hello'", false},
+		{"NOSUCH a", "(error) ERR unknown or unsupported command 'NOSUCH' (dualwrite proxy)", false},
+		{"GET", "(error) ERR wrong number of arguments for 'get' command", false},
+		{"MSET a 1 b", "(error) ERR wrong number of arguments for 'mset' command", false},
+	}
+	for _, c := range cases {
+		v, closes := p.dispatch(split(c.cmd))
+		if v.String() != c.reply || closes != c.closes {
+			t.Errorf("%s: %s (close %v), want %s (close %v)", c.cmd, v, closes, c.reply, c.closes)
+		}
+	}
+	for _, cmd := range []string{"MULTI", "EVAL x 0", "BLPOP l 0", "KEYS *", "SUBSCRIBE ch"} {
+		v, _ := p.dispatch(split(cmd))
+		if !v.IsError() || !strings.Contains(string(v.Str), "not supported by the dualwrite proxy") {
+			t.Errorf("%s: %v, want a refusal", cmd, v)
+		}
+	}
+	if v, _ := p.dispatch(nil); !v.IsError() {
+		t.Errorf("empty command: %v", v)
+	}
+	if v, _ := p.dispatch(split("INFO")); !strings.Contains(string(v.Str), "read_from:redis") {
+		t.Errorf("INFO: %v", v)
+	}
+	if len(src.sent) != 0 {
+		t.Errorf("commands answered by the proxy reached the source: %v", src.sent)
+	}
+	if n := metricValue(t, p, "dualwrite_proxy_rejected_total", "refused"); n != 5 {
+		t.Errorf("refused counter %v, want 5", n)
+	}
+}
+
+func TestSpopReplay(t *testing.T) {
+	key := []byte("s")
+	cases := []struct {
+		reply resp.Value
+		want  string
+	}{
+		{resp.Bulk([]byte("m1")), "SREM s m1"},
+		{resp.Arr([]resp.Value{resp.Bulk([]byte("m1")), resp.Bulk([]byte("m2"))}), "SREM s m1 m2"},
+		{resp.NullBulk(), ""},          // SPOP of a missing key
+		{resp.Arr([]resp.Value{}), ""}, // SPOP s 3 of a missing key
+	}
+	for _, c := range cases {
+		if got := string(joinArgs(spopReplay(key, c.reply))); got != c.want {
+			t.Errorf("spopReplay(%v) = %q, want %q", c.reply, got, c.want)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	arr := func(s ...string) resp.Value {
+		var out []resp.Value
+		for _, x := range s {
+			out = append(out, resp.Bulk([]byte(x)))
+		}
+		return resp.Arr(out)
+	}
+	spec := func(name string) *cmdtable.Spec { s, _ := cmdtable.Lookup([]byte(name)); return s }
+	cases := []struct {
+		cmd      string
+		in, want resp.Value
+	}{
+		{"SMEMBERS", arr("c", "a", "b"), arr("a", "b", "c")},
+		{"HKEYS", arr("f2", "f1"), arr("f1", "f2")},
+		{"HGETALL", arr("f2", "v2", "f1", "v1", "f3", "v0"), arr("f1", "v1", "f2", "v2", "f3", "v0")},
+		{"HGETALL", arr("odd", "count", "x"), arr("odd", "count", "x")},
+		{"LRANGE", arr("c", "a"), arr("c", "a")}, // ordered reply: untouched
+		{"SMEMBERS", resp.Err("WRONGTYPE"), resp.Err("WRONGTYPE")},
+	}
+	for _, c := range cases {
+		in := c.in.String()
+		if got := normalize(spec(c.cmd), c.in); !resp.Equal(got, c.want) {
+			t.Errorf("normalize %s %v = %v, want %v", c.cmd, c.in, got, c.want)
+		}
+		if c.in.String() != in {
+			t.Errorf("normalize %s modified its input: %v", c.cmd, c.in)
+		}
+	}
+	// Replies that differ only in order compare equal after normalizing.
+	a, b := arr("x", "1", "y", "2"), arr("y", "2", "x", "1")
+	if !resp.Equal(normalize(spec("HGETALL"), a), normalize(spec("HGETALL"), b)) {
+		t.Error("HGETALL replies in different orders still differ")
+	}
+	if resp.Equal(normalize(spec("HGETALL"), a), normalize(spec("HGETALL"), arr("x", "2", "y", "1"))) {
+		t.Error("HGETALL pairs were split up while sorting")
+	}
+}
+
+func TestCloneArgs(t *testing.T) {
+	in := [][]byte{[]byte("SET"), []byte("k")}
+	out := cloneArgs(in)
+	in[1][0] = 'X'
+	if string(out[1]) != "k" {
+		t.Fatal("clone shares memory with the request buffer")
+	}
+}
+
+func TestBreaker(t *testing.T) {
+	b := breaker{threshold: 3, cooldown: 100 * time.Millisecond}
+	fail := errors.New("down")
+	b.record(fail)
+	b.record(fail)
+	b.record(nil) // a success resets the count
+	b.record(fail)
+	b.record(fail)
+	if !b.allow() {
+		t.Fatal("opened before 3 consecutive failures")
+	}
+	b.record(fail)
+	if b.allow() {
+		t.Fatal("still closed after 3 consecutive failures")
+	}
+	time.Sleep(120 * time.Millisecond)
+	if !b.allow() {
+		t.Fatal("still open after the cooldown")
+	}
+}
+
+func TestRepairQueue(t *testing.T) {
+	p := newTestProxy(t, newFakeSource()) // queue bound 3
+	r := p.repair
+	r.enqueue([]byte("k1"), []byte("k2"), []byte("k1"))
+	r.enqueue([]byte("k2"))
+	if r.len() != 2 {
+		t.Fatalf("queue length %d after duplicates, want 2", r.len())
+	}
+	r.enqueue([]byte("k3"), []byte("k4"), []byte("k5"))
+	if r.len() != 3 {
+		t.Fatalf("queue length %d, bound is 3", r.len())
+	}
+	if n := metricValue(t, p, "dualwrite_repairs_dropped_total", ""); n != 2 {
+		t.Errorf("dropped %v keys, want 2", n)
+	}
+	var order []string
+	for {
+		k, ok := r.next()
+		if !ok {
+			break
+		}
+		order = append(order, k)
+	}
+	if strings.Join(order, " ") != "k1 k2 k3" {
+		t.Errorf("repair order %v, want first come first served", order)
+	}
+	// A key taken off the queue can be queued again.
+	r.enqueue([]byte("k1"))
+	if r.len() != 1 || metricValue(t, p, "dualwrite_repair_queue_length", "") != 1 {
+		t.Errorf("re-queue: length %d, gauge %v", r.len(), metricValue(t, p, "dualwrite_repair_queue_length", ""))
+	}
+}
+
+func TestLockKeys(t *testing.T) {
+	p := newTestProxy(t, newFakeSource())
+	// The same key twice, or keys sharing a stripe, must not deadlock.
+	done := make(chan struct{})
+	go func() {
+		p.lockKeys(split("k k other k"))()
+		p.lockKeys(split("k"))()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("lockKeys deadlocked on repeated keys")
+	}
+	// A writer of k waits for a multi-key writer holding k.
+	unlock := p.lockKeys(split("x k"))
+	got := make(chan struct{})
+	go func() {
+		p.lockKeys(split("k"))()
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("second writer of k did not wait")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-got:
+	case <-time.After(2 * time.Second):
+		t.Fatal("second writer of k never got the lock")
+	}
+}
+
+func TestReadSide(t *testing.T) {
+	p := newTestProxy(t, newFakeSource())
+	if p.ReadSide() != ReadRedis {
+		t.Fatalf("read side %s", p.ReadSide())
+	}
+	if err := p.SetReadSide("memcached"); err == nil {
+		t.Error("unknown read side accepted")
+	}
+	if side := p.ToggleReadSide(); side != ReadTitan || p.ReadSide() != ReadTitan {
+		t.Errorf("toggle: %s / %s", side, p.ReadSide())
+	}
+	if metricValue(t, p, "dualwrite_read_side", metrics.SideTitan) != 1 || metricValue(t, p, "dualwrite_read_side", metrics.SideRedis) != 0 {
+		t.Error("read side gauges not updated")
+	}
+	if side := p.ToggleReadSide(); side != ReadRedis {
+		t.Errorf("toggle back: %s", side)
+	}
+	for _, cfg := range []Config{{ReadFrom: "both"}, {ReadFrom: ReadRedis, ShadowRate: 1.5}, {ReadFrom: ReadTitan, ShadowRate: -0.1}} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+}
