@@ -30,7 +30,7 @@ func serverCommands() []*Command {
 
 func dbsize(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, _, err = tx.DBStats()
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -86,7 +86,7 @@ func (s *Server) flush(dbIndex uint16) error {
 
 func timeCmd(c *Call) {
 	now := time.Now()
-	c.Reply(func(w *redcon.Writer) {
+	c.legacyReply(func(w *redcon.Writer) {
 		w.WriteArray(2)
 		w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
 		w.WriteBulkString(strconv.Itoa(now.Nanosecond() / 1000))
@@ -160,7 +160,7 @@ func config(c *Call) {
 				}
 			}
 		}
-		c.Reply(func(w *redcon.Writer) {
+		c.legacyReply(func(w *redcon.Writer) {
 			w.WriteArray(len(out))
 			for _, s := range out {
 				w.WriteBulkString(s)
@@ -190,7 +190,7 @@ func config(c *Call) {
 	case "rewrite":
 		c.Error("ERR The server is running without a config file")
 	case "help":
-		c.Reply(func(w *redcon.Writer) {
+		c.legacyReply(func(w *redcon.Writer) {
 			w.WriteArray(3)
 			w.WriteString("CONFIG <subcommand> [<arg> ...]. Subcommands are:")
 			w.WriteString("GET <pattern>")

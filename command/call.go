@@ -13,6 +13,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
 )
 
 // Call is one command of one client being run: the handler parses the
@@ -26,8 +27,11 @@ type Call struct {
 	// Args are the command's arguments, Args[0] being its name.
 	Args [][]byte
 
-	job    *db.Job
-	reply  func(w *redcon.Writer)
+	job *db.Job
+	// result is the reply, set by Reply or by the job's last run.
+	result resp.Reply
+	// legacy writes the reply of handlers not yet converted to Reply.
+	legacy func(w *redcon.Writer)
 	errMsg string
 	start  time.Time
 }
@@ -35,20 +39,46 @@ type Call struct {
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
 func (c *Call) Error(msg string) { c.errMsg = msg }
 
-// Reply sets the function that writes the reply.
-func (c *Call) Reply(fn func(w *redcon.Writer)) { c.reply = fn }
+// Reply answers r at once, without a store job.
+func (c *Call) Reply(r resp.Reply) { c.result = r }
+
+// Read runs fn on a snapshot of the store and answers what fn returns.
+func (c *Call) Read(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(true, fn) }
+
+// Write runs fn in a transaction and answers what fn returns once the
+// transaction has committed. fn may run more than once (after a conflict):
+// the reply of its last run is the one sent.
+func (c *Call) Write(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(false, fn) }
+
+func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
+	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: func(tx *db.Tx) error {
+		r, err := fn(tx)
+		c.result = r
+		return err
+	}}
+}
+
+// answered reports whether the call already has its reply (or an error),
+// so its handler must not run.
+func (c *Call) answered() bool {
+	return c.errMsg != "" || c.result != nil || c.legacy != nil
+}
+
+// legacyReply sets the function that writes the reply.
+// Deprecated: handlers being converted to Reply.
+func (c *Call) legacyReply(fn func(w *redcon.Writer)) { c.legacy = fn }
 
 // OK answers +OK.
-func (c *Call) OK() { c.Reply(func(w *redcon.Writer) { w.WriteString("OK") }) }
+func (c *Call) OK() { c.Reply(resp.OK) }
 
 // Int answers an integer.
-func (c *Call) Int(n int64) { c.Reply(func(w *redcon.Writer) { w.WriteInt64(n) }) }
+func (c *Call) Int(n int64) { c.Reply(resp.Int(n)) }
 
 // Status answers a simple string.
-func (c *Call) Status(s string) { c.Reply(func(w *redcon.Writer) { w.WriteString(s) }) }
+func (c *Call) Status(s string) { c.Reply(resp.Status(s)) }
 
 // Bulk answers a bulk string, or a null bulk for nil.
-func (c *Call) Bulk(b []byte) { c.Reply(func(w *redcon.Writer) { writeBulkOrNull(w, b) }) }
+func (c *Call) Bulk(b []byte) { c.Reply(resp.Bulk(b)) }
 
 func writeBulkOrNull(w *redcon.Writer, b []byte) {
 	if b == nil {
@@ -66,19 +96,21 @@ func writeBulks(w *redcon.Writer, items [][]byte) {
 	}
 }
 
-// Read runs fn on a snapshot of the store; reply runs if fn succeeded.
-func (c *Call) Read(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
-	c.setJob(true, fn, reply)
+// legacyRead runs fn on a snapshot of the store; reply runs if fn succeeded.
+// Deprecated: handlers being converted to Read.
+func (c *Call) legacyRead(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
+	c.legacyJob(true, fn, reply)
 }
 
-// Write runs fn in a transaction that is committed before reply runs.
-func (c *Call) Write(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
-	c.setJob(false, fn, reply)
+// legacyWrite runs fn in a transaction that is committed before reply runs.
+// Deprecated: handlers being converted to Write.
+func (c *Call) legacyWrite(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
+	c.legacyJob(false, fn, reply)
 }
 
-func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
+func (c *Call) legacyJob(readOnly bool, fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
 	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: fn}
-	c.reply = reply
+	c.legacy = reply
 }
 
 // handle runs the command's handler; a panic becomes an error reply.
@@ -93,7 +125,7 @@ func (c *Call) handle() {
 
 func (c *Call) internalError(r any) {
 	slog.Error("command panicked", "cmd", c.name, "panic", r, "stack", string(debug.Stack()))
-	c.job, c.reply = nil, nil
+	c.job, c.result, c.legacy = nil, nil, nil
 	c.Error(fmt.Sprintf("ERR internal error in '%s': %v", c.name, r))
 }
 
@@ -119,8 +151,11 @@ func (c *Call) finish(w *redcon.Writer) {
 		w.WriteError(errorReply(c.job.Err))
 	case c.errMsg != "":
 		w.WriteError(c.errMsg)
-	case c.reply != nil:
-		c.reply(w)
+	case c.result != nil:
+		w.WriteRaw(c.result.Append(nil))
+		failed = false
+	case c.legacy != nil:
+		c.legacy(w)
 		failed = false
 	default:
 		w.WriteString("OK")
@@ -170,7 +205,7 @@ func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
 		if barrier && len(pending) > 0 {
 			flush()
 		}
-		if call.cmd != nil && call.errMsg == "" && call.reply == nil {
+		if call.cmd != nil && !call.answered() {
 			call.handle()
 		}
 		pending = append(pending, call)

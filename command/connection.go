@@ -143,7 +143,7 @@ func hello(c *Call) {
 		c.c.infoMu.Unlock()
 	}
 	id := c.c.id
-	c.Reply(func(w *redcon.Writer) {
+	c.legacyReply(func(w *redcon.Writer) {
 		w.WriteArray(14)
 		w.WriteBulkString("server")
 		w.WriteBulkString("redis")
@@ -262,7 +262,7 @@ func client(c *Call) {
 		}
 	case "help":
 		if arity(2) {
-			c.Reply(func(w *redcon.Writer) {
+			c.legacyReply(func(w *redcon.Writer) {
 				w.WriteArray(len(clientHelp))
 				for _, l := range clientHelp {
 					w.WriteString(l)

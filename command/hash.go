@@ -42,7 +42,7 @@ func hset(c *Call) {
 		return
 	}
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.HSet(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) {
@@ -56,7 +56,7 @@ func hset(c *Call) {
 
 func hsetnx(c *Call) {
 	var ok bool
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		ok, err = tx.HSetNX(c.Args[1], c.Args[2], c.Args[3])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
@@ -64,7 +64,7 @@ func hsetnx(c *Call) {
 
 func hget(c *Call) {
 	var v []byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		v, err = tx.HGet(c.Args[1], c.Args[2])
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
@@ -72,7 +72,7 @@ func hget(c *Call) {
 
 func hmget(c *Call) {
 	var vs [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		vs, err = tx.HMGet(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) { writeBulks(w, vs) })
@@ -82,7 +82,7 @@ func hmget(c *Call) {
 func hgetall(fields, values bool) func(*Call) {
 	return func(c *Call) {
 		var fs, vs [][]byte
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			fs, vs, err = tx.HGetAll(c.Args[1])
 			return err
 		}, func(w *redcon.Writer) { writePairs(w, fs, vs, fields, values) })
@@ -111,7 +111,7 @@ func writePairs(w *redcon.Writer, fs, vs [][]byte, fields, values bool) {
 
 func hdel(c *Call) {
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.HDel(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -119,7 +119,7 @@ func hdel(c *Call) {
 
 func hlen(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.HLen(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -127,7 +127,7 @@ func hlen(c *Call) {
 
 func hexists(c *Call) {
 	var ok bool
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		ok, err = tx.HExists(c.Args[1], c.Args[2])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
@@ -135,7 +135,7 @@ func hexists(c *Call) {
 
 func hstrlen(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.HStrLen(c.Args[1], c.Args[2])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -148,7 +148,7 @@ func hincrby(c *Call) {
 		return
 	}
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.HIncrBy(c.Args[1], c.Args[2], delta)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -165,7 +165,7 @@ func hincrbyfloat(c *Call) {
 		return
 	}
 	var v []byte
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		v, err = tx.HIncrByFloat(c.Args[1], c.Args[2], incr)
 		return err
 	}, func(w *redcon.Writer) { w.WriteBulk(v) })
@@ -189,7 +189,7 @@ func parseRandomCount(c *Call, b []byte) (int64, bool) {
 func hrandfield(c *Call) {
 	if len(c.Args) == 2 {
 		var fs [][]byte
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			fs, _, err = tx.HRandField(c.Args[1], 1)
 			return err
 		}, func(w *redcon.Writer) {
@@ -218,7 +218,7 @@ func hrandfield(c *Call) {
 		}
 	}
 	var fs, vs [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		fs, vs, err = tx.HRandField(c.Args[1], count)
 		return err
 	}, func(w *redcon.Writer) { writePairs(w, fs, vs, true, withValues) })
@@ -278,7 +278,7 @@ func elemScan(c *Call, allowNoValues bool, size func(tx *db.Tx) (int64, error),
 	}
 	o := parseElemScanOptions(c.Args[3:], allowNoValues)
 	var res db.ElemScan
-	c.Read(func(tx *db.Tx) error {
+	c.legacyRead(func(tx *db.Tx) error {
 		res = db.ElemScan{}
 		n, err := size(tx)
 		if err != nil || n == 0 {

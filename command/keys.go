@@ -42,7 +42,7 @@ func keyCommands() []*Command {
 func del(c *Call) {
 	var n int64
 	keys := c.Args[1:]
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.Del(keys...)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -51,7 +51,7 @@ func del(c *Call) {
 func exists(c *Call) {
 	var n int64
 	keys := c.Args[1:]
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.Exists(keys...)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -59,7 +59,7 @@ func exists(c *Call) {
 
 func typeCmd(c *Call) {
 	var t string
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		t, err = tx.Type(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteString(t) })
@@ -113,7 +113,7 @@ func expireCmd(unit int64, absolute bool) func(*Call) {
 			return
 		}
 		var set bool
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			at := n * unit
 			if !absolute {
 				if at > math.MaxInt64-tx.Now() {
@@ -138,7 +138,7 @@ func boolInt(b bool) int64 {
 func ttlCmd(absolute bool, unit int64) func(*Call) {
 	return func(c *Call) {
 		var v int64
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			if absolute {
 				v, err = tx.ExpireTime(c.Args[1])
 			} else {
@@ -160,7 +160,7 @@ func ttlCmd(absolute bool, unit int64) func(*Call) {
 
 func persist(c *Call) {
 	var ok bool
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		ok, err = tx.Persist(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
@@ -169,7 +169,7 @@ func persist(c *Call) {
 func rename(nx bool) func(*Call) {
 	return func(c *Call) {
 		var done bool
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			done, err = tx.Rename(c.Args[1], c.Args[2], nx)
 			return err
 		}, func(w *redcon.Writer) {
@@ -211,7 +211,7 @@ func copyCmd(c *Call) {
 		return
 	}
 	var copied bool
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		copied, err = tx.Copy(c.Args[1], c.Args[2], dstDB, replace)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(copied)) })
@@ -219,7 +219,7 @@ func copyCmd(c *Call) {
 
 func keysCmd(c *Call) {
 	var keys [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		keys, err = tx.KeysMatching(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { writeBulks(w, keys) })
@@ -304,7 +304,7 @@ func scan(c *Call) {
 		return
 	}
 	var res db.ScanResult
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		res, err = tx.Scan(start, o.count, o.match, o.typ)
 		return err
 	}, func(w *redcon.Writer) { c.writeScanReply(w, res.Next, res.Keys) })
@@ -312,7 +312,7 @@ func scan(c *Call) {
 
 func randomKey(c *Call) {
 	var k []byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		k, err = tx.RandomKey()
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, k) })
@@ -356,7 +356,7 @@ func object(c *Call) {
 		return
 	}
 	if sub == "help" {
-		c.Reply(func(w *redcon.Writer) {
+		c.legacyReply(func(w *redcon.Writer) {
 			w.WriteArray(len(objectHelp))
 			for _, l := range objectHelp {
 				w.WriteString(l)
@@ -366,7 +366,7 @@ func object(c *Call) {
 	}
 	var enc string
 	var shared bool
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		if enc, err = tx.ObjectEncoding(c.Args[2]); err != nil || enc == "" {
 			return err
 		}

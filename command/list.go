@@ -39,7 +39,7 @@ func listCommands() []*Command {
 func push(left, xx bool) func(*Call) {
 	return func(c *Call) {
 		var n int64
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			n, err = tx.Push(c.Args[1], c.Args[2:], left, xx)
 			return err
 		}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -63,7 +63,7 @@ func pop(left bool) func(*Call) {
 		}
 		var vals [][]byte
 		var exists bool
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			vals, exists, err = tx.Pop(c.Args[1], left, count)
 			return err
 		}, func(w *redcon.Writer) {
@@ -83,7 +83,7 @@ func pop(left bool) func(*Call) {
 
 func llen(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.LLen(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -110,7 +110,7 @@ func lrange(c *Call) {
 		return
 	}
 	var vals [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		vals, err = tx.LRange(c.Args[1], n[0], n[1])
 		return err
 	}, func(w *redcon.Writer) { writeBulks(w, vals) })
@@ -122,7 +122,7 @@ func lindex(c *Call) {
 		return
 	}
 	var v []byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		v, err = tx.LIndex(c.Args[1], n[0])
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
@@ -133,7 +133,7 @@ func lset(c *Call) {
 	if !ok {
 		return
 	}
-	c.Write(func(tx *db.Tx) error {
+	c.legacyWrite(func(tx *db.Tx) error {
 		return tx.LSet(c.Args[1], n[0], c.Args[3])
 	}, func(w *redcon.Writer) { w.WriteString("OK") })
 }
@@ -149,7 +149,7 @@ func linsert(c *Call) {
 		return
 	}
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.LInsert(c.Args[1], before, c.Args[3], c.Args[4])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -161,7 +161,7 @@ func lrem(c *Call) {
 		return
 	}
 	var removed int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		removed, err = tx.LRem(c.Args[1], n[0], c.Args[3])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(removed) })
@@ -172,7 +172,7 @@ func ltrim(c *Call) {
 	if !ok {
 		return
 	}
-	c.Write(func(tx *db.Tx) error {
+	c.legacyWrite(func(tx *db.Tx) error {
 		return tx.LTrim(c.Args[1], n[0], n[1])
 	}, func(w *redcon.Writer) { w.WriteString("OK") })
 }
@@ -226,7 +226,7 @@ func lpos(c *Call) {
 		want = 1
 	}
 	var idx []int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		idx, err = tx.LPos(c.Args[1], c.Args[2], rank, want, maxLen)
 		return err
 	}, func(w *redcon.Writer) {
@@ -248,7 +248,7 @@ func lpos(c *Call) {
 func move(c *Call, fromLeft, toLeft bool) {
 	var v []byte
 	var ok bool
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		v, ok, err = tx.LMove(c.Args[1], c.Args[2], fromLeft, toLeft)
 		return err
 	}, func(w *redcon.Writer) {
@@ -284,7 +284,7 @@ func lmpop(c *Call) {
 	}
 	var key []byte
 	var vals [][]byte
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		key, vals, err = tx.LMPop(keys, left, count)
 		return err
 	}, func(w *redcon.Writer) {

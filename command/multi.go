@@ -48,7 +48,7 @@ func watch(c *Call) {
 	}
 	keys := c.Args[1:]
 	versions := make([]uint64, len(keys))
-	c.Read(func(tx *db.Tx) error {
+	c.legacyRead(func(tx *db.Tx) error {
 		for i, k := range keys {
 			v, err := tx.KeyVersion(k)
 			if err != nil {
@@ -92,7 +92,7 @@ func exec(c *Call) {
 	var keys [][]byte
 	for i, args := range queued {
 		sub := c.s.prepare(cl, args)
-		if sub.errMsg == "" && sub.reply == nil {
+		if !sub.answered() {
 			sub.handle()
 		}
 		if sub.job != nil {
@@ -131,7 +131,7 @@ func exec(c *Call) {
 		}
 		return nil
 	}}
-	c.reply = func(w *redcon.Writer) {
+	c.legacy = func(w *redcon.Writer) {
 		if aborted {
 			w.WriteRaw([]byte("*-1\r\n")) // RESP2 null array
 			return

@@ -182,7 +182,7 @@ func TestPanicIsAnError(t *testing.T) {
 	in.srv.table["boom"] = &Command{Name: "boom", Arity: 1, Handler: func(c *Call) { panic("handler bug") }}
 	in.srv.table["boomtx"] = &Command{Name: "boomtx", Arity: 2, Flags: flagWrite, FirstKey: 1, LastKey: 1, Step: 1,
 		Handler: func(c *Call) {
-			c.Write(func(tx *db.Tx) error { panic("store bug") }, nil)
+			c.legacyWrite(func(tx *db.Tx) error { panic("store bug") }, nil)
 		}}
 	pipe := in.cli.Pipeline()
 	set := pipe.Set(ctx, "k", "v", 0)

@@ -40,7 +40,7 @@ func setCommands() []*Command {
 
 func sadd(c *Call) {
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.SAdd(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -48,7 +48,7 @@ func sadd(c *Call) {
 
 func srem(c *Call) {
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.SRem(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -56,7 +56,7 @@ func srem(c *Call) {
 
 func scard(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.SCard(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -64,7 +64,7 @@ func scard(c *Call) {
 
 func sismember(c *Call) {
 	var ok bool
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		ok, err = tx.SIsMember(c.Args[1], c.Args[2])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
@@ -72,7 +72,7 @@ func sismember(c *Call) {
 
 func smismember(c *Call) {
 	var in []bool
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		in, err = tx.SMIsMember(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) {
@@ -85,7 +85,7 @@ func smismember(c *Call) {
 
 func smembers(c *Call) {
 	var ms [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		ms, err = tx.SMembers(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { writeBulks(w, ms) })
@@ -106,7 +106,7 @@ func spop(c *Call) {
 		count = n
 	}
 	var ms [][]byte
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		if count == 0 {
 			// Nothing to pop, but the key's type is still checked.
 			_, err = tx.SCard(c.Args[1])
@@ -144,7 +144,7 @@ func srandmember(c *Call) {
 		}
 	}
 	var ms [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		ms, err = tx.SRandMember(c.Args[1], count)
 		return err
 	}, func(w *redcon.Writer) { writeOneOrMany(w, ms, hasCount) })
@@ -152,7 +152,7 @@ func srandmember(c *Call) {
 
 func smove(c *Call) {
 	var ok bool
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		ok, err = tx.SMove(c.Args[1], c.Args[2], c.Args[3])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
@@ -162,7 +162,7 @@ func smove(c *Call) {
 func setAlgebra(op func(tx *db.Tx, keys [][]byte) ([][]byte, error)) func(*Call) {
 	return func(c *Call) {
 		var ms [][]byte
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			ms, err = op(tx, c.Args[1:])
 			return err
 		}, func(w *redcon.Writer) { writeBulks(w, ms) })
@@ -173,7 +173,7 @@ func setAlgebra(op func(tx *db.Tx, keys [][]byte) ([][]byte, error)) func(*Call)
 func setStore(op func(tx *db.Tx, dst []byte, keys [][]byte) (int64, error)) func(*Call) {
 	return func(c *Call) {
 		var n int64
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			n, err = op(tx, c.Args[1], c.Args[2:])
 			return err
 		}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -206,7 +206,7 @@ func sintercard(c *Call) {
 		limit = n
 	}
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.SInterCard(keys, limit)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })

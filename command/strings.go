@@ -46,7 +46,7 @@ func stringCommands() []*Command {
 
 func get(c *Call) {
 	var v []byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		v, err = tx.Get(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
@@ -143,7 +143,7 @@ func set(c *Call) {
 		return
 	}
 	var res db.SetResult
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		if o.ExpireAt, err = exp.at(tx.Now(), "set"); err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func set(c *Call) {
 
 func setnx(c *Call) {
 	var res db.SetResult
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		res, err = tx.Set(c.Args[1], c.Args[2], db.SetOptions{NX: true})
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(res.Written)) })
@@ -176,7 +176,7 @@ func setex(unit int64) func(*Call) {
 			c.Error(err.Error())
 			return
 		}
-		c.Write(func(tx *db.Tx) error {
+		c.legacyWrite(func(tx *db.Tx) error {
 			at, err := exp.at(tx.Now(), c.name)
 			if err != nil {
 				return err
@@ -189,7 +189,7 @@ func setex(unit int64) func(*Call) {
 
 func getset(c *Call) {
 	var res db.SetResult
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		res, err = tx.Set(c.Args[1], c.Args[2], db.SetOptions{Get: true})
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, res.Old) })
@@ -197,7 +197,7 @@ func getset(c *Call) {
 
 func getdel(c *Call) {
 	var v []byte
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		v, err = tx.GetDel(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
@@ -219,7 +219,7 @@ func getex(c *Call) {
 		i++
 	}
 	var v []byte
-	c.Write(func(tx *db.Tx) error {
+	c.legacyWrite(func(tx *db.Tx) error {
 		// Redis checks the expiry only once it found a string at key.
 		v = nil
 		if t, err := tx.Type(c.Args[1]); err != nil || t == "none" {
@@ -238,7 +238,7 @@ func getex(c *Call) {
 
 func mget(c *Call) {
 	var vals [][]byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		vals, err = tx.MGet(c.Args[1:])
 		return err
 	}, func(w *redcon.Writer) { writeBulks(w, vals) })
@@ -251,7 +251,7 @@ func mset(nx bool) func(*Call) {
 			return
 		}
 		var ok bool
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			ok, err = tx.MSet(c.Args[1:], nx)
 			return err
 		}, func(w *redcon.Writer) {
@@ -266,7 +266,7 @@ func mset(nx bool) func(*Call) {
 
 func appendCmd(c *Call) {
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.Append(c.Args[1], c.Args[2], c.s.maxStringLen())
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -278,7 +278,7 @@ func (s *Server) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStrin
 
 func strlen(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.StrLen(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -304,7 +304,7 @@ func incrBy(sign int64, hasArg bool) func(*Call) {
 			delta = n
 		}
 		var v int64
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			v, err = tx.IncrBy(c.Args[1], delta)
 			return err
 		}, func(w *redcon.Writer) { w.WriteInt64(v) })
@@ -313,7 +313,7 @@ func incrBy(sign int64, hasArg bool) func(*Call) {
 
 func incrByFloat(c *Call) {
 	var v []byte
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		v, err = tx.IncrByFloat(c.Args[1], c.Args[2])
 		return err
 	}, func(w *redcon.Writer) { w.WriteBulk(v) })
@@ -327,7 +327,7 @@ func getrange(c *Call) {
 		return
 	}
 	var v []byte
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		v, err = tx.GetRange(c.Args[1], start, end)
 		return err
 	}, func(w *redcon.Writer) { w.WriteBulk(v) })
@@ -344,7 +344,7 @@ func setrange(c *Call) {
 		return
 	}
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.SetRange(c.Args[1], off, c.Args[3], c.s.maxStringLen())
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -372,7 +372,7 @@ func setbit(c *Call) {
 	}
 	bit := c.Args[3][0] - '0'
 	var old int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		old, err = tx.SetBit(c.Args[1], off, bit)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(old) })
@@ -384,7 +384,7 @@ func getbit(c *Call) {
 		return
 	}
 	var v int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		v, err = tx.GetBit(c.Args[1], off)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(v) })
@@ -438,7 +438,7 @@ func bitcount(c *Call) {
 		errMsg = errSyntax
 	}
 	var n int64
-	c.Read(func(tx *db.Tx) error {
+	c.legacyRead(func(tx *db.Tx) error {
 		n = 0
 		found, err := stringFound(tx, c.Args[1])
 		switch {
@@ -489,7 +489,7 @@ func bitpos(c *Call) {
 		errMsg = errSyntax
 	}
 	var pos int64
-	c.Read(func(tx *db.Tx) error {
+	c.legacyRead(func(tx *db.Tx) error {
 		found, err := stringFound(tx, c.Args[1])
 		switch {
 		case err != nil:
@@ -522,7 +522,7 @@ func bitop(c *Call) {
 		return
 	}
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.BitOp(op, c.Args[2], c.Args[3:])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })

@@ -138,7 +138,7 @@ func commandCmd(t map[string]*Command) func(*Call) {
 	}
 	return func(c *Call) {
 		if len(c.Args) == 1 {
-			c.Reply(func(w *redcon.Writer) {
+			c.legacyReply(func(w *redcon.Writer) {
 				all := names()
 				w.WriteArray(len(all))
 				for _, n := range all {
@@ -171,7 +171,7 @@ func commandCmd(t map[string]*Command) func(*Call) {
 				c.Error(errSyntax)
 				return
 			}
-			c.Reply(func(w *redcon.Writer) {
+			c.legacyReply(func(w *redcon.Writer) {
 				var list []string
 				for _, n := range names() {
 					if match(n) {
@@ -190,7 +190,7 @@ func commandCmd(t map[string]*Command) func(*Call) {
 					want = append(want, []byte(n))
 				}
 			}
-			c.Reply(func(w *redcon.Writer) {
+			c.legacyReply(func(w *redcon.Writer) {
 				w.WriteArray(len(want))
 				for _, n := range want {
 					if cmd := t[strings.ToLower(string(n))]; cmd != nil {
@@ -202,7 +202,7 @@ func commandCmd(t map[string]*Command) func(*Call) {
 			})
 		case "docs":
 			want := c.Args[2:]
-			c.Reply(func(w *redcon.Writer) {
+			c.legacyReply(func(w *redcon.Writer) {
 				var found []*Command
 				for _, n := range want {
 					if cmd := t[strings.ToLower(string(n))]; cmd != nil {
@@ -239,9 +239,9 @@ func commandCmd(t map[string]*Command) func(*Call) {
 				return
 			}
 			keys := cmd.keys(c.Args[2:])
-			c.Reply(func(w *redcon.Writer) { writeBulks(w, keys) })
+			c.legacyReply(func(w *redcon.Writer) { writeBulks(w, keys) })
 		case "help":
-			c.Reply(func(w *redcon.Writer) {
+			c.legacyReply(func(w *redcon.Writer) {
 				lines := []string{
 					"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 					"(no subcommand)",

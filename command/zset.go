@@ -130,7 +130,7 @@ pairs:
 		return
 	}
 	var added, updated int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		added, updated, err = tx.ZAdd(c.Args[1], o, items)
 		return err
 	}, func(w *redcon.Writer) {
@@ -145,7 +145,7 @@ pairs:
 func zincr(c *Call, member []byte, delta float64, o db.ZAddOptions) {
 	var score float64
 	var ok bool
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		score, ok, err = tx.ZIncr(c.Args[1], member, delta, o)
 		return err
 	}, func(w *redcon.Writer) {
@@ -168,7 +168,7 @@ func zincrby(c *Call) {
 
 func zrem(c *Call) {
 	var n int64
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		n, err = tx.ZRem(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -176,7 +176,7 @@ func zrem(c *Call) {
 
 func zcard(c *Call) {
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.ZCard(c.Args[1])
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -185,7 +185,7 @@ func zcard(c *Call) {
 func zscore(c *Call) {
 	var f float64
 	var ok bool
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		f, ok, err = tx.ZScore(c.Args[1], c.Args[2])
 		return err
 	}, func(w *redcon.Writer) {
@@ -199,7 +199,7 @@ func zscore(c *Call) {
 
 func zmscore(c *Call) {
 	var scores []*float64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		scores, err = tx.ZMScore(c.Args[1], c.Args[2:])
 		return err
 	}, func(w *redcon.Writer) {
@@ -228,7 +228,7 @@ func zrank(rev bool) func(*Call) {
 		var rank int64
 		var score float64
 		var ok bool
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			rank, score, ok, err = tx.ZRank(c.Args[1], c.Args[2], rev)
 			return err
 		}, func(w *redcon.Writer) {
@@ -255,7 +255,7 @@ func zcount(c *Call) {
 		return
 	}
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.ZCount(c.Args[1], r)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -268,7 +268,7 @@ func zlexcount(c *Call) {
 		return
 	}
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		n, err = tx.ZLexCount(c.Args[1], r)
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -379,7 +379,7 @@ func zrangeCmd(kind, dir int, store bool) func(*Call) {
 		src := c.Args[at]
 		if store {
 			var n int64
-			c.Write(func(tx *db.Tx) error {
+			c.legacyWrite(func(tx *db.Tx) error {
 				items, err := tx.ZRange(src, spec)
 				if err != nil {
 					return err
@@ -390,7 +390,7 @@ func zrangeCmd(kind, dir int, store bool) func(*Call) {
 			return
 		}
 		var items []db.ScoredMember
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			items, err = tx.ZRange(src, spec)
 			return err
 		}, func(w *redcon.Writer) { writeScored(w, items, withScores) })
@@ -425,7 +425,7 @@ func zremrange(by db.ZRangeBy) func(*Call) {
 			spec.Lex = r
 		}
 		var n int64
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			n, err = tx.ZRemRange(c.Args[1], spec)
 			return err
 		}, func(w *redcon.Writer) { w.WriteInt64(n) })
@@ -449,7 +449,7 @@ func zpop(max bool) func(*Call) {
 			return
 		}
 		var items []db.ScoredMember
-		c.Write(func(tx *db.Tx) (err error) {
+		c.legacyWrite(func(tx *db.Tx) (err error) {
 			items, err = tx.ZPop(c.Args[1], max, count)
 			return err
 		}, func(w *redcon.Writer) { writeScored(w, items, true) })
@@ -503,7 +503,7 @@ func zmpop(c *Call) {
 	}
 	var key []byte
 	var items []db.ScoredMember
-	c.Write(func(tx *db.Tx) (err error) {
+	c.legacyWrite(func(tx *db.Tx) (err error) {
 		key, items, err = tx.ZMPop(keys, !min, count)
 		return err
 	}, func(w *redcon.Writer) {
@@ -529,7 +529,7 @@ const maxRandCount = 1 << 24
 func zrandmember(c *Call) {
 	if len(c.Args) == 2 {
 		var items []db.ScoredMember
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			items, err = tx.ZRandMember(c.Args[1], 1)
 			return err
 		}, func(w *redcon.Writer) {
@@ -562,7 +562,7 @@ func zrandmember(c *Call) {
 		return
 	}
 	var items []db.ScoredMember
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		items, err = tx.ZRandMember(c.Args[1], count)
 		return err
 	}, func(w *redcon.Writer) { writeScored(w, items, withScores) })
@@ -660,7 +660,7 @@ func zsetop(name string, op int, store bool) func(*Call) {
 		}
 		if store {
 			var n int64
-			c.Write(func(tx *db.Tx) error {
+			c.legacyWrite(func(tx *db.Tx) error {
 				items, err := compute(tx)
 				if err != nil {
 					return err
@@ -671,7 +671,7 @@ func zsetop(name string, op int, store bool) func(*Call) {
 			return
 		}
 		var items []db.ScoredMember
-		c.Read(func(tx *db.Tx) (err error) {
+		c.legacyRead(func(tx *db.Tx) (err error) {
 			items, err = compute(tx)
 			return err
 		}, func(w *redcon.Writer) { writeScored(w, items, withScores) })
@@ -698,7 +698,7 @@ func zintercard(c *Call) {
 		j++
 	}
 	var n int64
-	c.Read(func(tx *db.Tx) (err error) {
+	c.legacyRead(func(tx *db.Tx) (err error) {
 		if err := tx.ZCheckSources(keys); err != nil {
 			return err
 		}
@@ -749,7 +749,7 @@ func zscan(c *Call) {
 		}
 	}
 	var res db.ZScanResult
-	c.Read(func(tx *db.Tx) error {
+	c.legacyRead(func(tx *db.Tx) error {
 		res = db.ZScanResult{}
 		n, err := tx.ZCard(c.Args[1])
 		if err != nil || n == 0 {

@@ -240,12 +240,12 @@ func (p *Proxy) dispatch(args [][]byte) (resp.Value, bool) {
 	if err != nil {
 		return resp.Err("ERR " + err.Error()), false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-	defer cancel()
 	if spec.Kind == cmdtable.Read {
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+		defer cancel()
 		return p.read(ctx, spec, args, keys), false
 	}
-	return p.write(ctx, spec, args, keys), false
+	return p.write(spec, args, keys), false
 }
 
 func (p *Proxy) admin(name string, args [][]byte) (resp.Value, bool) {
@@ -366,12 +366,17 @@ func (p *Proxy) shadow(spec *cmdtable.Spec, args, keys [][]byte, served resp.Val
 	}()
 }
 
-func (p *Proxy) write(ctx context.Context, spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
+func (p *Proxy) write(spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
 	if reply, ok := p.checkShards(spec, keys); !ok {
 		return reply
 	}
 	unlock := p.lockKeys(keys)
 	defer unlock()
+	// The timeout bounds the round trips to the upstreams, not the wait for
+	// the lock held by earlier writers of the same keys: a hot key must not
+	// turn into failed (and possibly half-applied) writes.
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
+	defer cancel()
 	titanSide := p.readFrom.Load()
 
 	var srcV, titanV resp.Value

@@ -1,10 +1,12 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -76,7 +78,7 @@ func (f *fakeSource) Do(_ context.Context, group int, args [][]byte) (resp.Value
 			}
 		}
 		return resp.Int(int64(n)), nil
-	case "MSET":
+	case "MSET", "SET":
 		return resp.OK(), nil
 	}
 	return resp.Bulk([]byte("reply")), nil
@@ -488,5 +490,78 @@ func TestReadSide(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
+	}
+}
+
+// slowTitan is a RESP server answering every command with +OK after delay.
+func slowTitan(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				for {
+					if _, err := resp.ReadValue(br); err != nil {
+						return
+					}
+					time.Sleep(delay)
+					if _, err := nc.Write([]byte("+OK\r\n")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestHotKeyWritesWaitForTheirTurn: writers of one key take turns (so
+// both sides apply them in the same order); waiting for the turn must not
+// eat the upstream timeout and fail healthy writes.
+func TestHotKeyWritesWaitForTheirTurn(t *testing.T) {
+	const writers, delay, timeout = 8, 100 * time.Millisecond, 300 * time.Millisecond
+	titan := resp.NewPool(slowTitan(t, delay), writers, 5*time.Second)
+	t.Cleanup(titan.Close)
+	p, err := New(Config{Source: newFakeSource(), Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	replies := make([]resp.Value, writers)
+	for i := range replies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replies[i], _ = p.dispatch(split("SET a1 v"))
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d < writers*delay {
+		t.Errorf("%d writes of one key took %v: they did not take turns", writers, d)
+	}
+	for i, v := range replies {
+		if v.String() != `"OK"` {
+			t.Errorf("writer %d: %v", i, v)
+		}
+	}
+	if n := p.RepairQueueLen(); n != 0 {
+		t.Errorf("%d keys queued for repair: titan writes were counted as failed", n)
 	}
 }
