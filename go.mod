@@ -13,6 +13,7 @@ require (
 	github.com/tidwall/redcon v1.6.2
 	github.com/tikv/client-go/v2 v2.0.7
 	go.uber.org/zap v1.24.0
+	golang.org/x/time v0.16.0
 )
 
 require (

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/titan-kv/titan/tools/dualwrite/internal/keyscan"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/progress"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/proxy"
@@ -231,9 +232,9 @@ func (c *common) syncCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&o.Workers, "workers", 8, "concurrent copy workers")
+	fl.IntVar(&o.Workers, "workers", keyscan.DefaultWorkers, "concurrent copy workers")
 	fl.Float64Var(&o.Rate, "rate", 0, "maximum keys per second (0: unlimited)")
-	fl.IntVar(&o.Batch, "batch", 256, "SCAN COUNT per batch")
+	fl.IntVar(&o.Batch, "batch", keyscan.DefaultCount, "SCAN COUNT per batch")
 	fl.IntVar(&o.Page, "page", 512, "elements per page when copying large collections")
 	fl.DurationVar(&batchTimeout, "batch-timeout", time.Minute, batchTimeoutUsage)
 	fl.IntVar(&o.DrainRounds, "drain-rounds", 10, "maximum rounds re-copying keys written through the proxy during the backfill")
@@ -274,8 +275,8 @@ everything that differed was fixed with --fix), 1 when differences remain,
 	fl := cmd.Flags()
 	fl.DurationVar(&o.TTLTolerance, "ttl-tolerance", 2*time.Second, "maximum difference between TTLs")
 	fl.BoolVar(&o.Fix, "fix", false, "copy the source version of differing keys to titan")
-	fl.IntVar(&o.Workers, "workers", 8, "concurrent comparison workers")
-	fl.IntVar(&o.Batch, "batch", 256, "SCAN COUNT per batch")
+	fl.IntVar(&o.Workers, "workers", keyscan.DefaultWorkers, "concurrent comparison workers")
+	fl.IntVar(&o.Batch, "batch", keyscan.DefaultCount, "SCAN COUNT per batch")
 	fl.DurationVar(&batchTimeout, "batch-timeout", time.Minute, batchTimeoutUsage)
 	fl.DurationVar(&o.Settle, "settle", 0, "wait for proxies to see the backfill flag with --fix (default 3s)")
 	_ = fl.MarkHidden("settle")

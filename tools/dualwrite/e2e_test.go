@@ -385,16 +385,13 @@ func TestProxySemantics(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		v := testutil.Do(t, c, "GET", "side")
-		if string(v.Str) == "redis" {
-			break
+	if err := testutil.WaitFor(2*time.Second, func() error {
+		if v := testutil.Do(t, c, "GET", "side"); string(v.Str) != "redis" {
+			return fmt.Errorf("GET side = %v", v)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("SIGUSR1 did not switch reads back to redis: %v", v)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	}); err != nil {
+		t.Fatalf("SIGUSR1 did not switch reads back to redis: %v", err)
 	}
 	if px.metric(t, "dualwrite_proxy_commands_total", `side="titan"`) == 0 || px.metric(t, "dualwrite_proxy_upstream_duration_seconds_count", `side="redis"`) == 0 {
 		t.Errorf("command metrics missing")
@@ -471,12 +468,13 @@ func TestTitanOutage(t *testing.T) {
 	if failures.Load() > 0 {
 		t.Fatalf("%d client operations failed during the outage", failures.Load())
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for px.metric(t, "dualwrite_repair_queue_length", "") > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("repair queue did not drain: %v left", px.metric(t, "dualwrite_repair_queue_length", ""))
+	if err := testutil.WaitFor(20*time.Second, func() error {
+		if n := px.metric(t, "dualwrite_repair_queue_length", ""); n > 0 {
+			return fmt.Errorf("%v left", n)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}); err != nil {
+		t.Fatalf("repair queue did not drain: %v", err)
 	}
 	if px.metric(t, "dualwrite_repairs_done_total", "") == 0 {
 		t.Errorf("no repairs done")
@@ -511,12 +509,13 @@ func TestRedisCluster(t *testing.T) {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	node := testutil.Client(t, addrs[0])
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(string(testutil.Do(t, node, "CLUSTER", "INFO").Str), "cluster_state:ok") {
-		if time.Now().After(deadline) {
-			t.Fatal("cluster did not become ok")
+	if err := testutil.WaitFor(15*time.Second, func() error {
+		if info := testutil.Do(t, node, "CLUSTER", "INFO").Str; !strings.Contains(string(info), "cluster_state:ok") {
+			return fmt.Errorf("CLUSTER INFO: %s", info)
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	}); err != nil {
+		t.Fatalf("cluster did not become ok: %v", err)
 	}
 	tg := startTarget(t)
 	px := startProxy(t, "--cluster", addrs[0], "--titan", tg.Addr)

@@ -28,11 +28,17 @@ type Batch struct {
 	Next string
 }
 
+// Defaults of Config, also the defaults of the sync and verify flags.
+const (
+	DefaultWorkers = 8
+	DefaultCount   = 256
+)
+
 // Config says what to scan and how.
 type Config struct {
 	Source  source.Source
-	Workers int // concurrent calls of the work function
-	Count   int // SCAN COUNT
+	Workers int // concurrent calls of the work function (<= 0: DefaultWorkers)
+	Count   int // SCAN COUNT (<= 0: DefaultCount)
 	// Start returns the cursor to start shard i from, and false to skip
 	// the shard. Nil starts every shard from "0".
 	Start func(shard int) (cursor string, ok bool)
@@ -48,7 +54,10 @@ type Config struct {
 func Run(ctx context.Context, c Config, work func(context.Context, Batch) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	workers := max(c.Workers, 1)
+	workers := c.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
 	queue := make(chan Batch, 2*workers)
 	var scanners, pool sync.WaitGroup
 	for i := range c.Source.Shards() {
@@ -89,7 +98,11 @@ func Run(ctx context.Context, c Config, work func(context.Context, Batch) error)
 
 func scanShard(ctx context.Context, c Config, shard int, cursor string, queue chan<- Batch) error {
 	addr := c.Source.Shards()[shard]
-	count := []byte(strconv.Itoa(max(c.Count, 1)))
+	n := c.Count
+	if n <= 0 {
+		n = DefaultCount
+	}
+	count := []byte(strconv.Itoa(n))
 	for seq := 0; ; seq++ {
 		if ctx.Err() != nil {
 			return nil

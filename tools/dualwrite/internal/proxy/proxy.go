@@ -212,7 +212,7 @@ func (p *Proxy) handle(conn redcon.Conn, cmd redcon.Command) {
 		conn.SetContext(cl)
 	}
 	v, closeAfter := p.dispatch(cmd.Args)
-	cl.buf = v.AppendRESP(cl.buf[:0])
+	cl.buf = v.Append(cl.buf[:0])
 	conn.WriteRaw(cl.buf)
 	if closeAfter {
 		conn.Close()

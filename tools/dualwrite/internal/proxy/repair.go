@@ -71,10 +71,14 @@ func (r *repairer) next() (string, bool) {
 	return k, true
 }
 
+// breakerPoll is how often the repair worker looks again at a breaker
+// that skips titan.
+const breakerPoll = 100 * time.Millisecond
+
 // run repairs queued keys until ctx ends, backing off while titan or the
 // source is unreachable.
 func (r *repairer) run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	backoff := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		key, ok := r.next()
 		if !ok {
@@ -88,7 +92,7 @@ func (r *repairer) run(ctx context.Context) {
 		if !r.p.breaker.allow() {
 			// titan is down: keep the key and wait for the breaker.
 			r.enqueue([]byte(key))
-			if !retry.Sleep(ctx, backoff) {
+			if !retry.Sleep(ctx, breakerPoll) {
 				return
 			}
 			continue
@@ -97,13 +101,12 @@ func (r *repairer) run(ctx context.Context) {
 			r.p.m.RepairsFailed.Inc()
 			r.p.log.Debug("repair failed; will retry", "key", key, "err", err)
 			r.enqueue([]byte(key))
-			if !retry.Sleep(ctx, backoff) {
+			if !backoff.Wait(ctx) {
 				return
 			}
-			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff.Reset()
 		r.p.m.RepairsDone.Inc()
 	}
 }

@@ -101,7 +101,7 @@ func echoReply(cmd []string) []byte {
 	case "PING":
 		return []byte("+PONG\r\n")
 	case "ECHO":
-		return Bulk([]byte(cmd[1])).AppendRESP(nil)
+		return Bulk([]byte(cmd[1])).Append(nil)
 	case "FAIL":
 		return []byte("-ERR asked to fail\r\n")
 	case "SLEEP":

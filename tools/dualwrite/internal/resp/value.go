@@ -1,11 +1,17 @@
 // Package resp implements the subset of the Redis serialization protocol
 // (RESP2) that dualwrite needs to talk to upstream servers: a value type that
 // round-trips exactly, a connection, and a bounded connection pool.
+//
+// Values and commands are written with redcon's Append functions. Replies
+// are read by ReadValue: redcon reads commands (server side) and parses
+// whole buffers (ReadNextRESP), but has no reader of replies from a stream.
 package resp
 
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/tidwall/redcon"
 )
 
 // Kind identifies the RESP2 type of a Value.
@@ -108,51 +114,39 @@ func Equal(a, b Value) bool {
 	}
 }
 
-// AppendRESP appends the wire encoding of v to dst.
-func (v Value) AppendRESP(dst []byte) []byte {
+// Append appends the wire encoding of v to dst. Every encoding is
+// redcon's; the proxy answers clients with it and Conn sends commands
+// with it (see AppendCommand).
+func (v Value) Append(dst []byte) []byte {
 	switch v.Kind {
-	case SimpleString, Error:
-		dst = append(dst, byte(v.Kind))
-		dst = append(dst, v.Str...)
-		return append(dst, '\r', '\n')
+	case SimpleString:
+		return redcon.AppendString(dst, string(v.Str))
+	case Error:
+		return redcon.AppendError(dst, string(v.Str))
 	case Integer:
-		dst = append(dst, ':')
-		dst = strconv.AppendInt(dst, v.Int, 10)
-		return append(dst, '\r', '\n')
+		return redcon.AppendInt(dst, v.Int)
 	case Array:
 		if v.Null {
-			return append(dst, "*-1\r\n"...)
+			return redcon.AppendArray(dst, -1)
 		}
-		dst = append(dst, '*')
-		dst = strconv.AppendInt(dst, int64(len(v.Elems)), 10)
-		dst = append(dst, '\r', '\n')
+		dst = redcon.AppendArray(dst, len(v.Elems))
 		for _, e := range v.Elems {
-			dst = e.AppendRESP(dst)
+			dst = e.Append(dst)
 		}
 		return dst
 	default:
 		if v.Null {
-			return append(dst, "$-1\r\n"...)
+			return redcon.AppendNull(dst)
 		}
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(v.Str)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, v.Str...)
-		return append(dst, '\r', '\n')
+		return redcon.AppendBulk(dst, v.Str)
 	}
 }
 
-// AppendCommand appends args encoded as a RESP array of bulk strings.
+// AppendCommand appends args as a command: a RESP array of bulk strings.
 func AppendCommand(dst []byte, args [][]byte) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
+	dst = redcon.AppendArray(dst, len(args))
 	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
+		dst = redcon.AppendBulk(dst, a)
 	}
 	return dst
 }

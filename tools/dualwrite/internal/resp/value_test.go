@@ -47,8 +47,8 @@ func TestReadValue(t *testing.T) {
 				t.Fatalf("ReadValue(%q) = %v, want %v", c.wire, got, c.want)
 			}
 			// Every value encodes back to exactly the bytes it came from.
-			if enc := got.AppendRESP(nil); string(enc) != c.wire {
-				t.Errorf("AppendRESP = %q, want %q", enc, c.wire)
+			if enc := got.Append(nil); string(enc) != c.wire {
+				t.Errorf("Append = %q, want %q", enc, c.wire)
 			}
 		})
 	}

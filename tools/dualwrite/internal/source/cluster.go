@@ -12,9 +12,13 @@ import (
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/hashkit"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 )
 
 const numSlots = 16384
+
+// tryAgainWait is the wait before re-sending a command answered TRYAGAIN.
+const tryAgainWait = 50 * time.Millisecond
 
 // cluster is a Redis Cluster source. The slot map comes from CLUSTER SLOTS
 // and is patched by MOVED redirections; ASK redirections are followed for
@@ -143,7 +147,10 @@ func (c *cluster) doAt(ctx context.Context, addr string, args [][]byte) (resp.Va
 		case "ASK":
 			addr, asking = target, true
 		case "TRYAGAIN":
-			time.Sleep(50 * time.Millisecond)
+			// The slot is being migrated: ask again after a moment.
+			if !retry.Sleep(ctx, tryAgainWait) {
+				return resp.Value{}, fmt.Errorf("cluster: TRYAGAIN from %s: %w", addr, ctx.Err())
+			}
 		default:
 			return v, nil
 		}

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/checkpoint"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
@@ -29,9 +32,9 @@ type Options struct {
 	Source     source.Source
 	Titan      *resp.Pool
 	TitanAddr  string
-	Workers    int     // concurrent copy workers
+	Workers    int     // concurrent copy workers (see keyscan.Config)
 	Rate       float64 // keys per second; 0 means unlimited
-	Batch      int     // SCAN COUNT
+	Batch      int     // SCAN COUNT (see keyscan.Config)
 	Page       int     // elements per page for large collections
 	Checkpoint string  // file; "" disables resuming
 	Metrics    *metrics.Metrics
@@ -61,12 +64,6 @@ type Stats struct {
 // Run backfills titan. It returns ctx.Err() (with the checkpoint saved)
 // when interrupted.
 func Run(ctx context.Context, o Options) (Stats, error) {
-	if o.Workers <= 0 {
-		o.Workers = 8
-	}
-	if o.Batch <= 0 {
-		o.Batch = 256
-	}
 	if o.Settle == 0 {
 		o.Settle = dirty.Settle
 	}
@@ -92,7 +89,7 @@ type run struct {
 
 	scanned, copied, recopied atomic.Int64
 	total                     atomic.Int64
-	limiter                   *limiter
+	limiter                   *rate.Limiter
 }
 
 func (r *run) run(ctx context.Context) (Stats, error) {
@@ -254,8 +251,11 @@ func (r *run) scanAll(ctx context.Context) error {
 func (r *run) copyBatch(ctx context.Context, b keyscan.Batch) error {
 	if len(b.Keys) > 0 {
 		if r.limiter != nil {
-			if err := r.limiter.wait(ctx, len(b.Keys)); err != nil {
-				return nil // interrupted; the batch stays uncommitted
+			if err := waitKeys(ctx, r.limiter, len(b.Keys)); err != nil {
+				if ctx.Err() != nil {
+					return nil // interrupted; the batch stays uncommitted
+				}
+				return err
 			}
 		}
 		src := source.ShardPipe{Source: r.o.Source, Shard: b.Shard}
@@ -445,32 +445,20 @@ func (t *shardTrack) complete(seq int) bool {
 	return t.done
 }
 
-// limiter is a token bucket allowing rate keys per second with one second
-// of burst.
-type limiter struct {
-	mu     sync.Mutex
-	rate   float64
-	tokens float64
-	last   time.Time
+// newLimiter allows rate keys per second with one second of burst.
+func newLimiter(r float64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(r), max(1, int(math.Ceil(r))))
 }
 
-func newLimiter(rate float64) *limiter {
-	return &limiter{rate: rate, tokens: rate, last: time.Now()}
-}
-
-func (l *limiter) wait(ctx context.Context, n int) error {
-	l.mu.Lock()
-	now := time.Now()
-	l.tokens = min(l.rate, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	l.tokens -= float64(n)
-	var d time.Duration
-	if l.tokens < 0 {
-		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
-	}
-	l.mu.Unlock()
-	if d > 0 && !retry.Sleep(ctx, d) {
-		return ctx.Err()
+// waitKeys waits until l allows n keys; a batch larger than the burst
+// waits for it one burst at a time.
+func waitKeys(ctx context.Context, l *rate.Limiter, n int) error {
+	for n > 0 {
+		k := min(n, l.Burst())
+		if err := l.WaitN(ctx, k); err != nil {
+			return fmt.Errorf("rate limit: %w", err)
+		}
+		n -= k
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 )
 
 // Server is a child server process listening on Addr.
@@ -119,25 +120,31 @@ func start(t testing.TB, bin string, args []string, addr, logFile string) *Serve
 	return s
 }
 
+// pollEvery is the wait between two tries of WaitFor.
+const pollEvery = 50 * time.Millisecond
+
+// WaitFor calls f every 50ms until it returns nil or timeout passes; it
+// returns f's last error (with the deadline's).
+func WaitFor(timeout time.Duration, f func() error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return retry.Backoff{Initial: pollEvery}.Do(ctx, 0, f)
+}
+
 // WaitPing polls addr with PING until it answers or timeout passes.
 func WaitPing(addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
+	return WaitFor(timeout, func() error {
 		c, err := resp.Dial(context.Background(), addr, time.Second)
-		if err == nil {
-			v, err2 := c.Do(context.Background(), []byte("PING"))
-			c.Close()
-			if err2 == nil && !v.IsError() {
-				return nil
-			}
-			last = fmt.Errorf("ping: %v %v", v, err2)
-		} else {
-			last = err
+		if err != nil {
+			return err
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return last
+		defer c.Close()
+		v, err := c.Do(context.Background(), []byte("PING"))
+		if err == nil && v.IsError() {
+			err = fmt.Errorf("ping: %v", v)
+		}
+		return err
+	})
 }
 
 // Client returns a small pool to addr that the test closes automatically.

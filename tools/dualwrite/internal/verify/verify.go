@@ -29,8 +29,8 @@ type Options struct {
 	Titan        *resp.Pool
 	TTLTolerance time.Duration
 	Fix          bool
-	Workers      int
-	Batch        int
+	Workers      int // concurrent comparison workers (see keyscan.Config)
+	Batch        int // SCAN COUNT (see keyscan.Config)
 	Out          io.Writer // one line per difference
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
@@ -50,12 +50,6 @@ type Result struct {
 
 // Run compares all keys. Errors are operational failures, not differences.
 func Run(ctx context.Context, o Options) (Result, error) {
-	if o.Workers <= 0 {
-		o.Workers = 8
-	}
-	if o.Batch <= 0 {
-		o.Batch = 256
-	}
 	if o.Recheck == 0 {
 		o.Recheck = 200 * time.Millisecond
 	}
