@@ -29,8 +29,8 @@ type Options struct {
 	Titan        *resp.Pool
 	TTLTolerance time.Duration
 	Fix          bool
-	Workers      int // concurrent comparison workers (see keyscan.Config)
-	Batch        int // SCAN COUNT (see keyscan.Config)
+	Workers      int       // concurrent comparison workers (see keyscan.Config)
+	Batch        int       // SCAN COUNT (see keyscan.Config)
 	Out          io.Writer // one line per difference
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
