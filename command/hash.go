@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
 )
 
 // hashCommands returns the hash commands.
@@ -41,104 +42,94 @@ func hset(c *Call) {
 		c.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", c.name))
 		return
 	}
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.HSet(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		n, err := tx.Hash(c.Args[1]).Set(c.Args[2:])
 		if c.name == "hmset" {
-			w.WriteString("OK")
-			return
+			return resp.Of(resp.OK, err)
 		}
-		w.WriteInt64(n)
+		return resp.IntOf(n, err)
 	})
 }
 
 func hsetnx(c *Call) {
-	var ok bool
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		ok, err = tx.HSetNX(c.Args[1], c.Args[2], c.Args[3])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BoolOf(tx.Hash(c.Args[1]).SetNX(c.Args[2], c.Args[3]))
+	})
 }
 
 func hget(c *Call) {
-	var v []byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		v, err = tx.HGet(c.Args[1], c.Args[2])
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BulkOf(tx.Hash(c.Args[1]).Get(c.Args[2]))
+	})
 }
 
 func hmget(c *Call) {
-	var vs [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		vs, err = tx.HMGet(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) { writeBulks(w, vs) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BulksOf(tx.Hash(c.Args[1]).MGet(c.Args[2:]))
+	})
+}
+
+// fieldValues is the reply of HGETALL and HRANDFIELD WITHVALUES: one flat
+// array of field, value, field, value...
+type fieldValues struct {
+	fields, values [][]byte
+}
+
+// Append implements resp.Reply.
+func (p fieldValues) Append(b []byte) []byte {
+	b = redcon.AppendArray(b, 2*len(p.fields))
+	for i, f := range p.fields {
+		b = redcon.AppendBulk(b, f)
+		b = redcon.AppendBulk(b, p.values[i])
+	}
+	return b
+}
+
+// pairsReply answers fields and values as pairs (withValues) or the fields
+// alone.
+func pairsReply(fields, values [][]byte, withValues bool) resp.Reply {
+	if withValues {
+		return fieldValues{fields: fields, values: values}
+	}
+	return resp.Bulks(fields)
 }
 
 // hgetall implements HGETALL, HKEYS and HVALS.
 func hgetall(fields, values bool) func(*Call) {
 	return func(c *Call) {
-		var fs, vs [][]byte
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			fs, vs, err = tx.HGetAll(c.Args[1])
-			return err
-		}, func(w *redcon.Writer) { writePairs(w, fs, vs, fields, values) })
-	}
-}
-
-// writePairs writes fields and/or values as one flat array.
-func writePairs(w *redcon.Writer, fs, vs [][]byte, fields, values bool) {
-	n := 0
-	if fields {
-		n += len(fs)
-	}
-	if values {
-		n += len(vs)
-	}
-	w.WriteArray(n)
-	for i := range fs {
-		if fields {
-			w.WriteBulk(fs[i])
-		}
-		if values {
-			w.WriteBulk(vs[i])
-		}
+		c.Read(func(tx *db.Tx) (resp.Reply, error) {
+			fs, vs, err := tx.Hash(c.Args[1]).GetAll()
+			switch {
+			case err != nil:
+				return nil, err
+			case !fields:
+				return resp.Bulks(vs), nil
+			}
+			return pairsReply(fs, vs, values), nil
+		})
 	}
 }
 
 func hdel(c *Call) {
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.HDel(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.Hash(c.Args[1]).Del(c.Args[2:]))
+	})
 }
 
 func hlen(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.HLen(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Hash(c.Args[1]).Len()) })
 }
 
 func hexists(c *Call) {
-	var ok bool
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		ok, err = tx.HExists(c.Args[1], c.Args[2])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BoolOf(tx.Hash(c.Args[1]).Exists(c.Args[2]))
+	})
 }
 
 func hstrlen(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.HStrLen(c.Args[1], c.Args[2])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.Hash(c.Args[1]).StrLen(c.Args[2]))
+	})
 }
 
 func hincrby(c *Call) {
@@ -147,11 +138,9 @@ func hincrby(c *Call) {
 		c.Error(errNotInteger)
 		return
 	}
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.HIncrBy(c.Args[1], c.Args[2], delta)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.Hash(c.Args[1]).IncrBy(c.Args[2], delta))
+	})
 }
 
 func hincrbyfloat(c *Call) {
@@ -164,11 +153,9 @@ func hincrbyfloat(c *Call) {
 		c.Error("ERR value is NaN or Infinity")
 		return
 	}
-	var v []byte
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		v, err = tx.HIncrByFloat(c.Args[1], c.Args[2], incr)
-		return err
-	}, func(w *redcon.Writer) { w.WriteBulk(v) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BulkOf(tx.Hash(c.Args[1]).IncrByFloat(c.Args[2], incr))
+	})
 }
 
 // parseRandomCount parses the count of SRANDMEMBER and HRANDFIELD, which
@@ -188,16 +175,9 @@ func parseRandomCount(c *Call, b []byte) (int64, bool) {
 
 func hrandfield(c *Call) {
 	if len(c.Args) == 2 {
-		var fs [][]byte
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			fs, _, err = tx.HRandField(c.Args[1], 1)
-			return err
-		}, func(w *redcon.Writer) {
-			if len(fs) == 0 {
-				w.WriteNull()
-				return
-			}
-			w.WriteBulk(fs[0])
+		c.Read(func(tx *db.Tx) (resp.Reply, error) {
+			fs, _, err := tx.Hash(c.Args[1]).RandField(1)
+			return resp.Of(oneOrMany{members: fs}, err)
 		})
 		return
 	}
@@ -217,11 +197,10 @@ func hrandfield(c *Call) {
 			return
 		}
 	}
-	var fs, vs [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		fs, vs, err = tx.HRandField(c.Args[1], count)
-		return err
-	}, func(w *redcon.Writer) { writePairs(w, fs, vs, true, withValues) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		fs, vs, err := tx.Hash(c.Args[1]).RandField(count)
+		return resp.Of(pairsReply(fs, vs, withValues), err)
+	})
 }
 
 // elemScanOptions are the options of HSCAN and SSCAN. A bad option is
@@ -268,7 +247,8 @@ func parseElemScanOptions(args [][]byte, allowNoValues bool) elemScanOptions {
 }
 
 // elemScan implements HSCAN and SSCAN: size reads the key's size (and
-// checks its type), page reads one page.
+// checks its type), page reads one page. The page is answered by
+// writeScanReply, which hands out the cursor once the read is done.
 func elemScan(c *Call, allowNoValues bool, size func(tx *db.Tx) (int64, error),
 	page func(tx *db.Tx, from []byte, o elemScanOptions) (db.ElemScan, error)) {
 	from, ok := c.s.cursors.get(c.Args[2])
@@ -278,23 +258,26 @@ func elemScan(c *Call, allowNoValues bool, size func(tx *db.Tx) (int64, error),
 	}
 	o := parseElemScanOptions(c.Args[3:], allowNoValues)
 	var res db.ElemScan
-	c.legacyRead(func(tx *db.Tx) error {
+	// The job answers no reply of its own: the legacy reply below writes
+	// the page.
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		res = db.ElemScan{}
 		n, err := size(tx)
 		if err != nil || n == 0 {
-			return err
+			return nil, err
 		}
 		if o.err != "" {
-			return db.UserError(o.err)
+			return nil, db.UserError(o.err)
 		}
 		res, err = page(tx, from, o)
-		return err
-	}, func(w *redcon.Writer) { c.writeScanReply(w, res.Next, res.Items) })
+		return nil, err
+	})
+	c.legacyReply(func(w *redcon.Writer) { c.writeScanReply(w, res.Next, res.Items) })
 }
 
 func hscan(c *Call) {
-	elemScan(c, true, func(tx *db.Tx) (int64, error) { return tx.HLen(c.Args[1]) },
+	elemScan(c, true, func(tx *db.Tx) (int64, error) { return tx.Hash(c.Args[1]).Len() },
 		func(tx *db.Tx, from []byte, o elemScanOptions) (db.ElemScan, error) {
-			return tx.HScan(c.Args[1], from, o.count, o.match, o.novalues)
+			return tx.Hash(c.Args[1]).Scan(from, o.count, o.match, o.novalues)
 		})
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
 )
 
 // setCommands returns the set commands.
@@ -25,12 +26,12 @@ func setCommands() []*Command {
 		one("spop", -2, w|f, spop),
 		one("srandmember", -2, r, srandmember),
 		{Name: "smove", Arity: 4, Flags: w | f, FirstKey: 1, LastKey: 2, Step: 1, Handler: smove},
-		multi("sinter", -2, r, 1, setAlgebra((*db.Tx).SInter)),
-		multi("sunion", -2, r, 1, setAlgebra((*db.Tx).SUnion)),
-		multi("sdiff", -2, r, 1, setAlgebra((*db.Tx).SDiff)),
-		multi("sinterstore", -3, w, 1, setStore((*db.Tx).SInterStore)),
-		multi("sunionstore", -3, w, 1, setStore((*db.Tx).SUnionStore)),
-		multi("sdiffstore", -3, w, 1, setStore((*db.Tx).SDiffStore)),
+		multi("sinter", -2, r, 1, setAlgebra(db.Sets.Inter)),
+		multi("sunion", -2, r, 1, setAlgebra(db.Sets.Union)),
+		multi("sdiff", -2, r, 1, setAlgebra(db.Sets.Diff)),
+		multi("sinterstore", -3, w, 1, setStore(db.Sets.InterStore)),
+		multi("sunionstore", -3, w, 1, setStore(db.Sets.UnionStore)),
+		multi("sdiffstore", -3, w, 1, setStore(db.Sets.DiffStore)),
 		// The keys of SINTERCARD follow numkeys; LIMIT and its value may
 		// be taken for keys too, which only costs a prefetch.
 		multi("sintercard", -3, r, 2, sintercard),
@@ -39,56 +40,56 @@ func setCommands() []*Command {
 }
 
 func sadd(c *Call) {
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.SAdd(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Set(c.Args[1]).Add(c.Args[2:])) })
 }
 
 func srem(c *Call) {
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.SRem(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Set(c.Args[1]).Rem(c.Args[2:])) })
 }
 
 func scard(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.SCard(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Set(c.Args[1]).Card()) })
 }
 
 func sismember(c *Call) {
-	var ok bool
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		ok, err = tx.SIsMember(c.Args[1], c.Args[2])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BoolOf(tx.Set(c.Args[1]).IsMember(c.Args[2])) })
 }
 
 func smismember(c *Call) {
-	var in []bool
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		in, err = tx.SMIsMember(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) {
-		w.WriteArray(len(in))
-		for _, b := range in {
-			w.WriteInt64(boolInt(b))
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		in, err := tx.Set(c.Args[1]).MIsMember(c.Args[2:])
+		if err != nil {
+			return nil, err
 		}
+		out := make(resp.Ints, len(in))
+		for i, b := range in {
+			out[i] = boolInt(b)
+		}
+		return out, nil
 	})
 }
 
 func smembers(c *Call) {
-	var ms [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		ms, err = tx.SMembers(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { writeBulks(w, ms) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(tx.Set(c.Args[1]).Members()) })
+}
+
+// oneOrMany is the reply of SPOP, SRANDMEMBER and HRANDFIELD: an array of
+// the members when a count was given (many), else the first member or a
+// null when there is none.
+type oneOrMany struct {
+	members [][]byte
+	many    bool
+}
+
+// Append implements resp.Reply.
+func (r oneOrMany) Append(b []byte) []byte {
+	switch {
+	case r.many:
+		return resp.Bulks(r.members).Append(b)
+	case len(r.members) == 0:
+		return redcon.AppendNull(b)
+	}
+	return redcon.AppendBulk(b, r.members[0])
 }
 
 func spop(c *Call) {
@@ -105,30 +106,16 @@ func spop(c *Call) {
 		}
 		count = n
 	}
-	var ms [][]byte
-	c.legacyWrite(func(tx *db.Tx) (err error) {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		s := tx.Set(c.Args[1])
 		if count == 0 {
 			// Nothing to pop, but the key's type is still checked.
-			_, err = tx.SCard(c.Args[1])
-			ms = nil
-			return err
+			_, err := s.Card()
+			return resp.Of(oneOrMany{many: hasCount}, err)
 		}
-		ms, err = tx.SPop(c.Args[1], count)
-		return err
-	}, func(w *redcon.Writer) { writeOneOrMany(w, ms, hasCount) })
-}
-
-// writeOneOrMany writes the members of SPOP and SRANDMEMBER: an array
-// when a count was given, else one bulk string or a null.
-func writeOneOrMany(w *redcon.Writer, ms [][]byte, many bool) {
-	switch {
-	case many:
-		writeBulks(w, ms)
-	case len(ms) == 0:
-		w.WriteNull()
-	default:
-		w.WriteBulk(ms[0])
-	}
+		ms, err := s.Pop(count)
+		return resp.Of(oneOrMany{members: ms, many: hasCount}, err)
+	})
 }
 
 func srandmember(c *Call) {
@@ -143,40 +130,29 @@ func srandmember(c *Call) {
 			return
 		}
 	}
-	var ms [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		ms, err = tx.SRandMember(c.Args[1], count)
-		return err
-	}, func(w *redcon.Writer) { writeOneOrMany(w, ms, hasCount) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		ms, err := tx.Set(c.Args[1]).RandMember(count)
+		return resp.Of(oneOrMany{members: ms, many: hasCount}, err)
+	})
 }
 
 func smove(c *Call) {
-	var ok bool
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		ok, err = tx.SMove(c.Args[1], c.Args[2], c.Args[3])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BoolOf(tx.Set(c.Args[1]).Move(c.Args[2], c.Args[3]))
+	})
 }
 
 // setAlgebra implements SINTER, SUNION and SDIFF.
-func setAlgebra(op func(tx *db.Tx, keys [][]byte) ([][]byte, error)) func(*Call) {
+func setAlgebra(op func(db.Sets) ([][]byte, error)) func(*Call) {
 	return func(c *Call) {
-		var ms [][]byte
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			ms, err = op(tx, c.Args[1:])
-			return err
-		}, func(w *redcon.Writer) { writeBulks(w, ms) })
+		c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(op(tx.Sets(c.Args[1:]))) })
 	}
 }
 
 // setStore implements SINTERSTORE, SUNIONSTORE and SDIFFSTORE.
-func setStore(op func(tx *db.Tx, dst []byte, keys [][]byte) (int64, error)) func(*Call) {
+func setStore(op func(ss db.Sets, dst []byte) (int64, error)) func(*Call) {
 	return func(c *Call) {
-		var n int64
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			n, err = op(tx, c.Args[1], c.Args[2:])
-			return err
-		}, func(w *redcon.Writer) { w.WriteInt64(n) })
+		c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(op(tx.Sets(c.Args[2:]), c.Args[1])) })
 	}
 }
 
@@ -205,16 +181,12 @@ func sintercard(c *Call) {
 		}
 		limit = n
 	}
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.SInterCard(keys, limit)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Sets(keys).InterCard(limit)) })
 }
 
 func sscan(c *Call) {
-	elemScan(c, false, func(tx *db.Tx) (int64, error) { return tx.SCard(c.Args[1]) },
+	elemScan(c, false, func(tx *db.Tx) (int64, error) { return tx.Set(c.Args[1]).Card() },
 		func(tx *db.Tx, from []byte, o elemScanOptions) (db.ElemScan, error) {
-			return tx.SScan(c.Args[1], from, o.count, o.match)
+			return tx.Set(c.Args[1]).Scan(from, o.count, o.match)
 		})
 }

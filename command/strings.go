@@ -147,7 +147,7 @@ func set(c *Call) {
 		if o.ExpireAt, err = exp.at(tx.Now(), "set"); err != nil {
 			return err
 		}
-		res, err = tx.Set(c.Args[1], c.Args[2], o)
+		res, err = tx.String(c.Args[1]).Set(c.Args[2], o)
 		return err
 	}, func(w *redcon.Writer) {
 		switch {
@@ -164,7 +164,7 @@ func set(c *Call) {
 func setnx(c *Call) {
 	var res db.SetResult
 	c.legacyWrite(func(tx *db.Tx) (err error) {
-		res, err = tx.Set(c.Args[1], c.Args[2], db.SetOptions{NX: true})
+		res, err = tx.String(c.Args[1]).Set(c.Args[2], db.SetOptions{NX: true})
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(res.Written)) })
 }
@@ -181,7 +181,7 @@ func setex(unit int64) func(*Call) {
 			if err != nil {
 				return err
 			}
-			_, err = tx.Set(c.Args[1], c.Args[3], db.SetOptions{ExpireAt: at})
+			_, err = tx.String(c.Args[1]).Set(c.Args[3], db.SetOptions{ExpireAt: at})
 			return err
 		}, func(w *redcon.Writer) { w.WriteString("OK") })
 	}
@@ -190,7 +190,7 @@ func setex(unit int64) func(*Call) {
 func getset(c *Call) {
 	var res db.SetResult
 	c.legacyWrite(func(tx *db.Tx) (err error) {
-		res, err = tx.Set(c.Args[1], c.Args[2], db.SetOptions{Get: true})
+		res, err = tx.String(c.Args[1]).Set(c.Args[2], db.SetOptions{Get: true})
 		return err
 	}, func(w *redcon.Writer) { writeBulkOrNull(w, res.Old) })
 }

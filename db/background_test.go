@@ -75,7 +75,7 @@ func TestExpireRound(t *testing.T) {
 			if i%2 == 0 {
 				at = tx.Now() + int64(time.Hour/time.Millisecond)
 			}
-			if _, err := tx.Set([]byte(fmt.Sprint("k", i)), []byte("v"), SetOptions{ExpireAt: at}); err != nil {
+			if _, err := tx.String([]byte(fmt.Sprint("k", i))).Set([]byte("v"), SetOptions{ExpireAt: at}); err != nil {
 				return err
 			}
 		}
@@ -83,7 +83,7 @@ func TestExpireRound(t *testing.T) {
 	})
 	update(t, d, func(tx *Tx) error {
 		// A TTL that was removed leaves a stale index entry behind.
-		if _, err := tx.Set([]byte("persisted"), []byte("v"), SetOptions{ExpireAt: tx.Now() + 30}); err != nil {
+		if _, err := tx.String([]byte("persisted")).Set([]byte("v"), SetOptions{ExpireAt: tx.Now() + 30}); err != nil {
 			return err
 		}
 		_, err := tx.Persist([]byte("persisted"))
@@ -140,7 +140,7 @@ func TestSafePointKeepsLatest(t *testing.T) {
 	d.opts.Background.GCLifeTime = time.Millisecond
 	for i := 0; i < 20; i++ {
 		update(t, d, func(tx *Tx) error {
-			_, err := tx.Set([]byte("k"), []byte(fmt.Sprint(i)), SetOptions{})
+			_, err := tx.String([]byte("k")).Set([]byte(fmt.Sprint(i)), SetOptions{})
 			return err
 		})
 	}

@@ -10,23 +10,24 @@ import (
 	"github.com/titan-kv/titan/encoding"
 )
 
-// Element helpers that sets and hashes share. Both store one TiKV key per element (see encoding/hash.go):
-// the key of member x of set s is Data(s.Object, SetMemberSub(x)), with an
-// empty value; a hash field's key is Data(h.Object, HashFieldSub(f)) with
-// the value EncodeHashValue(v).
+// Elements: the layer hashes (hash.go) and sets (set.go, sets.go) share.
+// Both store one key per element, Data(object, sub), whose sub key is the
+// element's name behind an 8-byte hash of it (see encoding/hash.go), so
+// elements spread evenly over the object's key space. This file reads
+// them: whole or in chunks, by name in one BatchGet, by random sampling,
+// and by pages for HSCAN and SSCAN; and deletes them by name.
 
-// elemKind describes the element layout of one collection type.
+// elemKind describes the element layout of one collection type (hashKind,
+// setKind).
 type elemKind struct {
 	typ    encoding.Type
 	prefix []byte
-	sub    func([]byte) []byte
-	decode func([]byte) ([]byte, error)
+	// sub returns an element's sub key, decode its name back.
+	sub    func(name []byte) []byte
+	decode func(sub []byte) ([]byte, error)
+	// value decodes a stored value; nil when elements have none.
+	value func(raw []byte) ([]byte, error)
 }
-
-var (
-	setKind  = elemKind{encoding.TypeSet, encoding.SetMemberPrefix(), encoding.SetMemberSub, encoding.DecodeSetMemberSub}
-	hashKind = elemKind{encoding.TypeHash, encoding.HashFieldPrefix(), encoding.HashFieldSub, encoding.DecodeHashFieldSub}
-)
 
 // elem is one element read from the store: a set member or a hash field
 // (name), its stored value and its sub key.
@@ -95,6 +96,31 @@ func (tx *Tx) eachChunk(m *encoding.Meta, k elemKind, size int, fn func([]elem) 
 	}
 }
 
+// removeElems deletes the elements names of m (the collection at key) and
+// returns how many existed; a name given twice counts once.
+func (tx *Tx) removeElems(key []byte, m *encoding.Meta, k elemKind, names [][]byte) (int64, error) {
+	present, err := tx.lookup(m, k, names)
+	if err != nil {
+		return 0, err
+	}
+	removed := int64(0)
+	seen := make(map[string]bool, len(names))
+	for i, n := range names {
+		if present[i] == nil || seen[string(n)] {
+			continue
+		}
+		seen[string(n)] = true
+		if err := tx.del(tx.data(m, k.sub(n))); err != nil {
+			return 0, err
+		}
+		removed++
+	}
+	if removed == 0 {
+		return 0, nil
+	}
+	return removed, tx.saveCount(key, m, -removed, true)
+}
+
 // lookup reads the elements names of m in one BatchGet (reads of keys this
 // transaction wrote are served from its buffer) and returns their stored
 // values, nil for absent ones.
@@ -157,6 +183,16 @@ func (tx *Tx) window(m *encoding.Meta, k elemKind, point uint64, w int) ([]elem,
 		}
 	}
 	return out, nil
+}
+
+// sampleCount picks elements as SRANDMEMBER and HRANDFIELD do: count
+// distinct ones for count >= 0 (all of them when count >= Count), -count
+// possibly repeated ones for count < 0.
+func (tx *Tx) sampleCount(m *encoding.Meta, k elemKind, count int64) ([]elem, error) {
+	if count < 0 {
+		return tx.sample(m, k, -count, false)
+	}
+	return tx.sample(m, k, count, true)
 }
 
 // sample picks count random elements of m: distinct ones when distinct
@@ -252,20 +288,17 @@ type ElemScan struct {
 	Next []byte
 }
 
-// scanPage examines up to count elements of the collection at key from
-// position from (nil: the start) and returns those matching pattern.
-func (tx *Tx) scanPage(key []byte, k elemKind, from []byte, count int, pattern []byte, values bool) (ElemScan, error) {
+// scanPage examines up to count elements of m from position from (nil:
+// the start) and returns those matching pattern, with their values when
+// values is set.
+func (tx *Tx) scanPage(m *encoding.Meta, k elemKind, from []byte, count int, pattern []byte, values bool) (ElemScan, error) {
 	var res ElemScan
-	m, err := tx.typedMeta(key, k.typ)
-	if err != nil || m == nil {
-		return res, err
-	}
 	var start []byte
 	if from != nil {
 		start = tx.data(m, from)
 	}
 	seen := 0
-	err = tx.scanElems(m, k, start, nil, count+1, func(e elem) (bool, error) {
+	err := tx.scanElems(m, k, start, nil, count+1, func(e elem) (bool, error) {
 		if seen == count {
 			res.Next = e.sub
 			return false, nil
@@ -275,10 +308,10 @@ func (tx *Tx) scanPage(key []byte, k elemKind, from []byte, count int, pattern [
 			return true, nil
 		}
 		res.Items = append(res.Items, e.name)
-		if values {
-			v, err := encoding.DecodeHashValue(e.val)
+		if values && k.value != nil {
+			v, err := k.value(e.val)
 			if err != nil {
-				return false, err
+				return false, fmt.Errorf("%s object %s: %w", k.typ, m.Object, err)
 			}
 			res.Items = append(res.Items, v)
 		}
@@ -287,6 +320,7 @@ func (tx *Tx) scanPage(key []byte, k elemKind, from []byte, count int, pattern [
 	return res, err
 }
 
+// names returns the names of elements.
 func names(es []elem) [][]byte {
 	out := make([][]byte, len(es))
 	for i, e := range es {

@@ -8,9 +8,46 @@ import (
 	"github.com/titan-kv/titan/encoding"
 )
 
-// hashMeta returns key's hash metadata, nil when missing.
-func (tx *Tx) hashMeta(key []byte) (*encoding.Meta, error) {
-	return tx.typedMeta(key, encoding.TypeHash)
+// Hashes. Each field is one key, Data(object, HashFieldSub(field)) ->
+// EncodeHashValue(value); the metadata counts the fields. Reads and scans
+// go through the element helpers of elements.go, shared with sets.
+
+// hashKind is the element layout of hashes.
+var hashKind = elemKind{
+	typ:    encoding.TypeHash,
+	prefix: encoding.HashFieldPrefix(),
+	sub:    encoding.HashFieldSub,
+	decode: encoding.DecodeHashFieldSub,
+	value:  encoding.DecodeHashValue,
+}
+
+// Hash is the hash stored at one key, as one transaction sees it.
+type Hash struct {
+	tx  *Tx
+	key []byte
+}
+
+// Hash returns the view of the hash at key in the transaction's current
+// database.
+func (tx *Tx) Hash(key []byte) Hash { return Hash{tx: tx, key: key} }
+
+// meta returns the hash's metadata, nil when the key is missing and
+// ErrWrongType when it holds another type.
+func (h Hash) meta() (*encoding.Meta, error) {
+	return h.tx.typedMeta(h.key, encoding.TypeHash)
+}
+
+// metaOrNew returns the hash's metadata, or a new empty hash when the key
+// is missing; existed tells which.
+func (h Hash) metaOrNew() (m *encoding.Meta, existed bool, err error) {
+	m, err = h.meta()
+	if err != nil {
+		return nil, false, err
+	}
+	if m == nil {
+		return h.tx.newObject(encoding.TypeHash), false, nil
+	}
+	return m, true, nil
 }
 
 func hashValue(m *encoding.Meta, raw []byte) ([]byte, error) {
@@ -24,9 +61,9 @@ func hashValue(m *encoding.Meta, raw []byte) ([]byte, error) {
 	return v, nil
 }
 
-// hashField reads one field's value; nil when missing.
-func (tx *Tx) hashField(m *encoding.Meta, field []byte) ([]byte, error) {
-	raw, err := tx.get(tx.data(m, encoding.HashFieldSub(field)))
+// field reads one field's value; nil when missing.
+func (h Hash) field(m *encoding.Meta, field []byte) ([]byte, error) {
+	raw, err := h.tx.get(h.tx.data(m, encoding.HashFieldSub(field)))
 	if err != nil {
 		return nil, err
 	}
@@ -34,30 +71,26 @@ func (tx *Tx) hashField(m *encoding.Meta, field []byte) ([]byte, error) {
 }
 
 // putField writes one field of hash m.
-func (tx *Tx) putField(m *encoding.Meta, field, value []byte) error {
-	return tx.set(tx.data(m, encoding.HashFieldSub(field)), encoding.EncodeHashValue(value))
+func (h Hash) putField(m *encoding.Meta, field, value []byte) error {
+	return h.tx.set(h.tx.data(m, encoding.HashFieldSub(field)), encoding.EncodeHashValue(value))
 }
 
-// HSet sets field/value pairs (pairs alternates them) and returns how
+// Set sets field/value pairs (pairs alternates them) and returns how
 // many fields are new. A field named twice takes its last value.
-func (tx *Tx) HSet(key []byte, pairs [][]byte) (int64, error) {
-	m, err := tx.hashMeta(key)
+func (h Hash) Set(pairs [][]byte) (int64, error) {
+	m, existed, err := h.metaOrNew()
 	if err != nil {
 		return 0, err
 	}
-	existed := m != nil
 	fields := make([][]byte, 0, len(pairs)/2)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		fields = append(fields, pairs[i])
 	}
-	var present [][]byte
+	present := make([][]byte, len(fields))
 	if existed {
-		if present, err = tx.lookup(m, hashKind, fields); err != nil {
+		if present, err = h.tx.lookup(m, hashKind, fields); err != nil {
 			return 0, err
 		}
-	} else {
-		m = tx.newObject(encoding.TypeHash)
-		present = make([][]byte, len(fields))
 	}
 	added := int64(0)
 	seen := make(map[string]bool, len(fields))
@@ -66,51 +99,48 @@ func (tx *Tx) HSet(key []byte, pairs [][]byte) (int64, error) {
 			added++
 		}
 		seen[string(f)] = true
-		if err := tx.putField(m, f, pairs[2*i+1]); err != nil {
+		if err := h.putField(m, f, pairs[2*i+1]); err != nil {
 			return 0, err
 		}
 	}
-	return added, tx.saveCount(key, m, added, existed)
+	return added, h.tx.saveCount(h.key, m, added, existed)
 }
 
-// HSetNX sets field only if it does not exist and reports whether it did.
-func (tx *Tx) HSetNX(key, field, value []byte) (bool, error) {
-	m, err := tx.hashMeta(key)
+// SetNX sets field only if it does not exist and reports whether it did.
+func (h Hash) SetNX(field, value []byte) (bool, error) {
+	m, existed, err := h.metaOrNew()
 	if err != nil {
 		return false, err
 	}
-	existed := m != nil
 	if existed {
-		v, err := tx.hashField(m, field)
+		v, err := h.field(m, field)
 		if err != nil || v != nil {
 			return false, err
 		}
-	} else {
-		m = tx.newObject(encoding.TypeHash)
 	}
-	if err := tx.putField(m, field, value); err != nil {
+	if err := h.putField(m, field, value); err != nil {
 		return false, err
 	}
-	return true, tx.saveCount(key, m, 1, existed)
+	return true, h.tx.saveCount(h.key, m, 1, existed)
 }
 
-// HGet returns a field's value, nil when the field or key is missing.
-func (tx *Tx) HGet(key, field []byte) ([]byte, error) {
-	m, err := tx.hashMeta(key)
+// Get returns a field's value, nil when the field or key is missing.
+func (h Hash) Get(field []byte) ([]byte, error) {
+	m, err := h.meta()
 	if err != nil || m == nil {
 		return nil, err
 	}
-	return tx.hashField(m, field)
+	return h.field(m, field)
 }
 
-// HMGet returns the values of fields, nil for missing ones.
-func (tx *Tx) HMGet(key []byte, fields [][]byte) ([][]byte, error) {
+// MGet returns the values of fields, nil for missing ones.
+func (h Hash) MGet(fields [][]byte) ([][]byte, error) {
 	out := make([][]byte, len(fields))
-	m, err := tx.hashMeta(key)
+	m, err := h.meta()
 	if err != nil || m == nil {
 		return out, err
 	}
-	raws, err := tx.lookup(m, hashKind, fields)
+	raws, err := h.tx.lookup(m, hashKind, fields)
 	if err != nil {
 		return nil, err
 	}
@@ -122,62 +152,43 @@ func (tx *Tx) HMGet(key []byte, fields [][]byte) ([][]byte, error) {
 	return out, nil
 }
 
-// HDel deletes fields and returns how many existed.
-func (tx *Tx) HDel(key []byte, fields [][]byte) (int64, error) {
-	m, err := tx.hashMeta(key)
+// Del deletes fields and returns how many existed.
+func (h Hash) Del(fields [][]byte) (int64, error) {
+	m, err := h.meta()
 	if err != nil || m == nil {
 		return 0, err
 	}
-	present, err := tx.lookup(m, hashKind, fields)
-	if err != nil {
-		return 0, err
-	}
-	removed := int64(0)
-	seen := make(map[string]bool, len(fields))
-	for i, f := range fields {
-		if present[i] == nil || seen[string(f)] {
-			continue
-		}
-		seen[string(f)] = true
-		if err := tx.del(tx.data(m, encoding.HashFieldSub(f))); err != nil {
-			return 0, err
-		}
-		removed++
-	}
-	if removed == 0 {
-		return 0, nil
-	}
-	return removed, tx.saveCount(key, m, -removed, true)
+	return h.tx.removeElems(h.key, m, hashKind, fields)
 }
 
-// HLen returns the number of fields, 0 for a missing key.
-func (tx *Tx) HLen(key []byte) (int64, error) {
-	m, err := tx.hashMeta(key)
+// Len returns the number of fields, 0 for a missing key.
+func (h Hash) Len() (int64, error) {
+	m, err := h.meta()
 	if err != nil || m == nil {
 		return 0, err
 	}
 	return m.Count, nil
 }
 
-// HExists reports whether field exists.
-func (tx *Tx) HExists(key, field []byte) (bool, error) {
-	v, err := tx.HGet(key, field)
+// Exists reports whether field exists.
+func (h Hash) Exists(field []byte) (bool, error) {
+	v, err := h.Get(field)
 	return v != nil, err
 }
 
-// HStrLen returns the length of a field's value, 0 when missing.
-func (tx *Tx) HStrLen(key, field []byte) (int64, error) {
-	v, err := tx.HGet(key, field)
+// StrLen returns the length of a field's value, 0 when missing.
+func (h Hash) StrLen(field []byte) (int64, error) {
+	v, err := h.Get(field)
 	return int64(len(v)), err
 }
 
-// HGetAll returns the fields and their values, in the same order.
-func (tx *Tx) HGetAll(key []byte) (fields, values [][]byte, err error) {
-	m, err := tx.hashMeta(key)
+// GetAll returns the fields and their values, in the same order.
+func (h Hash) GetAll() (fields, values [][]byte, err error) {
+	m, err := h.meta()
 	if err != nil || m == nil {
 		return nil, nil, err
 	}
-	all, err := tx.readAll(m, hashKind)
+	all, err := h.tx.readAll(m, hashKind)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,20 +207,17 @@ func hashPairs(m *encoding.Meta, es []elem) (fields, values [][]byte, err error)
 	return fields, values, nil
 }
 
-// HIncrBy adds delta to the integer in field and returns the result.
-func (tx *Tx) HIncrBy(key, field []byte, delta int64) (int64, error) {
-	m, err := tx.hashMeta(key)
+// IncrBy adds delta to the integer in field and returns the result.
+func (h Hash) IncrBy(field []byte, delta int64) (int64, error) {
+	m, existed, err := h.metaOrNew()
 	if err != nil {
 		return 0, err
 	}
-	existed := m != nil
 	var cur []byte
 	if existed {
-		if cur, err = tx.hashField(m, field); err != nil {
+		if cur, err = h.field(m, field); err != nil {
 			return 0, err
 		}
-	} else {
-		m = tx.newObject(encoding.TypeHash)
 	}
 	var n int64
 	if cur != nil {
@@ -221,31 +229,21 @@ func (tx *Tx) HIncrBy(key, field []byte, delta int64) (int64, error) {
 	if overflow {
 		return 0, ErrOverflow
 	}
-	if err := tx.putField(m, field, strconv.AppendInt(nil, n, 10)); err != nil {
-		return 0, err
-	}
-	added := int64(0)
-	if cur == nil {
-		added = 1
-	}
-	return n, tx.saveCount(key, m, added, existed)
+	return n, h.update(m, existed, field, cur == nil, strconv.AppendInt(nil, n, 10))
 }
 
-// HIncrByFloat adds incr (finite, from ParseLongDouble) to the float in
+// IncrByFloat adds incr (finite, from ParseLongDouble) to the float in
 // field and returns the new value as stored.
-func (tx *Tx) HIncrByFloat(key, field []byte, incr *big.Float) ([]byte, error) {
-	m, err := tx.hashMeta(key)
+func (h Hash) IncrByFloat(field []byte, incr *big.Float) ([]byte, error) {
+	m, existed, err := h.metaOrNew()
 	if err != nil {
 		return nil, err
 	}
-	existed := m != nil
 	var cur []byte
 	if existed {
-		if cur, err = tx.hashField(m, field); err != nil {
+		if cur, err = h.field(m, field); err != nil {
 			return nil, err
 		}
-	} else {
-		m = tx.newObject(encoding.TypeHash)
 	}
 	f := new(big.Float)
 	if cur != nil {
@@ -259,38 +257,44 @@ func (tx *Tx) HIncrByFloat(key, field []byte, incr *big.Float) ([]byte, error) {
 		return nil, ErrNaN
 	}
 	out := []byte(FormatLongDouble(sum))
-	if err := tx.putField(m, field, out); err != nil {
-		return nil, err
-	}
-	added := int64(0)
-	if cur == nil {
-		added = 1
-	}
-	return out, tx.saveCount(key, m, added, existed)
+	return out, h.update(m, existed, field, cur == nil, out)
 }
 
-// HRandField returns count random fields and their values: distinct ones
-// for count >= 0 (the whole hash when count >= HLEN), -count possibly
+// update writes the new value of field, which is new to the hash when
+// added, and stores the hash.
+func (h Hash) update(m *encoding.Meta, existed bool, field []byte, added bool, value []byte) error {
+	if err := h.putField(m, field, value); err != nil {
+		return err
+	}
+	delta := int64(0)
+	if added {
+		delta = 1
+	}
+	return h.tx.saveCount(h.key, m, delta, existed)
+}
+
+// RandField returns count random fields and their values: distinct ones
+// for count >= 0 (the whole hash when count >= Len), -count possibly
 // repeated ones for count < 0.
-func (tx *Tx) HRandField(key []byte, count int64) (fields, values [][]byte, err error) {
-	m, err := tx.hashMeta(key)
+func (h Hash) RandField(count int64) (fields, values [][]byte, err error) {
+	m, err := h.meta()
 	if err != nil || m == nil {
 		return nil, nil, err
 	}
-	distinct := count >= 0
-	if !distinct {
-		count = -count
-	}
-	es, err := tx.sample(m, hashKind, count, distinct)
+	es, err := h.tx.sampleCount(m, hashKind, count)
 	if err != nil {
 		return nil, nil, err
 	}
 	return hashPairs(m, es)
 }
 
-// HScan examines up to count fields from position from (nil: the start)
+// Scan examines up to count fields from position from (nil: the start)
 // and returns field, value, ... for those matching pattern (all when
 // empty). novalues leaves the values out.
-func (tx *Tx) HScan(key, from []byte, count int, pattern []byte, novalues bool) (ElemScan, error) {
-	return tx.scanPage(key, hashKind, from, count, pattern, !novalues)
+func (h Hash) Scan(from []byte, count int, pattern []byte, novalues bool) (ElemScan, error) {
+	m, err := h.meta()
+	if err != nil || m == nil {
+		return ElemScan{}, err
+	}
+	return h.tx.scanPage(m, hashKind, from, count, pattern, !novalues)
 }

@@ -15,7 +15,7 @@ func hsHSet(t *testing.T, d *DB, key string, pairs ...string) int64 {
 	t.Helper()
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.HSet([]byte(key), hsBytes(pairs...))
+		n, err = tx.Hash([]byte(key)).Set(hsBytes(pairs...))
 		return err
 	})
 	return n
@@ -26,7 +26,7 @@ func hsHGetAll(t *testing.T, d *DB, key string) []string {
 	t.Helper()
 	var out []string
 	hsView(t, d, func(tx *Tx) error {
-		f, v, err := tx.HGetAll([]byte(key))
+		f, v, err := tx.Hash([]byte(key)).GetAll()
 		for i := range f {
 			out = append(out, string(f[i])+"="+string(v[i]))
 		}
@@ -40,7 +40,7 @@ func hsHGet(t *testing.T, d *DB, key, field string) []byte {
 	t.Helper()
 	var v []byte
 	hsView(t, d, func(tx *Tx) (err error) {
-		v, err = tx.HGet([]byte(key), []byte(field))
+		v, err = tx.Hash([]byte(key)).Get([]byte(field))
 		return err
 	})
 	return v
@@ -79,33 +79,33 @@ func TestHSetHGet(t *testing.T) {
 		t.Errorf("HGET nokey = %q", got)
 	}
 	hsView(t, d, func(tx *Tx) error {
-		vs, err := tx.HMGet([]byte("h"), hsBytes("a", "missing", "empty", "a"))
+		vs, err := tx.Hash([]byte("h")).MGet(hsBytes("a", "missing", "empty", "a"))
 		if len(vs) != 4 || string(vs[0]) != "4" || vs[1] != nil || vs[2] == nil || len(vs[2]) != 0 || string(vs[3]) != "4" {
 			t.Errorf("HMGET = %q", vs)
 		}
-		vs, _ = tx.HMGet([]byte("nokey"), hsBytes("a", "b"))
+		vs, _ = tx.Hash([]byte("nokey")).MGet(hsBytes("a", "b"))
 		if len(vs) != 2 || vs[0] != nil || vs[1] != nil {
 			t.Errorf("HMGET nokey = %q", vs)
 		}
-		n, _ := tx.HLen([]byte("h"))
+		n, _ := tx.Hash([]byte("h")).Len()
 		if n != 6 {
 			t.Errorf("HLEN = %d, want 6", n)
 		}
-		n, _ = tx.HLen([]byte("nokey"))
+		n, _ = tx.Hash([]byte("nokey")).Len()
 		if n != 0 {
 			t.Errorf("HLEN nokey = %d", n)
 		}
-		ok, _ := tx.HExists([]byte("h"), []byte("empty"))
-		no, _ := tx.HExists([]byte("h"), []byte("zz"))
+		ok, _ := tx.Hash([]byte("h")).Exists([]byte("empty"))
+		no, _ := tx.Hash([]byte("h")).Exists([]byte("zz"))
 		if !ok || no {
 			t.Errorf("HEXISTS empty = %v, zz = %v", ok, no)
 		}
-		l, _ := tx.HStrLen([]byte("h"), []byte("nulx"))
-		l0, _ := tx.HStrLen([]byte("h"), []byte("zz"))
+		l, _ := tx.Hash([]byte("h")).StrLen([]byte("nulx"))
+		l0, _ := tx.Hash([]byte("h")).StrLen([]byte("zz"))
 		if l != 2 || l0 != 0 {
 			t.Errorf("HSTRLEN = %d, %d", l, l0)
 		}
-		f, v, err2 := tx.HGetAll([]byte("nokey"))
+		f, v, err2 := tx.Hash([]byte("nokey")).GetAll()
 		if len(f) != 0 || len(v) != 0 {
 			t.Errorf("HGETALL nokey = %q %q", f, v)
 		}
@@ -118,7 +118,7 @@ func TestHSetNXHDel(t *testing.T) {
 	setnx := func(f, v string) bool {
 		var ok bool
 		update(t, d, func(tx *Tx) (err error) {
-			ok, err = tx.HSetNX([]byte("h"), []byte(f), []byte(v))
+			ok, err = tx.Hash([]byte("h")).SetNX([]byte(f), []byte(v))
 			return err
 		})
 		return ok
@@ -132,7 +132,7 @@ func TestHSetNXHDel(t *testing.T) {
 	del := func(key string, fields ...string) int64 {
 		var n int64
 		update(t, d, func(tx *Tx) (err error) {
-			n, err = tx.HDel([]byte(key), hsBytes(fields...))
+			n, err = tx.Hash([]byte(key)).Del(hsBytes(fields...))
 			return err
 		})
 		return n
@@ -158,19 +158,19 @@ func TestHashWrongType(t *testing.T) {
 	k, f := []byte("str"), []byte("f")
 	one := new(big.Float).SetInt64(1)
 	for name, fn := range map[string]func(tx *Tx) error{
-		"HSET":         func(tx *Tx) error { _, err := tx.HSet(k, hsBytes("a", "b")); return err },
-		"HSETNX":       func(tx *Tx) error { _, err := tx.HSetNX(k, f, f); return err },
-		"HGET":         func(tx *Tx) error { _, err := tx.HGet(k, f); return err },
-		"HMGET":        func(tx *Tx) error { _, err := tx.HMGet(k, hsBytes("a")); return err },
-		"HGETALL":      func(tx *Tx) error { _, _, err := tx.HGetAll(k); return err },
-		"HDEL":         func(tx *Tx) error { _, err := tx.HDel(k, hsBytes("a")); return err },
-		"HLEN":         func(tx *Tx) error { _, err := tx.HLen(k); return err },
-		"HEXISTS":      func(tx *Tx) error { _, err := tx.HExists(k, f); return err },
-		"HSTRLEN":      func(tx *Tx) error { _, err := tx.HStrLen(k, f); return err },
-		"HINCRBY":      func(tx *Tx) error { _, err := tx.HIncrBy(k, f, 1); return err },
-		"HINCRBYFLOAT": func(tx *Tx) error { _, err := tx.HIncrByFloat(k, f, one); return err },
-		"HRANDFIELD":   func(tx *Tx) error { _, _, err := tx.HRandField(k, 1); return err },
-		"HSCAN":        func(tx *Tx) error { _, err := tx.HScan(k, nil, 10, nil, false); return err },
+		"HSET":         func(tx *Tx) error { _, err := tx.Hash(k).Set(hsBytes("a", "b")); return err },
+		"HSETNX":       func(tx *Tx) error { _, err := tx.Hash(k).SetNX(f, f); return err },
+		"HGET":         func(tx *Tx) error { _, err := tx.Hash(k).Get(f); return err },
+		"HMGET":        func(tx *Tx) error { _, err := tx.Hash(k).MGet(hsBytes("a")); return err },
+		"HGETALL":      func(tx *Tx) error { _, _, err := tx.Hash(k).GetAll(); return err },
+		"HDEL":         func(tx *Tx) error { _, err := tx.Hash(k).Del(hsBytes("a")); return err },
+		"HLEN":         func(tx *Tx) error { _, err := tx.Hash(k).Len(); return err },
+		"HEXISTS":      func(tx *Tx) error { _, err := tx.Hash(k).Exists(f); return err },
+		"HSTRLEN":      func(tx *Tx) error { _, err := tx.Hash(k).StrLen(f); return err },
+		"HINCRBY":      func(tx *Tx) error { _, err := tx.Hash(k).IncrBy(f, 1); return err },
+		"HINCRBYFLOAT": func(tx *Tx) error { _, err := tx.Hash(k).IncrByFloat(f, one); return err },
+		"HRANDFIELD":   func(tx *Tx) error { _, _, err := tx.Hash(k).RandField(1); return err },
+		"HSCAN":        func(tx *Tx) error { _, err := tx.Hash(k).Scan(nil, 10, nil, false); return err },
 	} {
 		if err := hsErr(d, fn); !errors.Is(err, ErrWrongType) {
 			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
@@ -178,11 +178,11 @@ func TestHashWrongType(t *testing.T) {
 	}
 	// And the other way round: a set is not a hash, a hash not a set.
 	hsHSet(t, d, "h", "a", "1")
-	if err := hsErr(d, func(tx *Tx) error { _, err := tx.SAdd([]byte("h"), hsBytes("a")); return err }); !errors.Is(err, ErrWrongType) {
+	if err := hsErr(d, func(tx *Tx) error { _, err := tx.Set([]byte("h")).Add(hsBytes("a")); return err }); !errors.Is(err, ErrWrongType) {
 		t.Errorf("SADD on a hash: %v", err)
 	}
 	hsSAdd(t, d, "s", "a")
-	if err := hsErr(d, func(tx *Tx) error { _, err := tx.HGet([]byte("s"), f); return err }); !errors.Is(err, ErrWrongType) {
+	if err := hsErr(d, func(tx *Tx) error { _, err := tx.Hash([]byte("s")).Get(f); return err }); !errors.Is(err, ErrWrongType) {
 		t.Errorf("HGET on a set: %v", err)
 	}
 }
@@ -192,7 +192,7 @@ func TestHIncrBy(t *testing.T) {
 	incr := func(f string, by int64) (int64, error) {
 		var n int64
 		err := hsErr(d, func(tx *Tx) (err error) {
-			n, err = tx.HIncrBy([]byte("h"), []byte(f), by)
+			n, err = tx.Hash([]byte("h")).IncrBy([]byte(f), by)
 			return err
 		})
 		return n, err
@@ -229,7 +229,7 @@ func TestHIncrByFloat(t *testing.T) {
 		}
 		var v []byte
 		err := hsErr(d, func(tx *Tx) (err error) {
-			v, err = tx.HIncrByFloat([]byte("h"), []byte(f), x)
+			v, err = tx.Hash([]byte("h")).IncrByFloat([]byte(f), x)
 			return err
 		})
 		return string(v), err
@@ -267,7 +267,7 @@ func TestHIncrByFloat(t *testing.T) {
 		t.Errorf("HINCRBYFLOAT of an integer = %q, %v", got, err)
 	}
 	hsView(t, d, func(tx *Tx) error {
-		n, err := tx.HLen([]byte("h"))
+		n, err := tx.Hash([]byte("h")).Len()
 		if n != 11 {
 			t.Errorf("HLEN = %d", n)
 		}
@@ -306,7 +306,7 @@ func TestHRandField(t *testing.T) {
 	} {
 		var fs, vs [][]byte
 		hsView(t, d, func(tx *Tx) (err error) {
-			fs, vs, err = tx.HRandField([]byte(c.key), c.count)
+			fs, vs, err = tx.Hash([]byte(c.key)).RandField(c.count)
 			return err
 		})
 		if len(fs) != c.n || len(vs) != c.n {
@@ -342,7 +342,7 @@ func TestHScan(t *testing.T) {
 		}
 		var page ElemScan
 		hsView(t, d, func(tx *Tx) (err error) {
-			page, err = tx.HScan([]byte("h"), from, 7, []byte("f*"), false)
+			page, err = tx.Hash([]byte("h")).Scan(from, 7, []byte("f*"), false)
 			return err
 		})
 		if len(page.Items)%2 != 0 {
@@ -366,7 +366,7 @@ func TestHScan(t *testing.T) {
 		t.Fatalf("HSCAN MATCH f* = %q", got)
 	}
 	hsView(t, d, func(tx *Tx) error {
-		page, err := tx.HScan([]byte("h"), nil, 100, nil, true)
+		page, err := tx.Hash([]byte("h")).Scan(nil, 100, nil, true)
 		if len(page.Items) != 51 || page.Next != nil || strings.HasPrefix(string(page.Items[0]), "v") {
 			t.Errorf("HSCAN NOVALUES = %d items, next %q", len(page.Items), page.Next)
 		}
@@ -385,18 +385,18 @@ func TestHashCosts(t *testing.T) {
 		fn   func(tx *Tx) error
 		want string
 	}{
-		{"HSET", false, func(tx *Tx) error { _, err := tx.HSet(k, hsBytes("a", "9", "d", "4")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
-		{"HSET one", false, func(tx *Tx) error { _, err := tx.HSet(k, hsBytes("a", "8")); return err }, "Get=2 Prewrite=1 Commit=1"},
-		{"HSETNX", false, func(tx *Tx) error { _, err := tx.HSetNX(k, []byte("e"), []byte("5")); return err }, "Get=2 Prewrite=1 Commit=1"},
-		{"HGET", true, func(tx *Tx) error { _, err := tx.HGet(k, []byte("a")); return err }, "Get=2"},
-		{"HMGET", true, func(tx *Tx) error { _, err := tx.HMGet(k, hsBytes("a", "b", "z")); return err }, "BatchGet=1 Get=1"},
-		{"HGETALL", true, func(tx *Tx) error { _, _, err := tx.HGetAll(k); return err }, "Get=1 Scan=1"},
-		{"HLEN", true, func(tx *Tx) error { _, err := tx.HLen(k); return err }, "Get=1"},
-		{"HDEL", false, func(tx *Tx) error { _, err := tx.HDel(k, hsBytes("d", "e")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
-		{"HINCRBY", false, func(tx *Tx) error { _, err := tx.HIncrBy(k, []byte("n"), 1); return err }, "Get=2 Prewrite=1 Commit=1"},
-		{"HINCRBYFLOAT", false, func(tx *Tx) error { _, err := tx.HIncrByFloat(k, []byte("n"), one); return err }, "Get=2 Prewrite=1 Commit=1"},
-		{"HRANDFIELD", true, func(tx *Tx) error { _, _, err := tx.HRandField(k, 1); return err }, "Get=1 Scan=1"},
-		{"HSCAN", true, func(tx *Tx) error { _, err := tx.HScan(k, nil, 10, nil, false); return err }, "Get=1 Scan=1"},
+		{"HSET", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(hsBytes("a", "9", "d", "4")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"HSET one", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(hsBytes("a", "8")); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"HSETNX", false, func(tx *Tx) error { _, err := tx.Hash(k).SetNX([]byte("e"), []byte("5")); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"HGET", true, func(tx *Tx) error { _, err := tx.Hash(k).Get([]byte("a")); return err }, "Get=2"},
+		{"HMGET", true, func(tx *Tx) error { _, err := tx.Hash(k).MGet(hsBytes("a", "b", "z")); return err }, "BatchGet=1 Get=1"},
+		{"HGETALL", true, func(tx *Tx) error { _, _, err := tx.Hash(k).GetAll(); return err }, "Get=1 Scan=1"},
+		{"HLEN", true, func(tx *Tx) error { _, err := tx.Hash(k).Len(); return err }, "Get=1"},
+		{"HDEL", false, func(tx *Tx) error { _, err := tx.Hash(k).Del(hsBytes("d", "e")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"HINCRBY", false, func(tx *Tx) error { _, err := tx.Hash(k).IncrBy([]byte("n"), 1); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"HINCRBYFLOAT", false, func(tx *Tx) error { _, err := tx.Hash(k).IncrByFloat([]byte("n"), one); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"HRANDFIELD", true, func(tx *Tx) error { _, _, err := tx.Hash(k).RandField(1); return err }, "Get=1 Scan=1"},
+		{"HSCAN", true, func(tx *Tx) error { _, err := tx.Hash(k).Scan(nil, 10, nil, false); return err }, "Get=1 Scan=1"},
 	} {
 		if got := cost(c.ro, []string{"h"}, c.fn); got != c.want {
 			t.Errorf("%s costs %s, want %s", c.name, got, c.want)

@@ -261,7 +261,7 @@ func TestListWrongType(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("s")
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Set(k, []byte("x"), SetOptions{})
+		_, err := tx.String(k).Set([]byte("x"), SetOptions{})
 		return err
 	})
 	calls := map[string]func(tx *Tx) error{

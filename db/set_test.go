@@ -62,7 +62,7 @@ func hsSorted(bb [][]byte) []string {
 func hsSetString(t *testing.T, d *DB, key, value string) {
 	t.Helper()
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Set([]byte(key), []byte(value), SetOptions{})
+		_, err := tx.String([]byte(key)).Set([]byte(value), SetOptions{})
 		return err
 	})
 }
@@ -71,7 +71,7 @@ func hsSAdd(t *testing.T, d *DB, key string, members ...string) int64 {
 	t.Helper()
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SAdd([]byte(key), hsBytes(members...))
+		n, err = tx.Set([]byte(key)).Add(hsBytes(members...))
 		return err
 	})
 	return n
@@ -81,7 +81,7 @@ func hsSMembers(t *testing.T, d *DB, key string) []string {
 	t.Helper()
 	var out [][]byte
 	hsView(t, d, func(tx *Tx) (err error) {
-		out, err = tx.SMembers([]byte(key))
+		out, err = tx.Set([]byte(key)).Members()
 		return err
 	})
 	return hsSorted(out)
@@ -118,31 +118,31 @@ func TestSAddSRemSCard(t *testing.T) {
 	}
 	// Adding only existing members writes nothing.
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.SAdd([]byte("s"), hsBytes("a", "b"))
+		n, err := tx.Set([]byte("s")).Add(hsBytes("a", "b"))
 		if n != 0 || tx.t.GetMemBuffer().Len() != 0 {
 			t.Errorf("SADD of existing members = %d, wrote %d keys", n, tx.t.GetMemBuffer().Len())
 		}
 		return err
 	})
 	hsView(t, d, func(tx *Tx) error {
-		n, err := tx.SCard([]byte("s"))
+		n, err := tx.Set([]byte("s")).Card()
 		if n != 4 {
 			t.Errorf("SCARD = %d, want 4", n)
 		}
-		in, _ := tx.SIsMember([]byte("s"), []byte(""))
-		out, _ := tx.SIsMember([]byte("s"), []byte("zz"))
+		in, _ := tx.Set([]byte("s")).IsMember([]byte(""))
+		out, _ := tx.Set([]byte("s")).IsMember([]byte("zz"))
 		if !in || out {
 			t.Errorf("SISMEMBER '' = %v, zz = %v", in, out)
 		}
-		mi, _ := tx.SMIsMember([]byte("s"), hsBytes("a", "zz", "c", "a"))
+		mi, _ := tx.Set([]byte("s")).MIsMember(hsBytes("a", "zz", "c", "a"))
 		if !slices.Equal(mi, []bool{true, false, true, true}) {
 			t.Errorf("SMISMEMBER = %v", mi)
 		}
-		mi, _ = tx.SMIsMember([]byte("nokey"), hsBytes("a", "b"))
+		mi, _ = tx.Set([]byte("nokey")).MIsMember(hsBytes("a", "b"))
 		if !slices.Equal(mi, []bool{false, false}) {
 			t.Errorf("SMISMEMBER of a missing key = %v", mi)
 		}
-		n, _ = tx.SCard([]byte("nokey"))
+		n, _ = tx.Set([]byte("nokey")).Card()
 		if n != 0 {
 			t.Errorf("SCARD nokey = %d", n)
 		}
@@ -150,21 +150,21 @@ func TestSAddSRemSCard(t *testing.T) {
 	})
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SRem([]byte("s"), hsBytes("a", "a", "zz", ""))
+		n, err = tx.Set([]byte("s")).Rem(hsBytes("a", "a", "zz", ""))
 		return err
 	})
 	if n != 2 {
 		t.Fatalf("SREM a a zz '' = %d, want 2", n)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SRem([]byte("nokey"), hsBytes("a"))
+		n, err = tx.Set([]byte("nokey")).Rem(hsBytes("a"))
 		return err
 	})
 	if n != 0 {
 		t.Fatalf("SREM nokey = %d", n)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SRem([]byte("s"), hsBytes("b", "c"))
+		n, err = tx.Set([]byte("s")).Rem(hsBytes("b", "c"))
 		return err
 	})
 	if n != 2 || hsType(t, d, "s") != "none" {
@@ -183,23 +183,23 @@ func TestSetWrongType(t *testing.T) {
 	hsSAdd(t, d, "s", "a")
 	k := []byte("str")
 	for name, fn := range map[string]func(tx *Tx) error{
-		"SADD":        func(tx *Tx) error { _, err := tx.SAdd(k, hsBytes("a")); return err },
-		"SREM":        func(tx *Tx) error { _, err := tx.SRem(k, hsBytes("a")); return err },
-		"SCARD":       func(tx *Tx) error { _, err := tx.SCard(k); return err },
-		"SISMEMBER":   func(tx *Tx) error { _, err := tx.SIsMember(k, []byte("a")); return err },
-		"SMISMEMBER":  func(tx *Tx) error { _, err := tx.SMIsMember(k, hsBytes("a")); return err },
-		"SMEMBERS":    func(tx *Tx) error { _, err := tx.SMembers(k); return err },
-		"SPOP":        func(tx *Tx) error { _, err := tx.SPop(k, 1); return err },
-		"SRANDMEMBER": func(tx *Tx) error { _, err := tx.SRandMember(k, -3); return err },
-		"SMOVE src":   func(tx *Tx) error { _, err := tx.SMove(k, []byte("s"), []byte("a")); return err },
-		"SMOVE dst":   func(tx *Tx) error { _, err := tx.SMove([]byte("s"), k, []byte("zz")); return err },
-		"SINTER":      func(tx *Tx) error { _, err := tx.SInter(hsBytes("nokey", "str")); return err },
-		"SINTERCARD":  func(tx *Tx) error { _, err := tx.SInterCard(hsBytes("nokey", "str"), 0); return err },
-		"SUNION":      func(tx *Tx) error { _, err := tx.SUnion(hsBytes("s", "str")); return err },
-		"SDIFF":       func(tx *Tx) error { _, err := tx.SDiff(hsBytes("nokey", "str")); return err },
-		"SDIFF 2nd":   func(tx *Tx) error { _, err := tx.SDiff(hsBytes("s", "str")); return err },
-		"SINTERSTORE": func(tx *Tx) error { _, err := tx.SInterStore([]byte("d"), hsBytes("nokey", "str")); return err },
-		"SSCAN":       func(tx *Tx) error { _, err := tx.SScan(k, nil, 10, nil); return err },
+		"SADD":        func(tx *Tx) error { _, err := tx.Set(k).Add(hsBytes("a")); return err },
+		"SREM":        func(tx *Tx) error { _, err := tx.Set(k).Rem(hsBytes("a")); return err },
+		"SCARD":       func(tx *Tx) error { _, err := tx.Set(k).Card(); return err },
+		"SISMEMBER":   func(tx *Tx) error { _, err := tx.Set(k).IsMember([]byte("a")); return err },
+		"SMISMEMBER":  func(tx *Tx) error { _, err := tx.Set(k).MIsMember(hsBytes("a")); return err },
+		"SMEMBERS":    func(tx *Tx) error { _, err := tx.Set(k).Members(); return err },
+		"SPOP":        func(tx *Tx) error { _, err := tx.Set(k).Pop(1); return err },
+		"SRANDMEMBER": func(tx *Tx) error { _, err := tx.Set(k).RandMember(-3); return err },
+		"SMOVE src":   func(tx *Tx) error { _, err := tx.Set(k).Move([]byte("s"), []byte("a")); return err },
+		"SMOVE dst":   func(tx *Tx) error { _, err := tx.Set([]byte("s")).Move(k, []byte("zz")); return err },
+		"SINTER":      func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).Inter(); return err },
+		"SINTERCARD":  func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).InterCard(0); return err },
+		"SUNION":      func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "str")).Union(); return err },
+		"SDIFF":       func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).Diff(); return err },
+		"SDIFF 2nd":   func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "str")).Diff(); return err },
+		"SINTERSTORE": func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).InterStore([]byte("d")); return err },
+		"SSCAN":       func(tx *Tx) error { _, err := tx.Set(k).Scan(nil, 10, nil); return err },
 	} {
 		if err := hsErr(d, fn); !errors.Is(err, ErrWrongType) {
 			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
@@ -207,7 +207,7 @@ func TestSetWrongType(t *testing.T) {
 	}
 	// SMOVE from a missing source answers 0 whatever the destination.
 	update(t, d, func(tx *Tx) error {
-		ok, err := tx.SMove([]byte("nokey"), k, []byte("a"))
+		ok, err := tx.Set([]byte("nokey")).Move(k, []byte("a"))
 		if ok || err != nil {
 			t.Errorf("SMOVE nokey str = %v, %v", ok, err)
 		}
@@ -216,7 +216,7 @@ func TestSetWrongType(t *testing.T) {
 	// A store command overwrites a destination of another type.
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SUnionStore(k, hsBytes("s"))
+		n, err = tx.Sets(hsBytes("s")).UnionStore(k)
 		return err
 	})
 	if n != 1 || hsType(t, d, "str") != "set" {
@@ -242,7 +242,7 @@ func TestSetExpired(t *testing.T) {
 		t.Fatalf("set after re-creation = %q", got)
 	}
 	hsView(t, d, func(tx *Tx) error {
-		n, err := tx.SCard([]byte("s"))
+		n, err := tx.Set([]byte("s")).Card()
 		if n != 2 {
 			t.Errorf("SCARD = %d", n)
 		}
@@ -260,7 +260,7 @@ func TestSPop(t *testing.T) {
 	hsSAdd(t, d, "s", all...)
 	var popped [][]byte
 	update(t, d, func(tx *Tx) (err error) {
-		popped, err = tx.SPop([]byte("s"), 3)
+		popped, err = tx.Set([]byte("s")).Pop(3)
 		return err
 	})
 	rest := hsSMembers(t, d, "s")
@@ -272,21 +272,21 @@ func TestSPop(t *testing.T) {
 		t.Fatalf("SPOP 3 = %q, rest %q", hsStrs(popped), rest)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		popped, err = tx.SPop([]byte("s"), 0)
+		popped, err = tx.Set([]byte("s")).Pop(0)
 		return err
 	})
 	if len(popped) != 0 {
 		t.Fatalf("SPOP 0 = %q", hsStrs(popped))
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		popped, err = tx.SPop([]byte("s"), 100)
+		popped, err = tx.Set([]byte("s")).Pop(100)
 		return err
 	})
 	if !slices.Equal(hsSorted(popped), rest) || hsType(t, d, "s") != "none" {
 		t.Fatalf("SPOP 100 = %q, want %q; key %s", hsStrs(popped), rest, hsType(t, d, "s"))
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		popped, err = tx.SPop([]byte("s"), 1)
+		popped, err = tx.Set([]byte("s")).Pop(1)
 		return err
 	})
 	if popped != nil {
@@ -297,7 +297,7 @@ func TestSPop(t *testing.T) {
 	seen := map[string]bool{}
 	for range 2 {
 		update(t, d, func(tx *Tx) (err error) {
-			popped, err = tx.SPop([]byte("t"), 1)
+			popped, err = tx.Set([]byte("t")).Pop(1)
 			return err
 		})
 		if len(popped) != 1 || seen[string(popped[0])] {
@@ -316,7 +316,7 @@ func TestSPopLarge(t *testing.T) {
 	hsSAdd(t, d, "s", all...)
 	var popped [][]byte
 	update(t, d, func(tx *Tx) (err error) {
-		popped, err = tx.SPop([]byte("s"), 200) // sampled by windows
+		popped, err = tx.Set([]byte("s")).Pop(200) // sampled by windows
 		return err
 	})
 	uniq := map[string]bool{}
@@ -333,7 +333,7 @@ func TestSPopLarge(t *testing.T) {
 		}
 	}
 	hsView(t, d, func(tx *Tx) error {
-		n, err := tx.SCard([]byte("s"))
+		n, err := tx.Set([]byte("s")).Card()
 		if n != 2800 {
 			t.Errorf("SCARD = %d", n)
 		}
@@ -344,7 +344,7 @@ func TestSPopLarge(t *testing.T) {
 func TestSRandMember(t *testing.T) {
 	d := openTest(t, false)
 	hsView(t, d, func(tx *Tx) error {
-		r, err := tx.SRandMember([]byte("nokey"), 5)
+		r, err := tx.Set([]byte("nokey")).RandMember(5)
 		if len(r) != 0 {
 			t.Errorf("SRANDMEMBER nokey = %q", hsStrs(r))
 		}
@@ -362,7 +362,7 @@ func TestSRandMember(t *testing.T) {
 		t.Helper()
 		var r [][]byte
 		hsView(t, d, func(tx *Tx) (err error) {
-			r, err = tx.SRandMember([]byte(key), count)
+			r, err = tx.Set([]byte(key)).RandMember(count)
 			return err
 		})
 		seen := map[string]bool{}
@@ -392,14 +392,14 @@ func TestSRandMember(t *testing.T) {
 	check("big", 900, 900, true) // reads all
 	check("big", -300, 300, false)
 	check("big", 5000, 2000, true)
-	if err := hsErr(d, func(tx *Tx) error { _, err := tx.SRandMember([]byte("big"), -maxRandomCount-1); return err }); err != errCountRange {
+	if err := hsErr(d, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(-maxRandomCount - 1); return err }); err != errCountRange {
 		t.Fatalf("huge negative count: %v", err)
 	}
 	// Windows reach every part of the set.
 	covered := map[string]bool{}
 	hsView(t, d, func(tx *Tx) error {
 		for range 200 {
-			r, err := tx.SRandMember([]byte("big"), 50)
+			r, err := tx.Set([]byte("big")).RandMember(50)
 			if err != nil {
 				return err
 			}
@@ -429,7 +429,7 @@ func TestSRandMemberUniform(t *testing.T) {
 	const draws = 3000
 	hsView(t, d, func(tx *Tx) error {
 		for range draws {
-			r, err := tx.SRandMember([]byte("s"), 1)
+			r, err := tx.Set([]byte("s")).RandMember(1)
 			if err != nil {
 				return err
 			}
@@ -455,7 +455,7 @@ func TestSMove(t *testing.T) {
 		t.Helper()
 		var ok bool
 		update(t, d, func(tx *Tx) (err error) {
-			ok, err = tx.SMove([]byte(src), []byte(dst), []byte(m))
+			ok, err = tx.Set([]byte(src)).Move([]byte(dst), []byte(m))
 			return err
 		})
 		return ok
@@ -482,7 +482,7 @@ func TestSMove(t *testing.T) {
 		t.Fatalf("after the last move: src %s, new %q", hsType(t, d, "src"), hsSMembers(t, d, "new"))
 	}
 	hsView(t, d, func(tx *Tx) error {
-		n, err := tx.SCard([]byte("new"))
+		n, err := tx.Set([]byte("new")).Card()
 		if n != 1 {
 			t.Errorf("SCARD new = %d", n)
 		}
@@ -571,18 +571,18 @@ func TestSetAlgebra(t *testing.T) {
 			t.Errorf("%s: got %d members, want %d", name, len(g), len(want))
 		}
 	}
-	run("SINTER a b c", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("a", "b", "c")) }, hsModelInter(a, b, c))
-	run("SINTER c a", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("c", "a")) }, hsModelInter(c, a))
-	run("SINTER a a", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("a", "a")) }, keysOf(a))
-	run("SINTER a nokey", func(tx *Tx) ([][]byte, error) { return tx.SInter(hsBytes("a", "nokey")) }, nil)
-	run("SUNION a b c nokey", func(tx *Tx) ([][]byte, error) { return tx.SUnion(hsBytes("a", "b", "c", "nokey")) }, keysOf(union))
-	run("SUNION nokey", func(tx *Tx) ([][]byte, error) { return tx.SUnion(hsBytes("nokey")) }, nil)
-	run("SDIFF a b c", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("a", "b", "c")) }, diff(a, b, c))
-	run("SDIFF c a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("c", "a")) }, diff(c, a))
-	run("SDIFF b a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("b", "a")) }, nil)
-	run("SDIFF c b nokey", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("c", "b", "nokey")) }, diff(c, b))
-	run("SDIFF a a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("a", "a")) }, nil)
-	run("SDIFF nokey a", func(tx *Tx) ([][]byte, error) { return tx.SDiff(hsBytes("nokey", "a")) }, nil)
+	run("SINTER a b c", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "b", "c")).Inter() }, hsModelInter(a, b, c))
+	run("SINTER c a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("c", "a")).Inter() }, hsModelInter(c, a))
+	run("SINTER a a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "a")).Inter() }, keysOf(a))
+	run("SINTER a nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "nokey")).Inter() }, nil)
+	run("SUNION a b c nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "b", "c", "nokey")).Union() }, keysOf(union))
+	run("SUNION nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("nokey")).Union() }, nil)
+	run("SDIFF a b c", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "b", "c")).Diff() }, diff(a, b, c))
+	run("SDIFF c a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("c", "a")).Diff() }, diff(c, a))
+	run("SDIFF b a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("b", "a")).Diff() }, nil)
+	run("SDIFF c b nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("c", "b", "nokey")).Diff() }, diff(c, b))
+	run("SDIFF a a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "a")).Diff() }, nil)
+	run("SDIFF nokey a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("nokey", "a")).Diff() }, nil)
 
 	hsView(t, d, func(tx *Tx) error {
 		for _, c := range []struct {
@@ -596,7 +596,7 @@ func TestSetAlgebra(t *testing.T) {
 			{[]string{"a", "nokey"}, 0, 0},
 			{[]string{"c"}, 0, int64(len(c))},
 		} {
-			n, err := tx.SInterCard(hsBytes(c.keys...), c.limit)
+			n, err := tx.Sets(hsBytes(c.keys...)).InterCard(c.limit)
 			if err != nil {
 				return err
 			}
@@ -615,7 +615,7 @@ func TestSetAlgebra(t *testing.T) {
 	})
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SInterStore([]byte("b"), hsBytes("b", "c"))
+		n, err = tx.Sets(hsBytes("b", "c")).InterStore([]byte("b"))
 		return err
 	})
 	want := hsModelInter(b, c)
@@ -624,28 +624,28 @@ func TestSetAlgebra(t *testing.T) {
 	}
 	hsView(t, d, func(tx *Tx) error {
 		pttl, err := tx.PTTL([]byte("b"))
-		card, _ := tx.SCard([]byte("b"))
+		card, _ := tx.Set([]byte("b")).Card()
 		if pttl != -1 || card != int64(len(want)) {
 			t.Errorf("stored set: PTTL %d, SCARD %d", pttl, card)
 		}
 		return err
 	})
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SDiffStore([]byte("dst"), hsBytes("c", "a"))
+		n, err = tx.Sets(hsBytes("c", "a")).DiffStore([]byte("dst"))
 		return err
 	})
 	if want := diff(c, a); n != 100 || !slices.Equal(hsSMembers(t, d, "dst"), want) {
 		t.Fatalf("SDIFFSTORE = %d", n)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SUnionStore([]byte("u"), hsBytes("dst", "nokey"))
+		n, err = tx.Sets(hsBytes("dst", "nokey")).UnionStore([]byte("u"))
 		return err
 	})
 	if n != 100 || len(hsSMembers(t, d, "u")) != 100 {
 		t.Fatalf("SUNIONSTORE = %d", n)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.SInterStore([]byte("dst"), hsBytes("a", "nokey"))
+		n, err = tx.Sets(hsBytes("a", "nokey")).InterStore([]byte("dst"))
 		return err
 	})
 	if n != 0 || hsType(t, d, "dst") != "none" {
@@ -664,7 +664,7 @@ func TestSScan(t *testing.T) {
 	for {
 		var page ElemScan
 		hsView(t, d, func(tx *Tx) (err error) {
-			page, err = tx.SScan([]byte("s"), from, 10, []byte("m*"))
+			page, err = tx.Set([]byte("s")).Scan(from, 10, []byte("m*"))
 			return err
 		})
 		calls++
@@ -682,12 +682,12 @@ func TestSScan(t *testing.T) {
 		t.Fatalf("SSCAN MATCH m* returned %d members in %d calls", len(got), calls)
 	}
 	hsView(t, d, func(tx *Tx) error {
-		page, err := tx.SScan([]byte("nokey"), nil, 10, nil)
+		page, err := tx.Set([]byte("nokey")).Scan(nil, 10, nil)
 		if page.Next != nil || len(page.Items) != 0 {
 			t.Errorf("SSCAN nokey = %+v", page)
 		}
 		// A resume position from elsewhere is only a seek point.
-		page, err2 := tx.SScan([]byte("s"), []byte("\xff\xff"), 10, nil)
+		page, err2 := tx.Set([]byte("s")).Scan([]byte("\xff\xff"), 10, nil)
 		if page.Next != nil || len(page.Items) != 0 {
 			t.Errorf("SSCAN past the end = %+v", page)
 		}
@@ -711,22 +711,22 @@ func TestSetCosts(t *testing.T) {
 		fn   func(tx *Tx) error
 		want string
 	}{
-		{"SADD new", false, []string{"n"}, func(tx *Tx) error { _, err := tx.SAdd([]byte("n"), hsBytes("a", "b")); return err }, "Get=1 Prewrite=1 Commit=1"},
-		{"SADD", false, []string{"s"}, func(tx *Tx) error { _, err := tx.SAdd(k, hsBytes("x", "m1", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
-		{"SADD one", false, []string{"s"}, func(tx *Tx) error { _, err := tx.SAdd(k, hsBytes("z")); return err }, "Get=2 Prewrite=1 Commit=1"},
-		{"SREM", false, []string{"s"}, func(tx *Tx) error { _, err := tx.SRem(k, hsBytes("x", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
-		{"SCARD", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SCard(k); return err }, "Get=1"},
-		{"SISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SIsMember(k, []byte("m1")); return err }, "Get=2"},
-		{"SMISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SMIsMember(k, hsBytes("m1", "q", "m2")); return err }, "BatchGet=1 Get=1"},
-		{"SMEMBERS", true, []string{"s"}, func(tx *Tx) error { _, err := tx.SMembers(k); return err }, "Get=1 Scan=1"},
-		{"SMEMBERS 1000", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SMembers([]byte("big")); return err }, "Get=1 Scan=4"},
-		{"SRANDMEMBER 1", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SRandMember([]byte("big"), 1); return err }, "Get=1 Scan=1|Get=1 Scan=2"},
-		{"SRANDMEMBER 100", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SRandMember([]byte("big"), 100); return err }, "Get=1 Scan=2|Get=1 Scan=3|Get=1 Scan=4"},
-		{"SPOP", false, []string{"p"}, func(tx *Tx) error { _, err := tx.SPop([]byte("p"), 1); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
-		{"SMOVE", false, []string{"s", "n"}, func(tx *Tx) error { _, err := tx.SMove(k, []byte("n"), []byte("m3")); return err }, "BatchGet=1 Get=2 Prewrite=1 Commit=1"},
-		{"SINTER", true, []string{"s", "big"}, func(tx *Tx) error { _, err := tx.SInter(hsBytes("s", "big")); return err }, "BatchGet=2 Scan=1"},
-		{"SUNIONSTORE", false, []string{"d", "s", "n"}, func(tx *Tx) error { _, err := tx.SUnionStore([]byte("d"), hsBytes("s", "n")); return err }, "BatchGet=1 Scan=2 Prewrite=1 Commit=1"},
-		{"SSCAN", true, []string{"big"}, func(tx *Tx) error { _, err := tx.SScan([]byte("big"), nil, 10, nil); return err }, "Get=1 Scan=1"},
+		{"SADD new", false, []string{"n"}, func(tx *Tx) error { _, err := tx.Set([]byte("n")).Add(hsBytes("a", "b")); return err }, "Get=1 Prewrite=1 Commit=1"},
+		{"SADD", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Add(hsBytes("x", "m1", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"SADD one", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Add(hsBytes("z")); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"SREM", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Rem(hsBytes("x", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"SCARD", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Card(); return err }, "Get=1"},
+		{"SISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).IsMember([]byte("m1")); return err }, "Get=2"},
+		{"SMISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).MIsMember(hsBytes("m1", "q", "m2")); return err }, "BatchGet=1 Get=1"},
+		{"SMEMBERS", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Members(); return err }, "Get=1 Scan=1"},
+		{"SMEMBERS 1000", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).Members(); return err }, "Get=1 Scan=4"},
+		{"SRANDMEMBER 1", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(1); return err }, "Get=1 Scan=1|Get=1 Scan=2"},
+		{"SRANDMEMBER 100", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(100); return err }, "Get=1 Scan=2|Get=1 Scan=3|Get=1 Scan=4"},
+		{"SPOP", false, []string{"p"}, func(tx *Tx) error { _, err := tx.Set([]byte("p")).Pop(1); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
+		{"SMOVE", false, []string{"s", "n"}, func(tx *Tx) error { _, err := tx.Set(k).Move([]byte("n"), []byte("m3")); return err }, "BatchGet=1 Get=2 Prewrite=1 Commit=1"},
+		{"SINTER", true, []string{"s", "big"}, func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "big")).Inter(); return err }, "BatchGet=2 Scan=1"},
+		{"SUNIONSTORE", false, []string{"d", "s", "n"}, func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "n")).UnionStore([]byte("d")); return err }, "BatchGet=1 Scan=2 Prewrite=1 Commit=1"},
+		{"SSCAN", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).Scan(nil, 10, nil); return err }, "Get=1 Scan=1"},
 	} {
 		if got := cost(c.ro, c.keys, c.fn); got != c.want && !slices.Contains(strings.Split(c.want, "|"), got) {
 			t.Errorf("%s costs %s, want %s", c.name, got, c.want)

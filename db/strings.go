@@ -72,8 +72,19 @@ type SetResult struct {
 	Existed bool
 }
 
-// Set stores value at key under o.
-func (tx *Tx) Set(key, value []byte, o SetOptions) (SetResult, error) {
+// String is the string stored at one key, as one transaction sees it.
+type String struct {
+	tx  *Tx
+	key []byte
+}
+
+// String returns the view of the string at key in the transaction's
+// current database.
+func (tx *Tx) String(key []byte) String { return String{tx: tx, key: key} }
+
+// Set stores value at the key under o.
+func (s String) Set(value []byte, o SetOptions) (SetResult, error) {
+	tx, key := s.tx, s.key
 	var r SetResult
 	old, err := tx.meta(key)
 	if err != nil {

@@ -304,7 +304,7 @@ func TestZSetWrongType(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("s")
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Set(k, []byte("x"), SetOptions{})
+		_, err := tx.String(k).Set([]byte("x"), SetOptions{})
 		return err
 	})
 	zAdd(t, d, "z", ZAddOptions{}, 1, "a")
@@ -705,7 +705,7 @@ func TestZSetOps(t *testing.T) {
 	zAdd(t, d, "a", ZAddOptions{}, 1, "x", 2, "y", 3, "z")
 	zAdd(t, d, "b", ZAddOptions{}, 10, "y", 20, "z", 30, "w")
 	zAdd(t, d, "inf", ZAddOptions{}, math.Inf(1), "x", math.Inf(-1), "y")
-	update(t, d, func(tx *Tx) error { _, err := tx.SAdd([]byte("s"), lzBytes("x", "w", "v")); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.Set([]byte("s")).Add(lzBytes("x", "w", "v")); return err })
 	keys := func(ks ...string) [][]byte { return lzBytes(ks...) }
 	lzView(t, d, func(tx *Tx) error {
 		for _, c := range []struct {
@@ -764,7 +764,7 @@ func TestZSetOps(t *testing.T) {
 		if _, err := tx.ZStore([]byte("dst"), items); err != nil {
 			return err
 		}
-		if _, err := tx.Set([]byte("str"), []byte("v"), SetOptions{}); err != nil {
+		if _, err := tx.String([]byte("str")).Set([]byte("v"), SetOptions{}); err != nil {
 			return err
 		}
 		if _, err := tx.ZStore([]byte("str"), items[:1]); err != nil {
