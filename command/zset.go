@@ -7,6 +7,8 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
+	"github.com/titan-kv/titan/resp"
 )
 
 // zsetCommands returns the sorted set commands.
@@ -56,25 +58,59 @@ func zsetCommands() []*Command {
 	}
 }
 
-// writeScore writes a score as a bulk string, as Redis does in RESP2.
-func writeScore(w *redcon.Writer, f float64) { w.WriteBulkString(db.FormatScore(f)) }
+// The sorted set handlers are split by job: this file (members, scores,
+// counts, pops, random members, ZSCAN), zset_range.go (ZRANGE and its
+// family) and zset_store.go (ZUNION, ZINTER, ZDIFF and their STORE forms).
 
-// writeScored writes members, each followed by its score with scores.
-func writeScored(w *redcon.Writer, items []db.ScoredMember, scores bool) {
-	if scores {
-		w.WriteArray(2 * len(items))
-	} else {
-		w.WriteArray(len(items))
+// score is a score reply: a bulk string, as Redis 7.0 writes scores in
+// RESP2 ("inf", "-inf", %.17g).
+type score float64
+
+// Append implements resp.Reply.
+func (f score) Append(b []byte) []byte {
+	return redcon.AppendBulkString(b, parse.FormatScore(float64(f)))
+}
+
+// scoreOf is the reply of a score lookup: the score, or a null bulk
+// string when ok is false.
+func scoreOf(f float64, ok bool, err error) (resp.Reply, error) {
+	if !ok {
+		return resp.Of(resp.Null, err)
 	}
-	for _, it := range items {
-		w.WriteBulk(it.Member)
-		if scores {
-			writeScore(w, it.Score)
+	return resp.Of(score(f), err)
+}
+
+// scored is the reply of sorted set members in order: an array of the
+// members, each followed by its score with scores (WITHSCORES), or of
+// [member, score] arrays with pairs (ZMPOP).
+type scored struct {
+	items  []db.ScoredMember
+	scores bool
+	pairs  bool
+}
+
+// Append implements resp.Reply.
+func (r scored) Append(b []byte) []byte {
+	n := len(r.items)
+	if r.scores && !r.pairs {
+		n *= 2
+	}
+	b = redcon.AppendArray(b, n)
+	for _, it := range r.items {
+		if r.pairs {
+			b = redcon.AppendArray(b, 2)
+		}
+		b = redcon.AppendBulk(b, it.Member)
+		if r.scores || r.pairs {
+			b = score(it.Score).Append(b)
 		}
 	}
+	return b
 }
 
 // writeNullArray writes RESP2's null array (*-1).
+// Deprecated: the list handlers use it until they answer with
+// resp.NullArray.
 func writeNullArray(w *redcon.Writer) { w.WriteArray(-1) }
 
 func zadd(c *Call) {
@@ -118,7 +154,7 @@ pairs:
 	}
 	items := make([]db.ScoredMember, len(rest)/2)
 	for j := range items {
-		f, ok := db.ParseScore(rest[2*j])
+		f, ok := parse.Score(rest[2*j])
 		if !ok {
 			c.Error(errNotFloat)
 			return
@@ -129,36 +165,23 @@ pairs:
 		zincr(c, items[0].Member, items[0].Score, o)
 		return
 	}
-	var added, updated int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		added, updated, err = tx.ZAdd(c.Args[1], o, items)
-		return err
-	}, func(w *redcon.Writer) {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		added, updated, err := tx.ZSet(c.Args[1]).Add(o, items)
 		if ch {
-			w.WriteInt64(added + updated)
-		} else {
-			w.WriteInt64(added)
+			added += updated
 		}
+		return resp.IntOf(added, err)
 	})
 }
 
 func zincr(c *Call, member []byte, delta float64, o db.ZAddOptions) {
-	var score float64
-	var ok bool
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		score, ok, err = tx.ZIncr(c.Args[1], member, delta, o)
-		return err
-	}, func(w *redcon.Writer) {
-		if !ok {
-			w.WriteNull()
-			return
-		}
-		writeScore(w, score)
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return scoreOf(tx.ZSet(c.Args[1]).Incr(member, delta, o))
 	})
 }
 
 func zincrby(c *Call) {
-	f, ok := db.ParseScore(c.Args[2])
+	f, ok := parse.Score(c.Args[2])
 	if !ok {
 		c.Error(errNotFloat)
 		return
@@ -167,50 +190,27 @@ func zincrby(c *Call) {
 }
 
 func zrem(c *Call) {
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.ZRem(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.ZSet(c.Args[1]).Rem(c.Args[2:])) })
 }
 
 func zcard(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.ZCard(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.ZSet(c.Args[1]).Card()) })
 }
 
 func zscore(c *Call) {
-	var f float64
-	var ok bool
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		f, ok, err = tx.ZScore(c.Args[1], c.Args[2])
-		return err
-	}, func(w *redcon.Writer) {
-		if !ok {
-			w.WriteNull()
-			return
-		}
-		writeScore(w, f)
-	})
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return scoreOf(tx.ZSet(c.Args[1]).Score(c.Args[2])) })
 }
 
 func zmscore(c *Call) {
-	var scores []*float64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		scores, err = tx.ZMScore(c.Args[1], c.Args[2:])
-		return err
-	}, func(w *redcon.Writer) {
-		w.WriteArray(len(scores))
-		for _, f := range scores {
-			if f == nil {
-				w.WriteNull()
-			} else {
-				writeScore(w, *f)
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		scores, err := tx.ZSet(c.Args[1]).MScore(c.Args[2:])
+		out := make(resp.Array, len(scores))
+		for i, f := range scores {
+			if f != nil {
+				out[i] = score(*f)
 			}
 		}
+		return resp.Of(out, err)
 	})
 }
 
@@ -225,211 +225,39 @@ func zrank(rev bool) func(*Call) {
 			c.Error(errSyntax)
 			return
 		}
-		var rank int64
-		var score float64
-		var ok bool
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			rank, score, ok, err = tx.ZRank(c.Args[1], c.Args[2], rev)
-			return err
-		}, func(w *redcon.Writer) {
+		c.Read(func(tx *db.Tx) (resp.Reply, error) {
+			rank, f, ok, err := tx.ZSet(c.Args[1]).Rank(c.Args[2], rev)
 			switch {
+			case err != nil:
+				return nil, err
 			case !ok && withScore:
-				writeNullArray(w)
+				return resp.NullArray, nil
 			case !ok:
-				w.WriteNull()
+				return resp.Null, nil
 			case withScore:
-				w.WriteArray(2)
-				w.WriteInt64(rank)
-				writeScore(w, score)
-			default:
-				w.WriteInt64(rank)
+				return resp.Array{resp.Int(rank), score(f)}, nil
 			}
+			return resp.Int(rank), nil
 		})
 	}
 }
 
 func zcount(c *Call) {
-	r, err := db.ParseScoreRange(c.Args[2], c.Args[3])
+	r, err := parse.ParseScoreRange(c.Args[2], c.Args[3])
 	if err != nil {
 		c.Error(err.Error())
 		return
 	}
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.ZCount(c.Args[1], r)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.ZSet(c.Args[1]).Count(r)) })
 }
 
 func zlexcount(c *Call) {
-	r, err := db.ParseLexRange(c.Args[2], c.Args[3])
+	r, err := parse.ParseLexRange(c.Args[2], c.Args[3])
 	if err != nil {
 		c.Error(err.Error())
 		return
 	}
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.ZLexCount(c.Args[1], r)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
-}
-
-// Range kinds and directions of the ZRANGE family, zAuto when the
-// command's options choose.
-const (
-	zAuto = iota
-	zRank
-	zScore
-	zLex
-	zForward
-	zReverse
-)
-
-// parseZRange parses a ZRANGE-family command whose source key is at
-// c.Args[at], in Redis's order of checks. kind and dir are fixed by the
-// command or zAuto.
-func parseZRange(c *Call, at int, store bool, kind, dir int) (spec db.ZRangeSpec, withScores, ok bool) {
-	args := c.Args
-	offset, limit := int64(0), int64(-1)
-	for j := at + 3; j < len(args); j++ {
-		left := len(args) - j - 1
-		switch {
-		case !store && argIs(args[j], "withscores"):
-			withScores = true
-		case argIs(args[j], "limit") && left >= 2:
-			var ok1, ok2 bool
-			offset, ok1 = parseInt(args[j+1])
-			limit, ok2 = parseInt(args[j+2])
-			if !ok1 || !ok2 {
-				c.Error(errNotInteger)
-				return spec, false, false
-			}
-			j += 2
-		case dir == zAuto && argIs(args[j], "rev"):
-			dir = zReverse
-		case kind == zAuto && argIs(args[j], "bylex"):
-			kind = zLex
-		case kind == zAuto && argIs(args[j], "byscore"):
-			kind = zScore
-		default:
-			c.Error(errSyntax)
-			return spec, false, false
-		}
-	}
-	if dir == zAuto {
-		dir = zForward
-	}
-	if kind == zAuto {
-		kind = zRank
-	}
-	if limit != -1 && kind == zRank {
-		c.Error("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
-		return spec, false, false
-	}
-	if withScores && kind == zLex {
-		c.Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
-		return spec, false, false
-	}
-	lo, hi := args[at+1], args[at+2]
-	if dir == zReverse && kind != zRank {
-		lo, hi = hi, lo // given as max min
-	}
-	spec.Rev = dir == zReverse
-	// LIMIT offset -1 still skips offset items.
-	spec.Limit, spec.Offset, spec.Count = kind != zRank, offset, limit
-	switch kind {
-	case zRank:
-		var ok1, ok2 bool
-		spec.By = db.ZByRank
-		spec.Start, ok1 = parseInt(lo)
-		spec.Stop, ok2 = parseInt(hi)
-		if !ok1 || !ok2 {
-			c.Error(errNotInteger)
-			return spec, false, false
-		}
-	case zScore:
-		r, err := db.ParseScoreRange(lo, hi)
-		if err != nil {
-			c.Error(err.Error())
-			return spec, false, false
-		}
-		spec.By, spec.Score = db.ZByScore, r
-	case zLex:
-		r, err := db.ParseLexRange(lo, hi)
-		if err != nil {
-			c.Error(err.Error())
-			return spec, false, false
-		}
-		spec.By, spec.Lex = db.ZByLex, r
-	}
-	return spec, withScores, true
-}
-
-// zrangeCmd implements ZRANGE, ZRANGESTORE and the older range commands.
-func zrangeCmd(kind, dir int, store bool) func(*Call) {
-	return func(c *Call) {
-		at := 1
-		if store {
-			at = 2
-		}
-		spec, withScores, ok := parseZRange(c, at, store, kind, dir)
-		if !ok {
-			return
-		}
-		src := c.Args[at]
-		if store {
-			var n int64
-			c.legacyWrite(func(tx *db.Tx) error {
-				items, err := tx.ZRange(src, spec)
-				if err != nil {
-					return err
-				}
-				n, err = tx.ZStore(c.Args[1], items)
-				return err
-			}, func(w *redcon.Writer) { w.WriteInt64(n) })
-			return
-		}
-		var items []db.ScoredMember
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			items, err = tx.ZRange(src, spec)
-			return err
-		}, func(w *redcon.Writer) { writeScored(w, items, withScores) })
-	}
-}
-
-func zremrange(by db.ZRangeBy) func(*Call) {
-	return func(c *Call) {
-		spec := db.ZRangeSpec{By: by}
-		switch by {
-		case db.ZByRank:
-			var ok1, ok2 bool
-			spec.Start, ok1 = parseInt(c.Args[2])
-			spec.Stop, ok2 = parseInt(c.Args[3])
-			if !ok1 || !ok2 {
-				c.Error(errNotInteger)
-				return
-			}
-		case db.ZByScore:
-			r, err := db.ParseScoreRange(c.Args[2], c.Args[3])
-			if err != nil {
-				c.Error(err.Error())
-				return
-			}
-			spec.Score = r
-		case db.ZByLex:
-			r, err := db.ParseLexRange(c.Args[2], c.Args[3])
-			if err != nil {
-				c.Error(err.Error())
-				return
-			}
-			spec.Lex = r
-		}
-		var n int64
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			n, err = tx.ZRemRange(c.Args[1], spec)
-			return err
-		}, func(w *redcon.Writer) { w.WriteInt64(n) })
-	}
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.ZSet(c.Args[1]).LexCount(r)) })
 }
 
 func zpop(max bool) func(*Call) {
@@ -448,11 +276,10 @@ func zpop(max bool) func(*Call) {
 			c.Error(errSyntax)
 			return
 		}
-		var items []db.ScoredMember
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			items, err = tx.ZPop(c.Args[1], max, count)
-			return err
-		}, func(w *redcon.Writer) { writeScored(w, items, true) })
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			items, err := tx.ZSet(c.Args[1]).Pop(max, count)
+			return resp.Of(scored{items: items, scores: true}, err)
+		})
 	}
 }
 
@@ -501,24 +328,12 @@ func zmpop(c *Call) {
 	if !ok {
 		return
 	}
-	var key []byte
-	var items []db.ScoredMember
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		key, items, err = tx.ZMPop(keys, !min, count)
-		return err
-	}, func(w *redcon.Writer) {
-		if key == nil {
-			writeNullArray(w)
-			return
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		key, items, err := tx.ZSets(keys, nil).MPop(!min, count)
+		if err != nil || key == nil {
+			return resp.Of(resp.NullArray, err)
 		}
-		w.WriteArray(2)
-		w.WriteBulk(key)
-		w.WriteArray(len(items))
-		for _, it := range items {
-			w.WriteArray(2)
-			w.WriteBulk(it.Member)
-			writeScore(w, it.Score)
-		}
+		return resp.Array{resp.Bulk(key), scored{items: items, pairs: true}}, nil
 	})
 }
 
@@ -528,16 +343,12 @@ const maxRandCount = 1 << 24
 
 func zrandmember(c *Call) {
 	if len(c.Args) == 2 {
-		var items []db.ScoredMember
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			items, err = tx.ZRandMember(c.Args[1], 1)
-			return err
-		}, func(w *redcon.Writer) {
-			if len(items) == 0 {
-				w.WriteNull()
-				return
+		c.Read(func(tx *db.Tx) (resp.Reply, error) {
+			items, err := tx.ZSet(c.Args[1]).RandMember(1)
+			if err != nil || len(items) == 0 {
+				return resp.Of(resp.Null, err)
 			}
-			w.WriteBulk(items[0].Member)
+			return resp.Bulk(items[0].Member), nil
 		})
 		return
 	}
@@ -561,153 +372,10 @@ func zrandmember(c *Call) {
 		c.Error("ERR value is out of range")
 		return
 	}
-	var items []db.ScoredMember
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		items, err = tx.ZRandMember(c.Args[1], count)
-		return err
-	}, func(w *redcon.Writer) { writeScored(w, items, withScores) })
-}
-
-// The operations of zsetop.
-const (
-	opUnion = iota
-	opInter
-	opDiff
-)
-
-// parseNumKeys parses numkeys at c.Args[at] and returns the keys after it
-// and the remaining arguments.
-func parseNumKeys(c *Call, at int, name string) (keys, rest [][]byte, ok bool) {
-	n, ok := parseInt(c.Args[at])
-	if !ok {
-		c.Error(errNotInteger)
-		return nil, nil, false
-	}
-	if n < 1 {
-		c.Error(fmt.Sprintf("ERR at least 1 input key is needed for '%s' command", name))
-		return nil, nil, false
-	}
-	if n > int64(len(c.Args)-at-1) {
-		c.Error(errSyntax)
-		return nil, nil, false
-	}
-	return c.Args[at+1 : at+1+int(n)], c.Args[at+1+int(n):], true
-}
-
-// zsetop implements ZUNION, ZINTER, ZDIFF and their STORE forms. Like
-// Redis, it checks the input keys' types before it reports errors in the
-// options after them.
-func zsetop(name string, op int, store bool) func(*Call) {
-	return func(c *Call) {
-		at := 1
-		if store {
-			at = 2
-		}
-		keys, rest, ok := parseNumKeys(c, at, name)
-		if !ok {
-			return
-		}
-		var weights []float64
-		agg := db.AggSum
-		withScores := false
-		optErr := ""
-		for j := 0; j < len(rest) && optErr == ""; j++ {
-			left := len(rest) - j
-			switch {
-			case op != opDiff && left >= len(keys)+1 && argIs(rest[j], "weights"):
-				weights = make([]float64, len(keys))
-				for i := range keys {
-					f, ok := db.ParseScore(rest[j+1+i])
-					if !ok {
-						optErr = "ERR weight value is not a float"
-						break
-					}
-					weights[i] = f
-				}
-				j += len(keys)
-			case op != opDiff && left >= 2 && argIs(rest[j], "aggregate"):
-				switch a := rest[j+1]; {
-				case argIs(a, "sum"):
-					agg = db.AggSum
-				case argIs(a, "min"):
-					agg = db.AggMin
-				case argIs(a, "max"):
-					agg = db.AggMax
-				default:
-					optErr = errSyntax
-				}
-				j++
-			case !store && argIs(rest[j], "withscores"):
-				withScores = true
-			default:
-				optErr = errSyntax
-			}
-		}
-		compute := func(tx *db.Tx) ([]db.ScoredMember, error) {
-			if err := tx.ZCheckSources(keys); err != nil {
-				return nil, err
-			}
-			if optErr != "" {
-				return nil, db.UserError(optErr)
-			}
-			switch op {
-			case opUnion:
-				return tx.ZUnion(keys, weights, agg)
-			case opInter:
-				return tx.ZInter(keys, weights, agg)
-			}
-			return tx.ZDiff(keys)
-		}
-		if store {
-			var n int64
-			c.legacyWrite(func(tx *db.Tx) error {
-				items, err := compute(tx)
-				if err != nil {
-					return err
-				}
-				n, err = tx.ZStore(c.Args[1], items)
-				return err
-			}, func(w *redcon.Writer) { w.WriteInt64(n) })
-			return
-		}
-		var items []db.ScoredMember
-		c.legacyRead(func(tx *db.Tx) (err error) {
-			items, err = compute(tx)
-			return err
-		}, func(w *redcon.Writer) { writeScored(w, items, withScores) })
-	}
-}
-
-func zintercard(c *Call) {
-	keys, rest, ok := parseNumKeys(c, 1, "zintercard")
-	if !ok {
-		return
-	}
-	var limit int64
-	optErr := ""
-	for j := 0; j < len(rest) && optErr == ""; j++ {
-		if !argIs(rest[j], "limit") || j+1 >= len(rest) {
-			optErr = errSyntax
-			break
-		}
-		n, ok := parseInt(rest[j+1])
-		if !ok || n < 0 {
-			optErr = "ERR LIMIT can't be negative"
-		}
-		limit = n
-		j++
-	}
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		if err := tx.ZCheckSources(keys); err != nil {
-			return err
-		}
-		if optErr != "" {
-			return db.UserError(optErr)
-		}
-		n, err = tx.ZInterCard(keys, limit)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		items, err := tx.ZSet(c.Args[1]).RandMember(count)
+		return resp.Of(scored{items: items, scores: withScores}, err)
+	})
 }
 
 // zscanSmall is the size up to which Redis keeps a sorted set as a
@@ -749,28 +417,29 @@ func zscan(c *Call) {
 		}
 	}
 	var res db.ZScanResult
-	c.legacyRead(func(tx *db.Tx) error {
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		res = db.ZScanResult{}
-		n, err := tx.ZCard(c.Args[1])
+		z := tx.ZSet(c.Args[1])
+		n, err := z.Card()
 		if err != nil || n == 0 {
-			return err
+			return nil, err
 		}
 		if optErr != "" {
-			return db.UserError(optErr)
+			return nil, db.UserError(optErr)
 		}
 		page := count
 		if n <= zscanSmall && from == nil {
 			page = zscanSmall
 		}
-		res, err = tx.ZScan(c.Args[1], from, page, match)
-		return err
-	}, func(w *redcon.Writer) {
-		cursor := "0"
-		if res.Next != nil {
-			cursor = c.s.cursors.put(res.Next)
+		res, err = z.Scan(from, page, match)
+		return nil, err
+	})
+	// The scan reply stores the cursor as it is written.
+	c.legacyReply(func(w *redcon.Writer) {
+		items := make([][]byte, 0, 2*len(res.Items))
+		for _, it := range res.Items {
+			items = append(items, it.Member, []byte(parse.FormatScore(it.Score)))
 		}
-		w.WriteArray(2)
-		w.WriteBulkString(cursor)
-		writeScored(w, res.Items, true)
+		c.writeScanReply(w, res.Next, items)
 	})
 }
