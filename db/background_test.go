@@ -75,7 +75,7 @@ func TestExpireRound(t *testing.T) {
 			if i%2 == 0 {
 				at = tx.Now() + int64(time.Hour/time.Millisecond)
 			}
-			if _, err := tx.Set([]byte(fmt.Sprint("k", i)), []byte("v"), SetOptions{ExpireAt: at}); err != nil {
+			if _, err := tx.String([]byte(fmt.Sprint("k", i))).Set([]byte("v"), SetOptions{ExpireAt: at}); err != nil {
 				return err
 			}
 		}
@@ -83,10 +83,10 @@ func TestExpireRound(t *testing.T) {
 	})
 	update(t, d, func(tx *Tx) error {
 		// A TTL that was removed leaves a stale index entry behind.
-		if _, err := tx.Set([]byte("persisted"), []byte("v"), SetOptions{ExpireAt: tx.Now() + 30}); err != nil {
+		if _, err := tx.String([]byte("persisted")).Set([]byte("v"), SetOptions{ExpireAt: tx.Now() + 30}); err != nil {
 			return err
 		}
-		_, err := tx.Persist([]byte("persisted"))
+		_, err := tx.Key([]byte("persisted")).Persist()
 		return err
 	})
 	time.Sleep(50 * time.Millisecond)
@@ -115,9 +115,9 @@ func TestCollectRound(t *testing.T) {
 		return tx.saveCount([]byte("big"), m, 1500, false)
 	})
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.Del([]byte("big"))
-		if n != 1 {
-			t.Errorf("del = %d", n)
+		existed, err := tx.Key([]byte("big")).Delete()
+		if !existed {
+			t.Errorf("del = %v", existed)
 		}
 		return err
 	})
@@ -140,7 +140,7 @@ func TestSafePointKeepsLatest(t *testing.T) {
 	d.opts.Background.GCLifeTime = time.Millisecond
 	for i := 0; i < 20; i++ {
 		update(t, d, func(tx *Tx) error {
-			_, err := tx.Set([]byte("k"), []byte(fmt.Sprint(i)), SetOptions{})
+			_, err := tx.String([]byte("k")).Set([]byte(fmt.Sprint(i)), SetOptions{})
 			return err
 		})
 	}
@@ -149,7 +149,7 @@ func TestSafePointKeepsLatest(t *testing.T) {
 		t.Fatal(err)
 	}
 	update(t, d, func(tx *Tx) error {
-		v, err := tx.Get([]byte("k"))
+		v, err := tx.String([]byte("k")).Get()
 		if string(v) != "19" {
 			t.Errorf("after gc: %q %v", v, err)
 		}
@@ -241,9 +241,9 @@ func TestBigDeleteSeveralInstances(t *testing.T) {
 		before := counterValue(t, dm, "titan_tikv_requests_total")
 		start := time.Now()
 		update(t, d, func(tx *Tx) error {
-			n, err := tx.Del([]byte(key))
-			if n != 1 {
-				t.Errorf("DEL %s = %d", key, n)
+			existed, err := tx.Key([]byte(key)).Delete()
+			if !existed {
+				t.Errorf("DEL %s = %v", key, existed)
 			}
 			written = tx.t.Len()
 			return err
@@ -260,7 +260,7 @@ func TestBigDeleteSeveralInstances(t *testing.T) {
 	}
 	// Make the third one expire now: the active expirer must queue it.
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.ExpireAt([]byte("expiring"), tx.Now()+20, ExpireFlags{})
+		_, err := tx.Key([]byte("expiring")).ExpireAt(tx.Now()+20, ExpireFlags{})
 		return err
 	})
 

@@ -43,7 +43,7 @@ func benchSet(b *testing.B, batch bool, hot bool) {
 				key = []byte(fmt.Sprint("key:", i))
 			}
 			j := &Job{Keys: [][]byte{key}, Fn: func(tx *Tx) error {
-				_, err := tx.Set(key, []byte("value"), SetOptions{})
+				_, err := tx.String(key).Set([]byte("value"), SetOptions{})
 				return err
 			}}
 			d.Do(context.Background(), j)

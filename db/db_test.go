@@ -43,11 +43,11 @@ func update(t *testing.T, d *DB, fn func(tx *Tx) error) {
 func TestSetGet(t *testing.T) {
 	d := openTest(t, false)
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Set([]byte("k"), []byte("v"), SetOptions{})
+		_, err := tx.String([]byte("k")).Set([]byte("v"), SetOptions{})
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		v, err := tx.Get([]byte("k"))
+		v, err := tx.String([]byte("k")).Get()
 		if string(v) != "v" {
 			t.Errorf("get = %q, %v", v, err)
 		}

@@ -29,7 +29,7 @@ func TestStoreDown(t *testing.T) {
 	defer d.Close()
 	set := func(ctx context.Context) error {
 		j := &Job{Keys: [][]byte{[]byte("k")}, Fn: func(tx *Tx) error {
-			_, err := tx.Set([]byte("k"), []byte("v"), SetOptions{})
+			_, err := tx.String([]byte("k")).Set([]byte("v"), SetOptions{})
 			return err
 		}}
 		d.Do(ctx, j)

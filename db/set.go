@@ -396,7 +396,7 @@ func (tx *Tx) SDiff(keys [][]byte) ([][]byte, error) {
 // it held; an empty result deletes dst. It returns the size.
 func (tx *Tx) storeSet(dst []byte, members [][]byte) (int64, error) {
 	if len(members) == 0 {
-		_, err := tx.Del(dst)
+		_, err := tx.Key(dst).Delete()
 		return 0, err
 	}
 	m := tx.newObject(encoding.TypeSet)

@@ -1152,7 +1152,7 @@ func (tx *Tx) zDelItems(key []byte, m *encoding.Meta, items []ScoredMember) erro
 // size of the result.
 func (tx *Tx) ZStore(dst []byte, items []ScoredMember) (int64, error) {
 	if len(items) == 0 {
-		_, err := tx.Del(dst)
+		_, err := tx.Key(dst).Delete()
 		return 0, err
 	}
 	m := tx.newObject(encoding.TypeZSet)

@@ -304,7 +304,7 @@ func TestZSetWrongType(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("s")
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Set(k, []byte("x"), SetOptions{})
+		_, err := tx.String(k).Set([]byte("x"), SetOptions{})
 		return err
 	})
 	zAdd(t, d, "z", ZAddOptions{}, 1, "a")
@@ -544,7 +544,7 @@ func TestZSetRemRangeAndPop(t *testing.T) {
 			model = append(model, ScoredMember{Member: []byte(m), Score: float64(s)})
 			pairs = append(pairs, s, m)
 		}
-		update(t, d, func(tx *Tx) error { _, err := tx.Del([]byte("z")); return err })
+		update(t, d, func(tx *Tx) error { _, err := tx.Key([]byte("z")).Delete(); return err })
 		zAdd(t, d, "z", ZAddOptions{}, pairs...)
 		var spec ZRangeSpec
 		var removed zModel
@@ -764,7 +764,7 @@ func TestZSetOps(t *testing.T) {
 		if _, err := tx.ZStore([]byte("dst"), items); err != nil {
 			return err
 		}
-		if _, err := tx.Set([]byte("str"), []byte("v"), SetOptions{}); err != nil {
+		if _, err := tx.String([]byte("str")).Set([]byte("v"), SetOptions{}); err != nil {
 			return err
 		}
 		if _, err := tx.ZStore([]byte("str"), items[:1]); err != nil {
