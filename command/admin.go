@@ -31,7 +31,7 @@ func serverCommands() []*Command {
 func dbsize(c *Call) {
 	var n int64
 	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, _, err = tx.DBStats()
+		n, _, err = tx.Keyspace().Stats()
 		return err
 	}, func(w *redcon.Writer) { w.WriteInt64(n) })
 }
@@ -75,7 +75,7 @@ func (s *Server) flush(dbIndex uint16) error {
 	for {
 		var n int
 		err := s.db.Update(context.Background(), dbIndex, func(tx *db.Tx) (err error) {
-			n, err = tx.FlushBatch(1000)
+			n, err = tx.Keyspace().Flush(1000)
 			return err
 		})
 		if err != nil || n == 0 {
@@ -259,7 +259,7 @@ func info(c *Call) {
 		for i := 0; i < s.cfg.Databases; i++ {
 			var keys, expires int64
 			err := s.db.View(context.Background(), uint16(i), func(tx *db.Tx) (err error) {
-				keys, expires, err = tx.DBStats()
+				keys, expires, err = tx.Keyspace().Stats()
 				return err
 			})
 			if err != nil {

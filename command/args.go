@@ -1,11 +1,9 @@
 package command
 
 import (
-	"math"
-	"strconv"
 	"strings"
 
-	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
 )
 
 // Argument errors with Redis's texts.
@@ -15,34 +13,13 @@ const (
 	errSyntax     = "ERR syntax error"
 )
 
-// parseInt parses a Redis integer argument as Redis's string2ll does: no
-// sign other than a leading '-', no leading zeros, no spaces.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 || b[0] == '+' || (len(b) > 1 && b[0] == '0') ||
-		(len(b) > 1 && b[0] == '-' && b[1] == '0') {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	return n, err == nil
-}
+// parseInt is parse.Int.
+// Deprecated: the families not yet converted still call it; use parse.Int.
+func parseInt(b []byte) (int64, bool) { return parse.Int(b) }
 
-// parseFloat parses a Redis float argument (inf and -inf allowed).
-func parseFloat(b []byte) (float64, bool) { return db.ParseFloat(b) }
+// parseFloat is parse.Float.
+// Deprecated: use parse.Float.
+func parseFloat(b []byte) (float64, bool) { return parse.Float(b) }
 
 // argIs reports whether b equals word, ignoring case.
 func argIs(b []byte, word string) bool { return strings.EqualFold(string(b), word) }
-
-// parseTimeout-style helper: seconds or milliseconds as a positive
-// integer, for EX/PX/EXAT/PXAT.
-func parsePositive(b []byte) (int64, bool) {
-	n, ok := parseInt(b)
-	return n, ok && n > 0
-}
-
-// addMillis returns now + n*unit milliseconds, or false on overflow.
-func addMillis(now, n, unit int64) (int64, bool) {
-	if n > (math.MaxInt64-now)/unit {
-		return 0, false
-	}
-	return now + n*unit, true
-}

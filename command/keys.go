@@ -10,6 +10,8 @@ import (
 
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/parse"
+	"github.com/titan-kv/titan/resp"
 )
 
 func keyCommands() []*Command {
@@ -40,29 +42,43 @@ func keyCommands() []*Command {
 }
 
 func del(c *Call) {
-	var n int64
-	keys := c.Args[1:]
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.Del(keys...)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		var n int64
+		for _, k := range c.Args[1:] {
+			existed, err := tx.Key(k).Delete()
+			if err != nil {
+				return nil, err
+			}
+			if existed {
+				n++
+			}
+		}
+		return resp.Int(n), nil
+	})
 }
 
+// exists counts the keys that exist (a key named twice counts twice).
 func exists(c *Call) {
-	var n int64
-	keys := c.Args[1:]
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.Exists(keys...)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		var n int64
+		for _, k := range c.Args[1:] {
+			found, err := tx.Key(k).Exists()
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				n++
+			}
+		}
+		return resp.Int(n), nil
+	})
 }
 
 func typeCmd(c *Call) {
-	var t string
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		t, err = tx.Type(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteString(t) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		t, err := tx.Key(c.Args[1]).Type()
+		return resp.Of(resp.Status(t), err)
+	})
 }
 
 // parseExpireFlags reads EXPIRE's NX XX GT LT options.
@@ -102,7 +118,7 @@ func expireCmd(unit int64, absolute bool) func(*Call) {
 		if !ok {
 			return
 		}
-		n, ok := parseInt(c.Args[2])
+		n, ok := parse.Int(c.Args[2])
 		if !ok {
 			c.Error(errNotInteger)
 			return
@@ -112,21 +128,21 @@ func expireCmd(unit int64, absolute bool) func(*Call) {
 			c.Error(invalid)
 			return
 		}
-		var set bool
-		c.legacyWrite(func(tx *db.Tx) (err error) {
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
 			at := n * unit
 			if !absolute {
 				if at > math.MaxInt64-tx.Now() {
-					return db.UserError(invalid)
+					return nil, db.UserError(invalid)
 				}
 				at += tx.Now()
 			}
-			set, err = tx.ExpireAt(c.Args[1], at, flags)
-			return err
-		}, func(w *redcon.Writer) { w.WriteInt64(boolInt(set)) })
+			return resp.BoolOf(tx.Key(c.Args[1]).ExpireAt(at, flags))
+		})
 	}
 }
 
+// boolInt is 1 for true and 0 for false.
+// Deprecated: the families not yet converted still call it; use resp.Bool.
 func boolInt(b bool) int64 {
 	if b {
 		return 1
@@ -137,15 +153,15 @@ func boolInt(b bool) int64 {
 // ttlCmd builds TTL, PTTL, EXPIRETIME and PEXPIRETIME.
 func ttlCmd(absolute bool, unit int64) func(*Call) {
 	return func(c *Call) {
-		var v int64
-		c.legacyRead(func(tx *db.Tx) (err error) {
+		c.Read(func(tx *db.Tx) (resp.Reply, error) {
+			k := tx.Key(c.Args[1])
+			var v int64
+			var err error
 			if absolute {
-				v, err = tx.ExpireTime(c.Args[1])
+				v, err = k.ExpireTime()
 			} else {
-				v, err = tx.PTTL(c.Args[1])
+				v, err = k.PTTL()
 			}
-			return err
-		}, func(w *redcon.Writer) {
 			if v >= 0 && unit > 1 {
 				if absolute {
 					v /= unit
@@ -153,31 +169,23 @@ func ttlCmd(absolute bool, unit int64) func(*Call) {
 					v = (v + unit/2) / unit
 				}
 			}
-			w.WriteInt64(v)
+			return resp.IntOf(v, err)
 		})
 	}
 }
 
 func persist(c *Call) {
-	var ok bool
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		ok, err = tx.Persist(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(ok)) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.BoolOf(tx.Key(c.Args[1]).Persist()) })
 }
 
 func rename(nx bool) func(*Call) {
 	return func(c *Call) {
-		var done bool
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			done, err = tx.Rename(c.Args[1], c.Args[2], nx)
-			return err
-		}, func(w *redcon.Writer) {
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			done, err := tx.Key(c.Args[1]).Rename(c.Args[2], nx)
 			if nx {
-				w.WriteInt64(boolInt(done))
-			} else {
-				w.WriteString("OK")
+				return resp.BoolOf(done, err)
 			}
+			return resp.Of(resp.OK, err)
 		})
 	}
 }
@@ -190,7 +198,7 @@ func copyCmd(c *Call) {
 		case argIs(c.Args[i], "REPLACE"):
 			replace = true
 		case argIs(c.Args[i], "DB") && i+1 < len(c.Args):
-			n, ok := parseInt(c.Args[i+1])
+			n, ok := parse.Int(c.Args[i+1])
 			if !ok {
 				c.Error(errNotInteger)
 				return
@@ -210,19 +218,13 @@ func copyCmd(c *Call) {
 		c.Error("ERR source and destination objects are the same")
 		return
 	}
-	var copied bool
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		copied, err = tx.Copy(c.Args[1], c.Args[2], dstDB, replace)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(copied)) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BoolOf(tx.Key(c.Args[1]).Copy(c.Args[2], dstDB, replace))
+	})
 }
 
 func keysCmd(c *Call) {
-	var keys [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		keys, err = tx.KeysMatching(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { writeBulks(w, keys) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(tx.Keyspace().Keys(c.Args[1])) })
 }
 
 // scanOptions are the MATCH, COUNT and TYPE options of the SCAN family.
@@ -248,7 +250,7 @@ func parseScanOptions(c *Call, args [][]byte, allowType bool) (scanOptions, bool
 				o.match = nil
 			}
 		case argIs(args[i], "COUNT"):
-			n, ok := parseInt(args[i+1])
+			n, ok := parse.Int(args[i+1])
 			if !ok {
 				c.Error(errNotInteger)
 				return o, false
@@ -282,15 +284,34 @@ func typeByName(name string) encoding.Type {
 	return 0
 }
 
-// writeScanReply writes [cursor, items].
-func (c *Call) writeScanReply(w *redcon.Writer, next []byte, items [][]byte) {
+// scanReply is the reply of SCAN, HSCAN, SSCAN and ZSCAN: the cursor to go
+// on with ("0" once the scan is complete) and one page of items.
+type scanReply struct {
+	cursor string
+	items  [][]byte
+}
+
+// Append implements resp.Reply.
+func (r scanReply) Append(b []byte) []byte {
+	b = redcon.AppendArray(b, 2)
+	b = redcon.AppendBulkString(b, r.cursor)
+	return resp.Bulks(r.items).Append(b)
+}
+
+// scanReply returns the reply of a scan page: next is where the scan goes
+// on (nil when it is complete), which gets a cursor of the cursor table.
+func (c *Call) scanReply(next []byte, items [][]byte) scanReply {
 	cursor := "0"
 	if next != nil {
 		cursor = c.s.cursors.put(next)
 	}
-	w.WriteArray(2)
-	w.WriteBulkString(cursor)
-	writeBulks(w, items)
+	return scanReply{cursor: cursor, items: items}
+}
+
+// writeScanReply writes [cursor, items].
+// Deprecated: the families not yet converted still call it; use scanReply.
+func (c *Call) writeScanReply(w *redcon.Writer, next []byte, items [][]byte) {
+	w.WriteRaw(c.scanReply(next, items).Append(nil))
 }
 
 func scan(c *Call) {
@@ -303,19 +324,17 @@ func scan(c *Call) {
 	if !ok {
 		return
 	}
-	var res db.ScanResult
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		res, err = tx.Scan(start, o.count, o.match, o.typ)
-		return err
-	}, func(w *redcon.Writer) { c.writeScanReply(w, res.Next, res.Keys) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		res, err := tx.Keyspace().Scan(start, o.count, o.match, o.typ)
+		if err != nil {
+			return nil, err
+		}
+		return c.scanReply(res.Next, res.Keys), nil
+	})
 }
 
 func randomKey(c *Call) {
-	var k []byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		k, err = tx.RandomKey()
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, k) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulkOf(tx.Keyspace().RandomKey()) })
 }
 
 // objectHelp is Redis 7.0's OBJECT HELP.
@@ -356,43 +375,36 @@ func object(c *Call) {
 		return
 	}
 	if sub == "help" {
-		c.legacyReply(func(w *redcon.Writer) {
-			w.WriteArray(len(objectHelp))
-			for _, l := range objectHelp {
-				w.WriteString(l)
-			}
-		})
+		lines := make(resp.Array, len(objectHelp))
+		for i, l := range objectHelp {
+			lines[i] = resp.Status(l)
+		}
+		c.Reply(lines)
 		return
 	}
-	var enc string
-	var shared bool
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		if enc, err = tx.ObjectEncoding(c.Args[2]); err != nil || enc == "" {
-			return err
-		}
-		if sub == "freq" {
-			return db.UserError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-		}
-		if enc != "int" {
-			return nil
-		}
-		v, err := tx.Get(c.Args[2])
-		n, _ := parseInt(v)
-		shared = n >= 0 && n < 10000
-		return err
-	}, func(w *redcon.Writer) {
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		key := c.Args[2]
+		enc, err := tx.Key(key).Encoding()
 		switch {
+		case err != nil:
+			return nil, err
 		case enc == "":
-			w.WriteNull()
+			return resp.Null, nil
+		case sub == "freq":
+			return nil, db.UserError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		case sub == "encoding":
-			w.WriteBulkString(enc)
-		case sub == "refcount" && shared:
-			w.WriteInt(math.MaxInt32)
-		case sub == "refcount":
-			w.WriteInt(1)
-		default:
-			w.WriteInt(0)
+			return resp.BulkString(enc), nil
+		case sub == "idletime":
+			return resp.Int(0), nil
+		case enc != "int":
+			return resp.Int(1), nil
 		}
+		// REFCOUNT of an integer: Redis shares the objects of 0 to 9999.
+		v, err := tx.String(key).Get()
+		if n, _ := parse.Int(v); err == nil && n >= 0 && n < 10000 {
+			return resp.Int(math.MaxInt32), nil
+		}
+		return resp.Of(resp.Int(1), err)
 	})
 }
 

@@ -50,7 +50,7 @@ func watch(c *Call) {
 	versions := make([]uint64, len(keys))
 	c.legacyRead(func(tx *db.Tx) error {
 		for i, k := range keys {
-			v, err := tx.KeyVersion(k)
+			v, err := tx.Key(k).Version()
 			if err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func exec(c *Call) {
 		aborted = false
 		for wk, v := range watched {
 			tx.DB = wk.db
-			cur, err := tx.KeyVersion([]byte(wk.key))
+			cur, err := tx.Key([]byte(wk.key)).Version()
 			if err != nil {
 				return err
 			}
@@ -117,7 +117,7 @@ func exec(c *Call) {
 				aborted = true
 				return nil
 			}
-			tx.LockKey([]byte(wk.key))
+			tx.Key([]byte(wk.key)).Lock()
 		}
 		for _, sub := range subs {
 			if sub.job == nil {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
+	"github.com/titan-kv/titan/resp"
 )
 
 func stringCommands() []*Command {
@@ -45,11 +45,7 @@ func stringCommands() []*Command {
 }
 
 func get(c *Call) {
-	var v []byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		v, err = tx.Get(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulkOf(tx.String(c.Args[1]).Get()) })
 }
 
 // expiry is the EX/PX/EXAT/PXAT option of SET, SETEX and GETEX. Redis
@@ -67,7 +63,7 @@ func (e expiry) at(now int64, cmd string) (int64, error) {
 	if e.arg == nil {
 		return 0, nil
 	}
-	n, ok := parseInt(e.arg)
+	n, ok := parse.Int(e.arg)
 	if !ok {
 		return 0, db.ErrNotInteger
 	}
@@ -142,31 +138,30 @@ func set(c *Call) {
 		c.Error(err.Error())
 		return
 	}
-	var res db.SetResult
-	c.legacyWrite(func(tx *db.Tx) (err error) {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		o := o
+		var err error
 		if o.ExpireAt, err = exp.at(tx.Now(), "set"); err != nil {
-			return err
+			return nil, err
 		}
-		res, err = tx.String(c.Args[1]).Set(c.Args[2], o)
-		return err
-	}, func(w *redcon.Writer) {
+		res, err := tx.String(c.Args[1]).Set(c.Args[2], o)
 		switch {
+		case err != nil:
+			return nil, err
 		case o.Get:
-			writeBulkOrNull(w, res.Old)
+			return resp.Bulk(res.Old), nil
 		case res.Written:
-			w.WriteString("OK")
-		default:
-			w.WriteNull()
+			return resp.OK, nil
 		}
+		return resp.Null, nil
 	})
 }
 
 func setnx(c *Call) {
-	var res db.SetResult
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		res, err = tx.String(c.Args[1]).Set(c.Args[2], db.SetOptions{NX: true})
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(boolInt(res.Written)) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		res, err := tx.String(c.Args[1]).Set(c.Args[2], db.SetOptions{NX: true})
+		return resp.BoolOf(res.Written, err)
+	})
 }
 
 func setex(unit int64) func(*Call) {
@@ -176,31 +171,26 @@ func setex(unit int64) func(*Call) {
 			c.Error(err.Error())
 			return
 		}
-		c.legacyWrite(func(tx *db.Tx) error {
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
 			at, err := exp.at(tx.Now(), c.name)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			_, err = tx.String(c.Args[1]).Set(c.Args[3], db.SetOptions{ExpireAt: at})
-			return err
-		}, func(w *redcon.Writer) { w.WriteString("OK") })
+			return resp.Of(resp.OK, err)
+		})
 	}
 }
 
 func getset(c *Call) {
-	var res db.SetResult
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		res, err = tx.String(c.Args[1]).Set(c.Args[2], db.SetOptions{Get: true})
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, res.Old) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		res, err := tx.String(c.Args[1]).Set(c.Args[2], db.SetOptions{Get: true})
+		return resp.BulkOf(res.Old, err)
+	})
 }
 
 func getdel(c *Call) {
-	var v []byte
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		v, err = tx.GetDel(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.BulkOf(tx.String(c.Args[1]).GetDel()) })
 }
 
 func getex(c *Call) {
@@ -218,30 +208,22 @@ func getex(c *Call) {
 		}
 		i++
 	}
-	var v []byte
-	c.legacyWrite(func(tx *db.Tx) error {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
 		// Redis checks the expiry only once it found a string at key.
-		v = nil
-		if t, err := tx.Type(c.Args[1]); err != nil || t == "none" {
-			return err
-		} else if t != "string" {
-			return db.ErrWrongType
+		s := tx.String(c.Args[1])
+		if found, err := s.Exists(); err != nil || !found {
+			return resp.Of(resp.Null, err)
 		}
 		at, err := exp.at(tx.Now(), "getex")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err = tx.GetEx(c.Args[1], at, persist)
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
+		return resp.BulkOf(s.GetEx(at, persist))
+	})
 }
 
 func mget(c *Call) {
-	var vals [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		vals, err = tx.MGet(c.Args[1:])
-		return err
-	}, func(w *redcon.Writer) { writeBulks(w, vals) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(tx.Strings(c.Args[1:]).Get()) })
 }
 
 func mset(nx bool) func(*Call) {
@@ -250,26 +232,25 @@ func mset(nx bool) func(*Call) {
 			c.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", c.name))
 			return
 		}
-		var ok bool
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			ok, err = tx.MSet(c.Args[1:], nx)
-			return err
-		}, func(w *redcon.Writer) {
+		n := len(c.Args) / 2
+		keys, values := make([][]byte, n), make([][]byte, n)
+		for i := range n {
+			keys[i], values[i] = c.Args[1+2*i], c.Args[2+2*i]
+		}
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			ok, err := tx.Strings(keys).Set(values, nx)
 			if nx {
-				w.WriteInt64(boolInt(ok))
-			} else {
-				w.WriteString("OK")
+				return resp.BoolOf(ok, err)
 			}
+			return resp.Of(resp.OK, err)
 		})
 	}
 }
 
 func appendCmd(c *Call) {
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.Append(c.Args[1], c.Args[2], c.s.maxStringLen())
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.String(c.Args[1]).Append(c.Args[2], c.s.maxStringLen()))
+	})
 }
 
 // maxStringLen is the longest string a command may build: Redis's
@@ -277,11 +258,7 @@ func appendCmd(c *Call) {
 func (s *Server) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStringLen) }
 
 func strlen(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.StrLen(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.String(c.Args[1]).Len()) })
 }
 
 // incrBy builds INCR/DECR (fixed sign, no argument) and INCRBY/DECRBY.
@@ -289,13 +266,13 @@ func incrBy(sign int64, hasArg bool) func(*Call) {
 	return func(c *Call) {
 		delta := sign
 		if hasArg {
-			n, ok := parseInt(c.Args[2])
+			n, ok := parse.Int(c.Args[2])
 			if !ok {
 				c.Error(errNotInteger)
 				return
 			}
 			if sign < 0 {
-				if n == -1<<63 {
+				if n == math.MinInt64 {
 					c.Error("ERR decrement would overflow")
 					return
 				}
@@ -303,38 +280,34 @@ func incrBy(sign int64, hasArg bool) func(*Call) {
 			}
 			delta = n
 		}
-		var v int64
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			v, err = tx.IncrBy(c.Args[1], delta)
-			return err
-		}, func(w *redcon.Writer) { w.WriteInt64(v) })
+		c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.String(c.Args[1]).IncrBy(delta)) })
 	}
 }
 
 func incrByFloat(c *Call) {
-	var v []byte
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		v, err = tx.IncrByFloat(c.Args[1], c.Args[2])
-		return err
-	}, func(w *redcon.Writer) { w.WriteBulk(v) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BulkOf(tx.String(c.Args[1]).IncrByFloat(c.Args[2]))
+	})
 }
 
 func getrange(c *Call) {
-	start, ok1 := parseInt(c.Args[2])
-	end, ok2 := parseInt(c.Args[3])
+	start, ok1 := parse.Int(c.Args[2])
+	end, ok2 := parse.Int(c.Args[3])
 	if !ok1 || !ok2 {
 		c.Error(errNotInteger)
 		return
 	}
-	var v []byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		v, err = tx.GetRange(c.Args[1], start, end)
-		return err
-	}, func(w *redcon.Writer) { w.WriteBulk(v) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		v, err := tx.String(c.Args[1]).GetRange(start, end)
+		if v == nil {
+			v = []byte{} // an empty string, never null
+		}
+		return resp.BulkOf(v, err)
+	})
 }
 
 func setrange(c *Call) {
-	off, ok := parseInt(c.Args[2])
+	off, ok := parse.Int(c.Args[2])
 	if !ok {
 		c.Error(errNotInteger)
 		return
@@ -343,17 +316,15 @@ func setrange(c *Call) {
 		c.Error("ERR offset is out of range")
 		return
 	}
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.SetRange(c.Args[1], off, c.Args[3], c.s.maxStringLen())
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.String(c.Args[1]).SetRange(off, c.Args[3], c.s.maxStringLen()))
+	})
 }
 
 // parseBitOffset parses a bit offset: a string may hold maxStringLen
 // bytes, as Redis checks against proto-max-bulk-len.
 func parseBitOffset(c *Call, b []byte) (int64, bool) {
-	n, ok := parseInt(b)
+	n, ok := parse.Int(b)
 	if !ok || n < 0 || n>>3 >= c.s.maxStringLen() {
 		c.Error("ERR bit offset is not an integer or out of range")
 		return 0, false
@@ -371,11 +342,7 @@ func setbit(c *Call) {
 		return
 	}
 	bit := c.Args[3][0] - '0'
-	var old int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		old, err = tx.SetBit(c.Args[1], off, bit)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(old) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.String(c.Args[1]).SetBit(off, bit)) })
 }
 
 func getbit(c *Call) {
@@ -383,11 +350,7 @@ func getbit(c *Call) {
 	if !ok {
 		return
 	}
-	var v int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		v, err = tx.GetBit(c.Args[1], off)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(v) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.String(c.Args[1]).GetBit(off)) })
 }
 
 // parseBitUnit parses BYTE or BIT.
@@ -401,21 +364,6 @@ func parseBitUnit(b []byte) (isBit bool, errMsg string) {
 	return false, errSyntax
 }
 
-// stringFound reports whether key holds a string, failing with WRONGTYPE
-// when it holds something else.
-func stringFound(tx *db.Tx, key []byte) (bool, error) {
-	t, err := tx.Type(key)
-	switch {
-	case err != nil:
-		return false, err
-	case t == "none":
-		return false, nil
-	case t != "string":
-		return false, db.ErrWrongType
-	}
-	return true, nil
-}
-
 func bitcount(c *Call) {
 	// Redis 7.0 parses the range only once it found a string at key: a
 	// missing key counts 0 whatever the arguments.
@@ -427,8 +375,8 @@ func bitcount(c *Call) {
 		start, end = 0, -1
 	case 4, 5:
 		var ok1, ok2 bool
-		start, ok1 = parseInt(c.Args[2])
-		end, ok2 = parseInt(c.Args[3])
+		start, ok1 = parse.Int(c.Args[2])
+		end, ok2 = parse.Int(c.Args[3])
 		if !ok1 || !ok2 {
 			errMsg = errNotInteger
 		} else if len(c.Args) == 5 {
@@ -437,23 +385,21 @@ func bitcount(c *Call) {
 	default:
 		errMsg = errSyntax
 	}
-	var n int64
-	c.legacyRead(func(tx *db.Tx) error {
-		n = 0
-		found, err := stringFound(tx, c.Args[1])
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		s := tx.String(c.Args[1])
+		found, err := s.Exists()
 		switch {
 		case err != nil || !found:
-			return err
+			return resp.Of(resp.Int(0), err)
 		case errMsg != "":
-			return db.UserError(errMsg)
+			return nil, db.UserError(errMsg)
 		}
-		n, err = tx.BitCount(c.Args[1], start, end, isBit, len(c.Args) == 2)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+		return resp.IntOf(s.BitCount(start, end, isBit, len(c.Args) == 2))
+	})
 }
 
 func bitpos(c *Call) {
-	b, ok := parseInt(c.Args[2])
+	b, ok := parse.Int(c.Args[2])
 	if !ok {
 		c.Error(errNotInteger)
 		return
@@ -471,7 +417,7 @@ func bitpos(c *Call) {
 	switch n := len(c.Args); {
 	case n == 3:
 	case n <= 6:
-		if start, hasStart = parseInt(c.Args[3]); !hasStart {
+		if start, hasStart = parse.Int(c.Args[3]); !hasStart {
 			errMsg = errNotInteger
 			break
 		}
@@ -481,29 +427,27 @@ func bitpos(c *Call) {
 			}
 		}
 		if n >= 5 {
-			if end, hasEnd = parseInt(c.Args[4]); !hasEnd {
+			if end, hasEnd = parse.Int(c.Args[4]); !hasEnd {
 				errMsg = errNotInteger
 			}
 		}
 	default:
 		errMsg = errSyntax
 	}
-	var pos int64
-	c.legacyRead(func(tx *db.Tx) error {
-		found, err := stringFound(tx, c.Args[1])
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		s := tx.String(c.Args[1])
+		found, err := s.Exists()
 		switch {
 		case err != nil:
-			return err
+			return nil, err
 		case !found:
 			// A missing key is an endless run of clear bits.
-			pos = int64(bit) * -1
-			return nil
+			return resp.Int(-int64(bit)), nil
 		case errMsg != "":
-			return db.UserError(errMsg)
+			return nil, db.UserError(errMsg)
 		}
-		pos, err = tx.BitPos(c.Args[1], bit, start, end, isBit, hasStart, hasEnd)
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(pos) })
+		return resp.IntOf(s.BitPos(bit, start, end, isBit, hasStart, hasEnd))
+	})
 }
 
 func bitop(c *Call) {
@@ -521,9 +465,7 @@ func bitop(c *Call) {
 		c.Error("ERR BITOP NOT must be called with a single source key.")
 		return
 	}
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.BitOp(op, c.Args[2], c.Args[3:])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.Strings(c.Args[3:]).BitOp(op, c.Args[2]))
+	})
 }

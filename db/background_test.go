@@ -86,7 +86,7 @@ func TestExpireRound(t *testing.T) {
 		if _, err := tx.String([]byte("persisted")).Set([]byte("v"), SetOptions{ExpireAt: tx.Now() + 30}); err != nil {
 			return err
 		}
-		_, err := tx.Persist([]byte("persisted"))
+		_, err := tx.Key([]byte("persisted")).Persist()
 		return err
 	})
 	time.Sleep(50 * time.Millisecond)
@@ -115,9 +115,9 @@ func TestCollectRound(t *testing.T) {
 		return tx.saveCount([]byte("big"), m, 1500, false)
 	})
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.Del([]byte("big"))
-		if n != 1 {
-			t.Errorf("del = %d", n)
+		existed, err := tx.Key([]byte("big")).Delete()
+		if !existed {
+			t.Errorf("del = %v", existed)
 		}
 		return err
 	})
@@ -149,7 +149,7 @@ func TestSafePointKeepsLatest(t *testing.T) {
 		t.Fatal(err)
 	}
 	update(t, d, func(tx *Tx) error {
-		v, err := tx.Get([]byte("k"))
+		v, err := tx.String([]byte("k")).Get()
 		if string(v) != "19" {
 			t.Errorf("after gc: %q %v", v, err)
 		}
@@ -241,9 +241,9 @@ func TestBigDeleteSeveralInstances(t *testing.T) {
 		before := counterValue(t, dm, "titan_tikv_requests_total")
 		start := time.Now()
 		update(t, d, func(tx *Tx) error {
-			n, err := tx.Del([]byte(key))
-			if n != 1 {
-				t.Errorf("DEL %s = %d", key, n)
+			existed, err := tx.Key([]byte(key)).Delete()
+			if !existed {
+				t.Errorf("DEL %s = %v", key, existed)
 			}
 			written = tx.t.Len()
 			return err
@@ -260,7 +260,7 @@ func TestBigDeleteSeveralInstances(t *testing.T) {
 	}
 	// Make the third one expire now: the active expirer must queue it.
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.ExpireAt([]byte("expiring"), tx.Now()+20, ExpireFlags{})
+		_, err := tx.Key([]byte("expiring")).ExpireAt(tx.Now()+20, ExpireFlags{})
 		return err
 	})
 

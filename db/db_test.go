@@ -47,7 +47,7 @@ func TestSetGet(t *testing.T) {
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		v, err := tx.Get([]byte("k"))
+		v, err := tx.String([]byte("k")).Get()
 		if string(v) != "v" {
 			t.Errorf("get = %q, %v", v, err)
 		}

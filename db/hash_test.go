@@ -57,11 +57,11 @@ func TestHSetHGet(t *testing.T) {
 	// Overwriting counts nothing but still changes the key's version, so
 	// WATCH sees it.
 	var v1, v2 uint64
-	hsView(t, d, func(tx *Tx) (err error) { v1, err = tx.KeyVersion([]byte("h")); return err })
+	hsView(t, d, func(tx *Tx) (err error) { v1, err = tx.Key([]byte("h")).Version(); return err })
 	if n := hsHSet(t, d, "h", "a", "4"); n != 0 {
 		t.Fatalf("HSET of an existing field = %d", n)
 	}
-	hsView(t, d, func(tx *Tx) (err error) { v2, err = tx.KeyVersion([]byte("h")); return err })
+	hsView(t, d, func(tx *Tx) (err error) { v2, err = tx.Key([]byte("h")).Version(); return err })
 	if v1 == v2 || string(hsHGet(t, d, "h", "a")) != "4" {
 		t.Fatalf("overwrite: version %d -> %d, value %q", v1, v2, hsHGet(t, d, "h", "a"))
 	}

@@ -403,7 +403,7 @@ func TestListRemKeepsDenseAtTheEnds(t *testing.T) {
 	k := []byte("l")
 	set := func(vals ...string) {
 		update(t, d, func(tx *Tx) error {
-			if _, err := tx.Del(k); err != nil {
+			if _, err := tx.Key(k).Delete(); err != nil {
 				return err
 			}
 			_, err := tx.Push(k, lzBytes(vals...), false, false)
@@ -456,7 +456,7 @@ func TestListRemKeepsDenseAtTheEnds(t *testing.T) {
 	if n := rem(0, "x"); n != 0 {
 		t.Fatal(n)
 	}
-	update(t, d, func(tx *Tx) error { _, err := tx.Del(k); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.Key(k).Delete(); return err })
 	if n := rem(0, "x"); n != 0 {
 		t.Fatalf("lrem on a missing key = %d", n)
 	}
@@ -474,7 +474,7 @@ func TestListTrim(t *testing.T) {
 	} {
 		for _, sparse := range []bool{false, true} {
 			update(t, d, func(tx *Tx) error {
-				if _, err := tx.Del(k); err != nil {
+				if _, err := tx.Key(k).Delete(); err != nil {
 					return err
 				}
 				_, err := tx.Push(k, lzBytes(all...), false, false)

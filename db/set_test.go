@@ -91,7 +91,7 @@ func hsType(t *testing.T, d *DB, key string) string {
 	t.Helper()
 	var typ string
 	hsView(t, d, func(tx *Tx) (err error) {
-		typ, err = tx.Type([]byte(key))
+		typ, err = tx.Key([]byte(key)).Type()
 		return err
 	})
 	return typ
@@ -228,7 +228,7 @@ func TestSetExpired(t *testing.T) {
 	d := openTest(t, false)
 	hsSAdd(t, d, "s", "a", "b")
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.ExpireAt([]byte("s"), tx.Now()+30, ExpireFlags{})
+		_, err := tx.Key([]byte("s")).ExpireAt(tx.Now()+30, ExpireFlags{})
 		return err
 	})
 	time.Sleep(50 * time.Millisecond)
@@ -246,7 +246,7 @@ func TestSetExpired(t *testing.T) {
 		if n != 2 {
 			t.Errorf("SCARD = %d", n)
 		}
-		pttl, _ := tx.PTTL([]byte("s"))
+		pttl, _ := tx.Key([]byte("s")).PTTL()
 		if pttl != -1 {
 			t.Errorf("PTTL of the re-created set = %d", pttl)
 		}
@@ -610,7 +610,7 @@ func TestSetAlgebra(t *testing.T) {
 	// Store forms: into a key that is also a source, over a TTL, and an
 	// empty result that deletes the destination.
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.ExpireAt([]byte("b"), tx.Now()+100000, ExpireFlags{})
+		_, err := tx.Key([]byte("b")).ExpireAt(tx.Now()+100000, ExpireFlags{})
 		return err
 	})
 	var n int64
@@ -623,7 +623,7 @@ func TestSetAlgebra(t *testing.T) {
 		t.Fatalf("SINTERSTORE b b c = %d, want %d", n, len(want))
 	}
 	hsView(t, d, func(tx *Tx) error {
-		pttl, err := tx.PTTL([]byte("b"))
+		pttl, err := tx.Key([]byte("b")).PTTL()
 		card, _ := tx.Set([]byte("b")).Card()
 		if pttl != -1 || card != int64(len(want)) {
 			t.Errorf("stored set: PTTL %d, SCARD %d", pttl, card)

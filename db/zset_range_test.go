@@ -209,7 +209,7 @@ func TestZSetRemRangeAndPop(t *testing.T) {
 			model = append(model, ScoredMember{Member: []byte(m), Score: float64(s)})
 			pairs = append(pairs, s, m)
 		}
-		update(t, d, func(tx *Tx) error { _, err := tx.Del([]byte("z")); return err })
+		update(t, d, func(tx *Tx) error { _, err := tx.Key([]byte("z")).Delete(); return err })
 		zAdd(t, d, "z", ZAddOptions{}, pairs...)
 		var spec ZRangeSpec
 		var removed zModel
