@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/tidwall/match"
-
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/glob"
 )
 
 // Element helpers that sets and hashes share. Both store one TiKV key per element (see encoding/hash.go):
@@ -271,7 +270,7 @@ func (tx *Tx) scanPage(key []byte, k elemKind, from []byte, count int, pattern [
 			return false, nil
 		}
 		seen++
-		if len(pattern) > 0 && !match.Match(string(e.name), string(pattern)) {
+		if pattern != nil && !glob.Match(pattern, e.name, false) {
 			return true, nil
 		}
 		res.Items = append(res.Items, e.name)

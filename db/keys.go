@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/glob"
 )
 
 // Del deletes keys and returns how many existed.
@@ -229,7 +230,7 @@ type ScanResult struct {
 }
 
 // Scan returns up to count live keys of the current database from key
-// start on (inclusive), matching pattern (when non-empty) and of type t
+// start on (inclusive), matching pattern (when not nil) and of type t
 // (when non-zero). Every key present for the whole scan is returned at
 // least once, because the scan walks the ordered key space.
 func (tx *Tx) Scan(start []byte, count int, pattern []byte, t encoding.Type) (ScanResult, error) {
@@ -251,19 +252,20 @@ func (tx *Tx) Scan(start []byte, count int, pattern []byte, t encoding.Type) (Sc
 		if m.Expired(tx.now) || (t != 0 && m.Type != t) {
 			return true, nil
 		}
-		if len(pattern) > 0 && !MatchPattern(pattern, key) {
+		if pattern != nil && !glob.Match(pattern, key, false) {
 			return true, nil
 		}
-		res.Keys = append(res.Keys, append([]byte(nil), key...))
+		res.Keys = append(res.Keys, bytes.Clone(key)) // not nil: "" is a key
 		return true, nil
 	})
 	return res, err
 }
 
-// KeysMatching returns every live key matching pattern.
+// KeysMatching returns every live key matching pattern; "*" returns every
+// key, the empty one included, as Redis's KEYS does.
 func (tx *Tx) KeysMatching(pattern []byte) ([][]byte, error) {
 	// A literal prefix of the pattern bounds the scan.
-	lit := literalPrefix(pattern)
+	lit := glob.Prefix(pattern)
 	prefix := tx.d.keys.MetaPrefix(tx.DB)
 	from := append(append([]byte(nil), prefix...), lit...)
 	var keys [][]byte
@@ -273,21 +275,12 @@ func (tx *Tx) KeysMatching(pattern []byte) ([][]byte, error) {
 		if err != nil {
 			return false, fmt.Errorf("key %q: %w", key, err)
 		}
-		if !m.Expired(tx.now) && MatchPattern(pattern, key) {
-			keys = append(keys, append([]byte(nil), key...))
+		if !m.Expired(tx.now) && (string(pattern) == "*" || glob.Match(pattern, key, false)) {
+			keys = append(keys, bytes.Clone(key)) // not nil: "" is a key
 		}
 		return true, nil
 	})
 	return keys, err
-}
-
-func literalPrefix(pattern []byte) []byte {
-	for i, c := range pattern {
-		if c == '*' || c == '?' || c == '[' || c == '\\' {
-			return pattern[:i]
-		}
-	}
-	return pattern
 }
 
 // DBStats counts the live keys of the current database and those with an
@@ -412,110 +405,3 @@ func (tx *Tx) KeyVersion(key []byte) (uint64, error) {
 // LockKey makes the transaction fail with a conflict, and be retried, if
 // anyone else changes key before it commits.
 func (tx *Tx) LockKey(key []byte) { tx.lock(tx.d.keys.Meta(tx.DB, key)) }
-
-// MatchPattern reports whether s matches the glob-style pattern as Redis's
-// stringmatchlen does (KEYS, SCAN MATCH): * and ? wildcards, [abc], [^abc]
-// and [a-z] classes, and \ escapes; an unterminated class runs to the end
-// of the pattern.
-func MatchPattern(pattern, s []byte) bool {
-	skipLonger := false
-	return matchGlob(pattern, s, &skipLonger, 0)
-}
-
-// matchGlob is stringmatchlen_impl: skipLonger stops the search once a
-// suffix after a '*' matched nowhere, so that patterns with many '*'
-// cannot take exponential time.
-func matchGlob(pat, str []byte, skipLonger *bool, nesting int) bool {
-	if nesting > 1000 {
-		return false
-	}
-	// at reads the pattern as C does, with a NUL after its end.
-	at := func(i int) byte {
-		if i < len(pat) {
-			return pat[i]
-		}
-		return 0
-	}
-	p, s := 0, 0
-	for p < len(pat) && s < len(str) {
-		switch pat[p] {
-		case '*':
-			for p < len(pat) && at(p+1) == '*' {
-				p++
-			}
-			if len(pat)-p == 1 {
-				return true
-			}
-			for s < len(str) {
-				if matchGlob(pat[p+1:], str[s:], skipLonger, nesting+1) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				s++
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			s++
-		case '[':
-			p++
-			not := at(p) == '^'
-			if not {
-				p++
-			}
-			match := false
-			for {
-				if at(p) == '\\' && len(pat)-p >= 2 {
-					p++
-					if pat[p] == str[s] {
-						match = true
-					}
-				} else if at(p) == ']' {
-					break
-				} else if p >= len(pat) {
-					p--
-					break
-				} else if len(pat)-p >= 3 && pat[p+1] == '-' {
-					lo, hi := pat[p], pat[p+2]
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					p += 2
-					if str[s] >= lo && str[s] <= hi {
-						match = true
-					}
-				} else if pat[p] == str[s] {
-					match = true
-				}
-				p++
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s++
-		case '\\':
-			if len(pat)-p >= 2 {
-				p++
-			}
-			fallthrough
-		default:
-			if pat[p] != str[s] {
-				return false
-			}
-			s++
-		}
-		p++
-		if s == len(str) {
-			for at(p) == '*' {
-				p++
-			}
-			break
-		}
-	}
-	return p == len(pat) && s == len(str)
-}

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tidwall/match"
 	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/glob"
 )
 
 // Sorted sets. A sorted set object holds two keys per member:
@@ -1213,7 +1213,7 @@ type ZScanResult struct {
 }
 
 // ZScan returns up to count members from member start on (in member
-// order), matching pattern when it is not empty.
+// order), matching pattern when it is not nil.
 func (tx *Tx) ZScan(key, start []byte, count int, pattern []byte) (ZScanResult, error) {
 	var res ZScanResult
 	m, err := tx.zset(key)
@@ -1233,7 +1233,7 @@ func (tx *Tx) ZScan(key, start []byte, count int, pattern []byte) (ZScanResult, 
 			return false, nil
 		}
 		seen++
-		if len(pattern) == 0 || match.Match(string(sm.Member), string(pattern)) {
+		if pattern == nil || glob.Match(pattern, sm.Member, false) {
 			res.Items = append(res.Items, sm)
 		}
 		return true, nil
