@@ -29,16 +29,19 @@ run: bin/titan
 ## test: vet, unit tests (race detector on concurrent packages), short fuzzing, end-to-end tests.
 test: vet
 	$(GO) test -race -count=1 $(RACE_PKGS)
-	$(GO) test -count=1 ./encoding/... ./conf/... ./metrics/... ./cmd/...
+	$(GO) test -count=1 ./encoding/... ./glob/... ./conf/... ./metrics/... ./cmd/...
 	$(MAKE) fuzz FUZZTIME=5s
 	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
 
 FUZZTIME ?= 30s
-## fuzz: run every fuzz target of the encoding package for FUZZTIME each.
+FUZZ_PKGS ?= ./encoding/ ./glob/
+## fuzz: run every fuzz target of the FUZZ_PKGS packages for FUZZTIME each.
 fuzz:
-	@for f in $$($(GO) test -list '^Fuzz' ./encoding/ | grep ^Fuzz); do \
-		echo "fuzz $$f"; \
-		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./encoding/ || exit 1; \
+	@for p in $(FUZZ_PKGS); do \
+		for f in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
+			echo "fuzz $$p $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+		done; \
 	done
 
 vet:

@@ -13,6 +13,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/glob"
 )
 
 func serverCommands() []*Command {
@@ -154,7 +155,7 @@ func config(c *Call) {
 			}
 			sort.Strings(names)
 			for _, k := range names {
-				if !seen[k] && db.MatchPattern([]byte(pat), []byte(k)) {
+				if !seen[k] && glob.Match(p, []byte(k), true) {
 					seen[k] = true
 					out = append(out, k, vals[k])
 				}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
-	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/glob"
 )
 
 // Command flags.
@@ -163,8 +163,8 @@ func commandCmd(t map[string]*Command) func(*Call) {
 			switch {
 			case len(c.Args) == 2:
 			case len(c.Args) == 5 && argIs(c.Args[2], "FILTERBY") && argIs(c.Args[3], "PATTERN"):
-				pat := []byte(strings.ToLower(string(c.Args[4])))
-				match = func(n string) bool { return db.MatchPattern(pat, []byte(n)) }
+				pat := c.Args[4]
+				match = func(n string) bool { return glob.Match(pat, []byte(n), true) }
 			case len(c.Args) == 5 && argIs(c.Args[2], "FILTERBY") && (argIs(c.Args[3], "MODULE") || argIs(c.Args[3], "ACLCAT")):
 				match = func(string) bool { return false }
 			default:

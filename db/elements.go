@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/tidwall/match"
-
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/glob"
 )
 
 // Elements: the layer hashes (hash.go) and sets (set.go, sets.go) share.
@@ -304,7 +303,7 @@ func (tx *Tx) scanPage(m *encoding.Meta, k elemKind, from []byte, count int, pat
 			return false, nil
 		}
 		seen++
-		if len(pattern) > 0 && !match.Match(string(e.name), string(pattern)) {
+		if pattern != nil && !glob.Match(pattern, e.name, false) {
 			return true, nil
 		}
 		res.Items = append(res.Items, e.name)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/glob"
 )
 
 // ScanResult is one page of a key scan.
@@ -24,7 +25,7 @@ type Keyspace struct{ tx *Tx }
 func (tx *Tx) Keyspace() Keyspace { return Keyspace{tx: tx} }
 
 // Scan returns up to count live keys of the database from key start on
-// (inclusive), matching pattern (when non-empty) and of type t (when
+// (inclusive), matching pattern (when not nil) and of type t (when
 // non-zero). Every key present for the whole scan is returned at
 // least once, because the scan walks the ordered key space.
 func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type) (ScanResult, error) {
@@ -47,20 +48,21 @@ func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type
 		if m.Expired(tx.now) || (t != 0 && m.Type != t) {
 			return true, nil
 		}
-		if len(pattern) > 0 && !MatchPattern(pattern, key) {
+		if pattern != nil && !glob.Match(pattern, key, false) {
 			return true, nil
 		}
-		res.Keys = append(res.Keys, append([]byte(nil), key...))
+		res.Keys = append(res.Keys, bytes.Clone(key)) // not nil: "" is a key
 		return true, nil
 	})
 	return res, err
 }
 
-// Keys returns every live key matching pattern.
+// Keys returns every live key matching pattern; "*" returns every key, the
+// empty one included, as Redis's KEYS does.
 func (ks Keyspace) Keys(pattern []byte) ([][]byte, error) {
 	tx := ks.tx
 	// A literal prefix of the pattern bounds the scan.
-	lit := literalPrefix(pattern)
+	lit := glob.Prefix(pattern)
 	prefix := tx.d.keys.MetaPrefix(tx.DB)
 	from := append(append([]byte(nil), prefix...), lit...)
 	var keys [][]byte
@@ -70,21 +72,12 @@ func (ks Keyspace) Keys(pattern []byte) ([][]byte, error) {
 		if err != nil {
 			return false, fmt.Errorf("key %q: %w", key, err)
 		}
-		if !m.Expired(tx.now) && MatchPattern(pattern, key) {
-			keys = append(keys, append([]byte(nil), key...))
+		if !m.Expired(tx.now) && (string(pattern) == "*" || glob.Match(pattern, key, false)) {
+			keys = append(keys, bytes.Clone(key)) // not nil: "" is a key
 		}
 		return true, nil
 	})
 	return keys, err
-}
-
-func literalPrefix(pattern []byte) []byte {
-	for i, c := range pattern {
-		if c == '*' || c == '?' || c == '[' || c == '\\' {
-			return pattern[:i]
-		}
-	}
-	return pattern
 }
 
 // Stats counts the live keys of the database and those with an expiry

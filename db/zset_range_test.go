@@ -383,7 +383,7 @@ func TestZScan(t *testing.T) {
 			var res ZScanResult
 			lzView(t, d, func(tx *Tx) error {
 				var err error
-				res, err = tx.ZSet([]byte("z")).Scan(cursor, 20, []byte(pattern))
+				res, err = tx.ZSet([]byte("z")).Scan(cursor, 20, append([]byte(nil), pattern...)) // "": nil, no MATCH
 				return err
 			})
 			pages++

@@ -3,8 +3,8 @@ package db
 import (
 	"fmt"
 
-	"github.com/tidwall/match"
 	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
+	"github.com/titan-kv/titan/glob"
 )
 
 // Ordered scans sized for the work (rangeScan: the lists use it too, as
@@ -107,7 +107,7 @@ func (z ZSet) Scan(start []byte, count int, pattern []byte) (ZScanResult, error)
 			return false, nil
 		}
 		seen++
-		if len(pattern) == 0 || match.Match(string(sm.Member), string(pattern)) {
+		if pattern == nil || glob.Match(pattern, sm.Member, false) {
 			res.Items = append(res.Items, sm)
 		}
 		return true, nil
