@@ -16,19 +16,6 @@ import (
 	"github.com/titan-kv/titan/glob"
 )
 
-func serverCommands() []*Command {
-	admin := flagAdmin | flagBarrier
-	return []*Command{
-		{Name: "info", Arity: -1, Flags: admin, Handler: info},
-		{Name: "dbsize", Arity: 1, Flags: flagReadOnly | flagFast, Handler: dbsize},
-		{Name: "flushdb", Arity: -1, Flags: flagWrite | admin, Handler: flushdb},
-		{Name: "flushall", Arity: -1, Flags: flagWrite | admin, Handler: flushall},
-		{Name: "time", Arity: 1, Flags: flagFast, Handler: timeCmd},
-		{Name: "config", Arity: -2, Flags: admin, Handler: config},
-		{Name: "lastsave", Arity: 1, Flags: flagFast, Handler: func(c *Call) { c.Int(c.s.start.Unix()) }},
-	}
-}
-
 func dbsize(c *Call) {
 	var n int64
 	c.legacyRead(func(tx *db.Tx) (err error) {

@@ -10,20 +10,6 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-func connectionCommands() []*Command {
-	conn := flagAdmin | flagBarrier
-	return []*Command{
-		{Name: "ping", Arity: -1, Flags: flagFast, Handler: ping},
-		{Name: "echo", Arity: 2, Flags: flagFast, Handler: echo},
-		{Name: "quit", Arity: -1, Flags: conn | flagNoAuth | flagNoQueue, Handler: quit},
-		{Name: "select", Arity: 2, Flags: conn, Handler: selectDB},
-		{Name: "auth", Arity: -2, Flags: conn | flagNoAuth | flagNoQueue, Handler: auth},
-		{Name: "hello", Arity: -1, Flags: conn | flagNoAuth | flagNoQueue, Handler: hello},
-		{Name: "client", Arity: -2, Flags: conn, Handler: client},
-		{Name: "reset", Arity: 1, Flags: conn | flagNoAuth | flagNoQueue, Handler: reset},
-	}
-}
-
 func ping(c *Call) {
 	switch len(c.Args) {
 	case 1:

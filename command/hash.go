@@ -10,32 +10,6 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-// hashCommands returns the hash commands.
-func hashCommands() []*Command {
-	w, r, f := flagWrite, flagReadOnly, flagFast
-	one := func(name string, arity, flags int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Handler: h}
-	}
-	return []*Command{
-		one("hset", -4, w|f, hset),
-		one("hmset", -4, w|f, hset),
-		one("hsetnx", 4, w|f, hsetnx),
-		one("hget", 3, r|f, hget),
-		one("hmget", -3, r|f, hmget),
-		one("hgetall", 2, r, hgetall(true, true)),
-		one("hkeys", 2, r, hgetall(true, false)),
-		one("hvals", 2, r, hgetall(false, true)),
-		one("hdel", -3, w|f, hdel),
-		one("hlen", 2, r|f, hlen),
-		one("hexists", 3, r|f, hexists),
-		one("hstrlen", 3, r|f, hstrlen),
-		one("hincrby", 4, w|f, hincrby),
-		one("hincrbyfloat", 4, w|f, hincrbyfloat),
-		one("hrandfield", -2, r, hrandfield),
-		one("hscan", -3, r, hscan),
-	}
-}
-
 // hset implements HSET and HMSET, which differ only in their reply.
 func hset(c *Call) {
 	if len(c.Args)%2 != 0 {

@@ -14,33 +14,6 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-func keyCommands() []*Command {
-	w, r := flagWrite, flagReadOnly
-	return []*Command{
-		{Name: "del", Arity: -2, Flags: w, FirstKey: 1, LastKey: -1, Step: 1, Handler: del},
-		{Name: "unlink", Arity: -2, Flags: w | flagFast, FirstKey: 1, LastKey: -1, Step: 1, Handler: del},
-		{Name: "exists", Arity: -2, Flags: r | flagFast, FirstKey: 1, LastKey: -1, Step: 1, Handler: exists},
-		{Name: "touch", Arity: -2, Flags: r | flagFast, FirstKey: 1, LastKey: -1, Step: 1, Handler: exists},
-		{Name: "type", Arity: 2, Flags: r | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: typeCmd},
-		{Name: "expire", Arity: -3, Flags: w | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: expireCmd(1000, false)},
-		{Name: "pexpire", Arity: -3, Flags: w | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: expireCmd(1, false)},
-		{Name: "expireat", Arity: -3, Flags: w | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: expireCmd(1000, true)},
-		{Name: "pexpireat", Arity: -3, Flags: w | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: expireCmd(1, true)},
-		{Name: "ttl", Arity: 2, Flags: r | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: ttlCmd(false, 1000)},
-		{Name: "pttl", Arity: 2, Flags: r | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: ttlCmd(false, 1)},
-		{Name: "expiretime", Arity: 2, Flags: r | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: ttlCmd(true, 1000)},
-		{Name: "pexpiretime", Arity: 2, Flags: r | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: ttlCmd(true, 1)},
-		{Name: "persist", Arity: 2, Flags: w | flagFast, FirstKey: 1, LastKey: 1, Step: 1, Handler: persist},
-		{Name: "rename", Arity: 3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: rename(false)},
-		{Name: "renamenx", Arity: 3, Flags: w | flagFast, FirstKey: 1, LastKey: 2, Step: 1, Handler: rename(true)},
-		{Name: "copy", Arity: -3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: copyCmd},
-		{Name: "keys", Arity: 2, Flags: r, Handler: keysCmd},
-		{Name: "scan", Arity: -2, Flags: r, Handler: scan},
-		{Name: "randomkey", Arity: 1, Flags: r, Handler: randomKey},
-		{Name: "object", Arity: -2, Flags: r, FirstKey: 2, LastKey: 2, Step: 1, Handler: object},
-	}
-}
-
 func del(c *Call) {
 	c.Write(func(tx *db.Tx) (resp.Reply, error) {
 		var n int64

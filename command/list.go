@@ -8,34 +8,6 @@ import (
 	"github.com/titan-kv/titan/db"
 )
 
-// listCommands returns the list commands (the blocking ones are not
-// implemented).
-func listCommands() []*Command {
-	w, r, f := flagWrite, flagReadOnly, flagFast
-	one := func(name string, arity, flags int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Handler: h}
-	}
-	return []*Command{
-		one("lpush", -3, w|f, push(true, false)),
-		one("rpush", -3, w|f, push(false, false)),
-		one("lpushx", -3, w|f, push(true, true)),
-		one("rpushx", -3, w|f, push(false, true)),
-		one("lpop", -2, w|f, pop(true)),
-		one("rpop", -2, w|f, pop(false)),
-		one("llen", 2, r|f, llen),
-		one("lrange", 4, r, lrange),
-		one("lindex", 3, r, lindex),
-		one("lset", 4, w, lset),
-		one("linsert", 5, w, linsert),
-		one("lrem", 4, w, lrem),
-		one("ltrim", 4, w, ltrim),
-		one("lpos", -3, r, lpos),
-		{Name: "rpoplpush", Arity: 3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: rpoplpush},
-		{Name: "lmove", Arity: 5, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: lmove},
-		{Name: "lmpop", Arity: -4, Flags: w, FirstKey: 2, LastKey: -1, Step: 1, Handler: lmpop},
-	}
-}
-
 func push(left, xx bool) func(*Call) {
 	return func(c *Call) {
 		var n int64

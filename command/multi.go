@@ -6,17 +6,6 @@ import (
 	"github.com/titan-kv/titan/db"
 )
 
-func multiCommands() []*Command {
-	tx := flagNoQueue | flagBarrier | flagFast
-	return []*Command{
-		{Name: "multi", Arity: 1, Flags: tx, Handler: multi},
-		{Name: "exec", Arity: 1, Flags: tx, Handler: exec},
-		{Name: "discard", Arity: 1, Flags: tx, Handler: discard},
-		{Name: "watch", Arity: -2, Flags: tx, FirstKey: 1, LastKey: -1, Step: 1, Handler: watch},
-		{Name: "unwatch", Arity: 1, Flags: tx, Handler: unwatch},
-	}
-}
-
 func multi(c *Call) {
 	if c.c.multi {
 		c.Error("ERR MULTI calls can not be nested")

@@ -179,11 +179,12 @@ func TestPipelineRoundTrips(t *testing.T) {
 // transaction answers an error; the server and the batch go on.
 func TestPanicIsAnError(t *testing.T) {
 	in := newStore(t, storeOpts{batch: true})
-	in.srv.table["boom"] = &Command{Name: "boom", Arity: 1, Handler: func(c *Call) { panic("handler bug") }}
-	in.srv.table["boomtx"] = &Command{Name: "boomtx", Arity: 2, Flags: flagWrite, FirstKey: 1, LastKey: 1, Step: 1,
-		Handler: func(c *Call) {
-			c.legacyWrite(func(tx *db.Tx) error { panic("store bug") }, nil)
-		}}
+	// Test-only commands borrow the specs of DBSIZE (no arguments) and
+	// PERSIST (one key).
+	in.srv.table["boom"] = cmd("dbsize", func(c *Call) { panic("handler bug") })
+	in.srv.table["boomtx"] = cmd("persist", func(c *Call) {
+		c.legacyWrite(func(tx *db.Tx) error { panic("store bug") }, nil)
+	})
 	pipe := in.cli.Pipeline()
 	set := pipe.Set(ctx, "k", "v", 0)
 	boom := pipe.Do(ctx, "boom")

@@ -7,38 +7,6 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-// setCommands returns the set commands.
-func setCommands() []*Command {
-	w, r, f := flagWrite, flagReadOnly, flagFast
-	one := func(name string, arity, flags int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Handler: h}
-	}
-	multi := func(name string, arity, flags, first int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: first, LastKey: -1, Step: 1, Handler: h}
-	}
-	return []*Command{
-		one("sadd", -3, w|f, sadd),
-		one("srem", -3, w|f, srem),
-		one("scard", 2, r|f, scard),
-		one("sismember", 3, r|f, sismember),
-		one("smismember", -3, r|f, smismember),
-		one("smembers", 2, r, smembers),
-		one("spop", -2, w|f, spop),
-		one("srandmember", -2, r, srandmember),
-		{Name: "smove", Arity: 4, Flags: w | f, FirstKey: 1, LastKey: 2, Step: 1, Handler: smove},
-		multi("sinter", -2, r, 1, setAlgebra(db.Sets.Inter)),
-		multi("sunion", -2, r, 1, setAlgebra(db.Sets.Union)),
-		multi("sdiff", -2, r, 1, setAlgebra(db.Sets.Diff)),
-		multi("sinterstore", -3, w, 1, setStore(db.Sets.InterStore)),
-		multi("sunionstore", -3, w, 1, setStore(db.Sets.UnionStore)),
-		multi("sdiffstore", -3, w, 1, setStore(db.Sets.DiffStore)),
-		// The keys of SINTERCARD follow numkeys; LIMIT and its value may
-		// be taken for keys too, which only costs a prefetch.
-		multi("sintercard", -3, r, 2, sintercard),
-		one("sscan", -3, r, sscan),
-	}
-}
-
 func sadd(c *Call) {
 	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Set(c.Args[1]).Add(c.Args[2:])) })
 }

@@ -9,41 +9,6 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-func stringCommands() []*Command {
-	w, r, f := flagWrite, flagReadOnly, flagFast
-	one := func(name string, arity, flags int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Handler: h}
-	}
-	return []*Command{
-		one("get", 2, r|f, get),
-		one("set", -3, w, set),
-		one("setnx", 3, w|f, setnx),
-		one("setex", 4, w, setex(1000)),
-		one("psetex", 4, w, setex(1)),
-		one("getset", 3, w|f, getset),
-		one("getdel", 2, w|f, getdel),
-		one("getex", -2, w|f, getex),
-		{Name: "mget", Arity: -2, Flags: r | f, FirstKey: 1, LastKey: -1, Step: 1, Handler: mget},
-		{Name: "mset", Arity: -3, Flags: w, FirstKey: 1, LastKey: -1, Step: 2, Handler: mset(false)},
-		{Name: "msetnx", Arity: -3, Flags: w, FirstKey: 1, LastKey: -1, Step: 2, Handler: mset(true)},
-		one("append", 3, w|f, appendCmd),
-		one("strlen", 2, r|f, strlen),
-		one("incr", 2, w|f, incrBy(1, false)),
-		one("decr", 2, w|f, incrBy(-1, false)),
-		one("incrby", 3, w|f, incrBy(1, true)),
-		one("decrby", 3, w|f, incrBy(-1, true)),
-		one("incrbyfloat", 3, w|f, incrByFloat),
-		one("getrange", 4, r, getrange),
-		one("substr", 4, r, getrange),
-		one("setrange", 4, w, setrange),
-		one("setbit", 4, w, setbit),
-		one("getbit", 3, r|f, getbit),
-		one("bitcount", -2, r, bitcount),
-		one("bitpos", -3, r, bitpos),
-		{Name: "bitop", Arity: -4, Flags: w, FirstKey: 2, LastKey: -1, Step: 1, Handler: bitop},
-	}
-}
-
 func get(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulkOf(tx.String(c.Args[1]).Get()) })
 }

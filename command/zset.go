@@ -11,53 +11,6 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-// zsetCommands returns the sorted set commands.
-func zsetCommands() []*Command {
-	w, r, f := flagWrite, flagReadOnly, flagFast
-	one := func(name string, arity, flags int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, Handler: h}
-	}
-	// Commands with numkeys: the key range is approximate (it takes the
-	// options too), which only costs a useless metadata read.
-	numkeys := func(name string, arity, flags, first int, h func(*Call)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: first, LastKey: -1, Step: 1, Handler: h}
-	}
-	return []*Command{
-		one("zadd", -4, w|f, zadd),
-		one("zincrby", 4, w|f, zincrby),
-		one("zrem", -3, w|f, zrem),
-		one("zcard", 2, r|f, zcard),
-		one("zscore", 3, r|f, zscore),
-		one("zmscore", -3, r|f, zmscore),
-		one("zrank", -3, r|f, zrank(false)),
-		one("zrevrank", -3, r|f, zrank(true)),
-		one("zcount", 4, r|f, zcount),
-		one("zlexcount", 4, r|f, zlexcount),
-		one("zrange", -4, r, zrangeCmd(zAuto, zAuto, false)),
-		one("zrangebyscore", -4, r, zrangeCmd(zScore, zForward, false)),
-		one("zrevrangebyscore", -4, r, zrangeCmd(zScore, zReverse, false)),
-		one("zrangebylex", -4, r, zrangeCmd(zLex, zForward, false)),
-		one("zrevrangebylex", -4, r, zrangeCmd(zLex, zReverse, false)),
-		one("zrevrange", -4, r, zrangeCmd(zRank, zReverse, false)),
-		{Name: "zrangestore", Arity: -5, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Handler: zrangeCmd(zAuto, zAuto, true)},
-		one("zremrangebyrank", 4, w, zremrange(db.ZByRank)),
-		one("zremrangebyscore", 4, w, zremrange(db.ZByScore)),
-		one("zremrangebylex", 4, w, zremrange(db.ZByLex)),
-		one("zpopmin", -2, w|f, zpop(false)),
-		one("zpopmax", -2, w|f, zpop(true)),
-		numkeys("zmpop", -4, w, 2, zmpop),
-		one("zrandmember", -2, r, zrandmember),
-		numkeys("zunion", -3, r, 2, zsetop("zunion", opUnion, false)),
-		numkeys("zinter", -3, r, 2, zsetop("zinter", opInter, false)),
-		numkeys("zdiff", -3, r, 2, zsetop("zdiff", opDiff, false)),
-		numkeys("zunionstore", -4, w, 1, zsetop("zunionstore", opUnion, true)),
-		numkeys("zinterstore", -4, w, 1, zsetop("zinterstore", opInter, true)),
-		numkeys("zdiffstore", -4, w, 1, zsetop("zdiffstore", opDiff, true)),
-		numkeys("zintercard", -3, r, 2, zintercard),
-		one("zscan", -3, r, zscan),
-	}
-}
-
 // The sorted set handlers are split by job: this file (members, scores,
 // counts, pops, random members, ZSCAN), zset_range.go (ZRANGE and its
 // family) and zset_store.go (ZUNION, ZINTER, ZDIFF and their STORE forms).

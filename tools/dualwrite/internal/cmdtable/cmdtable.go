@@ -1,13 +1,18 @@
 // Package cmdtable classifies Redis commands for the dual-write proxy:
 // whether a command reads or writes, where its keys are, and how a
 // multi-key command is split across shards and its replies merged.
+//
+// What Redis says of a command (arity, the write flag, key positions)
+// comes from package cmdspec; this package only chooses which commands
+// the proxy serves and how.
 package cmdtable
 
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/titan-kv/titan/cmdspec"
 )
 
 // Kind says how the proxy treats a command.
@@ -35,22 +40,17 @@ const (
 
 // Spec describes one command.
 type Spec struct {
+	// Name is the upper-case command name.
 	Name  string
 	Kind  Kind
-	Arity int // like COMMAND: >0 exact argument count, <0 minimum count
-	// First, Last, Step locate keys among the arguments (Last < 0 counts
-	// from the end). First == 0 means the command has no keys.
-	First, Last, Step int
-	Multi             Multi
-	// NumKeys is the position of a numkeys argument (ZUNIONSTORE's 2,
-	// SINTERCARD's 1); keys follow it. First is then the optional
-	// destination key before it, or 0.
-	NumKeys int
+	Multi Multi
 	// Random marks writes whose effect is not deterministic (SPOP): the
 	// proxy replays their outcome on titan instead of the command.
 	Random bool
 	// Why explains a Refused command.
 	Why string
+
+	cmd *cmdspec.Command // Redis's description; nil for Admin and Refused
 }
 
 // ErrArity is returned for a wrong number of arguments.
@@ -62,45 +62,52 @@ func Lookup(name []byte) (*Spec, bool) {
 	return s, ok
 }
 
-// Keys returns the key arguments of args (args[0] is the command name).
+// Keys returns the key arguments of args (args[0] is the command name),
+// located as Redis does from the command's key specs.
 func (s *Spec) Keys(args [][]byte) ([][]byte, error) {
-	n := len(args)
-	if (s.Arity > 0 && n != s.Arity) || (s.Arity < 0 && n < -s.Arity) {
-		return nil, fmt.Errorf("%w for '%s' command", ErrArity, strings.ToLower(s.Name))
-	}
-	if s.NumKeys > 0 {
-		var keys [][]byte
-		if s.First > 0 {
-			keys = append(keys, args[s.First])
-		}
-		nk, err := strconv.Atoi(string(args[s.NumKeys]))
-		if err != nil || nk < 1 || s.NumKeys+1+nk > n {
-			return nil, errors.New("numkeys should be greater than 0 and match the number of keys")
-		}
-		return append(keys, args[s.NumKeys+1:s.NumKeys+1+nk]...), nil
-	}
-	if s.First == 0 {
+	if s.cmd == nil {
 		return nil, nil
 	}
-	last := s.Last
-	if last < 0 {
-		last = n + last
+	if !s.cmd.ArityOK(len(args)) {
+		return nil, fmt.Errorf("%w for '%s' command", ErrArity, s.cmd.Name)
 	}
-	if s.Step > 1 && (last-s.First+1)%s.Step != 0 {
-		return nil, fmt.Errorf("%w for '%s' command", ErrArity, strings.ToLower(s.Name))
+	refs := s.cmd.KeyRefs(args)
+	if len(refs) == 0 {
+		return nil, errors.New("numkeys should be greater than 0 and match the number of keys")
 	}
-	var keys [][]byte
-	for i := s.First; i <= last && i < n; i += max(s.Step, 1) {
-		keys = append(keys, args[i])
+	// Key/value pairs (MSET): Redis's command refuses an odd count.
+	if ks := s.cmd.KeySpecs[0].FindKeys; ks.Type == "range" && ks.LastKey < 0 && ks.KeyStep > 1 &&
+		(len(args)-refs[0].Pos)%ks.KeyStep != 0 {
+		return nil, fmt.Errorf("%w for '%s' command", ErrArity, s.cmd.Name)
+	}
+	keys := make([][]byte, len(refs))
+	for i, r := range refs {
+		keys[i] = args[r.Pos]
 	}
 	return keys, nil
 }
 
 var table = map[string]*Spec{}
 
-func add(kind Kind, arity, first, last, step int, multi Multi, names ...string) {
+// data adds commands served by the proxy: reads or writes as Redis flags
+// them, with a multi-key strategy.
+func data(multi Multi, names ...string) {
 	for _, n := range names {
-		table[n] = &Spec{Name: n, Kind: kind, Arity: arity, First: first, Last: last, Step: step, Multi: multi}
+		cmd := cmdspec.Lookup(n)
+		if cmd == nil || !cmd.HasKeys() {
+			panic(fmt.Sprintf("cmdtable: %s is not a Redis 7.0 command with keys", n))
+		}
+		kind := Read
+		if cmd.Has("write") {
+			kind = Write
+		}
+		table[n] = &Spec{Name: n, Kind: kind, Multi: multi, cmd: cmd}
+	}
+}
+
+func admin(names ...string) {
+	for _, n := range names {
+		table[n] = &Spec{Name: n, Kind: Admin}
 	}
 }
 
@@ -111,49 +118,27 @@ func refuse(why string, names ...string) {
 }
 
 func init() {
-	// Reads of one key.
-	add(Read, 2, 1, 1, 1, Single, "GET", "STRLEN", "TYPE", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME",
-		"HGETALL", "HKEYS", "HVALS", "HLEN", "LLEN", "SMEMBERS", "SCARD", "ZCARD")
-	add(Read, -2, 1, 1, 1, Single, "BITCOUNT", "BITPOS", "HRANDFIELD", "SRANDMEMBER", "ZRANDMEMBER")
-	add(Read, 3, 1, 1, 1, Single, "GETBIT", "HGET", "HEXISTS", "HSTRLEN", "LINDEX", "SISMEMBER", "ZSCORE", "ZRANK", "ZREVRANK")
-	add(Read, 4, 1, 1, 1, Single, "GETRANGE", "SUBSTR", "LRANGE", "ZCOUNT", "ZLEXCOUNT")
-	add(Read, -3, 1, 1, 1, Single, "HMGET", "SMISMEMBER", "ZMSCORE", "HSCAN", "SSCAN", "ZSCAN", "LPOS")
-	add(Read, -4, 1, 1, 1, Single, "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX")
-	// Multi-key reads.
-	add(Read, -2, 1, -1, 1, MGet, "MGET")
-	add(Read, -2, 1, -1, 1, SumInt, "EXISTS", "TOUCH")
-	add(Read, -2, 1, -1, 1, SameShard, "SINTER", "SUNION", "SDIFF")
-	table["SINTERCARD"] = &Spec{Name: "SINTERCARD", Kind: Read, Arity: -3, NumKeys: 1, Multi: SameShard}
-	for _, n := range []string{"ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD"} {
-		table[n] = &Spec{Name: n, Kind: Read, Arity: -3, NumKeys: 1, Multi: SameShard}
-	}
-
-	// Writes of one key.
-	add(Write, -3, 1, 1, 1, Single, "SET", "HSET", "HMSET", "HDEL", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX",
-		"SADD", "SREM", "ZADD", "ZREM", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT")
-	add(Write, 3, 1, 1, 1, Single, "SETNX", "GETSET", "APPEND", "INCRBY", "DECRBY", "INCRBYFLOAT")
-	add(Write, 4, 1, 1, 1, Single, "SETEX", "PSETEX", "SETRANGE", "SETBIT", "HSETNX", "HINCRBY", "HINCRBYFLOAT",
-		"LSET", "LREM", "LTRIM", "ZINCRBY", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX")
-	add(Write, 2, 1, 1, 1, Single, "INCR", "DECR", "PERSIST", "GETDEL")
-	add(Write, -2, 1, 1, 1, Single, "GETEX", "LPOP", "RPOP", "ZPOPMIN", "ZPOPMAX")
-	add(Write, 5, 1, 1, 1, Single, "LINSERT")
-	add(Write, -2, 1, 1, 1, Single, "SPOP")
+	// Commands of one key.
+	data(Single, "GET", "STRLEN", "TYPE", "TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "GETBIT", "GETRANGE", "SUBSTR",
+		"BITCOUNT", "BITPOS", "HGETALL", "HKEYS", "HVALS", "HLEN", "HGET", "HEXISTS", "HSTRLEN", "HMGET", "HSCAN",
+		"HRANDFIELD", "LLEN", "LINDEX", "LRANGE", "LPOS", "SMEMBERS", "SCARD", "SISMEMBER", "SMISMEMBER", "SSCAN",
+		"SRANDMEMBER", "ZCARD", "ZSCORE", "ZRANK", "ZREVRANK", "ZCOUNT", "ZLEXCOUNT", "ZMSCORE", "ZSCAN", "ZRANDMEMBER",
+		"ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX")
+	data(Single, "SET", "SETNX", "SETEX", "PSETEX", "GETSET", "GETDEL", "GETEX", "APPEND", "INCR", "DECR", "INCRBY",
+		"DECRBY", "INCRBYFLOAT", "SETRANGE", "SETBIT", "EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST",
+		"HSET", "HMSET", "HSETNX", "HDEL", "HINCRBY", "HINCRBYFLOAT", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP",
+		"RPOP", "LSET", "LREM", "LTRIM", "LINSERT", "SADD", "SREM", "SPOP", "ZADD", "ZREM", "ZINCRBY", "ZPOPMIN",
+		"ZPOPMAX", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX")
 	table["SPOP"].Random = true
-	// Multi-key writes.
-	add(Write, -2, 1, -1, 1, SumInt, "DEL", "UNLINK")
-	add(Write, -3, 1, -1, 2, MSet, "MSET")
-	add(Write, -3, 1, -1, 2, SameShard, "MSETNX")
-	add(Write, 3, 1, 2, 1, SameShard, "RENAME", "RENAMENX", "RPOPLPUSH")
-	add(Write, 4, 1, 2, 1, SameShard, "SMOVE")
-	add(Write, 5, 1, 2, 1, SameShard, "LMOVE")
-	add(Write, -5, 1, 2, 1, SameShard, "ZRANGESTORE")
-	add(Write, -3, 1, -1, 1, SameShard, "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE")
-	for _, n := range []string{"ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"} {
-		table[n] = &Spec{Name: n, Kind: Write, Arity: -4, First: 1, NumKeys: 2, Multi: SameShard}
-	}
+	// Multi-key commands.
+	data(MGet, "MGET")
+	data(SumInt, "EXISTS", "TOUCH", "DEL", "UNLINK")
+	data(MSet, "MSET")
+	data(SameShard, "SINTER", "SUNION", "SDIFF", "SINTERCARD", "ZUNION", "ZINTER", "ZDIFF", "ZINTERCARD",
+		"MSETNX", "RENAME", "RENAMENX", "RPOPLPUSH", "SMOVE", "LMOVE", "ZRANGESTORE", "SINTERSTORE", "SUNIONSTORE",
+		"SDIFFSTORE", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE")
 
-	// Answered by the proxy.
-	add(Admin, -1, 0, 0, 0, Single, "PING", "ECHO", "SELECT", "QUIT", "COMMAND", "CONFIG", "CLIENT", "HELLO", "INFO")
+	admin("PING", "ECHO", "SELECT", "QUIT", "COMMAND", "CONFIG", "CLIENT", "HELLO", "INFO")
 
 	refuse("transactions cannot be dual-written consistently", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH")
 	refuse("scripts cannot be dual-written (their effects are opaque to the proxy)", "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "SCRIPT", "FCALL", "FCALL_RO", "FUNCTION")
