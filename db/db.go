@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc/interceptor"
 
 	"github.com/titan-kv/titan/encoding"
@@ -38,7 +37,6 @@ type Options struct {
 // store, as several titan processes share a cluster.
 type DB struct {
 	store    *store.Store
-	kv       *tikv.KVStore
 	keys     encoding.Keys
 	opts     Options
 	metrics  *metrics.Metrics
@@ -59,7 +57,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = 30 * time.Second
 	}
-	d := &DB{store: st, kv: st.KV(), keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m,
+	d := &DB{store: st, keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m,
 		countRPC: store.CountRequests(m)}
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()

@@ -43,7 +43,7 @@ func (tx *Tx) Keys() encoding.Keys { return tx.d.keys }
 func (tx *Tx) StartTS() uint64 { return tx.t.StartTS() }
 
 func (d *DB) begin(ctx context.Context) (*Tx, error) {
-	t, err := d.kv.Begin()
+	t, err := d.store.KV().Begin()
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
