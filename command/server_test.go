@@ -16,6 +16,7 @@ import (
 
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
+	"github.com/titan-kv/titan/store"
 )
 
 var ctx = context.Background()
@@ -27,6 +28,7 @@ func TestMain(m *testing.M) {
 
 // instance is one in-process titan: a DB and a server on a loopback port.
 type instance struct {
+	st  *store.Store
 	db  *db.DB
 	m   *metrics.Metrics
 	srv *Server
@@ -42,16 +44,16 @@ type storeOpts struct {
 func newStore(t *testing.T, o storeOpts) *instance {
 	t.Helper()
 	m := metrics.New()
-	d, err := db.Open(ctx, db.Options{
-		DataDir:  t.TempDir(),
-		RPCDelay: o.delay,
-		Batch:    db.BatchOptions{Enabled: o.batch},
-	}, m)
+	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), RPCDelay: o.delay})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	d := db.New(st, db.Options{Batch: db.BatchOptions{Enabled: o.batch}}, m)
 	t.Cleanup(func() { d.Close() })
-	return serveDB(t, d, m)
+	in := serveDB(t, d, m)
+	in.st = st
+	return in
 }
 
 // peer starts a second instance on the same store, as another titan
@@ -59,9 +61,11 @@ func newStore(t *testing.T, o storeOpts) *instance {
 func (in *instance) peer(t *testing.T, batch bool) *instance {
 	t.Helper()
 	m := metrics.New()
-	d := in.db.Peer(db.Options{Batch: db.BatchOptions{Enabled: batch}}, m)
+	d := db.New(in.st, db.Options{Batch: db.BatchOptions{Enabled: batch}}, m)
 	t.Cleanup(func() { d.Close() })
-	return serveDB(t, d, m)
+	p := serveDB(t, d, m)
+	p.st = in.st
+	return p
 }
 
 func serveDB(t *testing.T, d *db.DB, m *metrics.Metrics) *instance {

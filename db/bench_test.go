@@ -26,11 +26,7 @@ func rpcs(m *metrics.Metrics) float64 {
 
 func benchSet(b *testing.B, batch bool, hot bool) {
 	m := metrics.New()
-	d, err := Open(context.Background(), Options{DataDir: b.TempDir(), Batch: BatchOptions{Enabled: batch}}, m)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d := openDB(b, Options{Batch: BatchOptions{Enabled: batch}}, m)
 	var n atomic.Int64
 	before := rpcs(m)
 	b.SetParallelism(25) // 50 goroutines on 2 cores, like redis-benchmark -c 50

@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"testing"
-	"time"
 
 	plog "github.com/pingcap/log"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/titan-kv/titan/metrics"
+	"github.com/titan-kv/titan/store"
 )
 
 func TestMain(m *testing.M) {
@@ -15,22 +17,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// openTest opens an embedded store in a temporary directory.
-func openTest(t *testing.T, batch bool) *DB {
+// openStore opens an embedded store in a temporary directory, closed when
+// the test ends.
+func openStore(t testing.TB, o store.Options) *store.Store {
 	t.Helper()
-	d, err := Open(context.Background(), Options{
-		DataDir: t.TempDir(),
-		Batch:   BatchOptions{Enabled: batch},
-		Background: BackgroundOptions{
-			InstanceID: "test", LeaseTTL: 300 * time.Millisecond,
-			ExpireInterval: 50 * time.Millisecond, GCInterval: 50 * time.Millisecond,
-		},
-	}, nil)
+	o.DataDir = t.TempDir()
+	st, err := store.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// openDB opens a DB over a new embedded store, counting in m (may be nil).
+func openDB(t testing.TB, opts Options, m *metrics.Metrics) *DB {
+	t.Helper()
+	d := New(openStore(t, store.Options{}), opts, m)
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// openTest opens a DB over an embedded store in a temporary directory.
+func openTest(t *testing.T, batch bool) *DB {
+	t.Helper()
+	return openDB(t, Options{Batch: BatchOptions{Enabled: batch}}, nil)
 }
 
 func update(t *testing.T, d *DB, fn func(tx *Tx) error) {

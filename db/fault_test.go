@@ -6,26 +6,23 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tikv/client-go/v2/tikvrpc"
+
+	"github.com/titan-kv/titan/store"
 )
 
 // TestStoreDown: while the store fails every request, commands fail with
 // an error instead of hanging or crashing, and work again once it is back.
 func TestStoreDown(t *testing.T) {
 	var down atomic.Bool
-	d, err := Open(context.Background(), Options{
-		DataDir:        t.TempDir(),
-		Batch:          BatchOptions{Enabled: true},
-		CommandTimeout: time.Second,
-		fault: func() error {
-			if down.Load() {
-				return errors.New("connection refused (injected)")
-			}
-			return nil
-		},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t, store.Options{Fault: func(*tikvrpc.Request) error {
+		if down.Load() {
+			return errors.New("connection refused (injected)")
+		}
+		return nil
+	}})
+	d := New(st, Options{Batch: BatchOptions{Enabled: true}, CommandTimeout: time.Second}, nil)
 	defer d.Close()
 	set := func(ctx context.Context) error {
 		j := &Job{Keys: [][]byte{[]byte("k")}, Fn: func(tx *Tx) error {
@@ -40,7 +37,7 @@ func TestStoreDown(t *testing.T) {
 	}
 	down.Store(true)
 	start := time.Now()
-	err = set(context.Background())
+	err := set(context.Background())
 	if err == nil {
 		t.Fatal("write succeeded with the store down")
 	}

@@ -9,8 +9,6 @@ import (
 
 	tikverr "github.com/tikv/client-go/v2/error"
 	"github.com/tikv/client-go/v2/kv"
-	"github.com/tikv/client-go/v2/tikvrpc"
-	"github.com/tikv/client-go/v2/tikvrpc/interceptor"
 	"github.com/tikv/client-go/v2/txnkv/transaction"
 
 	"github.com/titan-kv/titan/encoding"
@@ -45,28 +43,18 @@ func (tx *Tx) Keys() encoding.Keys { return tx.d.keys }
 func (tx *Tx) StartTS() uint64 { return tx.t.StartTS() }
 
 func (d *DB) begin(ctx context.Context) (*Tx, error) {
-	t, err := d.store.Begin()
+	t, err := d.store.KV().Begin()
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	t.SetRPCInterceptor(d.countRPC)
-	if !d.embedded {
+	if !d.store.Embedded() {
 		// The embedded store does not implement 1PC or async commit;
 		// enabling them there only makes client-go fall back and log.
 		t.SetEnable1PC(d.opts.OnePC)
 		t.SetEnableAsyncCommit(d.opts.AsyncCommit)
 	}
 	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli()}, nil
-}
-
-// countRPC counts every request a transaction sends, by client-go type.
-func (d *DB) countRPC(next interceptor.RPCInterceptorFunc) interceptor.RPCInterceptorFunc {
-	return func(target string, req *tikvrpc.Request) (*tikvrpc.Response, error) {
-		if d.metrics != nil {
-			d.metrics.TiKVRequests.WithLabelValues(req.Type.String()).Inc()
-		}
-		return next(target, req)
-	}
 }
 
 // View runs fn on a snapshot; nothing fn writes is committed.

@@ -16,11 +16,7 @@ import (
 func lzOpenCostTest(t *testing.T) (*DB, func(ro bool, keys []string, fn func(tx *Tx) error) string) {
 	t.Helper()
 	m := metrics.New()
-	d, err := Open(context.Background(), Options{DataDir: t.TempDir()}, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := openDB(t, Options{}, m)
 	total := func() map[string]float64 {
 		out := map[string]float64{}
 		fams, err := m.Registry.Gather()

@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,10 +20,12 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/titan-kv/titan/background"
 	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
+	"github.com/titan-kv/titan/store"
 )
 
 // Set at link time by the Makefile.
@@ -119,13 +119,6 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 	return cfg, cfg.Validate()
 }
 
-func instanceID() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	rand.Read(b)
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
-}
-
 func run(cfg conf.Config) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	slog.SetDefault(logger)
@@ -151,12 +144,25 @@ func run(cfg conf.Config) error {
 		}
 	}
 
+	closeListeners := func() {
+		ln.Close()
+		if statusLn != nil {
+			statusLn.Close()
+		}
+	}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
-	d, err := db.Open(openCtx, db.Options{
-		Store:          cfg.Store,
-		DataDir:        cfg.DataDir,
+	st, err := store.Open(openCtx, store.Options{
+		Address:  cfg.Store,
+		DataDir:  cfg.DataDir,
+		RPCDelay: cfg.EmbeddedDelay.Duration,
+	})
+	cancel()
+	if err != nil {
+		closeListeners()
+		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
+	}
+	d := db.New(st, db.Options{
 		Namespace:      cfg.Namespace,
-		RPCDelay:       cfg.EmbeddedDelay.Duration,
 		MaxRetries:     cfg.Txn.MaxRetries,
 		CommandTimeout: cfg.Txn.CommandTimeout.Duration,
 		OnePC:          cfg.Txn.OnePC,
@@ -167,33 +173,28 @@ func run(cfg conf.Config) error {
 			Wait:        cfg.Batch.Wait.Duration,
 			Workers:     cfg.Batch.Workers,
 		},
-		Background: db.BackgroundOptions{
-			Disabled:          !cfg.Background.Enabled,
-			InstanceID:        instanceID(),
-			LeaseTTL:          cfg.Background.LeaseTTL.Duration,
-			ExpireInterval:    cfg.Background.ExpireInterval.Duration,
-			GCInterval:        cfg.Background.GCInterval.Duration,
-			GCRate:            cfg.Background.GCRate,
-			SafePointInterval: cfg.Background.SafePointInterval.Duration,
-			GCLifeTime:        cfg.Background.GCLifeTime.Duration,
-		},
 	}, m)
-	cancel()
-	if err != nil {
-		ln.Close()
-		if statusLn != nil {
-			statusLn.Close()
-		}
-		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
-	}
 	pingCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
 	err = d.Ping(pingCtx)
 	cancel()
 	if err != nil {
 		d.Close()
-		ln.Close()
+		st.Close()
+		closeListeners()
 		return fmt.Errorf("store unreachable: %w (store-timeout %s)", err, cfg.StoreTimeout)
 	}
+	bg := background.New(st, d, background.Options{
+		Disabled:          !cfg.Background.Enabled,
+		LeaseTTL:          cfg.Background.LeaseTTL.Duration,
+		ExpireInterval:    cfg.Background.ExpireInterval.Duration,
+		GCInterval:        cfg.Background.GCInterval.Duration,
+		GCRate:            cfg.Background.GCRate,
+		SafePointInterval: cfg.Background.SafePointInterval.Duration,
+		GCLifeTime:        cfg.Background.GCLifeTime.Duration,
+	}, m)
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
+	go func() { bg.Run(bgCtx); close(bgDone) }()
 
 	srv := command.NewServer(command.Config{
 		RequirePass: cfg.RequirePass,
@@ -204,10 +205,6 @@ func run(cfg conf.Config) error {
 		Version:     version,
 		Commit:      commit,
 	}, d, m)
-
-	bgCtx, stopBG := context.WithCancel(context.Background())
-	bgDone := make(chan struct{})
-	go func() { d.RunBackground(bgCtx); close(bgDone) }()
 
 	var status *http.Server
 	if statusLn != nil {
@@ -234,14 +231,16 @@ func run(cfg conf.Config) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Reverse order of start: server, background tasks, db, store.
 	srv.Shutdown(shutCtx)
-	stopBG()
-	<-bgDone
 	if status != nil {
 		status.Shutdown(shutCtx)
 	}
-	if err := d.Close(); err != nil {
-		return fmt.Errorf("close store: %w", err)
+	stopBG()
+	<-bgDone
+	d.Close()
+	if err := st.Close(); err != nil {
+		return err
 	}
 	slog.Info("stopped")
 	return nil
