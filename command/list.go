@@ -6,15 +6,48 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
 )
+
+// poppedReply answers LMPOP (and any pop over several keys): the key
+// popped from and its elements, or the null array when every key was
+// empty (key nil).
+type poppedReply struct {
+	key   []byte
+	elems resp.Reply
+}
+
+// Append implements resp.Reply.
+func (p poppedReply) Append(b []byte) []byte {
+	if p.key == nil {
+		return resp.NullArray.Append(b)
+	}
+	b = redcon.AppendArray(b, 2)
+	b = redcon.AppendBulk(b, p.key)
+	return p.elems.Append(b)
+}
+
+// popReply is LPOP's and RPOP's answer: with a count, the array of popped
+// elements (the null array for a missing key); without one, the element
+// (null for a missing key).
+func popReply(vals [][]byte, exists, counted bool) resp.Reply {
+	switch {
+	case !exists && counted:
+		return resp.NullArray
+	case !exists:
+		return resp.Null
+	case counted:
+		return resp.Bulks(vals)
+	default:
+		return resp.Bulk(vals[0])
+	}
+}
 
 func push(left, xx bool) func(*Call) {
 	return func(c *Call) {
-		var n int64
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			n, err = tx.Push(c.Args[1], c.Args[2:], left, xx)
-			return err
-		}, func(w *redcon.Writer) { w.WriteInt64(n) })
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			return resp.IntOf(tx.List(c.Args[1]).Push(c.Args[2:], left, xx))
+		})
 	}
 }
 
@@ -33,32 +66,15 @@ func pop(left bool) func(*Call) {
 			}
 			count = n
 		}
-		var vals [][]byte
-		var exists bool
-		c.legacyWrite(func(tx *db.Tx) (err error) {
-			vals, exists, err = tx.Pop(c.Args[1], left, count)
-			return err
-		}, func(w *redcon.Writer) {
-			switch {
-			case !exists && hasCount:
-				writeNullArray(w)
-			case !exists:
-				w.WriteNull()
-			case hasCount:
-				writeBulks(w, vals)
-			default:
-				writeBulkOrNull(w, vals[0])
-			}
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			vals, exists, err := tx.List(c.Args[1]).Pop(left, count)
+			return resp.Of(popReply(vals, exists, hasCount), err)
 		})
 	}
 }
 
 func llen(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, err = tx.LLen(c.Args[1])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.List(c.Args[1]).Len()) })
 }
 
 // parseInts parses integer arguments, answering Redis's error if one is
@@ -81,11 +97,9 @@ func lrange(c *Call) {
 	if !ok {
 		return
 	}
-	var vals [][]byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		vals, err = tx.LRange(c.Args[1], n[0], n[1])
-		return err
-	}, func(w *redcon.Writer) { writeBulks(w, vals) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BulksOf(tx.List(c.Args[1]).Range(n[0], n[1]))
+	})
 }
 
 func lindex(c *Call) {
@@ -93,11 +107,9 @@ func lindex(c *Call) {
 	if !ok {
 		return
 	}
-	var v []byte
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		v, err = tx.LIndex(c.Args[1], n[0])
-		return err
-	}, func(w *redcon.Writer) { writeBulkOrNull(w, v) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.BulkOf(tx.List(c.Args[1]).Index(n[0]))
+	})
 }
 
 func lset(c *Call) {
@@ -105,9 +117,9 @@ func lset(c *Call) {
 	if !ok {
 		return
 	}
-	c.legacyWrite(func(tx *db.Tx) error {
-		return tx.LSet(c.Args[1], n[0], c.Args[3])
-	}, func(w *redcon.Writer) { w.WriteString("OK") })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.Of(resp.OK, tx.List(c.Args[1]).Set(n[0], c.Args[3]))
+	})
 }
 
 func linsert(c *Call) {
@@ -120,11 +132,9 @@ func linsert(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	var n int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		n, err = tx.LInsert(c.Args[1], before, c.Args[3], c.Args[4])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.List(c.Args[1]).Insert(before, c.Args[3], c.Args[4]))
+	})
 }
 
 func lrem(c *Call) {
@@ -132,11 +142,9 @@ func lrem(c *Call) {
 	if !ok {
 		return
 	}
-	var removed int64
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		removed, err = tx.LRem(c.Args[1], n[0], c.Args[3])
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(removed) })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.IntOf(tx.List(c.Args[1]).Rem(n[0], c.Args[3]))
+	})
 }
 
 func ltrim(c *Call) {
@@ -144,9 +152,9 @@ func ltrim(c *Call) {
 	if !ok {
 		return
 	}
-	c.legacyWrite(func(tx *db.Tx) error {
-		return tx.LTrim(c.Args[1], n[0], n[1])
-	}, func(w *redcon.Writer) { w.WriteString("OK") })
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		return resp.Of(resp.OK, tx.List(c.Args[1]).Trim(n[0], n[1]))
+	})
 }
 
 func lpos(c *Call) {
@@ -197,38 +205,33 @@ func lpos(c *Call) {
 	if count == -1 {
 		want = 1
 	}
-	var idx []int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		idx, err = tx.LPos(c.Args[1], c.Args[2], rank, want, maxLen)
-		return err
-	}, func(w *redcon.Writer) {
-		if count == -1 {
-			if len(idx) == 0 {
-				w.WriteNull()
-			} else {
-				w.WriteInt64(idx[0])
-			}
-			return
-		}
-		w.WriteArray(len(idx))
-		for _, i := range idx {
-			w.WriteInt64(i)
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		idx, err := tx.List(c.Args[1]).Pos(c.Args[2], rank, want, maxLen)
+		switch {
+		case err != nil:
+			return nil, err
+		case count != -1:
+			return resp.Ints(idx), nil
+		case len(idx) == 0:
+			return resp.Null, nil
+		default:
+			return resp.Int(idx[0]), nil
 		}
 	})
 }
 
+// move answers RPOPLPUSH and LMOVE: the element moved, null when the
+// source is missing.
 func move(c *Call, fromLeft, toLeft bool) {
-	var v []byte
-	var ok bool
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		v, ok, err = tx.LMove(c.Args[1], c.Args[2], fromLeft, toLeft)
-		return err
-	}, func(w *redcon.Writer) {
-		if !ok {
-			w.WriteNull()
-			return
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		v, ok, err := tx.List(c.Args[1]).Move(c.Args[2], fromLeft, toLeft)
+		switch {
+		case err != nil:
+			return nil, err
+		case !ok:
+			return resp.Null, nil
 		}
-		w.WriteBulk(v)
+		return resp.Bulk(v), nil
 	})
 }
 
@@ -254,18 +257,8 @@ func lmpop(c *Call) {
 	if !ok {
 		return
 	}
-	var key []byte
-	var vals [][]byte
-	c.legacyWrite(func(tx *db.Tx) (err error) {
-		key, vals, err = tx.LMPop(keys, left, count)
-		return err
-	}, func(w *redcon.Writer) {
-		if key == nil {
-			writeNullArray(w)
-			return
-		}
-		w.WriteArray(2)
-		w.WriteBulk(key)
-		writeBulks(w, vals)
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		key, vals, err := tx.Lists(keys).MPop(left, count)
+		return resp.Of(poppedReply{key: key, elems: resp.Bulks(vals)}, err)
 	})
 }

@@ -66,7 +66,7 @@ func lzCheckList(t *testing.T, d *DB, key string, want []string) *encoding.Meta 
 // lzCheckListTx is lzCheckList inside a transaction.
 func lzCheckListTx(t *testing.T, tx *Tx, key string, want []string) *encoding.Meta {
 	t.Helper()
-	m, err := tx.list([]byte(key))
+	m, err := tx.List([]byte(key)).meta()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +107,12 @@ func lzCheckListTx(t *testing.T, tx *Tx, key string, want []string) *encoding.Me
 	return m
 }
 
+// lSpan is the whole key range of m's elements, live or deleted.
+func (tx *Tx) lSpan(m *encoding.Meta) (start, end []byte) {
+	p := tx.d.keys.DataPrefix(m.Object)
+	return p, encoding.PrefixEnd(p)
+}
+
 func lzAbbrev(s []string) []string {
 	if len(s) <= 12 {
 		return s
@@ -118,14 +124,14 @@ func TestListPushPopRange(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.Push(k, lzBytes("a", "b", "c"), false, false)
+		n, err := tx.List(k).Push(lzBytes("a", "b", "c"), false, false)
 		if n != 3 {
 			t.Errorf("rpush = %d", n)
 		}
 		if err != nil {
 			return err
 		}
-		n, err = tx.Push(k, lzBytes("x", "y"), true, false)
+		n, err = tx.List(k).Push(lzBytes("x", "y"), true, false)
 		if n != 5 {
 			t.Errorf("lpush = %d", n)
 		}
@@ -146,7 +152,7 @@ func TestListPushPopRange(t *testing.T) {
 			{5, 10, nil},
 			{-1, -2, nil},
 		} {
-			got, err := tx.LRange(k, c.start, c.stop)
+			got, err := tx.List(k).Range(c.start, c.stop)
 			if err != nil {
 				return err
 			}
@@ -155,37 +161,37 @@ func TestListPushPopRange(t *testing.T) {
 			}
 		}
 		for i, want := range map[int64]string{0: "y", 4: "c", -1: "c", -5: "y", 2: "a"} {
-			got, err := tx.LIndex(k, i)
+			got, err := tx.List(k).Index(i)
 			if err != nil || string(got) != want {
 				t.Errorf("lindex %d = %q, %v; want %q", i, got, err, want)
 			}
 		}
 		for _, i := range []int64{5, -6, 100} {
-			if got, err := tx.LIndex(k, i); got != nil || err != nil {
+			if got, err := tx.List(k).Index(i); got != nil || err != nil {
 				t.Errorf("lindex %d = %q, %v; want nil", i, got, err)
 			}
 		}
-		if n, err := tx.LLen(k); n != 5 || err != nil {
+		if n, err := tx.List(k).Len(); n != 5 || err != nil {
 			t.Errorf("llen = %d, %v", n, err)
 		}
-		if n, err := tx.LLen([]byte("nosuch")); n != 0 || err != nil {
+		if n, err := tx.List([]byte("nosuch")).Len(); n != 0 || err != nil {
 			t.Errorf("llen nosuch = %d, %v", n, err)
 		}
-		got, err := tx.LRange([]byte("nosuch"), 0, -1)
+		got, err := tx.List([]byte("nosuch")).Range(0, -1)
 		if got != nil || err != nil {
 			t.Errorf("lrange nosuch = %q, %v", got, err)
 		}
 		return nil
 	})
 	update(t, d, func(tx *Tx) error {
-		v, ok, err := tx.Pop(k, true, 2)
+		v, ok, err := tx.List(k).Pop(true, 2)
 		if !ok || !slices.Equal(lzStrs(v), []string{"y", "x"}) {
 			t.Errorf("lpop 2 = %q, %v", v, ok)
 		}
 		if err != nil {
 			return err
 		}
-		v, _, err = tx.Pop(k, false, 1)
+		v, _, err = tx.List(k).Pop(false, 1)
 		if !slices.Equal(lzStrs(v), []string{"c"}) {
 			t.Errorf("rpop = %q", v)
 		}
@@ -193,14 +199,14 @@ func TestListPushPopRange(t *testing.T) {
 	})
 	lzCheckList(t, d, "l", []string{"a", "b"})
 	update(t, d, func(tx *Tx) error {
-		v, ok, err := tx.Pop(k, false, 0)
+		v, ok, err := tx.List(k).Pop(false, 0)
 		if !ok || len(v) != 0 {
 			t.Errorf("rpop 0 = %q, %v", v, ok)
 		}
 		if err != nil {
 			return err
 		}
-		v, _, err = tx.Pop(k, false, 10)
+		v, _, err = tx.List(k).Pop(false, 10)
 		if !slices.Equal(lzStrs(v), []string{"b", "a"}) {
 			t.Errorf("rpop 10 = %q", v)
 		}
@@ -208,11 +214,11 @@ func TestListPushPopRange(t *testing.T) {
 	})
 	lzCheckList(t, d, "l", nil)
 	update(t, d, func(tx *Tx) error {
-		v, ok, err := tx.Pop(k, true, 1)
+		v, ok, err := tx.List(k).Pop(true, 1)
 		if ok || v != nil {
 			t.Errorf("lpop of a missing key = %q, %v", v, ok)
 		}
-		n, err2 := tx.Push(k, lzBytes("z"), true, true)
+		n, err2 := tx.List(k).Push(lzBytes("z"), true, true)
 		if n != 0 {
 			t.Errorf("lpushx of a missing key = %d", n)
 		}
@@ -220,14 +226,14 @@ func TestListPushPopRange(t *testing.T) {
 	})
 	lzCheckList(t, d, "l", nil)
 	update(t, d, func(tx *Tx) error {
-		if _, err := tx.Push(k, lzBytes("1"), false, false); err != nil {
+		if _, err := tx.List(k).Push(lzBytes("1"), false, false); err != nil {
 			return err
 		}
-		n, err := tx.Push(k, lzBytes("0"), true, true)
+		n, err := tx.List(k).Push(lzBytes("0"), true, true)
 		if n != 2 {
 			t.Errorf("lpushx = %d", n)
 		}
-		n, err2 := tx.Push(k, lzBytes("2", "3"), false, true)
+		n, err2 := tx.List(k).Push(lzBytes("2", "3"), false, true)
 		if n != 4 {
 			t.Errorf("rpushx = %d", n)
 		}
@@ -240,15 +246,15 @@ func TestListEmptyAndBinaryValues(t *testing.T) {
 	d := openTest(t, false)
 	vals := []string{"", "\x00", "v", "", "\xff\x00x"}
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Push([]byte("l"), lzBytes(vals...), false, false)
+		_, err := tx.List([]byte("l")).Push(lzBytes(vals...), false, false)
 		return err
 	})
 	lzCheckList(t, d, "l", vals)
 	update(t, d, func(tx *Tx) error {
-		if err := tx.LSet([]byte("l"), 2, nil); err != nil {
+		if err := tx.List([]byte("l")).Set(2, nil); err != nil {
 			return err
 		}
-		n, err := tx.LRem([]byte("l"), 0, []byte(""))
+		n, err := tx.List([]byte("l")).Rem(0, []byte(""))
 		if n != 3 {
 			t.Errorf("lrem of empty values = %d", n)
 		}
@@ -265,27 +271,27 @@ func TestListWrongType(t *testing.T) {
 		return err
 	})
 	calls := map[string]func(tx *Tx) error{
-		"push":   func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a"), true, false); return err },
-		"pushx":  func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a"), true, true); return err },
-		"pop":    func(tx *Tx) error { _, _, err := tx.Pop(k, true, 1); return err },
-		"pop0":   func(tx *Tx) error { _, _, err := tx.Pop(k, true, 0); return err },
-		"llen":   func(tx *Tx) error { _, err := tx.LLen(k); return err },
-		"lindex": func(tx *Tx) error { _, err := tx.LIndex(k, 0); return err },
-		"lrange": func(tx *Tx) error { _, err := tx.LRange(k, 0, -1); return err },
-		"lset":   func(tx *Tx) error { return tx.LSet(k, 0, []byte("a")) },
+		"push":   func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a"), true, false); return err },
+		"pushx":  func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a"), true, true); return err },
+		"pop":    func(tx *Tx) error { _, _, err := tx.List(k).Pop(true, 1); return err },
+		"pop0":   func(tx *Tx) error { _, _, err := tx.List(k).Pop(true, 0); return err },
+		"llen":   func(tx *Tx) error { _, err := tx.List(k).Len(); return err },
+		"lindex": func(tx *Tx) error { _, err := tx.List(k).Index(0); return err },
+		"lrange": func(tx *Tx) error { _, err := tx.List(k).Range(0, -1); return err },
+		"lset":   func(tx *Tx) error { return tx.List(k).Set(0, []byte("a")) },
 		"linsert": func(tx *Tx) error {
-			_, err := tx.LInsert(k, true, []byte("a"), []byte("b"))
+			_, err := tx.List(k).Insert(true, []byte("a"), []byte("b"))
 			return err
 		},
-		"lrem":   func(tx *Tx) error { _, err := tx.LRem(k, 0, []byte("a")); return err },
-		"ltrim":  func(tx *Tx) error { return tx.LTrim(k, 0, 1) },
-		"lpos":   func(tx *Tx) error { _, err := tx.LPos(k, []byte("a"), 1, 0, 0); return err },
-		"lmpop":  func(tx *Tx) error { _, _, err := tx.LMPop([][]byte{[]byte("nosuch"), k}, true, 1); return err },
-		"lmove":  func(tx *Tx) error { _, _, err := tx.LMove(k, []byte("d"), true, true); return err },
-		"lmove2": func(tx *Tx) error { _, _, err := tx.LMove([]byte("l"), k, true, true); return err },
+		"lrem":   func(tx *Tx) error { _, err := tx.List(k).Rem(0, []byte("a")); return err },
+		"ltrim":  func(tx *Tx) error { return tx.List(k).Trim(0, 1) },
+		"lpos":   func(tx *Tx) error { _, err := tx.List(k).Pos([]byte("a"), 1, 0, 0); return err },
+		"lmpop":  func(tx *Tx) error { _, _, err := tx.Lists([][]byte{[]byte("nosuch"), k}).MPop(true, 1); return err },
+		"lmove":  func(tx *Tx) error { _, _, err := tx.List(k).Move([]byte("d"), true, true); return err },
+		"lmove2": func(tx *Tx) error { _, _, err := tx.List([]byte("l")).Move(k, true, true); return err },
 	}
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Push([]byte("l"), lzBytes("a"), true, false)
+		_, err := tx.List([]byte("l")).Push(lzBytes("a"), true, false)
 		return err
 	})
 	for name, fn := range calls {
@@ -300,17 +306,17 @@ func TestListWrongType(t *testing.T) {
 func TestListSetAndIndexErrors(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
-	if err := lzUpdate(d, func(tx *Tx) error { return tx.LSet(k, 0, []byte("x")) }); err != ErrNoSuchKey {
+	if err := lzUpdate(d, func(tx *Tx) error { return tx.List(k).Set(0, []byte("x")) }); err != ErrNoSuchKey {
 		t.Fatalf("lset on a missing key: %v", err)
 	}
-	update(t, d, func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a", "b", "c"), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a", "b", "c"), false, false); return err })
 	for _, i := range []int64{3, -4} {
-		if err := lzUpdate(d, func(tx *Tx) error { return tx.LSet(k, i, []byte("x")) }); err != ErrIndexRange {
+		if err := lzUpdate(d, func(tx *Tx) error { return tx.List(k).Set(i, []byte("x")) }); err != ErrIndexRange {
 			t.Fatalf("lset %d: %v", i, err)
 		}
 	}
 	update(t, d, func(tx *Tx) error {
-		return errors.Join(tx.LSet(k, 0, []byte("A")), tx.LSet(k, -1, []byte("C")))
+		return errors.Join(tx.List(k).Set(0, []byte("A")), tx.List(k).Set(-1, []byte("C")))
 	})
 	lzCheckList(t, d, "l", []string{"A", "b", "C"})
 }
@@ -318,13 +324,13 @@ func TestListSetAndIndexErrors(t *testing.T) {
 func TestListInsertAndRem(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
-	update(t, d, func(tx *Tx) error { _, err := tx.Push(k, lzBytes("a", "b", "c"), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a", "b", "c"), false, false); return err })
 	ins := func(before bool, pivot, v string) int64 {
 		t.Helper()
 		var n int64
 		update(t, d, func(tx *Tx) error {
 			var err error
-			n, err = tx.LInsert(k, before, []byte(pivot), []byte(v))
+			n, err = tx.List(k).Insert(before, []byte(pivot), []byte(v))
 			return err
 		})
 		return n
@@ -348,7 +354,7 @@ func TestListInsertAndRem(t *testing.T) {
 	var n int64
 	update(t, d, func(tx *Tx) error {
 		var err error
-		n, err = tx.LInsert([]byte("nosuch"), true, []byte("a"), []byte("x"))
+		n, err = tx.List([]byte("nosuch")).Insert(true, []byte("a"), []byte("x"))
 		return err
 	})
 	if n != 0 {
@@ -359,16 +365,16 @@ func TestListInsertAndRem(t *testing.T) {
 	lzView(t, d, func(tx *Tx) error {
 		want := []string{"0", "a", "a2", "b", "b2", "c", "z"}
 		for i := range want {
-			v, err := tx.LIndex(k, int64(i))
+			v, err := tx.List(k).Index(int64(i))
 			if err != nil || string(v) != want[i] {
 				t.Errorf("sparse lindex %d = %q, %v", i, v, err)
 			}
-			v, err = tx.LIndex(k, int64(i-len(want)))
+			v, err = tx.List(k).Index(int64(i - len(want)))
 			if err != nil || string(v) != want[i] {
 				t.Errorf("sparse lindex %d = %q, %v", i-len(want), v, err)
 			}
 			for j := i; j < len(want); j++ {
-				got, err := tx.LRange(k, int64(i), int64(j))
+				got, err := tx.List(k).Range(int64(i), int64(j))
 				if err != nil || !slices.Equal(lzStrs(got), want[i:j+1]) {
 					t.Errorf("sparse lrange %d %d = %q, %v", i, j, got, err)
 				}
@@ -376,21 +382,21 @@ func TestListInsertAndRem(t *testing.T) {
 		}
 		return nil
 	})
-	update(t, d, func(tx *Tx) error { return tx.LSet(k, 4, []byte("B2")) })
+	update(t, d, func(tx *Tx) error { return tx.List(k).Set(4, []byte("B2")) })
 	lzCheckList(t, d, "l", []string{"0", "a", "a2", "b", "B2", "c", "z"})
 	// Sparse pops move the ends to the next keys.
 	update(t, d, func(tx *Tx) error {
-		_, _, err := tx.Pop(k, true, 2)
+		_, _, err := tx.List(k).Pop(true, 2)
 		return err
 	})
 	lzCheckList(t, d, "l", []string{"a2", "b", "B2", "c", "z"})
 	update(t, d, func(tx *Tx) error {
-		_, _, err := tx.Pop(k, false, 2)
+		_, _, err := tx.List(k).Pop(false, 2)
 		return err
 	})
 	lzCheckList(t, d, "l", []string{"a2", "b", "B2"})
 	update(t, d, func(tx *Tx) error {
-		_, _, err := tx.Pop(k, false, 2)
+		_, _, err := tx.List(k).Pop(false, 2)
 		return err
 	})
 	if m := lzCheckList(t, d, "l", []string{"a2"}); m.Sparse {
@@ -406,7 +412,7 @@ func TestListRemKeepsDenseAtTheEnds(t *testing.T) {
 			if _, err := tx.Key(k).Delete(); err != nil {
 				return err
 			}
-			_, err := tx.Push(k, lzBytes(vals...), false, false)
+			_, err := tx.List(k).Push(lzBytes(vals...), false, false)
 			return err
 		})
 	}
@@ -414,7 +420,7 @@ func TestListRemKeepsDenseAtTheEnds(t *testing.T) {
 		var n int64
 		update(t, d, func(tx *Tx) error {
 			var err error
-			n, err = tx.LRem(k, count, []byte(v))
+			n, err = tx.List(k).Rem(count, []byte(v))
 			return err
 		})
 		return n
@@ -477,20 +483,20 @@ func TestListTrim(t *testing.T) {
 				if _, err := tx.Key(k).Delete(); err != nil {
 					return err
 				}
-				_, err := tx.Push(k, lzBytes(all...), false, false)
+				_, err := tx.List(k).Push(lzBytes(all...), false, false)
 				return err
 			})
 			want := slices.Clone(all)
 			if sparse {
 				update(t, d, func(tx *Tx) error {
-					_, err := tx.LInsert(k, false, []byte("9"), []byte("9b"))
+					_, err := tx.List(k).Insert(false, []byte("9"), []byte("9b"))
 					return err
 				})
 				want = slices.Insert(want, 10, "9b")
 			}
 			var before *encoding.Meta
-			lzView(t, d, func(tx *Tx) (err error) { before, err = tx.list(k); return })
-			update(t, d, func(tx *Tx) error { return tx.LTrim(k, c.start, c.stop) })
+			lzView(t, d, func(tx *Tx) (err error) { before, err = tx.List(k).meta(); return })
+			update(t, d, func(tx *Tx) error { return tx.List(k).Trim(c.start, c.stop) })
 			lo, hi := clampRange(c.start, c.stop, int64(len(want)))
 			m := lzCheckList(t, d, "l", want[lo:hi])
 			if m != nil {
@@ -502,7 +508,7 @@ func TestListTrim(t *testing.T) {
 			}
 		}
 	}
-	if err := lzUpdate(d, func(tx *Tx) error { return tx.LTrim([]byte("nosuch"), 0, 1) }); err != nil {
+	if err := lzUpdate(d, func(tx *Tx) error { return tx.List([]byte("nosuch")).Trim(0, 1) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -511,7 +517,7 @@ func TestListPos(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.Push(k, lzBytes("a", "b", "c", "1", "2", "3", "c", "c"), false, false)
+		_, err := tx.List(k).Push(lzBytes("a", "b", "c", "1", "2", "3", "c", "c"), false, false)
 		return err
 	})
 	lzView(t, d, func(tx *Tx) error {
@@ -533,7 +539,7 @@ func TestListPos(t *testing.T) {
 			{"x", 1, 0, 0, nil},
 			{"a", -1, 0, 0, []int64{0}},
 		} {
-			got, err := tx.LPos(k, []byte(c.v), c.rank, c.count, c.maxLen)
+			got, err := tx.List(k).Pos([]byte(c.v), c.rank, c.count, c.maxLen)
 			if err != nil {
 				return err
 			}
@@ -541,7 +547,7 @@ func TestListPos(t *testing.T) {
 				t.Errorf("lpos %q rank %d count %d maxlen %d = %v, want %v", c.v, c.rank, c.count, c.maxLen, got, c.want)
 			}
 		}
-		got, err := tx.LPos([]byte("nosuch"), []byte("a"), 1, 0, 0)
+		got, err := tx.List([]byte("nosuch")).Pos([]byte("a"), 1, 0, 0)
 		if got != nil || err != nil {
 			t.Errorf("lpos on a missing key = %v, %v", got, err)
 		}
@@ -552,13 +558,13 @@ func TestListPos(t *testing.T) {
 func TestListMove(t *testing.T) {
 	d := openTest(t, false)
 	src, dst := []byte("src"), []byte("dst")
-	update(t, d, func(tx *Tx) error { _, err := tx.Push(src, lzBytes("a", "b", "c"), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(src).Push(lzBytes("a", "b", "c"), false, false); return err })
 	move := func(s, d2 []byte, fromLeft, toLeft bool) string {
 		var v []byte
 		var ok bool
 		update(t, d, func(tx *Tx) error {
 			var err error
-			v, ok, err = tx.LMove(s, d2, fromLeft, toLeft)
+			v, ok, err = tx.List(s).Move(d2, fromLeft, toLeft)
 			return err
 		})
 		if !ok {
@@ -594,21 +600,21 @@ func TestListMove(t *testing.T) {
 	}
 	// LMPOP takes the first non-empty list.
 	update(t, d, func(tx *Tx) error {
-		key, vals, err := tx.LMPop(lzBytes("nosuch", "dst", "src"), false, 2)
+		key, vals, err := tx.Lists(lzBytes("nosuch", "dst", "src")).MPop(false, 2)
 		if string(key) != "dst" || !slices.Equal(lzStrs(vals), []string{"c", "a"}) {
 			t.Errorf("lmpop = %q %q", key, vals)
 		}
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		key, vals, err := tx.LMPop(lzBytes("nosuch", "dst"), true, 5)
+		key, vals, err := tx.Lists(lzBytes("nosuch", "dst")).MPop(true, 5)
 		if string(key) != "dst" || !slices.Equal(lzStrs(vals), []string{"b"}) {
 			t.Errorf("lmpop = %q %q", key, vals)
 		}
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		key, vals, err := tx.LMPop(lzBytes("nosuch", "dst"), true, 5)
+		key, vals, err := tx.Lists(lzBytes("nosuch", "dst")).MPop(true, 5)
 		if key != nil || vals != nil {
 			t.Errorf("lmpop of empty lists = %q %q", key, vals)
 		}
@@ -633,7 +639,7 @@ func TestListInsertSamePivot(t *testing.T) {
 		for i := 0; i < right; i++ {
 			vals = append(vals, fmt.Sprint("R", i))
 		}
-		update(t, d, func(tx *Tx) error { _, err := tx.Push([]byte(key), lzBytes(vals...), false, false); return err })
+		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte(key)).Push(lzBytes(vals...), false, false); return err })
 		return vals
 	}
 	t.Run("after", func(t *testing.T) {
@@ -646,7 +652,7 @@ func TestListInsertSamePivot(t *testing.T) {
 		for b := 0; b < n; b += group {
 			update(t, d, func(tx *Tx) error {
 				for i := b; i < b+group; i++ {
-					got, err := tx.LInsert([]byte("after"), false, []byte("P"), []byte(fmt.Sprint("x", i)))
+					got, err := tx.List([]byte("after")).Insert(false, []byte("P"), []byte(fmt.Sprint("x", i)))
 					if err != nil {
 						return err
 					}
@@ -680,11 +686,11 @@ func TestListInsertSamePivot(t *testing.T) {
 			vals = append(vals, fmt.Sprint("R", i))
 		}
 		err := d.View(context.Background(), 0, func(tx *Tx) error {
-			if _, err := tx.Push([]byte("before"), lzBytes(vals...), false, false); err != nil {
+			if _, err := tx.List([]byte("before")).Push(lzBytes(vals...), false, false); err != nil {
 				return err
 			}
 			for i := 0; i < n; i++ {
-				got, err := tx.LInsert([]byte("before"), true, []byte("P"), []byte(fmt.Sprint("x", i)))
+				got, err := tx.List([]byte("before")).Insert(true, []byte("P"), []byte(fmt.Sprint("x", i)))
 				if err != nil {
 					return err
 				}
@@ -698,11 +704,11 @@ func TestListInsertSamePivot(t *testing.T) {
 			}
 			want := slices.Concat(vals[:20], ins, vals[20:])
 			lzCheckListTx(t, tx, "before", want)
-			got, err := tx.LRange([]byte("before"), 15, 25)
+			got, err := tx.List([]byte("before")).Range(15, 25)
 			if err != nil || !slices.Equal(lzStrs(got), want[15:26]) {
 				t.Errorf("lrange = %q, %v", got, err)
 			}
-			v, err := tx.LIndex([]byte("before"), -3001)
+			v, err := tx.List([]byte("before")).Index(-3001)
 			if err != nil || string(v) != "P" {
 				t.Errorf("lindex = %q, %v", v, err)
 			}
@@ -725,13 +731,13 @@ func TestListRebalanceInvariants(t *testing.T) {
 		for i := 0; i < size; i++ {
 			model = append(model, fmt.Sprint(i))
 		}
-		update(t, d, func(tx *Tx) error { _, err := tx.Push([]byte(key), lzBytes(model...), false, false); return err })
+		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte(key)).Push(lzBytes(model...), false, false); return err })
 		pivot := model[size/2]
 		for i := 0; i < 80; i++ {
 			v := fmt.Sprint("x", i)
 			before := i%3 != 0
 			update(t, d, func(tx *Tx) error {
-				_, err := tx.LInsert([]byte(key), before, []byte(pivot), []byte(v))
+				_, err := tx.List([]byte(key)).Insert(before, []byte(pivot), []byte(v))
 				return err
 			})
 			at := slices.Index(model, pivot)
@@ -768,7 +774,7 @@ func lzPositions(t *testing.T, d *DB, key string) []uint64 {
 	t.Helper()
 	var out []uint64
 	lzView(t, d, func(tx *Tx) error {
-		m, err := tx.list([]byte(key))
+		m, err := tx.List([]byte(key)).meta()
 		if err != nil {
 			return err
 		}
@@ -793,7 +799,7 @@ func TestListRebalanceWindows(t *testing.T) {
 	insert := func(key string, before bool, pivot string) {
 		t.Helper()
 		update(t, d, func(tx *Tx) error {
-			_, err := tx.LInsert([]byte(key), before, []byte(pivot), []byte("new"))
+			_, err := tx.List([]byte(key)).Insert(before, []byte(pivot), []byte("new"))
 			return err
 		})
 	}
@@ -870,11 +876,11 @@ func TestListRebalanceIsLocal(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		vals = append(vals, fmt.Sprint(i))
 	}
-	update(t, d, func(tx *Tx) error { _, err := tx.Push(k, lzBytes(vals...), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes(vals...), false, false); return err })
 	positions := func() map[string]uint64 {
 		out := map[string]uint64{}
 		lzView(t, d, func(tx *Tx) error {
-			m, err := tx.list(k)
+			m, err := tx.List(k).meta()
 			if err != nil {
 				return err
 			}
@@ -890,7 +896,7 @@ func TestListRebalanceIsLocal(t *testing.T) {
 	before := positions()
 	update(t, d, func(tx *Tx) error {
 		for i := 0; i < 200; i++ {
-			if _, err := tx.LInsert(k, true, []byte("1000"), []byte(fmt.Sprint("x", i))); err != nil {
+			if _, err := tx.List(k).Insert(true, []byte("1000"), []byte(fmt.Sprint("x", i))); err != nil {
 				return err
 			}
 		}
@@ -936,7 +942,7 @@ func TestListRandomModel(t *testing.T) {
 				vs = append(vs, val())
 			}
 			desc = fmt.Sprintf("push left=%v %q", left, vs)
-			fn = func(tx *Tx) error { _, err := tx.Push(k, lzBytes(vs...), left, false); return err }
+			fn = func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes(vs...), left, false); return err }
 			apply = func(m []string) []string {
 				for _, v := range vs {
 					if left {
@@ -950,7 +956,7 @@ func TestListRandomModel(t *testing.T) {
 		case 2, 3:
 			left, c := op == 2, r.IntN(3)+1
 			desc = fmt.Sprintf("pop left=%v %d", left, c)
-			fn = func(tx *Tx) error { _, _, err := tx.Pop(k, left, int64(c)); return err }
+			fn = func(tx *Tx) error { _, _, err := tx.List(k).Pop(left, int64(c)); return err }
 			apply = func(m []string) []string {
 				c := min(c, len(m))
 				if left {
@@ -961,7 +967,7 @@ func TestListRandomModel(t *testing.T) {
 		case 4, 5:
 			before, pivot, v := op == 4, val(), fmt.Sprint("i", step)
 			desc = fmt.Sprintf("linsert before=%v %q %q", before, pivot, v)
-			fn = func(tx *Tx) error { _, err := tx.LInsert(k, before, []byte(pivot), []byte(v)); return err }
+			fn = func(tx *Tx) error { _, err := tx.List(k).Insert(before, []byte(pivot), []byte(v)); return err }
 			apply = func(m []string) []string {
 				i := slices.Index(m, pivot)
 				if i < 0 {
@@ -975,12 +981,12 @@ func TestListRandomModel(t *testing.T) {
 		case 6:
 			c, v := int64(r.IntN(5)-2), val()
 			desc = fmt.Sprintf("lrem %d %q", c, v)
-			fn = func(tx *Tx) error { _, err := tx.LRem(k, c, []byte(v)); return err }
+			fn = func(tx *Tx) error { _, err := tx.List(k).Rem(c, []byte(v)); return err }
 			apply = func(m []string) []string { return lremModel(m, c, v) }
 		case 7:
 			a, b := int64(r.IntN(8)-2), int64(r.IntN(30)-3)
 			desc = fmt.Sprintf("ltrim %d %d", a, b)
-			fn = func(tx *Tx) error { return tx.LTrim(k, a, b) }
+			fn = func(tx *Tx) error { return tx.List(k).Trim(a, b) }
 			apply = func(m []string) []string {
 				lo, hi := clampRange(a, b, int64(len(m)))
 				return slices.Clone(m[lo:hi])
@@ -991,12 +997,12 @@ func TestListRandomModel(t *testing.T) {
 			}
 			i, v := r.IntN(len(model)), fmt.Sprint("s", step)
 			desc = fmt.Sprintf("lset %d %q", i, v)
-			fn = func(tx *Tx) error { return tx.LSet(k, int64(i), []byte(v)) }
+			fn = func(tx *Tx) error { return tx.List(k).Set(int64(i), []byte(v)) }
 			apply = func(m []string) []string { m[i] = v; return m }
 		case 9:
 			from, to := r.IntN(2) == 0, r.IntN(2) == 0
 			desc = fmt.Sprintf("lmove self %v %v", from, to)
-			fn = func(tx *Tx) error { _, _, err := tx.LMove(k, k, from, to); return err }
+			fn = func(tx *Tx) error { _, _, err := tx.List(k).Move(k, from, to); return err }
 			apply = func(m []string) []string {
 				if len(m) == 0 {
 					return m
@@ -1025,12 +1031,12 @@ func TestListRandomModel(t *testing.T) {
 			lzView(t, d, func(tx *Tx) error {
 				i := int64(r.IntN(len(model)))
 				j := i + int64(r.IntN(5))
-				got, err := tx.LRange(k, i, j)
+				got, err := tx.List(k).Range(i, j)
 				want := model[i:min(int(j)+1, len(model))]
 				if err != nil || !slices.Equal(lzStrs(got), want) {
 					t.Fatalf("seed %d step %d: lrange %d %d = %q, want %q", seed, step, i, j, got, want)
 				}
-				v, err := tx.LIndex(k, -1-i)
+				v, err := tx.List(k).Index(-1 - i)
 				if err != nil || string(v) != model[len(model)-1-int(i)] {
 					t.Fatalf("seed %d step %d: lindex %d = %q", seed, step, -1-i, v)
 				}
@@ -1079,25 +1085,25 @@ func TestListDropWhole(t *testing.T) {
 		fn   func(tx *Tx) error
 	}{
 		{"lpop", func(tx *Tx) error {
-			got, _, err := tx.Pop([]byte("l"), true, 1000)
+			got, _, err := tx.List([]byte("l")).Pop(true, 1000)
 			if len(got) != 100 || string(got[0]) != "0" || string(got[99]) != "99" {
 				t.Errorf("lpop of all: %d elements", len(got))
 			}
 			return err
 		}},
 		{"rpop", func(tx *Tx) error {
-			got, _, err := tx.Pop([]byte("l"), false, 100)
+			got, _, err := tx.List([]byte("l")).Pop(false, 100)
 			if len(got) != 100 || string(got[0]) != "99" {
 				t.Errorf("rpop of all: %d elements", len(got))
 			}
 			return err
 		}},
-		{"lmpop", func(tx *Tx) error { _, _, err := tx.LMPop(lzBytes("l"), true, 100); return err }},
-		{"ltrim", func(tx *Tx) error { return tx.LTrim([]byte("l"), 50, 10) }},
+		{"lmpop", func(tx *Tx) error { _, _, err := tx.Lists(lzBytes("l")).MPop(true, 100); return err }},
+		{"ltrim", func(tx *Tx) error { return tx.List([]byte("l")).Trim(50, 10) }},
 	} {
-		update(t, d, func(tx *Tx) error { _, err := tx.Push([]byte("l"), lzBytes(vals...), false, false); return err })
+		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte("l")).Push(lzBytes(vals...), false, false); return err })
 		var m *encoding.Meta
-		lzView(t, d, func(tx *Tx) (err error) { m, err = tx.list([]byte("l")); return })
+		lzView(t, d, func(tx *Tx) (err error) { m, err = tx.List([]byte("l")).meta(); return })
 		var writes int
 		update(t, d, func(tx *Tx) error {
 			err := c.fn(tx)

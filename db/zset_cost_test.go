@@ -70,13 +70,13 @@ func TestListZSetCosts(t *testing.T) {
 		zitems = append(zitems, ScoredMember{Member: []byte(fmt.Sprintf("m%05d", i)), Score: float64(i)})
 	}
 	update(t, d, func(tx *Tx) error {
-		if _, err := tx.Push([]byte("dense"), lzBytes(vals...), false, false); err != nil {
+		if _, err := tx.List([]byte("dense")).Push(lzBytes(vals...), false, false); err != nil {
 			return err
 		}
-		if _, err := tx.Push([]byte("sparse"), lzBytes(vals...), false, false); err != nil {
+		if _, err := tx.List([]byte("sparse")).Push(lzBytes(vals...), false, false); err != nil {
 			return err
 		}
-		if _, err := tx.LInsert([]byte("sparse"), true, []byte("v2500"), []byte("x")); err != nil {
+		if _, err := tx.List([]byte("sparse")).Insert(true, []byte("v2500"), []byte("x")); err != nil {
 			return err
 		}
 		if _, _, err := tx.ZSet([]byte("z")).Add(ZAddOptions{}, zitems); err != nil {
@@ -97,21 +97,24 @@ func TestListZSetCosts(t *testing.T) {
 		fn   func(tx *Tx) error
 		want string
 	}{
-		{"LLEN", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.LLen([]byte("dense")); return err }, "Get=1"},
-		{"LINDEX dense", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.LIndex([]byte("dense"), 2500); return err }, "Get=2"},
-		{"LINDEX sparse", true, []string{"sparse"}, func(tx *Tx) error { _, err := tx.LIndex([]byte("sparse"), -10); return err }, "Get=1 Scan=1"},
-		{"LRANGE dense middle", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.LRange([]byte("dense"), 2000, 2099); return err }, "Get=1 Scan=1"},
-		{"LRANGE sparse tail", true, []string{"sparse"}, func(tx *Tx) error { _, err := tx.LRange([]byte("sparse"), -20, -1); return err }, "Get=1 Scan=1"},
-		{"LRANGE all", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.LRange([]byte("dense"), 0, -1); return err }, "Get=1 Scan=5"},
-		{"LPOS near head", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.LPos([]byte("dense"), []byte("v3"), 1, 1, 0); return err }, "Get=1 Scan=1"},
-		{"LPUSH", false, []string{"dense"}, func(tx *Tx) error { _, err := tx.Push([]byte("dense"), lzBytes("a", "b"), true, false); return err }, "Get=1 Prewrite=1 Commit=1"},
-		{"LSET dense", false, []string{"dense"}, func(tx *Tx) error { return tx.LSet([]byte("dense"), 100, []byte("x")) }, "Get=1 Prewrite=1 Commit=1"},
-		{"RPOP", false, []string{"dense"}, func(tx *Tx) error { _, _, err := tx.Pop([]byte("dense"), false, 2); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
+		{"LLEN", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Len(); return err }, "Get=1"},
+		{"LINDEX dense", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Index(2500); return err }, "Get=2"},
+		{"LINDEX sparse", true, []string{"sparse"}, func(tx *Tx) error { _, err := tx.List([]byte("sparse")).Index(-10); return err }, "Get=1 Scan=1"},
+		{"LRANGE dense middle", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Range(2000, 2099); return err }, "Get=1 Scan=1"},
+		{"LRANGE sparse tail", true, []string{"sparse"}, func(tx *Tx) error { _, err := tx.List([]byte("sparse")).Range(-20, -1); return err }, "Get=1 Scan=1"},
+		{"LRANGE all", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Range(0, -1); return err }, "Get=1 Scan=5"},
+		{"LPOS near head", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Pos([]byte("v3"), 1, 1, 0); return err }, "Get=1 Scan=1"},
+		{"LPUSH", false, []string{"dense"}, func(tx *Tx) error {
+			_, err := tx.List([]byte("dense")).Push(lzBytes("a", "b"), true, false)
+			return err
+		}, "Get=1 Prewrite=1 Commit=1"},
+		{"LSET dense", false, []string{"dense"}, func(tx *Tx) error { return tx.List([]byte("dense")).Set(100, []byte("x")) }, "Get=1 Prewrite=1 Commit=1"},
+		{"RPOP", false, []string{"dense"}, func(tx *Tx) error { _, _, err := tx.List([]byte("dense")).Pop(false, 2); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
 		{"LMOVE", false, []string{"dense", "other"}, func(tx *Tx) error {
-			_, _, err := tx.LMove([]byte("dense"), []byte("other"), true, true)
+			_, _, err := tx.List([]byte("dense")).Move([]byte("other"), true, true)
 			return err
 		}, "BatchGet=1 Scan=1 Prewrite=1 Commit=1"},
-		{"LTRIM dense", false, []string{"dense"}, func(tx *Tx) error { return tx.LTrim([]byte("dense"), 3, -4) }, "Get=1 Prewrite=1 Commit=1"},
+		{"LTRIM dense", false, []string{"dense"}, func(tx *Tx) error { return tx.List([]byte("dense")).Trim(3, -4) }, "Get=1 Prewrite=1 Commit=1"},
 		{"ZCARD", true, []string{"z"}, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Card(); return err }, "Get=1"},
 		{"ZSCORE", true, []string{"z"}, func(tx *Tx) error { _, _, err := tx.ZSet([]byte("z")).Score([]byte("m00007")); return err }, "Get=2"},
 		{"ZMSCORE", true, []string{"z"}, func(tx *Tx) error {
