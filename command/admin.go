@@ -71,7 +71,7 @@ func flushall(c *Call) {
 }
 
 // flush deletes every key of one database in bounded transactions.
-func (s *Server) flush(dbIndex uint16) error {
+func (s *Engine) flush(dbIndex uint16) error {
 	for {
 		var n int
 		err := s.db.Update(context.Background(), dbIndex, func(tx *db.Tx) (err error) {
@@ -94,20 +94,14 @@ func timeCmd(c *Call) {
 }
 
 // configValues are the settings CONFIG GET reports, as clients probe them.
-func (s *Server) configValues() map[string]string {
-	port := ""
-	if s.ln != nil {
-		if i := strings.LastIndexByte(s.ln.Addr().String(), ':'); i >= 0 {
-			port = s.ln.Addr().String()[i+1:]
-		}
-	}
+func (s *Engine) configValues() map[string]string {
 	return map[string]string{
 		"databases":                  strconv.Itoa(s.cfg.Databases),
 		"maxclients":                 strconv.Itoa(s.cfg.MaxClients),
 		"timeout":                    strconv.Itoa(int(s.cfg.IdleTimeout.Seconds())),
 		"proto-max-bulk-len":         strconv.FormatInt(s.cfg.MaxBulkLen, 10),
 		"requirepass":                s.cfg.RequirePass,
-		"port":                       port,
+		"port":                       s.cfg.Port,
 		"maxmemory":                  "0",
 		"maxmemory-policy":           "noeviction",
 		"save":                       "",
@@ -278,7 +272,7 @@ func info(c *Call) {
 	c.Bulk([]byte(out))
 }
 
-func (s *Server) storeName() string {
+func (s *Engine) storeName() string {
 	if s.db.Embedded() {
 		return "embedded"
 	}

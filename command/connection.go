@@ -61,7 +61,7 @@ func selectDB(c *Call) {
 // checkPassword checks the password of user (nil for the default user) in
 // constant time. Without requirepass the default user takes any password,
 // as Redis's nopass default user does.
-func (s *Server) checkPassword(user, pass []byte) bool {
+func (s *Engine) checkPassword(user, pass []byte) bool {
 	if user != nil && string(user) != "default" {
 		return false
 	}
@@ -359,7 +359,7 @@ func clientListCmd(c *Call) {
 }
 
 // clientList renders the clients match selects, oldest first.
-func (s *Server) clientList(match func(*Client) bool) string {
+func (s *Engine) clientList(match func(*Client) bool) string {
 	now := time.Now()
 	s.mu.Lock()
 	clients := make([]*Client, 0, len(s.clients))
@@ -445,7 +445,7 @@ func clientKill(c *Call) {
 
 // killClients closes the connections match selects and counts them. The
 // calling client, self, is closed only after its reply is written.
-func (s *Server) killClients(self *Client, match func(*Client) bool) int {
+func (s *Engine) killClients(self *Client, match func(*Client) bool) int {
 	s.mu.Lock()
 	var victims []*Client
 	for _, cl := range s.clients {
@@ -460,7 +460,7 @@ func (s *Server) killClients(self *Client, match func(*Client) bool) int {
 			continue
 		}
 		cl.killed.Store(true)
-		cl.nc.Close()
+		cl.closeConn()
 	}
 	return len(victims)
 }

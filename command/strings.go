@@ -274,7 +274,7 @@ func appendCmd(c *Call) {
 
 // maxStringLen is the longest string a command may build: Redis's
 // proto-max-bulk-len, within what the store can hold.
-func (s *Server) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStringLen) }
+func (s *Engine) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStringLen) }
 
 func strlen(c *Call) {
 	var n int64
