@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
 )
 
 func serverCommands() []*Command {
@@ -29,11 +28,10 @@ func serverCommands() []*Command {
 }
 
 func dbsize(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, _, err = tx.DBStats()
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		n, _, err := tx.DBStats()
+		return resp.IntOf(n, err)
+	})
 }
 
 // flushOptions accepts FLUSHDB/FLUSHALL's ASYNC and SYNC; both delete the
@@ -86,11 +84,7 @@ func (s *Engine) flush(dbIndex uint16) error {
 
 func timeCmd(c *Call) {
 	now := time.Now()
-	c.legacyReply(func(w *redcon.Writer) {
-		w.WriteArray(2)
-		w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
-		w.WriteBulkString(strconv.Itoa(now.Nanosecond() / 1000))
-	})
+	c.Reply(resp.Strings{strconv.FormatInt(now.Unix(), 10), strconv.Itoa(now.Nanosecond() / 1000)})
 }
 
 // configValues are the settings CONFIG GET reports, as clients probe them.
@@ -154,12 +148,7 @@ func config(c *Call) {
 				}
 			}
 		}
-		c.legacyReply(func(w *redcon.Writer) {
-			w.WriteArray(len(out))
-			for _, s := range out {
-				w.WriteBulkString(s)
-			}
-		})
+		c.Reply(resp.Strings(out))
 	case "set":
 		if len(c.Args) < 4 {
 			c.Error("ERR wrong number of arguments for 'config|set' command")
@@ -184,12 +173,7 @@ func config(c *Call) {
 	case "rewrite":
 		c.Error("ERR The server is running without a config file")
 	case "help":
-		c.legacyReply(func(w *redcon.Writer) {
-			w.WriteArray(3)
-			w.WriteString("CONFIG <subcommand> [<arg> ...]. Subcommands are:")
-			w.WriteString("GET <pattern>")
-			w.WriteString("RESETSTAT")
-		})
+		c.Reply(resp.Lines{"CONFIG <subcommand> [<arg> ...]. Subcommands are:", "GET <pattern>", "RESETSTAT"})
 	default:
 		c.Error(unknownSubcommand(c.Args))
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
+	"github.com/titan-kv/titan/resp"
 )
 
 func connectionCommands() []*Command {
@@ -142,23 +142,14 @@ func hello(c *Call) {
 		c.c.name = string(name)
 		c.c.infoMu.Unlock()
 	}
-	id := c.c.id
-	c.legacyReply(func(w *redcon.Writer) {
-		w.WriteArray(14)
-		w.WriteBulkString("server")
-		w.WriteBulkString("redis")
-		w.WriteBulkString("version")
-		w.WriteBulkString(redisVersion)
-		w.WriteBulkString("proto")
-		w.WriteInt(2)
-		w.WriteBulkString("id")
-		w.WriteInt64(id)
-		w.WriteBulkString("mode")
-		w.WriteBulkString("standalone")
-		w.WriteBulkString("role")
-		w.WriteBulkString("master")
-		w.WriteBulkString("modules")
-		w.WriteArray(0)
+	c.Reply(resp.Map{
+		resp.BulkString("server"), resp.BulkString("redis"),
+		resp.BulkString("version"), resp.BulkString(redisVersion),
+		resp.BulkString("proto"), resp.Int(2),
+		resp.BulkString("id"), resp.Int(c.c.id),
+		resp.BulkString("mode"), resp.BulkString("standalone"),
+		resp.BulkString("role"), resp.BulkString("master"),
+		resp.BulkString("modules"), resp.Array{},
 	})
 }
 
@@ -262,12 +253,7 @@ func client(c *Call) {
 		}
 	case "help":
 		if arity(2) {
-			c.legacyReply(func(w *redcon.Writer) {
-				w.WriteArray(len(clientHelp))
-				for _, l := range clientHelp {
-					w.WriteString(l)
-				}
-			})
+			c.Reply(clientHelp)
 		}
 	default:
 		c.Error(unknownSubcommand(c.Args))
@@ -275,7 +261,7 @@ func client(c *Call) {
 }
 
 // clientHelp is Redis's CLIENT HELP, for the subcommands titan has.
-var clientHelp = []string{
+var clientHelp = resp.Lines{
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"GETNAME",
 	"    Return the name of the current connection.",
