@@ -10,18 +10,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/glob"
+	"github.com/titan-kv/titan/resp"
 )
 
 func dbsize(c *Call) {
-	var n int64
-	c.legacyRead(func(tx *db.Tx) (err error) {
-		n, _, err = tx.Keyspace().Stats()
-		return err
-	}, func(w *redcon.Writer) { w.WriteInt64(n) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		n, _, err := tx.Keyspace().Stats()
+		return resp.IntOf(n, err)
+	})
 }
 
 // flushOptions accepts FLUSHDB/FLUSHALL's ASYNC and SYNC; both delete the
@@ -59,7 +57,7 @@ func flushall(c *Call) {
 }
 
 // flush deletes every key of one database in bounded transactions.
-func (s *Server) flush(dbIndex uint16) error {
+func (s *Engine) flush(dbIndex uint16) error {
 	for {
 		var n int
 		err := s.db.Update(context.Background(), dbIndex, func(tx *db.Tx) (err error) {
@@ -74,28 +72,18 @@ func (s *Server) flush(dbIndex uint16) error {
 
 func timeCmd(c *Call) {
 	now := time.Now()
-	c.legacyReply(func(w *redcon.Writer) {
-		w.WriteArray(2)
-		w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
-		w.WriteBulkString(strconv.Itoa(now.Nanosecond() / 1000))
-	})
+	c.Reply(resp.Strings{strconv.FormatInt(now.Unix(), 10), strconv.Itoa(now.Nanosecond() / 1000)})
 }
 
 // configValues are the settings CONFIG GET reports, as clients probe them.
-func (s *Server) configValues() map[string]string {
-	port := ""
-	if s.ln != nil {
-		if i := strings.LastIndexByte(s.ln.Addr().String(), ':'); i >= 0 {
-			port = s.ln.Addr().String()[i+1:]
-		}
-	}
+func (s *Engine) configValues() map[string]string {
 	return map[string]string{
 		"databases":                  strconv.Itoa(s.cfg.Databases),
 		"maxclients":                 strconv.Itoa(s.cfg.MaxClients),
 		"timeout":                    strconv.Itoa(int(s.cfg.IdleTimeout.Seconds())),
 		"proto-max-bulk-len":         strconv.FormatInt(s.cfg.MaxBulkLen, 10),
 		"requirepass":                s.cfg.RequirePass,
-		"port":                       port,
+		"port":                       s.cfg.Port,
 		"maxmemory":                  "0",
 		"maxmemory-policy":           "noeviction",
 		"save":                       "",
@@ -148,12 +136,7 @@ func config(c *Call) {
 				}
 			}
 		}
-		c.legacyReply(func(w *redcon.Writer) {
-			w.WriteArray(len(out))
-			for _, s := range out {
-				w.WriteBulkString(s)
-			}
-		})
+		c.Reply(resp.Strings(out))
 	case "set":
 		if len(c.Args) < 4 {
 			c.Error("ERR wrong number of arguments for 'config|set' command")
@@ -178,12 +161,7 @@ func config(c *Call) {
 	case "rewrite":
 		c.Error("ERR The server is running without a config file")
 	case "help":
-		c.legacyReply(func(w *redcon.Writer) {
-			w.WriteArray(3)
-			w.WriteString("CONFIG <subcommand> [<arg> ...]. Subcommands are:")
-			w.WriteString("GET <pattern>")
-			w.WriteString("RESETSTAT")
-		})
+		c.Reply(resp.Lines{"CONFIG <subcommand> [<arg> ...]. Subcommands are:", "GET <pattern>", "RESETSTAT"})
 	default:
 		c.Error(unknownSubcommand(c.Args))
 	}
@@ -266,7 +244,7 @@ func info(c *Call) {
 	c.Bulk([]byte(out))
 }
 
-func (s *Server) storeName() string {
+func (s *Engine) storeName() string {
 	if s.db.Embedded() {
 		return "embedded"
 	}

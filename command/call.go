@@ -20,7 +20,7 @@ import (
 // arguments and either replies at once or hands a job to the store and a
 // reply function that runs once the job has committed.
 type Call struct {
-	s    *Server
+	s    *Engine
 	c    *Client
 	cmd  *Command
 	name string // lower-case command name
@@ -176,11 +176,12 @@ func errorReply(err error) string {
 	return "ERR " + strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-// runPipeline runs the requests one client sent together. Data commands
+// Run runs the requests one client sent together and writes their replies
+// to w. Data commands
 // are collected and executed as one group of jobs, so the store sees few
 // round trips; commands that read or change the connection's state are
 // barriers that run after everything before them has replied.
-func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
+func (s *Engine) Run(cl *Client, batch [][][]byte, w *redcon.Writer) {
 	var pending []*Call
 	flush := func() {
 		var jobs []*db.Job
@@ -191,7 +192,7 @@ func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
 		}
 		s.db.Do(context.Background(), jobs...)
 		for _, call := range pending {
-			call.safeFinish(cl.w)
+			call.safeFinish(w)
 		}
 		pending = pending[:0]
 	}
@@ -220,7 +221,7 @@ func (s *Server) runPipeline(cl *Client, batch [][][]byte) {
 // order: unknown command, arity, authentication, MULTI queueing. The
 // handler itself has not run yet (call.reply is nil) unless the command
 // was answered by one of these checks.
-func (s *Server) prepare(cl *Client, args [][]byte) *Call {
+func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	name := strings.ToLower(string(args[0]))
 	call := &Call{s: s, c: cl, name: name, Args: args, start: time.Now()}
 	cmd := s.table[name]
@@ -282,7 +283,7 @@ func unknownCommand(args [][]byte) string {
 }
 
 // record counts one executed command.
-func (s *Server) record(name string, d time.Duration, failed bool) {
+func (s *Engine) record(name string, d time.Duration, failed bool) {
 	s.totalCommands.Add(1)
 	v, ok := s.cmdStats.Load(name)
 	if !ok {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
+	"github.com/titan-kv/titan/resp"
 )
 
 func ping(c *Call) {
@@ -47,7 +47,7 @@ func selectDB(c *Call) {
 // checkPassword checks the password of user (nil for the default user) in
 // constant time. Without requirepass the default user takes any password,
 // as Redis's nopass default user does.
-func (s *Server) checkPassword(user, pass []byte) bool {
+func (s *Engine) checkPassword(user, pass []byte) bool {
 	if user != nil && string(user) != "default" {
 		return false
 	}
@@ -128,23 +128,14 @@ func hello(c *Call) {
 		c.c.name = string(name)
 		c.c.infoMu.Unlock()
 	}
-	id := c.c.id
-	c.legacyReply(func(w *redcon.Writer) {
-		w.WriteArray(14)
-		w.WriteBulkString("server")
-		w.WriteBulkString("redis")
-		w.WriteBulkString("version")
-		w.WriteBulkString(redisVersion)
-		w.WriteBulkString("proto")
-		w.WriteInt(2)
-		w.WriteBulkString("id")
-		w.WriteInt64(id)
-		w.WriteBulkString("mode")
-		w.WriteBulkString("standalone")
-		w.WriteBulkString("role")
-		w.WriteBulkString("master")
-		w.WriteBulkString("modules")
-		w.WriteArray(0)
+	c.Reply(resp.Map{
+		resp.BulkString("server"), resp.BulkString("redis"),
+		resp.BulkString("version"), resp.BulkString(redisVersion),
+		resp.BulkString("proto"), resp.Int(2),
+		resp.BulkString("id"), resp.Int(c.c.id),
+		resp.BulkString("mode"), resp.BulkString("standalone"),
+		resp.BulkString("role"), resp.BulkString("master"),
+		resp.BulkString("modules"), resp.Array{},
 	})
 }
 
@@ -248,12 +239,7 @@ func client(c *Call) {
 		}
 	case "help":
 		if arity(2) {
-			c.legacyReply(func(w *redcon.Writer) {
-				w.WriteArray(len(clientHelp))
-				for _, l := range clientHelp {
-					w.WriteString(l)
-				}
-			})
+			c.Reply(clientHelp)
 		}
 	default:
 		c.Error(unknownSubcommand(c.Args))
@@ -261,7 +247,7 @@ func client(c *Call) {
 }
 
 // clientHelp is Redis's CLIENT HELP, for the subcommands titan has.
-var clientHelp = []string{
+var clientHelp = resp.Lines{
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"GETNAME",
 	"    Return the name of the current connection.",
@@ -345,7 +331,7 @@ func clientListCmd(c *Call) {
 }
 
 // clientList renders the clients match selects, oldest first.
-func (s *Server) clientList(match func(*Client) bool) string {
+func (s *Engine) clientList(match func(*Client) bool) string {
 	now := time.Now()
 	s.mu.Lock()
 	clients := make([]*Client, 0, len(s.clients))
@@ -431,7 +417,7 @@ func clientKill(c *Call) {
 
 // killClients closes the connections match selects and counts them. The
 // calling client, self, is closed only after its reply is written.
-func (s *Server) killClients(self *Client, match func(*Client) bool) int {
+func (s *Engine) killClients(self *Client, match func(*Client) bool) int {
 	s.mu.Lock()
 	var victims []*Client
 	for _, cl := range s.clients {
@@ -446,7 +432,7 @@ func (s *Server) killClients(self *Client, match func(*Client) bool) int {
 			continue
 		}
 		cl.killed.Store(true)
-		cl.nc.Close()
+		cl.closeConn()
 	}
 	return len(victims)
 }

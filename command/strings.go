@@ -220,7 +220,7 @@ func appendCmd(c *Call) {
 
 // maxStringLen is the longest string a command may build: Redis's
 // proto-max-bulk-len, within what the store can hold.
-func (s *Server) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStringLen) }
+func (s *Engine) maxStringLen() int64 { return min(s.cfg.MaxBulkLen, db.MaxStringLen) }
 
 func strlen(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.String(c.Args[1]).Len()) })

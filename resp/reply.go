@@ -152,3 +152,22 @@ func BoolOf(v bool, err error) (Reply, error) { return Of(Bool(v), err) }
 
 // BulksOf is Of for a function returning byte strings and an error.
 func BulksOf(vs [][]byte, err error) (Reply, error) { return Of(Bulks(vs), err) }
+
+// Map is a map reply given as alternating keys and values. RESP2 sends it
+// as a flat array, as HGETALL, CONFIG GET and HELLO answer.
+type Map []Reply
+
+// Append implements Reply.
+func (m Map) Append(b []byte) []byte { return Array(m).Append(b) }
+
+// Lines is an array of simple strings, as the HELP subcommands answer.
+type Lines []string
+
+// Append implements Reply.
+func (ls Lines) Append(b []byte) []byte {
+	b = redcon.AppendArray(b, len(ls))
+	for _, l := range ls {
+		b = redcon.AppendString(b, l)
+	}
+	return b
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/store"
+	"github.com/titan-kv/titan/server"
 )
 
 // Set at link time by the Makefile.
@@ -196,15 +197,16 @@ func run(cfg conf.Config) error {
 	bgDone := make(chan struct{})
 	go func() { bg.Run(bgCtx); close(bgDone) }()
 
-	srv := command.NewServer(command.Config{
+	srv := server.New(command.NewEngine(command.Config{
 		RequirePass: cfg.RequirePass,
 		Databases:   cfg.Databases,
 		MaxClients:  cfg.MaxClients,
 		IdleTimeout: time.Duration(cfg.Timeout) * time.Second,
 		MaxBulkLen:  cfg.ProtoMaxBulkLen,
+		Port:        portOf(ln.Addr()),
 		Version:     version,
 		Commit:      commit,
-	}, d, m)
+	}, d, m))
 
 	var status *http.Server
 	if statusLn != nil {
@@ -271,4 +273,13 @@ func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// portOf returns the port of a listening address.
+func portOf(a net.Addr) string {
+	_, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	return port
 }

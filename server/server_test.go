@@ -1,11 +1,10 @@
-package command
+package server
 
 import (
 	"context"
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/store"
@@ -70,7 +70,7 @@ func (in *instance) peer(t *testing.T, batch bool) *instance {
 
 func serveDB(t *testing.T, d *db.DB, m *metrics.Metrics) *instance {
 	t.Helper()
-	srv := NewServer(Config{Databases: 16}, d, m)
+	srv := New(command.NewEngine(command.Config{Databases: 16}, d, m))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -176,34 +176,5 @@ func TestPipelineRoundTrips(t *testing.T) {
 	t.Logf("104 pipelined commands: %.0f TiKV requests, %.0f of them writes", rpcs, writes)
 	if writes > 4 || rpcs > 8 {
 		t.Fatalf("104 pipelined commands cost %.0f requests (%.0f writes)", rpcs, writes)
-	}
-}
-
-// TestPanicIsAnError: a bug that panics in a handler or inside the store
-// transaction answers an error; the server and the batch go on.
-func TestPanicIsAnError(t *testing.T) {
-	in := newStore(t, storeOpts{batch: true})
-	// Test-only commands borrow the specs of DBSIZE (no arguments) and
-	// PERSIST (one key).
-	in.srv.table["boom"] = cmd("dbsize", func(c *Call) { panic("handler bug") })
-	in.srv.table["boomtx"] = cmd("persist", func(c *Call) {
-		c.legacyWrite(func(tx *db.Tx) error { panic("store bug") }, nil)
-	})
-	pipe := in.cli.Pipeline()
-	set := pipe.Set(ctx, "k", "v", 0)
-	boom := pipe.Do(ctx, "boom")
-	boomtx := pipe.Do(ctx, "boomtx", "k")
-	get := pipe.Get(ctx, "k")
-	pipe.Exec(ctx)
-	if set.Err() != nil || get.Val() != "v" {
-		t.Fatalf("neighbours of the panics: set %v, get %q %v", set.Err(), get.Val(), get.Err())
-	}
-	for _, c := range []*redis.Cmd{boom, boomtx} {
-		if err := c.Err(); err == nil || !strings.Contains(err.Error(), "internal error") {
-			t.Fatalf("panicking command answered %v", err)
-		}
-	}
-	if err := in.cli.Ping(ctx).Err(); err != nil {
-		t.Fatal(err)
 	}
 }

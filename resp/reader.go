@@ -1,6 +1,8 @@
-package command
+package resp
 
 import (
+	"github.com/titan-kv/titan/parse"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -16,27 +18,29 @@ const (
 	maxMultiBulkLen = math.MaxInt32
 )
 
-// protocolError is a malformed request: it is answered and the connection
+// ProtocolError is a malformed request: it is answered and the connection
 // is closed, because the stream can no longer be framed.
-type protocolError string
+type ProtocolError string
 
-func (e protocolError) Error() string { return "Protocol error: " + string(e) }
+func (e ProtocolError) Error() string { return "Protocol error: " + string(e) }
 
-// reader parses RESP requests (multibulk and inline) with Redis's limits.
-type reader struct {
+// Reader parses RESP requests (multibulk and inline) with Redis's limits.
+type Reader struct {
 	rd         *bufio.Reader
 	maxBulkLen int64
 }
 
-func newReader(r io.Reader, maxBulkLen int64) *reader {
-	return &reader{rd: bufio.NewReaderSize(r, 64<<10), maxBulkLen: maxBulkLen}
+// NewReader reads requests from r, refusing bulk arguments longer than
+// maxBulkLen.
+func NewReader(r io.Reader, maxBulkLen int64) *Reader {
+	return &Reader{rd: bufio.NewReaderSize(r, 64<<10), maxBulkLen: maxBulkLen}
 }
 
-// buffered reports whether another request has already arrived.
-func (r *reader) buffered() bool { return r.rd.Buffered() > 0 }
+// Buffered reports whether another request has already arrived.
+func (r *Reader) Buffered() bool { return r.rd.Buffered() > 0 }
 
 // readLine returns one line without its CRLF (or LF), at most limit bytes.
-func (r *reader) readLine(limit int, tooLong protocolError) ([]byte, error) {
+func (r *Reader) readLine(limit int, tooLong ProtocolError) ([]byte, error) {
 	line, err := r.rd.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) || len(line) > limit+2 {
 		return nil, tooLong
@@ -51,9 +55,9 @@ func (r *reader) readLine(limit int, tooLong protocolError) ([]byte, error) {
 	return line, nil
 }
 
-// readCommand reads one request. It returns nil args for an empty inline
+// ReadCommand reads one request. It returns nil args for an empty inline
 // line, which the caller ignores.
-func (r *reader) readCommand() ([][]byte, error) {
+func (r *Reader) ReadCommand() ([][]byte, error) {
 	b, err := r.rd.Peek(1)
 	if err != nil {
 		return nil, err
@@ -69,9 +73,9 @@ func (r *reader) readCommand() ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, ok := parseInt(line[1:])
+	n, ok := parse.Int(line[1:])
 	if !ok || n > maxMultiBulkLen {
-		return nil, protocolError("invalid multibulk length")
+		return nil, ProtocolError("invalid multibulk length")
 	}
 	if n <= 0 {
 		return nil, nil
@@ -87,11 +91,11 @@ func (r *reader) readCommand() ([][]byte, error) {
 			if len(line) > 0 {
 				got = string(line[:1])
 			}
-			return nil, protocolError(fmt.Sprintf("expected '$', got '%s'", got))
+			return nil, ProtocolError(fmt.Sprintf("expected '$', got '%s'", got))
 		}
-		size, ok := parseInt(line[1:])
+		size, ok := parse.Int(line[1:])
 		if !ok || size < 0 || size > r.maxBulkLen {
-			return nil, protocolError("invalid bulk length")
+			return nil, ProtocolError("invalid bulk length")
 		}
 		arg, err := r.readBulk(size)
 		if err != nil {
@@ -104,7 +108,7 @@ func (r *reader) readCommand() ([][]byte, error) {
 
 // readBulk reads size bytes and the CRLF after them. Memory grows with the
 // bytes that actually arrive, not with the length the client announced.
-func (r *reader) readBulk(size int64) ([]byte, error) {
+func (r *Reader) readBulk(size int64) ([]byte, error) {
 	const step = 1 << 20
 	arg := make([]byte, 0, min(size, step))
 	for int64(len(arg)) < size {
@@ -154,7 +158,7 @@ func splitInline(line []byte) ([][]byte, error) {
 			i++
 			for {
 				if i >= len(line) {
-					return nil, protocolError("unbalanced quotes in request")
+					return nil, ProtocolError("unbalanced quotes in request")
 				}
 				c := line[i]
 				if c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]) {
@@ -185,7 +189,7 @@ func splitInline(line []byte) ([][]byte, error) {
 				if c == '"' {
 					i++
 					if i < len(line) && !isSpace(line[i]) {
-						return nil, protocolError("unbalanced quotes in request")
+						return nil, ProtocolError("unbalanced quotes in request")
 					}
 					break
 				}
@@ -196,7 +200,7 @@ func splitInline(line []byte) ([][]byte, error) {
 			i++
 			for {
 				if i >= len(line) {
-					return nil, protocolError("unbalanced quotes in request")
+					return nil, ProtocolError("unbalanced quotes in request")
 				}
 				c := line[i]
 				if c == '\\' && i+1 < len(line) && line[i+1] == '\'' {
@@ -207,7 +211,7 @@ func splitInline(line []byte) ([][]byte, error) {
 				if c == '\'' {
 					i++
 					if i < len(line) && !isSpace(line[i]) {
-						return nil, protocolError("unbalanced quotes in request")
+						return nil, ProtocolError("unbalanced quotes in request")
 					}
 					break
 				}

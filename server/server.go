@@ -1,0 +1,169 @@
+// Package server is titan's network side: it accepts Redis connections,
+// reads RESP requests (package resp), hands each client's pipeline to the
+// command engine (package command) and flushes the replies.
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/titan-kv/titan/command"
+	"github.com/titan-kv/titan/resp"
+)
+
+// maxPipeline bounds the requests of one client run as one group.
+const maxPipeline = 1024
+
+// Server serves Redis clients over TCP with one command engine.
+type Server struct {
+	engine *command.Engine
+	cfg    command.Config
+
+	mu       sync.Mutex
+	ln       net.Listener
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// New returns a server that runs its clients' commands on engine.
+func New(engine *command.Engine) *Server {
+	return &Server{engine: engine, cfg: engine.Config()}
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			slog.Warn("accept failed", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		s.accept(nc)
+	}
+}
+
+func (s *Server) accept(nc net.Conn) {
+	w := redcon.NewWriter(nc)
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	var cl *command.Client
+	err := command.ErrMaxClients
+	if !closing {
+		cl, err = s.engine.Connect(nc.RemoteAddr().String(), nc.LocalAddr().String(), func() { nc.Close() })
+	}
+	if err != nil {
+		w.WriteError(err.Error())
+		w.Flush()
+		nc.Close()
+		return
+	}
+	go s.serveConn(nc, w, cl)
+}
+
+// serveConn reads requests until the client leaves, errs, or is killed.
+func (s *Server) serveConn(nc net.Conn, w *redcon.Writer, cl *command.Client) {
+	defer func() {
+		nc.Close()
+		s.engine.Disconnect(cl)
+	}()
+	rd := resp.NewReader(nc, s.cfg.MaxBulkLen)
+	for {
+		if s.cfg.IdleTimeout > 0 {
+			nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		}
+		batch, err := readPipeline(rd)
+		if len(batch) > 0 {
+			if !s.enter() {
+				return
+			}
+			s.engine.Run(cl, batch, w)
+			s.inflight.Done()
+			if ferr := w.Flush(); ferr != nil {
+				return
+			}
+		}
+		if err != nil {
+			var pe resp.ProtocolError
+			if errors.As(err, &pe) {
+				w.WriteError("ERR " + pe.Error())
+				w.Flush()
+			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !cl.Killed() {
+				slog.Debug("connection closed", "client", cl.ID(), "err", err)
+			}
+			return
+		}
+		if cl.Closing() {
+			return
+		}
+	}
+}
+
+// readPipeline blocks for one request, then takes every request that has
+// already arrived, so a pipeline can be run as a whole.
+func readPipeline(rd *resp.Reader) ([][][]byte, error) {
+	var batch [][][]byte
+	for {
+		args, err := rd.ReadCommand()
+		if err != nil {
+			return batch, err
+		}
+		if args != nil {
+			batch = append(batch, args)
+		}
+		if (len(batch) > 0 && !rd.Buffered()) || len(batch) >= maxPipeline {
+			return batch, nil
+		}
+	}
+}
+
+// enter registers an in-flight pipeline; false once shutting down.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}
+
+// Shutdown stops accepting, lets in-flight commands finish and reply, and
+// closes every connection.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	s.engine.CloseAll()
+	return ctx.Err()
+}
