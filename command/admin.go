@@ -40,7 +40,7 @@ func flushdb(c *Call) {
 		c.Error(errorReply(err))
 		return
 	}
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 func flushall(c *Call) {
@@ -53,7 +53,7 @@ func flushall(c *Call) {
 			return
 		}
 	}
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 // flush deletes every key of one database in bounded transactions.
@@ -157,7 +157,7 @@ func config(c *Call) {
 	case "get", "set":
 	case "resetstat":
 		c.s.cmdStats.Range(func(k, _ any) bool { c.s.cmdStats.Delete(k); return true })
-		c.OK()
+		c.Reply(resp.OK)
 	case "rewrite":
 		c.Error("ERR The server is running without a config file")
 	case "help":
@@ -241,7 +241,7 @@ func info(c *Call) {
 	if out != "" {
 		out += "\r\n"
 	}
-	c.Bulk([]byte(out))
+	c.Reply(resp.Bulk([]byte(out)))
 }
 
 func (s *Engine) storeName() string {

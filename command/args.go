@@ -2,8 +2,6 @@ package command
 
 import (
 	"strings"
-
-	"github.com/titan-kv/titan/parse"
 )
 
 // Argument errors with Redis's texts.
@@ -12,14 +10,6 @@ const (
 	errNotFloat   = "ERR value is not a valid float"
 	errSyntax     = "ERR syntax error"
 )
-
-// parseInt is parse.Int.
-// Deprecated: the families not yet converted still call it; use parse.Int.
-func parseInt(b []byte) (int64, bool) { return parse.Int(b) }
-
-// parseFloat is parse.Float.
-// Deprecated: use parse.Float.
-func parseFloat(b []byte) (float64, bool) { return parse.Float(b) }
 
 // argIs reports whether b equals word, ignoring case.
 func argIs(b []byte, word string) bool { return strings.EqualFold(string(b), word) }

@@ -30,8 +30,9 @@ type Call struct {
 	job *db.Job
 	// result is the reply, set by Reply or by the job's last run.
 	result resp.Reply
-	// legacy writes the reply of handlers not yet converted to Reply.
-	legacy func(w *redcon.Writer)
+	// after runs once the job succeeded, before the reply is written: the
+	// place for changes of the client's state (WATCH).
+	after  func()
 	errMsg string
 	start  time.Time
 }
@@ -61,56 +62,7 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 // answered reports whether the call already has its reply (or an error),
 // so its handler must not run.
 func (c *Call) answered() bool {
-	return c.errMsg != "" || c.result != nil || c.legacy != nil
-}
-
-// legacyReply sets the function that writes the reply.
-// Deprecated: handlers being converted to Reply.
-func (c *Call) legacyReply(fn func(w *redcon.Writer)) { c.legacy = fn }
-
-// OK answers +OK.
-func (c *Call) OK() { c.Reply(resp.OK) }
-
-// Int answers an integer.
-func (c *Call) Int(n int64) { c.Reply(resp.Int(n)) }
-
-// Status answers a simple string.
-func (c *Call) Status(s string) { c.Reply(resp.Status(s)) }
-
-// Bulk answers a bulk string, or a null bulk for nil.
-func (c *Call) Bulk(b []byte) { c.Reply(resp.Bulk(b)) }
-
-func writeBulkOrNull(w *redcon.Writer, b []byte) {
-	if b == nil {
-		w.WriteNull()
-		return
-	}
-	w.WriteBulk(b)
-}
-
-// writeBulks writes an array of bulk strings (nil elements as null).
-func writeBulks(w *redcon.Writer, items [][]byte) {
-	w.WriteArray(len(items))
-	for _, b := range items {
-		writeBulkOrNull(w, b)
-	}
-}
-
-// legacyRead runs fn on a snapshot of the store; reply runs if fn succeeded.
-// Deprecated: handlers being converted to Read.
-func (c *Call) legacyRead(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
-	c.legacyJob(true, fn, reply)
-}
-
-// legacyWrite runs fn in a transaction that is committed before reply runs.
-// Deprecated: handlers being converted to Write.
-func (c *Call) legacyWrite(fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
-	c.legacyJob(false, fn, reply)
-}
-
-func (c *Call) legacyJob(readOnly bool, fn func(tx *db.Tx) error, reply func(w *redcon.Writer)) {
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: fn}
-	c.legacy = reply
+	return c.errMsg != "" || c.result != nil
 }
 
 // handle runs the command's handler; a panic becomes an error reply.
@@ -125,13 +77,13 @@ func (c *Call) handle() {
 
 func (c *Call) internalError(r any) {
 	slog.Error("command panicked", "cmd", c.name, "panic", r, "stack", string(debug.Stack()))
-	c.job, c.result, c.legacy = nil, nil, nil
+	c.job, c.result, c.after = nil, nil, nil
 	c.Error(fmt.Sprintf("ERR internal error in '%s': %v", c.name, r))
 }
 
-// safeFinish is finish with a panic in a reply function answered as an
-// error. A partly written reply cannot be taken back, so the connection
-// is closed after it.
+// safeFinish writes the reply; a panic while it is built is answered as
+// an error and the connection is closed after it, since the client may
+// have been sent part of a reply already.
 func (c *Call) safeFinish(w *redcon.Writer) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -140,28 +92,31 @@ func (c *Call) safeFinish(w *redcon.Writer) {
 			w.WriteError(c.errMsg)
 		}
 	}()
-	c.finish(w)
+	w.WriteRaw(c.appendReply(nil))
 }
 
-// finish writes the reply and records the command's metrics.
-func (c *Call) finish(w *redcon.Writer) {
+// appendReply appends the call's reply (or error) to b and records the
+// command's metrics.
+func (c *Call) appendReply(b []byte) []byte {
 	failed := true
 	switch {
 	case c.job != nil && c.job.Err != nil:
-		w.WriteError(errorReply(c.job.Err))
+		b = redcon.AppendError(b, errorReply(c.job.Err))
 	case c.errMsg != "":
-		w.WriteError(c.errMsg)
-	case c.result != nil:
-		w.WriteRaw(c.result.Append(nil))
-		failed = false
-	case c.legacy != nil:
-		c.legacy(w)
-		failed = false
+		b = redcon.AppendError(b, c.errMsg)
 	default:
-		w.WriteString("OK")
+		if c.after != nil {
+			c.after()
+		}
+		r := c.result
+		if r == nil {
+			r = resp.OK
+		}
+		b = r.Append(b)
 		failed = false
 	}
 	c.s.record(c.name, time.Since(c.start), failed)
+	return b
 }
 
 // errorReply turns an error from the store into a Redis error reply.
@@ -251,7 +206,7 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 			q[i] = bytes.Clone(a)
 		}
 		cl.queued = append(cl.queued, q)
-		call.Status("QUEUED")
+		call.Reply(resp.Status("QUEUED"))
 	}
 	return call
 }

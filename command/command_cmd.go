@@ -103,7 +103,7 @@ func commandCmd(t map[string]*Command) func(*Call) {
 		}
 		switch strings.TrimPrefix(sub.Name, "command|") {
 		case "count":
-			c.Int(int64(len(t)))
+			c.Reply(resp.Int(int64(len(t))))
 		case "list":
 			commandList(c, t)
 		case "info":

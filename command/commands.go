@@ -1,6 +1,9 @@
 package command
 
-import "github.com/titan-kv/titan/db"
+import (
+	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
+)
 
 // commands is the command table: each command's name, handler and
 // titan-only behaviour. What Redis says of it (arity, flags, ACL
@@ -26,7 +29,7 @@ func commands() []*Command {
 		cmd("flushall", flushall, barrier),
 		cmd("time", timeCmd),
 		cmd("config", config, barrier, subcommands("get", "set", "resetstat", "rewrite", "help")),
-		cmd("lastsave", func(c *Call) { c.Int(c.s.start.Unix()) }),
+		cmd("lastsave", func(c *Call) { c.Reply(resp.Int(c.s.start.Unix())) }),
 
 		// keys
 		cmd("del", del),

@@ -7,29 +7,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
 
 func ping(c *Call) {
 	switch len(c.Args) {
 	case 1:
-		c.Status("PONG")
+		c.Reply(resp.Status("PONG"))
 	case 2:
-		c.Bulk(c.Args[1])
+		c.Reply(resp.Bulk(c.Args[1]))
 	default:
 		c.Error("ERR wrong number of arguments for 'ping' command")
 	}
 }
 
-func echo(c *Call) { c.Bulk(c.Args[1]) }
+func echo(c *Call) { c.Reply(resp.Bulk(c.Args[1])) }
 
 func quit(c *Call) {
 	c.c.closeAfterReply = true
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 func selectDB(c *Call) {
-	n, ok := parseInt(c.Args[1])
+	n, ok := parse.Int(c.Args[1])
 	if !ok {
 		c.Error(errNotInteger)
 		return
@@ -41,7 +42,7 @@ func selectDB(c *Call) {
 	c.c.infoMu.Lock()
 	c.c.db = uint16(n)
 	c.c.infoMu.Unlock()
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 // checkPassword checks the password of user (nil for the default user) in
@@ -74,7 +75,7 @@ func auth(c *Call) {
 		return
 	}
 	c.c.authed = true
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 // hello answers HELLO for protocol 2; RESP3 is refused as a server
@@ -83,7 +84,7 @@ func auth(c *Call) {
 func hello(c *Call) {
 	args := c.Args[1:]
 	if len(args) > 0 {
-		v, ok := parseInt(args[0])
+		v, ok := parse.Int(args[0])
 		if !ok {
 			c.Error("ERR Protocol version is not an integer or out of range")
 			return
@@ -169,7 +170,7 @@ func client(c *Call) {
 	switch sub {
 	case "id":
 		if arity(2) {
-			c.Int(c.c.id)
+			c.Reply(resp.Int(c.c.id))
 		}
 	case "getname":
 		if arity(2) {
@@ -177,9 +178,9 @@ func client(c *Call) {
 			name := c.c.name
 			c.c.infoMu.Unlock()
 			if name == "" {
-				c.Bulk(nil)
+				c.Reply(resp.Bulk(nil))
 			} else {
-				c.Bulk([]byte(name))
+				c.Reply(resp.Bulk([]byte(name)))
 			}
 		}
 	case "setname":
@@ -193,7 +194,7 @@ func client(c *Call) {
 		c.c.infoMu.Lock()
 		c.c.name = string(c.Args[2])
 		c.c.infoMu.Unlock()
-		c.OK()
+		c.Reply(resp.OK)
 	case "setinfo":
 		if !arity(4) {
 			return
@@ -209,11 +210,11 @@ func client(c *Call) {
 			c.Error(fmt.Sprintf("ERR Unrecognized option '%s'", c.Args[2]))
 			return
 		}
-		c.OK()
+		c.Reply(resp.OK)
 	case "info":
 		if arity(2) {
 			s := c.c.info(time.Now()) + "\n"
-			c.Bulk([]byte(s))
+			c.Reply(resp.Bulk([]byte(s)))
 		}
 	case "list":
 		clientListCmd(c)
@@ -229,7 +230,7 @@ func client(c *Call) {
 		}
 		switch v := c.Args[2]; {
 		case argIs(v, "ON"), sub != "reply" && argIs(v, "OFF"):
-			c.OK()
+			c.Reply(resp.OK)
 		case sub == "reply" && (argIs(v, "OFF") || argIs(v, "SKIP")):
 			// Replies are always sent; a client that expects none would
 			// read them as answers to its later commands.
@@ -315,7 +316,7 @@ func clientListCmd(c *Call) {
 	case len(args) >= 2 && argIs(args[0], "ID"):
 		ids := map[int64]bool{}
 		for _, a := range args[1:] {
-			id, ok := parseInt(a)
+			id, ok := parse.Int(a)
 			if !ok {
 				c.Error("ERR Invalid client ID")
 				return
@@ -327,7 +328,7 @@ func clientListCmd(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	c.Bulk([]byte(c.s.clientList(match)))
+	c.Reply(resp.Bulk([]byte(c.s.clientList(match))))
 }
 
 // clientList renders the clients match selects, oldest first.
@@ -356,7 +357,7 @@ func clientKill(c *Call) {
 		if n := c.s.killClients(c.c, func(cl *Client) bool { return cl.addr == string(args[0]) }); n == 0 {
 			c.Error("ERR No such client")
 		} else {
-			c.OK()
+			c.Reply(resp.OK)
 		}
 		return
 	}
@@ -370,7 +371,7 @@ func clientKill(c *Call) {
 		v := string(args[i+1])
 		switch {
 		case argIs(args[i], "ID"):
-			id, ok := parseInt(args[i+1])
+			id, ok := parse.Int(args[i+1])
 			if !ok || id < 1 {
 				c.Error("ERR client-id should be greater than 0")
 				return
@@ -412,7 +413,7 @@ func clientKill(c *Call) {
 		}
 		return true
 	})
-	c.Int(int64(n))
+	c.Reply(resp.Int(int64(n)))
 }
 
 // killClients closes the connections match selects and counts them. The
@@ -444,5 +445,5 @@ func reset(c *Call) {
 	cl.db, cl.name = 0, ""
 	cl.infoMu.Unlock()
 	cl.authed = c.s.cfg.RequirePass == ""
-	c.Status("RESET")
+	c.Reply(resp.Status("RESET"))
 }

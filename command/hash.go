@@ -7,6 +7,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -107,7 +108,7 @@ func hstrlen(c *Call) {
 }
 
 func hincrby(c *Call) {
-	delta, ok := parseInt(c.Args[3])
+	delta, ok := parse.Int(c.Args[3])
 	if !ok {
 		c.Error(errNotInteger)
 		return
@@ -135,7 +136,7 @@ func hincrbyfloat(c *Call) {
 // parseRandomCount parses the count of SRANDMEMBER and HRANDFIELD, which
 // Redis takes in [-LONG_MAX, LONG_MAX].
 func parseRandomCount(c *Call, b []byte) (int64, bool) {
-	n, ok := parseInt(b)
+	n, ok := parse.Int(b)
 	if !ok {
 		c.Error(errNotInteger)
 		return 0, false
@@ -175,83 +176,4 @@ func hrandfield(c *Call) {
 		fs, vs, err := tx.Hash(c.Args[1]).RandField(count)
 		return resp.Of(pairsReply(fs, vs, withValues), err)
 	})
-}
-
-// elemScanOptions are the options of HSCAN and SSCAN. A bad option is
-// reported only for a key that exists and has the right type, as Redis
-// checks the key before it parses the options.
-type elemScanOptions struct {
-	match    []byte
-	count    int
-	novalues bool
-	err      string
-}
-
-func parseElemScanOptions(args [][]byte, allowNoValues bool) elemScanOptions {
-	o := elemScanOptions{count: 10}
-	for i := 0; i < len(args); i++ {
-		more := i+1 < len(args)
-		switch {
-		case argIs(args[i], "COUNT") && more:
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				o.err = errNotInteger
-				return o
-			}
-			if n < 1 {
-				o.err = errSyntax
-				return o
-			}
-			o.count = int(min(n, 100000))
-			i++
-		case argIs(args[i], "MATCH") && more:
-			o.match = args[i+1]
-			if string(o.match) == "*" {
-				o.match = nil
-			}
-			i++
-		case allowNoValues && argIs(args[i], "NOVALUES"):
-			o.novalues = true
-		default:
-			o.err = errSyntax
-			return o
-		}
-	}
-	return o
-}
-
-// elemScan implements HSCAN and SSCAN: size reads the key's size (and
-// checks its type), page reads one page. The page is answered by
-// writeScanReply, which hands out the cursor once the read is done.
-func elemScan(c *Call, allowNoValues bool, size func(tx *db.Tx) (int64, error),
-	page func(tx *db.Tx, from []byte, o elemScanOptions) (db.ElemScan, error)) {
-	from, ok := c.s.cursors.get(c.Args[2])
-	if !ok {
-		c.Error("ERR invalid cursor")
-		return
-	}
-	o := parseElemScanOptions(c.Args[3:], allowNoValues)
-	var res db.ElemScan
-	// The job answers no reply of its own: the legacy reply below writes
-	// the page.
-	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		res = db.ElemScan{}
-		n, err := size(tx)
-		if err != nil || n == 0 {
-			return nil, err
-		}
-		if o.err != "" {
-			return nil, db.UserError(o.err)
-		}
-		res, err = page(tx, from, o)
-		return nil, err
-	})
-	c.legacyReply(func(w *redcon.Writer) { c.writeScanReply(w, res.Next, res.Items) })
-}
-
-func hscan(c *Call) {
-	elemScan(c, true, func(tx *db.Tx) (int64, error) { return tx.Hash(c.Args[1]).Len() },
-		func(tx *db.Tx, from []byte, o elemScanOptions) (db.ElemScan, error) {
-			return tx.Hash(c.Args[1]).Scan(from, o.count, o.match, o.novalues)
-		})
 }

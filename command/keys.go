@@ -6,10 +6,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/titan-kv/titan/db"
-	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
@@ -114,15 +111,6 @@ func expireCmd(unit int64, absolute bool) func(*Call) {
 	}
 }
 
-// boolInt is 1 for true and 0 for false.
-// Deprecated: the families not yet converted still call it; use resp.Bool.
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // ttlCmd builds TTL, PTTL, EXPIRETIME and PEXPIRETIME.
 func ttlCmd(absolute bool, unit int64) func(*Call) {
 	return func(c *Call) {
@@ -200,118 +188,12 @@ func keysCmd(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(tx.Keyspace().Keys(c.Args[1])) })
 }
 
-// scanOptions are the MATCH, COUNT and TYPE options of the SCAN family.
-type scanOptions struct {
-	match []byte
-	count int
-	typ   encoding.Type
-}
-
-// parseScanOptions parses the options after the cursor; allowType is set
-// for SCAN, which also takes TYPE.
-func parseScanOptions(c *Call, args [][]byte, allowType bool) (scanOptions, bool) {
-	o := scanOptions{count: 10}
-	for i := 0; i < len(args); i++ {
-		if i+1 >= len(args) {
-			c.Error(errSyntax)
-			return o, false
-		}
-		switch {
-		case argIs(args[i], "MATCH"):
-			o.match = args[i+1]
-			if string(o.match) == "*" {
-				o.match = nil
-			}
-		case argIs(args[i], "COUNT"):
-			n, ok := parse.Int(args[i+1])
-			if !ok {
-				c.Error(errNotInteger)
-				return o, false
-			}
-			if n < 1 {
-				c.Error(errSyntax)
-				return o, false
-			}
-			o.count = int(min(n, 100000))
-		case allowType && argIs(args[i], "TYPE"):
-			o.typ = typeByName(strings.ToLower(string(args[i+1])))
-			if o.typ == 0 {
-				// Redis 7.0 answers an unknown type with an empty scan.
-				o.typ = 0xff
-			}
-		default:
-			c.Error(errSyntax)
-			return o, false
-		}
-		i++
-	}
-	return o, true
-}
-
-func typeByName(name string) encoding.Type {
-	for t := encoding.TypeString; t <= encoding.TypeZSet; t++ {
-		if t.String() == name {
-			return t
-		}
-	}
-	return 0
-}
-
-// scanReply is the reply of SCAN, HSCAN, SSCAN and ZSCAN: the cursor to go
-// on with ("0" once the scan is complete) and one page of items.
-type scanReply struct {
-	cursor string
-	items  [][]byte
-}
-
-// Append implements resp.Reply.
-func (r scanReply) Append(b []byte) []byte {
-	b = redcon.AppendArray(b, 2)
-	b = redcon.AppendBulkString(b, r.cursor)
-	return resp.Bulks(r.items).Append(b)
-}
-
-// scanReply returns the reply of a scan page: next is where the scan goes
-// on (nil when it is complete), which gets a cursor of the cursor table.
-func (c *Call) scanReply(next []byte, items [][]byte) scanReply {
-	cursor := "0"
-	if next != nil {
-		cursor = c.s.cursors.put(next)
-	}
-	return scanReply{cursor: cursor, items: items}
-}
-
-// writeScanReply writes [cursor, items].
-// Deprecated: the families not yet converted still call it; use scanReply.
-func (c *Call) writeScanReply(w *redcon.Writer, next []byte, items [][]byte) {
-	w.WriteRaw(c.scanReply(next, items).Append(nil))
-}
-
-func scan(c *Call) {
-	start, ok := c.s.cursors.get(c.Args[1])
-	if !ok {
-		c.Error("ERR invalid cursor")
-		return
-	}
-	o, ok := parseScanOptions(c, c.Args[2:], true)
-	if !ok {
-		return
-	}
-	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		res, err := tx.Keyspace().Scan(start, o.count, o.match, o.typ)
-		if err != nil {
-			return nil, err
-		}
-		return c.scanReply(res.Next, res.Keys), nil
-	})
-}
-
 func randomKey(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulkOf(tx.Keyspace().RandomKey()) })
 }
 
 // objectHelp is Redis 7.0's OBJECT HELP.
-var objectHelp = []string{
+var objectHelp = resp.Lines{
 	"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"ENCODING <key>",
 	"    Return the kind of internal representation used in order to store the value",

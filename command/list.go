@@ -6,6 +6,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -59,7 +60,7 @@ func pop(left bool) func(*Call) {
 			c.Error("ERR wrong number of arguments for '" + c.name + "' command")
 			return
 		case hasCount:
-			n, ok := parseInt(c.Args[2])
+			n, ok := parse.Int(c.Args[2])
 			if !ok || n < 0 {
 				c.Error("ERR value is out of range, must be positive")
 				return
@@ -82,7 +83,7 @@ func llen(c *Call) {
 func parseInts(c *Call, args ...[]byte) ([]int64, bool) {
 	out := make([]int64, len(args))
 	for i, a := range args {
-		n, ok := parseInt(a)
+		n, ok := parse.Int(a)
 		if !ok {
 			c.Error(errNotInteger)
 			return nil, false
@@ -163,7 +164,7 @@ func lpos(c *Call) {
 		more := j+1 < len(c.Args)
 		switch {
 		case argIs(c.Args[j], "rank") && more:
-			n, ok := parseInt(c.Args[j+1])
+			n, ok := parse.Int(c.Args[j+1])
 			if !ok {
 				c.Error(errNotInteger)
 				return
@@ -174,14 +175,14 @@ func lpos(c *Call) {
 			}
 			rank = n
 		case argIs(c.Args[j], "count") && more:
-			n, ok := parseInt(c.Args[j+1])
+			n, ok := parse.Int(c.Args[j+1])
 			if !ok || n < 0 {
 				c.Error("ERR COUNT can't be negative")
 				return
 			}
 			count = n
 		case argIs(c.Args[j], "maxlen") && more:
-			n, ok := parseInt(c.Args[j+1])
+			n, ok := parse.Int(c.Args[j+1])
 			if !ok || n < 0 {
 				c.Error("ERR MAXLEN can't be negative")
 				return

@@ -4,6 +4,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/resp"
 )
 
 func multi(c *Call) {
@@ -12,7 +13,7 @@ func multi(c *Call) {
 		return
 	}
 	c.c.multi, c.c.multiFailed, c.c.queued = true, false, nil
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 func discard(c *Call) {
@@ -21,12 +22,12 @@ func discard(c *Call) {
 		return
 	}
 	c.c.multi, c.c.multiFailed, c.c.queued, c.c.watched = false, false, nil, nil
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 func unwatch(c *Call) {
 	c.c.watched = nil
-	c.OK()
+	c.Reply(resp.OK)
 }
 
 // watch records the version of each key; EXEC fails if any changes.
@@ -37,16 +38,17 @@ func watch(c *Call) {
 	}
 	keys := c.Args[1:]
 	versions := make([]uint64, len(keys))
-	c.legacyRead(func(tx *db.Tx) error {
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		for i, k := range keys {
 			v, err := tx.Key(k).Version()
 			if err != nil {
-				return err
+				return nil, err
 			}
 			versions[i] = v
 		}
-		return nil
-	}, func(w *redcon.Writer) {
+		return resp.OK, nil
+	})
+	c.after = func() {
 		if c.c.watched == nil {
 			c.c.watched = make(map[watchKey]uint64)
 		}
@@ -56,8 +58,7 @@ func watch(c *Call) {
 				c.c.watched[wk] = versions[i]
 			}
 		}
-		w.WriteString("OK")
-	})
+	}
 }
 
 // exec runs the queued commands in one transaction: all of them or, when a
@@ -93,9 +94,8 @@ func exec(c *Call) {
 	for wk := range watched {
 		keys = append(keys, []byte(wk.key))
 	}
-	var aborted bool
 	c.job = &db.Job{DB: cl.db, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
-		aborted = false
+		c.result = execReply(subs)
 		for wk, v := range watched {
 			tx.DB = wk.db
 			cur, err := tx.Key([]byte(wk.key)).Version()
@@ -103,7 +103,7 @@ func exec(c *Call) {
 				return err
 			}
 			if cur != v {
-				aborted = true
+				c.result = resp.NullArray
 				return nil
 			}
 			tx.Key([]byte(wk.key)).Lock()
@@ -120,14 +120,16 @@ func exec(c *Call) {
 		}
 		return nil
 	}}
-	c.legacy = func(w *redcon.Writer) {
-		if aborted {
-			w.WriteRaw([]byte("*-1\r\n")) // RESP2 null array
-			return
-		}
-		w.WriteArray(len(subs))
-		for _, sub := range subs {
-			sub.finish(w)
-		}
+}
+
+// execReply is EXEC's answer: the replies of the queued commands.
+type execReply []*Call
+
+// Append implements resp.Reply.
+func (subs execReply) Append(b []byte) []byte {
+	b = redcon.AppendArray(b, len(subs))
+	for _, sub := range subs {
+		b = sub.appendReply(b)
 	}
+	return b
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -29,9 +30,9 @@ func smismember(c *Call) {
 		if err != nil {
 			return nil, err
 		}
-		out := make(resp.Ints, len(in))
+		out := make(resp.Array, len(in))
 		for i, b := range in {
-			out[i] = boolInt(b)
+			out[i] = resp.Bool(b)
 		}
 		return out, nil
 	})
@@ -67,7 +68,7 @@ func spop(c *Call) {
 	}
 	count, hasCount := int64(1), len(c.Args) == 3
 	if hasCount {
-		n, ok := parseInt(c.Args[2])
+		n, ok := parse.Int(c.Args[2])
 		if !ok || n < 0 {
 			c.Error("ERR value is out of range, must be positive")
 			return
@@ -125,7 +126,7 @@ func setStore(op func(ss db.Sets, dst []byte) (int64, error)) func(*Call) {
 }
 
 func sintercard(c *Call) {
-	numkeys, ok := parseInt(c.Args[1])
+	numkeys, ok := parse.Int(c.Args[1])
 	if !ok || numkeys < 1 {
 		c.Error("ERR numkeys should be greater than 0")
 		return
@@ -142,7 +143,7 @@ func sintercard(c *Call) {
 			return
 		}
 		i++
-		n, ok := parseInt(c.Args[i])
+		n, ok := parse.Int(c.Args[i])
 		if !ok || n < 0 {
 			c.Error("ERR LIMIT can't be negative")
 			return
@@ -150,11 +151,4 @@ func sintercard(c *Call) {
 		limit = n
 	}
 	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.IntOf(tx.Sets(keys).InterCard(limit)) })
-}
-
-func sscan(c *Call) {
-	elemScan(c, false, func(tx *db.Tx) (int64, error) { return tx.Set(c.Args[1]).Card() },
-		func(tx *db.Tx, from []byte, o elemScanOptions) (db.ElemScan, error) {
-			return tx.Set(c.Args[1]).Scan(from, o.count, o.match)
-		})
 }

@@ -61,11 +61,6 @@ func (r scored) Append(b []byte) []byte {
 	return b
 }
 
-// writeNullArray writes RESP2's null array (*-1).
-// Deprecated: the list handlers use it until they answer with
-// resp.NullArray.
-func writeNullArray(w *redcon.Writer) { w.WriteArray(-1) }
-
 func zadd(c *Call) {
 	var o db.ZAddOptions
 	var ch, incr bool
@@ -219,7 +214,7 @@ func zpop(max bool) func(*Call) {
 		switch len(c.Args) {
 		case 2:
 		case 3:
-			n, ok := parseInt(c.Args[2])
+			n, ok := parse.Int(c.Args[2])
 			if !ok || n < 0 {
 				c.Error("ERR value is out of range, must be positive")
 				return
@@ -239,7 +234,7 @@ func zpop(max bool) func(*Call) {
 // parseMPop parses "numkeys key... WHERE [COUNT n]" of LMPOP and ZMPOP
 // starting at c.Args[1]; where1 and where2 are the two directions.
 func parseMPop(c *Call, where1, where2 string) (keys [][]byte, first bool, count int64, ok bool) {
-	n, ok := parseInt(c.Args[1])
+	n, ok := parse.Int(c.Args[1])
 	if !ok || n <= 0 {
 		c.Error("ERR numkeys should be greater than 0")
 		return nil, false, 0, false
@@ -265,7 +260,7 @@ func parseMPop(c *Call, where1, where2 string) (keys [][]byte, first bool, count
 			c.Error(errSyntax)
 			return nil, false, 0, false
 		}
-		v, ok := parseInt(rest[j+1])
+		v, ok := parse.Int(rest[j+1])
 		if !ok || v <= 0 {
 			c.Error("ERR count should be greater than 0")
 			return nil, false, 0, false
@@ -305,7 +300,7 @@ func zrandmember(c *Call) {
 		})
 		return
 	}
-	count, ok := parseInt(c.Args[2])
+	count, ok := parse.Int(c.Args[2])
 	if !ok {
 		c.Error(errNotInteger)
 		return
@@ -328,71 +323,5 @@ func zrandmember(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		items, err := tx.ZSet(c.Args[1]).RandMember(count)
 		return resp.Of(scored{items: items, scores: withScores}, err)
-	})
-}
-
-// zscanSmall is the size up to which Redis keeps a sorted set as a
-// listpack, which ZSCAN returns whole in one call.
-const zscanSmall = 128
-
-func zscan(c *Call) {
-	from, ok := c.s.cursors.get(c.Args[2])
-	if !ok {
-		c.Error("ERR invalid cursor")
-		return
-	}
-	// Like Redis, option errors are reported only for an existing key.
-	count, match, optErr := 10, []byte(nil), ""
-	opts := c.Args[3:]
-	for j := 0; j < len(opts) && optErr == ""; j += 2 {
-		if j+1 >= len(opts) {
-			optErr = errSyntax
-			break
-		}
-		switch {
-		case argIs(opts[j], "match"):
-			match = opts[j+1]
-			if string(match) == "*" {
-				match = nil
-			}
-		case argIs(opts[j], "count"):
-			n, ok := parseInt(opts[j+1])
-			switch {
-			case !ok:
-				optErr = errNotInteger
-			case n < 1:
-				optErr = errSyntax
-			default:
-				count = int(min(n, 100000))
-			}
-		default:
-			optErr = errSyntax
-		}
-	}
-	var res db.ZScanResult
-	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		res = db.ZScanResult{}
-		z := tx.ZSet(c.Args[1])
-		n, err := z.Card()
-		if err != nil || n == 0 {
-			return nil, err
-		}
-		if optErr != "" {
-			return nil, db.UserError(optErr)
-		}
-		page := count
-		if n <= zscanSmall && from == nil {
-			page = zscanSmall
-		}
-		res, err = z.Scan(from, page, match)
-		return nil, err
-	})
-	// The scan reply stores the cursor as it is written.
-	c.legacyReply(func(w *redcon.Writer) {
-		items := make([][]byte, 0, 2*len(res.Items))
-		for _, it := range res.Items {
-			items = append(items, it.Member, []byte(parse.FormatScore(it.Score)))
-		}
-		c.writeScanReply(w, res.Next, items)
 	})
 }

@@ -33,8 +33,8 @@ func parseZRange(c *Call, at int, store bool, kind, dir int) (spec db.ZRangeSpec
 			withScores = true
 		case argIs(args[j], "limit") && left >= 2:
 			var ok1, ok2 bool
-			offset, ok1 = parseInt(args[j+1])
-			limit, ok2 = parseInt(args[j+2])
+			offset, ok1 = parse.Int(args[j+1])
+			limit, ok2 = parse.Int(args[j+2])
 			if !ok1 || !ok2 {
 				c.Error(errNotInteger)
 				return spec, false, false
@@ -91,8 +91,8 @@ func parseRangeBounds(c *Call, spec *db.ZRangeSpec, lo, hi []byte) bool {
 	switch spec.By {
 	case db.ZByRank:
 		var ok1, ok2 bool
-		spec.Start, ok1 = parseInt(lo)
-		spec.Stop, ok2 = parseInt(hi)
+		spec.Start, ok1 = parse.Int(lo)
+		spec.Stop, ok2 = parse.Int(hi)
 		if !ok1 || !ok2 {
 			c.Error(errNotInteger)
 			return false

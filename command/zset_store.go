@@ -20,7 +20,7 @@ const (
 // parseNumKeys parses numkeys at c.Args[at] and returns the keys after it
 // and the remaining arguments.
 func parseNumKeys(c *Call, at int, name string) (keys, rest [][]byte, ok bool) {
-	n, ok := parseInt(c.Args[at])
+	n, ok := parse.Int(c.Args[at])
 	if !ok {
 		c.Error(errNotInteger)
 		return nil, nil, false
@@ -130,7 +130,7 @@ func zintercard(c *Call) {
 			optErr = errSyntax
 			break
 		}
-		n, ok := parseInt(rest[j+1])
+		n, ok := parse.Int(rest[j+1])
 		if !ok || n < 0 {
 			optErr = "ERR LIMIT can't be negative"
 		}

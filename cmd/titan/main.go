@@ -25,8 +25,8 @@ import (
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
-	"github.com/titan-kv/titan/store"
 	"github.com/titan-kv/titan/server"
+	"github.com/titan-kv/titan/store"
 )
 
 // Set at link time by the Makefile.
