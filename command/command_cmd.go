@@ -206,10 +206,17 @@ func commandList(c *Call, t map[string]*Command) {
 		c.Error(errSyntax)
 		return
 	}
+	// Like Redis, the list names the subcommands of containers too
+	// ("client|list"), and filters match them by their full names.
 	var list resp.Strings
 	for _, n := range sortedNames(t) {
 		if match(t[n].Spec) {
 			list = append(list, n)
+		}
+		for _, sub := range t[n].Subs {
+			if match(sub) {
+				list = append(list, sub.Name)
+			}
 		}
 	}
 	c.Reply(list)

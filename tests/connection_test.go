@@ -264,9 +264,17 @@ func TestConnectionCommands(t *testing.T) {
 	if err != nil || count < 60 {
 		t.Fatalf("COMMAND COUNT = %d, %v", count, err)
 	}
+	// Like Redis's, COMMAND LIST names the subcommands of containers too
+	// ("client|list"); COUNT counts the commands alone.
 	names, _ := c.Do(ctx, "command", "list").StringSlice()
-	if len(names) != count {
-		t.Fatalf("COMMAND LIST has %d names, COUNT says %d", len(names), count)
+	top := 0
+	for _, n := range names {
+		if !strings.Contains(n, "|") {
+			top++
+		}
+	}
+	if top != count {
+		t.Fatalf("COMMAND LIST has %d commands, COUNT says %d", top, count)
 	}
 	cmds, err := c.Command(ctx).Result()
 	if err != nil || len(cmds) != count {
