@@ -334,7 +334,7 @@ func (b *batcher) run(batch []*group, n int) {
 		}
 		var jf errJobFailed
 		if !errors.As(err, &jf) {
-			logErr("batch failed, retrying its commands one by one", err, "commands", n)
+			slog.Warn("batch failed, retrying its commands one by one", "commands", n, "err", err)
 		}
 		for _, g := range batch {
 			d.runAlone(b.ctx, g.jobs)

@@ -7,8 +7,6 @@ package db
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"time"
 
 	"github.com/tikv/client-go/v2/tikvrpc/interceptor"
@@ -79,10 +77,4 @@ func (d *DB) Ping(ctx context.Context) error {
 		_, err := tx.get(d.keys.System("ping"))
 		return err
 	})
-}
-
-func logErr(msg string, err error, args ...any) {
-	if err != nil && !errors.Is(err, context.Canceled) {
-		slog.Warn(msg, append(args, "err", err)...)
-	}
 }
