@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DATA_DIR ?= ./data
 
 # Packages whose code runs concurrently get the race detector.
-RACE_PKGS := ./db/... ./command/... ./store/... ./background/...
+RACE_PKGS := ./db/... ./command/... ./server/... ./store/... ./background/...
 
 .PHONY: all build run test test-unit test-e2e fuzz bench vet fmt clean
 
@@ -29,12 +29,12 @@ run: bin/titan
 ## test: vet, unit tests (race detector on concurrent packages), short fuzzing, end-to-end tests.
 test: vet
 	$(GO) test -race -count=1 $(RACE_PKGS)
-	$(GO) test -count=1 ./encoding/... ./glob/... ./conf/... ./metrics/... ./cmd/...
+	$(GO) test -count=1 ./encoding/... ./glob/... ./parse/... ./resp/... ./cmdspec/... ./conf/... ./metrics/... ./cmd/...
 	$(MAKE) fuzz FUZZTIME=5s
 	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
 
 FUZZTIME ?= 30s
-FUZZ_PKGS ?= ./encoding/ ./glob/
+FUZZ_PKGS ?= ./encoding/ ./glob/ ./parse/
 ## fuzz: run every fuzz target of the FUZZ_PKGS packages for FUZZTIME each.
 fuzz:
 	@for p in $(FUZZ_PKGS); do \
