@@ -119,7 +119,7 @@ func hincrby(c *Call) {
 }
 
 func hincrbyfloat(c *Call) {
-	incr, ok := db.ParseLongDouble(c.Args[3])
+	incr, ok := parse.LongDouble(c.Args[3])
 	if !ok {
 		c.Error(errNotFloat)
 		return

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/parse"
 )
 
 // Hashes. Each field is one key, Data(object, HashFieldSub(field)) ->
@@ -18,7 +19,6 @@ var hashKind = elemKind{
 	prefix: encoding.HashFieldPrefix(),
 	sub:    encoding.HashFieldSub,
 	decode: encoding.DecodeHashFieldSub,
-	value:  encoding.DecodeHashValue,
 }
 
 // Hash is the hash stored at one key, as one transaction sees it.
@@ -221,7 +221,8 @@ func (h Hash) IncrBy(field []byte, delta int64) (int64, error) {
 	}
 	var n int64
 	if cur != nil {
-		if n, err = parseInt(cur); err != nil {
+		var ok bool
+		if n, ok = parse.Int(cur); !ok {
 			return 0, ErrHashNotInt
 		}
 	}
@@ -232,7 +233,7 @@ func (h Hash) IncrBy(field []byte, delta int64) (int64, error) {
 	return n, h.update(m, existed, field, cur == nil, strconv.AppendInt(nil, n, 10))
 }
 
-// IncrByFloat adds incr (finite, from ParseLongDouble) to the float in
+// IncrByFloat adds incr (finite, from parse.LongDouble) to the float in
 // field and returns the new value as stored.
 func (h Hash) IncrByFloat(field []byte, incr *big.Float) ([]byte, error) {
 	m, existed, err := h.metaOrNew()
@@ -248,15 +249,15 @@ func (h Hash) IncrByFloat(field []byte, incr *big.Float) ([]byte, error) {
 	f := new(big.Float)
 	if cur != nil {
 		var ok bool
-		if f, ok = ParseLongDouble(cur); !ok {
+		if f, ok = parse.LongDouble(cur); !ok {
 			return nil, ErrHashNotFloat
 		}
 	}
-	sum, ok := AddLongDouble(f, incr)
+	sum, ok := parse.AddLongDouble(f, incr)
 	if !ok {
 		return nil, ErrNaN
 	}
-	out := []byte(FormatLongDouble(sum))
+	out := []byte(parse.FormatLongDouble(sum))
 	return out, h.update(m, existed, field, cur == nil, out)
 }
 
@@ -281,7 +282,7 @@ func (h Hash) RandField(count int64) (fields, values [][]byte, err error) {
 	if err != nil || m == nil {
 		return nil, nil, err
 	}
-	es, err := h.tx.sampleCount(m, hashKind, count)
+	es, err := h.tx.sampleElems(m, hashKind, count)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -289,12 +290,27 @@ func (h Hash) RandField(count int64) (fields, values [][]byte, err error) {
 }
 
 // Scan examines up to count fields from position from (nil: the start)
-// and returns field, value, ... for those matching pattern (all when
-// empty). novalues leaves the values out.
-func (h Hash) Scan(from []byte, count int, pattern []byte, novalues bool) (ElemScan, error) {
+// and returns field, value, ... for those matching pattern (nil: all).
+// novalues leaves the values out.
+func (h Hash) Scan(from []byte, count int, pattern []byte, novalues bool) (ScanPage[[]byte], error) {
 	m, err := h.meta()
 	if err != nil || m == nil {
-		return ElemScan{}, err
+		return ScanPage[[]byte]{}, err
 	}
-	return h.tx.scanPage(m, hashKind, from, count, pattern, !novalues)
+	page, err := h.tx.elemPage(m, hashKind, from, count, pattern)
+	if err != nil {
+		return ScanPage[[]byte]{}, err
+	}
+	res := ScanPage[[]byte]{Next: page.Next}
+	for _, e := range page.Items {
+		res.Items = append(res.Items, e.name)
+		if !novalues {
+			v, err := hashValue(m, e.val)
+			if err != nil {
+				return ScanPage[[]byte]{}, err
+			}
+			res.Items = append(res.Items, v)
+		}
+	}
+	return res, nil
 }

@@ -9,13 +9,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/titan-kv/titan/parse"
 )
 
 func hsHSet(t *testing.T, d *DB, key string, pairs ...string) int64 {
 	t.Helper()
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Hash([]byte(key)).Set(hsBytes(pairs...))
+		n, err = tx.Hash([]byte(key)).Set(toBytes(pairs...))
 		return err
 	})
 	return n
@@ -25,7 +27,7 @@ func hsHSet(t *testing.T, d *DB, key string, pairs ...string) int64 {
 func hsHGetAll(t *testing.T, d *DB, key string) []string {
 	t.Helper()
 	var out []string
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		f, v, err := tx.Hash([]byte(key)).GetAll()
 		for i := range f {
 			out = append(out, string(f[i])+"="+string(v[i]))
@@ -39,7 +41,7 @@ func hsHGetAll(t *testing.T, d *DB, key string) []string {
 func hsHGet(t *testing.T, d *DB, key, field string) []byte {
 	t.Helper()
 	var v []byte
-	hsView(t, d, func(tx *Tx) (err error) {
+	readView(t, d, func(tx *Tx) (err error) {
 		v, err = tx.Hash([]byte(key)).Get([]byte(field))
 		return err
 	})
@@ -57,11 +59,11 @@ func TestHSetHGet(t *testing.T) {
 	// Overwriting counts nothing but still changes the key's version, so
 	// WATCH sees it.
 	var v1, v2 uint64
-	hsView(t, d, func(tx *Tx) (err error) { v1, err = tx.Key([]byte("h")).Version(); return err })
+	readView(t, d, func(tx *Tx) (err error) { v1, err = tx.Key([]byte("h")).Version(); return err })
 	if n := hsHSet(t, d, "h", "a", "4"); n != 0 {
 		t.Fatalf("HSET of an existing field = %d", n)
 	}
-	hsView(t, d, func(tx *Tx) (err error) { v2, err = tx.Key([]byte("h")).Version(); return err })
+	readView(t, d, func(tx *Tx) (err error) { v2, err = tx.Key([]byte("h")).Version(); return err })
 	if v1 == v2 || string(hsHGet(t, d, "h", "a")) != "4" {
 		t.Fatalf("overwrite: version %d -> %d, value %q", v1, v2, hsHGet(t, d, "h", "a"))
 	}
@@ -78,12 +80,12 @@ func TestHSetHGet(t *testing.T) {
 	if got := hsHGet(t, d, "nokey", "a"); got != nil {
 		t.Errorf("HGET nokey = %q", got)
 	}
-	hsView(t, d, func(tx *Tx) error {
-		vs, err := tx.Hash([]byte("h")).MGet(hsBytes("a", "missing", "empty", "a"))
+	readView(t, d, func(tx *Tx) error {
+		vs, err := tx.Hash([]byte("h")).MGet(toBytes("a", "missing", "empty", "a"))
 		if len(vs) != 4 || string(vs[0]) != "4" || vs[1] != nil || vs[2] == nil || len(vs[2]) != 0 || string(vs[3]) != "4" {
 			t.Errorf("HMGET = %q", vs)
 		}
-		vs, _ = tx.Hash([]byte("nokey")).MGet(hsBytes("a", "b"))
+		vs, _ = tx.Hash([]byte("nokey")).MGet(toBytes("a", "b"))
 		if len(vs) != 2 || vs[0] != nil || vs[1] != nil {
 			t.Errorf("HMGET nokey = %q", vs)
 		}
@@ -132,7 +134,7 @@ func TestHSetNXHDel(t *testing.T) {
 	del := func(key string, fields ...string) int64 {
 		var n int64
 		update(t, d, func(tx *Tx) (err error) {
-			n, err = tx.Hash([]byte(key)).Del(hsBytes(fields...))
+			n, err = tx.Hash([]byte(key)).Del(toBytes(fields...))
 			return err
 		})
 		return n
@@ -158,12 +160,12 @@ func TestHashWrongType(t *testing.T) {
 	k, f := []byte("str"), []byte("f")
 	one := new(big.Float).SetInt64(1)
 	for name, fn := range map[string]func(tx *Tx) error{
-		"HSET":         func(tx *Tx) error { _, err := tx.Hash(k).Set(hsBytes("a", "b")); return err },
+		"HSET":         func(tx *Tx) error { _, err := tx.Hash(k).Set(toBytes("a", "b")); return err },
 		"HSETNX":       func(tx *Tx) error { _, err := tx.Hash(k).SetNX(f, f); return err },
 		"HGET":         func(tx *Tx) error { _, err := tx.Hash(k).Get(f); return err },
-		"HMGET":        func(tx *Tx) error { _, err := tx.Hash(k).MGet(hsBytes("a")); return err },
+		"HMGET":        func(tx *Tx) error { _, err := tx.Hash(k).MGet(toBytes("a")); return err },
 		"HGETALL":      func(tx *Tx) error { _, _, err := tx.Hash(k).GetAll(); return err },
-		"HDEL":         func(tx *Tx) error { _, err := tx.Hash(k).Del(hsBytes("a")); return err },
+		"HDEL":         func(tx *Tx) error { _, err := tx.Hash(k).Del(toBytes("a")); return err },
 		"HLEN":         func(tx *Tx) error { _, err := tx.Hash(k).Len(); return err },
 		"HEXISTS":      func(tx *Tx) error { _, err := tx.Hash(k).Exists(f); return err },
 		"HSTRLEN":      func(tx *Tx) error { _, err := tx.Hash(k).StrLen(f); return err },
@@ -172,17 +174,17 @@ func TestHashWrongType(t *testing.T) {
 		"HRANDFIELD":   func(tx *Tx) error { _, _, err := tx.Hash(k).RandField(1); return err },
 		"HSCAN":        func(tx *Tx) error { _, err := tx.Hash(k).Scan(nil, 10, nil, false); return err },
 	} {
-		if err := hsErr(d, fn); !errors.Is(err, ErrWrongType) {
+		if err := tryUpdate(d, fn); !errors.Is(err, ErrWrongType) {
 			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
 		}
 	}
 	// And the other way round: a set is not a hash, a hash not a set.
 	hsHSet(t, d, "h", "a", "1")
-	if err := hsErr(d, func(tx *Tx) error { _, err := tx.Set([]byte("h")).Add(hsBytes("a")); return err }); !errors.Is(err, ErrWrongType) {
+	if err := tryUpdate(d, func(tx *Tx) error { _, err := tx.Set([]byte("h")).Add(toBytes("a")); return err }); !errors.Is(err, ErrWrongType) {
 		t.Errorf("SADD on a hash: %v", err)
 	}
 	hsSAdd(t, d, "s", "a")
-	if err := hsErr(d, func(tx *Tx) error { _, err := tx.Hash([]byte("s")).Get(f); return err }); !errors.Is(err, ErrWrongType) {
+	if err := tryUpdate(d, func(tx *Tx) error { _, err := tx.Hash([]byte("s")).Get(f); return err }); !errors.Is(err, ErrWrongType) {
 		t.Errorf("HGET on a set: %v", err)
 	}
 }
@@ -191,7 +193,7 @@ func TestHIncrBy(t *testing.T) {
 	d := openTest(t, false)
 	incr := func(f string, by int64) (int64, error) {
 		var n int64
-		err := hsErr(d, func(tx *Tx) (err error) {
+		err := tryUpdate(d, func(tx *Tx) (err error) {
 			n, err = tx.Hash([]byte("h")).IncrBy([]byte(f), by)
 			return err
 		})
@@ -223,12 +225,12 @@ func TestHIncrBy(t *testing.T) {
 func TestHIncrByFloat(t *testing.T) {
 	d := openTest(t, false)
 	incr := func(f, by string) (string, error) {
-		x, ok := ParseLongDouble([]byte(by))
+		x, ok := parse.LongDouble([]byte(by))
 		if !ok {
 			t.Fatalf("%q is not a float", by)
 		}
 		var v []byte
-		err := hsErr(d, func(tx *Tx) (err error) {
+		err := tryUpdate(d, func(tx *Tx) (err error) {
 			v, err = tx.Hash([]byte("h")).IncrByFloat([]byte(f), x)
 			return err
 		})
@@ -266,7 +268,7 @@ func TestHIncrByFloat(t *testing.T) {
 	if got, err := incr("n", "1.5"); got != "6.5" || err != nil {
 		t.Errorf("HINCRBYFLOAT of an integer = %q, %v", got, err)
 	}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		n, err := tx.Hash([]byte("h")).Len()
 		if n != 11 {
 			t.Errorf("HLEN = %d", n)
@@ -305,7 +307,7 @@ func TestHRandField(t *testing.T) {
 		{"nokey", 3, 0, true},
 	} {
 		var fs, vs [][]byte
-		hsView(t, d, func(tx *Tx) (err error) {
+		readView(t, d, func(tx *Tx) (err error) {
 			fs, vs, err = tx.Hash([]byte(c.key)).RandField(c.count)
 			return err
 		})
@@ -340,13 +342,13 @@ func TestHScan(t *testing.T) {
 		if calls > 20 {
 			t.Fatal("HSCAN does not end")
 		}
-		var page ElemScan
-		hsView(t, d, func(tx *Tx) (err error) {
+		var page ScanPage[[]byte]
+		readView(t, d, func(tx *Tx) (err error) {
 			page, err = tx.Hash([]byte("h")).Scan(from, 7, []byte("f*"), false)
 			return err
 		})
 		if len(page.Items)%2 != 0 {
-			t.Fatalf("odd HSCAN page %q", hsStrs(page.Items))
+			t.Fatalf("odd HSCAN page %q", toStrs(page.Items))
 		}
 		for i := 0; i < len(page.Items); i += 2 {
 			got = append(got, string(page.Items[i])+"="+string(page.Items[i+1]))
@@ -365,7 +367,7 @@ func TestHScan(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("HSCAN MATCH f* = %q", got)
 	}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		page, err := tx.Hash([]byte("h")).Scan(nil, 100, nil, true)
 		if len(page.Items) != 51 || page.Next != nil || strings.HasPrefix(string(page.Items[0]), "v") {
 			t.Errorf("HSCAN NOVALUES = %d items, next %q", len(page.Items), page.Next)
@@ -375,7 +377,7 @@ func TestHScan(t *testing.T) {
 }
 
 func TestHashCosts(t *testing.T) {
-	d, cost := hsOpenCostTest(t)
+	d, cost := openCostTest(t)
 	hsHSet(t, d, "h", "a", "1", "b", "2", "c", "3")
 	k := []byte("h")
 	one := new(big.Float).SetInt64(1)
@@ -385,14 +387,14 @@ func TestHashCosts(t *testing.T) {
 		fn   func(tx *Tx) error
 		want string
 	}{
-		{"HSET", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(hsBytes("a", "9", "d", "4")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
-		{"HSET one", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(hsBytes("a", "8")); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"HSET", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(toBytes("a", "9", "d", "4")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
+		{"HSET one", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(toBytes("a", "8")); return err }, "Get=2 Prewrite=1 Commit=1"},
 		{"HSETNX", false, func(tx *Tx) error { _, err := tx.Hash(k).SetNX([]byte("e"), []byte("5")); return err }, "Get=2 Prewrite=1 Commit=1"},
 		{"HGET", true, func(tx *Tx) error { _, err := tx.Hash(k).Get([]byte("a")); return err }, "Get=2"},
-		{"HMGET", true, func(tx *Tx) error { _, err := tx.Hash(k).MGet(hsBytes("a", "b", "z")); return err }, "BatchGet=1 Get=1"},
+		{"HMGET", true, func(tx *Tx) error { _, err := tx.Hash(k).MGet(toBytes("a", "b", "z")); return err }, "Get=1 BatchGet=1"},
 		{"HGETALL", true, func(tx *Tx) error { _, _, err := tx.Hash(k).GetAll(); return err }, "Get=1 Scan=1"},
 		{"HLEN", true, func(tx *Tx) error { _, err := tx.Hash(k).Len(); return err }, "Get=1"},
-		{"HDEL", false, func(tx *Tx) error { _, err := tx.Hash(k).Del(hsBytes("d", "e")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"HDEL", false, func(tx *Tx) error { _, err := tx.Hash(k).Del(toBytes("d", "e")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
 		{"HINCRBY", false, func(tx *Tx) error { _, err := tx.Hash(k).IncrBy([]byte("n"), 1); return err }, "Get=2 Prewrite=1 Commit=1"},
 		{"HINCRBYFLOAT", false, func(tx *Tx) error { _, err := tx.Hash(k).IncrByFloat([]byte("n"), one); return err }, "Get=2 Prewrite=1 Commit=1"},
 		{"HRANDFIELD", true, func(tx *Tx) error { _, _, err := tx.Hash(k).RandField(1); return err }, "Get=1 Scan=1"},

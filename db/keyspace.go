@@ -1,10 +1,7 @@
 package db
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/glob"
@@ -29,32 +26,27 @@ func (tx *Tx) Keyspace() Keyspace { return Keyspace{tx: tx} }
 // non-zero). Every key present for the whole scan is returned at
 // least once, because the scan walks the ordered key space.
 func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type) (ScanResult, error) {
-	tx := ks.tx
-	var res ScanResult
-	prefix := tx.d.keys.MetaPrefix(tx.DB)
-	from := append(append([]byte(nil), prefix...), start...)
-	seen := 0
-	err := tx.scan(from, encoding.PrefixEnd(prefix), 0, func(k, v []byte) (bool, error) {
+	prefix := ks.tx.d.keys.MetaPrefix(ks.tx.DB)
+	decode := ks.liveKeys(prefix, t)
+	page, err := scanPage(ks.tx, prefix, start, encoding.PrefixEnd(prefix), count, pattern, decode, func(k []byte) []byte { return k })
+	return ScanResult{Keys: page.Items, Next: page.Next}, err
+}
+
+// liveKeys decodes the metadata keys after prefix into their user keys
+// (copied; not nil: "" is a key), passing over expired keys and, when t
+// is not zero, keys of other types.
+func (ks Keyspace) liveKeys(prefix []byte, t encoding.Type) decoder[[]byte] {
+	return func(k, v []byte) ([]byte, bool, error) {
 		key := k[len(prefix):]
-		if seen >= count {
-			res.Next = append([]byte(nil), key...)
-			return false, nil
-		}
-		seen++
 		m, err := encoding.DecodeMeta(v)
 		if err != nil {
-			return false, fmt.Errorf("key %q: %w", key, err)
+			return nil, false, fmt.Errorf("key %q: %w", key, err)
 		}
-		if m.Expired(tx.now) || (t != 0 && m.Type != t) {
-			return true, nil
+		if m.Expired(ks.tx.now) || (t != 0 && m.Type != t) {
+			return nil, false, nil
 		}
-		if pattern != nil && !glob.Match(pattern, key, false) {
-			return true, nil
-		}
-		res.Keys = append(res.Keys, bytes.Clone(key)) // not nil: "" is a key
-		return true, nil
-	})
-	return res, err
+		return append([]byte{}, key...), true, nil
+	}
 }
 
 // Keys returns every live key matching pattern; "*" returns every key, the
@@ -65,17 +57,14 @@ func (ks Keyspace) Keys(pattern []byte) ([][]byte, error) {
 	lit := glob.Prefix(pattern)
 	prefix := tx.d.keys.MetaPrefix(tx.DB)
 	from := append(append([]byte(nil), prefix...), lit...)
+	decode := ks.liveKeys(prefix, 0)
 	var keys [][]byte
 	err := tx.scan(from, encoding.PrefixEnd(from), 0, func(k, v []byte) (bool, error) {
-		key := k[len(prefix):]
-		m, err := encoding.DecodeMeta(v)
-		if err != nil {
-			return false, fmt.Errorf("key %q: %w", key, err)
+		key, ok, err := decode(k, v)
+		if ok && (string(pattern) == "*" || glob.Match(pattern, key, false)) {
+			keys = append(keys, key)
 		}
-		if !m.Expired(tx.now) && (string(pattern) == "*" || glob.Match(pattern, key, false)) {
-			keys = append(keys, bytes.Clone(key)) // not nil: "" is a key
-		}
-		return true, nil
+		return err == nil, err
 	})
 	return keys, err
 }
@@ -101,75 +90,17 @@ func (ks Keyspace) Stats() (keys, expires int64, err error) {
 	return keys, expires, err
 }
 
-// RandomKey returns a random live key, nil when the database has none. It
-// seeks to a random point between the first and the last key and takes
-// the next live key, wrapping around: a few short probes first, then, if
-// they only met expired keys, a walk that goes on until it finds one.
+// RandomKey returns a random live key, nil when the database has none:
+// sampleRange's pick of one among the live keys after random points
+// between the first and the last key.
 func (ks Keyspace) RandomKey() ([]byte, error) {
-	tx := ks.tx
-	prefix := tx.d.keys.MetaPrefix(tx.DB)
-	end := encoding.PrefixEnd(prefix)
-	var first, last []byte
-	err := tx.scan(prefix, end, 1, func(k, _ []byte) (bool, error) {
-		first = bytes.Clone(k[len(prefix):])
-		return false, nil
-	})
-	if err != nil || first == nil {
+	prefix := ks.tx.d.keys.MetaPrefix(ks.tx.DB)
+	src := sampleSource[[]byte]{from: prefix, to: encoding.PrefixEnd(prefix), n: -1, decode: ks.liveKeys(prefix, 0)}
+	keys, err := sampleRange(ks.tx, src, 1)
+	if err != nil || len(keys) == 0 {
 		return nil, err
 	}
-	err = tx.scanReverse(prefix, end, 1, func(k, _ []byte) (bool, error) {
-		last = bytes.Clone(k[len(prefix):])
-		return false, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var found []byte
-	pick := func(k, v []byte) (bool, error) {
-		m, err := encoding.DecodeMeta(v)
-		if err != nil {
-			return false, err
-		}
-		if m.Expired(tx.now) {
-			return true, nil
-		}
-		found = append([]byte(nil), k[len(prefix):]...)
-		return false, nil
-	}
-	for attempt := 0; attempt <= 4; attempt++ {
-		limit := 64
-		if attempt == 4 {
-			limit = 0 // no limit
-		}
-		seek := append(append([]byte(nil), prefix...), randomBetween(first, last)...)
-		if err := tx.scan(seek, end, limit, pick); err != nil || found != nil {
-			return found, err
-		}
-		if err := tx.scan(prefix, seek, limit, pick); err != nil || found != nil {
-			return found, err
-		}
-	}
-	return nil, nil
-}
-
-// randomBetween returns a random key between a and b (a <= b), uniform
-// over the 8 bytes that follow their common prefix.
-func randomBetween(a, b []byte) []byte {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	word := func(k []byte) uint64 {
-		var w [8]byte
-		copy(w[:], k[n:])
-		return binary.BigEndian.Uint64(w[:])
-	}
-	lo, hi := word(a), word(b)
-	x := lo
-	if hi > lo {
-		x = lo + rand.Uint64N(hi-lo)
-	}
-	return binary.BigEndian.AppendUint64(bytes.Clone(a[:n]), x)
+	return keys[0], nil
 }
 
 // Flush deletes up to limit keys of the database and reports how many it

@@ -113,26 +113,7 @@ func (tx *Tx) lScan(m *encoding.Meta, rev bool, skip, n int64, fn func(listItem)
 		}
 		skip = 0
 	}
-	limit := 0
-	if n > 0 {
-		limit = int(skip + n)
-	}
-	var i int64
-	visit := func(k, v []byte) (bool, error) {
-		i++
-		if i <= skip {
-			return true, nil
-		}
-		it, err := tx.lDecode(m, k, v)
-		if err != nil {
-			return false, err
-		}
-		return fn(it)
-	}
-	if rev {
-		return tx.rangeScan(start, end, limit, true, visit)
-	}
-	return tx.rangeScan(start, end, limit, false, visit)
+	return skipScan(tx, start, end, rev, skip, n, func(k, v []byte) (listItem, error) { return tx.lDecode(m, k, v) }, fn)
 }
 
 // lCollect returns the elements lScan passes.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -12,51 +11,13 @@ import (
 	"github.com/titan-kv/titan/encoding"
 )
 
-// lzView runs fn on a snapshot and checks that it wrote nothing.
-func lzView(t *testing.T, d *DB, fn func(tx *Tx) error) {
-	t.Helper()
-	err := d.View(context.Background(), 0, func(tx *Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if n := tx.t.GetMemBuffer().Len(); n != 0 {
-			t.Errorf("a read wrote %d keys", n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// lzUpdate runs fn in a transaction and returns its error.
-func lzUpdate(d *DB, fn func(tx *Tx) error) error {
-	return d.Update(context.Background(), 0, fn)
-}
-
-func lzBytes(ss ...string) [][]byte {
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = []byte(s)
-	}
-	return out
-}
-
-func lzStrs(bb [][]byte) []string {
-	out := make([]string, len(bb))
-	for i, b := range bb {
-		out[i] = string(b)
-	}
-	return out
-}
-
 // checkList verifies key's stored elements and metadata invariants: the
 // elements are want, Count, Head and Tail match them, and a list that is
 // not sparse is evenly spaced at ListGap.
 func lzCheckList(t *testing.T, d *DB, key string, want []string) *encoding.Meta {
 	t.Helper()
 	var meta *encoding.Meta
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		meta = lzCheckListTx(t, tx, key, want)
 		return nil
 	})
@@ -124,21 +85,21 @@ func TestListPushPopRange(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.List(k).Push(lzBytes("a", "b", "c"), false, false)
+		n, err := tx.List(k).Push(toBytes("a", "b", "c"), false, false)
 		if n != 3 {
 			t.Errorf("rpush = %d", n)
 		}
 		if err != nil {
 			return err
 		}
-		n, err = tx.List(k).Push(lzBytes("x", "y"), true, false)
+		n, err = tx.List(k).Push(toBytes("x", "y"), true, false)
 		if n != 5 {
 			t.Errorf("lpush = %d", n)
 		}
 		return err
 	})
 	lzCheckList(t, d, "l", []string{"y", "x", "a", "b", "c"})
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		for _, c := range []struct {
 			start, stop int64
 			want        []string
@@ -156,7 +117,7 @@ func TestListPushPopRange(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !slices.Equal(lzStrs(got), c.want) && !(len(got) == 0 && len(c.want) == 0) {
+			if !slices.Equal(toStrs(got), c.want) && !(len(got) == 0 && len(c.want) == 0) {
 				t.Errorf("lrange %d %d = %q, want %q", c.start, c.stop, got, c.want)
 			}
 		}
@@ -185,14 +146,14 @@ func TestListPushPopRange(t *testing.T) {
 	})
 	update(t, d, func(tx *Tx) error {
 		v, ok, err := tx.List(k).Pop(true, 2)
-		if !ok || !slices.Equal(lzStrs(v), []string{"y", "x"}) {
+		if !ok || !slices.Equal(toStrs(v), []string{"y", "x"}) {
 			t.Errorf("lpop 2 = %q, %v", v, ok)
 		}
 		if err != nil {
 			return err
 		}
 		v, _, err = tx.List(k).Pop(false, 1)
-		if !slices.Equal(lzStrs(v), []string{"c"}) {
+		if !slices.Equal(toStrs(v), []string{"c"}) {
 			t.Errorf("rpop = %q", v)
 		}
 		return err
@@ -207,7 +168,7 @@ func TestListPushPopRange(t *testing.T) {
 			return err
 		}
 		v, _, err = tx.List(k).Pop(false, 10)
-		if !slices.Equal(lzStrs(v), []string{"b", "a"}) {
+		if !slices.Equal(toStrs(v), []string{"b", "a"}) {
 			t.Errorf("rpop 10 = %q", v)
 		}
 		return err
@@ -218,7 +179,7 @@ func TestListPushPopRange(t *testing.T) {
 		if ok || v != nil {
 			t.Errorf("lpop of a missing key = %q, %v", v, ok)
 		}
-		n, err2 := tx.List(k).Push(lzBytes("z"), true, true)
+		n, err2 := tx.List(k).Push(toBytes("z"), true, true)
 		if n != 0 {
 			t.Errorf("lpushx of a missing key = %d", n)
 		}
@@ -226,14 +187,14 @@ func TestListPushPopRange(t *testing.T) {
 	})
 	lzCheckList(t, d, "l", nil)
 	update(t, d, func(tx *Tx) error {
-		if _, err := tx.List(k).Push(lzBytes("1"), false, false); err != nil {
+		if _, err := tx.List(k).Push(toBytes("1"), false, false); err != nil {
 			return err
 		}
-		n, err := tx.List(k).Push(lzBytes("0"), true, true)
+		n, err := tx.List(k).Push(toBytes("0"), true, true)
 		if n != 2 {
 			t.Errorf("lpushx = %d", n)
 		}
-		n, err2 := tx.List(k).Push(lzBytes("2", "3"), false, true)
+		n, err2 := tx.List(k).Push(toBytes("2", "3"), false, true)
 		if n != 4 {
 			t.Errorf("rpushx = %d", n)
 		}
@@ -246,7 +207,7 @@ func TestListEmptyAndBinaryValues(t *testing.T) {
 	d := openTest(t, false)
 	vals := []string{"", "\x00", "v", "", "\xff\x00x"}
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.List([]byte("l")).Push(lzBytes(vals...), false, false)
+		_, err := tx.List([]byte("l")).Push(toBytes(vals...), false, false)
 		return err
 	})
 	lzCheckList(t, d, "l", vals)
@@ -271,8 +232,8 @@ func TestListWrongType(t *testing.T) {
 		return err
 	})
 	calls := map[string]func(tx *Tx) error{
-		"push":   func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a"), true, false); return err },
-		"pushx":  func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a"), true, true); return err },
+		"push":   func(tx *Tx) error { _, err := tx.List(k).Push(toBytes("a"), true, false); return err },
+		"pushx":  func(tx *Tx) error { _, err := tx.List(k).Push(toBytes("a"), true, true); return err },
 		"pop":    func(tx *Tx) error { _, _, err := tx.List(k).Pop(true, 1); return err },
 		"pop0":   func(tx *Tx) error { _, _, err := tx.List(k).Pop(true, 0); return err },
 		"llen":   func(tx *Tx) error { _, err := tx.List(k).Len(); return err },
@@ -291,11 +252,11 @@ func TestListWrongType(t *testing.T) {
 		"lmove2": func(tx *Tx) error { _, _, err := tx.List([]byte("l")).Move(k, true, true); return err },
 	}
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.List([]byte("l")).Push(lzBytes("a"), true, false)
+		_, err := tx.List([]byte("l")).Push(toBytes("a"), true, false)
 		return err
 	})
 	for name, fn := range calls {
-		if err := lzUpdate(d, fn); err != ErrWrongType {
+		if err := tryUpdate(d, fn); err != ErrWrongType {
 			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
 		}
 	}
@@ -306,12 +267,12 @@ func TestListWrongType(t *testing.T) {
 func TestListSetAndIndexErrors(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
-	if err := lzUpdate(d, func(tx *Tx) error { return tx.List(k).Set(0, []byte("x")) }); err != ErrNoSuchKey {
+	if err := tryUpdate(d, func(tx *Tx) error { return tx.List(k).Set(0, []byte("x")) }); err != ErrNoSuchKey {
 		t.Fatalf("lset on a missing key: %v", err)
 	}
-	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a", "b", "c"), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(toBytes("a", "b", "c"), false, false); return err })
 	for _, i := range []int64{3, -4} {
-		if err := lzUpdate(d, func(tx *Tx) error { return tx.List(k).Set(i, []byte("x")) }); err != ErrIndexRange {
+		if err := tryUpdate(d, func(tx *Tx) error { return tx.List(k).Set(i, []byte("x")) }); err != ErrIndexRange {
 			t.Fatalf("lset %d: %v", i, err)
 		}
 	}
@@ -324,7 +285,7 @@ func TestListSetAndIndexErrors(t *testing.T) {
 func TestListInsertAndRem(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
-	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes("a", "b", "c"), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(toBytes("a", "b", "c"), false, false); return err })
 	ins := func(before bool, pivot, v string) int64 {
 		t.Helper()
 		var n int64
@@ -362,7 +323,7 @@ func TestListInsertAndRem(t *testing.T) {
 	}
 	lzCheckList(t, d, "nosuch", nil)
 	// Sparse lookups.
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		want := []string{"0", "a", "a2", "b", "b2", "c", "z"}
 		for i := range want {
 			v, err := tx.List(k).Index(int64(i))
@@ -375,7 +336,7 @@ func TestListInsertAndRem(t *testing.T) {
 			}
 			for j := i; j < len(want); j++ {
 				got, err := tx.List(k).Range(int64(i), int64(j))
-				if err != nil || !slices.Equal(lzStrs(got), want[i:j+1]) {
+				if err != nil || !slices.Equal(toStrs(got), want[i:j+1]) {
 					t.Errorf("sparse lrange %d %d = %q, %v", i, j, got, err)
 				}
 			}
@@ -412,7 +373,7 @@ func TestListRemKeepsDenseAtTheEnds(t *testing.T) {
 			if _, err := tx.Key(k).Delete(); err != nil {
 				return err
 			}
-			_, err := tx.List(k).Push(lzBytes(vals...), false, false)
+			_, err := tx.List(k).Push(toBytes(vals...), false, false)
 			return err
 		})
 	}
@@ -483,7 +444,7 @@ func TestListTrim(t *testing.T) {
 				if _, err := tx.Key(k).Delete(); err != nil {
 					return err
 				}
-				_, err := tx.List(k).Push(lzBytes(all...), false, false)
+				_, err := tx.List(k).Push(toBytes(all...), false, false)
 				return err
 			})
 			want := slices.Clone(all)
@@ -495,7 +456,7 @@ func TestListTrim(t *testing.T) {
 				want = slices.Insert(want, 10, "9b")
 			}
 			var before *encoding.Meta
-			lzView(t, d, func(tx *Tx) (err error) { before, err = tx.List(k).meta(); return })
+			readView(t, d, func(tx *Tx) (err error) { before, err = tx.List(k).meta(); return })
 			update(t, d, func(tx *Tx) error { return tx.List(k).Trim(c.start, c.stop) })
 			lo, hi := clampRange(c.start, c.stop, int64(len(want)))
 			m := lzCheckList(t, d, "l", want[lo:hi])
@@ -508,7 +469,7 @@ func TestListTrim(t *testing.T) {
 			}
 		}
 	}
-	if err := lzUpdate(d, func(tx *Tx) error { return tx.List([]byte("nosuch")).Trim(0, 1) }); err != nil {
+	if err := tryUpdate(d, func(tx *Tx) error { return tx.List([]byte("nosuch")).Trim(0, 1) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -517,10 +478,10 @@ func TestListPos(t *testing.T) {
 	d := openTest(t, false)
 	k := []byte("l")
 	update(t, d, func(tx *Tx) error {
-		_, err := tx.List(k).Push(lzBytes("a", "b", "c", "1", "2", "3", "c", "c"), false, false)
+		_, err := tx.List(k).Push(toBytes("a", "b", "c", "1", "2", "3", "c", "c"), false, false)
 		return err
 	})
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		for _, c := range []struct {
 			v                   string
 			rank, count, maxLen int64
@@ -558,7 +519,7 @@ func TestListPos(t *testing.T) {
 func TestListMove(t *testing.T) {
 	d := openTest(t, false)
 	src, dst := []byte("src"), []byte("dst")
-	update(t, d, func(tx *Tx) error { _, err := tx.List(src).Push(lzBytes("a", "b", "c"), false, false); return err })
+	update(t, d, func(tx *Tx) error { _, err := tx.List(src).Push(toBytes("a", "b", "c"), false, false); return err })
 	move := func(s, d2 []byte, fromLeft, toLeft bool) string {
 		var v []byte
 		var ok bool
@@ -600,474 +561,27 @@ func TestListMove(t *testing.T) {
 	}
 	// LMPOP takes the first non-empty list.
 	update(t, d, func(tx *Tx) error {
-		key, vals, err := tx.Lists(lzBytes("nosuch", "dst", "src")).MPop(false, 2)
-		if string(key) != "dst" || !slices.Equal(lzStrs(vals), []string{"c", "a"}) {
+		key, vals, err := tx.Lists(toBytes("nosuch", "dst", "src")).MPop(false, 2)
+		if string(key) != "dst" || !slices.Equal(toStrs(vals), []string{"c", "a"}) {
 			t.Errorf("lmpop = %q %q", key, vals)
 		}
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		key, vals, err := tx.Lists(lzBytes("nosuch", "dst")).MPop(true, 5)
-		if string(key) != "dst" || !slices.Equal(lzStrs(vals), []string{"b"}) {
+		key, vals, err := tx.Lists(toBytes("nosuch", "dst")).MPop(true, 5)
+		if string(key) != "dst" || !slices.Equal(toStrs(vals), []string{"b"}) {
 			t.Errorf("lmpop = %q %q", key, vals)
 		}
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		key, vals, err := tx.Lists(lzBytes("nosuch", "dst")).MPop(true, 5)
+		key, vals, err := tx.Lists(toBytes("nosuch", "dst")).MPop(true, 5)
 		if key != nil || vals != nil {
 			t.Errorf("lmpop of empty lists = %q %q", key, vals)
 		}
 		return err
 	})
 	lzCheckList(t, d, "dst", nil)
-}
-
-// TestListInsertSamePivot inserts 10,000 elements always before (and
-// always after) the same pivot, which exhausts the positions between two
-// neighbours again and again and forces window rebalancing, both inside
-// the list and at its ends.
-func TestListInsertSamePivot(t *testing.T) {
-	n := lzInsertN
-	d := openTest(t, false)
-	base := func(key string, left, right int) []string {
-		var vals []string
-		for i := 0; i < left; i++ {
-			vals = append(vals, fmt.Sprint("L", i))
-		}
-		vals = append(vals, "P")
-		for i := 0; i < right; i++ {
-			vals = append(vals, fmt.Sprint("R", i))
-		}
-		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte(key)).Push(lzBytes(vals...), false, false); return err })
-		return vals
-	}
-	t.Run("after", func(t *testing.T) {
-		// LINSERT AFTER only scans up to the pivot, which stays near the
-		// head. The inserts are committed in small groups, to keep the
-		// test fast over the embedded store.
-		const group = 20
-		vals := base("after", 20, 3000)
-		var ins []string
-		for b := 0; b < n; b += group {
-			update(t, d, func(tx *Tx) error {
-				for i := b; i < b+group; i++ {
-					got, err := tx.List([]byte("after")).Insert(false, []byte("P"), []byte(fmt.Sprint("x", i)))
-					if err != nil {
-						return err
-					}
-					if got != int64(len(vals)+i+1) {
-						t.Fatalf("linsert %d = %d", i, got)
-					}
-				}
-				return nil
-			})
-		}
-		for i := n - 1; i >= 0; i-- {
-			ins = append(ins, fmt.Sprint("x", i))
-		}
-		want := slices.Concat(vals[:21], ins, vals[21:])
-		lzCheckList(t, d, "after", want)
-	})
-	t.Run("before", func(t *testing.T) {
-		// LINSERT BEFORE scans past every element inserted so far (as
-		// Redis does): 5*10^7 element reads in all, which over the
-		// embedded store's MVCC scans would take minutes. The list is
-		// built, the inserts made and the result checked in one
-		// transaction, whose buffer serves the reads (and which is not
-		// committed: a commit of that size takes the embedded store ten
-		// seconds); rebalancing works the same way.
-		var vals []string
-		for i := 0; i < 20; i++ {
-			vals = append(vals, fmt.Sprint("L", i))
-		}
-		vals = append(vals, "P")
-		for i := 0; i < 3000; i++ {
-			vals = append(vals, fmt.Sprint("R", i))
-		}
-		err := d.View(context.Background(), 0, func(tx *Tx) error {
-			if _, err := tx.List([]byte("before")).Push(lzBytes(vals...), false, false); err != nil {
-				return err
-			}
-			for i := 0; i < n; i++ {
-				got, err := tx.List([]byte("before")).Insert(true, []byte("P"), []byte(fmt.Sprint("x", i)))
-				if err != nil {
-					return err
-				}
-				if got != int64(len(vals)+i+1) {
-					t.Fatalf("linsert %d = %d", i, got)
-				}
-			}
-			var ins []string
-			for i := 0; i < n; i++ {
-				ins = append(ins, fmt.Sprint("x", i))
-			}
-			want := slices.Concat(vals[:20], ins, vals[20:])
-			lzCheckListTx(t, tx, "before", want)
-			got, err := tx.List([]byte("before")).Range(15, 25)
-			if err != nil || !slices.Equal(lzStrs(got), want[15:26]) {
-				t.Errorf("lrange = %q, %v", got, err)
-			}
-			v, err := tx.List([]byte("before")).Index(-3001)
-			if err != nil || string(v) != "P" {
-				t.Errorf("lindex = %q, %v", v, err)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
-// TestListRebalanceInvariants checks the list after every insert while
-// inserts at one point exhaust the gaps and rebalance windows inside the
-// list, at its ends and over all of it.
-func TestListRebalanceInvariants(t *testing.T) {
-	d := openTest(t, false)
-	for _, size := range []int{3, 200} {
-		key := fmt.Sprint("l", size)
-		var model []string
-		for i := 0; i < size; i++ {
-			model = append(model, fmt.Sprint(i))
-		}
-		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte(key)).Push(lzBytes(model...), false, false); return err })
-		pivot := model[size/2]
-		for i := 0; i < 80; i++ {
-			v := fmt.Sprint("x", i)
-			before := i%3 != 0
-			update(t, d, func(tx *Tx) error {
-				_, err := tx.List([]byte(key)).Insert(before, []byte(pivot), []byte(v))
-				return err
-			})
-			at := slices.Index(model, pivot)
-			if !before {
-				at++
-			}
-			model = slices.Insert(model, at, v)
-			lzCheckList(t, d, key, model)
-		}
-	}
-}
-
-// lzBuildList writes a sparse list whose elements sit at the given
-// positions (white-box: it lays out crowded lists directly).
-func lzBuildList(t *testing.T, d *DB, key string, pos []uint64) []string {
-	t.Helper()
-	var vals []string
-	update(t, d, func(tx *Tx) error {
-		m := tx.newObject(encoding.TypeList)
-		for i, p := range pos {
-			v := fmt.Sprint("e", i)
-			vals = append(vals, v)
-			if err := tx.set(tx.lKey(m, p), encoding.EncodeListValue([]byte(v))); err != nil {
-				return err
-			}
-		}
-		m.Head, m.Tail, m.Count, m.Sparse = pos[0], pos[len(pos)-1], int64(len(pos)), true
-		return tx.replace([]byte(key), m)
-	})
-	return vals
-}
-
-func lzPositions(t *testing.T, d *DB, key string) []uint64 {
-	t.Helper()
-	var out []uint64
-	lzView(t, d, func(tx *Tx) error {
-		m, err := tx.List([]byte(key)).meta()
-		if err != nil {
-			return err
-		}
-		start, end := tx.lSpan(m)
-		return tx.scan(start, end, 0, func(k, v []byte) (bool, error) {
-			it, err := tx.lDecode(m, k, v)
-			out = append(out, it.pos)
-			return true, err
-		})
-	})
-	return out
-}
-
-// TestListRebalanceWindows lays out crowded lists and checks each kind of
-// rebalancing window: the whole list (which becomes dense again), a
-// window reaching the head (which extends below it), and a window inside
-// the list (which leaves the rest in place).
-func TestListRebalanceWindows(t *testing.T) {
-	d := openTest(t, false)
-	const c = encoding.ListCenter
-	const gap = encoding.ListGap
-	insert := func(key string, before bool, pivot string) {
-		t.Helper()
-		update(t, d, func(tx *Tx) error {
-			_, err := tx.List([]byte(key)).Insert(before, []byte(pivot), []byte("new"))
-			return err
-		})
-	}
-	t.Run("whole", func(t *testing.T) {
-		vals := lzBuildList(t, d, "whole", []uint64{c, c + 1, c + 2})
-		insert("whole", true, vals[1])
-		m := lzCheckList(t, d, "whole", []string{vals[0], "new", vals[1], vals[2]})
-		if m.Sparse || m.Head != c {
-			t.Fatalf("a rebalanced whole list: sparse %v, head %d", m.Sparse, m.Head)
-		}
-	})
-	t.Run("head", func(t *testing.T) {
-		var pos []uint64
-		for i := 0; i < 20; i++ {
-			pos = append(pos, c+uint64(i))
-		}
-		for i := 0; i < 20; i++ {
-			pos = append(pos, c+1<<30+uint64(i)*gap)
-		}
-		vals := lzBuildList(t, d, "head", pos)
-		insert("head", false, vals[1])
-		want := slices.Insert(slices.Clone(vals), 2, "new")
-		m := lzCheckList(t, d, "head", want)
-		after := lzPositions(t, d, "head")
-		if !m.Sparse || m.Head >= c {
-			t.Fatalf("sparse %v, head %d: the window did not extend below the head %d", m.Sparse, m.Head, uint64(c))
-		}
-		if !slices.Equal(after[len(after)-25:], pos[len(pos)-25:]) {
-			t.Fatal("elements beyond the window moved")
-		}
-	})
-	t.Run("inside", func(t *testing.T) {
-		var pos []uint64
-		for i := 0; i < 20; i++ {
-			pos = append(pos, c+uint64(i)*gap)
-		}
-		for i := 0; i < 20; i++ {
-			pos = append(pos, c+20*gap+uint64(i))
-		}
-		for i := 0; i < 20; i++ {
-			pos = append(pos, c+40*gap+uint64(i)*gap)
-		}
-		vals := lzBuildList(t, d, "inside", pos)
-		insert("inside", true, vals[30])
-		want := slices.Insert(slices.Clone(vals), 30, "new")
-		m := lzCheckList(t, d, "inside", want)
-		after := lzPositions(t, d, "inside")
-		if !m.Sparse {
-			t.Fatal("an inside rebalance made the list dense")
-		}
-		moved := 0
-		for i := range pos {
-			j := i
-			if i >= 30 {
-				j++
-			}
-			if after[j] != pos[i] {
-				moved++
-			}
-		}
-		if moved == 0 || moved > 40 || after[0] != pos[0] || after[len(after)-1] != pos[len(pos)-1] {
-			t.Fatalf("%d elements moved, ends %d..%d (were %d..%d)", moved, after[0], after[len(after)-1], pos[0], pos[len(pos)-1])
-		}
-	})
-}
-
-// TestListRebalanceIsLocal checks that rebalancing rewrites a window
-// around the insertion point, not the list: inserting repeatedly in the
-// middle of a long list leaves elements far away where they were.
-func TestListRebalanceIsLocal(t *testing.T) {
-	d := openTest(t, false)
-	k := []byte("l")
-	var vals []string
-	for i := 0; i < 2000; i++ {
-		vals = append(vals, fmt.Sprint(i))
-	}
-	update(t, d, func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes(vals...), false, false); return err })
-	positions := func() map[string]uint64 {
-		out := map[string]uint64{}
-		lzView(t, d, func(tx *Tx) error {
-			m, err := tx.List(k).meta()
-			if err != nil {
-				return err
-			}
-			start, end := tx.lSpan(m)
-			return tx.scan(start, end, 0, func(key, v []byte) (bool, error) {
-				it, err := tx.lDecode(m, key, v)
-				out[string(it.val)] = it.pos
-				return true, err
-			})
-		})
-		return out
-	}
-	before := positions()
-	update(t, d, func(tx *Tx) error {
-		for i := 0; i < 200; i++ {
-			if _, err := tx.List(k).Insert(true, []byte("1000"), []byte(fmt.Sprint("x", i))); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	after := positions()
-	moved := 0
-	for _, v := range vals {
-		if before[v] != after[v] {
-			moved++
-		}
-	}
-	// 200 inserts in one gap need about log2(ListGap) = 24 inserts per
-	// rebalance; each rewrites a window of tens of elements.
-	if moved == 0 || moved > 300 {
-		t.Fatalf("%d of %d elements moved", moved, len(vals))
-	}
-	for _, v := range []string{"0", "500", "1500", "1999"} {
-		if before[v] != after[v] {
-			t.Errorf("element %s far from the insertion point moved", v)
-		}
-	}
-}
-
-// TestListRandomModel runs random list commands against a slice model and
-// checks the stored elements and metadata invariants after each.
-func TestListRandomModel(t *testing.T) {
-	d := openTest(t, false)
-	seed := uint64(time.Now().UnixNano())
-	r := rand.New(rand.NewPCG(1, seed))
-	k := []byte("l")
-	var model []string
-	val := func() string { return fmt.Sprint(r.IntN(6)) }
-	for step := 0; step < 1500; step++ {
-		var desc string
-		var apply func([]string) []string
-		var fn func(tx *Tx) error
-		switch op := r.IntN(12); op {
-		case 0, 1, 10, 11:
-			left := op%2 == 0
-			vs := []string{val()}
-			if op < 2 {
-				vs = append(vs, val())
-			}
-			desc = fmt.Sprintf("push left=%v %q", left, vs)
-			fn = func(tx *Tx) error { _, err := tx.List(k).Push(lzBytes(vs...), left, false); return err }
-			apply = func(m []string) []string {
-				for _, v := range vs {
-					if left {
-						m = append([]string{v}, m...)
-					} else {
-						m = append(m, v)
-					}
-				}
-				return m
-			}
-		case 2, 3:
-			left, c := op == 2, r.IntN(3)+1
-			desc = fmt.Sprintf("pop left=%v %d", left, c)
-			fn = func(tx *Tx) error { _, _, err := tx.List(k).Pop(left, int64(c)); return err }
-			apply = func(m []string) []string {
-				c := min(c, len(m))
-				if left {
-					return m[c:]
-				}
-				return m[:len(m)-c]
-			}
-		case 4, 5:
-			before, pivot, v := op == 4, val(), fmt.Sprint("i", step)
-			desc = fmt.Sprintf("linsert before=%v %q %q", before, pivot, v)
-			fn = func(tx *Tx) error { _, err := tx.List(k).Insert(before, []byte(pivot), []byte(v)); return err }
-			apply = func(m []string) []string {
-				i := slices.Index(m, pivot)
-				if i < 0 {
-					return m
-				}
-				if !before {
-					i++
-				}
-				return slices.Insert(m, i, v)
-			}
-		case 6:
-			c, v := int64(r.IntN(5)-2), val()
-			desc = fmt.Sprintf("lrem %d %q", c, v)
-			fn = func(tx *Tx) error { _, err := tx.List(k).Rem(c, []byte(v)); return err }
-			apply = func(m []string) []string { return lremModel(m, c, v) }
-		case 7:
-			a, b := int64(r.IntN(8)-2), int64(r.IntN(30)-3)
-			desc = fmt.Sprintf("ltrim %d %d", a, b)
-			fn = func(tx *Tx) error { return tx.List(k).Trim(a, b) }
-			apply = func(m []string) []string {
-				lo, hi := clampRange(a, b, int64(len(m)))
-				return slices.Clone(m[lo:hi])
-			}
-		case 8:
-			if len(model) == 0 {
-				continue
-			}
-			i, v := r.IntN(len(model)), fmt.Sprint("s", step)
-			desc = fmt.Sprintf("lset %d %q", i, v)
-			fn = func(tx *Tx) error { return tx.List(k).Set(int64(i), []byte(v)) }
-			apply = func(m []string) []string { m[i] = v; return m }
-		case 9:
-			from, to := r.IntN(2) == 0, r.IntN(2) == 0
-			desc = fmt.Sprintf("lmove self %v %v", from, to)
-			fn = func(tx *Tx) error { _, _, err := tx.List(k).Move(k, from, to); return err }
-			apply = func(m []string) []string {
-				if len(m) == 0 {
-					return m
-				}
-				var v string
-				if from {
-					v, m = m[0], m[1:]
-				} else {
-					v, m = m[len(m)-1], m[:len(m)-1]
-				}
-				if to {
-					return append([]string{v}, m...)
-				}
-				return append(m, v)
-			}
-		}
-		if err := lzUpdate(d, fn); err != nil {
-			t.Fatalf("seed %d step %d %s: %v", seed, step, desc, err)
-		}
-		model = apply(slices.Clone(model))
-		if len(model) == 0 {
-			model = nil
-		}
-		lzCheckList(t, d, "l", model)
-		if len(model) > 0 && r.IntN(5) == 0 {
-			lzView(t, d, func(tx *Tx) error {
-				i := int64(r.IntN(len(model)))
-				j := i + int64(r.IntN(5))
-				got, err := tx.List(k).Range(i, j)
-				want := model[i:min(int(j)+1, len(model))]
-				if err != nil || !slices.Equal(lzStrs(got), want) {
-					t.Fatalf("seed %d step %d: lrange %d %d = %q, want %q", seed, step, i, j, got, want)
-				}
-				v, err := tx.List(k).Index(-1 - i)
-				if err != nil || string(v) != model[len(model)-1-int(i)] {
-					t.Fatalf("seed %d step %d: lindex %d = %q", seed, step, -1-i, v)
-				}
-				return nil
-			})
-		}
-	}
-}
-
-func lremModel(model []string, count int64, v string) []string {
-	out := slices.Clone(model)
-	if count >= 0 {
-		n := int64(0)
-		for i := 0; i < len(out); {
-			if out[i] == v && (count == 0 || n < count) {
-				out = slices.Delete(out, i, i+1)
-				n++
-				continue
-			}
-			i++
-		}
-		return out
-	}
-	n := int64(0)
-	for i := len(out) - 1; i >= 0; i-- {
-		if out[i] == v && n < -count {
-			out = slices.Delete(out, i, i+1)
-			n++
-		}
-	}
-	return out
 }
 
 var lzInsertN = 10000
@@ -1098,12 +612,12 @@ func TestListDropWhole(t *testing.T) {
 			}
 			return err
 		}},
-		{"lmpop", func(tx *Tx) error { _, _, err := tx.Lists(lzBytes("l")).MPop(true, 100); return err }},
+		{"lmpop", func(tx *Tx) error { _, _, err := tx.Lists(toBytes("l")).MPop(true, 100); return err }},
 		{"ltrim", func(tx *Tx) error { return tx.List([]byte("l")).Trim(50, 10) }},
 	} {
-		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte("l")).Push(lzBytes(vals...), false, false); return err })
+		update(t, d, func(tx *Tx) error { _, err := tx.List([]byte("l")).Push(toBytes(vals...), false, false); return err })
 		var m *encoding.Meta
-		lzView(t, d, func(tx *Tx) (err error) { m, err = tx.List([]byte("l")).meta(); return })
+		readView(t, d, func(tx *Tx) (err error) { m, err = tx.List([]byte("l")).meta(); return })
 		var writes int
 		update(t, d, func(tx *Tx) error {
 			err := c.fn(tx)

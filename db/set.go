@@ -135,7 +135,7 @@ func (s Set) RandMember(count int64) ([][]byte, error) {
 	if err != nil || m == nil {
 		return nil, err
 	}
-	es, err := s.tx.sampleCount(m, setKind, count)
+	es, err := s.tx.sampleElems(m, setKind, count)
 	return names(es), err
 }
 
@@ -146,7 +146,7 @@ func (s Set) Pop(count int64) ([][]byte, error) {
 	if err != nil || m == nil || count <= 0 {
 		return nil, err
 	}
-	es, err := s.tx.sample(m, setKind, count, true)
+	es, err := s.tx.sampleElems(m, setKind, count)
 	if err != nil || len(es) == 0 {
 		return nil, err
 	}
@@ -208,11 +208,12 @@ func (s Set) Move(dst, member []byte) (bool, error) {
 }
 
 // Scan examines up to count members from position from (nil: the
-// start) and returns those matching pattern (all when empty).
-func (s Set) Scan(from []byte, count int, pattern []byte) (ElemScan, error) {
+// start) and returns those matching pattern (nil: all).
+func (s Set) Scan(from []byte, count int, pattern []byte) (ScanPage[[]byte], error) {
 	m, err := s.meta()
 	if err != nil || m == nil {
-		return ElemScan{}, err
+		return ScanPage[[]byte]{}, err
 	}
-	return s.tx.scanPage(m, setKind, from, count, pattern, false)
+	page, err := s.tx.elemPage(m, setKind, from, count, pattern)
+	return ScanPage[[]byte]{Items: names(page.Items), Next: page.Next}, err
 }

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -10,51 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/titan-kv/titan/metrics"
 )
 
-// hsView runs fn on a snapshot and fails the test if fn wrote anything:
-// the read commands of hashes and sets must not write.
-func hsView(t *testing.T, d *DB, fn func(tx *Tx) error) {
-	t.Helper()
-	err := d.View(context.Background(), 0, func(tx *Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if n := tx.t.GetMemBuffer().Len(); n != 0 {
-			t.Errorf("read-only command wrote %d keys", n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// hsErr runs fn in a transaction and returns its error.
-func hsErr(d *DB, fn func(tx *Tx) error) error {
-	return d.Update(context.Background(), 0, fn)
-}
-
-func hsBytes(ss ...string) [][]byte {
-	out := make([][]byte, len(ss))
-	for i, s := range ss {
-		out[i] = []byte(s)
-	}
-	return out
-}
-
-func hsStrs(bb [][]byte) []string {
-	out := make([]string, len(bb))
-	for i, b := range bb {
-		out[i] = string(b)
-	}
-	return out
-}
-
 func hsSorted(bb [][]byte) []string {
-	s := hsStrs(bb)
+	s := toStrs(bb)
 	sort.Strings(s)
 	return s
 }
@@ -71,7 +29,7 @@ func hsSAdd(t *testing.T, d *DB, key string, members ...string) int64 {
 	t.Helper()
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Set([]byte(key)).Add(hsBytes(members...))
+		n, err = tx.Set([]byte(key)).Add(toBytes(members...))
 		return err
 	})
 	return n
@@ -80,7 +38,7 @@ func hsSAdd(t *testing.T, d *DB, key string, members ...string) int64 {
 func hsSMembers(t *testing.T, d *DB, key string) []string {
 	t.Helper()
 	var out [][]byte
-	hsView(t, d, func(tx *Tx) (err error) {
+	readView(t, d, func(tx *Tx) (err error) {
 		out, err = tx.Set([]byte(key)).Members()
 		return err
 	})
@@ -90,7 +48,7 @@ func hsSMembers(t *testing.T, d *DB, key string) []string {
 func hsType(t *testing.T, d *DB, key string) string {
 	t.Helper()
 	var typ string
-	hsView(t, d, func(tx *Tx) (err error) {
+	readView(t, d, func(tx *Tx) (err error) {
 		typ, err = tx.Key([]byte(key)).Type()
 		return err
 	})
@@ -118,13 +76,13 @@ func TestSAddSRemSCard(t *testing.T) {
 	}
 	// Adding only existing members writes nothing.
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.Set([]byte("s")).Add(hsBytes("a", "b"))
+		n, err := tx.Set([]byte("s")).Add(toBytes("a", "b"))
 		if n != 0 || tx.t.GetMemBuffer().Len() != 0 {
 			t.Errorf("SADD of existing members = %d, wrote %d keys", n, tx.t.GetMemBuffer().Len())
 		}
 		return err
 	})
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		n, err := tx.Set([]byte("s")).Card()
 		if n != 4 {
 			t.Errorf("SCARD = %d, want 4", n)
@@ -134,11 +92,11 @@ func TestSAddSRemSCard(t *testing.T) {
 		if !in || out {
 			t.Errorf("SISMEMBER '' = %v, zz = %v", in, out)
 		}
-		mi, _ := tx.Set([]byte("s")).MIsMember(hsBytes("a", "zz", "c", "a"))
+		mi, _ := tx.Set([]byte("s")).MIsMember(toBytes("a", "zz", "c", "a"))
 		if !slices.Equal(mi, []bool{true, false, true, true}) {
 			t.Errorf("SMISMEMBER = %v", mi)
 		}
-		mi, _ = tx.Set([]byte("nokey")).MIsMember(hsBytes("a", "b"))
+		mi, _ = tx.Set([]byte("nokey")).MIsMember(toBytes("a", "b"))
 		if !slices.Equal(mi, []bool{false, false}) {
 			t.Errorf("SMISMEMBER of a missing key = %v", mi)
 		}
@@ -150,21 +108,21 @@ func TestSAddSRemSCard(t *testing.T) {
 	})
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Set([]byte("s")).Rem(hsBytes("a", "a", "zz", ""))
+		n, err = tx.Set([]byte("s")).Rem(toBytes("a", "a", "zz", ""))
 		return err
 	})
 	if n != 2 {
 		t.Fatalf("SREM a a zz '' = %d, want 2", n)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Set([]byte("nokey")).Rem(hsBytes("a"))
+		n, err = tx.Set([]byte("nokey")).Rem(toBytes("a"))
 		return err
 	})
 	if n != 0 {
 		t.Fatalf("SREM nokey = %d", n)
 	}
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Set([]byte("s")).Rem(hsBytes("b", "c"))
+		n, err = tx.Set([]byte("s")).Rem(toBytes("b", "c"))
 		return err
 	})
 	if n != 2 || hsType(t, d, "s") != "none" {
@@ -183,25 +141,25 @@ func TestSetWrongType(t *testing.T) {
 	hsSAdd(t, d, "s", "a")
 	k := []byte("str")
 	for name, fn := range map[string]func(tx *Tx) error{
-		"SADD":        func(tx *Tx) error { _, err := tx.Set(k).Add(hsBytes("a")); return err },
-		"SREM":        func(tx *Tx) error { _, err := tx.Set(k).Rem(hsBytes("a")); return err },
+		"SADD":        func(tx *Tx) error { _, err := tx.Set(k).Add(toBytes("a")); return err },
+		"SREM":        func(tx *Tx) error { _, err := tx.Set(k).Rem(toBytes("a")); return err },
 		"SCARD":       func(tx *Tx) error { _, err := tx.Set(k).Card(); return err },
 		"SISMEMBER":   func(tx *Tx) error { _, err := tx.Set(k).IsMember([]byte("a")); return err },
-		"SMISMEMBER":  func(tx *Tx) error { _, err := tx.Set(k).MIsMember(hsBytes("a")); return err },
+		"SMISMEMBER":  func(tx *Tx) error { _, err := tx.Set(k).MIsMember(toBytes("a")); return err },
 		"SMEMBERS":    func(tx *Tx) error { _, err := tx.Set(k).Members(); return err },
 		"SPOP":        func(tx *Tx) error { _, err := tx.Set(k).Pop(1); return err },
 		"SRANDMEMBER": func(tx *Tx) error { _, err := tx.Set(k).RandMember(-3); return err },
 		"SMOVE src":   func(tx *Tx) error { _, err := tx.Set(k).Move([]byte("s"), []byte("a")); return err },
 		"SMOVE dst":   func(tx *Tx) error { _, err := tx.Set([]byte("s")).Move(k, []byte("zz")); return err },
-		"SINTER":      func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).Inter(); return err },
-		"SINTERCARD":  func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).InterCard(0); return err },
-		"SUNION":      func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "str")).Union(); return err },
-		"SDIFF":       func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).Diff(); return err },
-		"SDIFF 2nd":   func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "str")).Diff(); return err },
-		"SINTERSTORE": func(tx *Tx) error { _, err := tx.Sets(hsBytes("nokey", "str")).InterStore([]byte("d")); return err },
+		"SINTER":      func(tx *Tx) error { _, err := tx.Sets(toBytes("nokey", "str")).Inter(); return err },
+		"SINTERCARD":  func(tx *Tx) error { _, err := tx.Sets(toBytes("nokey", "str")).InterCard(0); return err },
+		"SUNION":      func(tx *Tx) error { _, err := tx.Sets(toBytes("s", "str")).Union(); return err },
+		"SDIFF":       func(tx *Tx) error { _, err := tx.Sets(toBytes("nokey", "str")).Diff(); return err },
+		"SDIFF 2nd":   func(tx *Tx) error { _, err := tx.Sets(toBytes("s", "str")).Diff(); return err },
+		"SINTERSTORE": func(tx *Tx) error { _, err := tx.Sets(toBytes("nokey", "str")).InterStore([]byte("d")); return err },
 		"SSCAN":       func(tx *Tx) error { _, err := tx.Set(k).Scan(nil, 10, nil); return err },
 	} {
-		if err := hsErr(d, fn); !errors.Is(err, ErrWrongType) {
+		if err := tryUpdate(d, fn); !errors.Is(err, ErrWrongType) {
 			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
 		}
 	}
@@ -216,7 +174,7 @@ func TestSetWrongType(t *testing.T) {
 	// A store command overwrites a destination of another type.
 	var n int64
 	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Sets(hsBytes("s")).UnionStore(k)
+		n, err = tx.Sets(toBytes("s")).UnionStore(k)
 		return err
 	})
 	if n != 1 || hsType(t, d, "str") != "set" {
@@ -241,7 +199,7 @@ func TestSetExpired(t *testing.T) {
 	if got := hsSMembers(t, d, "s"); !slices.Equal(got, []string{"b", "c"}) {
 		t.Fatalf("set after re-creation = %q", got)
 	}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		n, err := tx.Set([]byte("s")).Card()
 		if n != 2 {
 			t.Errorf("SCARD = %d", n)
@@ -269,28 +227,28 @@ func TestSPop(t *testing.T) {
 	want := slices.Clone(all)
 	sort.Strings(want)
 	if len(popped) != 3 || len(rest) != 7 || !slices.Equal(got, want) {
-		t.Fatalf("SPOP 3 = %q, rest %q", hsStrs(popped), rest)
+		t.Fatalf("SPOP 3 = %q, rest %q", toStrs(popped), rest)
 	}
 	update(t, d, func(tx *Tx) (err error) {
 		popped, err = tx.Set([]byte("s")).Pop(0)
 		return err
 	})
 	if len(popped) != 0 {
-		t.Fatalf("SPOP 0 = %q", hsStrs(popped))
+		t.Fatalf("SPOP 0 = %q", toStrs(popped))
 	}
 	update(t, d, func(tx *Tx) (err error) {
 		popped, err = tx.Set([]byte("s")).Pop(100)
 		return err
 	})
 	if !slices.Equal(hsSorted(popped), rest) || hsType(t, d, "s") != "none" {
-		t.Fatalf("SPOP 100 = %q, want %q; key %s", hsStrs(popped), rest, hsType(t, d, "s"))
+		t.Fatalf("SPOP 100 = %q, want %q; key %s", toStrs(popped), rest, hsType(t, d, "s"))
 	}
 	update(t, d, func(tx *Tx) (err error) {
 		popped, err = tx.Set([]byte("s")).Pop(1)
 		return err
 	})
 	if popped != nil {
-		t.Fatalf("SPOP of a missing key = %q", hsStrs(popped))
+		t.Fatalf("SPOP of a missing key = %q", toStrs(popped))
 	}
 	// One by one until empty.
 	hsSAdd(t, d, "t", "x", "y")
@@ -301,7 +259,7 @@ func TestSPop(t *testing.T) {
 			return err
 		})
 		if len(popped) != 1 || seen[string(popped[0])] {
-			t.Fatalf("SPOP = %q after %v", hsStrs(popped), seen)
+			t.Fatalf("SPOP = %q after %v", toStrs(popped), seen)
 		}
 		seen[string(popped[0])] = true
 	}
@@ -332,7 +290,7 @@ func TestSPopLarge(t *testing.T) {
 			t.Fatalf("%q popped and still there", r)
 		}
 	}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		n, err := tx.Set([]byte("s")).Card()
 		if n != 2800 {
 			t.Errorf("SCARD = %d", n)
@@ -343,10 +301,10 @@ func TestSPopLarge(t *testing.T) {
 
 func TestSRandMember(t *testing.T) {
 	d := openTest(t, false)
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		r, err := tx.Set([]byte("nokey")).RandMember(5)
 		if len(r) != 0 {
-			t.Errorf("SRANDMEMBER nokey = %q", hsStrs(r))
+			t.Errorf("SRANDMEMBER nokey = %q", toStrs(r))
 		}
 		return err
 	})
@@ -361,7 +319,7 @@ func TestSRandMember(t *testing.T) {
 	check := func(key string, count int64, want int, distinct bool) [][]byte {
 		t.Helper()
 		var r [][]byte
-		hsView(t, d, func(tx *Tx) (err error) {
+		readView(t, d, func(tx *Tx) (err error) {
 			r, err = tx.Set([]byte(key)).RandMember(count)
 			return err
 		})
@@ -383,7 +341,7 @@ func TestSRandMember(t *testing.T) {
 	check("small", 0, 0, true)
 	check("small", 3, 3, true)
 	if r := check("small", 10, 10, true); !slices.Equal(hsSorted(r), hsSortedStrings(small)) {
-		t.Fatalf("SRANDMEMBER small 10 = %q", hsStrs(r))
+		t.Fatalf("SRANDMEMBER small 10 = %q", toStrs(r))
 	}
 	check("small", math.MaxInt64, 10, true)
 	check("small", -25, 25, false)
@@ -392,12 +350,12 @@ func TestSRandMember(t *testing.T) {
 	check("big", 900, 900, true) // reads all
 	check("big", -300, 300, false)
 	check("big", 5000, 2000, true)
-	if err := hsErr(d, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(-maxRandomCount - 1); return err }); err != errCountRange {
+	if err := tryUpdate(d, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(-maxRandomCount - 1); return err }); err != errCountRange {
 		t.Fatalf("huge negative count: %v", err)
 	}
 	// Windows reach every part of the set.
 	covered := map[string]bool{}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		for range 200 {
 			r, err := tx.Set([]byte("big")).RandMember(50)
 			if err != nil {
@@ -427,7 +385,7 @@ func TestSRandMemberUniform(t *testing.T) {
 	hsSAdd(t, d, "s", hsNumbered("", 10)...)
 	counts := map[string]int{}
 	const draws = 3000
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		for range draws {
 			r, err := tx.Set([]byte("s")).RandMember(1)
 			if err != nil {
@@ -481,176 +439,13 @@ func TestSMove(t *testing.T) {
 	if hsType(t, d, "src") != "none" || !slices.Equal(hsSMembers(t, d, "new"), []string{"a"}) {
 		t.Fatalf("after the last move: src %s, new %q", hsType(t, d, "src"), hsSMembers(t, d, "new"))
 	}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		n, err := tx.Set([]byte("new")).Card()
 		if n != 1 {
 			t.Errorf("SCARD new = %d", n)
 		}
 		return err
 	})
-}
-
-// model computes set algebra in memory.
-func hsModelInter(sets ...map[string]bool) []string {
-	var out []string
-	for m := range sets[0] {
-		in := true
-		for _, s := range sets[1:] {
-			in = in && s[m]
-		}
-		if in {
-			out = append(out, m)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func TestSetAlgebra(t *testing.T) {
-	d := openTest(t, false)
-	// Sizes past the chunk size exercise chunked walks and probes.
-	a := map[string]bool{}
-	b := map[string]bool{}
-	c := map[string]bool{}
-	for i := range 1200 {
-		m := fmt.Sprint(i)
-		a[m] = true
-		if i%2 == 0 {
-			b[m] = true
-		}
-		if i%3 == 0 {
-			c[m] = true
-		}
-	}
-	for i := 5000; i < 5100; i++ {
-		c[fmt.Sprint(i)] = true
-	}
-	for k, s := range map[string]map[string]bool{"a": a, "b": b, "c": c} {
-		var ms []string
-		for m := range s {
-			ms = append(ms, m)
-		}
-		hsSAdd(t, d, k, ms...)
-	}
-	union := map[string]bool{}
-	for _, s := range []map[string]bool{a, b, c} {
-		for m := range s {
-			union[m] = true
-		}
-	}
-	keysOf := func(s map[string]bool) []string {
-		var out []string
-		for m := range s {
-			out = append(out, m)
-		}
-		sort.Strings(out)
-		return out
-	}
-	diff := func(first map[string]bool, others ...map[string]bool) []string {
-		var out []string
-		for m := range first {
-			keep := true
-			for _, o := range others {
-				keep = keep && !o[m]
-			}
-			if keep {
-				out = append(out, m)
-			}
-		}
-		sort.Strings(out)
-		return out
-	}
-	run := func(name string, fn func(tx *Tx) ([][]byte, error), want []string) {
-		t.Helper()
-		var got [][]byte
-		hsView(t, d, func(tx *Tx) (err error) {
-			got, err = fn(tx)
-			return err
-		})
-		if g := hsSorted(got); !slices.Equal(g, want) && !(len(g) == 0 && len(want) == 0) {
-			t.Errorf("%s: got %d members, want %d", name, len(g), len(want))
-		}
-	}
-	run("SINTER a b c", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "b", "c")).Inter() }, hsModelInter(a, b, c))
-	run("SINTER c a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("c", "a")).Inter() }, hsModelInter(c, a))
-	run("SINTER a a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "a")).Inter() }, keysOf(a))
-	run("SINTER a nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "nokey")).Inter() }, nil)
-	run("SUNION a b c nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "b", "c", "nokey")).Union() }, keysOf(union))
-	run("SUNION nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("nokey")).Union() }, nil)
-	run("SDIFF a b c", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "b", "c")).Diff() }, diff(a, b, c))
-	run("SDIFF c a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("c", "a")).Diff() }, diff(c, a))
-	run("SDIFF b a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("b", "a")).Diff() }, nil)
-	run("SDIFF c b nokey", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("c", "b", "nokey")).Diff() }, diff(c, b))
-	run("SDIFF a a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("a", "a")).Diff() }, nil)
-	run("SDIFF nokey a", func(tx *Tx) ([][]byte, error) { return tx.Sets(hsBytes("nokey", "a")).Diff() }, nil)
-
-	hsView(t, d, func(tx *Tx) error {
-		for _, c := range []struct {
-			keys  []string
-			limit int64
-			want  int64
-		}{
-			{[]string{"a", "b", "c"}, 0, int64(len(hsModelInter(a, b, c)))},
-			{[]string{"a", "b", "c"}, 7, 7},
-			{[]string{"a", "b"}, 100000, 600},
-			{[]string{"a", "nokey"}, 0, 0},
-			{[]string{"c"}, 0, int64(len(c))},
-		} {
-			n, err := tx.Sets(hsBytes(c.keys...)).InterCard(c.limit)
-			if err != nil {
-				return err
-			}
-			if n != c.want {
-				t.Errorf("SINTERCARD %v LIMIT %d = %d, want %d", c.keys, c.limit, n, c.want)
-			}
-		}
-		return nil
-	})
-
-	// Store forms: into a key that is also a source, over a TTL, and an
-	// empty result that deletes the destination.
-	update(t, d, func(tx *Tx) error {
-		_, err := tx.Key([]byte("b")).ExpireAt(tx.Now()+100000, ExpireFlags{})
-		return err
-	})
-	var n int64
-	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Sets(hsBytes("b", "c")).InterStore([]byte("b"))
-		return err
-	})
-	want := hsModelInter(b, c)
-	if n != int64(len(want)) || !slices.Equal(hsSMembers(t, d, "b"), want) {
-		t.Fatalf("SINTERSTORE b b c = %d, want %d", n, len(want))
-	}
-	hsView(t, d, func(tx *Tx) error {
-		pttl, err := tx.Key([]byte("b")).PTTL()
-		card, _ := tx.Set([]byte("b")).Card()
-		if pttl != -1 || card != int64(len(want)) {
-			t.Errorf("stored set: PTTL %d, SCARD %d", pttl, card)
-		}
-		return err
-	})
-	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Sets(hsBytes("c", "a")).DiffStore([]byte("dst"))
-		return err
-	})
-	if want := diff(c, a); n != 100 || !slices.Equal(hsSMembers(t, d, "dst"), want) {
-		t.Fatalf("SDIFFSTORE = %d", n)
-	}
-	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Sets(hsBytes("dst", "nokey")).UnionStore([]byte("u"))
-		return err
-	})
-	if n != 100 || len(hsSMembers(t, d, "u")) != 100 {
-		t.Fatalf("SUNIONSTORE = %d", n)
-	}
-	update(t, d, func(tx *Tx) (err error) {
-		n, err = tx.Sets(hsBytes("a", "nokey")).InterStore([]byte("dst"))
-		return err
-	})
-	if n != 0 || hsType(t, d, "dst") != "none" {
-		t.Fatalf("empty SINTERSTORE = %d, dst %s", n, hsType(t, d, "dst"))
-	}
 }
 
 func TestSScan(t *testing.T) {
@@ -662,8 +457,8 @@ func TestSScan(t *testing.T) {
 	var from []byte
 	calls := 0
 	for {
-		var page ElemScan
-		hsView(t, d, func(tx *Tx) (err error) {
+		var page ScanPage[[]byte]
+		readView(t, d, func(tx *Tx) (err error) {
 			page, err = tx.Set([]byte("s")).Scan(from, 10, []byte("m*"))
 			return err
 		})
@@ -671,7 +466,7 @@ func TestSScan(t *testing.T) {
 		if len(page.Items) > 10 {
 			t.Fatalf("page of %d items with COUNT 10", len(page.Items))
 		}
-		got = append(got, hsStrs(page.Items)...)
+		got = append(got, toStrs(page.Items)...)
 		if page.Next == nil {
 			break
 		}
@@ -681,7 +476,7 @@ func TestSScan(t *testing.T) {
 	if !slices.Equal(got, hsSortedStrings(all)) || calls != 10 {
 		t.Fatalf("SSCAN MATCH m* returned %d members in %d calls", len(got), calls)
 	}
-	hsView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		page, err := tx.Set([]byte("nokey")).Scan(nil, 10, nil)
 		if page.Next != nil || len(page.Items) != 0 {
 			t.Errorf("SSCAN nokey = %+v", page)
@@ -699,7 +494,7 @@ func TestSScan(t *testing.T) {
 // in docs/ARCHITECTURE.md. Each command runs as the server runs it: a job
 // whose keys' metadata is read in one request first.
 func TestSetCosts(t *testing.T) {
-	d, cost := hsOpenCostTest(t)
+	d, cost := openCostTest(t)
 	hsSAdd(t, d, "s", hsNumbered("m", 10)...)
 	hsSAdd(t, d, "big", hsNumbered("m", 1000)...)
 	hsSAdd(t, d, "p", "a", "b", "c")
@@ -711,69 +506,25 @@ func TestSetCosts(t *testing.T) {
 		fn   func(tx *Tx) error
 		want string
 	}{
-		{"SADD new", false, []string{"n"}, func(tx *Tx) error { _, err := tx.Set([]byte("n")).Add(hsBytes("a", "b")); return err }, "Get=1 Prewrite=1 Commit=1"},
-		{"SADD", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Add(hsBytes("x", "m1", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
-		{"SADD one", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Add(hsBytes("z")); return err }, "Get=2 Prewrite=1 Commit=1"},
-		{"SREM", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Rem(hsBytes("x", "y")); return err }, "BatchGet=1 Get=1 Prewrite=1 Commit=1"},
+		{"SADD new", false, []string{"n"}, func(tx *Tx) error { _, err := tx.Set([]byte("n")).Add(toBytes("a", "b")); return err }, "Get=1 Prewrite=1 Commit=1"},
+		{"SADD", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Add(toBytes("x", "m1", "y")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
+		{"SADD one", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Add(toBytes("z")); return err }, "Get=2 Prewrite=1 Commit=1"},
+		{"SREM", false, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Rem(toBytes("x", "y")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
 		{"SCARD", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Card(); return err }, "Get=1"},
 		{"SISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).IsMember([]byte("m1")); return err }, "Get=2"},
-		{"SMISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).MIsMember(hsBytes("m1", "q", "m2")); return err }, "BatchGet=1 Get=1"},
+		{"SMISMEMBER", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).MIsMember(toBytes("m1", "q", "m2")); return err }, "Get=1 BatchGet=1"},
 		{"SMEMBERS", true, []string{"s"}, func(tx *Tx) error { _, err := tx.Set(k).Members(); return err }, "Get=1 Scan=1"},
 		{"SMEMBERS 1000", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).Members(); return err }, "Get=1 Scan=4"},
 		{"SRANDMEMBER 1", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(1); return err }, "Get=1 Scan=1|Get=1 Scan=2"},
 		{"SRANDMEMBER 100", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).RandMember(100); return err }, "Get=1 Scan=2|Get=1 Scan=3|Get=1 Scan=4"},
 		{"SPOP", false, []string{"p"}, func(tx *Tx) error { _, err := tx.Set([]byte("p")).Pop(1); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
-		{"SMOVE", false, []string{"s", "n"}, func(tx *Tx) error { _, err := tx.Set(k).Move([]byte("n"), []byte("m3")); return err }, "BatchGet=1 Get=2 Prewrite=1 Commit=1"},
-		{"SINTER", true, []string{"s", "big"}, func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "big")).Inter(); return err }, "BatchGet=2 Scan=1"},
-		{"SUNIONSTORE", false, []string{"d", "s", "n"}, func(tx *Tx) error { _, err := tx.Sets(hsBytes("s", "n")).UnionStore([]byte("d")); return err }, "BatchGet=1 Scan=2 Prewrite=1 Commit=1"},
+		{"SMOVE", false, []string{"s", "n"}, func(tx *Tx) error { _, err := tx.Set(k).Move([]byte("n"), []byte("m3")); return err }, "Get=2 BatchGet=1 Prewrite=1 Commit=1"},
+		{"SINTER", true, []string{"s", "big"}, func(tx *Tx) error { _, err := tx.Sets(toBytes("s", "big")).Inter(); return err }, "BatchGet=2 Scan=1"},
+		{"SUNIONSTORE", false, []string{"d", "s", "n"}, func(tx *Tx) error { _, err := tx.Sets(toBytes("s", "n")).UnionStore([]byte("d")); return err }, "BatchGet=1 Scan=2 Prewrite=1 Commit=1"},
 		{"SSCAN", true, []string{"big"}, func(tx *Tx) error { _, err := tx.Set([]byte("big")).Scan(nil, 10, nil); return err }, "Get=1 Scan=1"},
 	} {
 		if got := cost(c.ro, c.keys, c.fn); got != c.want && !slices.Contains(strings.Split(c.want, "|"), got) {
 			t.Errorf("%s costs %s, want %s", c.name, got, c.want)
 		}
-	}
-}
-
-// openCostTest opens a store whose requests are counted; cost runs fn as
-// a job and returns the requests it sent, as "Type=n ..." in a fixed order.
-func hsOpenCostTest(t *testing.T) (*DB, func(ro bool, keys []string, fn func(tx *Tx) error) string) {
-	t.Helper()
-	m := metrics.New()
-	d := openDB(t, Options{}, m)
-	total := func() map[string]float64 {
-		out := map[string]float64{}
-		fams, err := m.Registry.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fams {
-			if f.GetName() != "titan_tikv_requests_total" {
-				continue
-			}
-			for _, s := range f.GetMetric() {
-				out[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
-			}
-		}
-		return out
-	}
-	return d, func(ro bool, keys []string, fn func(tx *Tx) error) string {
-		before := total()
-		j := &Job{Keys: hsBytes(keys...), ReadOnly: ro, Fn: fn}
-		d.Do(context.Background(), j)
-		if j.Err != nil {
-			t.Fatal(j.Err)
-		}
-		var parts []string
-		for _, typ := range []string{"BatchGet", "Get", "Scan", "Prewrite", "Commit"} {
-			if n := total()[typ] - before[typ]; n != 0 {
-				parts = append(parts, fmt.Sprintf("%s=%g", typ, n))
-			}
-		}
-		for typ, n := range total() {
-			if !slices.Contains([]string{"BatchGet", "Get", "Scan", "Prewrite", "Commit"}, typ) && n != before[typ] {
-				parts = append(parts, fmt.Sprintf("%s=%g", typ, n-before[typ]))
-			}
-		}
-		return strings.Join(parts, " ")
 	}
 }

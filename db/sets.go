@@ -235,11 +235,8 @@ func (ss Sets) store(dst []byte, op func(Sets) ([][]byte, error)) (int64, error)
 		return 0, err
 	}
 	if len(members) == 0 {
-		old, err := tx.meta(dst)
-		if err != nil || old == nil {
-			return 0, err
-		}
-		return 0, tx.deleteKey(dst, old)
+		_, err := tx.Key(dst).Delete()
+		return 0, err
 	}
 	m := tx.newObject(encoding.TypeSet)
 	for _, x := range members {

@@ -8,17 +8,12 @@ import (
 
 // SetBit sets the bit at offset and returns its old value.
 func (s String) SetBit(offset int64, bit byte) (int64, error) {
-	m, err := s.meta()
+	m, cur, err := s.value()
 	if err != nil {
 		return 0, err
 	}
-	var cur []byte
-	if m != nil {
-		cur = m.Value
-	}
 	idx := offset >> 3
-	nv := make([]byte, max(int64(len(cur)), idx+1))
-	copy(nv, cur)
+	nv := grown(cur, idx+1)
 	mask := byte(1) << (7 - uint(offset&7))
 	old := int64(0)
 	if nv[idx]&mask != 0 {

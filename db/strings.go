@@ -39,13 +39,20 @@ func (s String) Exists() (bool, error) {
 	return m != nil, err
 }
 
-// Get returns the value, nil when the key is missing.
-func (s String) Get() ([]byte, error) {
+// value returns the string's metadata and value, nil when the key is
+// missing.
+func (s String) value() (*encoding.Meta, []byte, error) {
 	m, err := s.meta()
 	if err != nil || m == nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return m.Value, nil
+	return m, m.Value, nil
+}
+
+// Get returns the value, nil when the key is missing.
+func (s String) Get() ([]byte, error) {
+	_, v, err := s.value()
+	return v, err
 }
 
 // SetOptions are SET's conditions and expiry.
@@ -285,13 +292,9 @@ func (s String) GetRange(start, end int64) ([]byte, error) {
 // SetRange overwrites part of the value at offset, padding with zero
 // bytes, and returns the new length, which may be at most limit.
 func (s String) SetRange(offset int64, value []byte, limit int64) (int64, error) {
-	m, err := s.meta()
+	m, cur, err := s.value()
 	if err != nil {
 		return 0, err
-	}
-	var cur []byte
-	if m != nil {
-		cur = m.Value
 	}
 	if len(value) == 0 {
 		return int64(len(cur)), nil
@@ -299,11 +302,17 @@ func (s String) SetRange(offset int64, value []byte, limit int64) (int64, error)
 	if offset > limit-int64(len(value)) {
 		return 0, ErrStringTooBig
 	}
-	n := max(int64(len(cur)), offset+int64(len(value)))
-	nv := make([]byte, n)
-	copy(nv, cur)
+	nv := grown(cur, offset+int64(len(value)))
 	copy(nv[offset:], value)
-	return n, s.update(m, nv, encRaw)
+	return int64(len(nv)), s.update(m, nv, encRaw)
+}
+
+// grown returns a copy of cur at least n bytes long, padded with zero
+// bytes.
+func grown(cur []byte, n int64) []byte {
+	nv := make([]byte, max(int64(len(cur)), n))
+	copy(nv, cur)
+	return nv
 }
 
 // Strings are the strings stored at several keys, as one transaction sees

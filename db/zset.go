@@ -22,7 +22,7 @@ import (
 // this file (keys, reads and writes of members), zset_range.go (ranks,
 // counts, ranges by rank and score), zset_lex.go (lex ranges),
 // zset_store.go (union, intersection, difference, storing a result),
-// zset_pop.go, zset_random.go and zset_scan.go.
+// zset_pop.go and zset_scan.go (ZSCAN, ZRANDMEMBER).
 
 // ScoredMember is one member of a sorted set with its score.
 type ScoredMember struct {
@@ -141,24 +141,18 @@ func (tx *Tx) zDecodeMember(m *encoding.Meta, k, v []byte) (ScoredMember, error)
 	return ScoredMember{Member: bytes.Clone(sub[1:]), Score: f}, nil
 }
 
-// zEdge returns the first (or, with last, the last) member by score.
-func (tx *Tx) zEdge(m *encoding.Meta, last bool) (ScoredMember, bool, error) {
-	start, end := tx.zIndexSpan(m)
-	var sm ScoredMember
-	found := false
-	fn := func(k, _ []byte) (bool, error) {
-		var err error
-		sm, err = tx.zDecodeIndex(m, k)
-		found = err == nil
-		return false, err
+// zEdges returns the first and the last members by score (two one-key
+// Scans); ok is false when the set is empty.
+func (tx *Tx) zEdges(m *encoding.Meta) (first, last ScoredMember, ok bool, err error) {
+	lo, hi, err := tx.rangeEnds(tx.zIndexSpan(m))
+	if err != nil || lo == nil {
+		return first, last, false, err
 	}
-	var err error
-	if last {
-		err = tx.rangeScan(start, end, 1, true, fn)
-	} else {
-		err = tx.rangeScan(start, end, 1, false, fn)
+	if first, err = tx.zDecodeIndex(m, lo); err != nil {
+		return first, last, false, err
 	}
-	return sm, found, err
+	last, err = tx.zDecodeIndex(m, hi)
+	return first, last, err == nil, err
 }
 
 // normScore folds -0 into 0, as the index does.

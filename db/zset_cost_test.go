@@ -1,66 +1,16 @@
 package db
 
 import (
-	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 
-	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/parse"
 )
-
-// lzOpenCostTest opens a store whose requests are counted; cost runs fn
-// as a job on keys and returns the requests it sent, "Type=n ...".
-func lzOpenCostTest(t *testing.T) (*DB, func(ro bool, keys []string, fn func(tx *Tx) error) string) {
-	t.Helper()
-	m := metrics.New()
-	d := openDB(t, Options{}, m)
-	total := func() map[string]float64 {
-		out := map[string]float64{}
-		fams, err := m.Registry.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range fams {
-			if f.GetName() != "titan_tikv_requests_total" {
-				continue
-			}
-			for _, s := range f.GetMetric() {
-				out[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
-			}
-		}
-		return out
-	}
-	order := []string{"Get", "BatchGet", "Scan", "Prewrite", "Commit"}
-	return d, func(ro bool, keys []string, fn func(tx *Tx) error) string {
-		before := total()
-		j := &Job{Keys: lzBytes(keys...), ReadOnly: ro, Fn: fn}
-		d.Do(context.Background(), j)
-		if j.Err != nil {
-			t.Fatal(j.Err)
-		}
-		after := total()
-		var parts []string
-		for _, typ := range order {
-			if n := after[typ] - before[typ]; n != 0 {
-				parts = append(parts, fmt.Sprintf("%s=%g", typ, n))
-			}
-		}
-		for typ, n := range after {
-			if !slices.Contains(order, typ) && n != before[typ] {
-				parts = append(parts, fmt.Sprintf("%s=%g", typ, n-before[typ]))
-			}
-		}
-		return strings.Join(parts, " ")
-	}
-}
 
 // TestListZSetCosts pins the TiKV requests of the list and sorted set
 // commands (the costs docs/ARCHITECTURE.md states).
 func TestListZSetCosts(t *testing.T) {
-	d, cost := lzOpenCostTest(t)
+	d, cost := openCostTest(t)
 	var vals []string
 	for i := 0; i < 5000; i++ {
 		vals = append(vals, fmt.Sprint("v", i))
@@ -70,10 +20,10 @@ func TestListZSetCosts(t *testing.T) {
 		zitems = append(zitems, ScoredMember{Member: []byte(fmt.Sprintf("m%05d", i)), Score: float64(i)})
 	}
 	update(t, d, func(tx *Tx) error {
-		if _, err := tx.List([]byte("dense")).Push(lzBytes(vals...), false, false); err != nil {
+		if _, err := tx.List([]byte("dense")).Push(toBytes(vals...), false, false); err != nil {
 			return err
 		}
-		if _, err := tx.List([]byte("sparse")).Push(lzBytes(vals...), false, false); err != nil {
+		if _, err := tx.List([]byte("sparse")).Push(toBytes(vals...), false, false); err != nil {
 			return err
 		}
 		if _, err := tx.List([]byte("sparse")).Insert(true, []byte("v2500"), []byte("x")); err != nil {
@@ -105,7 +55,7 @@ func TestListZSetCosts(t *testing.T) {
 		{"LRANGE all", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Range(0, -1); return err }, "Get=1 Scan=5"},
 		{"LPOS near head", true, []string{"dense"}, func(tx *Tx) error { _, err := tx.List([]byte("dense")).Pos([]byte("v3"), 1, 1, 0); return err }, "Get=1 Scan=1"},
 		{"LPUSH", false, []string{"dense"}, func(tx *Tx) error {
-			_, err := tx.List([]byte("dense")).Push(lzBytes("a", "b"), true, false)
+			_, err := tx.List([]byte("dense")).Push(toBytes("a", "b"), true, false)
 			return err
 		}, "Get=1 Prewrite=1 Commit=1"},
 		{"LSET dense", false, []string{"dense"}, func(tx *Tx) error { return tx.List([]byte("dense")).Set(100, []byte("x")) }, "Get=1 Prewrite=1 Commit=1"},
@@ -118,7 +68,7 @@ func TestListZSetCosts(t *testing.T) {
 		{"ZCARD", true, []string{"z"}, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Card(); return err }, "Get=1"},
 		{"ZSCORE", true, []string{"z"}, func(tx *Tx) error { _, _, err := tx.ZSet([]byte("z")).Score([]byte("m00007")); return err }, "Get=2"},
 		{"ZMSCORE", true, []string{"z"}, func(tx *Tx) error {
-			_, err := tx.ZSet([]byte("z")).MScore(lzBytes("m00001", "x", "m00200"))
+			_, err := tx.ZSet([]byte("z")).MScore(toBytes("m00001", "x", "m00200"))
 			return err
 		}, "Get=1 BatchGet=1"},
 		{"ZRANK near start", true, []string{"z"}, func(tx *Tx) error { _, _, _, err := tx.ZSet([]byte("z")).Rank([]byte("m00100"), false); return err }, "Get=2 Scan=1"},
@@ -151,7 +101,7 @@ func TestListZSetCosts(t *testing.T) {
 			_, _, err := tx.ZSet([]byte("z")).Add(ZAddOptions{}, zsm(5, "m00002"))
 			return err
 		}, "Get=2"},
-		{"ZREM", false, []string{"z"}, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Rem(lzBytes("new", "x")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
+		{"ZREM", false, []string{"z"}, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Rem(toBytes("new", "x")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
 		{"ZPOPMIN", false, []string{"z"}, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Pop(false, 3); return err }, "Get=1 Scan=1 Prewrite=1 Commit=1"},
 	} {
 		if got := cost(c.ro, c.keys, c.fn); got != c.want {

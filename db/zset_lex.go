@@ -14,11 +14,7 @@ func (z ZSet) LexCount(r parse.LexRange) (int64, error) {
 	if err != nil || m == nil || r.Empty() {
 		return 0, err
 	}
-	first, _, err := tx.zEdge(m, false)
-	if err != nil {
-		return 0, err
-	}
-	last, _, err := tx.zEdge(m, true)
+	first, last, _, err := tx.zEdges(m)
 	if err != nil {
 		return 0, err
 	}
@@ -66,12 +62,8 @@ func (tx *Tx) zLexScan(m *encoding.Meta, r parse.LexRange, rev bool, offset, cou
 	}
 	// Like Redis, give up unless the last member is >= min and the first
 	// <= max (which only matters when the scores differ).
-	first, ok, err := tx.zEdge(m, false)
-	if err != nil || !ok || !r.LteMax(first.Member) {
-		return err
-	}
-	last, ok, err := tx.zEdge(m, true)
-	if err != nil || !ok || !r.GteMin(last.Member) {
+	first, last, ok, err := tx.zEdges(m)
+	if err != nil || !ok || !r.LteMax(first.Member) || !r.GteMin(last.Member) {
 		return err
 	}
 	started := false

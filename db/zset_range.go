@@ -180,26 +180,7 @@ func (tx *Tx) zRange(m *encoding.Meta, s ZRangeSpec, fn func(ScoredMember) (bool
 // zIndexScan walks the index keys in [from, to), skipping offset and
 // passing at most count (negative: all) items to fn.
 func (tx *Tx) zIndexScan(m *encoding.Meta, from, to []byte, rev bool, offset, count int64, fn func(ScoredMember) (bool, error)) error {
-	limit := 0
-	if count >= 0 {
-		limit = int(offset + count)
-	}
-	var i int64
-	walk := func(k, _ []byte) (bool, error) {
-		i++
-		if i <= offset {
-			return true, nil
-		}
-		sm, err := tx.zDecodeIndex(m, k)
-		if err != nil {
-			return false, err
-		}
-		return fn(sm)
-	}
-	if rev {
-		return tx.rangeScan(from, to, limit, true, walk)
-	}
-	return tx.rangeScan(from, to, limit, false, walk)
+	return skipScan(tx, from, to, rev, offset, count, func(k, _ []byte) (ScoredMember, error) { return tx.zDecodeIndex(m, k) }, fn)
 }
 
 // zRankScan walks the members with ranks [start, stop] (Redis's inclusive,
@@ -289,11 +270,7 @@ func (z ZSet) RemRange(s ZRangeSpec) (int64, error) {
 			return m.Count, tx.deleteKey(key, m)
 		}
 	case ZByScore:
-		first, _, err := tx.zEdge(m, false)
-		if err != nil {
-			return 0, err
-		}
-		last, _, err := tx.zEdge(m, true)
+		first, last, _, err := tx.zEdges(m)
 		if err != nil {
 			return 0, err
 		}

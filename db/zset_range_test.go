@@ -112,7 +112,7 @@ func TestZSetRanges(t *testing.T) {
 	zAdd(t, d, "lex", ZAddOptions{}, lexPairs...)
 	zCheck(t, d, "z", model)
 	sorted := model.sorted()
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		for i := 0; i < 300; i++ {
 			a, b := int64(r.IntN(1400)-200), int64(r.IntN(1400)-200)
 			rev := r.IntN(2) == 0
@@ -275,14 +275,14 @@ func TestZMPop(t *testing.T) {
 	d := openTest(t, false)
 	zAdd(t, d, "b", ZAddOptions{}, 1, "x", 2, "y", 3, "z")
 	update(t, d, func(tx *Tx) error {
-		key, items, err := tx.ZSets(lzBytes("a", "b"), nil).MPop(true, 2)
+		key, items, err := tx.ZSets(toBytes("a", "b"), nil).MPop(true, 2)
 		if string(key) != "b" || zfmt(items) != "z:3 y:2" {
 			t.Errorf("zmpop = %q %s", key, zfmt(items))
 		}
 		return err
 	})
 	update(t, d, func(tx *Tx) error {
-		key, items, err := tx.ZSets(lzBytes("a", "b"), nil).MPop(false, 10)
+		key, items, err := tx.ZSets(toBytes("a", "b"), nil).MPop(false, 10)
 		if string(key) != "b" || zfmt(items) != "x:1" {
 			t.Errorf("zmpop = %q %s", key, zfmt(items))
 		}
@@ -290,7 +290,7 @@ func TestZMPop(t *testing.T) {
 	})
 	zCheck(t, d, "b", nil)
 	update(t, d, func(tx *Tx) error {
-		key, items, err := tx.ZSets(lzBytes("a", "b"), nil).MPop(false, 1)
+		key, items, err := tx.ZSets(toBytes("a", "b"), nil).MPop(false, 1)
 		if key != nil || items != nil {
 			t.Errorf("zmpop of empty keys = %q %s", key, zfmt(items))
 		}
@@ -313,7 +313,7 @@ func TestZRandMember(t *testing.T) {
 		seen := map[string]bool{}
 		for _, count := range []int64{1, 3, 10, 50, int64(size) - 1, int64(size), int64(size) + 5, -1, -7, -40, -int64(size) * 2} {
 			var got []ScoredMember
-			lzView(t, d, func(tx *Tx) error {
+			readView(t, d, func(tx *Tx) error {
 				var err error
 				got, err = tx.ZSet([]byte(key)).RandMember(count)
 				return err
@@ -344,7 +344,7 @@ func TestZRandMember(t *testing.T) {
 		// Single picks from a large set land in different places.
 		picks := map[string]bool{}
 		for i := 0; i < 20; i++ {
-			lzView(t, d, func(tx *Tx) error {
+			readView(t, d, func(tx *Tx) error {
 				got, err := tx.ZSet([]byte(key)).RandMember(1)
 				if len(got) == 1 {
 					picks[string(got[0].Member)] = true
@@ -356,7 +356,7 @@ func TestZRandMember(t *testing.T) {
 			t.Errorf("20 random picks from %d members gave only %d distinct", size, len(picks))
 		}
 	}
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		got, err := tx.ZSet([]byte("nosuch")).RandMember(3)
 		if got != nil {
 			t.Errorf("zrandmember of a missing key = %s", zfmt(got))
@@ -380,8 +380,8 @@ func TestZScan(t *testing.T) {
 		var cursor []byte
 		pages := 0
 		for {
-			var res ZScanResult
-			lzView(t, d, func(tx *Tx) error {
+			var res ScanPage[ScoredMember]
+			readView(t, d, func(tx *Tx) error {
 				var err error
 				res, err = tx.ZSet([]byte("z")).Scan(cursor, 20, append([]byte(nil), pattern...)) // "": nil, no MATCH
 				return err
@@ -412,7 +412,7 @@ func TestZScan(t *testing.T) {
 			t.Errorf("zscan %q: %d members in %d pages, want %d", pattern, len(got), pages, n)
 		}
 	}
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		res, err := tx.ZSet([]byte("nosuch")).Scan(nil, 10, nil)
 		if len(res.Items) != 0 || res.Next != nil {
 			t.Errorf("zscan of a missing key = %+v", res)

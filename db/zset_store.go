@@ -17,11 +17,8 @@ import (
 func (z ZSet) Store(items []ScoredMember) (int64, error) {
 	tx, dst := z.tx, z.key
 	if len(items) == 0 {
-		old, err := tx.meta(dst)
-		if err != nil || old == nil {
-			return 0, err
-		}
-		return 0, tx.deleteKey(dst, old)
+		_, err := tx.Key(dst).Delete()
+		return 0, err
 	}
 	m := tx.newObject(encoding.TypeZSet)
 	for _, it := range items {
@@ -114,10 +111,10 @@ func (tx *Tx) zSourceAll(s zSource) ([]ScoredMember, error) {
 	var items []ScoredMember
 	var err error
 	if s.m.Type == encoding.TypeSet {
-		var members [][]byte
-		members, err = tx.zSetMembers(s.m)
-		for _, mem := range members {
-			items = append(items, ScoredMember{Member: mem, Score: 1})
+		var all []elem
+		all, err = tx.readAll(s.m, setKind)
+		for _, e := range all {
+			items = append(items, ScoredMember{Member: e.name, Score: 1})
 		}
 	} else {
 		items, err = tx.zReadAll(s.m)
@@ -150,12 +147,12 @@ func (tx *Tx) zSourceLookup(s zSource, items []ScoredMember) ([]*float64, error)
 		members[i] = it.Member
 	}
 	if s.m.Type == encoding.TypeSet {
-		has, err := tx.zSetHas(s.m, members)
+		present, err := tx.lookup(s.m, setKind, members)
 		if err != nil {
 			return nil, err
 		}
-		for i, ok := range has {
-			if ok {
+		for i, v := range present {
+			if v != nil {
 				f := s.weight
 				out[i] = &f
 			}
@@ -229,26 +226,40 @@ func (zs ZSets) inter(agg ZAggregate, limit int64) ([]ScoredMember, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tx.zFilter(base, src[1:], limit, func(it *ScoredMember, score *float64) bool {
+		if score == nil {
+			return false
+		}
+		it.Score = aggregate(it.Score, *score, agg)
+		return true
+	})
+}
+
+// zFilter returns the items of base that keep accepts in every source of
+// others, checking chunks of zLookupChunk items with one BatchGet per
+// source; keep sees an item and its weighted score in the source (nil
+// when absent there) and may change the item. It stops once limit items
+// are kept (0: no limit).
+func (tx *Tx) zFilter(base []ScoredMember, others []zSource, limit int64, keep func(it *ScoredMember, score *float64) bool) ([]ScoredMember, error) {
 	var out []ScoredMember
 	for len(base) > 0 {
 		chunk := base[:min(len(base), zLookupChunk)]
 		base = base[len(chunk):]
-		for _, s := range src[1:] {
+		for _, s := range others {
+			if len(chunk) == 0 {
+				break
+			}
 			scores, err := tx.zSourceLookup(s, chunk)
 			if err != nil {
 				return nil, err
 			}
 			kept := chunk[:0]
-			for i, it := range chunk {
-				if scores[i] != nil {
-					it.Score = aggregate(it.Score, *scores[i], agg)
-					kept = append(kept, it)
+			for i := range chunk {
+				if keep(&chunk[i], scores[i]) {
+					kept = append(kept, chunk[i])
 				}
 			}
 			chunk = kept
-			if len(chunk) == 0 {
-				break
-			}
 		}
 		out = append(out, chunk...)
 		if limit > 0 && int64(len(out)) >= limit {
@@ -288,62 +299,11 @@ func (zs ZSets) Diff() ([]ScoredMember, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []ScoredMember
-	for len(base) > 0 {
-		chunk := base[:min(len(base), zLookupChunk)]
-		base = base[len(chunk):]
-		for _, s := range src[1:] {
-			if s.m == nil || len(chunk) == 0 {
-				continue
-			}
-			scores, err := tx.zSourceLookup(s, chunk)
-			if err != nil {
-				return nil, err
-			}
-			kept := chunk[:0]
-			for i, it := range chunk {
-				if scores[i] == nil {
-					kept = append(kept, it)
-				}
-			}
-			chunk = kept
-		}
-		out = append(out, chunk...)
-	}
-	sortScored(out)
-	return out, nil
-}
-
-// zSetMembers reads every member of a set (an input of ZUNION and
-// friends).
-func (tx *Tx) zSetMembers(m *encoding.Meta) ([][]byte, error) {
-	p := tx.data(m, encoding.SetMemberPrefix())
-	var out [][]byte
-	err := tx.rangeScan(p, encoding.PrefixEnd(p), 0, false, func(k, _ []byte) (bool, error) {
-		mem, err := encoding.DecodeSetMemberSub(tx.d.keys.DataSub(m.Object, k))
-		out = append(out, bytes.Clone(mem))
-		return err == nil, err
-	})
-	return out, err
-}
-
-// zSetHas reports which members are in a set, in one request.
-func (tx *Tx) zSetHas(m *encoding.Meta, members [][]byte) ([]bool, error) {
-	keys := make([][]byte, len(members))
-	for i, mem := range members {
-		keys[i] = tx.data(m, encoding.SetMemberSub(mem))
-	}
-	if err := tx.prefetch(keys); err != nil {
+	out, err := tx.zFilter(base, src[1:], 0, func(_ *ScoredMember, score *float64) bool { return score == nil })
+	if err != nil {
 		return nil, err
 	}
-	out := make([]bool, len(members))
-	for i, k := range keys {
-		v, err := tx.get(k)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v != nil
-	}
+	sortScored(out)
 	return out, nil
 }
 

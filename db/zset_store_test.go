@@ -11,9 +11,9 @@ func TestZSetOps(t *testing.T) {
 	zAdd(t, d, "a", ZAddOptions{}, 1, "x", 2, "y", 3, "z")
 	zAdd(t, d, "b", ZAddOptions{}, 10, "y", 20, "z", 30, "w")
 	zAdd(t, d, "inf", ZAddOptions{}, math.Inf(1), "x", math.Inf(-1), "y")
-	update(t, d, func(tx *Tx) error { _, err := tx.Set([]byte("s")).Add(lzBytes("x", "w", "v")); return err })
-	keys := func(ks ...string) [][]byte { return lzBytes(ks...) }
-	lzView(t, d, func(tx *Tx) error {
+	update(t, d, func(tx *Tx) error { _, err := tx.Set([]byte("s")).Add(toBytes("x", "w", "v")); return err })
+	keys := func(ks ...string) [][]byte { return toBytes(ks...) }
+	readView(t, d, func(tx *Tx) error {
 		for _, c := range []struct {
 			name string
 			fn   func() ([]ScoredMember, error)
@@ -111,16 +111,16 @@ func TestZInterLarge(t *testing.T) {
 	}
 	zAdd(t, d, "a", ZAddOptions{}, pa...)
 	zAdd(t, d, "b", ZAddOptions{}, pb...)
-	lzView(t, d, func(tx *Tx) error {
-		got, err := tx.ZSets(lzBytes("a", "b"), nil).Inter(AggSum)
+	readView(t, d, func(tx *Tx) error {
+		got, err := tx.ZSets(toBytes("a", "b"), nil).Inter(AggSum)
 		if err != nil || len(got) != 1000 || got[0].Score != 1 || got[999].Score != 2998 {
 			t.Errorf("zinter: %d items, %v", len(got), err)
 		}
-		n, err := tx.ZSets(lzBytes("a", "b"), nil).InterCard(10)
+		n, err := tx.ZSets(toBytes("a", "b"), nil).InterCard(10)
 		if err != nil || n != 10 {
 			t.Errorf("zintercard limit 10 = %d, %v", n, err)
 		}
-		diff, err := tx.ZSets(lzBytes("a", "b"), nil).Diff()
+		diff, err := tx.ZSets(toBytes("a", "b"), nil).Diff()
 		if err != nil || len(diff) != 2000 {
 			t.Errorf("zdiff: %d items, %v", len(diff), err)
 		}

@@ -57,7 +57,7 @@ func zCheck(t *testing.T, d *DB, key string, want []ScoredMember) {
 	t.Helper()
 	want = slices.Clone(want)
 	sortScored(want)
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		m, err := tx.zset([]byte(key))
 		if err != nil {
 			return err
@@ -126,14 +126,14 @@ func TestZAddOptions(t *testing.T) {
 	zCheck(t, d, "z", zsm(math.Inf(1), "a", math.Inf(-1), "b", 0, "c", 1, "e"))
 	// Same score: no change, no write.
 	var before uint64
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		m, err := tx.zset([]byte("z"))
 		before = m.Version
 		return err
 	})
 	a, u = zAdd(t, d, "z", ZAddOptions{}, 0, "c", 1, "e")
 	check(a, u, 0, 0)
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		m, err := tx.zset([]byte("z"))
 		if m.Version != before {
 			t.Error("a ZADD that changed nothing rewrote the key")
@@ -147,7 +147,7 @@ func TestZIncr(t *testing.T) {
 	incr := func(member string, delta float64, o ZAddOptions) (float64, bool, error) {
 		var f float64
 		var ok bool
-		err := lzUpdate(d, func(tx *Tx) error {
+		err := tryUpdate(d, func(tx *Tx) error {
 			var err error
 			f, ok, err = tx.ZSet([]byte("z")).Incr([]byte(member), delta, o)
 			return err
@@ -186,7 +186,7 @@ func TestZIncr(t *testing.T) {
 func TestZSetRemAndReads(t *testing.T) {
 	d := openTest(t, false)
 	zAdd(t, d, "z", ZAddOptions{}, 1, "a", 2, "b", 3, "c")
-	lzView(t, d, func(tx *Tx) error {
+	readView(t, d, func(tx *Tx) error {
 		if n, err := tx.ZSet([]byte("z")).Card(); n != 3 || err != nil {
 			t.Errorf("zcard = %d, %v", n, err)
 		}
@@ -199,18 +199,18 @@ func TestZSetRemAndReads(t *testing.T) {
 		if _, ok, err := tx.ZSet([]byte("z")).Score([]byte("x")); ok || err != nil {
 			t.Errorf("zscore of a non-member = %v %v", ok, err)
 		}
-		scores, err := tx.ZSet([]byte("z")).MScore(lzBytes("c", "x", "a"))
+		scores, err := tx.ZSet([]byte("z")).MScore(toBytes("c", "x", "a"))
 		if err != nil || len(scores) != 3 || *scores[0] != 3 || scores[1] != nil || *scores[2] != 1 {
 			t.Errorf("zmscore = %v, %v", scores, err)
 		}
-		scores, err = tx.ZSet([]byte("nosuch")).MScore(lzBytes("a"))
+		scores, err = tx.ZSet([]byte("nosuch")).MScore(toBytes("a"))
 		if err != nil || len(scores) != 1 || scores[0] != nil {
 			t.Errorf("zmscore nosuch = %v, %v", scores, err)
 		}
 		return nil
 	})
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.ZSet([]byte("z")).Rem(lzBytes("a", "x", "a"))
+		n, err := tx.ZSet([]byte("z")).Rem(toBytes("a", "x", "a"))
 		if n != 1 {
 			t.Errorf("zrem = %d", n)
 		}
@@ -218,7 +218,7 @@ func TestZSetRemAndReads(t *testing.T) {
 	})
 	zCheck(t, d, "z", zsm(2, "b", 3, "c"))
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.ZSet([]byte("z")).Rem(lzBytes("b", "c"))
+		n, err := tx.ZSet([]byte("z")).Rem(toBytes("b", "c"))
 		if n != 2 {
 			t.Errorf("zrem = %d", n)
 		}
@@ -226,7 +226,7 @@ func TestZSetRemAndReads(t *testing.T) {
 	})
 	zCheck(t, d, "z", nil)
 	update(t, d, func(tx *Tx) error {
-		n, err := tx.ZSet([]byte("z")).Rem(lzBytes("b"))
+		n, err := tx.ZSet([]byte("z")).Rem(toBytes("b"))
 		if n != 0 {
 			t.Errorf("zrem of a missing key = %d", n)
 		}
@@ -247,10 +247,10 @@ func TestZSetWrongType(t *testing.T) {
 		"zadd":    func(tx *Tx) error { _, _, err := tx.ZSet(k).Add(ZAddOptions{}, zsm(1, "a")); return err },
 		"zaddxx":  func(tx *Tx) error { _, _, err := tx.ZSet(k).Add(ZAddOptions{XX: true}, zsm(1, "a")); return err },
 		"zincr":   func(tx *Tx) error { _, _, err := tx.ZSet(k).Incr([]byte("a"), 1, ZAddOptions{}); return err },
-		"zrem":    func(tx *Tx) error { _, err := tx.ZSet(k).Rem(lzBytes("a")); return err },
+		"zrem":    func(tx *Tx) error { _, err := tx.ZSet(k).Rem(toBytes("a")); return err },
 		"zcard":   func(tx *Tx) error { _, err := tx.ZSet(k).Card(); return err },
 		"zscore":  func(tx *Tx) error { _, _, err := tx.ZSet(k).Score([]byte("a")); return err },
-		"zmscore": func(tx *Tx) error { _, err := tx.ZSet(k).MScore(lzBytes("a")); return err },
+		"zmscore": func(tx *Tx) error { _, err := tx.ZSet(k).MScore(toBytes("a")); return err },
 		"zrank":   func(tx *Tx) error { _, _, _, err := tx.ZSet(k).Rank([]byte("a"), false); return err },
 		"zcount":  func(tx *Tx) error { _, err := tx.ZSet(k).Count(parse.ScoreRange{Min: 0, Max: 1}); return err },
 		"zlexcount": func(tx *Tx) error {
@@ -279,7 +279,7 @@ func TestZSetWrongType(t *testing.T) {
 		},
 	}
 	for name, fn := range calls {
-		if err := lzUpdate(d, fn); err != ErrWrongType {
+		if err := tryUpdate(d, fn); err != ErrWrongType {
 			t.Errorf("%s on a string: %v, want WRONGTYPE", name, err)
 		}
 	}
@@ -320,7 +320,7 @@ func TestZSetRandomModel(t *testing.T) {
 			update(t, d, func(tx *Tx) error { _, _, err := tx.ZSet([]byte("z")).Incr([]byte(m), s, ZAddOptions{}); return err })
 			model[m] += s
 		case 3:
-			update(t, d, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Rem(lzBytes(m)); return err })
+			update(t, d, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Rem(toBytes(m)); return err })
 			delete(model, m)
 		}
 		zCheck(t, d, "z", asItems())
@@ -339,7 +339,7 @@ func TestZSetDropWhole(t *testing.T) {
 		}
 		zAdd(t, d, "z", ZAddOptions{}, pairs...)
 		var m *encoding.Meta
-		lzView(t, d, func(tx *Tx) (err error) { m, err = tx.zset([]byte("z")); return })
+		readView(t, d, func(tx *Tx) (err error) { m, err = tx.zset([]byte("z")); return })
 		return m
 	}
 	for _, c := range []struct {
