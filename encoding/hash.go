@@ -41,15 +41,6 @@ func SetMemberPrefix() []byte { return []byte{setMemberTag} }
 // DecodeSetMemberSub returns the member of a set sub key.
 func DecodeSetMemberSub(sub []byte) ([]byte, error) { return decodeElemSub(setMemberTag, sub) }
 
-// ElemSeek is a sub key at fraction point/2^64 of the element key space
-// whose prefix is prefix (HashFieldPrefix or SetMemberPrefix): the first
-// element at or after it is a random pick when point is random.
-func ElemSeek(prefix []byte, point uint64) []byte {
-	b := make([]byte, 0, len(prefix)+elemMixLen)
-	b = append(b, prefix...)
-	return binary.BigEndian.AppendUint64(b, point)
-}
-
 func elemSub(tag byte, elem []byte) []byte {
 	b := make([]byte, 0, 1+elemMixLen+len(elem))
 	b = append(b, tag)

@@ -96,14 +96,3 @@ func TestElemMixSpreads(t *testing.T) {
 		t.Errorf("neighbouring elements differ in %d bits only", d)
 	}
 }
-
-func TestElemSeekOrder(t *testing.T) {
-	p := SetMemberPrefix()
-	lo, hi := ElemSeek(p, 0), ElemSeek(p, ^uint64(0))
-	for _, e := range []string{"", "a", "zzz"} {
-		sub := SetMemberSub([]byte(e))
-		if bytes.Compare(sub, lo) < 0 || bytes.Compare(sub, PrefixEnd(hi)) >= 0 {
-			t.Errorf("sub of %q outside the seek range", e)
-		}
-	}
-}
