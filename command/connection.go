@@ -30,17 +30,12 @@ func quit(c *Call) {
 }
 
 func selectDB(c *Call) {
-	n, ok := parse.Int(c.Args[1])
+	n, ok := c.dbIndex(c.Args[1])
 	if !ok {
-		c.Error(errNotInteger)
-		return
-	}
-	if n < 0 || n >= int64(c.s.cfg.Databases) {
-		c.Error("ERR DB index is out of range")
 		return
 	}
 	c.c.infoMu.Lock()
-	c.c.db = uint16(n)
+	c.c.db = n
 	c.c.infoMu.Unlock()
 	c.Reply(resp.OK)
 }
@@ -371,9 +366,8 @@ func clientKill(c *Call) {
 		v := string(args[i+1])
 		switch {
 		case argIs(args[i], "ID"):
-			id, ok := parse.Int(args[i+1])
-			if !ok || id < 1 {
-				c.Error("ERR client-id should be greater than 0")
+			id, ok := c.intAtLeast(args[i+1], 1, "ERR client-id should be greater than 0")
+			if !ok {
 				return
 			}
 			filters = append(filters, func(cl *Client) bool { return cl.id == id })

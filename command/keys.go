@@ -159,16 +159,11 @@ func copyCmd(c *Call) {
 		case argIs(c.Args[i], "REPLACE"):
 			replace = true
 		case argIs(c.Args[i], "DB") && i+1 < len(c.Args):
-			n, ok := parse.Int(c.Args[i+1])
+			n, ok := c.dbIndex(c.Args[i+1])
 			if !ok {
-				c.Error(errNotInteger)
 				return
 			}
-			if n < 0 || n >= int64(c.s.cfg.Databases) {
-				c.Error("ERR DB index is out of range")
-				return
-			}
-			dstDB = uint16(n)
+			dstDB = n
 			i++
 		default:
 			c.Error(errSyntax)

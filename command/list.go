@@ -60,9 +60,8 @@ func pop(left bool) func(*Call) {
 			c.Error("ERR wrong number of arguments for '" + c.name + "' command")
 			return
 		case hasCount:
-			n, ok := parse.Int(c.Args[2])
-			if !ok || n < 0 {
-				c.Error("ERR value is out of range, must be positive")
+			n, ok := c.intAtLeast(c.Args[2], 0, errPositive)
+			if !ok {
 				return
 			}
 			count = n
@@ -175,16 +174,14 @@ func lpos(c *Call) {
 			}
 			rank = n
 		case argIs(c.Args[j], "count") && more:
-			n, ok := parse.Int(c.Args[j+1])
-			if !ok || n < 0 {
-				c.Error("ERR COUNT can't be negative")
+			n, ok := c.intAtLeast(c.Args[j+1], 0, "ERR COUNT can't be negative")
+			if !ok {
 				return
 			}
 			count = n
 		case argIs(c.Args[j], "maxlen") && more:
-			n, ok := parse.Int(c.Args[j+1])
-			if !ok || n < 0 {
-				c.Error("ERR MAXLEN can't be negative")
+			n, ok := c.intAtLeast(c.Args[j+1], 0, "ERR MAXLEN can't be negative")
+			if !ok {
 				return
 			}
 			maxLen = n

@@ -4,7 +4,6 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/titan-kv/titan/db"
-	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -68,9 +67,8 @@ func spop(c *Call) {
 	}
 	count, hasCount := int64(1), len(c.Args) == 3
 	if hasCount {
-		n, ok := parse.Int(c.Args[2])
-		if !ok || n < 0 {
-			c.Error("ERR value is out of range, must be positive")
+		n, ok := c.intAtLeast(c.Args[2], 0, errPositive)
+		if !ok {
 			return
 		}
 		count = n
@@ -126,9 +124,8 @@ func setStore(op func(ss db.Sets, dst []byte) (int64, error)) func(*Call) {
 }
 
 func sintercard(c *Call) {
-	numkeys, ok := parse.Int(c.Args[1])
-	if !ok || numkeys < 1 {
-		c.Error("ERR numkeys should be greater than 0")
+	numkeys, ok := c.intAtLeast(c.Args[1], 1, "ERR numkeys should be greater than 0")
+	if !ok {
 		return
 	}
 	if numkeys > int64(len(c.Args)-2) {
@@ -143,9 +140,8 @@ func sintercard(c *Call) {
 			return
 		}
 		i++
-		n, ok := parse.Int(c.Args[i])
-		if !ok || n < 0 {
-			c.Error("ERR LIMIT can't be negative")
+		n, ok := c.intAtLeast(c.Args[i], 0, "ERR LIMIT can't be negative")
+		if !ok {
 			return
 		}
 		limit = n

@@ -214,9 +214,8 @@ func zpop(max bool) func(*Call) {
 		switch len(c.Args) {
 		case 2:
 		case 3:
-			n, ok := parse.Int(c.Args[2])
-			if !ok || n < 0 {
-				c.Error("ERR value is out of range, must be positive")
+			n, ok := c.intAtLeast(c.Args[2], 0, errPositive)
+			if !ok {
 				return
 			}
 			count = n
@@ -234,9 +233,8 @@ func zpop(max bool) func(*Call) {
 // parseMPop parses "numkeys key... WHERE [COUNT n]" of LMPOP and ZMPOP
 // starting at c.Args[1]; where1 and where2 are the two directions.
 func parseMPop(c *Call, where1, where2 string) (keys [][]byte, first bool, count int64, ok bool) {
-	n, ok := parse.Int(c.Args[1])
-	if !ok || n <= 0 {
-		c.Error("ERR numkeys should be greater than 0")
+	n, ok := c.intAtLeast(c.Args[1], 1, "ERR numkeys should be greater than 0")
+	if !ok {
 		return nil, false, 0, false
 	}
 	if n > int64(len(c.Args)-3) {
@@ -260,9 +258,8 @@ func parseMPop(c *Call, where1, where2 string) (keys [][]byte, first bool, count
 			c.Error(errSyntax)
 			return nil, false, 0, false
 		}
-		v, ok := parse.Int(rest[j+1])
-		if !ok || v <= 0 {
-			c.Error("ERR count should be greater than 0")
+		v, ok := c.intAtLeast(rest[j+1], 1, "ERR count should be greater than 0")
+		if !ok {
 			return nil, false, 0, false
 		}
 		count, counted = v, true
