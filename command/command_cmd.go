@@ -60,7 +60,7 @@ func (k keysAndFlags) Append(b []byte) []byte {
 }
 
 // commandHelpLines is COMMAND HELP's text, as Redis 7.0 answers it.
-var commandHelpLines = []string{
+var commandHelpLines = resp.Lines{
 	"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"(no subcommand)",
 	"    Return details about all Redis commands.",
@@ -133,21 +133,9 @@ func commandCmd(t map[string]*Command) func(*Call) {
 		case "getkeys", "getkeysandflags":
 			getKeys(c, t, sub.Name == "command|getkeysandflags")
 		case "help":
-			c.Reply(statuses(commandHelpLines))
+			c.Reply(commandHelpLines)
 		}
 	}
-}
-
-// statuses is an array of simple strings (HELP texts).
-type statuses []string
-
-// Append implements resp.Reply.
-func (s statuses) Append(b []byte) []byte {
-	b = redcon.AppendArray(b, len(s))
-	for _, l := range s {
-		b = redcon.AppendString(b, l)
-	}
-	return b
 }
 
 func sortedNames(t map[string]*Command) []string {
