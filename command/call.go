@@ -81,18 +81,18 @@ func (c *Call) internalError(r any) {
 	c.Error(fmt.Sprintf("ERR internal error in '%s': %v", c.name, r))
 }
 
-// safeFinish writes the reply; a panic while it is built is answered as
-// an error and the connection is closed after it, since the client may
-// have been sent part of a reply already.
-func (c *Call) safeFinish(w *redcon.Writer) {
+// safeAppend appends the call's reply to b. A panic while the reply is
+// built (a bug) is answered as an error instead, and nothing of the broken
+// reply is sent, so the connection stays usable.
+func (c *Call) safeAppend(b []byte) (out []byte) {
+	n := len(b)
 	defer func() {
 		if r := recover(); r != nil {
 			c.internalError(r)
-			c.c.closeAfterReply = true
-			w.WriteError(c.errMsg)
+			out = redcon.AppendError(b[:n], c.errMsg)
 		}
 	}()
-	w.WriteRaw(c.appendReply(nil))
+	return c.appendReply(b)
 }
 
 // appendReply appends the call's reply (or error) to b and records the
@@ -131,12 +131,12 @@ func errorReply(err error) string {
 	return "ERR " + strings.ReplaceAll(err.Error(), "\n", " ")
 }
 
-// Run runs the requests one client sent together and writes their replies
-// to w. Data commands
+// Run runs the requests one client sent together and appends their
+// replies to out. Data commands
 // are collected and executed as one group of jobs, so the store sees few
 // round trips; commands that read or change the connection's state are
 // barriers that run after everything before them has replied.
-func (s *Engine) Run(cl *Client, batch [][][]byte, w *redcon.Writer) {
+func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 	var pending []*Call
 	flush := func() {
 		var jobs []*db.Job
@@ -147,7 +147,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, w *redcon.Writer) {
 		}
 		s.db.Do(context.Background(), jobs...)
 		for _, call := range pending {
-			call.safeFinish(w)
+			out = call.safeAppend(out)
 		}
 		pending = pending[:0]
 	}
@@ -170,6 +170,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, w *redcon.Writer) {
 		}
 	}
 	flush()
+	return out
 }
 
 // prepare looks the command up and applies Redis's checks in Redis's

@@ -1,14 +1,12 @@
 package command
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
 	"testing"
 
 	plog "github.com/pingcap/log"
-	"github.com/tidwall/redcon"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/titan-kv/titan/db"
@@ -32,13 +30,7 @@ func run(t *testing.T, e *Engine, cl *Client, cmds ...string) string {
 		}
 		batch = append(batch, args)
 	}
-	var out bytes.Buffer
-	w := redcon.NewWriter(&out)
-	e.Run(cl, batch, w)
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
+	return string(e.Run(cl, batch, nil))
 }
 
 // TestPanicIsAnError: a bug that panics in a handler or inside the store

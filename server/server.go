@@ -21,6 +21,10 @@ import (
 // maxPipeline bounds the requests of one client run as one group.
 const maxPipeline = 1024
 
+// maxKeptReplyBuffer bounds the reply buffer a connection keeps between
+// pipelines; a larger one (a big LRANGE) is dropped after its write.
+const maxKeptReplyBuffer = 1 << 20
+
 // Server serves Redis clients over TCP with one command engine.
 type Server struct {
 	engine *command.Engine
@@ -64,7 +68,6 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) accept(nc net.Conn) {
-	w := redcon.NewWriter(nc)
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
@@ -74,21 +77,21 @@ func (s *Server) accept(nc net.Conn) {
 		cl, err = s.engine.Connect(nc.RemoteAddr().String(), nc.LocalAddr().String(), func() { nc.Close() })
 	}
 	if err != nil {
-		w.WriteError(err.Error())
-		w.Flush()
+		nc.Write(redcon.AppendError(nil, err.Error()))
 		nc.Close()
 		return
 	}
-	go s.serveConn(nc, w, cl)
+	go s.serveConn(nc, cl)
 }
 
 // serveConn reads requests until the client leaves, errs, or is killed.
-func (s *Server) serveConn(nc net.Conn, w *redcon.Writer, cl *command.Client) {
+func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 	defer func() {
 		nc.Close()
 		s.engine.Disconnect(cl)
 	}()
 	rd := resp.NewReader(nc, s.cfg.MaxBulkLen)
+	var out []byte // the replies of one pipeline, reused
 	for {
 		if s.cfg.IdleTimeout > 0 {
 			nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
@@ -98,17 +101,19 @@ func (s *Server) serveConn(nc net.Conn, w *redcon.Writer, cl *command.Client) {
 			if !s.enter() {
 				return
 			}
-			s.engine.Run(cl, batch, w)
+			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
-			if ferr := w.Flush(); ferr != nil {
+			if _, werr := nc.Write(out); werr != nil {
 				return
+			}
+			if cap(out) > maxKeptReplyBuffer {
+				out = nil
 			}
 		}
 		if err != nil {
 			var pe resp.ProtocolError
 			if errors.As(err, &pe) {
-				w.WriteError("ERR " + pe.Error())
-				w.Flush()
+				nc.Write(redcon.AppendError(nil, "ERR "+pe.Error()))
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !cl.Killed() {
 				slog.Debug("connection closed", "client", cl.ID(), "err", err)
 			}
