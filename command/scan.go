@@ -115,7 +115,7 @@ func scan(c *Call) {
 	}
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		res, err := tx.Keyspace().Scan(start, o.count, o.match, o.typ)
-		return c.scanReply(res.Next, res.Keys), err
+		return c.scanReply(res.Next, res.Items), err
 	})
 }
 

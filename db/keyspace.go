@@ -7,13 +7,6 @@ import (
 	"github.com/titan-kv/titan/glob"
 )
 
-// ScanResult is one page of a key scan.
-type ScanResult struct {
-	Keys [][]byte
-	// Next is the key to resume from; nil when the scan is complete.
-	Next []byte
-}
-
 // Keyspace is the current database as a whole, as one transaction sees it:
 // SCAN, KEYS, RANDOMKEY, DBSIZE and FLUSHDB.
 type Keyspace struct{ tx *Tx }
@@ -25,11 +18,10 @@ func (tx *Tx) Keyspace() Keyspace { return Keyspace{tx: tx} }
 // (inclusive), matching pattern (when not nil) and of type t (when
 // non-zero). Every key present for the whole scan is returned at
 // least once, because the scan walks the ordered key space.
-func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type) (ScanResult, error) {
+func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type) (ScanPage[[]byte], error) {
 	prefix := ks.tx.d.keys.MetaPrefix(ks.tx.DB)
 	decode := ks.liveKeys(prefix, t)
-	page, err := scanPage(ks.tx, prefix, start, encoding.PrefixEnd(prefix), count, pattern, decode, func(k []byte) []byte { return k })
-	return ScanResult{Keys: page.Items, Next: page.Next}, err
+	return scanPage(ks.tx, prefix, start, encoding.PrefixEnd(prefix), count, pattern, decode, func(k []byte) []byte { return k })
 }
 
 // liveKeys decodes the metadata keys after prefix into their user keys

@@ -100,7 +100,7 @@ func TestKeyspaceScan(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			all = append(all, res.Keys...)
+			all = append(all, res.Items...)
 			if res.Next == nil {
 				break
 			}

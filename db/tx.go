@@ -36,12 +36,6 @@ type Tx struct {
 // Now returns the command's wall clock in unix milliseconds.
 func (tx *Tx) Now() int64 { return tx.now }
 
-// Keys returns the key builder.
-func (tx *Tx) Keys() encoding.Keys { return tx.d.keys }
-
-// StartTS returns the transaction's start timestamp.
-func (tx *Tx) StartTS() uint64 { return tx.t.StartTS() }
-
 func (d *DB) begin(ctx context.Context) (*Tx, error) {
 	t, err := d.store.KV().Begin()
 	if err != nil {
