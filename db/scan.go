@@ -127,7 +127,7 @@ func (tx *Tx) rangeEnds(from, to []byte) (first, last []byte, err error) {
 // (an expired key, a key of another type).
 type decoder[T any] func(k, v []byte) (item T, ok bool, err error)
 
-// ScanPage is one page of SCAN-like iteration (HSCAN, SSCAN, ZSCAN).
+// ScanPage is one page of a scan (SCAN, HSCAN, SSCAN, ZSCAN).
 type ScanPage[T any] struct {
 	// Items are the entries of the page that matched.
 	Items []T
