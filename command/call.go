@@ -17,8 +17,8 @@ import (
 )
 
 // Call is one command of one client being run: the handler parses the
-// arguments and either replies at once or hands a job to the store and a
-// reply function that runs once the job has committed.
+// arguments and either answers at once (Reply, Error) or hands the store a
+// job (Read, Write) whose returned resp.Reply is sent once it committed.
 type Call struct {
 	s    *Engine
 	c    *Client
@@ -175,7 +175,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 
 // prepare looks the command up and applies Redis's checks in Redis's
 // order: unknown command, arity, authentication, MULTI queueing. The
-// handler itself has not run yet (call.reply is nil) unless the command
+// handler itself has not run yet (the call is not answered) unless the command
 // was answered by one of these checks.
 func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	name := strings.ToLower(string(args[0]))
