@@ -44,9 +44,13 @@ fuzz:
 		done; \
 	done
 
+## vet: gofmt, go vet, and the layering rules of docs/ARCHITECTURE.md (command and
+## server never import client-go; encoding imports nothing of titan or TiKV).
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (gofmt -l . ; echo "gofmt needed"; exit 1)
 	$(GO) vet ./...
+	@! $(GO) list -f '{{join .Imports "\n"}}' ./command ./server | grep -q 'tikv/client-go' || (echo "command/server import client-go"; exit 1)
+	@! $(GO) list -f '{{join .Imports "\n"}}' ./encoding | grep -q 'titan-kv\|tikv' || (echo "encoding must stay pure"; exit 1)
 
 ## bench: redis-benchmark against titan (batching on and off, with and without a
 ## per-request delay) and a redis-server started in the same run, then the Go benchmarks.
