@@ -69,12 +69,16 @@ func TestTwemproxyPlacementRecorded(t *testing.T) {
 	}
 	for _, c := range p.Cases {
 		t.Run(c.Hash+"/"+c.Distribution+"/"+c.HashTag, func(t *testing.T) {
-			checkCase(t, p.Servers, c)
+			checkCase(t, p.Servers, c, true)
 		})
 	}
 }
 
-func checkCase(t *testing.T, servers []string, c placementCase) {
+// checkCase checks that every recorded key maps where nutcracker put it.
+// spread also asks that the sample reach every shard: true for the
+// recorded servers; a live run's ring depends on its random ports, and
+// with a skewed one a shard may legitimately get none of the sample.
+func checkCase(t *testing.T, servers []string, c placementCase, spread bool) {
 	t.Helper()
 	d, err := New(Config{Servers: servers, Hash: c.Hash, Distribution: c.Distribution, HashTag: c.HashTag})
 	if err != nil {
@@ -103,7 +107,7 @@ func checkCase(t *testing.T, servers []string, c placementCase) {
 	}
 	// twemproxy's crc32 yields 15-bit hashes, far below the smallest ketama
 	// point, so crc32+ketama sends every key to one server; that is faithful.
-	if c.Hash == "crc32" && c.Distribution == "ketama" {
+	if !spread || (c.Hash == "crc32" && c.Distribution == "ketama") {
 		return
 	}
 	for i, n := range perShard {
@@ -132,7 +136,7 @@ func TestTwemproxyPlacementLive(t *testing.T) {
 	for _, c := range combos {
 		pc := observe(t, shards, c.hash, c.dist, c.tag)
 		p.Cases = append(p.Cases, pc)
-		t.Run(c.hash+"/"+c.dist+"/"+c.tag, func(t *testing.T) { checkCase(t, servers, pc) })
+		t.Run(c.hash+"/"+c.dist+"/"+c.tag, func(t *testing.T) { checkCase(t, servers, pc, false) })
 	}
 	if os.Getenv("DUALWRITE_GEN_PLACEMENT") == "1" {
 		out, _ := json.MarshalIndent(p, "", " ")
