@@ -52,7 +52,7 @@ func (tx *Tx) scanElems(m *encoding.Meta, k elemKind, from, to []byte, limit int
 		return nil
 	}
 	decode := tx.elemDecoder(m, k)
-	return tx.scan(start, end, limit, func(key, v []byte) (bool, error) {
+	return tx.rangeScan(start, end, limit, false, func(key, v []byte) (bool, error) {
 		e, _, err := decode(key, v)
 		if err != nil {
 			return false, err
@@ -73,7 +73,7 @@ func (tx *Tx) elemDecoder(m *encoding.Meta, k elemKind) decoder[elem] {
 	}
 }
 
-// readAll returns every element of m: ceil(Count/256) Scan requests.
+// readAll returns every element of m, in one scan (see rangeScan).
 func (tx *Tx) readAll(m *encoding.Meta, k elemKind) ([]elem, error) {
 	out := make([]elem, 0, min(m.Count, 1<<16))
 	err := tx.scanElems(m, k, nil, nil, 0, func(e elem) (bool, error) {

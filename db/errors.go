@@ -17,12 +17,10 @@ var (
 	ErrOverflow     = UserError("ERR increment or decrement would overflow")
 	ErrNoSuchKey    = UserError("ERR no such key")
 	ErrIndexRange   = UserError("ERR index out of range")
-	ErrSyntax       = UserError("ERR syntax error")
 	ErrNaN          = UserError("ERR increment would produce NaN or Infinity")
 	ErrStringTooBig = UserError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 	ErrHashNotInt   = UserError("ERR hash value is not an integer")
 	ErrHashNotFloat = UserError("ERR hash value is not a float")
-	ErrBitOffset    = UserError("ERR bit offset is not an integer or out of range")
 	ErrZSetNaN      = UserError("ERR resulting score is not a number (NaN)")
 )
 

@@ -86,11 +86,13 @@ func (h Hash) Set(pairs [][]byte) (int64, error) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		fields = append(fields, pairs[i])
 	}
-	present := make([][]byte, len(fields))
+	var present [][]byte
 	if existed {
 		if present, err = h.tx.lookup(m, hashKind, fields); err != nil {
 			return 0, err
 		}
+	} else {
+		present = make([][]byte, len(fields))
 	}
 	added := int64(0)
 	seen := make(map[string]bool, len(fields))

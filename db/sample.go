@@ -13,15 +13,21 @@ import (
 //
 // A small collection, or a request for a large share of one, is read
 // whole and picked from exactly uniformly. Otherwise the sampler reads
-// windows: the run of up to sampleWindow entries that follows a random
-// point of the range, wrapping around (one Scan request, two when it
-// wraps), and picks up to samplePerWindow entries uniformly inside each.
-// An entry's chance then depends on the key-space gaps before a whole
-// window rather than before itself, which evens out the gaps' randomness.
-// The random points are uniform between the bounds of the range when its
-// keys are spread evenly over it (hash fields and set members sit behind
-// a hash of their name), else between its first and last keys (sorted
-// set members, the keyspace: two one-key Scans more).
+// windows: the run of entries that follows a random point of the range,
+// wrapping around (one Scan request, two when it wraps).
+//
+// When the keys are spread evenly over the range (hash fields and set
+// members sit behind a hash of their name), a window holds up to
+// sampleWindow entries and up to samplePerWindow of them are picked
+// uniformly: an entry's chance then depends on the key-space gaps before
+// a whole window rather than before itself, which evens out the gaps'
+// randomness. Otherwise (sorted set members, the keyspace) the random
+// points fall between the first and last keys (two short Scans more) and
+// cluster where the names leave gaps, so the sampler seeks more often and
+// takes fewer entries at each point: min(|count|, samplePerWindow) windows
+// of sampleWindow entries, ceil(|count| / windows) picked in each. Such
+// picks are only as uniform as the keys are spread: names sharing long
+// prefixes make some windows far likelier than others.
 const (
 	// sampleWindow is the size of a window, read in one Scan request,
 	// and the largest collection always read whole. samplePerWindow is
@@ -56,9 +62,10 @@ type sampleSource[T any] struct {
 //
 // Cost: a read of the whole range (one Scan of n keys, in batches of at
 // most scanBatchMax) when n <= sampleWindow or |count| > n/4; otherwise
-// ceil(|count|/samplePerWindow) windows of 1-2 Scans (plus the two
-// one-key Scans finding the first and last keys when the keys are not
-// spread), and more only when windows yield too few entries.
+// ceil(|count|/samplePerWindow) windows of 1-2 Scans when the keys are
+// spread, min(|count|, samplePerWindow) windows plus the two short Scans
+// finding the first and last keys when they are not; more only when
+// windows yield too few entries.
 func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 	if count == math.MinInt64 {
 		return nil, errCountRange
@@ -84,9 +91,14 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 			return nil, err
 		}
 	}
-	s := sampler[T]{src: src, want: want, distinct: distinct, picked: map[string]bool{}}
+	s := sampler[T]{src: src, want: want, distinct: distinct, picked: map[string]bool{},
+		size: sampleWindow, per: samplePerWindow}
+	if !src.spread {
+		seeks := min(want, samplePerWindow)
+		s.per = (want + seeks - 1) / seeks
+	}
 	s.out = make([]T, 0, min(want, 1<<16))
-	maxWindows := 2*((want+samplePerWindow-1)/samplePerWindow) + 4
+	maxWindows := 2*((want+s.per-1)/s.per) + 4
 	for windows := int64(0); s.short() && windows < maxWindows; windows++ {
 		items, keys, seen, err := s.window(tx, randomBetween(lo, hi))
 		if err != nil {
@@ -154,8 +166,12 @@ type sampler[T any] struct {
 	src      sampleSource[T]
 	want     int64
 	distinct bool
-	out      []T
-	picked   map[string]bool // keys of the distinct picks
+	// size is the entries a window reads, per the most it picks there.
+	size int
+	per  int64
+	out  []T
+	// picked holds the keys of the distinct picks.
+	picked map[string]bool
 }
 
 func (s *sampler[T]) short() bool { return int64(len(s.out)) < s.want }
@@ -163,20 +179,20 @@ func (s *sampler[T]) short() bool { return int64(len(s.out)) < s.want }
 // window reads the window after point: its entries and their keys, and
 // how many keys it read, passed over or not (0: the range is empty).
 func (s *sampler[T]) window(tx *Tx, point []byte) (items []T, keys []string, seen int, err error) {
-	seen, err = s.src.read(tx, point, s.src.to, sampleWindow, &items, &keys)
-	if err != nil || seen == sampleWindow {
+	seen, err = s.src.read(tx, point, s.src.to, s.size, &items, &keys)
+	if err != nil || seen == s.size {
 		return items, keys, seen, err
 	}
-	more, err := s.src.read(tx, s.src.from, point, sampleWindow-seen, &items, &keys)
+	more, err := s.src.read(tx, s.src.from, point, s.size-seen, &items, &keys)
 	return items, keys, seen + more, err
 }
 
-// pick takes up to samplePerWindow of the window's entries, uniformly.
+// pick takes up to s.per of the window's entries, uniformly.
 func (s *sampler[T]) pick(items []T, keys []string) {
 	if len(items) == 0 {
 		return
 	}
-	take := min(s.want-int64(len(s.out)), samplePerWindow)
+	take := min(s.want-int64(len(s.out)), s.per)
 	if !s.distinct {
 		for range take {
 			s.out = append(s.out, items[rand.IntN(len(items))])

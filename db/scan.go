@@ -62,12 +62,13 @@ func (tx *Tx) rangeScan(start, end []byte, limit int, rev bool, fn func(k, v []b
 }
 
 // scanBatch is the scan batch for a scan of at most limit keys (0: no
-// limit).
+// limit). client-go turns a batch of 1 into its default of 256, so a
+// one-key scan asks for 2.
 func scanBatch(limit int) int {
 	if limit <= 0 || limit > scanBatchMax {
 		return scanBatchMax
 	}
-	return limit
+	return max(limit, 2)
 }
 
 // iter opens an iterator over [from, to) fetching batch keys at a time.

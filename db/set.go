@@ -47,12 +47,13 @@ func (s Set) Add(members [][]byte) (int64, error) {
 		return 0, err
 	}
 	existed := m != nil
-	present := make([][]byte, len(members))
+	var present [][]byte
 	if existed {
 		if present, err = s.tx.lookup(m, setKind, members); err != nil {
 			return 0, err
 		}
 	} else {
+		present = make([][]byte, len(members))
 		m = s.tx.newObject(encoding.TypeSet)
 	}
 	added := int64(0)

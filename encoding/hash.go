@@ -11,9 +11,9 @@ import (
 //	<tag> <8-byte mix of the element> <element>
 //
 // The 8-byte prefix spreads the elements evenly over the key space whatever
-// their bytes, so that a random seek into [tag 00.., tag ff..] followed by
-// "take the next key" picks a (near) uniformly random element: this is how
-// HRANDFIELD, SRANDMEMBER and SPOP sample without reading the collection.
+// their bytes, so that the entries after a random point of [tag 00..,
+// tag ff..] are a fair random pick: this is how HRANDFIELD, SRANDMEMBER and
+// SPOP sample without reading the collection (db/sample.go).
 // Two elements with the same mix still have distinct keys, ordered by the
 // element bytes.
 const (
