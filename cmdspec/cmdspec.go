@@ -217,9 +217,13 @@ func (c *Command) Has(flag string) bool { return slices.Contains(c.Flags, flag) 
 func (c *Command) InCategory(cat string) bool { return slices.Contains(c.ACLCategories, cat) }
 
 // ArityOK reports whether n arguments (the name included) fit the arity.
-func (c *Command) ArityOK(n int) bool {
-	if c.Arity >= 0 {
-		return n == c.Arity
+func (c *Command) ArityOK(n int) bool { return MatchArity(c.Arity, n) }
+
+// MatchArity reports whether n arguments (the name included) fit Redis's
+// arity: exactly arity when it is positive, at least -arity otherwise.
+func MatchArity(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
 	}
-	return n >= -c.Arity
+	return n >= -arity
 }

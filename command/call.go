@@ -30,8 +30,10 @@ type Call struct {
 	job *db.Job
 	// result is the reply, set by Reply or by the job's last run.
 	result resp.Reply
-	// after runs once the job succeeded, before the reply is written: the
-	// place for changes of the client's state (WATCH).
+	// after runs once the job succeeded, when the reply is appended: the
+	// place for changes of the client's state. Later commands of the same
+	// group have been handled by then, so only barrier commands (WATCH)
+	// may use it.
 	after  func()
 	errMsg string
 	start  time.Time
@@ -152,7 +154,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 		pending = pending[:0]
 	}
 	for _, args := range batch {
-		if cl.closeAfterReply || cl.killed.Load() {
+		if cl.Closing() {
 			break
 		}
 		cl.lastActive.Store(time.Now().UnixNano())
@@ -202,11 +204,7 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 		return call
 	}
 	if cl.multi && cmd.Flags&flagNoQueue == 0 {
-		q := make([][]byte, len(args))
-		for i, a := range args {
-			q[i] = bytes.Clone(a)
-		}
-		cl.queued = append(cl.queued, q)
+		cl.queue(args)
 		call.Reply(resp.Status("QUEUED"))
 	}
 	return call

@@ -131,7 +131,7 @@ func commandCmd(t map[string]*Command) func(*Call) {
 			}
 			c.Reply(d)
 		case "getkeys", "getkeysandflags":
-			getKeys(c, t, sub.Name == "command|getkeysandflags")
+			getKeys(c, sub.Name == "command|getkeysandflags")
 		case "help":
 			c.Reply(commandHelpLines)
 		}
@@ -176,8 +176,8 @@ func lookupImplemented(t map[string]*Command, name string) (*cmdspec.Command, []
 }
 
 // commandList is COMMAND LIST [FILTERBY MODULE name|ACLCAT cat|PATTERN p]:
-// titan's commands. Redis also lists subcommands ("client|list"); titan
-// lists as many names as COMMAND COUNT counts, which clients rely on.
+// titan's commands and, as Redis lists them, the subcommands of its
+// containers ("client|list").
 func commandList(c *Call, t map[string]*Command) {
 	match := func(*cmdspec.Command) bool { return true }
 	switch {
@@ -212,7 +212,7 @@ func commandList(c *Call, t map[string]*Command) {
 
 // getKeys is COMMAND GETKEYS and GETKEYSANDFLAGS <full command>. It
 // knows every Redis 7.0 command, not only those titan runs.
-func getKeys(c *Call, t map[string]*Command, withFlags bool) {
+func getKeys(c *Call, withFlags bool) {
 	args := c.Args[2:]
 	spec := cmdspec.Resolve(args)
 	switch {

@@ -434,7 +434,8 @@ func (s *Engine) killClients(self *Client, match func(*Client) bool) int {
 
 func reset(c *Call) {
 	cl := c.c
-	cl.multi, cl.multiFailed, cl.queued, cl.watched = false, false, nil, nil
+	cl.setMulti(false)
+	cl.watched = nil
 	cl.infoMu.Lock()
 	cl.db, cl.name = 0, ""
 	cl.infoMu.Unlock()

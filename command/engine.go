@@ -6,6 +6,7 @@
 package command
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -93,8 +94,10 @@ type Client struct {
 	lastActive atomic.Int64
 	killed     atomic.Bool
 
-	// The fields below are only used by the connection's own goroutine,
-	// except name and lastCmd which CLIENT LIST reads under infoMu.
+	// The fields below belong to the connection's own goroutine. Those
+	// CLIENT LIST shows (name, lastCmd, the lib fields, db, multi and the
+	// length of queued) are also read by other clients, so the connection
+	// changes them under infoMu.
 	infoMu  sync.Mutex
 	name    string
 	lastCmd string
@@ -189,8 +192,8 @@ func (s *Engine) CloseAll() {
 }
 
 // Closing reports whether the connection must close once the replies
-// written so far are flushed (QUIT, CLIENT KILL of itself, a broken reply)
-// or at once (killed by another client).
+// written so far are flushed (QUIT, CLIENT KILL of itself) or at once
+// (killed by another client).
 func (c *Client) Closing() bool { return c.closeAfterReply || c.killed.Load() }
 
 // Killed reports whether another client killed this connection.
@@ -201,3 +204,21 @@ func (c *Client) ID() int64 { return c.id }
 
 // Config returns the engine's configuration.
 func (s *Engine) Config() Config { return s.cfg }
+
+// setMulti enters (on) or leaves a MULTI block, with an empty queue.
+func (c *Client) setMulti(on bool) {
+	c.infoMu.Lock()
+	c.multi, c.multiFailed, c.queued = on, false, nil
+	c.infoMu.Unlock()
+}
+
+// queue adds a copy of args to the MULTI queue.
+func (c *Client) queue(args [][]byte) {
+	q := make([][]byte, len(args))
+	for i, a := range args {
+		q[i] = bytes.Clone(a)
+	}
+	c.infoMu.Lock()
+	c.queued = append(c.queued, q)
+	c.infoMu.Unlock()
+}

@@ -70,3 +70,26 @@ func newTestEngine(t *testing.T) *Engine {
 	t.Cleanup(func() { d.Close(); st.Close() })
 	return NewEngine(Config{Databases: 16}, d, nil)
 }
+
+// panicReply is a reply whose encoding panics, as a bug in a reply type
+// would.
+type panicReply struct{}
+
+func (panicReply) Append([]byte) []byte { panic("reply bug") }
+
+// TestReplyPanicInExec: a reply that panics inside EXEC answers an error
+// for that command alone; the others, committed, answer as usual.
+func TestReplyPanicInExec(t *testing.T) {
+	e := newTestEngine(t)
+	e.table["boomreply"] = cmd("dbsize", func(c *Call) { c.Reply(panicReply{}) })
+	cl, err := e.Connect("test:1", "test:2", func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, e, cl, "BOOMREPLY", "MULTI", "SET a 1", "BOOMREPLY", "SET b 2", "EXEC", "GET b")
+	want := "-ERR internal error in 'boomreply': reply bug\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n" +
+		"*3\r\n+OK\r\n-ERR internal error in 'boomreply': reply bug\r\n+OK\r\n$1\r\n2\r\n"
+	if got != want {
+		t.Fatalf("replies = %q, want %q", got, want)
+	}
+}

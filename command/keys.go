@@ -225,11 +225,7 @@ func object(c *Call) {
 		return
 	}
 	if sub == "help" {
-		lines := make(resp.Array, len(objectHelp))
-		for i, l := range objectHelp {
-			lines[i] = resp.Status(l)
-		}
-		c.Reply(lines)
+		c.Reply(objectHelp)
 		return
 	}
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {

@@ -12,7 +12,7 @@ func multi(c *Call) {
 		c.Error("ERR MULTI calls can not be nested")
 		return
 	}
-	c.c.multi, c.c.multiFailed, c.c.queued = true, false, nil
+	c.c.setMulti(true)
 	c.Reply(resp.OK)
 }
 
@@ -21,7 +21,8 @@ func discard(c *Call) {
 		c.Error("ERR DISCARD without MULTI")
 		return
 	}
-	c.c.multi, c.c.multiFailed, c.c.queued, c.c.watched = false, false, nil, nil
+	c.c.setMulti(false)
+	c.c.watched = nil
 	c.Reply(resp.OK)
 }
 
@@ -70,7 +71,8 @@ func exec(c *Call) {
 		return
 	}
 	queued, failed, watched := cl.queued, cl.multiFailed, cl.watched
-	cl.multi, cl.multiFailed, cl.queued, cl.watched = false, false, nil, nil
+	cl.setMulti(false)
+	cl.watched = nil
 	if failed {
 		c.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
@@ -129,7 +131,7 @@ type execReply []*Call
 func (subs execReply) Append(b []byte) []byte {
 	b = redcon.AppendArray(b, len(subs))
 	for _, sub := range subs {
-		b = sub.appendReply(b)
+		b = sub.safeAppend(b)
 	}
 	return b
 }

@@ -76,8 +76,8 @@ func typeByName(name string) encoding.Type {
 
 // scanReply is the reply of the SCAN family: the cursor to go on with ("0"
 // once the scan is complete) and one page of items. The cursor is handed
-// out when the reply is written, so a job that runs again after a
-// conflict does not leave cursors behind.
+// out when the reply is appended (once per reply), so a job that runs
+// again after a conflict does not leave cursors behind.
 type scanReply struct {
 	cursors *cursorTable
 	// next is where the scan goes on; nil when it is complete.

@@ -22,10 +22,13 @@ const (
 // cmdspec describes it (arity, flags, ACL categories, key specs, docs)
 // and titan's handler.
 type Command struct {
+	// Name is the lower-case command name, as clients send it.
 	Name string
 	// Spec is Redis's description of the command.
-	Spec    *cmdspec.Command
-	Flags   int
+	Spec *cmdspec.Command
+	// Flags are the flag* bits: no_auth from Redis, the rest titan's own.
+	Flags int
+	// Handler parses the arguments and answers, or hands the store a job.
 	Handler func(*Call)
 	// Subs are the subcommands of a container (CLIENT, CONFIG...) that
 	// titan implements, as COMMAND INFO and COMMAND DOCS list them.
@@ -58,9 +61,10 @@ func subcommands(names ...string) option {
 	}
 }
 
-// arity accepts n arguments where Redis 7.0 accepts fewer, for options of
-// later Redis versions (ZRANK's WITHSCORE, from 7.2). COMMAND INFO still
-// answers 7.0's arity.
+// arity replaces Redis 7.0's arity (Redis's notation: n exactly, -n at
+// least n) in the argument count check, for options of later Redis
+// versions (ZRANK's WITHSCORE, from 7.2). COMMAND INFO still answers 7.0's
+// arity.
 func arity(n int) option { return func(c *Command) { c.arity = n } }
 
 // cmd is the one constructor of the command table: everything Redis says
@@ -82,7 +86,7 @@ func cmd(name string, h func(*Call), opts ...option) *Command {
 
 func (c *Command) arityOK(n int) bool {
 	if c.arity != 0 {
-		return n >= -c.arity
+		return cmdspec.MatchArity(c.arity, n)
 	}
 	return c.Spec.ArityOK(n)
 }

@@ -55,13 +55,6 @@ func (s Status) Append(b []byte) []byte { return redcon.AppendString(b, string(s
 // OK is the +OK reply.
 const OK = Status("OK")
 
-// Error is an error reply; its text starts with the error code (ERR,
-// WRONGTYPE, ...).
-type Error string
-
-// Append implements Reply.
-func (e Error) Append(b []byte) []byte { return redcon.AppendError(b, string(e)) }
-
 // Bulks is an array of bulk strings; nil elements are null bulk strings.
 type Bulks [][]byte
 
@@ -124,12 +117,6 @@ func (nullArray) Append(b []byte) []byte { return append(b, "*-1\r\n"...) }
 
 // Null is the null bulk string reply.
 var Null Reply = Bulk(nil)
-
-// Raw is an already encoded reply, written as it is.
-type Raw []byte
-
-// Append implements Reply.
-func (r Raw) Append(b []byte) []byte { return append(b, r...) }
 
 // Of pairs a reply with the error of the call that produced it, so a job
 // can end with `return resp.Of(resp.Int(n), err)`: on error the reply is

@@ -21,7 +21,6 @@ func TestReplyEncoding(t *testing.T) {
 		{"bulk string", BulkString("x"), "$1\r\nx\r\n"},
 		{"status", Status("PONG"), "+PONG\r\n"},
 		{"ok", OK, "+OK\r\n"},
-		{"error", Error("ERR boom"), "-ERR boom\r\n"},
 		{"bulks", Bulks{[]byte("a"), nil, {}}, "*3\r\n$1\r\na\r\n$-1\r\n$0\r\n\r\n"},
 		{"no bulks", Bulks{}, "*0\r\n"},
 		{"strings", Strings{"a", "bc"}, "*2\r\n$1\r\na\r\n$2\r\nbc\r\n"},
@@ -30,7 +29,6 @@ func TestReplyEncoding(t *testing.T) {
 		{"null array", NullArray, "*-1\r\n"},
 		{"map", Map{BulkString("k"), Int(1)}, "*2\r\n$1\r\nk\r\n:1\r\n"},
 		{"lines", Lines{"HELP", "  more"}, "*2\r\n+HELP\r\n+  more\r\n"},
-		{"raw", Raw(":7\r\n"), ":7\r\n"},
 	} {
 		if got := string(c.r.Append([]byte("pre"))); got != "pre"+c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, "pre"+c.want)

@@ -68,14 +68,15 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 func (s *Server) accept(nc net.Conn) {
+	// Registering under s.mu orders it with Shutdown: a connection is either
+	// refused or closed by Shutdown's CloseAll.
 	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
 	var cl *command.Client
 	err := command.ErrMaxClients
-	if !closing {
+	if !s.closing {
 		cl, err = s.engine.Connect(nc.RemoteAddr().String(), nc.LocalAddr().String(), func() { nc.Close() })
 	}
+	s.mu.Unlock()
 	if err != nil {
 		nc.Write(redcon.AppendError(nil, err.Error()))
 		nc.Close()
@@ -169,6 +170,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 	}
+	s.mu.Lock()
 	s.engine.CloseAll()
+	s.mu.Unlock()
 	return ctx.Err()
 }

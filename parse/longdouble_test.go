@@ -1,64 +1,9 @@
 package parse
 
 import (
-	"math"
 	"math/big"
 	"testing"
 )
-
-func TestFloat(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want float64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"1", 1, true},
-		{"-1.5", -1.5, true},
-		{"+1.5", 1.5, true},
-		{".5", 0.5, true},
-		{"1.", 1, true},
-		{"1e3", 1000, true},
-		{"1E-3", 0.001, true},
-		{"-0", math.Copysign(0, -1), true},
-		{"0.0e10", 0, true},
-		{"01", 1, true},
-		{"inf", math.Inf(1), true},
-		{"+inf", math.Inf(1), true},
-		{"-inf", math.Inf(-1), true},
-		{"Infinity", math.Inf(1), true},
-		{"-INF", math.Inf(-1), true},
-		{"0x10", 16, true},
-		{"0x1p-2", 0.25, true},
-		{"-0X1.8P1", -3, true},
-		{"1e308", 1e308, true},
-		{"4.9e-324", 5e-324, true}, // denormal: strtod sets ERANGE, Redis keeps it
-		{"1e400", 0, false},
-		{"-1e400", 0, false},
-		{"1e-400", 0, false}, // underflows to zero
-		{"0x1p-1100", 0, false},
-		{"nan", 0, false},
-		{"-nan", 0, false},
-		{"NaN", 0, false},
-		{"", 0, false},
-		{" 1", 0, false},
-		{"1 ", 0, false},
-		{"1_0", 0, false},
-		{"0x_1p0", 0, false},
-		{"1e", 0, false},
-		{".", 0, false},
-		{"0x", 0, false},
-		{"--1", 0, false},
-		{"+-1", 0, false},
-		{"infinit", 0, false},
-		{"abc", 0, false},
-	} {
-		got, ok := Float([]byte(c.in))
-		if ok != c.ok || got != c.want || math.Signbit(got) != math.Signbit(c.want) {
-			t.Errorf("Float(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
 
 func TestLongDouble(t *testing.T) {
 	for _, c := range []struct {
