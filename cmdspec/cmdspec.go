@@ -188,8 +188,13 @@ func Resolve(args [][]byte) *Command {
 	if len(args) == 0 {
 		return nil
 	}
-	c := Lookup(string(args[0]))
-	if c == nil || len(args) == 1 || len(c.Subcommands) == 0 {
+	return Lookup(string(args[0])).For(args)
+}
+
+// For returns what args run of c: c itself, or for a container called
+// with a subcommand name, that subcommand (nil if it has none).
+func (c *Command) For(args [][]byte) *Command {
+	if c == nil || len(args) < 2 || len(c.Subcommands) == 0 {
 		return c
 	}
 	return c.Sub(string(args[1]))

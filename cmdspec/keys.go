@@ -31,8 +31,10 @@ func (c *Command) hasKeySpec() bool {
 
 // Keys returns the key arguments of args (args[0] is the command's name,
 // args[1] a subcommand's name).
-func (c *Command) Keys(args [][]byte) [][]byte {
-	refs := c.KeyRefs(args)
+func (c *Command) Keys(args [][]byte) [][]byte { return Pick(args, c.KeyRefs(args)) }
+
+// Pick returns the arguments refs locate (nil for none).
+func Pick(args [][]byte, refs []KeyRef) [][]byte {
 	if len(refs) == 0 {
 		return nil
 	}

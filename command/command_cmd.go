@@ -233,10 +233,6 @@ func getKeys(c *Call, withFlags bool) {
 	case withFlags:
 		c.Reply(keysAndFlags{args, refs})
 	default:
-		keys := make(resp.Bulks, len(refs))
-		for i, r := range refs {
-			keys[i] = args[r.Pos]
-		}
-		c.Reply(keys)
+		c.Reply(resp.Bulks(cmdspec.Pick(args, refs)))
 	}
 }

@@ -94,16 +94,10 @@ func (c *Command) arityOK(n int) bool {
 // keys returns the key arguments of args, as Redis finds them from the
 // key specs of the command (or of its subcommand, for a container).
 func (c *Command) keys(args [][]byte) [][]byte {
-	spec := c.Spec
-	if len(spec.Subcommands) > 0 {
-		if len(args) < 2 {
-			return nil
-		}
-		if spec = spec.Sub(string(args[1])); spec == nil {
-			return nil
-		}
+	if spec := c.Spec.For(args); spec != nil {
+		return spec.Keys(args)
 	}
-	return spec.Keys(args)
+	return nil
 }
 
 // buildTable assembles the command table.

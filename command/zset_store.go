@@ -19,14 +19,14 @@ const (
 
 // parseNumKeys parses numkeys at c.Args[at] and returns the keys after it
 // and the remaining arguments.
-func parseNumKeys(c *Call, at int, name string) (keys, rest [][]byte, ok bool) {
+func parseNumKeys(c *Call, at int) (keys, rest [][]byte, ok bool) {
 	n, ok := parse.Int(c.Args[at])
 	if !ok {
 		c.Error(errNotInteger)
 		return nil, nil, false
 	}
 	if n < 1 {
-		c.Error(fmt.Sprintf("ERR at least 1 input key is needed for '%s' command", name))
+		c.Error(fmt.Sprintf("ERR at least 1 input key is needed for '%s' command", c.name))
 		return nil, nil, false
 	}
 	if n > int64(len(c.Args)-at-1) {
@@ -39,13 +39,13 @@ func parseNumKeys(c *Call, at int, name string) (keys, rest [][]byte, ok bool) {
 // zsetop implements ZUNION, ZINTER, ZDIFF and their STORE forms. Like
 // Redis, it checks the input keys' types before it reports errors in the
 // options after them.
-func zsetop(name string, op int, store bool) func(*Call) {
+func zsetop(op int, store bool) func(*Call) {
 	return func(c *Call) {
 		at := 1
 		if store {
 			at = 2
 		}
-		keys, rest, ok := parseNumKeys(c, at, name)
+		keys, rest, ok := parseNumKeys(c, at)
 		if !ok {
 			return
 		}
@@ -119,7 +119,7 @@ func zsetop(name string, op int, store bool) func(*Call) {
 }
 
 func zintercard(c *Call) {
-	keys, rest, ok := parseNumKeys(c, 1, "zintercard")
+	keys, rest, ok := parseNumKeys(c, 1)
 	if !ok {
 		return
 	}

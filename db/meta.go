@@ -113,6 +113,25 @@ func (tx *Tx) newObject(t encoding.Type) *encoding.Meta {
 	return m
 }
 
+// storeNew makes key a new collection of type t holding n elements,
+// which put writes one by one (i from 0 to n-1), replacing whatever key
+// held; n == 0 deletes key. It returns n. The S*STORE and Z*STORE commands
+// store their results through it.
+func (tx *Tx) storeNew(key []byte, t encoding.Type, n int, put func(m *encoding.Meta, i int) error) (int64, error) {
+	if n == 0 {
+		_, err := tx.Key(key).Delete()
+		return 0, err
+	}
+	m := tx.newObject(t)
+	for i := range n {
+		if err := put(m, i); err != nil {
+			return 0, err
+		}
+	}
+	m.Count = int64(n)
+	return m.Count, tx.replace(key, m)
+}
+
 // replace makes key hold m, whatever it held before, dropping the old
 // value's elements.
 func (tx *Tx) replace(key []byte, m *encoding.Meta) error {

@@ -229,21 +229,11 @@ func (ss Sets) DiffStore(dst []byte) (int64, error) { return ss.store(dst, Sets.
 // store makes dst a new set of the members op computes, replacing whatever
 // it held; an empty result deletes dst. It returns the size.
 func (ss Sets) store(dst []byte, op func(Sets) ([][]byte, error)) (int64, error) {
-	tx := ss.tx
 	members, err := op(ss)
 	if err != nil {
 		return 0, err
 	}
-	if len(members) == 0 {
-		_, err := tx.Key(dst).Delete()
-		return 0, err
-	}
-	m := tx.newObject(encoding.TypeSet)
-	for _, x := range members {
-		if err := tx.putMember(m, x); err != nil {
-			return 0, err
-		}
-	}
-	m.Count = int64(len(members))
-	return m.Count, tx.replace(dst, m)
+	return ss.tx.storeNew(dst, encoding.TypeSet, len(members), func(m *encoding.Meta, i int) error {
+		return ss.tx.putMember(m, members[i])
+	})
 }

@@ -55,16 +55,11 @@ func (tx *Tx) ZSets(keys [][]byte, weights []float64) ZSets {
 	return ZSets{tx: tx, keys: keys, weights: weights}
 }
 
-// meta reads the sorted set's metadata: nil when the key is missing.
-func (z ZSet) meta() (*encoding.Meta, error) { return z.tx.zset(z.key) }
+// meta reads the sorted set's metadata: nil when the key is missing,
+// ErrWrongType when it holds another type.
+func (z ZSet) meta() (*encoding.Meta, error) { return z.tx.typedMeta(z.key, encoding.TypeZSet) }
 
 // --- keys and element access ---
-
-// zset reads the metadata of the sorted set at key (nil when missing,
-// ErrWrongType for another type).
-func (tx *Tx) zset(key []byte) (*encoding.Meta, error) {
-	return tx.typedMeta(key, encoding.TypeZSet)
-}
 
 // zMemberKey is the key of member's entry, whose value is its score.
 func (tx *Tx) zMemberKey(m *encoding.Meta, member []byte) []byte {

@@ -14,8 +14,8 @@ func (z ZSet) LexCount(r parse.LexRange) (int64, error) {
 	if err != nil || m == nil || r.Empty() {
 		return 0, err
 	}
-	first, last, _, err := tx.zEdges(m)
-	if err != nil {
+	first, last, ok, err := tx.zEdges(m)
+	if err != nil || !ok {
 		return 0, err
 	}
 	if first.Score == last.Score {
@@ -37,7 +37,7 @@ func (z ZSet) LexCount(r parse.LexRange) (int64, error) {
 		return tx.countRange(start, end, from, to, m.Count)
 	}
 	var n int64
-	err = tx.zLexScan(m, r, false, 0, -1, func(ScoredMember) (bool, error) {
+	err = tx.zLexScan(m, first, last, r, false, 0, -1, func(ScoredMember) (bool, error) {
 		n++
 		return true, nil
 	})
@@ -48,8 +48,10 @@ func (z ZSet) LexCount(r parse.LexRange) (int64, error) {
 // assume the members share one score; with mixed scores it does what
 // Redis does on a listpack: from the first member that is >= min (seeking
 // there under the first member's score), skip offset members, then take
-// members while they are <= max (in reverse: the mirror image).
-func (tx *Tx) zLexScan(m *encoding.Meta, r parse.LexRange, rev bool, offset, count int64, fn func(ScoredMember) (bool, error)) error {
+// members while they are <= max (in reverse: the mirror image). first and
+// last are the set's first and last members in index order (zEdges), which
+// the caller has read already.
+func (tx *Tx) zLexScan(m *encoding.Meta, first, last ScoredMember, r parse.LexRange, rev bool, offset, count int64, fn func(ScoredMember) (bool, error)) error {
 	if r.Empty() {
 		return nil
 	}
@@ -62,9 +64,8 @@ func (tx *Tx) zLexScan(m *encoding.Meta, r parse.LexRange, rev bool, offset, cou
 	}
 	// Like Redis, give up unless the last member is >= min and the first
 	// <= max (which only matters when the scores differ).
-	first, last, ok, err := tx.zEdges(m)
-	if err != nil || !ok || !r.LteMax(first.Member) || !r.GteMin(last.Member) {
-		return err
+	if !r.LteMax(first.Member) || !r.GteMin(last.Member) {
+		return nil
 	}
 	started := false
 	var skipped, emitted int64

@@ -32,7 +32,7 @@ func (tx *Tx) zPop(key []byte, m *encoding.Meta, max bool, count int64) ([]Score
 func (zs ZSets) MPop(max bool, count int64) (key []byte, items []ScoredMember, err error) {
 	tx := zs.tx
 	for _, k := range zs.keys {
-		m, err := tx.zset(k)
+		m, err := tx.ZSet(k).meta()
 		if err != nil {
 			return nil, nil, err
 		}

@@ -173,7 +173,14 @@ func (tx *Tx) zRange(m *encoding.Meta, s ZRangeSpec, fn func(ScoredMember) (bool
 		}
 		return tx.zIndexScan(m, from, to, s.Rev, offset, count, fn)
 	default:
-		return tx.zLexScan(m, s.Lex, s.Rev, offset, count, fn)
+		if s.Lex.Empty() {
+			return nil
+		}
+		first, last, ok, err := tx.zEdges(m)
+		if err != nil || !ok {
+			return err
+		}
+		return tx.zLexScan(m, first, last, s.Lex, s.Rev, offset, count, fn)
 	}
 }
 

@@ -15,23 +15,10 @@ import (
 // member), replacing what it held, whatever its type; no items delete
 // it. It returns the size of the result.
 func (z ZSet) Store(items []ScoredMember) (int64, error) {
-	tx, dst := z.tx, z.key
-	if len(items) == 0 {
-		_, err := tx.Key(dst).Delete()
-		return 0, err
-	}
-	m := tx.newObject(encoding.TypeZSet)
-	for _, it := range items {
-		s := normScore(it.Score)
-		if err := tx.set(tx.zIndexKey(m, s, it.Member), nil); err != nil {
-			return 0, err
-		}
-		if err := tx.set(tx.zMemberKey(m, it.Member), encoding.EncodeFloat(s)); err != nil {
-			return 0, err
-		}
-	}
-	m.Count = int64(len(items))
-	return m.Count, tx.replace(dst, m)
+	tx := z.tx
+	return tx.storeNew(z.key, encoding.TypeZSet, len(items), func(m *encoding.Meta, i int) error {
+		return tx.zPut(m, items[i].Member, normScore(items[i].Score), 0, false)
+	})
 }
 
 // ZAggregate is how ZUNION and ZINTER combine the scores of a member.

@@ -58,7 +58,7 @@ func zCheck(t *testing.T, d *DB, key string, want []ScoredMember) {
 	want = slices.Clone(want)
 	sortScored(want)
 	readView(t, d, func(tx *Tx) error {
-		m, err := tx.zset([]byte(key))
+		m, err := tx.ZSet([]byte(key)).meta()
 		if err != nil {
 			return err
 		}
@@ -127,14 +127,14 @@ func TestZAddOptions(t *testing.T) {
 	// Same score: no change, no write.
 	var before uint64
 	readView(t, d, func(tx *Tx) error {
-		m, err := tx.zset([]byte("z"))
+		m, err := tx.ZSet([]byte("z")).meta()
 		before = m.Version
 		return err
 	})
 	a, u = zAdd(t, d, "z", ZAddOptions{}, 0, "c", 1, "e")
 	check(a, u, 0, 0)
 	readView(t, d, func(tx *Tx) error {
-		m, err := tx.zset([]byte("z"))
+		m, err := tx.ZSet([]byte("z")).meta()
 		if m.Version != before {
 			t.Error("a ZADD that changed nothing rewrote the key")
 		}
@@ -339,7 +339,7 @@ func TestZSetDropWhole(t *testing.T) {
 		}
 		zAdd(t, d, "z", ZAddOptions{}, pairs...)
 		var m *encoding.Meta
-		readView(t, d, func(tx *Tx) (err error) { m, err = tx.zset([]byte("z")); return })
+		readView(t, d, func(tx *Tx) (err error) { m, err = tx.ZSet([]byte("z")).meta(); return })
 		return m
 	}
 	for _, c := range []struct {
