@@ -114,7 +114,7 @@ func (c *Call) appendReply(b []byte) []byte {
 		if r == nil {
 			r = resp.OK
 		}
-		b = r.Append(b)
+		b = r.Append(b, c.c.proto)
 		failed = false
 	}
 	c.s.record(c.name, time.Since(c.start), failed)

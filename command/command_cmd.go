@@ -19,7 +19,7 @@ type infoReply struct {
 }
 
 // Append implements resp.Reply.
-func (r infoReply) Append(b []byte) []byte {
+func (r infoReply) Append(b []byte, p resp.Proto) []byte {
 	if r.spec == nil {
 		return redcon.AppendNull(b)
 	}
@@ -30,7 +30,7 @@ func (r infoReply) Append(b []byte) []byte {
 type docsReply []infoReply
 
 // Append implements resp.Reply.
-func (d docsReply) Append(b []byte) []byte {
+func (d docsReply) Append(b []byte, p resp.Proto) []byte {
 	b = redcon.AppendArray(b, 2*len(d))
 	for _, r := range d {
 		b = redcon.AppendBulkString(b, r.spec.Name)
@@ -46,7 +46,7 @@ type keysAndFlags struct {
 }
 
 // Append implements resp.Reply.
-func (k keysAndFlags) Append(b []byte) []byte {
+func (k keysAndFlags) Append(b []byte, p resp.Proto) []byte {
 	b = redcon.AppendArray(b, len(k.refs))
 	for _, r := range k.refs {
 		b = redcon.AppendArray(b, 2)

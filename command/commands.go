@@ -1,6 +1,8 @@
 package command
 
 import (
+	"slices"
+
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/resp"
 )
@@ -8,8 +10,19 @@ import (
 // commands is the command table: each command's name, handler and
 // titan-only behaviour. What Redis says of it (arity, flags, ACL
 // categories, key specs, docs) comes from package cmdspec by name.
-// COMMAND itself is added by buildTable.
+// COMMAND itself is added by buildTable. Each family with a file of its
+// own declares its part of the table there (streamCommands in stream.go...)
+// and is listed here once.
 func commands() []*Command {
+	return slices.Concat(
+		coreCommands(),
+	)
+}
+
+// coreCommands is the table of the families handled in this package's
+// first files: connection, server, keys, strings, hashes, lists, sets and
+// sorted sets.
+func coreCommands() []*Command {
 	return []*Command{
 		// connection
 		cmd("ping", ping),

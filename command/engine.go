@@ -17,6 +17,7 @@ import (
 
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
+	"github.com/titan-kv/titan/resp"
 )
 
 // Config is the front end's part of titan's configuration.
@@ -105,6 +106,8 @@ type Client struct {
 	libVer  string
 	db      uint16
 	authed  bool
+	// proto is the protocol the connection speaks (HELLO changes it).
+	proto resp.Proto
 
 	multi           bool
 	multiFailed     bool
@@ -153,6 +156,7 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 		addr:      addr,
 		laddr:     laddr,
 		created:   time.Now(),
+		proto:     resp.RESP2,
 		authed:    s.cfg.RequirePass == "",
 	}
 	c.lastActive.Store(time.Now().UnixNano())

@@ -75,7 +75,7 @@ func newTestEngine(t *testing.T) *Engine {
 // would.
 type panicReply struct{}
 
-func (panicReply) Append([]byte) []byte { panic("reply bug") }
+func (panicReply) Append([]byte, resp.Proto) []byte { panic("reply bug") }
 
 // TestReplyPanicInExec: a reply that panics inside EXEC answers an error
 // for that command alone; the others, committed, answer as usual.

@@ -51,11 +51,11 @@ type fieldValues struct {
 }
 
 // Append implements resp.Reply.
-func (p fieldValues) Append(b []byte) []byte {
-	b = redcon.AppendArray(b, 2*len(p.fields))
-	for i, f := range p.fields {
+func (r fieldValues) Append(b []byte, p resp.Proto) []byte {
+	b = redcon.AppendArray(b, 2*len(r.fields))
+	for i, f := range r.fields {
 		b = redcon.AppendBulk(b, f)
-		b = redcon.AppendBulk(b, p.values[i])
+		b = redcon.AppendBulk(b, r.values[i])
 	}
 	return b
 }

@@ -19,13 +19,13 @@ type poppedReply struct {
 }
 
 // Append implements resp.Reply.
-func (p poppedReply) Append(b []byte) []byte {
-	if p.key == nil {
-		return resp.NullArray.Append(b)
+func (r poppedReply) Append(b []byte, p resp.Proto) []byte {
+	if r.key == nil {
+		return resp.NullArray.Append(b, p)
 	}
 	b = redcon.AppendArray(b, 2)
-	b = redcon.AppendBulk(b, p.key)
-	return p.elems.Append(b)
+	b = redcon.AppendBulk(b, r.key)
+	return r.elems.Append(b, p)
 }
 
 // popReply is LPOP's and RPOP's answer: with a count, the array of popped

@@ -128,7 +128,7 @@ func exec(c *Call) {
 type execReply []*Call
 
 // Append implements resp.Reply.
-func (subs execReply) Append(b []byte) []byte {
+func (subs execReply) Append(b []byte, p resp.Proto) []byte {
 	b = redcon.AppendArray(b, len(subs))
 	for _, sub := range subs {
 		b = sub.safeAppend(b)

@@ -86,14 +86,14 @@ type scanReply struct {
 }
 
 // Append implements resp.Reply.
-func (r scanReply) Append(b []byte) []byte {
+func (r scanReply) Append(b []byte, p resp.Proto) []byte {
 	cursor := "0"
 	if r.next != nil {
 		cursor = r.cursors.put(r.next)
 	}
 	b = redcon.AppendArray(b, 2)
 	b = redcon.AppendBulkString(b, cursor)
-	return resp.Bulks(r.items).Append(b)
+	return resp.Bulks(r.items).Append(b, p)
 }
 
 // scanReply returns the reply of a scan page that goes on at next (nil

@@ -50,10 +50,10 @@ type oneOrMany struct {
 }
 
 // Append implements resp.Reply.
-func (r oneOrMany) Append(b []byte) []byte {
+func (r oneOrMany) Append(b []byte, p resp.Proto) []byte {
 	switch {
 	case r.many:
-		return resp.Bulks(r.members).Append(b)
+		return resp.Bulks(r.members).Append(b, p)
 	case len(r.members) == 0:
 		return redcon.AppendNull(b)
 	}

@@ -15,22 +15,13 @@ import (
 // counts, pops, random members, ZSCAN), zset_range.go (ZRANGE and its
 // family) and zset_store.go (ZUNION, ZINTER, ZDIFF and their STORE forms).
 
-// score is a score reply: a bulk string, as Redis 7.0 writes scores in
-// RESP2 ("inf", "-inf", %.17g).
-type score float64
-
-// Append implements resp.Reply.
-func (f score) Append(b []byte) []byte {
-	return redcon.AppendBulkString(b, parse.FormatScore(float64(f)))
-}
-
 // scoreOf is the reply of a score lookup: the score, or a null bulk
 // string when ok is false.
 func scoreOf(f float64, ok bool, err error) (resp.Reply, error) {
 	if !ok {
 		return resp.Of(resp.Null, err)
 	}
-	return resp.Of(score(f), err)
+	return resp.Of(resp.Double(f), err)
 }
 
 // scored is the reply of sorted set members in order: an array of the
@@ -43,7 +34,7 @@ type scored struct {
 }
 
 // Append implements resp.Reply.
-func (r scored) Append(b []byte) []byte {
+func (r scored) Append(b []byte, p resp.Proto) []byte {
 	n := len(r.items)
 	if r.scores && !r.pairs {
 		n *= 2
@@ -55,7 +46,7 @@ func (r scored) Append(b []byte) []byte {
 		}
 		b = redcon.AppendBulk(b, it.Member)
 		if r.scores || r.pairs {
-			b = score(it.Score).Append(b)
+			b = resp.Double(it.Score).Append(b, p)
 		}
 	}
 	return b
@@ -155,7 +146,7 @@ func zmscore(c *Call) {
 		out := make(resp.Array, len(scores))
 		for i, f := range scores {
 			if f != nil {
-				out[i] = score(*f)
+				out[i] = resp.Double(*f)
 			}
 		}
 		return resp.Of(out, err)
@@ -183,7 +174,7 @@ func zrank(rev bool) func(*Call) {
 			case !ok:
 				return resp.Null, nil
 			case withScore:
-				return resp.Array{resp.Int(rank), score(f)}, nil
+				return resp.Array{resp.Int(rank), resp.Double(f)}, nil
 			}
 			return resp.Int(rank), nil
 		})
