@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DATA_DIR ?= ./data
 
 # Packages whose code runs concurrently get the race detector.
-RACE_PKGS := ./db/... ./command/... ./server/... ./store/... ./background/...
+RACE_PKGS := ./db/... ./command/... ./server/... ./store/... ./background/... ./instance/...
 
 .PHONY: all build run test test-unit test-e2e fuzz bench vet fmt clean
 

@@ -3,12 +3,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,16 +12,11 @@ import (
 	"time"
 
 	plog "github.com/pingcap/log"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/titan-kv/titan/background"
-	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/conf"
-	"github.com/titan-kv/titan/db"
-	"github.com/titan-kv/titan/metrics"
-	"github.com/titan-kv/titan/server"
+	"github.com/titan-kv/titan/instance"
 	"github.com/titan-kv/titan/store"
 )
 
@@ -128,23 +119,14 @@ func run(cfg conf.Config) error {
 		plog.SetLevel(zapcore.ErrorLevel)
 	}
 
-	m := metrics.New()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
 	// Listen first, so a taken port fails fast, before the store opens.
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, statusLn, err := instance.Listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	var statusLn net.Listener
-	if cfg.StatusListen != "" {
-		if statusLn, err = net.Listen("tcp", cfg.StatusListen); err != nil {
-			ln.Close()
-			return fmt.Errorf("status listen: %w", err)
-		}
-	}
-
 	closeListeners := func() {
 		ln.Close()
 		if statusLn != nil {
@@ -162,85 +144,26 @@ func run(cfg conf.Config) error {
 		closeListeners()
 		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
 	}
-	d := db.New(st, db.Options{
-		Namespace:      cfg.Namespace,
-		MaxRetries:     cfg.Txn.MaxRetries,
-		CommandTimeout: cfg.Txn.CommandTimeout.Duration,
-		OnePC:          cfg.Txn.OnePC,
-		AsyncCommit:    cfg.Txn.AsyncCommit,
-		Batch: db.BatchOptions{
-			Enabled:     cfg.Batch.Enabled,
-			MaxCommands: cfg.Batch.MaxCommands,
-			Wait:        cfg.Batch.Wait.Duration,
-			Workers:     cfg.Batch.Workers,
-		},
-	}, m)
-	pingCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
-	err = d.Ping(pingCtx)
-	cancel()
+	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit})
 	if err != nil {
-		d.Close()
 		st.Close()
 		closeListeners()
-		return fmt.Errorf("store unreachable: %w (store-timeout %s)", err, cfg.StoreTimeout)
+		return err
 	}
-	bg := background.New(st, d, background.Options{
-		Disabled:          !cfg.Background.Enabled,
-		LeaseTTL:          cfg.Background.LeaseTTL.Duration,
-		ExpireInterval:    cfg.Background.ExpireInterval.Duration,
-		GCInterval:        cfg.Background.GCInterval.Duration,
-		GCRate:            cfg.Background.GCRate,
-		SafePointInterval: cfg.Background.SafePointInterval.Duration,
-		GCLifeTime:        cfg.Background.GCLifeTime.Duration,
-	}, m)
-	bgCtx, stopBG := context.WithCancel(context.Background())
-	bgDone := make(chan struct{})
-	go func() { bg.Run(bgCtx); close(bgDone) }()
-
-	srv := server.New(command.NewEngine(command.Config{
-		RequirePass: cfg.RequirePass,
-		Databases:   cfg.Databases,
-		MaxClients:  cfg.MaxClients,
-		IdleTimeout: time.Duration(cfg.Timeout) * time.Second,
-		MaxBulkLen:  cfg.ProtoMaxBulkLen,
-		Port:        portOf(ln.Addr()),
-		Version:     version,
-		Commit:      commit,
-	}, d, m))
-
-	var status *http.Server
-	if statusLn != nil {
-		status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := status.Serve(statusLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				slog.Error("status server", "err", err)
-			}
-		}()
-	}
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	slog.Info("titan ready", "version", version, "listen", ln.Addr().String(), "status", cfg.StatusListen,
+	slog.Info("titan ready", "version", version, "listen", in.Addr(), "status", cfg.StatusListen,
 		"store", storeLabel(cfg), "write_batch", cfg.Batch.Enabled)
 
 	select {
 	case <-ctx.Done():
 		slog.Info("shutting down")
-	case err := <-serveErr:
+	case err := <-in.Done():
 		if err != nil {
 			slog.Error("serve", "err", err)
 		}
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Reverse order of start: server, background tasks, db, store.
-	srv.Shutdown(shutCtx)
-	if status != nil {
-		status.Shutdown(shutCtx)
-	}
-	stopBG()
-	<-bgDone
-	d.Close()
+	in.Stop(shutCtx)
 	if err := st.Close(); err != nil {
 		return err
 	}
@@ -253,33 +176,4 @@ func storeLabel(cfg conf.Config) string {
 		return "embedded:" + cfg.DataDir
 	}
 	return cfg.Store
-}
-
-func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := d.Ping(ctx); err != nil {
-			http.Error(w, "store: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
-}
-
-// portOf returns the port of a listening address.
-func portOf(a net.Addr) string {
-	_, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return ""
-	}
-	return port
 }
