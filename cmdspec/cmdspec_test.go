@@ -152,14 +152,14 @@ func TestLookup(t *testing.T) {
 // TestInfoReply checks the shape of a COMMAND INFO entry: the bytes are
 // compared with redis-server's by tools/cmdgen and tests/command_test.go.
 func TestInfoReply(t *testing.T) {
-	b := AppendInfo(nil, Lookup("get"), nil)
+	b := AppendInfo(nil, Lookup("get"), nil, false)
 	want := "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n" +
 		"*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n" +
 		"$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n"
 	if string(b) != want {
 		t.Fatalf("COMMAND INFO get:\n%q\nwant\n%q", b, want)
 	}
-	docs := AppendDocs(nil, Lookup("object"), []*Command{Lookup("object|help")})
+	docs := AppendDocs(nil, Lookup("object"), []*Command{Lookup("object|help")}, false)
 	n, v := redcon.ReadNextRESP(docs)
 	var items []redcon.RESP
 	v.ForEach(func(r redcon.RESP) bool { items = append(items, r); return true })

@@ -1,95 +1,121 @@
 package cmdspec
 
-import "github.com/tidwall/redcon"
+import (
+	"strconv"
+
+	"github.com/tidwall/redcon"
+)
 
 // AppendInfo appends c's COMMAND INFO entry, exactly as redis-server 7.0
-// writes it in RESP2: name, arity, flags, first key, last key, step, ACL
-// categories (with '@'), tips, key specs, and the entries of subs, the
-// subcommands to list (a server lists those it implements).
-func AppendInfo(b []byte, c *Command, subs []*Command) []byte {
+// writes it in RESP2, or in RESP3 (its sets and maps) when resp3: name,
+// arity, flags, first key, last key, step, ACL categories (with '@'),
+// tips, key specs, and the entries of subs, the subcommands to list (a
+// server lists those it implements).
+func AppendInfo(b []byte, c *Command, subs []*Command, resp3 bool) []byte {
 	b = redcon.AppendArray(b, 10)
 	b = redcon.AppendBulkString(b, c.Name)
 	b = redcon.AppendInt(b, int64(c.Arity))
-	b = appendStatuses(b, "", c.Flags)
+	b = appendStatuses(b, "", c.Flags, resp3)
 	b = redcon.AppendInt(b, int64(c.FirstKey))
 	b = redcon.AppendInt(b, int64(c.LastKey))
 	b = redcon.AppendInt(b, int64(c.Step))
-	b = appendStatuses(b, "@", c.ACLCategories)
-	b = redcon.AppendArray(b, len(c.Tips))
+	b = appendStatuses(b, "@", c.ACLCategories, resp3)
+	b = appendSetLen(b, len(c.Tips), resp3)
 	for _, t := range c.Tips {
 		b = redcon.AppendBulkString(b, t)
 	}
-	b = redcon.AppendArray(b, len(c.KeySpecs))
+	b = appendSetLen(b, len(c.KeySpecs), resp3)
 	for _, s := range c.KeySpecs {
-		b = appendKeySpec(b, s)
+		b = appendKeySpec(b, s, resp3)
 	}
-	b = redcon.AppendArray(b, len(subs))
+	b = appendSetLen(b, len(subs), resp3)
 	for _, s := range subs {
-		b = AppendInfo(b, s, nil)
+		b = AppendInfo(b, s, nil, resp3)
 	}
 	return b
 }
 
-func appendStatuses(b []byte, prefix string, items []string) []byte {
-	b = redcon.AppendArray(b, len(items))
+// appendStatuses appends a set of simple strings (flags, categories).
+func appendStatuses(b []byte, prefix string, items []string, resp3 bool) []byte {
+	b = appendSetLen(b, len(items), resp3)
 	for _, s := range items {
 		b = redcon.AppendString(b, prefix+s)
 	}
 	return b
 }
 
-// appendMapLen starts a RESP2 map of n pairs: a flat array.
-func appendMapLen(b []byte, n int) []byte { return redcon.AppendArray(b, 2*n) }
+// appendMapLen starts a map of n pairs: RESP3's map, or in RESP2 a flat
+// array.
+func appendMapLen(b []byte, n int, resp3 bool) []byte {
+	if !resp3 {
+		return redcon.AppendArray(b, 2*n)
+	}
+	return appendHeader(b, '%', n)
+}
 
-func appendKeySpec(b []byte, s KeySpec) []byte {
+// appendSetLen starts a set of n elements: RESP3's set, an array in RESP2.
+func appendSetLen(b []byte, n int, resp3 bool) []byte {
+	if !resp3 {
+		return redcon.AppendArray(b, n)
+	}
+	return appendHeader(b, '~', n)
+}
+
+func appendHeader(b []byte, marker byte, n int) []byte {
+	b = append(b, marker)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
+}
+
+func appendKeySpec(b []byte, s KeySpec, resp3 bool) []byte {
 	n := 3
 	if s.Notes != "" {
 		n++
 	}
-	b = appendMapLen(b, n)
+	b = appendMapLen(b, n, resp3)
 	if s.Notes != "" {
 		b = redcon.AppendBulkString(b, "notes")
 		b = redcon.AppendBulkString(b, s.Notes)
 	}
 	b = redcon.AppendBulkString(b, "flags")
-	b = appendStatuses(b, "", s.Flags)
+	b = appendStatuses(b, "", s.Flags, resp3)
 
 	b = redcon.AppendBulkString(b, "begin_search")
-	b = appendMapLen(b, 2)
+	b = appendMapLen(b, 2, resp3)
 	b = redcon.AppendBulkString(b, "type")
 	b = redcon.AppendBulkString(b, s.BeginSearch.Type)
 	b = redcon.AppendBulkString(b, "spec")
 	switch s.BeginSearch.Type {
 	case "index":
-		b = appendMapLen(b, 1)
+		b = appendMapLen(b, 1, resp3)
 		b = appendIntField(b, "index", s.BeginSearch.Index)
 	case "keyword":
-		b = appendMapLen(b, 2)
+		b = appendMapLen(b, 2, resp3)
 		b = redcon.AppendBulkString(b, "keyword")
 		b = redcon.AppendBulkString(b, s.BeginSearch.Keyword)
 		b = appendIntField(b, "startfrom", s.BeginSearch.StartFrom)
 	default:
-		b = appendMapLen(b, 0)
+		b = appendMapLen(b, 0, resp3)
 	}
 
 	b = redcon.AppendBulkString(b, "find_keys")
-	b = appendMapLen(b, 2)
+	b = appendMapLen(b, 2, resp3)
 	b = redcon.AppendBulkString(b, "type")
 	b = redcon.AppendBulkString(b, s.FindKeys.Type)
 	b = redcon.AppendBulkString(b, "spec")
 	switch fk := s.FindKeys; fk.Type {
 	case "range":
-		b = appendMapLen(b, 3)
+		b = appendMapLen(b, 3, resp3)
 		b = appendIntField(b, "lastkey", fk.LastKey)
 		b = appendIntField(b, "keystep", fk.KeyStep)
 		b = appendIntField(b, "limit", fk.Limit)
 	case "keynum":
-		b = appendMapLen(b, 3)
+		b = appendMapLen(b, 3, resp3)
 		b = appendIntField(b, "keynumidx", fk.KeyNumIdx)
 		b = appendIntField(b, "firstkey", fk.FirstKey)
 		b = appendIntField(b, "keystep", fk.KeyStep)
 	default:
-		b = appendMapLen(b, 0)
+		b = appendMapLen(b, 0, resp3)
 	}
 	return b
 }
@@ -106,9 +132,9 @@ func appendStringField(b []byte, name, v string) []byte {
 
 // AppendDocs appends c's COMMAND DOCS entry (the map that follows the
 // command's name in the reply), exactly as redis-server 7.0 writes it in
-// RESP2, with the docs of subs, the subcommands to list, when c is a
-// container.
-func AppendDocs(b []byte, c *Command, subs []*Command) []byte {
+// RESP2 or (resp3) RESP3, with the docs of subs, the subcommands to list,
+// when c is a container.
+func AppendDocs(b []byte, c *Command, subs []*Command, resp3 bool) []byte {
 	d := &c.Docs
 	n := 1
 	for _, present := range []bool{d.Summary != "", d.Since != "", d.Complexity != "", len(d.DocFlags) > 0,
@@ -117,7 +143,7 @@ func AppendDocs(b []byte, c *Command, subs []*Command) []byte {
 			n++
 		}
 	}
-	b = appendMapLen(b, n)
+	b = appendMapLen(b, n, resp3)
 	if d.Summary != "" {
 		b = appendStringField(b, "summary", d.Summary)
 	}
@@ -130,7 +156,7 @@ func AppendDocs(b []byte, c *Command, subs []*Command) []byte {
 	}
 	if len(d.DocFlags) > 0 {
 		b = redcon.AppendBulkString(b, "doc_flags")
-		b = appendStatuses(b, "", d.DocFlags)
+		b = appendStatuses(b, "", d.DocFlags, resp3)
 	}
 	if d.DeprecatedSince != "" {
 		b = appendStringField(b, "deprecated_since", d.DeprecatedSince)
@@ -140,7 +166,7 @@ func AppendDocs(b []byte, c *Command, subs []*Command) []byte {
 	}
 	if len(d.History) > 0 {
 		b = redcon.AppendBulkString(b, "history")
-		b = redcon.AppendArray(b, len(d.History))
+		b = appendSetLen(b, len(d.History), resp3)
 		for _, h := range d.History {
 			b = redcon.AppendArray(b, 2)
 			b = redcon.AppendBulkString(b, h[0])
@@ -149,20 +175,20 @@ func AppendDocs(b []byte, c *Command, subs []*Command) []byte {
 	}
 	if len(d.Arguments) > 0 {
 		b = redcon.AppendBulkString(b, "arguments")
-		b = appendArgs(b, d.Arguments)
+		b = appendArgs(b, d.Arguments, resp3)
 	}
 	if len(c.Subcommands) > 0 {
 		b = redcon.AppendBulkString(b, "subcommands")
-		b = appendMapLen(b, len(subs))
+		b = appendMapLen(b, len(subs), resp3)
 		for _, s := range subs {
 			b = redcon.AppendBulkString(b, s.Name)
-			b = AppendDocs(b, s, nil)
+			b = AppendDocs(b, s, nil, resp3)
 		}
 	}
 	return b
 }
 
-func appendArgs(b []byte, args []Arg) []byte {
+func appendArgs(b []byte, args []Arg, resp3 bool) []byte {
 	b = redcon.AppendArray(b, len(args))
 	for _, a := range args {
 		n := 2
@@ -172,7 +198,7 @@ func appendArgs(b []byte, args []Arg) []byte {
 				n++
 			}
 		}
-		b = appendMapLen(b, n)
+		b = appendMapLen(b, n, resp3)
 		b = appendStringField(b, "name", a.Name)
 		b = appendStringField(b, "type", a.Type)
 		if a.KeySpecIndex != nil {
@@ -192,11 +218,11 @@ func appendArgs(b []byte, args []Arg) []byte {
 		}
 		if len(a.Flags) > 0 {
 			b = redcon.AppendBulkString(b, "flags")
-			b = appendStatuses(b, "", a.Flags)
+			b = appendStatuses(b, "", a.Flags, resp3)
 		}
 		if len(a.Arguments) > 0 {
 			b = redcon.AppendBulkString(b, "arguments")
-			b = appendArgs(b, a.Arguments)
+			b = appendArgs(b, a.Arguments, resp3)
 		}
 	}
 	return b

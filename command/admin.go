@@ -113,14 +113,14 @@ func config(c *Call) {
 		}
 		vals := c.s.configValues()
 		seen := map[string]bool{}
-		var out []string
+		var out resp.Map
 		for _, p := range c.Args[2:] {
 			pat := strings.ToLower(string(p))
 			if !strings.ContainsAny(pat, "[*?") {
 				// A plain name is answered as it was given.
 				if v, ok := vals[pat]; ok && !seen[pat] {
 					seen[pat] = true
-					out = append(out, string(p), v)
+					out = append(out, resp.Bulk(p), resp.BulkString(v))
 				}
 				continue
 			}
@@ -132,11 +132,11 @@ func config(c *Call) {
 			for _, k := range names {
 				if !seen[k] && glob.Match(p, []byte(k), true) {
 					seen[k] = true
-					out = append(out, k, vals[k])
+					out = append(out, resp.BulkString(k), resp.BulkString(vals[k]))
 				}
 			}
 		}
-		c.Reply(resp.Strings(out))
+		c.Reply(out)
 	case "set":
 		if len(c.Args) < 4 {
 			c.Error("ERR wrong number of arguments for 'config|set' command")
@@ -241,7 +241,7 @@ func info(c *Call) {
 	if out != "" {
 		out += "\r\n"
 	}
-	c.Reply(resp.Bulk([]byte(out)))
+	c.Reply(resp.Verbatim(out))
 }
 
 func (s *Engine) storeName() string {

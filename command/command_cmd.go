@@ -21,9 +21,9 @@ type infoReply struct {
 // Append implements resp.Reply.
 func (r infoReply) Append(b []byte, p resp.Proto) []byte {
 	if r.spec == nil {
-		return redcon.AppendNull(b)
+		return resp.Null.Append(b, p)
 	}
-	return cmdspec.AppendInfo(b, r.spec, r.subs)
+	return cmdspec.AppendInfo(b, r.spec, r.subs, p >= resp.RESP3)
 }
 
 // docsReply is COMMAND DOCS's reply: a map of command names to their docs.
@@ -31,10 +31,10 @@ type docsReply []infoReply
 
 // Append implements resp.Reply.
 func (d docsReply) Append(b []byte, p resp.Proto) []byte {
-	b = redcon.AppendArray(b, 2*len(d))
+	b = resp.AppendMapHeader(b, p, len(d))
 	for _, r := range d {
 		b = redcon.AppendBulkString(b, r.spec.Name)
-		b = cmdspec.AppendDocs(b, r.spec, r.subs)
+		b = cmdspec.AppendDocs(b, r.spec, r.subs, p >= resp.RESP3)
 	}
 	return b
 }
@@ -51,7 +51,7 @@ func (k keysAndFlags) Append(b []byte, p resp.Proto) []byte {
 	for _, r := range k.refs {
 		b = redcon.AppendArray(b, 2)
 		b = redcon.AppendBulk(b, k.args[r.Pos])
-		b = redcon.AppendArray(b, len(r.Flags))
+		b = resp.AppendSetHeader(b, p, len(r.Flags))
 		for _, f := range r.Flags {
 			b = redcon.AppendString(b, f)
 		}

@@ -73,21 +73,24 @@ func auth(c *Call) {
 	c.Reply(resp.OK)
 }
 
-// hello answers HELLO for protocol 2; RESP3 is refused as a server
-// without RESP3 support does, so clients fall back to RESP2. As in Redis,
-// every option is read first, then AUTH is checked, then SETNAME.
+// hello implements HELLO [protover [AUTH user pass] [SETNAME name]]: it
+// switches the connection to RESP2 or RESP3 and answers the server map in
+// the new protocol. As in Redis, every option is read first, then AUTH is
+// checked, then SETNAME, and the protocol changes only when all passed.
 func hello(c *Call) {
 	args := c.Args[1:]
+	var proto resp.Proto
 	if len(args) > 0 {
 		v, ok := parse.Int(args[0])
 		if !ok {
 			c.Error("ERR Protocol version is not an integer or out of range")
 			return
 		}
-		if v != 2 {
+		if v < int64(resp.RESP2) || v > int64(resp.RESP3) {
 			c.Error("NOPROTO unsupported protocol version")
 			return
 		}
+		proto = resp.Proto(v)
 		args = args[1:]
 	}
 	var user, pass, name []byte
@@ -115,19 +118,23 @@ func hello(c *Call) {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
-	if name != nil {
-		if !validClientName(name) {
-			c.Error(errClientName)
-			return
-		}
-		c.c.infoMu.Lock()
-		c.c.name = string(name)
-		c.c.infoMu.Unlock()
+	if name != nil && !validClientName(name) {
+		c.Error(errClientName)
+		return
 	}
+	c.c.infoMu.Lock()
+	if name != nil {
+		c.c.name = string(name)
+	}
+	if proto != 0 {
+		c.c.proto = proto
+	}
+	proto = c.c.proto
+	c.c.infoMu.Unlock()
 	c.Reply(resp.Map{
 		resp.BulkString("server"), resp.BulkString("redis"),
 		resp.BulkString("version"), resp.BulkString(redisVersion),
-		resp.BulkString("proto"), resp.Int(2),
+		resp.BulkString("proto"), resp.Int(proto),
 		resp.BulkString("id"), resp.Int(c.c.id),
 		resp.BulkString("mode"), resp.BulkString("standalone"),
 		resp.BulkString("role"), resp.BulkString("master"),
@@ -208,8 +215,7 @@ func client(c *Call) {
 		c.Reply(resp.OK)
 	case "info":
 		if arity(2) {
-			s := c.c.info(time.Now()) + "\n"
-			c.Reply(resp.Bulk([]byte(s)))
+			c.Reply(resp.Verbatim(c.c.info(time.Now()) + "\n"))
 		}
 	case "list":
 		clientListCmd(c)
@@ -323,7 +329,7 @@ func clientListCmd(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	c.Reply(resp.Bulk([]byte(c.s.clientList(match))))
+	c.Reply(resp.Verbatim(c.s.clientList(match)))
 }
 
 // clientList renders the clients match selects, oldest first.

@@ -44,29 +44,33 @@ func hmget(c *Call) {
 	})
 }
 
-// fieldValues is the reply of HGETALL and HRANDFIELD WITHVALUES: one flat
-// array of field, value, field, value...
+// fieldValues is the reply of HGETALL (a map) and HRANDFIELD WITHVALUES
+// (pairs): in RESP2 both are one flat array of field, value, field,
+// value...; in RESP3 HGETALL is a map and HRANDFIELD an array of
+// [field, value] arrays, as in Redis 7.
 type fieldValues struct {
 	fields, values [][]byte
+	pairs          bool
 }
 
 // Append implements resp.Reply.
 func (r fieldValues) Append(b []byte, p resp.Proto) []byte {
-	b = redcon.AppendArray(b, 2*len(r.fields))
+	switch {
+	case p < resp.RESP3:
+		b = redcon.AppendArray(b, 2*len(r.fields))
+	case r.pairs:
+		b = redcon.AppendArray(b, len(r.fields))
+	default:
+		b = resp.AppendMapHeader(b, p, len(r.fields))
+	}
 	for i, f := range r.fields {
+		if r.pairs && p >= resp.RESP3 {
+			b = redcon.AppendArray(b, 2)
+		}
 		b = redcon.AppendBulk(b, f)
 		b = redcon.AppendBulk(b, r.values[i])
 	}
 	return b
-}
-
-// pairsReply answers fields and values as pairs (withValues) or the fields
-// alone.
-func pairsReply(fields, values [][]byte, withValues bool) resp.Reply {
-	if withValues {
-		return fieldValues{fields: fields, values: values}
-	}
-	return resp.Bulks(fields)
 }
 
 // hgetall implements HGETALL, HKEYS and HVALS.
@@ -79,8 +83,10 @@ func hgetall(fields, values bool) func(*Call) {
 				return nil, err
 			case !fields:
 				return resp.Bulks(vs), nil
+			case !values:
+				return resp.Bulks(fs), nil
 			}
-			return pairsReply(fs, vs, values), nil
+			return fieldValues{fields: fs, values: vs}, nil
 		})
 	}
 }
@@ -174,6 +180,9 @@ func hrandfield(c *Call) {
 	}
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		fs, vs, err := tx.Hash(c.Args[1]).RandField(count)
-		return resp.Of(pairsReply(fs, vs, withValues), err)
+		if !withValues {
+			return resp.Of(resp.Bulks(fs), err)
+		}
+		return resp.Of(fieldValues{fields: fs, values: vs, pairs: true}, err)
 	})
 }

@@ -38,24 +38,30 @@ func smismember(c *Call) {
 }
 
 func smembers(c *Call) {
-	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(tx.Set(c.Args[1]).Members()) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		ms, err := tx.Set(c.Args[1]).Members()
+		return resp.Of(resp.BulkSet(ms), err)
+	})
 }
 
 // oneOrMany is the reply of SPOP, SRANDMEMBER and HRANDFIELD: an array of
-// the members when a count was given (many), else the first member or a
-// null when there is none.
+// the members when a count was given (many; a set for SPOP), else the
+// first member or a null when there is none.
 type oneOrMany struct {
 	members [][]byte
 	many    bool
+	set     bool
 }
 
 // Append implements resp.Reply.
 func (r oneOrMany) Append(b []byte, p resp.Proto) []byte {
 	switch {
+	case r.many && r.set:
+		return resp.BulkSet(r.members).Append(b, p)
 	case r.many:
 		return resp.Bulks(r.members).Append(b, p)
 	case len(r.members) == 0:
-		return redcon.AppendNull(b)
+		return resp.Null.Append(b, p)
 	}
 	return redcon.AppendBulk(b, r.members[0])
 }
@@ -78,10 +84,10 @@ func spop(c *Call) {
 		if count == 0 {
 			// Nothing to pop, but the key's type is still checked.
 			_, err := s.Card()
-			return resp.Of(oneOrMany{many: hasCount}, err)
+			return resp.Of(oneOrMany{many: hasCount, set: true}, err)
 		}
 		ms, err := s.Pop(count)
-		return resp.Of(oneOrMany{members: ms, many: hasCount}, err)
+		return resp.Of(oneOrMany{members: ms, many: hasCount, set: true}, err)
 	})
 }
 
@@ -112,7 +118,10 @@ func smove(c *Call) {
 // setAlgebra implements SINTER, SUNION and SDIFF.
 func setAlgebra(op func(db.Sets) ([][]byte, error)) func(*Call) {
 	return func(c *Call) {
-		c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulksOf(op(tx.Sets(c.Args[1:]))) })
+		c.Read(func(tx *db.Tx) (resp.Reply, error) {
+			ms, err := op(tx.Sets(c.Args[1:]))
+			return resp.Of(resp.BulkSet(ms), err)
+		})
 	}
 }
 

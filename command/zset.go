@@ -26,26 +26,30 @@ func scoreOf(f float64, ok bool, err error) (resp.Reply, error) {
 
 // scored is the reply of sorted set members in order: an array of the
 // members, each followed by its score with scores (WITHSCORES), or of
-// [member, score] arrays with pairs (ZMPOP).
+// [member, score] arrays with pairs (ZMPOP). In RESP3, as in Redis 7,
+// members with scores always come as [member, score] arrays, except for
+// flat (ZPOPMIN and ZPOPMAX without a count).
 type scored struct {
 	items  []db.ScoredMember
 	scores bool
 	pairs  bool
+	flat   bool
 }
 
 // Append implements resp.Reply.
 func (r scored) Append(b []byte, p resp.Proto) []byte {
+	pairs := r.pairs || (r.scores && !r.flat && p >= resp.RESP3)
 	n := len(r.items)
-	if r.scores && !r.pairs {
+	if r.scores && !pairs {
 		n *= 2
 	}
 	b = redcon.AppendArray(b, n)
 	for _, it := range r.items {
-		if r.pairs {
+		if pairs {
 			b = redcon.AppendArray(b, 2)
 		}
 		b = redcon.AppendBulk(b, it.Member)
-		if r.scores || r.pairs {
+		if r.scores || pairs {
 			b = resp.Double(it.Score).Append(b, p)
 		}
 	}
@@ -216,7 +220,7 @@ func zpop(max bool) func(*Call) {
 		}
 		c.Write(func(tx *db.Tx) (resp.Reply, error) {
 			items, err := tx.ZSet(c.Args[1]).Pop(max, count)
-			return resp.Of(scored{items: items, scores: true}, err)
+			return resp.Of(scored{items: items, scores: true, flat: len(c.Args) == 2}, err)
 		})
 	}
 }

@@ -52,9 +52,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// respReply is one RESP2 reply as it came off the wire.
+// respReply is one RESP2 or RESP3 reply as it came off the wire.
 type respReply struct {
-	kind  byte // + - : $ *
+	kind  byte // + - : $ * and RESP3's % ~ > , _ # = ( !
 	str   string
 	n     int64
 	null  bool
@@ -67,19 +67,25 @@ func (r respReply) String() string {
 		return string(r.kind) + "nil"
 	case r.kind == ':':
 		return ":" + strconv.FormatInt(r.n, 10)
-	case r.kind == '*':
+	case isAggregate(r.kind):
 		parts := make([]string, len(r.elems))
 		for i, e := range r.elems {
 			parts[i] = e.String()
 		}
-		return "*[" + strings.Join(parts, ", ") + "]"
-	case r.kind == '$':
+		return string(r.kind) + "[" + strings.Join(parts, ", ") + "]"
+	case r.kind == '$' || r.kind == '=':
 		return "$" + strconv.Quote(r.str)
 	}
 	return string(r.kind) + r.str
 }
 
-// readReply parses one RESP2 reply.
+// isAggregate reports whether a reply kind has elements: arrays, and
+// RESP3's maps (flat keys and values), sets and pushes.
+func isAggregate(kind byte) bool {
+	return kind == '*' || kind == '%' || kind == '~' || kind == '>'
+}
+
+// readReply parses one RESP2 or RESP3 reply.
 func readRESPReply(rd *bufio.Reader) (respReply, error) {
 	line, err := rd.ReadString('\n')
 	if err != nil {
@@ -92,11 +98,13 @@ func readRESPReply(rd *bufio.Reader) (respReply, error) {
 	r := respReply{kind: line[0]}
 	body := line[1:]
 	switch r.kind {
-	case '+', '-':
+	case '+', '-', ',', '#', '(':
 		r.str = body
+	case '_':
+		r.null = true
 	case ':':
 		r.n, err = strconv.ParseInt(body, 10, 64)
-	case '$':
+	case '$', '=', '!':
 		n, perr := strconv.Atoi(body)
 		if perr != nil {
 			return r, perr
@@ -109,7 +117,7 @@ func readRESPReply(rd *bufio.Reader) (respReply, error) {
 		if _, err = io.ReadFull(rd, buf); err == nil {
 			r.str = string(buf[:n])
 		}
-	case '*':
+	case '*', '%', '~', '>':
 		n, perr := strconv.Atoi(body)
 		if perr != nil {
 			return r, perr
@@ -117,6 +125,9 @@ func readRESPReply(rd *bufio.Reader) (respReply, error) {
 		if n < 0 {
 			r.null = true
 			return r, nil
+		}
+		if r.kind == '%' {
+			n *= 2
 		}
 		for i := 0; i < n && err == nil; i++ {
 			var e respReply
@@ -155,7 +166,7 @@ func (r *respRecorder) take() []byte {
 }
 
 // recordedClient is a single-connection go-redis client speaking RESP2
-// whose replies are recorded.
+// (or the protocol an option sets) whose replies are recorded.
 type recordedClient struct {
 	*redis.Client
 	mu  sync.Mutex
@@ -223,10 +234,11 @@ type differ struct {
 	failed int
 }
 
-// newDiffer starts nothing: it connects one client to each server.
-func newDiffer(t *testing.T, titanAddr, redisAddr string) *differ {
+// newDiffer starts nothing: it connects one client to each server; opts
+// change both clients' options (Protocol: 3 for RESP3).
+func newDiffer(t *testing.T, titanAddr, redisAddr string, opts ...func(*redis.Options)) *differ {
 	return &differ{t: t, ctx: context.Background(),
-		titan: newRecordedClient(t, titanAddr), redis: newRecordedClient(t, redisAddr)}
+		titan: newRecordedClient(t, titanAddr, opts...), redis: newRecordedClient(t, redisAddr, opts...)}
 }
 
 // diffEnv is one titan and one redis-server shared by the differential
@@ -369,15 +381,15 @@ func sameRESPReply(a, b respReply, o diffLineOpts) bool {
 			}
 		}
 		return a.str == b.str
-	case '*':
+	case '*', '%', '~', '>':
 		if len(a.elems) != len(b.elems) {
 			return false
 		}
 		ae, be := a.elems, b.elems
 		switch {
-		case o.pairs && len(ae)%2 == 0:
+		case (o.pairs || a.kind == '%') && len(ae)%2 == 0:
 			ae, be = sortReplyPairs(ae), sortReplyPairs(be)
-		case o.sorted:
+		case o.sorted || a.kind == '~':
 			ae, be = sortReplyElems(ae), sortReplyElems(be)
 		}
 		for i := range ae {

@@ -43,7 +43,7 @@ func (c *client) check(cmd *cmdspec.Command) error {
 		return err
 	}
 	sortSubs(&info.elems[0].elems[9], func(v value) string { return v.elems[0].str })
-	if want, got := info.elems[0].append(nil), cmdspec.AppendInfo(nil, cmd, cmd.Subcommands); !bytes.Equal(want, got) {
+	if want, got := info.elems[0].append(nil), cmdspec.AppendInfo(nil, cmd, cmd.Subcommands, false); !bytes.Equal(want, got) {
 		return fmt.Errorf("COMMAND INFO written back differs:\n%q\n%q", got, want)
 	}
 	docs, err := c.do("COMMAND", "DOCS", cmd.Name)
@@ -56,7 +56,7 @@ func (c *client) check(cmd *cmdspec.Command) error {
 			sortPairs(&d.elems[i+1])
 		}
 	}
-	if want, got := d.append(nil), cmdspec.AppendDocs(nil, cmd, cmd.Subcommands); !bytes.Equal(want, got) {
+	if want, got := d.append(nil), cmdspec.AppendDocs(nil, cmd, cmd.Subcommands, false); !bytes.Equal(want, got) {
 		return fmt.Errorf("COMMAND DOCS written back differs:\n%q\n%q", got, want)
 	}
 	return nil
