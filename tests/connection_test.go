@@ -121,31 +121,35 @@ func TestConnectionCommands(t *testing.T) {
 	ti := startTitan(t)
 	ctx := context.Background()
 
-	// go-redis asks for RESP3 first; titan refuses HELLO 3 and the client
-	// falls back to RESP2 and works.
+	// go-redis asks for RESP3 first (HELLO 3) and speaks it.
 	c := ti.Client(func(o *redis.Options) { o.ClientName = "main-conn"; o.PoolSize = 1 })
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := c.Get(ctx, "k").Result(); got != "v" {
-		t.Fatalf("GET after the RESP2 fallback = %q", got)
+		t.Fatalf("GET over RESP3 = %q", got)
 	}
 	raw := dialRaw(t, ti.Addr)
-	raw.send("HELLO 3\r\n")
-	if got := raw.line(); got != "-NOPROTO unsupported protocol version" {
-		t.Fatalf("HELLO 3 = %q", got)
+	for _, proto := range []string{"3", "2"} {
+		raw.send("HELLO " + proto + "\r\n")
+		helloReply := readRaw(raw)
+		hello := map[string]string{}
+		for i := 0; i+1 < len(helloReply.elems); i += 2 {
+			hello[helloReply.elems[i].str] = helloReply.elems[i+1].String()
+		}
+		kind := byte('%')
+		if proto == "2" {
+			kind = '*'
+		}
+		if helloReply.kind != kind || len(helloReply.elems) != 14 || hello["server"] != `$"redis"` || hello["version"] != `$"7.0.15"` ||
+			hello["proto"] != ":"+proto || hello["mode"] != `$"standalone"` || hello["role"] != `$"master"` ||
+			hello["modules"] != "*[]" || !strings.HasPrefix(hello["id"], ":") {
+			t.Fatalf("HELLO %s = %v", proto, helloReply)
+		}
 	}
-	raw.send("HELLO 2\r\n")
-	helloReply := readRaw(raw)
-	hello := map[string]string{}
-	for i := 0; i+1 < len(helloReply.elems); i += 2 {
-		hello[helloReply.elems[i].str] = helloReply.elems[i+1].String()
-	}
-	if len(helloReply.elems) != 14 || hello["server"] != `$"redis"` || hello["version"] != `$"7.0.15"` ||
-		hello["proto"] != ":2" || hello["mode"] != `$"standalone"` || hello["role"] != `$"master"` ||
-		hello["modules"] != "*[]" || !strings.HasPrefix(hello["id"], ":") {
-		t.Fatalf("HELLO 2 = %v", helloReply)
-	}
+	hello := map[string]string{"id": ":0"}
+	raw.send("CLIENT ID\r\n")
+	hello["id"] = raw.line()
 
 	// CLIENT ID / GETNAME / LIST / INFO.
 	id, err := c.ClientID(ctx).Result()
@@ -293,13 +297,14 @@ func TestConnectionCommands(t *testing.T) {
 	if mset, ok := infos[2].([]any); !ok || len(mset) != 10 || mset[0] != "mset" || mset[4] != int64(-1) || mset[5] != int64(2) {
 		t.Fatalf("COMMAND INFO mset = %v", infos[2])
 	}
-	docs, err := c.Do(ctx, "command", "docs", "get", "set").Slice()
-	if err != nil || len(docs) != 4 || docs[0] != "get" {
+	// COMMAND DOCS is a map in RESP3.
+	docs, err := c.Do(ctx, "command", "docs", "get", "set").Result()
+	if m, ok := docs.(map[any]any); err != nil || !ok || len(m) != 2 || m["get"] == nil {
 		t.Fatalf("COMMAND DOCS get set = %v, %v", docs, err)
 	}
-	all, err := c.Do(ctx, "command", "docs").Slice()
-	if err != nil || len(all) != 2*count {
-		t.Fatalf("COMMAND DOCS = %d items, %v", len(all), err)
+	all, err := c.Do(ctx, "command", "docs").Result()
+	if m, ok := all.(map[any]any); err != nil || !ok || len(m) != count {
+		t.Fatalf("COMMAND DOCS = %v, %v", all, err)
 	}
 	keys, err := c.CommandGetKeys(ctx, "mset", "a", "1", "b", "2").Result()
 	if err != nil || strings.Join(keys, ",") != "a,b" {
@@ -362,7 +367,8 @@ func TestAuth(t *testing.T) {
 		{"AUTH a b c", "-ERR syntax error"},
 		{"HELLO 2", "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"},
 		{"HELLO 2 AUTH default wrong", "-WRONGPASS invalid username-password pair or user is disabled."},
-		{"HELLO 3 AUTH default s3cret", "-NOPROTO unsupported protocol version"},
+		{"HELLO 4 AUTH default s3cret", "-NOPROTO unsupported protocol version"},
+		{"HELLO 3 AUTH default wrong", "-WRONGPASS invalid username-password pair or user is disabled."},
 		{"PING", "-NOAUTH Authentication required."},
 		{"AUTH s3cret", "+OK"},
 		{"PING", "+PONG"},
@@ -387,8 +393,19 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("after HELLO AUTH: %q %q %q %q", a, b, c, d)
 	}
 
-	// go-redis: HELLO 3 with AUTH is refused (NOPROTO), so it falls back
-	// to AUTH; wrong passwords fail.
+	r.send("RESET\r\nHELLO 3 AUTH default s3cret\r\n")
+	if got := r.line(); got != "+RESET" {
+		t.Fatalf("RESET = %q", got)
+	}
+	if hr := readRaw(r); hr.kind != '%' || len(hr.elems) != 14 {
+		t.Fatalf("HELLO 3 AUTH = %v", hr)
+	}
+	r.send("CLIENT GETNAME\r\n")
+	if got := r.line(); got != "_" {
+		t.Fatalf("CLIENT GETNAME after RESET in RESP3 = %q", got)
+	}
+
+	// go-redis: HELLO 3 with AUTH authenticates; wrong passwords fail.
 	good := ti.Client(func(o *redis.Options) { o.Password = "s3cret" })
 	if got, err := good.Get(ctx, "k").Result(); err != nil || got != "v" {
 		t.Fatalf("go-redis with Password: %q, %v", got, err)
