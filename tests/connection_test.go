@@ -122,7 +122,7 @@ func TestConnectionCommands(t *testing.T) {
 	ctx := context.Background()
 
 	// go-redis asks for RESP3 first (HELLO 3) and speaks it.
-	c := ti.Client(func(o *redis.Options) { o.ClientName = "main-conn"; o.PoolSize = 1 })
+	c := ti.Client(func(o *redis.Options) { o.ClientName = "main-conn"; o.PoolSize = 1; o.Protocol = 3 })
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestAuth(t *testing.T) {
 	}
 
 	// go-redis: HELLO 3 with AUTH authenticates; wrong passwords fail.
-	good := ti.Client(func(o *redis.Options) { o.Password = "s3cret" })
+	good := ti.Client(func(o *redis.Options) { o.Password = "s3cret"; o.Protocol = 3 })
 	if got, err := good.Get(ctx, "k").Result(); err != nil || got != "v" {
 		t.Fatalf("go-redis with Password: %q, %v", got, err)
 	}

@@ -136,9 +136,11 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-// Client returns a go-redis client for db 0.
+// Client returns a go-redis client for db 0. It speaks RESP2, the
+// protocol the tests written before RESP3 compare with; an option sets
+// Protocol: 3 for RESP3 (go-redis's own default).
 func (ti *Titan) Client(opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: ti.Addr, MaxRetries: -1, PoolSize: 64, ReadTimeout: 30 * time.Second}
+	o := &redis.Options{Addr: ti.Addr, MaxRetries: -1, PoolSize: 64, ReadTimeout: 30 * time.Second, Protocol: 2}
 	for _, f := range opts {
 		f(o)
 	}
