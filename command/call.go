@@ -37,6 +37,8 @@ type Call struct {
 	after  func()
 	errMsg string
 	start  time.Time
+	// silent calls send no reply (CLIENT REPLY OFF and SKIP).
+	silent bool
 }
 
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
@@ -101,6 +103,7 @@ func (c *Call) safeAppend(b []byte) (out []byte) {
 // command's metrics.
 func (c *Call) appendReply(b []byte) []byte {
 	failed := true
+	n := len(b)
 	switch {
 	case c.job != nil && c.job.Err != nil:
 		b = redcon.AppendError(b, errorReply(c.job.Err))
@@ -118,6 +121,9 @@ func (c *Call) appendReply(b []byte) []byte {
 		failed = false
 	}
 	c.s.record(c.name, time.Since(c.start), failed)
+	if c.silent {
+		return b[:n]
+	}
 	return b
 }
 
@@ -158,6 +164,15 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 			break
 		}
 		cl.lastActive.Store(time.Now().UnixNano())
+		if cmd := s.table[strings.ToLower(string(args[0]))]; cmd != nil && s.pause.paused() {
+			// CLIENT PAUSE: what ran before replies first, then this
+			// command waits for the end of the pause.
+			write := cmd.writes() || (cmd.Name == "exec" && cl.queuedWrites(s))
+			if s.pause.applies(write) {
+				flush()
+				s.pause.wait(write)
+			}
+		}
 		call := s.prepare(cl, args)
 		barrier := call.cmd != nil && call.cmd.Flags&flagBarrier != 0 && call.errMsg == ""
 		if barrier && len(pending) > 0 {
@@ -183,8 +198,12 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	name := strings.ToLower(string(args[0]))
 	call := &Call{s: s, c: cl, name: name, Args: args, start: time.Now()}
 	cmd := s.table[name]
+	cl.silence(call)
 	cl.infoMu.Lock()
-	cl.lastCmd = name
+	cl.lastCmd = ""
+	if spec := cmd.spec(args); spec != nil {
+		cl.lastCmd = spec.Name
+	}
 	cl.infoMu.Unlock()
 	if cmd == nil {
 		call.name = "unknown"

@@ -16,6 +16,7 @@ import (
 func commands() []*Command {
 	return slices.Concat(
 		coreCommands(),
+		clientCommands(),
 	)
 }
 
@@ -31,8 +32,6 @@ func coreCommands() []*Command {
 		cmd("select", selectDB, barrier),
 		cmd("auth", auth, barrier, noQueue),
 		cmd("hello", hello, barrier, noQueue),
-		cmd("client", client, barrier,
-			subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply", "help")),
 		cmd("reset", reset, barrier, noQueue),
 
 		// server
@@ -165,8 +164,8 @@ func coreCommands() []*Command {
 		cmd("zcard", zcard),
 		cmd("zscore", zscore),
 		cmd("zmscore", zmscore),
-		cmd("zrank", zrank(false), arity(-3)),
-		cmd("zrevrank", zrank(true), arity(-3)),
+		cmd("zrank", zrank(false)),
+		cmd("zrevrank", zrank(true)),
 		cmd("zcount", zcount),
 		cmd("zlexcount", zlexcount),
 		cmd("zrange", zrangeCmd(zAuto, zAuto, false)),

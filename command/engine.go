@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +51,8 @@ type Engine struct {
 	nextID  atomic.Int64
 	mu      sync.Mutex
 	clients map[int64]*Client
+
+	pause pauseState // CLIENT PAUSE (client.go)
 
 	totalCommands    atomic.Int64
 	totalConnections atomic.Int64
@@ -96,18 +97,19 @@ type Client struct {
 	killed     atomic.Bool
 
 	// The fields below belong to the connection's own goroutine. Those
-	// CLIENT LIST shows (name, lastCmd, the lib fields, db, multi and the
-	// length of queued) are also read by other clients, so the connection
-	// changes them under infoMu.
+	// CLIENT LIST shows (name, lastCmd, db, proto, multi, the length of
+	// queued and the CLIENT flags) are also read by other clients, so the
+	// connection changes them under infoMu.
 	infoMu  sync.Mutex
 	name    string
 	lastCmd string
-	libName string
-	libVer  string
 	db      uint16
 	authed  bool
 	// proto is the protocol the connection speaks (HELLO changes it).
 	proto resp.Proto
+	// noEvict is CLIENT NO-EVICT; replyOff and skipNext are CLIENT REPLY
+	// OFF and SKIP (client.go).
+	noEvict, replyOff, skipNext bool
 
 	multi           bool
 	multiFailed     bool
@@ -119,23 +121,6 @@ type Client struct {
 type watchKey struct {
 	db  uint16
 	key string
-}
-
-func (c *Client) info(now time.Time) string {
-	c.infoMu.Lock()
-	defer c.infoMu.Unlock()
-	multi := -1
-	if c.multi {
-		multi = len(c.queued)
-	}
-	flags := "N"
-	if c.multi {
-		flags = "x"
-	}
-	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi,
-		c.lastCmd, c.libName, c.libVer)
 }
 
 func randomHex(n int) string {

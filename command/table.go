@@ -33,9 +33,6 @@ type Command struct {
 	// Subs are the subcommands of a container (CLIENT, CONFIG...) that
 	// titan implements, as COMMAND INFO and COMMAND DOCS list them.
 	Subs []*cmdspec.Command
-	// arity, when not 0, replaces Redis 7.0's arity in the argument count
-	// check (commands taking options of later Redis versions).
-	arity int
 }
 
 // option is titan-only behaviour of a command.
@@ -61,12 +58,6 @@ func subcommands(names ...string) option {
 	}
 }
 
-// arity replaces Redis 7.0's arity (Redis's notation: n exactly, -n at
-// least n) in the argument count check, for options of later Redis
-// versions (ZRANK's WITHSCORE, from 7.2). COMMAND INFO still answers 7.0's
-// arity.
-func arity(n int) option { return func(c *Command) { c.arity = n } }
-
 // cmd is the one constructor of the command table: everything Redis says
 // of the command comes from cmdspec by name; opts add titan's behaviour.
 func cmd(name string, h func(*Call), opts ...option) *Command {
@@ -84,12 +75,7 @@ func cmd(name string, h func(*Call), opts ...option) *Command {
 	return c
 }
 
-func (c *Command) arityOK(n int) bool {
-	if c.arity != 0 {
-		return cmdspec.MatchArity(c.arity, n)
-	}
-	return c.Spec.ArityOK(n)
-}
+func (c *Command) arityOK(n int) bool { return c.Spec.ArityOK(n) }
 
 // keys returns the key arguments of args, as Redis finds them from the
 // key specs of the command (or of its subcommand, for a container).

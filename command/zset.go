@@ -157,28 +157,16 @@ func zmscore(c *Call) {
 	})
 }
 
-// zrank implements ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE.
+// zrank implements ZRANK and ZREVRANK.
 func zrank(rev bool) func(*Call) {
 	return func(c *Call) {
-		withScore := false
-		switch {
-		case len(c.Args) == 4 && argIs(c.Args[3], "withscore"):
-			withScore = true
-		case len(c.Args) != 3:
-			c.Error(errSyntax)
-			return
-		}
 		c.Read(func(tx *db.Tx) (resp.Reply, error) {
-			rank, f, ok, err := tx.ZSet(c.Args[1]).Rank(c.Args[2], rev)
+			rank, _, ok, err := tx.ZSet(c.Args[1]).Rank(c.Args[2], rev)
 			switch {
 			case err != nil:
 				return nil, err
-			case !ok && withScore:
-				return resp.NullArray, nil
 			case !ok:
 				return resp.Null, nil
-			case withScore:
-				return resp.Array{resp.Int(rank), resp.Double(f)}, nil
 			}
 			return resp.Int(rank), nil
 		})

@@ -166,8 +166,6 @@ func TestConnectionCommands(t *testing.T) {
 	if err != nil || info.ID != id || info.Name != "main-conn" || info.DB != 0 {
 		t.Fatalf("CLIENT INFO = %+v, %v", info, err)
 	}
-	c.Do(ctx, "client", "setinfo", "lib-name", "mylib")
-	c.Do(ctx, "client", "setinfo", "lib-ver", "1.2")
 	list, err := c.ClientList(ctx).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +174,7 @@ func TestConnectionCommands(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("CLIENT LIST has %d lines, want 2:\n%s", len(lines), list)
 	}
-	lineRE := regexp.MustCompile(`^id=(\d+) addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=\d+ name=(\S*) age=\d+ idle=\d+ flags=N db=(\d+) .* cmd=(\S+) user=default .*resp=2`)
+	lineRE := regexp.MustCompile(`^id=(\d+) addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=\d+ name=(\S*) age=\d+ idle=\d+ flags=N db=(\d+) sub=0 psub=0 ssub=0 multi=-1 qbuf=\d+ qbuf-free=\d+ argv-mem=\d+ multi-mem=\d+ rbs=\d+ rbp=\d+ obl=\d+ oll=\d+ omem=\d+ tot-mem=\d+ events=r cmd=(\S+) user=default redir=-1 resp=([23])$`)
 	var ids []int64
 	for _, l := range lines {
 		m := lineRE.FindStringSubmatch(l)
@@ -185,7 +183,7 @@ func TestConnectionCommands(t *testing.T) {
 		}
 		n, _ := strconv.ParseInt(m[1], 10, 64)
 		ids = append(ids, n)
-		if n == id && (m[2] != "main-conn" || !strings.Contains(l, "lib-name=mylib lib-ver=1.2")) {
+		if n == id && (m[2] != "main-conn" || m[4] != "client|list" || m[5] != "3") {
 			t.Fatalf("CLIENT LIST line of this client: %q", l)
 		}
 	}
@@ -195,8 +193,9 @@ func TestConnectionCommands(t *testing.T) {
 	if l, _ := c.Do(ctx, "client", "list", "id", strconv.FormatInt(id, 10)).Text(); !strings.HasPrefix(l, "id="+strconv.FormatInt(id, 10)+" ") {
 		t.Fatalf("CLIENT LIST ID %d = %q", id, l)
 	}
-	if err := c.Do(ctx, "client", "setinfo", "foo", "x").Err(); err == nil || err.Error() != "ERR Unrecognized option 'foo'" {
-		t.Fatalf("CLIENT SETINFO foo = %v", err)
+	// CLIENT SETINFO is Redis 7.2's: titan presents 7.0.
+	if err := c.Do(ctx, "client", "setinfo", "lib-name", "x").Err(); err == nil || err.Error() != "ERR unknown subcommand 'setinfo'. Try CLIENT HELP." {
+		t.Fatalf("CLIENT SETINFO = %v", err)
 	}
 
 	// CLIENT KILL by id and by address; the victim's next command fails,

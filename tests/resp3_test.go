@@ -31,7 +31,9 @@ var resp3Lines = []string{
 	"ping", "ping x", "echo x", "select 0", "select 99",
 	"auth x",
 	"hello 4", "hello 3 setname \"a b\"", "client getname", "client setname c3", "client getname",
-	"client no-evict on", "client reply on", "client kill id 99999", "client list id 99999",
+	"client no-evict on", "client no-evict off", "client reply on", "client kill id 99999", "client list id 99999",
+	"client list id 0", "client pause abc", "client pause -1", "client pause 10 foo", "client pause 0 write",
+	"client unpause", "client unpause x", "client setinfo lib-name x", "client no-touch on",
 	// server
 	"flushall", "dbsize", "config get databases", "config get nosuch", "pairs config get maxmemory databases",
 	"config set a b", "config resetstat", "flushdb",
@@ -41,7 +43,7 @@ var resp3Lines = []string{
 	// keys
 	"set k v", "del k", "unlink k", "exists k", "touch k", "type k", "set k v",
 	"expire k 100", "pexpire k 100000", "expireat k 99999999999", "pexpireat k 99999999999000",
-	"ttl k", "pttl k", "expiretime k", "pexpiretime k", "persist k", "rename k k2", "renamenx k2 k",
+	"~1 ttl k", "~100 pttl k", "expiretime k", "pexpiretime k", "persist k", "rename k k2", "renamenx k2 k",
 	"copy k k3", "sorted keys *", "scan 0 match nomatch", "object encoding k", "object encoding nosuch", "object help",
 	"object refcount k", "object freq k",
 	// strings
