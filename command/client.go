@@ -184,12 +184,12 @@ func (c *Client) info(now time.Time) string {
 	if c.multi {
 		multi = len(c.queued)
 	}
-	var flags []byte
-	if c.closeAfterReply || c.killed.Load() {
-		flags = append(flags, 'A')
-	}
+	var flags []byte // in Redis's order
 	if c.multi {
 		flags = append(flags, 'x')
+	}
+	if c.killed.Load() {
+		flags = append(flags, 'A')
 	}
 	if c.noEvict {
 		flags = append(flags, 'e')

@@ -166,5 +166,6 @@ func reset(c *Call) {
 	cl.noEvict, cl.replyOff, cl.skipNext = false, false, false
 	cl.infoMu.Unlock()
 	cl.authed = c.s.cfg.RequirePass == ""
+	c.silent = false // replies are back on for RESET's own
 	c.Reply(resp.Status("RESET"))
 }
