@@ -124,6 +124,13 @@ func TestRESP3Differential(t *testing.T) {
 		t.Fatalf("after the table, HELLO = %v, want a RESP3 map", got)
 	}
 
+	// The RESP2 differential tables of strings and keys, in RESP3.
+	t.Run("strings", func(t *testing.T) { diffStrings(t, d) })
+	t.Run("wrongtype", func(t *testing.T) { d.t = t; diffWrongType(t, d) })
+	t.Run("keys", func(t *testing.T) { diffKeys(t, d) })
+	t.Run("random", func(t *testing.T) { d.failed = 0; diffRandom(t, d, 7, 500) })
+	d.t = t
+
 	list, err := d.titan.Do(context.Background(), "command", "list").StringSlice()
 	if err != nil {
 		t.Fatal(err)
