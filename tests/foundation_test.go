@@ -10,10 +10,8 @@ package tests
 // Where titan differs on purpose, the differential tables leave the case
 // out and another test checks titan's behaviour:
 //
-//   - HELLO 3 fails with NOPROTO: titan speaks RESP2 only, and clients
-//     (go-redis, redis-cli) fall back to it (TestConnectionCommands).
-//   - CLIENT SETINFO exists although Redis 7.0 lacks it (7.2 has it):
-//     go-redis sends it on every connection.
+//   - The differ speaks RESP2 unless given Protocol: 3 (resp3_test.go
+//     runs the RESP3 table).
 //   - A string is one TiKV entry, so it may hold just under 8MB instead of
 //     512MB, and keys, fields and members must be shorter than 64KB
 //     (TestStringSizeLimit).
@@ -27,8 +25,7 @@ package tests
 //   - CONFIG SET changes nothing (every parameter is unknown), CONFIG GET
 //     knows a subset of Redis's parameters, COMMAND INFO has no ACL
 //     categories, tips or key specs, COMMAND DOCS only summaries.
-//   - CLIENT REPLY OFF|SKIP fail; CLIENT LIST shows cmd=client rather than
-//     cmd=client|list.
+//   - CLIENT REPLY is compared on raw connections (client_test.go).
 //   - RANDOMKEY, TIME, CLIENT ID/LIST, INFO and HELLO's id depend on the
 //     server and are checked on titan alone.
 
