@@ -198,7 +198,7 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	name := strings.ToLower(string(args[0]))
 	call := &Call{s: s, c: cl, name: name, Args: args, start: time.Now()}
 	cmd := s.table[name]
-	cl.silence(call)
+	cl.beforeCommand(call)
 	cl.infoMu.Lock()
 	cl.lastCmd = ""
 	if spec := cmd.spec(args); spec != nil {

@@ -79,6 +79,14 @@ func client(c *Call) {
 	case "unpause":
 		c.s.pause.unpause()
 		c.Reply(resp.OK)
+	case "tracking":
+		clientTracking(c)
+	case "caching":
+		clientCaching(c)
+	case "trackinginfo":
+		c.Reply(c.c.trackingInfo())
+	case "getredir":
+		c.Reply(resp.Int(c.c.getRedir()))
 	case "help":
 		c.Reply(clientHelp)
 	}
@@ -120,15 +128,18 @@ func clientReply(c *Call) {
 	}
 }
 
-// silence marks a call of a client whose replies are off (CLIENT REPLY
-// OFF) or skipped once (CLIENT REPLY SKIP): it runs, nothing is sent.
-func (cl *Client) silence(call *Call) {
+// beforeCommand applies the CLIENT state that acts on the next command:
+// a call of a client whose replies are off (CLIENT REPLY OFF) or skipped
+// once (CLIENT REPLY SKIP) is silent (it runs, nothing is sent), and
+// CLIENT CACHING lasts one command.
+func (cl *Client) beforeCommand(call *Call) {
 	cl.infoMu.Lock()
 	defer cl.infoMu.Unlock()
 	if cl.replyOff || cl.skipNext {
 		call.silent = true
 		cl.skipNext = false
 	}
+	cl.trackingCommand(call.name)
 }
 
 // clientHelp is Redis 7.0's CLIENT HELP, for the subcommands titan has.
@@ -188,6 +199,14 @@ func (c *Client) info(now time.Time) string {
 	if c.multi {
 		flags = append(flags, 'x')
 	}
+	redir := int64(-1)
+	if t := c.tracking; t != nil {
+		flags = append(flags, 't')
+		if t.bcast {
+			flags = append(flags, 'B')
+		}
+		redir = t.redirect
+	}
 	if c.killed.Load() {
 		flags = append(flags, 'A')
 	}
@@ -202,8 +221,8 @@ func (c *Client) info(now time.Time) string {
 		cmd = "NULL"
 	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d",
-		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi, cmd, c.proto)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
+		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi, cmd, redir, c.proto)
 }
 
 // clientType checks a CLIENT KILL/LIST TYPE argument and reports whether

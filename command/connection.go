@@ -163,7 +163,7 @@ func reset(c *Call) {
 	cl.watched = nil
 	cl.infoMu.Lock()
 	cl.db, cl.name, cl.proto = 0, "", resp.RESP2
-	cl.noEvict, cl.replyOff, cl.skipNext = false, false, false
+	cl.noEvict, cl.replyOff, cl.skipNext, cl.tracking = false, false, false, nil
 	cl.infoMu.Unlock()
 	cl.authed = c.s.cfg.RequirePass == ""
 	c.silent = false // replies are back on for RESET's own

@@ -110,6 +110,8 @@ type Client struct {
 	// noEvict is CLIENT NO-EVICT; replyOff and skipNext are CLIENT REPLY
 	// OFF and SKIP (client.go).
 	noEvict, replyOff, skipNext bool
+	// tracking is CLIENT TRACKING's state, nil when off (tracking.go).
+	tracking *tracking
 
 	multi           bool
 	multiFailed     bool
