@@ -1,7 +1,8 @@
 package tests
 
 // Real client libraries speaking RESP3 to titan: go-redis v9 with
-// Protocol: 3 and rueidis (RESP3 only). Each runs the same mixed session
+// Protocol: 3, rueidis (RESP3 only) and node-redis v5 with RESP: 3 (node
+// and npm needed; the test installs node-redis into the user cache). Each runs the same mixed session
 // (strings, hashes, sets, sorted sets, pipelines, MULTI) against titan
 // and redis-server, typed as the library decodes RESP3, and the two
 // transcripts must agree. rueidis runs with client-side caching disabled:
@@ -10,6 +11,10 @@ package tests
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -143,7 +148,8 @@ func rueidisSession(t *testing.T, c rueidis.Client) []string {
 	do("HSET", "h", "a", "1", "b", "2")
 	do("HGETALL", "h")
 	do("HGETALL", "nosuch")
-	do("HRANDFIELD", "h", "-1", "WITHVALUES")
+	do("HSET", "h1", "only", "1")
+	do("HRANDFIELD", "h1", "-2", "WITHVALUES")
 	do("SADD", "st", "x")
 	do("SMEMBERS", "st")
 	do("SINTER", "st", "nosuch")
@@ -250,4 +256,59 @@ func TestRueidis(t *testing.T) {
 		return c
 	}
 	compareTranscripts(t, rueidisSession(t, open(env.redisAddr)), rueidisSession(t, open(env.ti.Addr)))
+}
+
+// nodeRedisModules installs node-redis v5 (npm) once into the user cache
+// and returns its node_modules directory.
+func nodeRedisModules(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node not found: install nodejs and npm")
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cache, "titan-tests", "node-redis5")
+	modules := filepath.Join(dir, "node_modules")
+	if _, err := os.Stat(filepath.Join(modules, "redis", "package.json")); err == nil {
+		return modules
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "redis@5")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm install redis@5: %v\n%s", err, out)
+	}
+	return modules
+}
+
+// TestNodeRedisRESP3 runs testdata/node_redis_session.mjs (node-redis v5
+// with RESP: 3) against redis-server and titan and compares the
+// transcripts, typed as node-redis decodes RESP3.
+func TestNodeRedisRESP3(t *testing.T) {
+	modules := nodeRedisModules(t)
+	env := startDiffEnv(t)
+	session := func(addr string) []string {
+		cmd := exec.Command("node", "testdata/node_redis_session.mjs", modules, addr)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("node-redis session on %s: %v\n%s", addr, err, out)
+		}
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	want, got := session(env.redisAddr), session(env.ti.Addr)
+	// HELLO's id differs.
+	for _, lines := range [][]string{want, got} {
+		for i, l := range lines {
+			if strings.HasPrefix(l, `["HELLO"`) {
+				lines[i] = regexp.MustCompile(`\["id",\d+\]`).ReplaceAllString(l, `["id",0]`)
+			}
+		}
+	}
+	if len(want) < 30 {
+		t.Fatalf("short transcript from redis-server: %v", want)
+	}
+	compareTranscripts(t, want, got)
 }
