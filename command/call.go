@@ -164,13 +164,15 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 			break
 		}
 		cl.lastActive.Store(time.Now().UnixNano())
-		if cmd := s.table[strings.ToLower(string(args[0]))]; cmd != nil && s.pause.paused() {
+		if s.pause.paused() {
 			// CLIENT PAUSE: what ran before replies first, then this
 			// command waits for the end of the pause.
-			write := cmd.writes() || (cmd.Name == "exec" && cl.queuedWrites(s))
-			if s.pause.applies(write) {
-				flush()
-				s.pause.wait(write)
+			if cmd := s.table[strings.ToLower(string(args[0]))]; cmd != nil {
+				write := cmd.writes() || (cmd.Name == "exec" && cl.queuedWrites(s))
+				if s.pause.applies(write) {
+					flush()
+					s.pause.wait(write)
+				}
 			}
 		}
 		call := s.prepare(cl, args)

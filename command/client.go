@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/cmdspec"
@@ -377,6 +378,10 @@ func (s *Engine) killClients(self *Client, match func(*Client) bool) int {
 // pauseState is CLIENT PAUSE of one instance: until end, the commands of
 // every client (all, or writes only) wait.
 type pauseState struct {
+	// endNano is end in Unix nanoseconds, for paused's lock-free check
+	// on every command.
+	endNano atomic.Int64
+
 	mu  sync.Mutex
 	end time.Time
 	all bool
@@ -425,6 +430,7 @@ func (p *pauseState) set(end time.Time, all bool) {
 		p.end = end
 	}
 	p.all = p.all || all
+	p.endNano.Store(p.end.UnixNano())
 	p.wake()
 }
 
@@ -432,6 +438,7 @@ func (p *pauseState) unpause() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.end, p.all = time.Time{}, false
+	p.endNano.Store(0)
 	p.wake()
 }
 
@@ -504,7 +511,6 @@ func (c *Command) spec(args [][]byte) *cmdspec.Command {
 
 // paused reports whether a pause is in force, without waiting.
 func (p *pauseState) paused() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return time.Now().Before(p.end)
+	end := p.endNano.Load()
+	return end != 0 && time.Now().UnixNano() < end
 }
