@@ -12,7 +12,7 @@ package tests
 //     answer server-dependent values: their reply types are checked by
 //     TestRESP3ServerReplies.
 //   - QUIT and RESET end or reset the session of the shared client: they
-//     are checked on raw connections (TestHello3).
+//     are checked on raw connections (TestRESP3ServerReplies).
 //   - SPOP, SRANDMEMBER, HRANDFIELD and ZRANDMEMBER are compared where
 //     their result is not random (one element, or all of them).
 
@@ -103,8 +103,8 @@ var resp3Unlisted = map[string]string{
 	"time":      "TestRESP3ServerReplies",
 	"info":      "TestRESP3ServerReplies",
 	"lastsave":  "TestRESP3ServerReplies",
-	"quit":      "TestHello3",
-	"reset":     "TestHello3",
+	"quit":      "TestRESP3ServerReplies",
+	"reset":     "TestRESP3ServerReplies",
 }
 
 func resp3Differ(t *testing.T, env *diffEnv) *differ {
@@ -150,5 +150,54 @@ func TestRESP3Differential(t *testing.T) {
 		if _, ok := resp3Unlisted[name]; !ok {
 			t.Errorf("command %s has no line in resp3Lines", name)
 		}
+	}
+}
+
+// replyShape renders a reply's types, not its values: kinds of elements,
+// recursively, with their count.
+func replyShape(r respReply) string {
+	if !isAggregate(r.kind) {
+		if r.null {
+			return "null"
+		}
+		return string(r.kind)
+	}
+	parts := make([]string, len(r.elems))
+	for i, e := range r.elems {
+		parts[i] = replyShape(e)
+	}
+	return string(r.kind) + "[" + strings.Join(parts, " ") + "]"
+}
+
+// TestRESP3ServerReplies compares the reply types of the commands whose
+// values depend on the server (RANDOMKEY, TIME, INFO, LASTSAVE, CLIENT
+// INFO/LIST/ID, HELLO) with redis-server's in RESP3, and RESET and QUIT,
+// which end the RESP3 session (RESET goes back to RESP2).
+func TestRESP3ServerReplies(t *testing.T) {
+	env := startDiffEnv(t)
+	session := func(addr string) []respReply {
+		r := dialRaw(t, addr)
+		r.send("HELLO 3\r\nFLUSHALL\r\nRANDOMKEY\r\nSET k v\r\nRANDOMKEY\r\nTIME\r\nINFO server\r\nLASTSAVE\r\n" +
+			"CLIENT INFO\r\nCLIENT LIST\r\nCLIENT ID\r\nHELLO\r\nRESET\r\nCLIENT GETNAME\r\nHELLO\r\nHELLO 3\r\nQUIT\r\n")
+		var out []respReply
+		for i := 0; i < 17; i++ {
+			out = append(out, readRaw(r))
+		}
+		if !r.closed() {
+			t.Errorf("%s: QUIT left the connection open", addr)
+		}
+		return out
+	}
+	want, got := session(env.redisAddr), session(env.ti.Addr)
+	for i := range want {
+		if ws, gs := replyShape(want[i]), replyShape(got[i]); ws != gs {
+			t.Errorf("reply %d:\n    redis: %s %v\n    titan: %s %v", i, ws, want[i], gs, got[i])
+		}
+	}
+	if info := got[6].str; !strings.HasPrefix(info, "txt:# Server\r\nredis_version:7.0.15\r\n") {
+		t.Errorf("INFO server in RESP3 = %q", info)
+	}
+	if got[12].str != "RESET" || !got[13].null || got[13].kind != '$' {
+		t.Errorf("RESET, then CLIENT GETNAME in RESP2: %v %v", got[12], got[13])
 	}
 }
