@@ -16,9 +16,11 @@ import (
 )
 
 // The CLIENT family, as Redis 7.0 has it: ID, INFO, LIST, KILL,
-// GETNAME/SETNAME, NO-EVICT, REPLY, PAUSE/UNPAUSE and HELP. CLIENT LIST
-// and KILL see the clients of this titan instance (the registry in
-// Engine); PAUSE pauses this instance's clients.
+// GETNAME/SETNAME, NO-EVICT, REPLY, PAUSE/UNPAUSE and HELP (TRACKING and
+// its companions are in tracking.go, not registered yet). CLIENT LIST and
+// KILL see the clients of this titan instance (the registry in Engine);
+// PAUSE pauses this instance's clients. UNBLOCK belongs with the blocking
+// commands (issue 12).
 
 // clientCommands is the CLIENT family's part of the command table.
 func clientCommands() []*Command {
@@ -31,10 +33,11 @@ func clientCommands() []*Command {
 
 func client(c *Call) {
 	sub := strings.ToLower(string(c.Args[1]))
-	if spec := c.cmd.Spec.Sub(sub); spec == nil || !slices.Contains(c.cmd.Subs, spec) {
+	switch spec := c.cmd.Spec.Sub(sub); {
+	case spec == nil || !slices.Contains(c.cmd.Subs, spec):
 		c.Error(unknownSubcommand(c.Args))
 		return
-	} else if !spec.ArityOK(len(c.Args)) {
+	case !spec.ArityOK(len(c.Args)):
 		c.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", spec.Name))
 		return
 	}
