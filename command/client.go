@@ -187,11 +187,22 @@ var clientHelp = resp.Lines{
 	"    Prints this help.",
 }
 
-// info is the client's CLIENT LIST line, with Redis 7.0's fields. Those
-// titan has no counterpart for are 0: fd (no file descriptors are
-// exposed), the query and reply buffer sizes (a pipeline is read whole
-// and its replies written at once, so nothing waits in them between
-// commands) and ssub (no sharded Pub/Sub).
+// SetQueryBuffer records the bytes read from the connection and not yet
+// parsed, and the room left in its read buffer.
+func (c *Client) SetQueryBuffer(used, free int) {
+	c.qbuf.Store(int64(used))
+	c.qbufFree.Store(int64(free))
+}
+
+// SetReplyBuffer records the bytes of replies being written.
+func (c *Client) SetReplyBuffer(n int) { c.omem.Store(int64(n)) }
+
+// info is the client's CLIENT LIST line, with Redis 7.0's fields. qbuf
+// and qbuf-free are the read buffer's (bytes read, not yet parsed), obl
+// and omem the replies being written (a pipeline's replies are written at
+// once, so they are 0 between pipelines). Those titan has no counterpart
+// for are 0: fd (no file descriptors are exposed), argv-mem, multi-mem,
+// rbs, rbp, oll, tot-mem and ssub (no sharded Pub/Sub).
 func (c *Client) info(now time.Time) string {
 	c.infoMu.Lock()
 	defer c.infoMu.Unlock()
@@ -225,8 +236,10 @@ func (c *Client) info(now time.Time) string {
 		cmd = "NULL"
 	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
-		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi, cmd, redir, c.proto)
+	omem := c.omem.Load()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
+		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi,
+		c.qbuf.Load(), c.qbufFree.Load(), omem, omem, cmd, redir, c.proto)
 }
 
 // clientType checks a CLIENT KILL/LIST TYPE argument and reports whether

@@ -95,6 +95,9 @@ type Client struct {
 	created    time.Time
 	lastActive atomic.Int64
 	killed     atomic.Bool
+	// qbuf, qbufFree and omem are the sizes of the connection's buffers,
+	// set by the network side (CLIENT LIST's qbuf, qbuf-free, omem).
+	qbuf, qbufFree, omem atomic.Int64
 
 	// The fields below belong to the connection's own goroutine. Those
 	// CLIENT LIST shows (name, lastCmd, db, proto, multi, the length of

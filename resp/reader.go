@@ -39,6 +39,13 @@ func NewReader(r io.Reader, maxBulkLen int64) *Reader {
 // Buffered reports whether another request has already arrived.
 func (r *Reader) Buffered() bool { return r.rd.Buffered() > 0 }
 
+// BufferUse reports the bytes read but not parsed yet and the room left
+// in the read buffer (CLIENT LIST's qbuf and qbuf-free).
+func (r *Reader) BufferUse() (used, free int) {
+	n := r.rd.Buffered()
+	return n, r.rd.Size() - n
+}
+
 // readLine returns one line without its CRLF (or LF), at most limit bytes.
 func (r *Reader) readLine(limit int, tooLong ProtocolError) ([]byte, error) {
 	line, err := r.rd.ReadSlice('\n')

@@ -102,9 +102,13 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			if !s.enter() {
 				return
 			}
+			cl.SetQueryBuffer(rd.BufferUse())
 			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
-			if _, werr := nc.Write(out); werr != nil {
+			cl.SetReplyBuffer(len(out))
+			_, werr := nc.Write(out)
+			cl.SetReplyBuffer(0)
+			if werr != nil {
 				return
 			}
 			if cap(out) > maxKeptReplyBuffer {

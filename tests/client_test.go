@@ -186,3 +186,31 @@ func TestClientPause(t *testing.T) {
 		t.Fatalf("GET = %q", v)
 	}
 }
+
+// TestClientListBuffers: CLIENT LIST's omem shows the replies a client
+// does not read, as Redis's output buffer does.
+func TestClientListBuffers(t *testing.T) {
+	ti := startTitan(t)
+	ti.logOnFailure(t)
+	ctx := context.Background()
+	c := ti.Client()
+	big := strings.Repeat("x", 4<<20)
+	if err := c.Set(ctx, "big", big, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	slow := dialRaw(t, ti.Addr)
+	slow.send("CLIENT ID\r\n")
+	id := strings.TrimPrefix(slow.line(), ":")
+	// 40MB of replies the client does not read: the write blocks.
+	slow.send(strings.Repeat("GET big\r\n", 10))
+	var line string
+	waitFor(t, 10*time.Second, "omem of a client that does not read", func() bool {
+		line = c.Do(ctx, "client", "list", "id", id).Val().(string)
+		_, v := clientFields(t, strings.TrimSpace(line))
+		return v["omem"] != "0" && v["omem"] != ""
+	})
+	_, v := clientFields(t, strings.TrimSpace(line))
+	if v["omem"] != v["obl"] || len(v["omem"]) < 7 {
+		t.Fatalf("CLIENT LIST of a client not reading 40MB: %s", line)
+	}
+}
