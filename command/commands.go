@@ -31,7 +31,7 @@ func coreCommands() []*Command {
 		cmd("quit", quit, barrier, noQueue),
 		cmd("select", selectDB, barrier),
 		cmd("auth", auth, barrier, noQueue),
-		cmd("hello", hello, barrier, noQueue),
+		cmd("hello", hello, barrier),
 		cmd("reset", reset, barrier, noQueue),
 
 		// server

@@ -73,7 +73,8 @@ func auth(c *Call) {
 // hello implements HELLO [protover [AUTH user pass] [SETNAME name]]: it
 // switches the connection to RESP2 or RESP3 and answers the server map in
 // the new protocol. As in Redis, every option is read first, then AUTH is
-// checked, then SETNAME, and the protocol changes only when all passed.
+// checked, then SETNAME, and the protocol changes only when all passed;
+// inside MULTI it is queued and takes effect in EXEC.
 func hello(c *Call) {
 	args := c.Args[1:]
 	var proto resp.Proto
@@ -119,15 +120,19 @@ func hello(c *Call) {
 		c.Error(errClientName)
 		return
 	}
-	c.c.infoMu.Lock()
-	if name != nil {
-		c.c.name = string(name)
+	if proto == 0 {
+		proto = c.c.proto
 	}
-	if proto != 0 {
+	// The name and protocol change when the reply is written: inside
+	// EXEC, the replies queued before HELLO keep the old protocol.
+	c.after = func() {
+		c.c.infoMu.Lock()
+		if name != nil {
+			c.c.name = string(name)
+		}
 		c.c.proto = proto
+		c.c.infoMu.Unlock()
 	}
-	proto = c.c.proto
-	c.c.infoMu.Unlock()
 	c.Reply(resp.Map{
 		resp.BulkString("server"), resp.BulkString("redis"),
 		resp.BulkString("version"), resp.BulkString(redisVersion),

@@ -31,6 +31,7 @@ var resp3Lines = []string{
 	"ping", "ping x", "echo x", "select 0", "select 99",
 	"auth x",
 	"hello 4", "hello 3 setname \"a b\"", "client getname", "client setname c3", "client getname",
+	"multi", "ping", "~* hello 2", "ping", "~* exec", "~* hello 3", "multi", "hello 4", "~* exec", "multi", "~* hello 3", "~* exec",
 	"client no-evict on", "client no-evict off", "client reply on", "client kill id 99999", "client list id 99999",
 	"client list id 0", "client pause abc", "client pause -1", "client pause 10 foo", "client pause 0 write",
 	"client unpause", "client unpause x", "client setinfo lib-name x", "client no-touch on",
