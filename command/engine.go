@@ -57,6 +57,9 @@ type Engine struct {
 	totalConnections atomic.Int64
 	rejectedConns    atomic.Int64
 	cmdStats         sync.Map // lower-case name -> *cmdStat
+
+	scriptsOnce sync.Once
+	scripting   *scripts // Lua scripts and functions (scripting.go)
 }
 
 type cmdStat struct {

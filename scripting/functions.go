@@ -1,0 +1,4 @@
+package scripting
+
+// loadedLib is a function library loaded in one state.
+type loadedLib struct{}
