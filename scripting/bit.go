@@ -12,7 +12,7 @@ import (
 func bitLib(L *lua.LState) *lua.LTable {
 	t := L.CreateTable(0, 12)
 	arg := func(L *lua.LState, i int) uint32 {
-		n := L.CheckNumber(i)
+		n := checkNumber(L, i, bitName(L))
 		return uint32(int64(math.RoundToEven(math.Mod(float64(n), 1<<32))))
 	}
 	ret := func(L *lua.LState, v uint32) int {
@@ -68,4 +68,14 @@ func bitLib(L *lua.LState) *lua.LTable {
 		t.RawSetString(name, L.NewFunction(f))
 	}
 	return t
+}
+
+// bitName is the name of the bit function running, for error texts.
+func bitName(L *lua.LState) string {
+	if dbg, ok := L.GetStack(0); ok {
+		if _, err := L.GetInfo("n", dbg, lua.LNil); err == nil && dbg.Name != "" {
+			return dbg.Name
+		}
+	}
+	return "?"
 }

@@ -21,7 +21,7 @@ func (st *state) cmsgpackLib() *lua.LTable {
 	t.RawSetString("pack", L.NewFunction(func(L *lua.LState) int {
 		n := L.GetTop()
 		if n == 0 {
-			L.ArgError(0, "MessagePack pack needs input.")
+			argError(L, 0, "pack", "MessagePack pack needs input.")
 		}
 		var b []byte
 		for i := 1; i <= n; i++ {
@@ -35,7 +35,7 @@ func (st *state) cmsgpackLib() *lua.LTable {
 	}))
 	unpack := func(L *lua.LState, s string, limit, offset int, withOffset bool) int {
 		if offset < 0 || offset > len(s) {
-			L.ArgError(3, "Start offset is greater than input length.")
+			argError(L, 3, "unpack", "Start offset is greater than input length.")
 		}
 		d := &mpDecoder{L: L, s: s, i: offset}
 		var vals []lua.LValue
@@ -58,13 +58,13 @@ func (st *state) cmsgpackLib() *lua.LTable {
 		return len(vals)
 	}
 	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int {
-		return unpack(L, L.CheckString(1), 0, 0, false)
+		return unpack(L, checkString(L, 1, "unpack"), 0, 0, false)
 	}))
 	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
-		return unpack(L, L.CheckString(1), 1, L.OptInt(2, 0), true)
+		return unpack(L, checkString(L, 1, "unpack"), 1, L.OptInt(2, 0), true)
 	}))
 	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
-		return unpack(L, L.CheckString(1), L.CheckInt(2), L.OptInt(3, 0), true)
+		return unpack(L, checkString(L, 1, "unpack"), int(checkNumber(L, 2, "unpack_limit")), L.OptInt(3, 0), true)
 	}))
 	return t
 }

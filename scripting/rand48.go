@@ -50,15 +50,15 @@ func (r *rand48) random(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(f))
 	case 1:
-		u := L.CheckInt(1)
+		u := int(checkNumber(L, 1, "random"))
 		if u < 1 {
-			L.ArgError(1, "interval is empty")
+			argError(L, 1, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(f*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := int(checkNumber(L, 1, "random")), int(checkNumber(L, 2, "random"))
 		if l > u {
-			L.ArgError(2, "interval is empty")
+			argError(L, 2, "random", "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(f*float64(u-l+1)) + float64(l)))
 	default:
@@ -68,6 +68,6 @@ func (r *rand48) random(L *lua.LState) int {
 }
 
 func (r *rand48) randomseed(L *lua.LState) int {
-	r.seed(int32(L.CheckInt(1)))
+	r.seed(int32(checkNumber(L, 1, "randomseed")))
 	return 0
 }

@@ -89,6 +89,8 @@ func (rt *Runtime) newState() *state {
 		g.RawSet(k, lua.LNil)
 	}
 	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 }))
+	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("error", L.NewFunction(luaError))
 	math := g.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(rt.rand.random))
 	math.RawSetString("randomseed", L.NewFunction(rt.rand.randomseed))
@@ -334,7 +336,7 @@ func (st *state) redisLib() *lua.LTable {
 		}
 		lv, ok := L.Get(1).(lua.LNumber)
 		if !ok {
-			L.Error(errorTable(L, "First argument must be a number"), 0)
+			L.Error(errorTable(L, "First argument must be a number (log level)."), 0)
 		}
 		if lv < 0 || lv > 3 {
 			L.Error(errorTable(L, "Invalid debug level."), 0)
@@ -360,7 +362,7 @@ func (st *state) redisLib() *lua.LTable {
 	})
 	fn("set_repl", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
-			L.Error(errorTable(L, "redis.set_repl() requires one argument."), 0)
+			L.Error(errorTable(L, "redis.set_repl() requires two arguments."), 0)
 		}
 		if L.ToInt(1)&^3 != 0 {
 			L.Error(errorTable(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."), 0)
@@ -409,7 +411,7 @@ func (st *state) redisCall(raise bool) lua.LGFunction {
 			case lua.LString:
 				args[i-1] = []byte(v)
 			case lua.LNumber:
-				args[i-1] = []byte(luaNumberString(v))
+				args[i-1] = strconv.AppendFloat(nil, float64(v), 'g', 17, 64)
 			default:
 				return fail(L, "Lua redis lib command arguments must be strings or integers")
 			}
@@ -431,4 +433,79 @@ func (st *state) redisCall(raise bool) lua.LGFunction {
 		L.Push(v)
 		return 1
 	}
+}
+
+// luaPcall is Redis 7's pcall: an error table with an err string gives
+// that string to the caller.
+func luaPcall(L *lua.LState) int {
+	n := L.GetTop()
+	if n < 1 {
+		argError(L, 1, "pcall", "value expected")
+	}
+	if err := L.PCall(n-1, lua.MultRet, nil); err != nil {
+		var obj lua.LValue = lua.LNil
+		var ae *lua.ApiError
+		if errors.As(err, &ae) {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			if s, ok := t.RawGetString("err").(lua.LString); ok {
+				obj = s
+			}
+		}
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+// luaError is Lua 5.1's error: any value (nil too), strings get the
+// position of level.
+func luaError(L *lua.LState) int {
+	obj := L.Get(1)
+	level := L.OptInt(2, 1)
+	L.Error(obj, level)
+	return 0
+}
+
+// argError raises Lua 5.1's luaL_argerror text.
+func argError(L *lua.LState, n int, fname, msg string) {
+	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
+}
+
+// checkNumber is luaL_checknumber with Lua 5.1's error text.
+func checkNumber(L *lua.LState, n int, fname string) lua.LNumber {
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return v
+	case lua.LString:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil {
+			return lua.LNumber(f)
+		}
+	}
+	typ := L.Get(n).Type().String()
+	if L.Get(n) == lua.LNil && n > L.GetTop() {
+		typ = "no value"
+	}
+	argError(L, n, fname, "number expected, got "+typ)
+	return 0
+}
+
+// checkString is luaL_checkstring with Lua 5.1's error text.
+func checkString(L *lua.LState, n int, fname string) string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return luaNumberString(v)
+	}
+	typ := L.Get(n).Type().String()
+	if L.Get(n) == lua.LNil && n > L.GetTop() {
+		typ = "no value"
+	}
+	argError(L, n, fname, "string expected, got "+typ)
+	return ""
 }

@@ -27,10 +27,11 @@ type structFormat struct {
 	i      int
 	little bool
 	align  int
+	fname  string
 }
 
-func newStructFormat(L *lua.LState, f string) *structFormat {
-	return &structFormat{L: L, f: f, little: true, align: 1}
+func newStructFormat(L *lua.LState, fname string) *structFormat {
+	return &structFormat{L: L, f: checkString(L, 1, fname), little: true, align: 1, fname: fname}
 }
 
 func (s *structFormat) num(def int) int {
@@ -96,7 +97,7 @@ func (s *structFormat) control(opt byte) {
 		}
 		s.align = a
 	default:
-		s.L.ArgError(1, fmt.Sprintf("invalid format option '%c'", opt))
+		argError(s.L, 1, s.fname, fmt.Sprintf("invalid format option '%c'", opt))
 	}
 }
 
@@ -119,7 +120,7 @@ func (s *structFormat) putUint(b []byte, v uint64, size int, signed bool) []byte
 }
 
 func structPack(L *lua.LState) int {
-	s := newStructFormat(L, L.CheckString(1))
+	s := newStructFormat(L, "pack")
 	arg := 2
 	var b []byte
 	for s.i < len(s.f) {
@@ -131,7 +132,7 @@ func structPack(L *lua.LState) int {
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
-			n := float64(L.CheckNumber(arg))
+			n := float64(checkNumber(L, arg, "pack"))
 			arg++
 			var v uint64
 			if n < 0 {
@@ -143,7 +144,7 @@ func structPack(L *lua.LState) int {
 		case 'x':
 			b = append(b, 0)
 		case 'f':
-			v := math.Float32bits(float32(L.CheckNumber(arg)))
+			v := math.Float32bits(float32(checkNumber(L, arg, "pack")))
 			arg++
 			if s.little {
 				b = binary.LittleEndian.AppendUint32(b, v)
@@ -151,7 +152,7 @@ func structPack(L *lua.LState) int {
 				b = binary.BigEndian.AppendUint32(b, v)
 			}
 		case 'd':
-			v := math.Float64bits(float64(L.CheckNumber(arg)))
+			v := math.Float64bits(float64(checkNumber(L, arg, "pack")))
 			arg++
 			if s.little {
 				b = binary.LittleEndian.AppendUint64(b, v)
@@ -159,13 +160,13 @@ func structPack(L *lua.LState) int {
 				b = binary.BigEndian.AppendUint64(b, v)
 			}
 		case 'c', 's':
-			str := L.CheckString(arg)
+			str := checkString(L, arg, "pack")
 			arg++
 			if size == 0 || opt == 's' {
 				size = len(str)
 			}
 			if len(str) < size {
-				L.ArgError(arg-1, "string too short")
+				argError(L, arg-1, "pack", "string too short")
 			}
 			b = append(b, str[:size]...)
 			if opt == 's' {
@@ -203,11 +204,11 @@ func (s *structFormat) getInt(data string, size int, signed bool) float64 {
 }
 
 func structUnpack(L *lua.LState) int {
-	s := newStructFormat(L, L.CheckString(1))
-	data := L.CheckString(2)
+	s := newStructFormat(L, "unpack")
+	data := checkString(L, 2, "unpack")
 	pos := L.OptInt(3, 1) - 1
 	if pos < 0 || pos > len(data) {
-		L.ArgError(3, "offset must be 1 or greater")
+		argError(L, 3, "unpack", "offset must be 1 or greater")
 	}
 	var out []lua.LValue
 	for s.i < len(s.f) {
@@ -216,7 +217,7 @@ func structUnpack(L *lua.LState) int {
 		size := s.size(opt)
 		pos += s.toAlign(pos, size, opt)
 		if size > len(data)-pos {
-			L.ArgError(2, "data string too short")
+			argError(L, 2, "unpack", "data string too short")
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
@@ -252,7 +253,7 @@ func structUnpack(L *lua.LState) int {
 				size = int(prev.(lua.LNumber))
 				out = out[:n-1]
 				if size < 0 || size > len(data)-pos {
-					L.ArgError(2, "data string too short")
+					argError(L, 2, "unpack", "data string too short")
 				}
 			}
 			out = append(out, lua.LString(data[pos:pos+size]))
@@ -276,7 +277,7 @@ func structUnpack(L *lua.LState) int {
 }
 
 func structSize(L *lua.LState) int {
-	s := newStructFormat(L, L.CheckString(1))
+	s := newStructFormat(L, "size")
 	pos := 0
 	for s.i < len(s.f) {
 		opt := s.f[s.i]
@@ -284,7 +285,7 @@ func structSize(L *lua.LState) int {
 		size := s.size(opt)
 		pos += s.toAlign(pos, size, opt)
 		if opt == 's' || (opt == 'c' && size == 0) {
-			L.ArgError(1, "options 'c0' - 's' have undefined sizes")
+			argError(L, 1, "size", "options 'c0' - 's' have undefined sizes")
 		}
 		if size == 0 {
 			s.control(opt)
