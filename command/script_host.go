@@ -21,10 +21,10 @@ type scriptHost struct {
 	wrote bool
 }
 
-func (s *Engine) scriptHost(cl *Client, tx *db.Tx, readOnly bool) *scriptHost {
+func (s *Engine) scriptHost(cl *Client, tx *db.Tx) *scriptHost {
 	sc := &Client{id: cl.id, addr: cl.addr, laddr: cl.laddr, created: cl.created, authed: true, db: cl.db, name: cl.name}
 	sc.closeConn = func() {}
-	return &scriptHost{s: s, cl: sc, tx: tx, readOnly: readOnly}
+	return &scriptHost{s: s, cl: sc, tx: tx}
 }
 
 // Errors of commands called from scripts, as Redis 7.0 words them.

@@ -36,13 +36,15 @@ type scripts struct {
 	gen    uint64
 	// running are the scripts running on this instance, by client id.
 	running map[int64]*runningScript
+	// libs are the function libraries (functions.go).
+	libs *libraries
 }
 
 type runningScript struct {
 	run   *scripting.Run
 	wrote *bool
 	fn    string // function name, "" for a script
-	cmd   string
+	args  [][]byte
 	start time.Time
 }
 
@@ -216,9 +218,10 @@ func evalCmd(bySHA, readOnly bool) func(*Call) {
 				err = db.UserError(errNoScript)
 			}
 			return found, err
-		}, func(sc *scripting.Script, e scripting.Exec, tx *db.Tx) (resp.Reply, error) {
+		}, func(sc *scripting.Script, e scripting.Exec, tx *db.Tx, host *scriptHost) (resp.Reply, error) {
+			host.readOnly = readOnly
 			return ss.rt.Eval(tx.Context(), sc, e)
-		}, readOnly, keys, args)
+		}, keys, args)
 	}
 }
 
@@ -227,17 +230,21 @@ func evalCmd(bySHA, readOnly bool) func(*Call) {
 // through the command table inside the same transaction. The job may run
 // again after a conflict; only the reply of its last run is sent.
 func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
-	run func(*scripting.Script, scripting.Exec, *db.Tx) (resp.Reply, error), readOnly bool, keys, args [][]byte) {
+	run func(*scripting.Script, scripting.Exec, *db.Tx, *scriptHost) (resp.Reply, error), keys, args [][]byte) {
 	cl := c.c
+	fname := ""
+	if c.name == "fcall" || c.name == "fcall_ro" {
+		fname = string(c.Args[1])
+	}
 	c.job = &db.Job{DB: cl.db, Keys: keys, Fn: func(tx *db.Tx) error {
 		sc, err := find(tx)
 		if err != nil {
 			return err
 		}
-		host := c.s.scriptHost(cl, tx, readOnly)
+		host := c.s.scriptHost(cl, tx)
 		start := time.Now()
 		r, err := run(sc, scripting.Exec{Keys: keys, Args: args, Host: host, Proto: cl.proto,
-			Started: func(run *scripting.Run) { c.s.sc().started(cl.id, run, &host.wrote, c.name) }}, tx)
+			Started: func(run *scripting.Run) { c.s.sc().started(cl.id, run, &host.wrote, fname, c.Args) }}, tx, host)
 		c.s.sc().finished(cl.id)
 		c.s.recordScript(time.Since(start), r, err)
 		if err != nil {
@@ -248,9 +255,9 @@ func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
 	}}
 }
 
-func (ss *scripts) started(id int64, run *scripting.Run, wrote *bool, name string) {
+func (ss *scripts) started(id int64, run *scripting.Run, wrote *bool, fn string, args [][]byte) {
 	ss.mu.Lock()
-	ss.running[id] = &runningScript{run: run, wrote: wrote, cmd: name, start: time.Now()}
+	ss.running[id] = &runningScript{run: run, wrote: wrote, fn: fn, args: args, start: time.Now()}
 	ss.mu.Unlock()
 }
 

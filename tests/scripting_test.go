@@ -294,3 +294,93 @@ func TestScriptingDifferential(t *testing.T) {
 		}
 	}
 }
+
+const lib1 = "#!lua name=lib1\n" +
+	"redis.register_function('f1', function(keys, args) return {keys, args} end)\n" +
+	"redis.register_function{function_name='f2', callback=function(keys, args) return redis.call('set', keys[1], args[1]) end, flags={'no-writes'}, description='desc'}\n" +
+	"redis.register_function{function_name='f3', callback=function(keys, args) return redis.call('get', keys[1]) end, flags={'no-writes', 'allow-stale'}}\n" +
+	"redis.register_function('f4', function(keys, args)\n  local x = 1\n  error('oops')\nend)\n" +
+	"redis.register_function('f5', function(keys, args) return redis.call('incr', keys[1]) end)"
+
+const lib2 = "#!lua name=lib2\nredis.register_function('g', function(keys, args) return 'g ' .. #keys .. ' ' .. #args end)"
+
+const lib2v2 = "#!lua name=lib2\nredis.register_function('g', function() return 'v2' end)"
+
+// functionCases are the differential cases of FUNCTION and FCALL.
+var functionCases = []scriptCase{
+	cmdc("FUNCTION", "FLUSH"), cmdc("DEL", "fk"),
+	cmdc("FUNCTION", "LOAD", "return 1"), cmdc("FUNCTION", "LOAD", "#!lua\nreturn 1"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=1-x\nreturn 1"), cmdc("FUNCTION", "LOAD", "#!lua name=lib1 foo=bar\nreturn 1"),
+	cmdc("FUNCTION", "LOAD", "#!lua2 name=lib1\nreturn 1"), cmdc("FUNCTION", "LOAD", "#!lua name=lib1\nreturn 1"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib1\nredis.call('ping')"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function('a-b', function() end)"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('g', function() end)\nredis.register_function('g', function() end)"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function{function_name='g', callback=function() end, flags={'bad'}}"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function{function_name='g', callback=function() end, foo=1}"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('g')"),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib2\nx = 1"), cmdc("FUNCTION", "LOAD", "#!lua name=lib2\nerror('bad')"),
+	{args: []string{"FUNCTION", "LOAD", "#!lua name=lib2\nlocal a = 1 +"}, prefix: len("-ERR Error compiling function: user_function:2:")},
+	cmdc("FUNCTION", "LOAD", lib1), cmdc("FUNCTION", "LOAD", lib1),
+	cmdc("FUNCTION", "LOAD", "#!lua name=lib9\nredis.register_function('f1', function() end)"),
+	cmdc("FUNCTION", "LOAD", "REPLACE", "#!lua name=lib9\nredis.register_function('f1', function() end)"),
+	cmdc("FUNCTION", "LOAD", lib2), cmdc("FUNCTION", "LOAD", "REPLACE", lib2v2), cmdc("FCALL", "g", "0"),
+	cmdc("FUNCTION", "LOAD", "REPLACE", lib2), cmdc("FUNCTION", "LOAD", "FOO", lib2),
+	cmdc("FCALL", "f1", "2", "k1", "k2", "a1"), cmdc("FCALL", "g", "1", "k", "a", "b"),
+	cmdc("FCALL", "f2", "1", "fk", "v"), cmdc("FCALL_RO", "f1", "0"), cmdc("FCALL_RO", "f3", "1", "fk"),
+	cmdc("FCALL", "f3", "1", "fk"), cmdc("FCALL", "f4", "0"), cmdc("FCALL", "f5", "1", "fk"), cmdc("GET", "fk"),
+	cmdc("FCALL", "nosuch", "0"), cmdc("FCALL", "f1", "x"), cmdc("FCALL", "f1", "5"), cmdc("FCALL", "f1", "-1"),
+	cmdc("FCALL", "F1", "0"), cmdc("FCALL"),
+	cmdc("FUNCTION", "LIST", "LIBRARYNAME", "lib2"), cmdc("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "lib2"),
+	cmdc("FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"), cmdc("FUNCTION", "LIST", "LIBRARYNAME"),
+	cmdc("FUNCTION", "LIST", "foo"),
+	cmdc("FUNCTION", "DELETE", "nosuch"), cmdc("FUNCTION", "DELETE", "lib2"), cmdc("FCALL", "g", "0"),
+	cmdc("FUNCTION", "LIST", "LIBRARYNAME", "lib2"),
+	cmdc("FUNCTION", "FLUSH", "foo"), cmdc("FUNCTION", "KILL"), cmdc("FUNCTION", "FOO"), cmdc("FUNCTION", "HELP"),
+	cmdc("FUNCTION", "RESTORE", "garbage"), cmdc("FUNCTION", "RESTORE", "x", "BAD"),
+	cmdc("FUNCTION", "FLUSH", "SYNC"), cmdc("FCALL", "f1", "0"), cmdc("FUNCTION", "LIST"),
+	cmdc("FUNCTION", "STATS"),
+	cmdc("FUNCTION", "LOAD", lib2), cmdc("FUNCTION", "STATS"), cmdc("FUNCTION", "FLUSH", "ASYNC"),
+}
+
+func TestFunctionsDifferential(t *testing.T) {
+	ti := startTitan(t)
+	rd := startRedis(t)
+	a := dialRESP(t, ti.Addr)
+	b := dialRESP(t, rd.Options().Addr)
+	for _, c := range functionCases {
+		x, y := a.do(c.args...), b.do(c.args...)
+		if c.prefix > 0 {
+			x, y = x[:min(len(x), c.prefix)], y[:min(len(y), c.prefix)]
+		}
+		if x != y {
+			t.Errorf("%q:\n titan: %q\n redis: %q", c.args, x, y)
+		}
+	}
+	// DUMP and RESTORE: titan's payload restores on redis-server and
+	// redis-server's on titan (Redis compresses it with LZF).
+	for _, c := range [][]*respConn{{a, b}, {b, a}} {
+		from, to := c[0], c[1]
+		from.do("FUNCTION", "FLUSH")
+		to.do("FUNCTION", "FLUSH")
+		if r := from.do("FUNCTION", "LOAD", lib1); r != "$4\r\nlib1\r\n" {
+			t.Fatalf("load: %q", r)
+		}
+		dump := from.do("FUNCTION", "DUMP")
+		payload := dump[strings.Index(dump, "\r\n")+2 : len(dump)-2]
+		if r := to.do("FUNCTION", "RESTORE", payload); r != "+OK\r\n" {
+			t.Fatalf("RESTORE of a DUMP: %q", r)
+		}
+		if x, y := from.do("FUNCTION", "LIST", "WITHCODE"), to.do("FUNCTION", "LIST", "WITHCODE"); len(x) != len(y) {
+			t.Errorf("after RESTORE: %q vs %q", x, y)
+		}
+		if r := to.do("FUNCTION", "RESTORE", payload); r != "-ERR Library lib1 already exists\r\n" {
+			t.Errorf("RESTORE APPEND of an existing library: %q", r)
+		}
+		if r := to.do("FUNCTION", "RESTORE", payload, "REPLACE"); r != "+OK\r\n" {
+			t.Errorf("RESTORE REPLACE: %q", r)
+		}
+		if r := to.do("FCALL", "f1", "1", "k", "a"); r != "*2\r\n*1\r\n$1\r\nk\r\n*1\r\n$1\r\na\r\n" {
+			t.Errorf("FCALL after RESTORE: %q", r)
+		}
+	}
+}
