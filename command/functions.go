@@ -121,11 +121,11 @@ func fcallCmd(ro bool) func(*Call) {
 			if fn = l.fns[name]; fn == nil {
 				return nil, db.UserError("ERR Function not found")
 			}
-			if ro && !fn.HasFlag("no-writes") {
-				return nil, db.UserError("ERR Can not execute a script with write flag using *_ro command.")
-			}
 			return nil, nil
 		}, func(_ *scripting.Script, e scripting.Exec, tx *db.Tx, host *scriptHost) (resp.Reply, error) {
+			if ro && !fn.HasFlag("no-writes") {
+				return nil, errRO
+			}
 			host.readOnly = ro || fn.HasFlag("no-writes")
 			return ss.rt.Call(tx.Context(), fn, e)
 		}, keys, args)

@@ -170,6 +170,10 @@ func (ss *scripts) store(tx *db.Tx, sc *scripting.Script, body []byte) error {
 
 const errNoScript = "NOSCRIPT No matching script. Please use EVAL."
 
+// errRO refuses a script or function that may write in EVAL_RO, EVALSHA_RO
+// or FCALL_RO.
+var errRO = db.UserError("ERR Can not execute a script with write flag using *_ro command.")
+
 // numKeys splits EVAL's and FCALL's arguments after the script: numkeys,
 // the keys, the arguments.
 func (c *Call) numKeys() (keys, args [][]byte, ok bool) {
@@ -219,7 +223,10 @@ func evalCmd(bySHA, readOnly bool) func(*Call) {
 			}
 			return found, err
 		}, func(sc *scripting.Script, e scripting.Exec, tx *db.Tx, host *scriptHost) (resp.Reply, error) {
-			host.readOnly = readOnly
+			if readOnly && sc.Shebang && !sc.HasFlag("no-writes") {
+				return nil, errRO
+			}
+			host.readOnly = readOnly || sc.HasFlag("no-writes")
 			return ss.rt.Eval(tx.Context(), sc, e)
 		}, keys, args)
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -73,9 +74,15 @@ func SHA1(body []byte) string {
 // Script is a compiled script body.
 type Script struct {
 	// SHA is the hex SHA1 of the body.
-	SHA   string
-	proto *lua.FunctionProto
+	SHA string
+	// Shebang reports a "#!lua" first line; Flags are its flags.
+	Shebang bool
+	Flags   []string
+	proto   *lua.FunctionProto
 }
+
+// HasFlag reports whether the script's shebang has flag.
+func (s *Script) HasFlag(flag string) bool { return slices.Contains(s.Flags, flag) }
 
 // CompileError is a script that does not compile; its text is the reply.
 type CompileError string
@@ -84,11 +91,39 @@ func (e CompileError) Error() string { return string(e) }
 
 // Compile compiles body as EVAL does (chunk name "user_script").
 func Compile(body []byte) (*Script, error) {
-	p, err := compile(body, "user_script")
+	sc := &Script{SHA: SHA1(body)}
+	code := string(body)
+	if strings.HasPrefix(code, "#!") {
+		line, _, _ := strings.Cut(code, "\n")
+		parts := strings.Split(line, " ")
+		if parts[0] != "#!lua" {
+			return nil, CompileError("ERR Unexpected engine in script shebang: " + parts[0])
+		}
+		for _, p := range parts[1:] {
+			flags, ok := strings.CutPrefix(p, "flags=")
+			if !ok {
+				return nil, CompileError("ERR Unknown lua shebang option: " + p)
+			}
+			for _, f := range strings.Split(flags, ",") {
+				if f == "" {
+					continue
+				}
+				if !slices.Contains(functionFlags, f) {
+					return nil, CompileError("ERR Unexpected flag in script shebang: " + f)
+				}
+				sc.Flags = append(sc.Flags, f)
+			}
+		}
+		sc.Shebang = true
+		// The shebang line becomes an empty line: line numbers stay.
+		code = code[len(line):]
+	}
+	p, err := compile([]byte(code), "user_script")
 	if err != nil {
 		return nil, CompileError("ERR Error compiling script (new function): " + err.Error())
 	}
-	return &Script{SHA: SHA1(body), proto: p}, nil
+	sc.proto = p
+	return sc, nil
 }
 
 func compile(body []byte, name string) (*lua.FunctionProto, error) {

@@ -267,6 +267,11 @@ var scriptCases = []scriptCase{
 	cmdc("SCRIPT", "FLUSH", "ASYNC"), cmdc("SCRIPT", "FLUSH", "SYNC"), cmdc("SCRIPT", "FLUSH", "foo"),
 	cmdc("SCRIPT", "KILL"), cmdc("SCRIPT", "foo"), cmdc("SCRIPT", "HELP"),
 	cmdc("EVALSHA_RO", "ffffffffffffffffffffffffffffffffffffffff", "0"),
+	// shebang
+	ev("#!lua flags=no-writes\nreturn redis.call('set','a','b')"), ev("#!lua\nreturn 1"), ev("#!lua flags=foo\nreturn 1"),
+	ev("#!lua name=x\nreturn 1"), ev("#!luax\nreturn 1"), ev("#!lua flags=no-writes,allow-oom\nreturn redis.call('get','a')"),
+	ev("#!lua\nerror('x')"), ev("#!lua flags=\nreturn 2"), cmdc("EVAL_RO", "#!lua\nreturn 1", "0"),
+	cmdc("EVAL_RO", "#!lua flags=no-writes\nreturn 1", "0"),
 	// read-only scripts
 	cmdc("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "s1"),
 	cmdc("EVAL_RO", "return redis.call('set', KEYS[1], 'v')", "1", "s1"),
