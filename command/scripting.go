@@ -1,9 +1,12 @@
 package command
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/db"
@@ -26,7 +29,11 @@ func scriptingCommands() []*Command {
 // scripts is the engine's scripting state: the Lua runtime, the cache of
 // compiled scripts, and the scripts running now (for SCRIPT KILL).
 type scripts struct {
-	rt *scripting.Runtime
+	rt        *scripting.Runtime
+	busyAfter time.Duration
+	// nRunning counts the running scripts, so that commands check BUSY
+	// only while one runs.
+	nRunning atomic.Int32
 
 	mu sync.Mutex
 	// compiled caches compiled bodies by SHA1, whether stored or not.
@@ -41,6 +48,8 @@ type scripts struct {
 }
 
 type runningScript struct {
+	db    uint16
+	keys  [][]byte
 	run   *scripting.Run
 	wrote *bool
 	fn    string // function name, "" for a script
@@ -52,18 +61,22 @@ type runningScript struct {
 // cache starts over (the store still has every script).
 const maxCompiled = 10_000
 
-func newScripts() *scripts {
+func newScripts(cfg LuaConfig) *scripts {
+	if cfg.BusyReplyThreshold <= 0 {
+		cfg.BusyReplyThreshold = 5 * time.Second
+	}
 	return &scripts{
-		rt:       scripting.New(scripting.Limits{}),
-		compiled: map[string]*scripting.Script{},
-		stored:   map[string]bool{},
-		running:  map[int64]*runningScript{},
+		busyAfter: cfg.BusyReplyThreshold,
+		rt:        scripting.New(scripting.Limits{MaxMemory: cfg.MaxMemory}),
+		compiled:  map[string]*scripting.Script{},
+		stored:    map[string]bool{},
+		running:   map[int64]*runningScript{},
 	}
 }
 
 // sc returns the engine's scripting state, made on first use.
 func (s *Engine) sc() *scripts {
-	s.scriptsOnce.Do(func() { s.scripting = newScripts() })
+	s.scriptsOnce.Do(func() { s.scripting = newScripts(s.cfg.Lua) })
 	return s.scripting
 }
 
@@ -251,9 +264,14 @@ func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
 		host := c.s.scriptHost(cl, tx)
 		start := time.Now()
 		r, err := run(sc, scripting.Exec{Keys: keys, Args: args, Host: host, Proto: cl.proto,
-			Started: func(run *scripting.Run) { c.s.sc().started(cl.id, run, &host.wrote, fname, c.Args) }}, tx, host)
+			Started: func(run *scripting.Run) {
+				c.s.sc().started(cl.id, &runningScript{db: cl.db, keys: keys, run: run, wrote: &host.wrote, fn: fname, args: c.Args})
+			}}, tx, host)
 		c.s.sc().finished(cl.id)
 		c.s.recordScript(time.Since(start), r, err)
+		if errors.Is(err, scripting.ErrMemory) {
+			return db.UserError("ERR " + err.Error())
+		}
 		if err != nil {
 			return err
 		}
@@ -262,16 +280,60 @@ func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
 	}}
 }
 
-func (ss *scripts) started(id int64, run *scripting.Run, wrote *bool, fn string, args [][]byte) {
+func (ss *scripts) started(id int64, r *runningScript) {
+	r.start = time.Now()
 	ss.mu.Lock()
-	ss.running[id] = &runningScript{run: run, wrote: wrote, fn: fn, args: args, start: time.Now()}
+	if ss.running[id] == nil {
+		ss.nRunning.Add(1)
+	}
+	ss.running[id] = r
 	ss.mu.Unlock()
 }
 
 func (ss *scripts) finished(id int64) {
 	ss.mu.Lock()
-	delete(ss.running, id)
+	if ss.running[id] != nil {
+		ss.nRunning.Add(-1)
+		delete(ss.running, id)
+	}
 	ss.mu.Unlock()
+}
+
+// errBusy is Redis's answer to commands while a script runs too long.
+const errBusy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+// busy reports whether a command on keys of database dbIndex must answer
+// BUSY: a script of this instance declaring one of the keys has run past
+// busy-reply-threshold. Other instances and other keys go on: titan does
+// not stop the world for a script, only what the script holds.
+func (s *Engine) busy(dbIndex uint16, cmd *Command, args [][]byte) bool {
+	ss := s.sc()
+	if ss.nRunning.Load() == 0 {
+		return false
+	}
+	spec := cmd.Spec.For(args)
+	if spec == nil || spec.Has("allow_busy") {
+		return false
+	}
+	keys := spec.Keys(args)
+	if len(keys) == 0 {
+		return false
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, r := range ss.running {
+		if r.db != dbIndex || time.Since(r.start) < ss.busyAfter {
+			continue
+		}
+		for _, k := range keys {
+			for _, rk := range r.keys {
+				if bytes.Equal(k, rk) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // kill stops the running read-only scripts of this instance.

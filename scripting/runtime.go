@@ -32,6 +32,10 @@ type Limits struct {
 	// MaxStringLen bounds one string built by string.rep, table.concat
 	// and the libraries, in bytes.
 	MaxStringLen int
+	// MaxMemory bounds how much the process heap may grow while one
+	// script runs, in bytes: checked every 50ms once a run passed 50ms,
+	// past it the run stops with ErrMemory.
+	MaxMemory int64
 }
 
 // Host runs the commands a script calls.
@@ -61,6 +65,9 @@ func New(limits Limits) *Runtime {
 	}
 	if limits.MaxStringLen <= 0 {
 		limits.MaxStringLen = 512 << 20
+	}
+	if limits.MaxMemory <= 0 {
+		limits.MaxMemory = 1 << 30
 	}
 	return &Runtime{limits: limits, rand: newRand48()}
 }
@@ -156,6 +163,9 @@ func compileMessage(name string, err error) string {
 
 // ErrKilled is returned when a script was stopped by Kill.
 var ErrKilled = errors.New("script killed")
+
+// ErrMemory stops a script that made the heap grow past Limits.MaxMemory.
+var ErrMemory = errors.New("script used more memory than lua.max-memory allows")
 
 // Run is one running script (or function). Kill stops it.
 type Run struct {

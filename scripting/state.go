@@ -5,11 +5,13 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -229,6 +231,8 @@ func (st *state) run(ctx context.Context, fn *lua.LFunction, name string, e Exec
 	if e.Started != nil {
 		e.Started(&Run{cancel: cancel})
 	}
+	stopWatch := watchMemory(ctx, cancel, st.rt.limits.MaxMemory)
+	defer stopWatch()
 	L := st.L
 	L.SetContext(ctx)
 	defer L.RemoveContext()
@@ -245,7 +249,7 @@ func (st *state) run(ctx context.Context, fn *lua.LFunction, name string, e Exec
 		if errors.Is(cause, ErrKilled) {
 			return errorReply("-ERR Script killed by user with SCRIPT KILL or FUNCTION KILL."), nil
 		}
-		return nil, fmt.Errorf("script: %w", cause)
+		return nil, cause
 	}
 	if err != nil {
 		var ae *lua.ApiError
@@ -508,4 +512,48 @@ func checkString(L *lua.LState, n int, fname string) string {
 	}
 	argError(L, n, fname, "string expected, got "+typ)
 	return ""
+}
+
+// watchMemory checks the heap every 50ms while a run lasts and cancels it
+// with ErrMemory once the heap grew by more than limit since it started.
+// Short runs cost one timer.
+func watchMemory(ctx context.Context, cancel context.CancelCauseFunc, limit int64) (stop func()) {
+	base := heapBytes()
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	var check func()
+	check = func() {
+		if ctx.Err() != nil {
+			return
+		}
+		if int64(heapBytes())-int64(base) > limit {
+			cancel(ErrMemory)
+			return
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(50 * time.Millisecond)
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	t = time.AfterFunc(50*time.Millisecond, check)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
+}
+
+// heapBytes is the memory held by heap objects, live or not yet swept.
+func heapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }

@@ -351,3 +351,31 @@ func TestScriptKill(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScriptBusy: past lua.busy-reply-threshold, commands on the keys of
+// a running script answer BUSY, others do not; SCRIPT KILL gets through.
+func TestScriptBusy(t *testing.T) {
+	g := instancetest.Start(t, 1, instancetest.Options{Config: func(c *conf.Config) {
+		c.Lua.BusyReplyThreshold = conf.Duration{Duration: 200 * time.Millisecond}
+	}})
+	c := instanceClients(t, g)[0]
+	ctx := context.Background()
+	res := make(chan error, 1)
+	go func() { res <- c.Eval(ctx, "redis.call('get', KEYS[1]); while true do end", []string{"busykey"}).Err() }()
+	time.Sleep(600 * time.Millisecond)
+	if err := c.Get(ctx, "busykey").Err(); err == nil || !strings.HasPrefix(err.Error(), "BUSY ") {
+		t.Fatalf("GET of the script's key: %v", err)
+	}
+	if err := c.Set(ctx, "other", 1, 0).Err(); err != nil {
+		t.Fatalf("SET of another key: %v", err)
+	}
+	if err := c.ScriptKill(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT KILL: %v", err)
+	}
+	if err := <-res; err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("killed script: %v", err)
+	}
+	if err := c.Get(ctx, "busykey").Err(); err != redis.Nil {
+		t.Fatalf("GET after the kill: %v", err)
+	}
+}
