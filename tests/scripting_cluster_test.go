@@ -379,3 +379,40 @@ func TestScriptBusy(t *testing.T) {
 		t.Fatalf("GET after the kill: %v", err)
 	}
 }
+
+// TestFunctionsAcrossInstances: a library loaded on one instance runs on
+// the other; REPLACE, DELETE and FLUSH on one are seen by the other.
+func TestFunctionsAcrossInstances(t *testing.T) {
+	g := instancetest.Start(t, 2, instancetest.Options{})
+	c := instanceClients(t, g)
+	ctx := context.Background()
+	if err := c[0].FunctionLoad(ctx, "#!lua name=shared\nredis.register_function('hello', function(keys, args) return 'v1 ' .. args[1] end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c[1].FCall(ctx, "hello", nil, "b").Result(); err != nil || v != "v1 b" {
+		t.Fatalf("FCALL on B: %v %v", v, err)
+	}
+	if err := c[1].FunctionLoadReplace(ctx, "#!lua name=shared\nredis.register_function('hello', function(keys, args) return 'v2 ' .. args[1] end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c[0].FCall(ctx, "hello", nil, "a").Result(); err != nil || v != "v2 a" {
+		t.Fatalf("FCALL on A after REPLACE on B: %v %v", v, err)
+	}
+	if err := c[0].FunctionLoad(ctx, "#!lua name=shared\nredis.register_function('x', function() end)").Err(); err == nil ||
+		err.Error() != "ERR Library 'shared' already exists" {
+		t.Fatalf("LOAD of an existing library on A: %v", err)
+	}
+	if err := c[1].FunctionDelete(ctx, "shared").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c[0].FCall(ctx, "hello", nil, "a").Err(); err == nil || err.Error() != "ERR Function not found" {
+		t.Fatalf("FCALL on A after DELETE on B: %v", err)
+	}
+	c[0].FunctionLoad(ctx, "#!lua name=l2\nredis.register_function('f', function() return 1 end)")
+	if err := c[1].FunctionFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if libs, err := c[0].FunctionList(ctx, redis.FunctionListQuery{}).Result(); err != nil || len(libs) != 0 {
+		t.Fatalf("FUNCTION LIST on A after FLUSH on B: %v %v", libs, err)
+	}
+}
