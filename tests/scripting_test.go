@@ -198,6 +198,12 @@ var scriptCases = []scriptCase{
 	ev("redis.setresp(3); return redis.call('smembers', 'noset')"),
 	ev("redis.setresp(2); return redis.call('hgetall', 'h1')"),
 	ev("return {double=1.5}"), ev("return {big_number='123456789012345678901234567890'}"),
+	ev("return {map={a=1}}"), ev("return {set={x=true}}"), ev("return {true, false, {double=1.5}, {map={a={1,2}}}, nil}"),
+	ev("return {double='x'}"), ev("return {map=1}"),
+	// scripts inside MULTI and pipelines
+	cmdc("MULTI"), ev("return redis.call('incr', KEYS[1])", "1", "mx"), cmdc("EVAL", "return 1", "x"),
+	ev("return redis.call('incr', KEYS[1])", "1", "mx"), cmdc("EXEC"),
+	cmdc("MULTI"), ev("return redis.call('incr', KEYS[1])", "1", "mx"), ev("error('in multi')"), cmdc("EXEC"), cmdc("GET", "mx"),
 	// sandbox
 	ev("x = 1"), ev("return x"), ev("redis.call = nil"), ev("string.foo = 1"), ev("_G.y = 1"),
 	ev("return os.time()"), ev("return io"), ev("return dofile"), ev("return loadfile"),
@@ -386,6 +392,49 @@ func TestFunctionsDifferential(t *testing.T) {
 		}
 		if r := to.do("FCALL", "f1", "1", "k", "a"); r != "*2\r\n*1\r\n$1\r\nk\r\n*1\r\n$1\r\na\r\n" {
 			t.Errorf("FCALL after RESTORE: %q", r)
+		}
+	}
+}
+
+// TestScriptPipeline: scripts in a pipeline with other commands answer in
+// order and see each other's writes, as on redis-server.
+func TestScriptPipeline(t *testing.T) {
+	ti := startTitan(t)
+	rd := startRedis(t)
+	cmds := [][]string{
+		{"SET", "pk", "1"},
+		{"EVAL", "return redis.call('incr', KEYS[1])", "1", "pk"},
+		{"EVAL", "return redis.call('get', KEYS[1])", "1", "pk"},
+		{"INCR", "pk"},
+		{"EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"},
+		{"EVAL", "redis.call('incr', KEYS[1]); error('x')", "1", "pk"},
+		{"EVAL", "return redis.call('get', 'pk')", "0"},
+		{"GET", "pk"},
+	}
+	var req strings.Builder
+	for _, c := range cmds {
+		fmt.Fprintf(&req, "*%d\r\n", len(c))
+		for _, a := range c {
+			fmt.Fprintf(&req, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	var out [2][]string
+	for i, addr := range []string{ti.Addr, rd.Options().Addr} {
+		c := dialRESP(t, addr)
+		if _, err := c.c.Write([]byte(req.String())); err != nil {
+			t.Fatal(err)
+		}
+		for range cmds {
+			s, err := readRESP(c.rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = append(out[i], s)
+		}
+	}
+	for i := range cmds {
+		if out[0][i] != out[1][i] {
+			t.Errorf("%q: titan %q, redis %q", cmds[i], out[0][i], out[1][i])
 		}
 	}
 }
