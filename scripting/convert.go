@@ -157,24 +157,6 @@ func (e errorReply) Append(b []byte, _ resp.Proto) []byte {
 	return append(b, '\r', '\n')
 }
 
-// luaBool is a Lua boolean returned by a script: 1 or a null in RESP2, a
-// boolean in RESP3 (true) or a null (false)... as Redis 7 answers.
-type luaBool bool
-
-// Append implements resp.Reply.
-func (v luaBool) Append(b []byte, p resp.Proto) []byte {
-	if p == resp.RESP2 {
-		if v {
-			return redcon.AppendInt(b, 1)
-		}
-		return redcon.AppendNull(b)
-	}
-	if v {
-		return append(b, "#t\r\n"...)
-	}
-	return append(b, "#f\r\n"...)
-}
-
 // bigNumber is a RESP3 big number (a bulk string in RESP2).
 type bigNumber string
 
@@ -197,9 +179,10 @@ func luaNumberToInt(n lua.LNumber) int64 {
 }
 
 // fromLua converts a script's result into a reply, as Redis 7's
-// luaReplyToRedisReply does. depth bounds nesting (Redis raises an error
-// past its C stack; titan answers an error).
-func fromLua(v lua.LValue, depth int) resp.Reply {
+// luaReplyToRedisReply does; sp is the script's protocol (redis.setresp),
+// which decides how booleans are sent. depth bounds nesting (Redis raises
+// an error past its C stack; titan answers an error).
+func fromLua(v lua.LValue, sp resp.Proto, depth int) resp.Reply {
 	if depth > 1000 {
 		return errorReply("ERR reached lua stack limit")
 	}
@@ -207,7 +190,13 @@ func fromLua(v lua.LValue, depth int) resp.Reply {
 	case lua.LString:
 		return resp.Bulk(v)
 	case lua.LBool:
-		return luaBool(v)
+		switch {
+		case sp != resp.RESP2:
+			return resp.Boolean(v)
+		case bool(v):
+			return resp.Int(1)
+		}
+		return resp.Null
 	case lua.LNumber:
 		return resp.Int(luaNumberToInt(v))
 	case *lua.LTable:
@@ -226,7 +215,7 @@ func fromLua(v lua.LValue, depth int) resp.Reply {
 		if m, ok := v.RawGetString("map").(*lua.LTable); ok {
 			var out resp.Map
 			m.ForEach(func(k, val lua.LValue) {
-				out = append(out, fromLua(k, depth+1), fromLua(val, depth+1))
+				out = append(out, fromLua(k, sp, depth+1), fromLua(val, sp, depth+1))
 			})
 			if out == nil {
 				out = resp.Map{}
@@ -235,7 +224,7 @@ func fromLua(v lua.LValue, depth int) resp.Reply {
 		}
 		if s, ok := v.RawGetString("set").(*lua.LTable); ok {
 			out := resp.Set{}
-			s.ForEach(func(k, _ lua.LValue) { out = append(out, fromLua(k, depth+1)) })
+			s.ForEach(func(k, _ lua.LValue) { out = append(out, fromLua(k, sp, depth+1)) })
 			return out
 		}
 		out := resp.Array{}
@@ -244,7 +233,7 @@ func fromLua(v lua.LValue, depth int) resp.Reply {
 			if e == lua.LNil {
 				break
 			}
-			out = append(out, fromLua(e, depth+1))
+			out = append(out, fromLua(e, sp, depth+1))
 		}
 		return out
 	}

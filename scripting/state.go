@@ -258,7 +258,7 @@ func (st *state) run(ctx context.Context, fn *lua.LFunction, name string, e Exec
 		}
 		return errorReply("ERR " + err.Error()), nil
 	}
-	return fromLua(L.Get(-1), 0), nil
+	return fromLua(L.Get(-1), rc.proto, 0), nil
 }
 
 // stringRep is string.rep bounded by Limits.MaxStringLen.
