@@ -122,12 +122,12 @@ func fcallCmd(ro bool) func(*Call) {
 				return nil, db.UserError("ERR Function not found")
 			}
 			return nil, nil
-		}, func(_ *scripting.Script, e scripting.Exec, tx *db.Tx, host *scriptHost) (resp.Reply, error) {
+		}, func(ctx context.Context, _ *scripting.Script, e scripting.Exec, host *scriptHost) (resp.Reply, error) {
 			if ro && !fn.HasFlag("no-writes") {
 				return nil, errRO
 			}
 			host.readOnly = ro || fn.HasFlag("no-writes")
-			return ss.rt.Call(tx.Context(), fn, e)
+			return ss.rt.Call(ctx, fn, e)
 		}, keys, args)
 	}
 }
@@ -193,7 +193,7 @@ func functionCmd(c *Call) {
 	case "help":
 		c.Reply(functionHelp)
 	case "kill":
-		if msg := ss.kill(); msg != "" {
+		if msg := ss.kill(true); msg != "" {
 			c.Error(msg)
 			return
 		}

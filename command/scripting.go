@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -235,12 +236,12 @@ func evalCmd(bySHA, readOnly bool) func(*Call) {
 				err = db.UserError(errNoScript)
 			}
 			return found, err
-		}, func(sc *scripting.Script, e scripting.Exec, tx *db.Tx, host *scriptHost) (resp.Reply, error) {
+		}, func(ctx context.Context, sc *scripting.Script, e scripting.Exec, host *scriptHost) (resp.Reply, error) {
 			if readOnly && sc.Shebang && !sc.HasFlag("no-writes") {
 				return nil, errRO
 			}
 			host.readOnly = readOnly || sc.HasFlag("no-writes")
-			return ss.rt.Eval(tx.Context(), sc, e)
+			return ss.rt.Eval(ctx, sc, e)
 		}, keys, args)
 	}
 }
@@ -250,7 +251,7 @@ func evalCmd(bySHA, readOnly bool) func(*Call) {
 // through the command table inside the same transaction. The job may run
 // again after a conflict; only the reply of its last run is sent.
 func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
-	run func(*scripting.Script, scripting.Exec, *db.Tx, *scriptHost) (resp.Reply, error), keys, args [][]byte) {
+	run func(context.Context, *scripting.Script, scripting.Exec, *scriptHost) (resp.Reply, error), keys, args [][]byte) {
 	cl := c.c
 	fname := ""
 	if c.name == "fcall" || c.name == "fcall_ro" {
@@ -263,14 +264,24 @@ func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
 		}
 		host := c.s.scriptHost(cl, tx)
 		start := time.Now()
-		r, err := run(sc, scripting.Exec{Keys: keys, Args: args, Host: host, Proto: cl.proto,
+		// The script stops before its transaction's deadline, so that a
+		// runaway fails alone and the jobs sharing its batch still commit.
+		ctx, cancel := tx.Context(), context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			ctx, cancel = context.WithDeadline(ctx, start.Add(time.Until(dl)*4/5))
+		}
+		defer cancel()
+		r, err := run(ctx, sc, scripting.Exec{Keys: keys, Args: args, Host: host, Proto: cl.proto,
 			Started: func(run *scripting.Run) {
 				c.s.sc().started(cl.id, &runningScript{db: cl.db, keys: keys, run: run, wrote: &host.wrote, fn: fname, args: c.Args})
-			}}, tx, host)
+			}}, host)
 		c.s.sc().finished(cl.id)
 		c.s.recordScript(time.Since(start), r, err)
-		if errors.Is(err, scripting.ErrMemory) {
+		switch {
+		case errors.Is(err, scripting.ErrMemory):
 			return db.UserError("ERR " + err.Error())
+		case errors.Is(err, context.DeadlineExceeded) && tx.Context().Err() == nil:
+			return db.UserError("ERR script stopped: it ran too close to txn.command-timeout; its writes are discarded")
 		}
 		if err != nil {
 			return err
@@ -336,24 +347,34 @@ func (s *Engine) busy(dbIndex uint16, cmd *Command, args [][]byte) bool {
 	return false
 }
 
-// kill stops the running read-only scripts of this instance.
-func (ss *scripts) kill() string {
+// kill stops the running read-only scripts (functions, for FUNCTION
+// KILL) of this instance.
+func (ss *scripts) kill(functions bool) string {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if len(ss.running) == 0 {
-		return "NOTBUSY No scripts in execution right now."
-	}
-	killed := false
+	killed, other, unkillable := false, false, false
 	for _, r := range ss.running {
-		if !*r.wrote {
+		switch {
+		case (r.fn != "") != functions:
+			other = true
+		case *r.wrote:
+			unkillable = true
+		default:
 			r.run.Kill()
 			killed = true
 		}
 	}
-	if !killed {
+	switch {
+	case killed:
+		return ""
+	case unkillable:
 		return "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	case other && functions:
+		return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	case other:
+		return "BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 	}
-	return ""
+	return "NOTBUSY No scripts in execution right now."
 }
 
 // recordScript counts one script run in the metrics.
@@ -453,7 +474,7 @@ func scriptCmd(c *Call) {
 			wrongArgs()
 			return
 		}
-		if msg := ss.kill(); msg != "" {
+		if msg := ss.kill(false); msg != "" {
 			c.Error(msg)
 			return
 		}

@@ -246,10 +246,20 @@ func (st *state) run(ctx context.Context, fn *lua.LFunction, name string, e Exec
 		return nil, rc.hostErr
 	}
 	if cause := context.Cause(ctx); cause != nil {
-		if errors.Is(cause, ErrKilled) {
-			return errorReply("-ERR Script killed by user with SCRIPT KILL or FUNCTION KILL."), nil
+		if !errors.Is(cause, ErrKilled) {
+			return nil, cause
 		}
-		return nil, cause
+		// Redis's text, at the line the script was stopped.
+		killed := L.CreateTable(0, 3)
+		killed.RawSetString("err", lua.LString("ERR Script killed by user with SCRIPT KILL..."))
+		var ae *lua.ApiError
+		if errors.As(err, &ae) {
+			if t, ok := ae.Object.(*lua.LTable); ok {
+				killed.RawSetString("source", t.RawGetString("source"))
+				killed.RawSetString("line", t.RawGetString("line"))
+			}
+		}
+		return runErrorReply(killed, name), nil
 	}
 	if err != nil {
 		var ae *lua.ApiError

@@ -304,18 +304,22 @@ func TestScriptKill(t *testing.T) {
 		t.Fatalf("SCRIPT KILL with nothing running: %v", err)
 	}
 	res := make(chan error, 1)
-	go func() { res <- c.Eval(ctx, "redis.call('get', 'x'); while true do end", nil).Err() }()
-	killed := false
-	for i := 0; i < 200 && !killed; i++ {
+	go func() { res <- c.Eval(ctx, "redis.call('get', 'x')\nwhile true do end", nil).Err() }()
+	running := false
+	for i := 0; i < 200 && !running; i++ {
 		time.Sleep(10 * time.Millisecond)
-		killed = c.ScriptKill(ctx).Err() == nil
+		err := c.FunctionKill(ctx).Err()
+		running = err != nil && err.Error() == "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 	}
-	if !killed {
-		t.Fatal("SCRIPT KILL never found the script")
+	if !running {
+		t.Fatal("FUNCTION KILL never saw the running script")
+	}
+	if err := c.ScriptKill(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT KILL: %v", err)
 	}
 	select {
 	case err := <-res:
-		if err == nil || !strings.Contains(err.Error(), "Script killed by user") {
+		if err == nil || err.Error() != "ERR Script killed by user with SCRIPT KILL... script: 66976a44a4b8f5a6a6db3e831bdfc8da2c140c25, on @user_script:2." {
 			t.Fatalf("killed script answered %v", err)
 		}
 	case <-time.After(10 * time.Second):
