@@ -76,3 +76,6 @@ func (h *scriptHost) Call(args [][]byte, p resp.Proto) ([]byte, error) {
 	}
 	return sub.safeAppend(nil), nil
 }
+
+// Known implements scripting.Host.
+func (h *scriptHost) Known(name []byte) bool { return h.s.table[strings.ToLower(string(name))] != nil }

@@ -14,6 +14,8 @@ func (r replies) Call(args [][]byte, p resp.Proto) ([]byte, error) {
 	return []byte(r[string(args[0])]), nil
 }
 
+func (r replies) Known(name []byte) bool { return r[string(name)] != "" }
+
 // TestRESP3Conversions checks both directions against what redis-server
 // 7.0 answers a RESP3 client (HELLO 3) for the same scripts.
 func TestRESP3Conversions(t *testing.T) {

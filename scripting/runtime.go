@@ -45,6 +45,9 @@ type Host interface {
 	// is a failure of the store: the script is abandoned and the error is
 	// returned by Run, so the transaction can be retried as a whole.
 	Call(args [][]byte, p resp.Proto) ([]byte, error)
+	// Known reports whether the server has command name (any case), for
+	// redis.acl_check_cmd.
+	Known(name []byte) bool
 }
 
 // Runtime compiles and runs scripts. It is safe for concurrent use: each

@@ -14,6 +14,8 @@ type noHost struct{}
 
 func (noHost) Call([][]byte, resp.Proto) ([]byte, error) { return []byte("+OK\r\n"), nil }
 
+func (noHost) Known([]byte) bool { return true }
+
 func eval(t *testing.T, rt *Runtime, ctx context.Context, body string) (string, error) {
 	t.Helper()
 	sc, err := Compile([]byte(body))

@@ -383,6 +383,25 @@ func (st *state) redisLib() *lua.LTable {
 		}
 		return 0
 	})
+	fn("acl_check_cmd", func(L *lua.LState) int {
+		n := L.GetTop()
+		if n == 0 {
+			L.Error(errorTable(L, "Please specify at least one argument for this redis lib call"), 0)
+		}
+		for i := 1; i <= n; i++ {
+			switch L.Get(i).(type) {
+			case lua.LString, lua.LNumber:
+			default:
+				L.Error(errorTable(L, "Lua redis lib command arguments must be strings or integers"), 0)
+			}
+		}
+		if st.cur == nil || st.cur.host == nil || !st.cur.host.Known([]byte(lua.LVAsString(L.Get(1)))) {
+			L.Error(errorTable(L, "Invalid command passed to redis.acl_check_cmd()"), 0)
+		}
+		// titan has no ACL users yet: the default user may run everything.
+		L.Push(lua.LTrue)
+		return 1
+	})
 	fn("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })
 	fn("breakpoint", func(L *lua.LState) int { L.Push(lua.LFalse); return 1 })
 	fn("debug", func(L *lua.LState) int { return 0 })

@@ -189,6 +189,8 @@ var scriptCases = []scriptCase{
 	ev("return redis.sha1hex('')"), ev("return redis.sha1hex('abc')"), ev("return redis.sha1hex(12)"),
 	ev("return redis.log(redis.LOG_WARNING, 'hello', 'from', 'a script')"),
 	ev("return redis.set_repl(redis.REPL_ALL)"), ev("return redis.replicate_commands()"),
+	ev("return redis.acl_check_cmd('get', 'x')"), ev("return redis.acl_check_cmd('nosuch')"), ev("return redis.acl_check_cmd()"),
+	ev("return redis.acl_check_cmd('GET')"), ev("return redis.acl_check_cmd({})"), ev("return redis.acl_check_cmd('set', 'a')"),
 	ev("return {redis.REPL_ALL, redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA}"),
 	ev("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
 	ev("redis.setresp(3); return redis.call('hgetall', 'h1')"),
