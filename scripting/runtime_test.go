@@ -80,3 +80,42 @@ func TestSandboxIsolation(t *testing.T) {
 		}
 	}
 }
+
+// Hostile scripts end with an error reply or at the deadline, never by
+// crashing the process.
+func TestHostileScripts(t *testing.T) {
+	rt := New(Limits{MaxMemory: 256 << 20})
+	for _, body := range []string{
+		"local t = {} t[1] = t return t",
+		"local t = {} t[1] = t return cjson.encode(t)",
+		"local t = {} t[1] = t return cmsgpack.pack(t)",
+		"local function f() return pcall(f) end return f()",
+		"local function f() return f() end return f()",
+		"return string.rep('x', 2^31)",
+		"return ('x'):rep(1e10)",
+		"local s = 'x' for i = 1, 40 do s = s .. s end return #s",
+		"return coroutine.wrap(function() while true do end end)()",
+		"local co = coroutine.create(function() while true do coroutine.yield() end end) while true do coroutine.resume(co) end",
+		"return table.concat(setmetatable({}, {__index = function() return 'x' end}), ',', 1, 1e9)",
+		"return string.format('%099999999d', 1)",
+		"return cjson.decode(string.rep('[', 100000))",
+		"return cmsgpack.unpack(string.rep('\\145', 100000))",
+		"return struct.pack('i' .. string.rep('9', 20), 1)",
+		"setmetatable(_G, nil)",
+		"return select(-1, 1)",
+		"return unpack({}, 1, 1e8)",
+		"return string.gsub(string.rep('a', 1000), '(a*)*b', '')",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		start := time.Now()
+		r, err := eval(t, rt, ctx, body)
+		t.Logf("%q: %.60q %v %v", body, r, err, time.Since(start))
+		cancel()
+		if err == nil && (r == "" || r[0] != '-') && time.Since(start) > 3*time.Second {
+			t.Errorf("%q: %q %v after %v", body, r, err, time.Since(start))
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("%q ran %v past its deadline", body, time.Since(start))
+		}
+	}
+}

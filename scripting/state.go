@@ -93,6 +93,7 @@ func (rt *Runtime) newState() *state {
 	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 }))
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("error", L.NewFunction(luaError))
+	g.RawSetString("unpack", L.NewFunction(luaUnpack))
 	math := g.RawGetString("math").(*lua.LTable)
 	math.RawSetString("random", L.NewFunction(rt.rand.random))
 	math.RawSetString("randomseed", L.NewFunction(rt.rand.randomseed))
@@ -585,4 +586,24 @@ func heapBytes() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// luaUnpack is Lua 5.1's unpack, with its bound of 8000 results (a Go
+// function runs without checking the script's deadline: it must stay
+// short).
+func luaUnpack(L *lua.LState) int {
+	t := L.CheckTable(1)
+	i := L.OptInt(2, 1)
+	e := L.OptInt(3, t.Len())
+	if i > e {
+		return 0
+	}
+	n := e - i + 1
+	if n <= 0 || n >= 8000 {
+		L.RaiseError("too many results to unpack")
+	}
+	for ; i <= e; i++ {
+		L.Push(t.RawGetInt(i))
+	}
+	return n
 }
