@@ -439,4 +439,10 @@ func TestScriptPipeline(t *testing.T) {
 			t.Errorf("%q: titan %q, redis %q", cmds[i], out[0][i], out[1][i])
 		}
 	}
+	// Three scripts ran well, one answered an error (EVALSHA of a missing
+	// script never ran); each run has its duration.
+	ok, failed := ti.Metric(`titan_script_runs_total{result="ok"}`), ti.Metric(`titan_script_runs_total{result="error"}`)
+	if ok != 3 || failed != 1 || ti.Metric("titan_script_duration_seconds_count") != 4 {
+		t.Errorf("script metrics: ok %v, error %v, durations %v", ok, failed, ti.Metric("titan_script_duration_seconds_count"))
+	}
 }
