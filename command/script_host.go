@@ -2,6 +2,7 @@ package command
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/db"
@@ -17,8 +18,9 @@ type scriptHost struct {
 	tx *db.Tx
 	// readOnly refuses write commands (EVAL_RO, FCALL_RO, no-writes).
 	readOnly bool
-	// wrote is set once a write command succeeded (SCRIPT KILL refuses).
-	wrote bool
+	// wrote is set once a write command succeeded (SCRIPT KILL refuses);
+	// SCRIPT KILL reads it from another connection.
+	wrote atomic.Bool
 }
 
 func (s *Engine) scriptHost(cl *Client, tx *db.Tx) *scriptHost {
@@ -71,7 +73,7 @@ func (h *scriptHost) Call(args [][]byte, p resp.Proto) ([]byte, error) {
 		}
 		sub.job.Err = err
 		if err == nil && !sub.job.ReadOnly {
-			h.wrote = true
+			h.wrote.Store(true)
 		}
 	}
 	return sub.safeAppend(nil), nil

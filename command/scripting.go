@@ -52,7 +52,7 @@ type runningScript struct {
 	db    uint16
 	keys  [][]byte
 	run   *scripting.Run
-	wrote *bool
+	wrote *atomic.Bool
 	fn    string // function name, "" for a script
 	args  [][]byte
 	start time.Time
@@ -357,7 +357,7 @@ func (ss *scripts) kill(functions bool) string {
 		switch {
 		case (r.fn != "") != functions:
 			other = true
-		case *r.wrote:
+		case r.wrote.Load():
 			unkillable = true
 		default:
 			r.run.Kill()
