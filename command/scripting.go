@@ -271,7 +271,7 @@ func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
 			ctx, cancel = context.WithDeadline(ctx, start.Add(time.Until(dl)*4/5))
 		}
 		defer cancel()
-		r, err := run(ctx, sc, scripting.Exec{Keys: keys, Args: args, Host: host, Proto: cl.proto,
+		r, err := run(ctx, sc, scripting.Exec{Keys: keys, Args: args, Host: host,
 			Started: func(run *scripting.Run) {
 				c.s.sc().started(cl.id, &runningScript{db: cl.db, keys: keys, run: run, wrote: &host.wrote, fn: fname, args: c.Args})
 			}}, host)

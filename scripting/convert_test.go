@@ -50,7 +50,7 @@ func TestRESP3Conversions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := rt.Eval(context.Background(), sc, Exec{Host: host, Proto: resp.RESP3})
+		r, err := rt.Eval(context.Background(), sc, Exec{Host: host})
 		if err != nil {
 			t.Fatal(err)
 		}

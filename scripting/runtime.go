@@ -184,9 +184,6 @@ type Exec struct {
 	Keys, Args [][]byte
 	// Host runs redis.call.
 	Host Host
-	// Proto is the protocol of the calling client (the result's, and the
-	// scripts' redis.setresp starts at 2 regardless).
-	Proto resp.Proto
 	// Started, if set, is called with the Run once the script starts, so
 	// that it can be killed.
 	Started func(*Run)

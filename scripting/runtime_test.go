@@ -22,7 +22,7 @@ func eval(t *testing.T, rt *Runtime, ctx context.Context, body string) (string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := rt.Eval(ctx, sc, Exec{Host: noHost{}, Proto: resp.RESP2})
+	r, err := rt.Eval(ctx, sc, Exec{Host: noHost{}})
 	if err != nil {
 		return "", err
 	}

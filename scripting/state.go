@@ -552,8 +552,7 @@ func watchMemory(ctx context.Context, cancel context.CancelCauseFunc, limit int6
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
-	var check func()
-	check = func() {
+	check := func() {
 		if ctx.Err() != nil {
 			return
 		}
