@@ -11,6 +11,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/tidwall/redcon v1.6.2
 	github.com/tikv/client-go/v2 v2.0.7
+	github.com/yuin/gopher-lua v1.1.2
 	go.uber.org/zap v1.24.0
 	golang.org/x/time v0.16.0
 )

@@ -224,6 +224,11 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 		cl.failMulti()
 		return call
 	}
+	if s.busy(cl.db, cmd, args) {
+		call.Error(errBusy)
+		cl.failMulti()
+		return call
+	}
 	if cl.multi && cmd.Flags&flagNoQueue == 0 {
 		cl.queue(args)
 		call.Reply(resp.Status("QUEUED"))

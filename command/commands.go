@@ -17,6 +17,8 @@ func commands() []*Command {
 	return slices.Concat(
 		coreCommands(),
 		clientCommands(),
+		scriptingCommands(),
+		functionCommands(),
 	)
 }
 

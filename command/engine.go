@@ -35,6 +35,17 @@ type Config struct {
 	Port string
 	// Version and Commit are reported by INFO and HELLO.
 	Version, Commit string
+	// Lua configures scripts and functions.
+	Lua LuaConfig
+}
+
+// LuaConfig configures Lua scripts and functions.
+type LuaConfig struct {
+	// BusyReplyThreshold is how long a script runs before other commands
+	// on its keys answer BUSY; 0 means 5s.
+	BusyReplyThreshold time.Duration
+	// MaxMemory bounds the heap growth while one script runs; 0 means 1GB.
+	MaxMemory int64
 }
 
 // Engine runs the commands of every connected client against one DB and
@@ -58,6 +69,9 @@ type Engine struct {
 	totalConnections atomic.Int64
 	rejectedConns    atomic.Int64
 	cmdStats         sync.Map // lower-case name -> *cmdStat
+
+	scriptsOnce sync.Once
+	scripting   *scripts // Lua scripts and functions (scripting.go)
 }
 
 type cmdStat struct {

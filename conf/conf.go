@@ -50,6 +50,17 @@ type Config struct {
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`
 	Background Background `toml:"background"`
+	Lua        Lua        `toml:"lua"`
+}
+
+// Lua configures Lua scripts and functions.
+type Lua struct {
+	// BusyReplyThreshold is how long a script runs before other commands
+	// on its keys answer BUSY (Redis's busy-reply-threshold).
+	BusyReplyThreshold Duration `toml:"busy-reply-threshold"`
+	// MaxMemory bounds how much the process heap may grow while one
+	// script runs, in bytes.
+	MaxMemory int64 `toml:"max-memory"`
 }
 
 // Txn configures transactions.
@@ -102,6 +113,7 @@ func Default() Config {
 			SafePointInterval: Duration{time.Minute},
 			GCLifeTime:        Duration{10 * time.Minute},
 		},
+		Lua: Lua{BusyReplyThreshold: Duration{5 * time.Second}, MaxMemory: 1 << 30},
 	}
 }
 
@@ -152,6 +164,8 @@ func (c *Config) Validate() error {
 	check(c.ProtoMaxBulkLen >= 1<<20 && c.ProtoMaxBulkLen <= 1<<40, "proto-max-bulk-len %d: want 1MB to 1TB", c.ProtoMaxBulkLen)
 	check(c.EmbeddedDelay.Duration >= 0, "embedded-rpc-delay must not be negative")
 	check(c.Txn.MaxRetries >= 0, "txn.max-retries %d: must not be negative", c.Txn.MaxRetries)
+	check(c.Lua.BusyReplyThreshold.Duration > 0, "lua.busy-reply-threshold %s: want more than 0", c.Lua.BusyReplyThreshold)
+	check(c.Lua.MaxMemory >= 1<<20, "lua.max-memory %d: want 1MB or more", c.Lua.MaxMemory)
 	check(c.Txn.CommandTimeout.Duration >= 100*time.Millisecond, "txn.command-timeout %s: want 100ms or more", c.Txn.CommandTimeout)
 	check(c.Batch.MaxCommands >= 1, "batch.max-commands %d: want 1 or more", c.Batch.MaxCommands)
 	check(c.Batch.Workers >= 1, "batch.workers %d: want 1 or more", c.Batch.Workers)

@@ -111,6 +111,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Port:        portOf(ln.Addr()),
 		Version:     build.Version,
 		Commit:      build.Commit,
+		Lua:         command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
 	}, d, m))
 
 	if statusLn != nil {

@@ -27,6 +27,8 @@ type Metrics struct {
 	TaskRuns        *prometheus.CounterVec   // titan_background_task_runs_total{task,result}
 	TaskLeader      *prometheus.GaugeVec     // titan_background_task_leader{task}
 	GCSafePoint     prometheus.Gauge         // titan_gc_safepoint_unix_seconds
+	ScriptRuns      *prometheus.CounterVec   // titan_script_runs_total{result}
+	ScriptDuration  prometheus.Histogram     // titan_script_duration_seconds
 }
 
 // New creates the series and registers them, with the Go and process
@@ -97,6 +99,15 @@ func New() *Metrics {
 			Name: "titan_gc_safepoint_unix_seconds",
 			Help: "The TiKV GC safe point this process last set, as unix time.",
 		}),
+		ScriptRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_script_runs_total",
+			Help: "Lua script and function runs (EVAL*, FCALL*), by result (ok, or error for an error reply or a failure).",
+		}, []string{"result"}),
+		ScriptDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "titan_script_duration_seconds",
+			Help:    "Time one Lua script or function run takes, its redis.call commands included (each run of a retried one counts).",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 18),
+		}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -104,6 +115,7 @@ func New() *Metrics {
 		m.Commands, m.CommandDuration, m.ConnectedConns, m.ConnectionsTot,
 		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.BatchSize,
 		m.KeysExpired, m.GCKeysDeleted, m.GCObjects, m.TaskRuns, m.TaskLeader, m.GCSafePoint,
+		m.ScriptRuns, m.ScriptDuration,
 	)
 	return m
 }
