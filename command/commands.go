@@ -18,6 +18,7 @@ func commands() []*Command {
 		coreCommands(),
 		hyperLogLogCommands(),
 		geoCommands(),
+		bitsCommands(),
 	)
 }
 
