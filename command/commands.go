@@ -19,6 +19,7 @@ func commands() []*Command {
 		hyperLogLogCommands(),
 		geoCommands(),
 		bitsCommands(),
+		keyspaceCommands(),
 	)
 }
 
