@@ -16,6 +16,9 @@ func keyspaceCommands() []*Command {
 		cmd("wait", wait),
 		cmd("sort", sortCmd(false)),
 		cmd("sort_ro", sortCmd(true)),
+		cmd("dump", dump),
+		cmd("restore", restore),
+		cmd("restore-asking", restore),
 	}
 }
 
