@@ -1,6 +1,11 @@
 package tests
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
 
 // TestSortMoveWaitDifferential compares SORT, SORT_RO, MOVE and WAIT with
 // redis-server.
@@ -53,4 +58,32 @@ func TestSortMoveWaitDifferential(t *testing.T) {
 			"wait 0 0", "wait 0 10", "wait abc 0", "wait 0 abc", "wait 0 -1",
 		)
 	})
+}
+
+// TestObjectDifferential compares OBJECT ENCODING of collections with
+// redis-server 7.0 (intset and hashtable sets, listpack and hashtable
+// hashes, listpack and skiplist sorted sets by count and size) and checks
+// that OBJECT IDLETIME counts from the last write.
+func TestObjectDifferential(t *testing.T) {
+	env := startDiffEnv(t)
+	d := env.differ(t)
+	long := strings.Repeat("x", 65)
+	d.run(
+		"flushall",
+		"sadd si 1 2 3 -5", "object encoding si", "sadd ss a 1", "object encoding ss",
+		"hset hs f v", "object encoding hs", "hset hl f "+long, "object encoding hl", "hset hk "+long+" v", "object encoding hk",
+		"zadd zs 1 a", "object encoding zs", "zadd zl 1 "+long, "object encoding zl",
+		"rpush l a", "object encoding l", "set s v", "object idletime s", "object idletime nokey",
+	)
+	var many strings.Builder
+	for i := 0; i < 513; i++ {
+		fmt.Fprintf(&many, " %d", i)
+	}
+	d.run("sadd sbig"+many.String(), "object encoding sbig",
+		"zadd zbig"+strings.ReplaceAll(many.String(), " ", " 1 m")[:2000], "object encoding zbig",
+		"hset hbig"+strings.ReplaceAll(many.String(), " ", " f"), "object encoding hbig")
+	time.Sleep(2100 * time.Millisecond)
+	if n, err := d.titan.Do(d.ctx, "object", "idletime", "s").Int(); err != nil || n < 2 || n > 5 {
+		t.Errorf("OBJECT IDLETIME 2 s after the write: %d %v", n, err)
+	}
 }
