@@ -327,9 +327,14 @@ func sparseSet(v []byte, index int, count uint8) ([]byte, bool, error) {
 		if delta > 0 && len(v)+delta > HLLSparseMaxBytes {
 			return promote(v, index, count)
 		}
-		nv := make([]byte, 0, len(v)+delta)
-		nv = append(append(append(nv, v[:p]...), seq...), v[p+oldlen:]...)
-		v = nv
+		// In place, as Redis's memmove: the tail moves by delta.
+		n := len(v)
+		if delta > 0 {
+			v = append(v, make([]byte, delta)...)
+		}
+		copy(v[p+len(seq):], v[p+oldlen:n])
+		copy(v[p:], seq)
+		v = v[:n+delta]
 		end = len(v)
 	}
 	// Merge adjacent VAL opcodes of one value, scanning up to 5 opcodes
