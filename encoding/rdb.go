@@ -339,6 +339,81 @@ func intsetEntries(b []byte) ([][]byte, error) {
 	return out, nil
 }
 
+// ziplistEntries decodes a ziplist (RDB 9 and older: ziplist lists,
+// hashes and sorted sets, quicklist nodes) into its entries.
+func ziplistEntries(zl []byte) ([][]byte, error) {
+	if len(zl) < 11 || int(binary.LittleEndian.Uint32(zl)) != len(zl) || zl[len(zl)-1] != 0xff {
+		return nil, ErrBadDump
+	}
+	var out [][]byte
+	p := zl[10 : len(zl)-1]
+	for len(p) > 0 {
+		// prevlen: 1 byte, or 0xfe and 4 bytes.
+		if p[0] == 0xfe {
+			if len(p) < 5 {
+				return nil, ErrBadDump
+			}
+			p = p[5:]
+		} else {
+			p = p[1:]
+		}
+		if len(p) == 0 {
+			return nil, ErrBadDump
+		}
+		b := p[0]
+		var hdr, dlen, iw int
+		switch {
+		case b>>6 == 0:
+			hdr, dlen = 1, int(b&0x3f)
+		case b>>6 == 1:
+			if len(p) < 2 {
+				return nil, ErrBadDump
+			}
+			hdr, dlen = 2, int(b&0x3f)<<8|int(p[1])
+		case b == 0x80:
+			if len(p) < 5 {
+				return nil, ErrBadDump
+			}
+			hdr, dlen = 5, int(binary.BigEndian.Uint32(p[1:]))
+		case b == 0xc0:
+			iw = 2
+		case b == 0xd0:
+			iw = 4
+		case b == 0xe0:
+			iw = 8
+		case b == 0xf0:
+			iw = 3
+		case b == 0xfe:
+			iw = 1
+		case b >= 0xf1 && b <= 0xfd:
+			out = append(out, strconv.AppendInt(nil, int64(b&0x0f)-1, 10))
+			p = p[1:]
+			continue
+		default:
+			return nil, ErrBadDump
+		}
+		if iw > 0 {
+			if len(p) < 1+iw {
+				return nil, ErrBadDump
+			}
+			var u uint64
+			for k := iw; k >= 1; k-- {
+				u = u<<8 | uint64(p[k])
+			}
+			shift := 64 - 8*uint(iw)
+			out = append(out, strconv.AppendInt(nil, int64(u<<shift)>>shift, 10))
+			p = p[1+iw:]
+			continue
+		}
+		if dlen < 0 || len(p) < hdr+dlen {
+			return nil, ErrBadDump
+		}
+		out = append(out, append([]byte{}, p[hdr:hdr+dlen]...))
+		p = p[hdr+dlen:]
+	}
+	return out, nil
+}
+
 // parseScore reads a score stored as text (listpack entries, RDB_TYPE_ZSET).
 func parseScore(b []byte) (float64, error) {
 	f, err := strconv.ParseFloat(string(b), 64)
@@ -413,16 +488,25 @@ func DecodeDump(p []byte) (*RDBValue, error) {
 		if b := r.str(); r.err == nil {
 			v.Elems, r.err = intsetEntries(b)
 		}
-	case rdbHashListpack, rdbZSetListpack:
+	case rdbListZiplist:
+		v.Type = TypeList
+		if b := r.str(); r.err == nil {
+			v.Elems, r.err = ziplistEntries(b)
+		}
+	case rdbHashListpack, rdbZSetListpack, rdbHashZiplist, rdbZSetZiplist:
 		b := r.str()
 		if r.err != nil {
 			break
 		}
-		es, err := listpackEntries(b)
+		decode := listpackEntries
+		if t == rdbHashZiplist || t == rdbZSetZiplist {
+			decode = ziplistEntries
+		}
+		es, err := decode(b)
 		if err != nil || len(es)%2 != 0 || len(es) == 0 {
 			return nil, ErrBadDump
 		}
-		if t == rdbHashListpack {
+		if t == rdbHashListpack || t == rdbHashZiplist {
 			v.Type, v.Elems = TypeHash, es
 			break
 		}
@@ -434,6 +518,20 @@ func DecodeDump(p []byte) (*RDBValue, error) {
 			}
 			v.Elems = append(v.Elems, es[i])
 			v.Scores = append(v.Scores, f)
+		}
+	case rdbListQuicklist:
+		v.Type = TypeList
+		n := r.count()
+		for i := 0; i < n && r.err == nil; i++ {
+			b := r.str()
+			if r.err != nil {
+				break
+			}
+			es, err := ziplistEntries(b)
+			if err != nil || len(es) == 0 {
+				return nil, ErrBadDump
+			}
+			v.Elems = append(v.Elems, es...)
 		}
 	case rdbListQuicklist2:
 		v.Type = TypeList
@@ -455,8 +553,7 @@ func DecodeDump(p []byte) (*RDBValue, error) {
 			v.Elems = append(v.Elems, es...)
 		}
 	default:
-		// Ziplist encodings (RDB 9 and older), zipmaps, streams and
-		// modules are not read.
+		// Zipmaps (RDB 3 and older), streams and modules are not read.
 		return nil, ErrBadDump
 	}
 	if r.err != nil || len(r.b) != 0 {
