@@ -106,6 +106,13 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 		if want, got := read(r, k), read(r, "back_"+k); want != got {
 			t.Errorf("%s after the round trip:\n before %s\n after  %s", k, want, got)
 		}
+		// redis-server restores titan's plain encodings into the compact
+		// ones it restores its own DUMP into.
+		must(r.Do(ctx, "restore", "own_"+k, 0, payload).Err())
+		want, got := r.Do(ctx, "object", "encoding", "own_"+k).Val(), r.Do(ctx, "object", "encoding", "back_"+k).Val()
+		if want != got {
+			t.Errorf("%s: OBJECT ENCODING %v after the round trip, was %v", k, got, want)
+		}
 	}
 	// HyperLogLogs stay HyperLogLogs.
 	d.run("pfcount hll_sparse hll_dense", "pfadd hll_sparse zz", "pfcount hll_sparse")
