@@ -14,8 +14,8 @@ const (
 	LatMax  = 85.05112878
 	LongMin = -180.0
 	LongMax = 180.0
-	// StepMax is the precision of stored geohashes: 26 steps, 52 bits.
-	StepMax = 26
+	// stepMax is the precision of stored geohashes: 26 steps, 52 bits.
+	stepMax = 26
 
 	degToRad     = 0.017453292519943295769236907684886
 	earthRadius  = 6372797.560856
@@ -23,13 +23,13 @@ const (
 	hashAlphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
 )
 
-// Hash is a geohash of step steps (2*step bits).
-type Hash struct {
-	Bits uint64
-	Step uint8
+// hash is a geohash of step steps (2*step bits).
+type hash struct {
+	bits uint64
+	step uint8
 }
 
-func (h Hash) zero() bool { return h.Bits == 0 && h.Step == 0 }
+func (h hash) zero() bool { return h.bits == 0 && h.step == 0 }
 
 type span struct{ min, max float64 }
 
@@ -64,27 +64,27 @@ func deinterleave64(v uint64) uint64 {
 }
 
 // encode is geohashEncode: false outside the limits or the ranges.
-func encode(longR, latR span, long, lat float64, step uint8) (Hash, bool) {
+func encode(longR, latR span, long, lat float64, step uint8) (hash, bool) {
 	if step > 32 || step == 0 || long > LongMax || long < LongMin || lat > LatMax || lat < LatMin {
-		return Hash{}, false
+		return hash{}, false
 	}
 	if lat < latR.min || lat > latR.max || long < longR.min || long > longR.max {
-		return Hash{}, false
+		return hash{}, false
 	}
 	latOff := float64((lat - latR.min) / (latR.max - latR.min))
 	longOff := float64((long - longR.min) / (longR.max - longR.min))
 	latOff = float64(latOff * float64(uint64(1)<<step))
 	longOff = float64(longOff * float64(uint64(1)<<step))
-	return Hash{Bits: interleave64(uint32(latOff), uint32(longOff)), Step: step}, true
+	return hash{bits: interleave64(uint32(latOff), uint32(longOff)), step: step}, true
 }
 
-func decode(longR, latR span, h Hash) area {
-	sep := deinterleave64(h.Bits)
+func decode(longR, latR span, h hash) area {
+	sep := deinterleave64(h.bits)
 	latScale := latR.max - latR.min
 	longScale := longR.max - longR.min
 	ilato := uint32(sep)
 	ilono := uint32(sep >> 32)
-	div := float64(uint64(1) << h.Step)
+	div := float64(uint64(1) << h.step)
 	var a area
 	a.lat.min = latR.min + float64(float64(float64(ilato)*1.0)/div)*latScale
 	a.lat.max = latR.min + float64(float64(float64(ilato+1)*1.0)/div)*latScale
@@ -104,13 +104,13 @@ func (a area) center() (long, lat float64) {
 // Encode returns the 52-bit score of a position (GEOADD); ok is false
 // outside the limits.
 func Encode(long, lat float64) (uint64, bool) {
-	h, ok := encode(wgsLong, wgsLat, long, lat, StepMax)
+	h, ok := encode(wgsLong, wgsLat, long, lat, stepMax)
 	return align52(h), ok
 }
 
 // Decode returns the position a score stands for (the centre of its box).
 func Decode(score float64) (long, lat float64) {
-	return decode(wgsLong, wgsLat, Hash{Bits: uint64(score), Step: StepMax}).center()
+	return decode(wgsLong, wgsLat, hash{bits: uint64(score), step: stepMax}).center()
 }
 
 // ValidPosition reports whether Redis accepts a longitude, latitude pair.
@@ -127,55 +127,55 @@ func String(score float64) string {
 	for i := range buf {
 		idx := 0
 		if i < 10 {
-			idx = int(h.Bits >> (52 - (i+1)*5) & 0x1f)
+			idx = int(h.bits >> (52 - (i+1)*5) & 0x1f)
 		}
 		buf[i] = hashAlphabet[idx]
 	}
 	return string(buf[:])
 }
 
-func align52(h Hash) uint64 { return h.Bits << (52 - uint(h.Step)*2) }
+func align52(h hash) uint64 { return h.bits << (52 - uint(h.step)*2) }
 
-func moveX(h *Hash, d int) {
+func moveX(h *hash, d int) {
 	if d == 0 {
 		return
 	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - uint(h.Step)*2)
+	x := h.bits & 0xaaaaaaaaaaaaaaaa
+	y := h.bits & 0x5555555555555555
+	zz := uint64(0x5555555555555555) >> (64 - uint(h.step)*2)
 	if d > 0 {
 		x = x + (zz + 1)
 	} else {
 		x = x | zz
 		x = x - (zz + 1)
 	}
-	x &= uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
+	x &= uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.step)*2)
+	h.bits = x | y
 }
 
-func moveY(h *Hash, d int) {
+func moveY(h *hash, d int) {
 	if d == 0 {
 		return
 	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.Step)*2)
+	x := h.bits & 0xaaaaaaaaaaaaaaaa
+	y := h.bits & 0x5555555555555555
+	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.step)*2)
 	if d > 0 {
 		y = y + (zz + 1)
 	} else {
 		y = y | zz
 		y = y - (zz + 1)
 	}
-	y &= uint64(0x5555555555555555) >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
+	y &= uint64(0x5555555555555555) >> (64 - uint(h.step)*2)
+	h.bits = x | y
 }
 
 // neighbours returns the box and its 8 neighbours in the order Redis
 // searches them: centre, north, south, east, west, north-east,
 // north-west, south-east, south-west.
-func neighbours(h Hash) [9]Hash {
+func neighbours(h hash) [9]hash {
 	moves := [9][2]int{{0, 0}, {0, 1}, {0, -1}, {1, 0}, {-1, 0}, {1, 1}, {-1, 1}, {1, -1}, {-1, -1}}
-	var n [9]Hash
+	var n [9]hash
 	for i, m := range moves {
 		n[i] = h
 		moveX(&n[i], m[0])
@@ -288,16 +288,16 @@ func (s *Shape) Ranges() []ScoreRange {
 	}
 	if steps >= 2 {
 		if a.lat.min < minLat {
-			n[2], n[8], n[7] = Hash{}, Hash{}, Hash{}
+			n[2], n[8], n[7] = hash{}, hash{}, hash{}
 		}
 		if a.lat.max > maxLat {
-			n[1], n[5], n[6] = Hash{}, Hash{}, Hash{}
+			n[1], n[5], n[6] = hash{}, hash{}, hash{}
 		}
 		if a.long.min < minLong {
-			n[4], n[8], n[6] = Hash{}, Hash{}, Hash{}
+			n[4], n[8], n[6] = hash{}, hash{}, hash{}
 		}
 		if a.long.max > maxLong {
-			n[3], n[7], n[5] = Hash{}, Hash{}, Hash{}
+			n[3], n[7], n[5] = hash{}, hash{}, hash{}
 		}
 	}
 	var out []ScoreRange
@@ -310,7 +310,7 @@ func (s *Shape) Ranges() []ScoreRange {
 			continue
 		}
 		next := b
-		next.Bits++
+		next.bits++
 		out = append(out, ScoreRange{float64(align52(b)), float64(align52(next))})
 		last = i
 	}
