@@ -139,6 +139,7 @@ func (q sortQuery) run(tx *db.Tx, key []byte) (resp.Reply, error) {
 			return nil, err
 		}
 	}
+	end = min(end, int64(len(items))-1)
 	if end < start {
 		items = nil
 	} else {
