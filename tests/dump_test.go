@@ -106,6 +106,11 @@ func TestDumpRestoreRoundTrip(t *testing.T) {
 		if want, got := read(r, k), read(r, "back_"+k); want != got {
 			t.Errorf("%s after the round trip:\n before %s\n after  %s", k, want, got)
 		}
+		if ttl > 0 {
+			if p := r.Do(ctx, "pttl", "back_"+k).Val().(int64); p <= 0 || p > int64(ttl) {
+				t.Errorf("back_%s: pttl %d on redis-server after RESTORE with TTL %d", k, p, ttl)
+			}
+		}
 		// redis-server restores titan's plain encodings into the compact
 		// ones it restores its own DUMP into.
 		must(r.Do(ctx, "restore", "own_"+k, 0, payload).Err())
