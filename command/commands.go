@@ -19,6 +19,10 @@ func commands() []*Command {
 		clientCommands(),
 		scriptingCommands(),
 		functionCommands(),
+		hyperLogLogCommands(),
+		geoCommands(),
+		bitsCommands(),
+		keyspaceCommands(),
 	)
 }
 

@@ -241,7 +241,7 @@ func object(c *Call) {
 		case sub == "encoding":
 			return resp.BulkString(enc), nil
 		case sub == "idletime":
-			return resp.Int(0), nil
+			return resp.IntOf(tx.Key(key).IdleTime())
 		case enc != "int":
 			return resp.Int(1), nil
 		}

@@ -177,7 +177,6 @@ func (k Key) Encoding() (string, error) {
 	if err != nil || m == nil {
 		return "", err
 	}
-	small := m.Count <= 128
 	switch m.Type {
 	case encoding.TypeString:
 		if m.Raw {
@@ -190,23 +189,11 @@ func (k Key) Encoding() (string, error) {
 			return "embstr", nil
 		}
 		return "raw", nil
-	case encoding.TypeHash, encoding.TypeZSet:
-		if small {
-			return "listpack", nil
-		}
-		if m.Type == encoding.TypeHash {
-			return "hashtable", nil
-		}
-		return "skiplist", nil
-	case encoding.TypeSet:
-		if small {
-			return "listpack", nil
-		}
-		return "hashtable", nil
-	default:
+	case encoding.TypeList:
 		// Redis 7.0 keeps every list in a quicklist (7.2 added listpack).
 		return "quicklist", nil
 	}
+	return k.collectionEncoding(m)
 }
 
 // Version returns the version of the key's current value, 0 when the key
