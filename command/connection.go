@@ -47,14 +47,15 @@ func (s *Engine) checkPassword(user, pass []byte) bool {
 	if user != nil && string(user) != "default" {
 		return false
 	}
-	return s.cfg.RequirePass == "" || subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+	rp := s.RequirePass()
+	return rp == "" || subtle.ConstantTimeCompare(pass, []byte(rp)) == 1
 }
 
 func auth(c *Call) {
 	var user, pass []byte
 	switch len(c.Args) {
 	case 2:
-		if c.s.cfg.RequirePass == "" {
+		if c.s.RequirePass() == "" {
 			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -439,6 +440,6 @@ func reset(c *Call) {
 	cl.infoMu.Lock()
 	cl.db, cl.name = 0, ""
 	cl.infoMu.Unlock()
-	cl.authed = c.s.cfg.RequirePass == ""
+	cl.authed = c.s.RequirePass() == ""
 	c.Reply(resp.Status("RESET"))
 }

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/titan-kv/titan/cmdspec"
 )
@@ -89,6 +90,20 @@ func (c *Command) arityOK(n int) bool {
 		return cmdspec.MatchArity(c.arity, n)
 	}
 	return c.Spec.ArityOK(n)
+}
+
+// sub returns the subcommand args call, when it is one titan implements.
+func (c *Command) sub(args [][]byte) *cmdspec.Command {
+	if len(c.Subs) == 0 || len(args) < 2 {
+		return nil
+	}
+	full := c.Name + "|" + strings.ToLower(string(args[1]))
+	for _, s := range c.Subs {
+		if s.Name == full {
+			return s
+		}
+	}
+	return nil
 }
 
 // keys returns the key arguments of args, as Redis finds them from the

@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,12 +25,16 @@ import (
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/server"
+	"github.com/titan-kv/titan/settings"
 	"github.com/titan-kv/titan/store"
 )
 
 // Build identifies the binary in INFO and HELLO.
 type Build struct {
 	Version, Commit string
+	// LogLevel, when set, is the process's log level, which CONFIG SET
+	// loglevel changes.
+	LogLevel *slog.LevelVar
 }
 
 // Instance is one running titan instance over a store it does not own.
@@ -102,7 +108,8 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	bgCtx, in.stopBG = context.WithCancel(context.Background())
 	go func() { bg.Run(bgCtx); close(in.bgDone) }()
 
-	in.srv = server.New(command.NewEngine(command.Config{
+	reg := settings.New(cfg)
+	engine := command.NewEngine(command.Config{
 		RequirePass: cfg.RequirePass,
 		Databases:   cfg.Databases,
 		MaxClients:  cfg.MaxClients,
@@ -111,7 +118,22 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Port:        portOf(ln.Addr()),
 		Version:     build.Version,
 		Commit:      build.Commit,
-	}, d, m))
+		Settings:    reg,
+		LogLevel:    build.LogLevel,
+		Store:       command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
+	}, d, m)
+	// The parameters the engine starts with its defaults take the
+	// configured values through the registry, as CONFIG SET would.
+	if err := reg.Set([]string{
+		"slowlog-log-slower-than", strconv.FormatInt(cfg.Slowlog.LogSlowerThan, 10),
+		"slowlog-max-len", strconv.FormatInt(cfg.Slowlog.MaxLen, 10),
+		"latency-monitor-threshold", strconv.FormatInt(cfg.LatencyMonitorThreshold, 10),
+	}); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	m.Registry.MustRegister(engine.Collector())
+	in.srv = server.New(engine)
 
 	if statusLn != nil {
 		in.status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}

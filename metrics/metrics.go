@@ -12,21 +12,24 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	Commands        *prometheus.CounterVec   // titan_commands_total{cmd,result}
-	CommandDuration *prometheus.HistogramVec // titan_command_duration_seconds{cmd}
-	ConnectedConns  prometheus.Gauge         // titan_connected_clients
-	ConnectionsTot  prometheus.Counter       // titan_connections_total
-	TxnCommits      *prometheus.CounterVec   // titan_txn_commits_total{result}
-	TxnConflicts    prometheus.Counter       // titan_txn_conflicts_total
-	TxnRetries      prometheus.Counter       // titan_txn_retries_total
-	TiKVRequests    *prometheus.CounterVec   // titan_tikv_requests_total{type}
-	BatchSize       prometheus.Histogram     // titan_batch_commands
-	KeysExpired     prometheus.Counter       // titan_keys_expired_total
-	GCKeysDeleted   prometheus.Counter       // titan_gc_keys_deleted_total
-	GCObjects       prometheus.Counter       // titan_gc_objects_total
-	TaskRuns        *prometheus.CounterVec   // titan_background_task_runs_total{task,result}
-	TaskLeader      *prometheus.GaugeVec     // titan_background_task_leader{task}
-	GCSafePoint     prometheus.Gauge         // titan_gc_safepoint_unix_seconds
+	Commands         *prometheus.CounterVec   // titan_commands_total{cmd,result}
+	CommandDuration  *prometheus.HistogramVec // titan_command_duration_seconds{cmd}
+	ConnectedConns   prometheus.Gauge         // titan_connected_clients
+	ConnectionsTot   prometheus.Counter       // titan_connections_total
+	TxnCommits       *prometheus.CounterVec   // titan_txn_commits_total{result}
+	TxnConflicts     prometheus.Counter       // titan_txn_conflicts_total
+	TxnRetries       prometheus.Counter       // titan_txn_retries_total
+	TiKVRequests     *prometheus.CounterVec   // titan_tikv_requests_total{type}
+	TiKVDuration     *prometheus.HistogramVec // titan_tikv_request_duration_seconds{type}
+	TiKVRegionErrors *prometheus.CounterVec   // titan_tikv_region_errors_total{type}
+	TiKVErrors       *prometheus.CounterVec   // titan_tikv_request_errors_total{type}
+	BatchSize        prometheus.Histogram     // titan_batch_commands
+	KeysExpired      prometheus.Counter       // titan_keys_expired_total
+	GCKeysDeleted    prometheus.Counter       // titan_gc_keys_deleted_total
+	GCObjects        prometheus.Counter       // titan_gc_objects_total
+	TaskRuns         *prometheus.CounterVec   // titan_background_task_runs_total{task,result}
+	TaskLeader       *prometheus.GaugeVec     // titan_background_task_leader{task}
+	GCSafePoint      prometheus.Gauge         // titan_gc_safepoint_unix_seconds
 }
 
 // New creates the series and registers them, with the Go and process
@@ -68,6 +71,19 @@ func New() *Metrics {
 			Name: "titan_tikv_requests_total",
 			Help: "Requests sent to TiKV, by client-go request type (Get, BatchGet, Scan, Prewrite, Commit, ...).",
 		}, []string{"type"}),
+		TiKVDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "titan_tikv_request_duration_seconds",
+			Help:    "Latency of the requests sent to TiKV, by client-go request type.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"type"}),
+		TiKVRegionErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_tikv_region_errors_total",
+			Help: "TiKV responses carrying a region error (not leader, epoch not match, server busy...), by request type; client-go retries them.",
+		}, []string{"type"}),
+		TiKVErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_tikv_request_errors_total",
+			Help: "Requests to TiKV that failed (network, timeout), by request type.",
+		}, []string{"type"}),
 		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "titan_batch_commands",
 			Help:    "Commands executed per shared transaction by the write batcher.",
@@ -102,7 +118,8 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Commands, m.CommandDuration, m.ConnectedConns, m.ConnectionsTot,
-		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.BatchSize,
+		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.TiKVDuration, m.TiKVRegionErrors,
+		m.TiKVErrors, m.BatchSize,
 		m.KeysExpired, m.GCKeysDeleted, m.GCObjects, m.TaskRuns, m.TaskLeader, m.GCSafePoint,
 	)
 	return m

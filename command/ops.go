@@ -1,0 +1,12 @@
+package command
+
+// opsCommands is the table of the commands operators use to watch and
+// tune an instance: INFO, CONFIG, SLOWLOG, LATENCY.
+func opsCommands() []*Command {
+	return []*Command{
+		cmd("info", info, barrier),
+		cmd("config", config, barrier, subcommands("get", "set", "resetstat", "rewrite", "help")),
+		cmd("slowlog", slowlogCmd, subcommands("get", "len", "reset", "help")),
+		cmd("latency", latencyCmd, subcommands("latest", "history", "reset", "doctor", "histogram", "help")),
+	}
+}
