@@ -29,11 +29,11 @@ type StoreInfo struct {
 // infoSection is one section of INFO: its name (lower case, as asked for),
 // whether INFO without arguments includes it, and its lines.
 type infoSection struct {
-	name    string
-	dflt    bool
-	all     bool // included by INFO all
-	title   string
-	lines   func(s *Engine) ([]string, error)
+	name  string
+	dflt  bool
+	all   bool // included by INFO all
+	title string
+	lines func(s *Engine) ([]string, error)
 }
 
 // infoSections are Redis 7's sections in Redis's order, then titan's.
