@@ -564,3 +564,44 @@ func expectLine(t *testing.T, r *rawConn, want string) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestMemoryCommand compares MEMORY's errors and reply types with
+// redis-server's, and checks MEMORY USAGE grows with the value in the
+// store.
+func TestMemoryCommand(t *testing.T) {
+	env := startDiffEnv(t)
+	d := env.differ(t)
+	d.run(
+		"memory", "memory foo", "memory usage", "memory usage nokey", "memory usage nokey samples x",
+		"memory usage nokey samples -1", "memory usage nokey foo 1", "memory usage nokey samples",
+		"memory purge", "memory purge x", "memory help", "memory doctor x", "memory stats x",
+	)
+	ctx := context.Background()
+	c := env.ti.Client()
+	c.Set(ctx, "small", "v", 0)
+	c.Set(ctx, "big", strings.Repeat("x", 10000), 0)
+	for i := 0; i < 50; i++ {
+		c.HSet(ctx, "h", fmt.Sprintf("field%d", i), strings.Repeat("v", 100))
+	}
+	small, _ := c.MemoryUsage(ctx, "small").Result()
+	big, _ := c.MemoryUsage(ctx, "big").Result()
+	hAll, _ := c.MemoryUsage(ctx, "h", 0).Result()
+	hSampled, _ := c.MemoryUsage(ctx, "h").Result()
+	if small <= 0 || big < 10000 || big > 10200 {
+		t.Errorf("MEMORY USAGE small %d, big %d", small, big)
+	}
+	if hAll < 50*100 || hSampled < hAll/2 || hSampled > hAll*2 {
+		t.Errorf("MEMORY USAGE h: all %d, sampled %d", hAll, hSampled)
+	}
+	st, err := c.Do(ctx, "memory", "stats").Slice()
+	if err != nil || len(st)%2 != 0 {
+		t.Fatalf("MEMORY STATS = %v, %v", st, err)
+	}
+	m := pairsToMap(t, st)
+	if n, _ := m["keys.count"].(int64); n != 3 {
+		t.Errorf("MEMORY STATS keys.count = %v", m["keys.count"])
+	}
+	if doc, _ := c.Do(ctx, "memory", "doctor").Text(); !strings.HasPrefix(doc, "Hi Sam") {
+		t.Errorf("MEMORY DOCTOR = %q", doc)
+	}
+}
