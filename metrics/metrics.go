@@ -114,6 +114,12 @@ func New() *Metrics {
 			Help: "The TiKV GC safe point this process last set, as unix time.",
 		}),
 	}
+	// The error series start at 0 for the request types every transaction
+	// sends, so that dashboards and alerts see them before the first error.
+	for _, t := range []string{"Get", "BatchGet", "Scan", "Prewrite", "Commit", "PessimisticLock", "CheckTxnStatus", "ResolveLock", "Cleanup"} {
+		m.TiKVRegionErrors.WithLabelValues(t)
+		m.TiKVErrors.WithLabelValues(t)
+	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
