@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -603,5 +604,31 @@ func TestMemoryCommand(t *testing.T) {
 	}
 	if doc, _ := c.Do(ctx, "memory", "doctor").Text(); !strings.HasPrefix(doc, "Hi Sam") {
 		t.Errorf("MEMORY DOCTOR = %q", doc)
+	}
+}
+
+// TestLogFormatJSON starts titan with --log-format json: every line it
+// logs is a JSON object with time, level and msg.
+func TestLogFormatJSON(t *testing.T) {
+	ti := startTitan(t, "--log-format", "json")
+	ti.logOnFailure(t)
+	c := ti.Client()
+	c.Do(context.Background(), "config", "rewrite") // logs a warning
+	ti.Stop()
+	lines := strings.Split(strings.TrimSpace(ti.logs.String()), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("log: %q", lines)
+	}
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		if rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Errorf("log line %q lacks time, level or msg", l)
+		}
+	}
+	if !strings.Contains(ti.logs.String(), `"msg":"CONFIG REWRITE failed"`) {
+		t.Errorf("no CONFIG REWRITE warning in %s", ti.logs.String())
 	}
 }

@@ -122,8 +122,19 @@ func run(cfg conf.Config) error {
 		handler = slog.NewJSONHandler(os.Stderr, opts)
 	}
 	slog.SetDefault(slog.New(handler))
-	// client-go logs through pingcap/log; keep it to errors unless debugging.
-	if cfg.SlogLevel() > slog.LevelDebug {
+	// client-go logs through pingcap/log; keep it to errors unless debugging,
+	// in JSON too when asked.
+	if cfg.LogFormat == "json" {
+		lvl := "error"
+		if cfg.SlogLevel() <= slog.LevelDebug {
+			lvl = "debug"
+		}
+		lg, props, err := plog.InitLoggerWithWriteSyncer(&plog.Config{Level: lvl, Format: "json"},
+			zapcore.AddSync(os.Stderr), zapcore.AddSync(os.Stderr))
+		if err == nil {
+			plog.ReplaceGlobals(lg, props)
+		}
+	} else if cfg.SlogLevel() > slog.LevelDebug {
 		plog.SetLevel(zapcore.ErrorLevel)
 	}
 
