@@ -53,8 +53,8 @@ func CountRequests(m *metrics.Metrics) interceptor.RPCInterceptor {
 // slowRequest is the latency from which a store request is logged.
 const slowRequest = 500 * time.Millisecond
 
-// requestKey returns the (first) key a request addresses, cut to 64 bytes
-// and quoted, for logs.
+// requestKey returns the (first) key a request addresses, cut to 64 bytes,
+// its unprintable bytes escaped as in a Go string, for logs.
 func requestKey(req *tikvrpc.Request) string {
 	var k []byte
 	switch req.Type {
@@ -73,10 +73,12 @@ func requestKey(req *tikvrpc.Request) string {
 			k = ks[0]
 		}
 	}
+	suffix := ""
 	if len(k) > 64 {
-		return strconv.Quote(string(k[:64])) + "..."
+		k, suffix = k[:64], "..."
 	}
-	return strconv.Quote(string(k))
+	q := strconv.Quote(string(k))
+	return q[1:len(q)-1] + suffix
 }
 
 // faultClient wraps the embedded store's client: it fails requests while
