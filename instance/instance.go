@@ -132,6 +132,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		d.Close()
 		return nil, fmt.Errorf("settings: %w", err)
 	}
+	reg.Register(startupParams(cfg)...)
 	m.Registry.MustRegister(engine.Collector())
 	in.srv = server.New(engine)
 
@@ -195,4 +196,28 @@ func portOf(a net.Addr) string {
 		return ""
 	}
 	return port
+}
+
+// startupParams are titan's settings that apply at start only: CONFIG GET
+// shows them under their TOML names, CONFIG SET refuses them.
+func startupParams(cfg conf.Config) []settings.Param {
+	const why = "applies at start only: change it in the config file and restart the instance"
+	p := func(name, value string) settings.Param {
+		return settings.Param{Name: name, Get: func() string { return value }, Immutable: why}
+	}
+	return []settings.Param{
+		p("store", cfg.Store),
+		p("namespace", cfg.Namespace),
+		p("log-format", cfg.LogFormat),
+		p("batch.enabled", strconv.FormatBool(cfg.Batch.Enabled)),
+		p("batch.max-commands", strconv.Itoa(cfg.Batch.MaxCommands)),
+		p("batch.wait", cfg.Batch.Wait.String()),
+		p("batch.workers", strconv.Itoa(cfg.Batch.Workers)),
+		p("txn.max-retries", strconv.Itoa(cfg.Txn.MaxRetries)),
+		p("txn.command-timeout", cfg.Txn.CommandTimeout.String()),
+		p("background.enabled", strconv.FormatBool(cfg.Background.Enabled)),
+		p("background.gc-rate", strconv.Itoa(cfg.Background.GCRate)),
+		p("background.safe-point-interval", cfg.Background.SafePointInterval.String()),
+		p("background.gc-life-time", cfg.Background.GCLifeTime.String()),
+	}
 }

@@ -632,3 +632,19 @@ func TestLogFormatJSON(t *testing.T) {
 		t.Errorf("no CONFIG REWRITE warning in %s", ti.logs.String())
 	}
 }
+
+// TestConfigStartupParams: titan's start-only settings are visible under
+// their TOML names and refused by CONFIG SET.
+func TestConfigStartupParams(t *testing.T) {
+	ti := startTitan(t, "--write-batch=false")
+	ctx := context.Background()
+	c := ti.Client()
+	v, err := c.ConfigGet(ctx, "batch.*").Result()
+	if err != nil || v["batch.enabled"] != "false" || v["batch.max-commands"] != "256" || v["batch.wait"] != "0s" {
+		t.Fatalf("CONFIG GET batch.* = %v, %v", v, err)
+	}
+	err = c.ConfigSet(ctx, "batch.max-commands", "10").Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "ERR CONFIG SET failed (possibly related to argument 'batch.max-commands') - applies at start only") {
+		t.Fatalf("CONFIG SET batch.max-commands = %v", err)
+	}
+}
