@@ -10,8 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-
-	"github.com/titan-kv/titan/db"
 )
 
 // Collector exports the engine's Redis figures under redis_exporter's
@@ -126,19 +124,14 @@ func (c redisCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for i := 0; i < s.cfg.Databases; i++ {
-		var keys, expires int64
-		err := s.db.View(ctx, uint16(i), func(tx *db.Tx) (err error) {
-			keys, expires, err = tx.Keyspace().Stats()
-			return err
-		})
-		if err != nil {
-			break
-		}
-		if keys > 0 {
-			gauge(descDBKeys, float64(keys), "db"+strconv.Itoa(i))
-			gauge(descDBExpiring, float64(expires), "db"+strconv.Itoa(i))
-		}
+	stats, err := s.keyspaceStats(ctx)
+	if err != nil {
+		return
+	}
+	for _, st := range stats {
+		db := "db" + strconv.Itoa(st.db)
+		gauge(descDBKeys, float64(st.keys), db)
+		gauge(descDBExpiring, float64(st.expires), db)
 	}
 }
 

@@ -423,13 +423,20 @@ func (s *Engine) infoLatencyStats() ([]string, error) {
 	return out, nil
 }
 
-// infoKeyspace counts the keys of every database from the store: these
-// figures are the store's, the same on every instance.
-func (s *Engine) infoKeyspace() ([]string, error) {
-	var out []string
+// dbStats is one database's key counts.
+type dbStats struct {
+	db            int
+	keys, expires int64
+}
+
+// keyspaceStats counts the keys of every database that has some, from
+// the store: these figures are the store's, the same on every instance.
+// INFO keyspace, MEMORY STATS and redis_db_keys read them here.
+func (s *Engine) keyspaceStats(ctx context.Context) ([]dbStats, error) {
+	var out []dbStats
 	for i := 0; i < s.cfg.Databases; i++ {
 		var keys, expires int64
-		err := s.db.View(context.Background(), uint16(i), func(tx *db.Tx) (err error) {
+		err := s.db.View(ctx, uint16(i), func(tx *db.Tx) (err error) {
 			keys, expires, err = tx.Keyspace().Stats()
 			return err
 		})
@@ -437,8 +444,20 @@ func (s *Engine) infoKeyspace() ([]string, error) {
 			return nil, err
 		}
 		if keys > 0 {
-			out = append(out, fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", i, keys, expires))
+			out = append(out, dbStats{i, keys, expires})
 		}
+	}
+	return out, nil
+}
+
+func (s *Engine) infoKeyspace() ([]string, error) {
+	stats, err := s.keyspaceStats(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(stats))
+	for i, st := range stats {
+		out[i] = fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", st.db, st.keys, st.expires)
 	}
 	return out, nil
 }

@@ -91,17 +91,14 @@ func memoryUsage(c *Call) {
 func memoryStats(c *Call) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	stats, err := c.s.keyspaceStats(context.Background())
+	if err != nil {
+		c.Error(errorReply(err))
+		return
+	}
 	var keys int64
-	for i := 0; i < c.s.cfg.Databases; i++ {
-		err := c.s.db.View(context.Background(), uint16(i), func(tx *db.Tx) error {
-			n, _, err := tx.Keyspace().Stats()
-			keys += n
-			return err
-		})
-		if err != nil {
-			c.Error(errorReply(err))
-			return
-		}
+	for _, st := range stats {
+		keys += st.keys
 	}
 	used := int64(ms.HeapAlloc)
 	peak := max(c.s.peakMem.Load(), used)
