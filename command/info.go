@@ -478,6 +478,7 @@ func (s *Engine) infoTitan() ([]string, error) {
 			fmt.Sprintf("txn_conflicts:%d", int64(sumOf(s.m.TxnConflicts))),
 			fmt.Sprintf("txn_retries:%d", int64(sumOf(s.m.TxnRetries))),
 			fmt.Sprintf("store_requests:%d", int64(sumOf(s.m.TiKVRequests))),
+			fmt.Sprintf("regions_seen:%d", int64(sumOf(s.m.TiKVRegions))),
 			fmt.Sprintf("store_region_errors:%d", int64(sumOf(s.m.TiKVRegionErrors))),
 			"background_leader_tasks:"+strings.Join(leaderTasks(s.m.TaskLeader), ","),
 			fmt.Sprintf("gc_safe_point:%d", int64(sumOf(s.m.GCSafePoint))),

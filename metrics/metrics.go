@@ -23,6 +23,7 @@ type Metrics struct {
 	TiKVDuration     *prometheus.HistogramVec // titan_tikv_request_duration_seconds{type}
 	TiKVRegionErrors *prometheus.CounterVec   // titan_tikv_region_errors_total{type}
 	TiKVErrors       *prometheus.CounterVec   // titan_tikv_request_errors_total{type}
+	TiKVRegions      prometheus.Gauge         // titan_tikv_regions_seen
 	BatchSize        prometheus.Histogram     // titan_batch_commands
 	KeysExpired      prometheus.Counter       // titan_keys_expired_total
 	GCKeysDeleted    prometheus.Counter       // titan_gc_keys_deleted_total
@@ -84,6 +85,10 @@ func New() *Metrics {
 			Name: "titan_tikv_request_errors_total",
 			Help: "Requests to TiKV that failed (network, timeout), by request type.",
 		}, []string{"type"}),
+		TiKVRegions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "titan_tikv_regions_seen",
+			Help: "Distinct TiKV regions this instance has sent requests to since it started.",
+		}),
 		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "titan_batch_commands",
 			Help:    "Commands executed per shared transaction by the write batcher.",
@@ -125,7 +130,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Commands, m.CommandDuration, m.ConnectedConns, m.ConnectionsTot,
 		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.TiKVDuration, m.TiKVRegionErrors,
-		m.TiKVErrors, m.BatchSize,
+		m.TiKVErrors, m.TiKVRegions, m.BatchSize,
 		m.KeysExpired, m.GCKeysDeleted, m.GCObjects, m.TaskRuns, m.TaskLeader, m.GCSafePoint,
 	)
 	return m

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pingcap/kvproto/pkg/errorpb"
@@ -20,6 +21,7 @@ import (
 // database sharing a store counts its own requests. m may be nil: the
 // interceptor then counts nothing.
 func CountRequests(m *metrics.Metrics) interceptor.RPCInterceptor {
+	var regions sync.Map // region ids seen, for titan_tikv_regions_seen
 	return func(next interceptor.RPCInterceptorFunc) interceptor.RPCInterceptorFunc {
 		return func(target string, req *tikvrpc.Request) (*tikvrpc.Response, error) {
 			if m == nil {
@@ -32,6 +34,9 @@ func CountRequests(m *metrics.Metrics) interceptor.RPCInterceptor {
 			d := time.Since(start)
 			m.TiKVDuration.WithLabelValues(typ).Observe(d.Seconds())
 			region := req.Context.GetRegionId()
+			if _, seen := regions.LoadOrStore(region, struct{}{}); !seen {
+				m.TiKVRegions.Inc()
+			}
 			switch {
 			case err != nil:
 				m.TiKVErrors.WithLabelValues(typ).Inc()

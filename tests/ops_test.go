@@ -190,6 +190,9 @@ func TestInfoFormat(t *testing.T) {
 			t.Errorf("titan %s = %q", f, tm["Stats"].fields[f])
 		}
 	}
+	if n, _ := strconv.Atoi(tm["Titan"].fields["regions_seen"]); n < 1 {
+		t.Errorf("titan regions_seen = %q", tm["Titan"].fields["regions_seen"])
+	}
 	for _, f := range []string{"store", "batches", "txn_conflicts", "background_leader_tasks", "gc_safe_point"} {
 		if _, ok := tm["Titan"].fields[f]; !ok {
 			t.Errorf("titan section lacks %s", f)
