@@ -39,6 +39,11 @@ type Call struct {
 	start  time.Time
 	// silent calls send no reply (CLIENT REPLY OFF and SKIP).
 	silent bool
+	// rejected: the call was refused before its handler ran (arity,
+	// authentication), as Redis's rejected_calls counts them.
+	rejected bool
+	// queued: the call only answered QUEUED; it is counted when EXEC runs it.
+	queued bool
 }
 
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
@@ -102,13 +107,15 @@ func (c *Call) safeAppend(b []byte) (out []byte) {
 // appendReply appends the call's reply (or error) to b and records the
 // command's metrics.
 func (c *Call) appendReply(b []byte) []byte {
-	failed := true
+	var errMsg string
 	n := len(b)
 	switch {
 	case c.job != nil && c.job.Err != nil:
-		b = redcon.AppendError(b, errorReply(c.job.Err))
+		errMsg = errorReply(c.job.Err)
+		b = redcon.AppendError(b, errMsg)
 	case c.errMsg != "":
-		b = redcon.AppendError(b, c.errMsg)
+		errMsg = c.errMsg
+		b = redcon.AppendError(b, errMsg)
 	default:
 		if c.after != nil {
 			c.after()
@@ -118,9 +125,8 @@ func (c *Call) appendReply(b []byte) []byte {
 			r = resp.OK
 		}
 		b = r.Append(b, c.c.proto)
-		failed = false
 	}
-	c.s.record(c.name, time.Since(c.start), failed)
+	c.s.record(c, time.Since(c.start), errMsg)
 	if c.silent {
 		return b[:n]
 	}
@@ -215,11 +221,19 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	}
 	call.cmd = cmd
 	if !cmd.arityOK(len(args)) {
+		call.rejected = true
 		call.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
 		cl.failMulti()
 		return call
 	}
+	if sub := cmd.sub(args); sub != nil && !sub.ArityOK(len(args)) {
+		call.rejected = true
+		call.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", sub.Name))
+		cl.failMulti()
+		return call
+	}
 	if !cl.authed && cmd.Flags&flagNoAuth == 0 {
+		call.rejected = true
 		call.Error("NOAUTH Authentication required.")
 		cl.failMulti()
 		return call
@@ -231,6 +245,7 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	}
 	if cl.multi && cmd.Flags&flagNoQueue == 0 {
 		cl.queue(args)
+		call.queued = true
 		call.Reply(resp.Status("QUEUED"))
 	}
 	return call
@@ -262,23 +277,64 @@ func unknownCommand(args [][]byte) string {
 	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", cstr(args[0], 128), b.String())
 }
 
-// record counts one executed command.
-func (s *Engine) record(name string, d time.Duration, failed bool) {
-	s.totalCommands.Add(1)
-	v, ok := s.cmdStats.Load(name)
-	if !ok {
-		v, _ = s.cmdStats.LoadOrStore(name, &cmdStat{})
+// record counts one command: INFO's stats, commandstats, errorstats and
+// latencystats, the Prometheus series, the slow log and the latency
+// monitor. errMsg is the error it answered, if any.
+func (s *Engine) record(c *Call, d time.Duration, errMsg string) {
+	if errMsg != "" {
+		s.stats.countError(errMsg)
 	}
-	st := v.(*cmdStat)
-	st.calls.Add(1)
-	st.usec.Add(d.Microseconds())
+	if c.queued {
+		return
+	}
+	if c.cmd == nil {
+		// An unknown command counts as an error reply only.
+		if s.m != nil {
+			s.m.Commands.WithLabelValues("unknown", "error").Inc()
+		}
+		return
+	}
+	name := c.fullName()
+	us := d.Microseconds()
+	st := s.stats.cmd(name)
 	result := "ok"
-	if failed {
-		st.failed.Add(1)
-		result = "error"
+	switch {
+	case c.rejected:
+		st.rejected.Add(1)
+		result = "rejected"
+	default:
+		s.stats.commands.Add(1)
+		st.calls.Add(1)
+		st.usec.Add(us)
+		st.hist.add(us)
+		if errMsg != "" {
+			st.failed.Add(1)
+			result = "error"
+		} else if c.cmd.Spec.Has("readonly") && c.job != nil {
+			s.stats.countLookups(c.name, len(c.job.Keys), c.result)
+		}
+		if !c.cmd.Spec.Has("skip_slowlog") {
+			s.slowlog.add(c, us)
+		}
+		event := "command"
+		if c.cmd.Spec.Has("fast") {
+			event = "fast-command"
+		}
+		s.latency.add(event, d.Milliseconds())
 	}
 	if s.m != nil {
 		s.m.Commands.WithLabelValues(name, result).Inc()
-		s.m.CommandDuration.WithLabelValues(name).Observe(d.Seconds())
+		if !c.rejected {
+			s.m.CommandDuration.WithLabelValues(name).Observe(d.Seconds())
+		}
 	}
+}
+
+// fullName is the command's name as Redis's statistics name it: the
+// subcommand of a container joined with '|' ("config|get").
+func (c *Call) fullName() string {
+	if sub := c.cmd.sub(c.Args); sub != nil {
+		return sub.Name
+	}
+	return c.name
 }

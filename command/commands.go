@@ -23,6 +23,7 @@ func commands() []*Command {
 		geoCommands(),
 		bitsCommands(),
 		keyspaceCommands(),
+		opsCommands(),
 	)
 }
 
@@ -41,12 +42,10 @@ func coreCommands() []*Command {
 		cmd("reset", reset, barrier, noQueue),
 
 		// server
-		cmd("info", info, barrier),
 		cmd("dbsize", dbsize),
 		cmd("flushdb", flushdb, barrier),
 		cmd("flushall", flushall, barrier),
 		cmd("time", timeCmd),
-		cmd("config", config, barrier, subcommands("get", "set", "resetstat", "rewrite", "help")),
 		cmd("lastsave", func(c *Call) { c.Reply(resp.Int(c.s.start.Unix())) }),
 
 		// keys

@@ -44,14 +44,15 @@ func (s *Engine) checkPassword(user, pass []byte) bool {
 	if user != nil && string(user) != "default" {
 		return false
 	}
-	return s.cfg.RequirePass == "" || subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+	rp := s.RequirePass()
+	return rp == "" || subtle.ConstantTimeCompare(pass, []byte(rp)) == 1
 }
 
 func auth(c *Call) {
 	var user, pass []byte
 	switch len(c.Args) {
 	case 2:
-		if c.s.cfg.RequirePass == "" {
+		if c.s.RequirePass() == "" {
 			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -170,7 +171,7 @@ func reset(c *Call) {
 	cl.db, cl.name, cl.proto = 0, "", resp.RESP2
 	cl.noEvict, cl.replyOff, cl.skipNext, cl.tracking = false, false, false, nil
 	cl.infoMu.Unlock()
-	cl.authed = c.s.cfg.RequirePass == ""
+	cl.authed = c.s.RequirePass() == ""
 	c.silent = false // replies are back on for RESET's own
 	c.Reply(resp.Status("RESET"))
 }

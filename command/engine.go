@@ -10,13 +10,16 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/resp"
+	"github.com/titan-kv/titan/settings"
 )
 
 // Config is the front end's part of titan's configuration.
@@ -35,6 +38,15 @@ type Config struct {
 	Port string
 	// Version and Commit are reported by INFO and HELLO.
 	Version, Commit string
+	// Settings is the instance's registry of runtime parameters (CONFIG
+	// GET/SET/REWRITE); the engine registers its own parameters in it.
+	// Nil: the engine makes one without a configuration file.
+	Settings *settings.Registry
+	// LogLevel, when set, is the process's log level CONFIG SET loglevel
+	// changes.
+	LogLevel *slog.LevelVar
+	// Store describes the store for INFO's titan section.
+	Store StoreInfo
 	// Lua configures scripts and functions.
 	Lua LuaConfig
 }
@@ -65,17 +77,19 @@ type Engine struct {
 
 	pause pauseState // CLIENT PAUSE (client.go)
 
-	totalCommands    atomic.Int64
-	totalConnections atomic.Int64
-	rejectedConns    atomic.Int64
-	cmdStats         sync.Map // lower-case name -> *cmdStat
-
 	scriptsOnce sync.Once
 	scripting   *scripts // Lua scripts and functions (scripting.go)
-}
 
-type cmdStat struct {
-	calls, usec, failed atomic.Int64
+	// The parameters CONFIG SET changes while clients run.
+	requirePass atomic.Pointer[string]
+	maxClients  atomic.Int64
+	idleTimeout atomic.Int64 // seconds
+
+	stats    *stats
+	peakMem  atomic.Int64
+	slowlog  *slowLog
+	latency  *latencyMonitor
+	settings *settings.Registry
 }
 
 // NewEngine builds an engine over d.
@@ -87,16 +101,47 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		cfg.MaxBulkLen = 512 << 20
 	}
 	s := &Engine{
-		cfg:     cfg,
-		db:      d,
-		m:       m,
-		cursors: newCursorTable(100_000),
-		start:   time.Now(),
-		runID:   randomHex(40),
-		clients: make(map[int64]*Client),
+		cfg:      cfg,
+		db:       d,
+		m:        m,
+		cursors:  newCursorTable(100_000),
+		start:    time.Now(),
+		runID:    randomHex(40),
+		clients:  make(map[int64]*Client),
+		stats:    newStats(),
+		slowlog:  newSlowLog(),
+		latency:  newLatencyMonitor(),
+		settings: cfg.Settings,
 	}
+	s.requirePass.Store(&cfg.RequirePass)
+	s.maxClients.Store(int64(cfg.MaxClients))
+	s.idleTimeout.Store(int64(cfg.IdleTimeout / time.Second))
+	if s.settings == nil {
+		s.settings = settings.New(conf.Default())
+	}
+	s.registerSettings()
 	s.table = buildTable()
 	return s
+}
+
+// Settings returns the instance's registry of runtime parameters, where
+// other parts of titan register theirs.
+func (s *Engine) Settings() *settings.Registry { return s.settings }
+
+// IdleTimeout is how long a connection may stay idle (the timeout
+// parameter); 0 never closes it.
+func (s *Engine) IdleTimeout() time.Duration {
+	return time.Duration(s.idleTimeout.Load()) * time.Second
+}
+
+// RequirePass is the password clients must AUTH with; empty: none.
+func (s *Engine) RequirePass() string { return *s.requirePass.Load() }
+
+// CountNet adds bytes read from and written to clients, as INFO's
+// total_net_input_bytes and total_net_output_bytes report them.
+func (s *Engine) CountNet(in, out int) {
+	s.stats.netIn.Add(int64(in))
+	s.stats.netOut.Add(int64(out))
 }
 
 // Client is one connection's state as commands see it. The network side
@@ -161,18 +206,18 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 		laddr:     laddr,
 		created:   time.Now(),
 		proto:     resp.RESP2,
-		authed:    s.cfg.RequirePass == "",
+		authed:    s.RequirePass() == "",
 	}
 	c.lastActive.Store(time.Now().UnixNano())
 	s.mu.Lock()
-	if s.cfg.MaxClients > 0 && len(s.clients) >= s.cfg.MaxClients {
+	if mc := s.maxClients.Load(); mc > 0 && int64(len(s.clients)) >= mc {
 		s.mu.Unlock()
-		s.rejectedConns.Add(1)
+		s.stats.rejectedConns.Add(1)
 		return nil, ErrMaxClients
 	}
 	s.clients[c.id] = c
 	s.mu.Unlock()
-	s.totalConnections.Add(1)
+	s.stats.connections.Add(1)
 	if s.m != nil {
 		s.m.ConnectedConns.Inc()
 		s.m.ConnectionsTot.Inc()

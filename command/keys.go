@@ -254,6 +254,16 @@ func object(c *Call) {
 	})
 }
 
+// subcommandSyntax is Redis's error for a known subcommand given the
+// wrong arguments.
+func subcommandSyntax(args [][]byte) string {
+	sub := args[1]
+	if len(sub) > 128 {
+		sub = sub[:128]
+	}
+	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", sub, strings.ToUpper(string(args[0])))
+}
+
 // unknownSubcommand is Redis's error for a subcommand a container command
 // (OBJECT, CLIENT, CONFIG, COMMAND) does not have.
 func unknownSubcommand(args [][]byte) string {
@@ -262,4 +272,14 @@ func unknownSubcommand(args [][]byte) string {
 		sub = sub[:128]
 	}
 	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", sub, strings.ToUpper(string(args[0])))
+}
+
+// badSubcommand answers a container's subcommand that is unknown, or
+// known but given the wrong arguments, with Redis's error for each.
+func (c *Call) badSubcommand() {
+	if c.cmd.sub(c.Args) != nil {
+		c.Error(subcommandSyntax(c.Args))
+		return
+	}
+	c.Error(unknownSubcommand(c.Args))
 }

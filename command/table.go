@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/titan-kv/titan/cmdspec"
 )
@@ -76,6 +77,20 @@ func cmd(name string, h func(*Call), opts ...option) *Command {
 }
 
 func (c *Command) arityOK(n int) bool { return c.Spec.ArityOK(n) }
+
+// sub returns the subcommand args call, when it is one titan implements.
+func (c *Command) sub(args [][]byte) *cmdspec.Command {
+	if len(c.Subs) == 0 || len(args) < 2 {
+		return nil
+	}
+	full := c.Name + "|" + strings.ToLower(string(args[1]))
+	for _, s := range c.Subs {
+		if s.Name == full {
+			return s
+		}
+	}
+	return nil
+}
 
 // keys returns the key arguments of args, as Redis finds them from the
 // key specs of the command (or of its subcommand, for a container).

@@ -33,6 +33,10 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 
 // Config is every setting of a titan process.
 type Config struct {
+	// File is the TOML file the configuration was loaded from (empty
+	// without --config); CONFIG REWRITE writes it.
+	File string `toml:"-"`
+
 	Listen          string   `toml:"listen"`
 	StatusListen    string   `toml:"status-listen"`
 	Store           string   `toml:"store"`
@@ -46,6 +50,12 @@ type Config struct {
 	Timeout         int      `toml:"timeout"`
 	ProtoMaxBulkLen int64    `toml:"proto-max-bulk-len"`
 	EmbeddedDelay   Duration `toml:"embedded-rpc-delay"`
+	LogFormat       string   `toml:"log-format"`
+	// LatencyMonitorThreshold is Redis's latency-monitor-threshold in
+	// milliseconds; 0 turns the latency monitor off.
+	LatencyMonitorThreshold int64 `toml:"latency-monitor-threshold"`
+
+	Slowlog Slowlog `toml:"slowlog"`
 
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`
@@ -61,6 +71,15 @@ type Lua struct {
 	// MaxMemory bounds how much the process heap may grow while one
 	// script runs, in bytes.
 	MaxMemory int64 `toml:"max-memory"`
+}
+
+// Slowlog configures the slow log (Redis's slowlog-* parameters).
+type Slowlog struct {
+	// LogSlowerThan is slowlog-log-slower-than in microseconds: negative
+	// turns the slow log off, 0 logs every command.
+	LogSlowerThan int64 `toml:"log-slower-than"`
+	// MaxLen is slowlog-max-len.
+	MaxLen int64 `toml:"max-len"`
 }
 
 // Txn configures transactions.
@@ -100,6 +119,8 @@ func Default() Config {
 		Namespace:       "titan",
 		Databases:       16,
 		LogLevel:        "info",
+		LogFormat:       "text",
+		Slowlog:         Slowlog{LogSlowerThan: 10000, MaxLen: 128},
 		MaxClients:      10000,
 		ProtoMaxBulkLen: 512 << 20,
 		Txn:             Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
@@ -121,6 +142,7 @@ func Default() Config {
 // so a typo does not silently fall back to a default.
 func Load(path string) (Config, error) {
 	c := Default()
+	c.File = path
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -159,6 +181,10 @@ func (c *Config) Validate() error {
 	check(c.Databases >= 1 && c.Databases <= 65536, "databases %d: want 1 to 65536", c.Databases)
 	var lvl slog.Level
 	check(lvl.UnmarshalText([]byte(c.LogLevel)) == nil, "log-level %q: want debug, info, warn or error", c.LogLevel)
+	check(c.LogFormat == "text" || c.LogFormat == "json", "log-format %q: want text or json", c.LogFormat)
+	check(c.Slowlog.LogSlowerThan >= -1, "slowlog.log-slower-than %d: want -1 (off) or more microseconds", c.Slowlog.LogSlowerThan)
+	check(c.Slowlog.MaxLen >= 0, "slowlog.max-len %d: must not be negative", c.Slowlog.MaxLen)
+	check(c.LatencyMonitorThreshold >= 0, "latency-monitor-threshold %d: want 0 (off) or more milliseconds", c.LatencyMonitorThreshold)
 	check(c.MaxClients >= 0, "max-clients %d: want 0 (no limit) or more", c.MaxClients)
 	check(c.Timeout >= 0, "timeout %d: want 0 (never) or more seconds", c.Timeout)
 	check(c.ProtoMaxBulkLen >= 1<<20 && c.ProtoMaxBulkLen <= 1<<40, "proto-max-bulk-len %d: want 1MB to 1TB", c.ProtoMaxBulkLen)

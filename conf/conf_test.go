@@ -13,6 +13,10 @@ func TestExampleIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.File != "titan.toml" {
+		t.Fatalf("File = %q, want the path loaded", c.File)
+	}
+	c.File = ""
 	if c != Default() {
 		t.Fatalf("conf/titan.toml differs from Default():\n%+v\n%+v", c, Default())
 	}

@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,12 +25,16 @@ import (
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/server"
+	"github.com/titan-kv/titan/settings"
 	"github.com/titan-kv/titan/store"
 )
 
 // Build identifies the binary in INFO and HELLO.
 type Build struct {
 	Version, Commit string
+	// LogLevel, when set, is the process's log level, which CONFIG SET
+	// loglevel changes.
+	LogLevel *slog.LevelVar
 }
 
 // Instance is one running titan instance over a store it does not own.
@@ -102,7 +108,8 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	bgCtx, in.stopBG = context.WithCancel(context.Background())
 	go func() { bg.Run(bgCtx); close(in.bgDone) }()
 
-	in.srv = server.New(command.NewEngine(command.Config{
+	reg := settings.New(cfg)
+	engine := command.NewEngine(command.Config{
 		RequirePass: cfg.RequirePass,
 		Databases:   cfg.Databases,
 		MaxClients:  cfg.MaxClients,
@@ -112,7 +119,23 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Version:     build.Version,
 		Commit:      build.Commit,
 		Lua:         command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
-	}, d, m))
+		Settings:    reg,
+		LogLevel:    build.LogLevel,
+		Store:       command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
+	}, d, m)
+	// The parameters the engine starts with its defaults take the
+	// configured values through the registry, as CONFIG SET would.
+	if err := reg.Set([]string{
+		"slowlog-log-slower-than", strconv.FormatInt(cfg.Slowlog.LogSlowerThan, 10),
+		"slowlog-max-len", strconv.FormatInt(cfg.Slowlog.MaxLen, 10),
+		"latency-monitor-threshold", strconv.FormatInt(cfg.LatencyMonitorThreshold, 10),
+	}); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	reg.Register(startupParams(cfg)...)
+	m.Registry.MustRegister(engine.Collector())
+	in.srv = server.New(engine)
 
 	if statusLn != nil {
 		in.status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}
@@ -174,4 +197,28 @@ func portOf(a net.Addr) string {
 		return ""
 	}
 	return port
+}
+
+// startupParams are titan's settings that apply at start only: CONFIG GET
+// shows them under their TOML names, CONFIG SET refuses them.
+func startupParams(cfg conf.Config) []settings.Param {
+	const why = "applies at start only: change it in the config file and restart the instance"
+	p := func(name, value string) settings.Param {
+		return settings.Param{Name: name, Get: func() string { return value }, Immutable: why}
+	}
+	return []settings.Param{
+		p("store", cfg.Store),
+		p("namespace", cfg.Namespace),
+		p("log-format", cfg.LogFormat),
+		p("batch.enabled", strconv.FormatBool(cfg.Batch.Enabled)),
+		p("batch.max-commands", strconv.Itoa(cfg.Batch.MaxCommands)),
+		p("batch.wait", cfg.Batch.Wait.String()),
+		p("batch.workers", strconv.Itoa(cfg.Batch.Workers)),
+		p("txn.max-retries", strconv.Itoa(cfg.Txn.MaxRetries)),
+		p("txn.command-timeout", cfg.Txn.CommandTimeout.String()),
+		p("background.enabled", strconv.FormatBool(cfg.Background.Enabled)),
+		p("background.gc-rate", strconv.Itoa(cfg.Background.GCRate)),
+		p("background.safe-point-interval", cfg.Background.SafePointInterval.String()),
+		p("background.gc-life-time", cfg.Background.GCLifeTime.String()),
+	}
 }

@@ -12,23 +12,27 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	Commands        *prometheus.CounterVec   // titan_commands_total{cmd,result}
-	CommandDuration *prometheus.HistogramVec // titan_command_duration_seconds{cmd}
-	ConnectedConns  prometheus.Gauge         // titan_connected_clients
-	ConnectionsTot  prometheus.Counter       // titan_connections_total
-	TxnCommits      *prometheus.CounterVec   // titan_txn_commits_total{result}
-	TxnConflicts    prometheus.Counter       // titan_txn_conflicts_total
-	TxnRetries      prometheus.Counter       // titan_txn_retries_total
-	TiKVRequests    *prometheus.CounterVec   // titan_tikv_requests_total{type}
-	BatchSize       prometheus.Histogram     // titan_batch_commands
-	KeysExpired     prometheus.Counter       // titan_keys_expired_total
-	GCKeysDeleted   prometheus.Counter       // titan_gc_keys_deleted_total
-	GCObjects       prometheus.Counter       // titan_gc_objects_total
-	TaskRuns        *prometheus.CounterVec   // titan_background_task_runs_total{task,result}
-	TaskLeader      *prometheus.GaugeVec     // titan_background_task_leader{task}
-	GCSafePoint     prometheus.Gauge         // titan_gc_safepoint_unix_seconds
-	ScriptRuns      *prometheus.CounterVec   // titan_script_runs_total{result}
-	ScriptDuration  prometheus.Histogram     // titan_script_duration_seconds
+	Commands         *prometheus.CounterVec   // titan_commands_total{cmd,result}
+	CommandDuration  *prometheus.HistogramVec // titan_command_duration_seconds{cmd}
+	ConnectedConns   prometheus.Gauge         // titan_connected_clients
+	ConnectionsTot   prometheus.Counter       // titan_connections_total
+	TxnCommits       *prometheus.CounterVec   // titan_txn_commits_total{result}
+	TxnConflicts     prometheus.Counter       // titan_txn_conflicts_total
+	TxnRetries       prometheus.Counter       // titan_txn_retries_total
+	TiKVRequests     *prometheus.CounterVec   // titan_tikv_requests_total{type}
+	TiKVDuration     *prometheus.HistogramVec // titan_tikv_request_duration_seconds{type}
+	TiKVRegionErrors *prometheus.CounterVec   // titan_tikv_region_errors_total{type}
+	TiKVErrors       *prometheus.CounterVec   // titan_tikv_request_errors_total{type}
+	TiKVRegions      prometheus.Gauge         // titan_tikv_regions_seen
+	BatchSize        prometheus.Histogram     // titan_batch_commands
+	KeysExpired      prometheus.Counter       // titan_keys_expired_total
+	GCKeysDeleted    prometheus.Counter       // titan_gc_keys_deleted_total
+	GCObjects        prometheus.Counter       // titan_gc_objects_total
+	TaskRuns         *prometheus.CounterVec   // titan_background_task_runs_total{task,result}
+	TaskLeader       *prometheus.GaugeVec     // titan_background_task_leader{task}
+	GCSafePoint      prometheus.Gauge         // titan_gc_safepoint_unix_seconds
+	ScriptRuns       *prometheus.CounterVec   // titan_script_runs_total{result}
+	ScriptDuration   prometheus.Histogram     // titan_script_duration_seconds
 }
 
 // New creates the series and registers them, with the Go and process
@@ -70,6 +74,23 @@ func New() *Metrics {
 			Name: "titan_tikv_requests_total",
 			Help: "Requests sent to TiKV, by client-go request type (Get, BatchGet, Scan, Prewrite, Commit, ...).",
 		}, []string{"type"}),
+		TiKVDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "titan_tikv_request_duration_seconds",
+			Help:    "Latency of the requests sent to TiKV, by client-go request type.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"type"}),
+		TiKVRegionErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_tikv_region_errors_total",
+			Help: "TiKV responses carrying a region error (not leader, epoch not match, server busy...), by request type; client-go retries them.",
+		}, []string{"type"}),
+		TiKVErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "titan_tikv_request_errors_total",
+			Help: "Requests to TiKV that failed (network, timeout), by request type.",
+		}, []string{"type"}),
+		TiKVRegions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "titan_tikv_regions_seen",
+			Help: "Distinct TiKV regions this instance has sent requests to since it started.",
+		}),
 		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "titan_batch_commands",
 			Help:    "Commands executed per shared transaction by the write batcher.",
@@ -109,11 +130,18 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 18),
 		}),
 	}
+	// The error series start at 0 for the request types every transaction
+	// sends, so that dashboards and alerts see them before the first error.
+	for _, t := range []string{"Get", "BatchGet", "Scan", "Prewrite", "Commit", "PessimisticLock", "CheckTxnStatus", "ResolveLock", "Cleanup"} {
+		m.TiKVRegionErrors.WithLabelValues(t)
+		m.TiKVErrors.WithLabelValues(t)
+	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Commands, m.CommandDuration, m.ConnectedConns, m.ConnectionsTot,
-		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.BatchSize,
+		m.TxnCommits, m.TxnConflicts, m.TxnRetries, m.TiKVRequests, m.TiKVDuration, m.TiKVRegionErrors,
+		m.TiKVErrors, m.TiKVRegions, m.BatchSize,
 		m.KeysExpired, m.GCKeysDeleted, m.GCObjects, m.TaskRuns, m.TaskLeader, m.GCSafePoint,
 		m.ScriptRuns, m.ScriptDuration,
 	)

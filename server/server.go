@@ -91,11 +91,14 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 		nc.Close()
 		s.engine.Disconnect(cl)
 	}()
-	rd := resp.NewReader(nc, s.cfg.MaxBulkLen)
+	cr := &countingReader{r: nc}
+	rd := resp.NewReader(cr, s.cfg.MaxBulkLen)
 	var out []byte // the replies of one pipeline, reused
 	for {
-		if s.cfg.IdleTimeout > 0 {
-			nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		if t := s.engine.IdleTimeout(); t > 0 {
+			nc.SetReadDeadline(time.Now().Add(t))
+		} else {
+			nc.SetReadDeadline(time.Time{})
 		}
 		batch, err := readPipeline(rd)
 		if len(batch) > 0 {
@@ -106,6 +109,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
 			cl.SetReplyBuffer(len(out))
+			s.engine.CountNet(cr.take(), len(out))
 			_, werr := nc.Write(out)
 			cl.SetReplyBuffer(0)
 			if werr != nil {
@@ -178,4 +182,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.engine.CloseAll()
 	s.mu.Unlock()
 	return ctx.Err()
+}
+
+// countingReader counts the bytes read from a connection, for INFO's
+// total_net_input_bytes. Only the connection's goroutine uses it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// take returns the bytes read since the last call.
+func (c *countingReader) take() int {
+	n := c.n
+	c.n = 0
+	return n
 }

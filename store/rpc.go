@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pingcap/kvproto/pkg/errorpb"
@@ -18,14 +21,69 @@ import (
 // database sharing a store counts its own requests. m may be nil: the
 // interceptor then counts nothing.
 func CountRequests(m *metrics.Metrics) interceptor.RPCInterceptor {
+	var regions sync.Map // region ids seen, for titan_tikv_regions_seen
 	return func(next interceptor.RPCInterceptorFunc) interceptor.RPCInterceptorFunc {
 		return func(target string, req *tikvrpc.Request) (*tikvrpc.Response, error) {
-			if m != nil {
-				m.TiKVRequests.WithLabelValues(req.Type.String()).Inc()
+			if m == nil {
+				return next(target, req)
 			}
-			return next(target, req)
+			typ := req.Type.String()
+			m.TiKVRequests.WithLabelValues(typ).Inc()
+			start := time.Now()
+			resp, err := next(target, req)
+			d := time.Since(start)
+			m.TiKVDuration.WithLabelValues(typ).Observe(d.Seconds())
+			region := req.Context.GetRegionId()
+			if _, seen := regions.LoadOrStore(region, struct{}{}); !seen {
+				m.TiKVRegions.Inc()
+			}
+			switch {
+			case err != nil:
+				m.TiKVErrors.WithLabelValues(typ).Inc()
+				slog.Warn("store request failed", "type", typ, "region", region, "key", requestKey(req), "store", target, "err", err)
+			case resp != nil:
+				if re, _ := resp.GetRegionError(); re != nil {
+					m.TiKVRegionErrors.WithLabelValues(typ).Inc()
+					slog.Debug("store region error", "type", typ, "region", region, "key", requestKey(req), "err", re.String())
+				}
+			}
+			if d >= slowRequest {
+				slog.Warn("slow store request", "type", typ, "region", region, "key", requestKey(req), "store", target, "duration", d)
+			}
+			return resp, err
 		}
 	}
+}
+
+// slowRequest is the latency from which a store request is logged.
+const slowRequest = 500 * time.Millisecond
+
+// requestKey returns the (first) key a request addresses, cut to 64 bytes,
+// its unprintable bytes escaped as in a Go string, for logs.
+func requestKey(req *tikvrpc.Request) string {
+	var k []byte
+	switch req.Type {
+	case tikvrpc.CmdGet:
+		k = req.Get().GetKey()
+	case tikvrpc.CmdBatchGet:
+		if ks := req.BatchGet().GetKeys(); len(ks) > 0 {
+			k = ks[0]
+		}
+	case tikvrpc.CmdScan:
+		k = req.Scan().GetStartKey()
+	case tikvrpc.CmdPrewrite:
+		k = req.Prewrite().GetPrimaryLock()
+	case tikvrpc.CmdCommit:
+		if ks := req.Commit().GetKeys(); len(ks) > 0 {
+			k = ks[0]
+		}
+	}
+	suffix := ""
+	if len(k) > 64 {
+		k, suffix = k[:64], "..."
+	}
+	q := strconv.Quote(string(k))
+	return q[1:len(q)-1] + suffix
 }
 
 // faultClient wraps the embedded store's client: it fails requests while

@@ -29,7 +29,14 @@ func TestCommandDifferential(t *testing.T) {
 			top = append(top, n)
 		}
 	}
-	containers, _ := d.both("command", "info", "client", "config", "object", "command", "script", "function")
+	// The containers are the commands COMMAND LIST names subcommands of.
+	var names []any
+	for _, n := range listedSubs {
+		if c, _, _ := strings.Cut(n, "|"); !slices.Contains(names, any(c)) {
+			names = append(names, c)
+		}
+	}
+	containers, _ := d.both(append([]any{"command", "info"}, names...)...)
 	for _, c := range containers.elems {
 		for _, s := range c.elems[9].elems {
 			subs = append(subs, s.elems[0].str)

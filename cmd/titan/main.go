@@ -62,6 +62,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.RequirePass, "requirepass", cfg.RequirePass, "password clients must AUTH with")
 	f.IntVar(&cfg.Databases, "databases", cfg.Databases, "number of databases")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (one JSON object per line, for log shippers)")
 	f.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "maximum open connections (0: no limit)")
 	f.IntVar(&cfg.Timeout, "timeout", cfg.Timeout, "close connections idle for this many seconds (0: never)")
 	f.BoolVar(&cfg.Batch.Enabled, "write-batch", cfg.Batch.Enabled, "combine concurrent commands into shared transactions")
@@ -102,6 +103,7 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("requirepass", func() { cfg.RequirePass = flags.RequirePass })
 		set("databases", func() { cfg.Databases = flags.Databases })
 		set("log-level", func() { cfg.LogLevel = flags.LogLevel })
+		set("log-format", func() { cfg.LogFormat = flags.LogFormat })
 		set("max-clients", func() { cfg.MaxClients = flags.MaxClients })
 		set("timeout", func() { cfg.Timeout = flags.Timeout })
 		set("write-batch", func() { cfg.Batch.Enabled = flags.Batch.Enabled })
@@ -112,10 +114,27 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 }
 
 func run(cfg conf.Config) error {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
-	slog.SetDefault(logger)
-	// client-go logs through pingcap/log; keep it to errors unless debugging.
-	if cfg.SlogLevel() > slog.LevelDebug {
+	level := new(slog.LevelVar)
+	level.Set(cfg.SlogLevel())
+	opts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(handler))
+	// client-go logs through pingcap/log; keep it to errors unless debugging,
+	// in JSON too when asked.
+	if cfg.LogFormat == "json" {
+		lvl := "error"
+		if cfg.SlogLevel() <= slog.LevelDebug {
+			lvl = "debug"
+		}
+		lg, props, err := plog.InitLoggerWithWriteSyncer(&plog.Config{Level: lvl, Format: "json"},
+			zapcore.AddSync(os.Stderr), zapcore.AddSync(os.Stderr))
+		if err == nil {
+			plog.ReplaceGlobals(lg, props)
+		}
+	} else if cfg.SlogLevel() > slog.LevelDebug {
 		plog.SetLevel(zapcore.ErrorLevel)
 	}
 
@@ -144,7 +163,7 @@ func run(cfg conf.Config) error {
 		closeListeners()
 		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
 	}
-	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit})
+	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit, LogLevel: level})
 	if err != nil {
 		st.Close()
 		closeListeners()
