@@ -37,7 +37,7 @@ func flushdb(c *Call) {
 		return
 	}
 	if err := c.s.flush(c.c.db); err != nil {
-		c.Error(errorReply(err))
+		c.Error(c.errorReply(err))
 		return
 	}
 	c.Reply(resp.OK)
@@ -49,7 +49,7 @@ func flushall(c *Call) {
 	}
 	for i := 0; i < c.s.cfg.Databases; i++ {
 		if err := c.s.flush(uint16(i)); err != nil {
-			c.Error(errorReply(err))
+			c.Error(c.errorReply(err))
 			return
 		}
 	}
@@ -181,9 +181,9 @@ func info(c *Call) {
 	s := c.s
 	if want("server", true) {
 		up := time.Since(s.start)
-		fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntitan_version:%s\r\ntitan_git_sha1:%s\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nstore:%s\r\n\r\n",
+		fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntitan_version:%s\r\ntitan_git_sha1:%s\r\nredis_mode:standalone\r\nos:%s %s\r\narch_bits:64\r\ngo_version:%s\r\nprocess_id:%d\r\nrun_id:%s\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nstore:%s\r\nstore_status:%s\r\n\r\n",
 			redisVersion, s.cfg.Version, s.cfg.Commit, runtime.GOOS, runtime.GOARCH, runtime.Version(), os.Getpid(), s.runID,
-			s.configValues()["port"], int64(up.Seconds()), int64(up.Hours()/24), s.storeName())
+			s.configValues()["port"], int64(up.Seconds()), int64(up.Hours()/24), s.storeName(), s.storeStatus())
 	}
 	if want("clients", true) {
 		s.mu.Lock()
@@ -229,7 +229,7 @@ func info(c *Call) {
 				return err
 			})
 			if err != nil {
-				c.Error(errorReply(err))
+				c.Error(c.errorReply(err))
 				return
 			}
 			if keys > 0 {

@@ -3,7 +3,6 @@ package command
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -103,10 +102,13 @@ func (c *Call) appendReply(b []byte) []byte {
 	failed := true
 	switch {
 	case c.job != nil && c.job.Err != nil:
-		b = redcon.AppendError(b, errorReply(c.job.Err))
+		b = redcon.AppendError(b, c.errorReply(c.job.Err))
 	case c.errMsg != "":
 		b = redcon.AppendError(b, c.errMsg)
 	default:
+		if c.job != nil {
+			c.s.db.NoteResult(nil)
+		}
 		if c.after != nil {
 			c.after()
 		}
@@ -121,16 +123,21 @@ func (c *Call) appendReply(b []byte) []byte {
 	return b
 }
 
-// errorReply turns an error from the store into a Redis error reply.
-func errorReply(err error) string {
-	var u db.UserError
-	if errors.As(err, &u) {
-		return string(u)
+// errorReply turns the error of the call's job into a Redis error reply.
+// Failures of the store are answered with a short text (db.ReplyText) and
+// logged with their detail, which never reaches the client.
+func (c *Call) errorReply(err error) string {
+	c.s.db.NoteResult(err)
+	return errorReply(c.name, err)
+}
+
+// errorReply is the reply text for err, an error of command name's job.
+func errorReply(name string, err error) string {
+	text, fault := db.ReplyText(err)
+	if fault {
+		slog.Warn("command failed in the store", "cmd", name, "reply", text, "err", err)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return "ERR timeout: " + err.Error()
-	}
-	return "ERR " + strings.ReplaceAll(err.Error(), "\n", " ")
+	return text
 }
 
 // Run runs the requests one client sent together and appends their

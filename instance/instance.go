@@ -156,6 +156,10 @@ func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
 			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
 			return
 		}
+		if ok, why := d.StoreHealth(); !ok {
+			http.Error(w, "store unhealthy: "+why, http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
