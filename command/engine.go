@@ -32,6 +32,14 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxBulkLen is the largest bulk argument accepted.
 	MaxBulkLen int64
+	// QueryBufferLimit bounds the arguments of one request
+	// (client-query-buffer-limit); a client over it is disconnected. 0
+	// means 1GB.
+	QueryBufferLimit int64
+	// OutputBufferLimit bounds the replies of one pipeline of a normal
+	// client (the hard limit of client-output-buffer-limit normal); a
+	// client over it is disconnected without them. 0 means no bound.
+	OutputBufferLimit int64
 	// Port is the port clients connect to, as INFO and CONFIG GET report it.
 	Port string
 	// Version and Commit are reported by INFO and HELLO.
@@ -70,6 +78,9 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	}
 	if cfg.MaxBulkLen <= 0 {
 		cfg.MaxBulkLen = 512 << 20
+	}
+	if cfg.QueryBufferLimit <= 0 {
+		cfg.QueryBufferLimit = 1 << 30
 	}
 	s := &Engine{
 		cfg:     cfg,

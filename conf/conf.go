@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +46,13 @@ type Config struct {
 	MaxClients      int      `toml:"max-clients"`
 	Timeout         int      `toml:"timeout"`
 	ProtoMaxBulkLen int64    `toml:"proto-max-bulk-len"`
-	EmbeddedDelay   Duration `toml:"embedded-rpc-delay"`
+	// QueryBufferLimit is client-query-buffer-limit in bytes.
+	QueryBufferLimit int64 `toml:"client-query-buffer-limit"`
+	// OutputBufferLimit is client-output-buffer-limit in Redis's form,
+	// "normal <hard> <soft> <soft-seconds>" (units as in redis.conf:
+	// 32mb, 1gb...); titan enforces the hard limit of class normal.
+	OutputBufferLimit string   `toml:"client-output-buffer-limit"`
+	EmbeddedDelay     Duration `toml:"embedded-rpc-delay"`
 
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`
@@ -82,17 +89,19 @@ type Background struct {
 // Default returns the configuration titan runs with when nothing is set.
 func Default() Config {
 	return Config{
-		Listen:          "127.0.0.1:7369",
-		StatusListen:    "127.0.0.1:7345",
-		StoreTimeout:    Duration{30 * time.Second},
-		DataDir:         "./data",
-		Namespace:       "titan",
-		Databases:       16,
-		LogLevel:        "info",
-		MaxClients:      10000,
-		ProtoMaxBulkLen: 512 << 20,
-		Txn:             Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
-		Batch:           Batch{Enabled: true, MaxCommands: 256, Workers: 16},
+		Listen:            "127.0.0.1:7369",
+		StatusListen:      "127.0.0.1:7345",
+		StoreTimeout:      Duration{30 * time.Second},
+		DataDir:           "./data",
+		Namespace:         "titan",
+		Databases:         16,
+		LogLevel:          "info",
+		MaxClients:        10000,
+		ProtoMaxBulkLen:   512 << 20,
+		QueryBufferLimit:  1 << 30,
+		OutputBufferLimit: "normal 0 0 0",
+		Txn:               Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
+		Batch:             Batch{Enabled: true, MaxCommands: 256, Workers: 16},
 		Background: Background{
 			Enabled:           true,
 			LeaseTTL:          Duration{10 * time.Second},
@@ -150,6 +159,9 @@ func (c *Config) Validate() error {
 	check(c.MaxClients >= 0, "max-clients %d: want 0 (no limit) or more", c.MaxClients)
 	check(c.Timeout >= 0, "timeout %d: want 0 (never) or more seconds", c.Timeout)
 	check(c.ProtoMaxBulkLen >= 1<<20 && c.ProtoMaxBulkLen <= 1<<40, "proto-max-bulk-len %d: want 1MB to 1TB", c.ProtoMaxBulkLen)
+	check(c.QueryBufferLimit >= 1<<20, "client-query-buffer-limit %d: want 1MB or more", c.QueryBufferLimit)
+	_, err = c.NormalOutputLimit()
+	check(err == nil, "client-output-buffer-limit %q: %v", c.OutputBufferLimit, err)
 	check(c.EmbeddedDelay.Duration >= 0, "embedded-rpc-delay must not be negative")
 	check(c.Txn.MaxRetries >= 0, "txn.max-retries %d: must not be negative", c.Txn.MaxRetries)
 	check(c.Txn.CommandTimeout.Duration >= 100*time.Millisecond, "txn.command-timeout %s: want 100ms or more", c.Txn.CommandTimeout)
@@ -171,4 +183,54 @@ func (c *Config) SlogLevel() slog.Level {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.LogLevel))
 	return lvl
+}
+
+// NormalOutputLimit returns the hard limit in bytes that
+// client-output-buffer-limit sets for normal clients (0: none).
+func (c *Config) NormalOutputLimit() (int64, error) {
+	f := strings.Fields(c.OutputBufferLimit)
+	if len(f)%4 != 0 {
+		return 0, errors.New(`want "<class> <hard> <soft> <soft-seconds>" groups`)
+	}
+	var hard int64
+	for i := 0; i < len(f); i += 4 {
+		var vals [3]int64
+		for j := range vals {
+			v, err := memBytes(f[i+1+j])
+			if err != nil {
+				return 0, err
+			}
+			vals[j] = v
+		}
+		switch strings.ToLower(f[i]) {
+		case "normal":
+			hard = vals[0]
+		case "replica", "slave", "pubsub":
+		default:
+			return 0, fmt.Errorf("unknown class %q", f[i])
+		}
+	}
+	return hard, nil
+}
+
+// memBytes parses a memory amount as redis.conf writes it: a number with
+// an optional unit k, kb, m, mb, g or gb (k = 1000, kb = 1024).
+func memBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mul    int64
+	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}}
+	ls := strings.ToLower(s)
+	mul := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(ls, u.suffix) {
+			ls, mul = strings.TrimSuffix(ls, u.suffix), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(ls, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad memory amount %q", s)
+	}
+	return n * mul, nil
 }

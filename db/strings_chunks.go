@@ -116,6 +116,16 @@ func (tx *Tx) writeAt(m *encoding.Meta, pos int64, data []byte) error {
 	first, last := pos/c, (end-1)/c
 	for i := first; i <= last; i++ {
 		cs, ce := i*c, min((i+1)*c, n)
+		lo, hi := max(pos, cs), min(end, ce)
+		k := tx.data(m, encoding.StringChunkSub(i))
+		if lo == cs && hi == ce {
+			// A chunk data covers whole is stored from data itself (the
+			// transaction's buffer copies it).
+			if err := tx.set(k, data[lo-pos:hi-pos]); err != nil {
+				return err
+			}
+			continue
+		}
 		chunk := make([]byte, ce-cs)
 		// Only the first and the last chunk may keep old bytes.
 		if (i == first && pos > cs) || (i == last && end < ce && cs < m.Count) {
@@ -125,9 +135,8 @@ func (tx *Tx) writeAt(m *encoding.Meta, pos int64, data []byte) error {
 			}
 			copy(chunk, old[0])
 		}
-		lo, hi := max(pos, cs), min(end, ce)
 		copy(chunk[lo-cs:], data[lo-pos:hi-pos])
-		if err := tx.set(tx.data(m, encoding.StringChunkSub(i)), chunk); err != nil {
+		if err := tx.set(k, chunk); err != nil {
 			return err
 		}
 	}

@@ -102,15 +102,21 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	bgCtx, in.stopBG = context.WithCancel(context.Background())
 	go func() { bg.Run(bgCtx); close(in.bgDone) }()
 
+	outLimit, err := cfg.NormalOutputLimit()
+	if err != nil {
+		return nil, fmt.Errorf("client-output-buffer-limit: %w", err)
+	}
 	in.srv = server.New(command.NewEngine(command.Config{
-		RequirePass: cfg.RequirePass,
-		Databases:   cfg.Databases,
-		MaxClients:  cfg.MaxClients,
-		IdleTimeout: time.Duration(cfg.Timeout) * time.Second,
-		MaxBulkLen:  cfg.ProtoMaxBulkLen,
-		Port:        portOf(ln.Addr()),
-		Version:     build.Version,
-		Commit:      build.Commit,
+		RequirePass:       cfg.RequirePass,
+		Databases:         cfg.Databases,
+		MaxClients:        cfg.MaxClients,
+		IdleTimeout:       time.Duration(cfg.Timeout) * time.Second,
+		MaxBulkLen:        cfg.ProtoMaxBulkLen,
+		QueryBufferLimit:  cfg.QueryBufferLimit,
+		OutputBufferLimit: outLimit,
+		Port:              portOf(ln.Addr()),
+		Version:           build.Version,
+		Commit:            build.Commit,
 	}, d, m))
 
 	if statusLn != nil {

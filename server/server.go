@@ -18,8 +18,14 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-// maxPipeline bounds the requests of one client run as one group.
-const maxPipeline = 1024
+// maxPipeline bounds the requests of one client run as one group, and
+// maxPipelineBytes the bytes of their arguments: a pipeline is cut there
+// and run, so a connection holds at most that much of requests besides
+// the one being read (itself bounded by client-query-buffer-limit).
+const (
+	maxPipeline      = 1024
+	maxPipelineBytes = 16 << 20
+)
 
 // maxKeptReplyBuffer bounds the reply buffer a connection keeps between
 // pipelines; a larger one (a big LRANGE) is dropped after its write.
@@ -92,6 +98,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 		s.engine.Disconnect(cl)
 	}()
 	rd := resp.NewReader(nc, s.cfg.MaxBulkLen)
+	rd.SetQueryLimit(s.cfg.QueryBufferLimit)
 	var out []byte // the replies of one pipeline, reused
 	for {
 		if s.cfg.IdleTimeout > 0 {
@@ -104,6 +111,11 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			}
 			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
+			if lim := s.cfg.OutputBufferLimit; lim > 0 && int64(len(out)) > lim {
+				slog.Warn("client closed for overcoming of output buffer limits", "client", cl.ID(),
+					"addr", nc.RemoteAddr().String(), "reply_bytes", len(out), "limit", lim)
+				return
+			}
 			if _, werr := nc.Write(out); werr != nil {
 				return
 			}
@@ -113,7 +125,10 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 		}
 		if err != nil {
 			var pe resp.ProtocolError
-			if errors.As(err, &pe) {
+			if errors.Is(err, resp.ErrQueryLimit) {
+				slog.Warn("closing client that reached max query buffer length", "client", cl.ID(),
+					"addr", nc.RemoteAddr().String(), "limit", s.cfg.QueryBufferLimit)
+			} else if errors.As(err, &pe) {
 				nc.Write(redcon.AppendError(nil, "ERR "+pe.Error()))
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !cl.Killed() {
 				slog.Debug("connection closed", "client", cl.ID(), "err", err)
@@ -130,6 +145,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 // already arrived, so a pipeline can be run as a whole.
 func readPipeline(rd *resp.Reader) ([][][]byte, error) {
 	var batch [][][]byte
+	var size int
 	for {
 		args, err := rd.ReadCommand()
 		if err != nil {
@@ -137,8 +153,11 @@ func readPipeline(rd *resp.Reader) ([][][]byte, error) {
 		}
 		if args != nil {
 			batch = append(batch, args)
+			for _, a := range args {
+				size += len(a)
+			}
 		}
-		if (len(batch) > 0 && !rd.Buffered()) || len(batch) >= maxPipeline {
+		if (len(batch) > 0 && !rd.Buffered()) || len(batch) >= maxPipeline || size >= maxPipelineBytes {
 			return batch, nil
 		}
 	}

@@ -66,6 +66,9 @@ func newRootCmd() *cobra.Command {
 	f.IntVar(&cfg.Timeout, "timeout", cfg.Timeout, "close connections idle for this many seconds (0: never)")
 	f.BoolVar(&cfg.Batch.Enabled, "write-batch", cfg.Batch.Enabled, "combine concurrent commands into shared transactions")
 	f.DurationVar(&cfg.EmbeddedDelay.Duration, "embedded-rpc-delay", cfg.EmbeddedDelay.Duration, "delay added to every request of the embedded store, to imitate a cluster's network")
+	f.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", cfg.ProtoMaxBulkLen, "largest bulk argument (and string value) accepted, in bytes")
+	f.Int64Var(&cfg.QueryBufferLimit, "client-query-buffer-limit", cfg.QueryBufferLimit, "largest request (all its arguments) a client may send, in bytes; a client over it is disconnected")
+	f.StringVar(&cfg.OutputBufferLimit, "client-output-buffer-limit", cfg.OutputBufferLimit, `"normal <hard> <soft> <secs>": a normal client whose replies to one pipeline exceed the hard limit is disconnected (0: no limit)`)
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
@@ -107,6 +110,9 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("write-batch", func() { cfg.Batch.Enabled = flags.Batch.Enabled })
 		set("embedded-rpc-delay", func() { cfg.EmbeddedDelay = flags.EmbeddedDelay })
 		set("background", func() { cfg.Background.Enabled = flags.Background.Enabled })
+		set("proto-max-bulk-len", func() { cfg.ProtoMaxBulkLen = flags.ProtoMaxBulkLen })
+		set("client-query-buffer-limit", func() { cfg.QueryBufferLimit = flags.QueryBufferLimit })
+		set("client-output-buffer-limit", func() { cfg.OutputBufferLimit = flags.OutputBufferLimit })
 	}
 	return cfg, cfg.Validate()
 }
