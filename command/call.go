@@ -2,7 +2,6 @@ package command
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -127,6 +126,10 @@ func (c *Call) appendReply(b []byte) []byte {
 // Failures of the store are answered with a short text (db.ReplyText) and
 // logged with their detail, which never reaches the client.
 func (c *Call) errorReply(err error) string {
+	if c.s.run.Err() != nil {
+		slog.Warn("command aborted by shutdown", "cmd", c.name, "err", err)
+		return ReplyAborted
+	}
 	c.s.db.NoteResult(err)
 	return errorReply(c.name, err)
 }
@@ -154,7 +157,21 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 				jobs = append(jobs, call.job)
 			}
 		}
-		s.db.Do(context.Background(), jobs...)
+		if !s.do(jobs) {
+			// Shutting down with the store stuck: the jobs still belong
+			// to the store's workers, so they are left alone and
+			// answered with an error.
+			for _, call := range pending {
+				if call.job != nil {
+					out = redcon.AppendError(out, ReplyAborted)
+					s.record(call.name, time.Since(call.start), true)
+				} else {
+					out = call.safeAppend(out)
+				}
+			}
+			pending = pending[:0]
+			return
+		}
 		for _, call := range pending {
 			out = call.safeAppend(out)
 		}

@@ -7,6 +7,7 @@ package command
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -49,6 +50,12 @@ type Config struct {
 // Engine runs the commands of every connected client against one DB and
 // keeps the registry of clients that CLIENT LIST, CLIENT KILL and INFO see.
 type Engine struct {
+	// run is the context of every command's store work; abort cancels
+	// it at shutdown, so commands still waiting for the store are
+	// answered with an error.
+	run   context.Context
+	abort context.CancelFunc
+
 	cfg     Config
 	db      *db.DB
 	m       *metrics.Metrics
@@ -91,6 +98,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		runID:   randomHex(40),
 		clients: make(map[int64]*Client),
 	}
+	s.run, s.abort = context.WithCancel(context.Background())
 	s.table = buildTable()
 	return s
 }

@@ -174,8 +174,13 @@ func (s *Server) enter() bool {
 	return true
 }
 
+// abortGrace is how long Shutdown waits for the replies of aborted
+// commands before it closes the connections.
+const abortGrace = time.Second
+
 // Shutdown stops accepting, lets in-flight commands finish and reply, and
-// closes every connection.
+// closes every connection. When ctx ends first, the commands still
+// waiting for the store are aborted and answered with an error.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -188,6 +193,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Commands still waiting for the store are answered with an
+		// error rather than cut off; give their replies a moment.
+		s.engine.Abort()
+		select {
+		case <-done:
+		case <-time.After(abortGrace):
+		}
 	}
 	s.mu.Lock()
 	s.engine.CloseAll()

@@ -148,7 +148,10 @@ func run(cfg conf.Config) error {
 	cancel()
 	if err != nil {
 		closeListeners()
-		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
+		if cfg.Store != "" {
+			return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
+		}
+		return fmt.Errorf("open store: %w", err)
 	}
 	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit})
 	if err != nil {
@@ -167,6 +170,14 @@ func run(cfg conf.Config) error {
 			slog.Error("serve", "err", err)
 		}
 	}
+	// However stuck the store, the process exits within the bound: in.Stop
+	// aborts the commands still in flight at the deadline, and the
+	// watchdog ends the process if closing the store hangs.
+	watchdog := time.AfterFunc(shutdownBound, func() {
+		slog.Error("shutdown took too long, exiting", "bound", shutdownBound)
+		os.Exit(1)
+	})
+	defer watchdog.Stop()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	in.Stop(shutCtx)
@@ -176,6 +187,9 @@ func run(cfg conf.Config) error {
 	slog.Info("stopped")
 	return nil
 }
+
+// shutdownBound bounds the time from SIGTERM to exit.
+const shutdownBound = 15 * time.Second
 
 func storeLabel(cfg conf.Config) string {
 	if cfg.Store == "" {
