@@ -54,6 +54,21 @@ type Config struct {
 	OutputBufferLimit string   `toml:"client-output-buffer-limit"`
 	EmbeddedDelay     Duration `toml:"embedded-rpc-delay"`
 
+	// TLS, with Redis's option names: TLSPort > 0 serves the Redis
+	// protocol over TLS on that port (same host as listen) besides the
+	// plain port; StatusTLS serves the status endpoints over TLS.
+	TLSPort        int    `toml:"tls-port"`
+	TLSCertFile    string `toml:"tls-cert-file"`
+	TLSKeyFile     string `toml:"tls-key-file"`
+	TLSCACertFile  string `toml:"tls-ca-cert-file"`
+	TLSAuthClients string `toml:"tls-auth-clients"`
+	StatusTLS      bool   `toml:"status-tls"`
+	// Store TLS: the CA, certificate and key client-go uses towards PD
+	// and TiKV (client-go's security config).
+	StoreTLSCA   string `toml:"store-tls-ca-file"`
+	StoreTLSCert string `toml:"store-tls-cert-file"`
+	StoreTLSKey  string `toml:"store-tls-key-file"`
+
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`
 	Background Background `toml:"background"`
@@ -100,6 +115,7 @@ func Default() Config {
 		ProtoMaxBulkLen:   512 << 20,
 		QueryBufferLimit:  1 << 30,
 		OutputBufferLimit: "normal 0 0 0",
+		TLSAuthClients:    "yes",
 		Txn:               Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
 		Batch:             Batch{Enabled: true, MaxCommands: 256, Workers: 16},
 		Background: Background{
@@ -162,6 +178,10 @@ func (c *Config) Validate() error {
 	check(c.QueryBufferLimit >= 1<<20, "client-query-buffer-limit %d: want 1MB or more", c.QueryBufferLimit)
 	_, err = c.NormalOutputLimit()
 	check(err == nil, "client-output-buffer-limit %q: %v", c.OutputBufferLimit, err)
+	check(c.TLSPort >= 0 && c.TLSPort <= 65535, "tls-port %d: want 0 (off) to 65535", c.TLSPort)
+	check((c.TLSPort == 0 && !c.StatusTLS) || (c.TLSCertFile != "" && c.TLSKeyFile != ""), "tls-port and status-tls need tls-cert-file and tls-key-file")
+	check(c.TLSAuthClients == "yes" || c.TLSAuthClients == "no" || c.TLSAuthClients == "optional", "tls-auth-clients %q: want yes, no or optional", c.TLSAuthClients)
+	check((c.StoreTLSCert == "") == (c.StoreTLSKey == ""), "store-tls-cert-file and store-tls-key-file go together")
 	check(c.EmbeddedDelay.Duration >= 0, "embedded-rpc-delay must not be negative")
 	check(c.Txn.MaxRetries >= 0, "txn.max-retries %d: must not be negative", c.Txn.MaxRetries)
 	check(c.Txn.CommandTimeout.Duration >= 100*time.Millisecond, "txn.command-timeout %s: want 100ms or more", c.Txn.CommandTimeout)

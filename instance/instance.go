@@ -7,12 +7,14 @@ package instance
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,6 +26,7 @@ import (
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/server"
 	"github.com/titan-kv/titan/store"
+	"github.com/titan-kv/titan/tlsconf"
 )
 
 // Build identifies the binary in INFO and HELLO.
@@ -38,6 +41,7 @@ type Instance struct {
 	DB      *db.DB
 
 	ln, statusLn net.Listener
+	tlsLn        net.Listener // the TLS port, nil without one
 	srv          *server.Server
 	status       *http.Server
 	serveErr     chan error
@@ -119,6 +123,13 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Commit:            build.Commit,
 	}, d, m))
 
+	tlsLn, err := in.listenTLS(cfg, ln, &statusLn)
+	if err != nil {
+		in.stopBG()
+		<-in.bgDone
+		d.Close()
+		return nil, err
+	}
 	if statusLn != nil {
 		in.status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -128,6 +139,14 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		}()
 	}
 	go func() { in.serveErr <- in.srv.Serve(ln) }()
+	if tlsLn != nil {
+		in.tlsLn = tlsLn
+		go func() {
+			if err := in.srv.Serve(tlsLn); err != nil {
+				slog.Error("tls listener", "err", err)
+			}
+		}()
+	}
 	return in, nil
 }
 
@@ -183,4 +202,40 @@ func portOf(a net.Addr) string {
 		return ""
 	}
 	return port
+}
+
+// listenTLS opens the TLS port when cfg asks for one (next to ln's host)
+// and wraps *statusLn in TLS when status-tls is set. Certificate files are
+// reloaded when they change (package tlsconf).
+func (in *Instance) listenTLS(cfg conf.Config, ln net.Listener, statusLn *net.Listener) (net.Listener, error) {
+	if cfg.TLSPort == 0 && !cfg.StatusTLS {
+		return nil, nil
+	}
+	tc, err := tlsconf.Server(tlsconf.Files{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCACertFile, AuthClients: cfg.TLSAuthClients})
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	if cfg.StatusTLS && *statusLn != nil {
+		*statusLn = tls.NewListener(*statusLn, tc)
+	}
+	if cfg.TLSPort == 0 {
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return nil, fmt.Errorf("tls-port: %w", err)
+	}
+	raw, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.TLSPort)))
+	if err != nil {
+		return nil, fmt.Errorf("tls-port: %w", err)
+	}
+	return tls.NewListener(raw, tc), nil
+}
+
+// TLSAddr is the address of the TLS port, "" without one.
+func (in *Instance) TLSAddr() string {
+	if in.tlsLn == nil {
+		return ""
+	}
+	return in.tlsLn.Addr().String()
 }

@@ -37,7 +37,7 @@ type Server struct {
 	cfg    command.Config
 
 	mu       sync.Mutex
-	ln       net.Listener
+	lns      []net.Listener // plain and TLS
 	closing  bool
 	inflight sync.WaitGroup
 }
@@ -47,14 +47,15 @@ func New(engine *command.Engine) *Server {
 	return &Server{engine: engine, cfg: engine.Config()}
 }
 
-// Serve accepts connections on ln until Shutdown.
+// Serve accepts connections on ln until Shutdown. It may be called for
+// several listeners (the plain port and the TLS port).
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
@@ -184,8 +185,8 @@ const abortGrace = time.Second
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	if s.ln != nil {
-		s.ln.Close()
+	for _, ln := range s.lns {
+		ln.Close()
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})

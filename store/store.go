@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tikv/client-go/v2/config"
 	"github.com/tikv/client-go/v2/oracle"
 	"github.com/tikv/client-go/v2/testutils"
 	"github.com/tikv/client-go/v2/tikv"
@@ -36,6 +37,14 @@ type Options struct {
 	// serves; while it returns an error, requests are answered like an
 	// overloaded TiKV answers them. Tests use it to take the store down.
 	Fault func(*tikvrpc.Request) error
+	// TLS secures the connections to PD and TiKV (a cluster only).
+	TLS TLS
+}
+
+// TLS is client-go's security config: the CA of the cluster's
+// certificates and this client's certificate and key (PEM files).
+type TLS struct {
+	CA, Cert, Key string
 }
 
 // Store is an open TiKV store, embedded or a cluster. Several titan
@@ -52,7 +61,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	case o.Address == "":
 		return openEmbedded(o)
 	case strings.HasPrefix(o.Address, "tikv://"):
-		return openCluster(ctx, o.Address)
+		return openCluster(ctx, o.Address, o.TLS)
 	default:
 		return nil, fmt.Errorf("store %q: want empty (embedded) or tikv://pd1:2379,pd2:2379", o.Address)
 	}
@@ -82,10 +91,17 @@ func (s *Store) AdvanceSafePoint(ctx context.Context, at time.Time) (time.Time, 
 	return oracle.GetTimeFromTS(sp), nil
 }
 
-func openCluster(ctx context.Context, address string) (*Store, error) {
+func openCluster(ctx context.Context, address string, t TLS) (*Store, error) {
 	u, err := url.Parse(address)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("store %q: want tikv://pd1:2379,pd2:2379", address)
+	}
+	if t.CA != "" || t.Cert != "" {
+		// client-go reads its security config from its global config
+		// when it connects to PD and TiKV; one cluster per process.
+		config.UpdateGlobal(func(c *config.Config) {
+			c.Security = config.NewSecurity(t.CA, t.Cert, t.Key, nil)
+		})
 	}
 	pds := strings.Split(u.Host, ",")
 	type result struct {
