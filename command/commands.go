@@ -16,6 +16,7 @@ import (
 func commands() []*Command {
 	return slices.Concat(
 		coreCommands(),
+		aclCommands(),
 	)
 }
 

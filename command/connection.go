@@ -1,7 +1,6 @@
 package command
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,21 +39,18 @@ func selectDB(c *Call) {
 	c.Reply(resp.OK)
 }
 
-// checkPassword checks the password of user (nil for the default user) in
-// constant time. Without requirepass the default user takes any password,
-// as Redis's nopass default user does.
-func (s *Engine) checkPassword(user, pass []byte) bool {
-	if user != nil && string(user) != "default" {
-		return false
-	}
-	return s.cfg.RequirePass == "" || subtle.ConstantTimeCompare(pass, []byte(s.cfg.RequirePass)) == 1
+// defaultOpen reports whether a new connection runs as the default user
+// without AUTH: the default user is on and has nopass.
+func (s *Engine) defaultOpen() bool {
+	u := s.aclUser("default")
+	return u != nil && u.Enabled && u.NoPass
 }
 
 func auth(c *Call) {
 	var user, pass []byte
 	switch len(c.Args) {
 	case 2:
-		if c.s.cfg.RequirePass == "" {
+		if u := c.s.aclUser("default"); u == nil || u.NoPass {
 			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -65,11 +61,10 @@ func auth(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	if !c.s.checkPassword(user, pass) {
+	if !c.s.Authenticate(c.c, user, pass) {
 		c.Error(errWrongPass)
 		return
 	}
-	c.c.authed = true
 	c.Reply(resp.OK)
 }
 
@@ -105,11 +100,10 @@ func hello(c *Call) {
 		}
 	}
 	if user != nil {
-		if !c.s.checkPassword(user, pass) {
+		if !c.s.Authenticate(c.c, user, pass) {
 			c.Error(errWrongPass)
 			return
 		}
-		c.c.authed = true
 	}
 	if !c.c.authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
@@ -437,8 +431,8 @@ func reset(c *Call) {
 	cl.setMulti(false)
 	cl.watched = nil
 	cl.infoMu.Lock()
-	cl.db, cl.name = 0, ""
+	cl.db, cl.name, cl.user = 0, "", ""
 	cl.infoMu.Unlock()
-	cl.authed = c.s.cfg.RequirePass == ""
+	cl.authed = c.s.defaultOpen()
 	c.Reply(resp.Status("RESET"))
 }

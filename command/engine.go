@@ -57,6 +57,7 @@ type Engine struct {
 	abort context.CancelFunc
 
 	cfg     Config
+	acl     aclState
 	db      *db.DB
 	m       *metrics.Metrics
 	table   map[string]*Command
@@ -99,6 +100,8 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		clients: make(map[int64]*Client),
 	}
 	s.run, s.abort = context.WithCancel(context.Background())
+	s.acl.stop = make(chan struct{})
+	go s.aclWatch()
 	s.table = buildTable()
 	return s
 }
@@ -124,6 +127,7 @@ type Client struct {
 	libName string
 	libVer  string
 	db      uint16
+	user    string // the ACL user, "" before AUTH (the default user)
 	authed  bool
 	// proto is the protocol the connection speaks (HELLO changes it).
 	proto resp.Proto
@@ -176,7 +180,7 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 		laddr:     laddr,
 		created:   time.Now(),
 		proto:     resp.RESP2,
-		authed:    s.cfg.RequirePass == "",
+		authed:    s.defaultOpen(),
 	}
 	c.lastActive.Store(time.Now().UnixNano())
 	s.mu.Lock()
@@ -207,6 +211,7 @@ func (s *Engine) Disconnect(c *Client) {
 
 // CloseAll closes every client's connection (at shutdown).
 func (s *Engine) CloseAll() {
+	s.acl.once.Do(func() { close(s.acl.stop) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
