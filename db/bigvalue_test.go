@@ -12,36 +12,39 @@ import (
 )
 
 // TestBigValueThenPush: after a 7.9 MB string, pushing 10k small elements
-// to a list stays fast (issue 18 item 1).
+// to a list stays fast (issue 18 item 1): under 1s, or on a loaded machine
+// within 3x of the same push before the big value (it was 13-26x slower).
 func TestBigValueThenPush(t *testing.T) {
 	d := openDB(t, Options{Batch: BatchOptions{Enabled: true}}, nil)
 	ctx := context.Background()
-	big := bytes.Repeat([]byte("x"), bigSize)
+	items := make([][]byte, 10_000)
+	for i := range items {
+		items[i] = fmt.Appendf(nil, "item-%d", i)
+	}
+	push := func(key string) time.Duration {
+		start := time.Now()
+		if err := d.Update(ctx, 0, func(tx *Tx) error {
+			_, err := tx.List([]byte(key)).Push(items, false, false)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	before := push("before")
+	big := bytes.Repeat([]byte("x"), 7_900_000)
 	if err := d.Update(ctx, 0, func(tx *Tx) error {
 		_, err := tx.String([]byte("big")).Set(big, SetOptions{})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	items := make([][]byte, 10_000)
-	for i := range items {
-		items[i] = fmt.Appendf(nil, "item-%d", i)
-	}
-	start := time.Now()
-	if err := d.Update(ctx, 0, func(tx *Tx) error {
-		_, err := tx.List([]byte("list")).Push(items, false, false)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	took := time.Since(start)
-	t.Logf("RPUSH of 10k after a 7.9 MB value: %v", took)
-	if took > time.Second {
-		t.Fatalf("RPUSH of 10k took %v after a 7.9 MB value", took)
+	took := push("list")
+	t.Logf("RPUSH of 10k: %v before, %v after a 7.9 MB value", before, took)
+	if took > time.Second && took > 3*before {
+		t.Fatalf("RPUSH of 10k took %v after a 7.9 MB value, %v before", took, before)
 	}
 }
-
-var bigSize = 7_900_000
 
 // TestChunkedStringOps: APPEND, SETRANGE, SETBIT, GETRANGE, GETBIT,
 // STRLEN, GETDEL and COPY on strings around and far above the chunk size
@@ -171,5 +174,31 @@ func TestChunkedStringOps(t *testing.T) {
 	}
 	if dropped != 2 {
 		t.Fatalf("%d objects queued for the collector, want 2", dropped)
+	}
+}
+
+// TestLargeElementRefused: a hash value or list element over
+// MaxElementValue is refused with a clear error and nothing is written
+// (it used to reach the store as raft_entry_too_large, or crash client-go).
+func TestLargeElementRefused(t *testing.T) {
+	d := openTest(t, false)
+	big := bytes.Repeat([]byte("x"), MaxElementValue+100)
+	ok := bytes.Repeat([]byte("x"), MaxElementValue)
+	for name, fn := range map[string]func(tx *Tx, v []byte) error{
+		"hset": func(tx *Tx, v []byte) error {
+			_, err := tx.Hash([]byte("h")).Set([][]byte{[]byte("f"), v})
+			return err
+		},
+		"rpush": func(tx *Tx, v []byte) error {
+			_, err := tx.List([]byte("l")).Push([][]byte{v}, false, false)
+			return err
+		},
+	} {
+		if err := tryUpdate(d, func(tx *Tx) error { return fn(tx, big) }); err != ErrValueTooLarge {
+			t.Errorf("%s of %d bytes: %v", name, len(big), err)
+		}
+		if err := tryUpdate(d, func(tx *Tx) error { return fn(tx, ok) }); err != nil {
+			t.Errorf("%s of %d bytes: %v", name, len(ok), err)
+		}
 	}
 }

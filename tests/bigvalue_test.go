@@ -46,18 +46,23 @@ func TestBigValueLeavesStoreUsable(t *testing.T) {
 	ti := startTitan(t)
 	ctx := context.Background()
 	c := ti.Client()
+	push := func(key string) time.Duration {
+		start := time.Now()
+		if err := c.RPush(ctx, key, pushItems(10_000)...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	before := push("before")
 	big := strings.Repeat("x", 7_900_000)
 	if err := c.Set(ctx, "big", big, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	if err := c.RPush(ctx, "list", pushItems(10_000)...).Err(); err != nil {
-		t.Fatal(err)
-	}
-	took := time.Since(start)
-	t.Logf("RPUSH of 10k elements after a 7.9 MB value: %v", took)
-	if took > time.Second {
-		t.Errorf("RPUSH of 10k took %v", took)
+	took := push("list")
+	t.Logf("RPUSH of 10k elements: %v before, %v after a 7.9 MB value", before, took)
+	// Under 1s, or on a loaded machine within 3x of the push before.
+	if took > time.Second && took > 3*before {
+		t.Errorf("RPUSH of 10k took %v after the big value, %v before", took, before)
 	}
 
 	if err := c.Set(ctx, "seq", big, 0).Err(); err != nil {
