@@ -30,20 +30,27 @@ run: bin/titan
 test: vet
 	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(GO) test -count=1 ./encoding/... ./glob/... ./parse/... ./resp/... ./cmdspec/... ./conf/... ./settings/... ./metrics/... ./cmd/...
-	$(MAKE) fuzz FUZZTIME=100000x
+	$(MAKE) fuzz FUZZTIME=100000x FUZZTIME_SLOW=2000x
 	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
 
 # Fuzz budgets are counts of executions, not durations: Go 1.26's fuzz
 # coordinator can fail a duration-bounded run with a spurious "context
 # deadline exceeded" as the time runs out (golang/go#75804, fixed in 1.27).
 FUZZTIME ?= 2000000x
-FUZZ_PKGS ?= ./encoding/ ./glob/ ./parse/
-## fuzz: run every fuzz target of the FUZZ_PKGS packages for FUZZTIME each.
+FUZZ_PKGS ?= ./encoding/ ./glob/ ./parse/ ./resp/
+# Targets that run a command engine per input (every command's argument
+# parsing) are slower: their own, smaller budget.
+FUZZTIME_SLOW ?= 50000x
+FUZZ_SLOW_PKGS ?= ./command/
+## fuzz: run every fuzz target of the FUZZ_PKGS packages for FUZZTIME each
+## (FUZZ_SLOW_PKGS: FUZZTIME_SLOW).
 fuzz:
-	@for p in $(FUZZ_PKGS); do \
+	@for p in $(FUZZ_PKGS) $(FUZZ_SLOW_PKGS); do \
+		budget=$(FUZZTIME); \
+		case " $(FUZZ_SLOW_PKGS) " in *" $$p "*) budget=$(FUZZTIME_SLOW);; esac; \
 		for f in $$($(GO) test -list '^Fuzz' $$p | grep ^Fuzz); do \
-			echo "fuzz $$p $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+			echo "fuzz $$p $$f ($$budget)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $$budget $$p || exit 1; \
 		done; \
 	done
 

@@ -31,7 +31,7 @@ func flushdb(c *Call) {
 		return
 	}
 	if err := c.s.flush(c.c.db); err != nil {
-		c.Error(errorReply(err))
+		c.Error(c.errorReply(err))
 		return
 	}
 	c.Reply(resp.OK)
@@ -43,7 +43,7 @@ func flushall(c *Call) {
 	}
 	for i := 0; i < c.s.cfg.Databases; i++ {
 		if err := c.s.flush(uint16(i)); err != nil {
-			c.Error(errorReply(err))
+			c.Error(c.errorReply(err))
 			return
 		}
 	}

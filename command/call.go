@@ -2,8 +2,6 @@ package command
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -111,12 +109,15 @@ func (c *Call) appendReply(b []byte) []byte {
 	n := len(b)
 	switch {
 	case c.job != nil && c.job.Err != nil:
-		errMsg = errorReply(c.job.Err)
+		errMsg = c.errorReply(c.job.Err)
 		b = redcon.AppendError(b, errMsg)
 	case c.errMsg != "":
 		errMsg = c.errMsg
 		b = redcon.AppendError(b, errMsg)
 	default:
+		if c.job != nil {
+			c.s.db.NoteResult(nil)
+		}
 		if c.after != nil {
 			c.after()
 		}
@@ -133,16 +134,25 @@ func (c *Call) appendReply(b []byte) []byte {
 	return b
 }
 
-// errorReply turns an error from the store into a Redis error reply.
-func errorReply(err error) string {
-	var u db.UserError
-	if errors.As(err, &u) {
-		return string(u)
+// errorReply turns the error of the call's job into a Redis error reply.
+// Failures of the store are answered with a short text (db.ReplyText) and
+// logged with their detail, which never reaches the client.
+func (c *Call) errorReply(err error) string {
+	if c.s.run.Err() != nil {
+		slog.Warn("command aborted by shutdown", "cmd", c.name, "err", err)
+		return ReplyAborted
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return "ERR timeout: " + err.Error()
+	c.s.db.NoteResult(err)
+	return errorReply(c.name, err)
+}
+
+// errorReply is the reply text for err, an error of command name's job.
+func errorReply(name string, err error) string {
+	text, fault := db.ReplyText(err)
+	if fault {
+		slog.Warn("command failed in the store", "cmd", name, "reply", text, "err", err)
 	}
-	return "ERR " + strings.ReplaceAll(err.Error(), "\n", " ")
+	return text
 }
 
 // Run runs the requests one client sent together and appends their
@@ -159,7 +169,21 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 				jobs = append(jobs, call.job)
 			}
 		}
-		s.db.Do(context.Background(), jobs...)
+		if !s.do(jobs) {
+			// Shutting down with the store stuck: the jobs still belong
+			// to the store's workers, so they are left alone and
+			// answered with an error.
+			for _, call := range pending {
+				if call.job != nil {
+					out = redcon.AppendError(out, ReplyAborted)
+					s.record(call, time.Since(call.start), ReplyAborted)
+				} else {
+					out = call.safeAppend(out)
+				}
+			}
+			pending = pending[:0]
+			return
+		}
 		for _, call := range pending {
 			out = call.safeAppend(out)
 		}
@@ -235,6 +259,11 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	if !cl.authed && cmd.Flags&flagNoAuth == 0 {
 		call.rejected = true
 		call.Error("NOAUTH Authentication required.")
+		cl.failMulti()
+		return call
+	}
+	if msg := s.aclCheck(cl, cmd, args); msg != "" {
+		call.Error(msg)
 		cl.failMulti()
 		return call
 	}

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"math"
@@ -26,7 +27,14 @@ func (s *Engine) registerSettings() {
 	maxClients := settings.Int("maxclients", 1, math.MaxUint32,
 		s.maxClients.Load, s.maxClients.Store)
 	maxClients.Save = func(c *conf.Config) { c.MaxClients = int(s.maxClients.Load()) }
-	pass := settings.String("requirepass", s.RequirePass, func(v string) { s.requirePass.Store(&v) })
+	pass := settings.String("requirepass", s.RequirePass, func(v string) {
+		s.requirePass.Store(&v)
+		// requirepass is the password of the default user (unless ACL
+		// SETUSER stored one): reload the users to apply it.
+		if err := s.aclReload(context.Background()); err != nil {
+			slog.Warn("acl: reloading users after CONFIG SET requirepass", "err", err)
+		}
+	})
 	pass.Save = func(c *conf.Config) { c.RequirePass = s.RequirePass() }
 	slower := settings.Int("slowlog-log-slower-than", -1, math.MaxInt64,
 		s.slowlog.slower.Load, s.slowlog.slower.Store)

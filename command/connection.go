@@ -1,7 +1,6 @@
 package command
 
 import (
-	"crypto/subtle"
 	"fmt"
 
 	"github.com/titan-kv/titan/parse"
@@ -37,22 +36,18 @@ func selectDB(c *Call) {
 	c.Reply(resp.OK)
 }
 
-// checkPassword checks the password of user (nil for the default user) in
-// constant time. Without requirepass the default user takes any password,
-// as Redis's nopass default user does.
-func (s *Engine) checkPassword(user, pass []byte) bool {
-	if user != nil && string(user) != "default" {
-		return false
-	}
-	rp := s.RequirePass()
-	return rp == "" || subtle.ConstantTimeCompare(pass, []byte(rp)) == 1
+// defaultOpen reports whether a new connection runs as the default user
+// without AUTH: the default user is on and has nopass.
+func (s *Engine) defaultOpen() bool {
+	u := s.aclUser("default")
+	return u != nil && u.Enabled && u.NoPass
 }
 
 func auth(c *Call) {
 	var user, pass []byte
 	switch len(c.Args) {
 	case 2:
-		if c.s.RequirePass() == "" {
+		if u := c.s.aclUser("default"); u == nil || u.NoPass {
 			c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
@@ -63,11 +58,10 @@ func auth(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	if !c.s.checkPassword(user, pass) {
+	if !c.s.Authenticate(c.c, user, pass) {
 		c.Error(errWrongPass)
 		return
 	}
-	c.c.authed = true
 	c.Reply(resp.OK)
 }
 
@@ -107,11 +101,10 @@ func hello(c *Call) {
 		}
 	}
 	if user != nil {
-		if !c.s.checkPassword(user, pass) {
+		if !c.s.Authenticate(c.c, user, pass) {
 			c.Error(errWrongPass)
 			return
 		}
-		c.c.authed = true
 	}
 	if !c.c.authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
@@ -168,10 +161,10 @@ func reset(c *Call) {
 	cl.setMulti(false)
 	cl.watched = nil
 	cl.infoMu.Lock()
-	cl.db, cl.name, cl.proto = 0, "", resp.RESP2
+	cl.db, cl.name, cl.proto, cl.user = 0, "", resp.RESP2, ""
 	cl.noEvict, cl.replyOff, cl.skipNext, cl.tracking = false, false, false, nil
 	cl.infoMu.Unlock()
-	cl.authed = c.s.RequirePass() == ""
+	cl.authed = c.s.defaultOpen()
 	c.silent = false // replies are back on for RESET's own
 	c.Reply(resp.Status("RESET"))
 }

@@ -7,6 +7,7 @@ package command
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -34,6 +35,14 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxBulkLen is the largest bulk argument accepted.
 	MaxBulkLen int64
+	// QueryBufferLimit bounds the arguments of one request
+	// (client-query-buffer-limit); a client over it is disconnected. 0
+	// means 1GB.
+	QueryBufferLimit int64
+	// OutputBufferLimit bounds the replies of one pipeline of a normal
+	// client (the hard limit of client-output-buffer-limit normal); a
+	// client over it is disconnected without them. 0 means no bound.
+	OutputBufferLimit int64
 	// Port is the port clients connect to, as INFO and CONFIG GET report it.
 	Port string
 	// Version and Commit are reported by INFO and HELLO.
@@ -63,7 +72,14 @@ type LuaConfig struct {
 // Engine runs the commands of every connected client against one DB and
 // keeps the registry of clients that CLIENT LIST, CLIENT KILL and INFO see.
 type Engine struct {
+	// run is the context of every command's store work; abort cancels
+	// it at shutdown, so commands still waiting for the store are
+	// answered with an error.
+	run   context.Context
+	abort context.CancelFunc
+
 	cfg     Config
+	acl     aclState
 	db      *db.DB
 	m       *metrics.Metrics
 	table   map[string]*Command
@@ -100,6 +116,9 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	if cfg.MaxBulkLen <= 0 {
 		cfg.MaxBulkLen = 512 << 20
 	}
+	if cfg.QueryBufferLimit <= 0 {
+		cfg.QueryBufferLimit = 1 << 30
+	}
 	s := &Engine{
 		cfg:      cfg,
 		db:       d,
@@ -120,6 +139,9 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		s.settings = settings.New(conf.Default())
 	}
 	s.registerSettings()
+	s.run, s.abort = context.WithCancel(context.Background())
+	s.acl.stop = make(chan struct{})
+	go s.aclWatch()
 	s.table = buildTable()
 	return s
 }
@@ -166,6 +188,7 @@ type Client struct {
 	name    string
 	lastCmd string
 	db      uint16
+	user    string // the ACL user, "" before AUTH (the default user)
 	authed  bool
 	// proto is the protocol the connection speaks (HELLO changes it).
 	proto resp.Proto
@@ -206,7 +229,8 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 		laddr:     laddr,
 		created:   time.Now(),
 		proto:     resp.RESP2,
-		authed:    s.RequirePass() == "",
+
+		authed: s.defaultOpen(),
 	}
 	c.lastActive.Store(time.Now().UnixNano())
 	s.mu.Lock()
@@ -237,6 +261,7 @@ func (s *Engine) Disconnect(c *Client) {
 
 // CloseAll closes every client's connection (at shutdown).
 func (s *Engine) CloseAll() {
+	s.acl.once.Do(func() { close(s.acl.stop) })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {

@@ -60,7 +60,7 @@ func TestPanicIsAnError(t *testing.T) {
 
 // newTestEngine returns an engine over an in-memory embedded store with
 // write batching on.
-func newTestEngine(t *testing.T) *Engine {
+func newTestEngine(t testing.TB) *Engine {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{})
 	if err != nil {

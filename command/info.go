@@ -62,7 +62,7 @@ var infoSections = []infoSection{
 func info(c *Call) {
 	text, err := c.s.infoText(c.Args[1:])
 	if err != nil {
-		c.Error(errorReply(err))
+		c.Error(c.errorReply(err))
 		return
 	}
 	c.Reply(resp.Verbatim(text))
@@ -128,6 +128,7 @@ func (s *Engine) infoServer() ([]string, error) {
 		"titan_version:" + s.cfg.Version,
 		"titan_git_sha1:" + s.cfg.Commit,
 		"go_version:" + runtime.Version(),
+		"store_status:" + s.storeStatus(),
 	}, nil
 }
 

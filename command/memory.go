@@ -93,7 +93,7 @@ func memoryStats(c *Call) {
 	runtime.ReadMemStats(&ms)
 	stats, err := c.s.keyspaceStats(context.Background())
 	if err != nil {
-		c.Error(errorReply(err))
+		c.Error(c.errorReply(err))
 		return
 	}
 	var keys int64

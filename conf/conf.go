@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +57,28 @@ type Config struct {
 	LatencyMonitorThreshold int64 `toml:"latency-monitor-threshold"`
 
 	Slowlog Slowlog `toml:"slowlog"`
+
+	// QueryBufferLimit is client-query-buffer-limit in bytes.
+	QueryBufferLimit int64 `toml:"client-query-buffer-limit"`
+	// OutputBufferLimit is client-output-buffer-limit in Redis's form,
+	// "normal <hard> <soft> <soft-seconds>" (units as in redis.conf:
+	// 32mb, 1gb...); titan enforces the hard limit of class normal.
+	OutputBufferLimit string `toml:"client-output-buffer-limit"`
+
+	// TLS, with Redis's option names: TLSPort > 0 serves the Redis
+	// protocol over TLS on that port (same host as listen) besides the
+	// plain port; StatusTLS serves the status endpoints over TLS.
+	TLSPort        int    `toml:"tls-port"`
+	TLSCertFile    string `toml:"tls-cert-file"`
+	TLSKeyFile     string `toml:"tls-key-file"`
+	TLSCACertFile  string `toml:"tls-ca-cert-file"`
+	TLSAuthClients string `toml:"tls-auth-clients"`
+	StatusTLS      bool   `toml:"status-tls"`
+	// Store TLS: the CA, certificate and key client-go uses towards PD
+	// and TiKV (client-go's security config).
+	StoreTLSCA   string `toml:"store-tls-ca-file"`
+	StoreTLSCert string `toml:"store-tls-cert-file"`
+	StoreTLSKey  string `toml:"store-tls-key-file"`
 
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`
@@ -112,19 +135,22 @@ type Background struct {
 // Default returns the configuration titan runs with when nothing is set.
 func Default() Config {
 	return Config{
-		Listen:          "127.0.0.1:7369",
-		StatusListen:    "127.0.0.1:7345",
-		StoreTimeout:    Duration{30 * time.Second},
-		DataDir:         "./data",
-		Namespace:       "titan",
-		Databases:       16,
-		LogLevel:        "info",
-		LogFormat:       "text",
-		Slowlog:         Slowlog{LogSlowerThan: 10000, MaxLen: 128},
-		MaxClients:      10000,
-		ProtoMaxBulkLen: 512 << 20,
-		Txn:             Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
-		Batch:           Batch{Enabled: true, MaxCommands: 256, Workers: 16},
+		Listen:            "127.0.0.1:7369",
+		StatusListen:      "127.0.0.1:7345",
+		StoreTimeout:      Duration{30 * time.Second},
+		DataDir:           "./data",
+		Namespace:         "titan",
+		Databases:         16,
+		LogLevel:          "info",
+		LogFormat:         "text",
+		Slowlog:           Slowlog{LogSlowerThan: 10000, MaxLen: 128},
+		MaxClients:        10000,
+		ProtoMaxBulkLen:   512 << 20,
+		QueryBufferLimit:  1 << 30,
+		OutputBufferLimit: "normal 0 0 0",
+		TLSAuthClients:    "yes",
+		Txn:               Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
+		Batch:             Batch{Enabled: true, MaxCommands: 256, Workers: 16},
 		Background: Background{
 			Enabled:           true,
 			LeaseTTL:          Duration{10 * time.Second},
@@ -188,6 +214,13 @@ func (c *Config) Validate() error {
 	check(c.MaxClients >= 0, "max-clients %d: want 0 (no limit) or more", c.MaxClients)
 	check(c.Timeout >= 0, "timeout %d: want 0 (never) or more seconds", c.Timeout)
 	check(c.ProtoMaxBulkLen >= 1<<20 && c.ProtoMaxBulkLen <= 1<<40, "proto-max-bulk-len %d: want 1MB to 1TB", c.ProtoMaxBulkLen)
+	check(c.QueryBufferLimit >= 1<<20, "client-query-buffer-limit %d: want 1MB or more", c.QueryBufferLimit)
+	_, err = c.NormalOutputLimit()
+	check(err == nil, "client-output-buffer-limit %q: %v", c.OutputBufferLimit, err)
+	check(c.TLSPort >= 0 && c.TLSPort <= 65535, "tls-port %d: want 0 (off) to 65535", c.TLSPort)
+	check((c.TLSPort == 0 && !c.StatusTLS) || (c.TLSCertFile != "" && c.TLSKeyFile != ""), "tls-port and status-tls need tls-cert-file and tls-key-file")
+	check(c.TLSAuthClients == "yes" || c.TLSAuthClients == "no" || c.TLSAuthClients == "optional", "tls-auth-clients %q: want yes, no or optional", c.TLSAuthClients)
+	check((c.StoreTLSCert == "") == (c.StoreTLSKey == ""), "store-tls-cert-file and store-tls-key-file go together")
 	check(c.EmbeddedDelay.Duration >= 0, "embedded-rpc-delay must not be negative")
 	check(c.Txn.MaxRetries >= 0, "txn.max-retries %d: must not be negative", c.Txn.MaxRetries)
 	check(c.Lua.BusyReplyThreshold.Duration > 0, "lua.busy-reply-threshold %s: want more than 0", c.Lua.BusyReplyThreshold)
@@ -211,4 +244,54 @@ func (c *Config) SlogLevel() slog.Level {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.LogLevel))
 	return lvl
+}
+
+// NormalOutputLimit returns the hard limit in bytes that
+// client-output-buffer-limit sets for normal clients (0: none).
+func (c *Config) NormalOutputLimit() (int64, error) {
+	f := strings.Fields(c.OutputBufferLimit)
+	if len(f)%4 != 0 {
+		return 0, errors.New(`want "<class> <hard> <soft> <soft-seconds>" groups`)
+	}
+	var hard int64
+	for i := 0; i < len(f); i += 4 {
+		var vals [3]int64
+		for j := range vals {
+			v, err := memBytes(f[i+1+j])
+			if err != nil {
+				return 0, err
+			}
+			vals[j] = v
+		}
+		switch strings.ToLower(f[i]) {
+		case "normal":
+			hard = vals[0]
+		case "replica", "slave", "pubsub":
+		default:
+			return 0, fmt.Errorf("unknown class %q", f[i])
+		}
+	}
+	return hard, nil
+}
+
+// memBytes parses a memory amount as redis.conf writes it: a number with
+// an optional unit k, kb, m, mb, g or gb (k = 1000, kb = 1024).
+func memBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mul    int64
+	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}}
+	ls := strings.ToLower(s)
+	mul := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(ls, u.suffix) {
+			ls, mul = strings.TrimSuffix(ls, u.suffix), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(ls, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad memory amount %q", s)
+	}
+	return n * mul, nil
 }

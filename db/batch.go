@@ -167,7 +167,7 @@ func safely(fn func(*Tx) error, tx *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			slog.Error("command panicked", "panic", r, "stack", string(debug.Stack()))
-			err = fmt.Errorf("internal error: %v", r)
+			err = fmt.Errorf("%w: %v", ErrInternal, r)
 		}
 	}()
 	return fn(tx)

@@ -156,7 +156,7 @@ func (k Key) Copy(dst []byte, dstDB uint16, replace bool) (bool, error) {
 		return false, nil
 	}
 	c := *m
-	if m.Type.IsCollection() {
+	if m.HasObject() {
 		fresh := tx.newObject(m.Type)
 		c.Object = fresh.Object
 		err := tx.scan(tx.d.keys.DataPrefix(m.Object), encoding.PrefixEnd(tx.d.keys.DataPrefix(m.Object)), 0,
@@ -179,7 +179,7 @@ func (k Key) Encoding() (string, error) {
 	}
 	switch m.Type {
 	case encoding.TypeString:
-		if m.Raw {
+		if m.Raw || m.Chunked {
 			return "raw", nil
 		}
 		if _, ok := parse.Int(m.Value); ok && !m.NotInt {

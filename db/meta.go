@@ -49,10 +49,6 @@ func (tx *Tx) typedMeta(key []byte, t encoding.Type) (*encoding.Meta, error) {
 // changes, an expiry index entry is written for the new time (entries for
 // old times are dropped lazily by the expirer).
 func (tx *Tx) putMeta(key []byte, m *encoding.Meta, prevExpire int64) error {
-	if len(key)+len(m.Value) > MaxStringLen {
-		// client-go would panic on an entry that large.
-		return ErrStringTooBig
-	}
 	m.Version = tx.t.StartTS()
 	mk := tx.d.keys.Meta(tx.DB, key)
 	if err := tx.reclaimStale(mk, m); err != nil {
@@ -74,7 +70,7 @@ func (tx *Tx) reclaimStale(metaKey []byte, next *encoding.Meta) error {
 		return nil
 	}
 	delete(tx.stale, string(metaKey))
-	if next != nil && next.Type.IsCollection() && next.Object == old.Object {
+	if next != nil && next.HasObject() && next.Object == old.Object {
 		return nil
 	}
 	return tx.dropObject(old)
@@ -95,9 +91,10 @@ func (tx *Tx) deleteKey(key []byte, m *encoding.Meta) error {
 	return tx.del(mk)
 }
 
-// dropObject queues a collection's elements for the collector.
+// dropObject queues a collection's elements (or a chunked string's
+// chunks) for the collector.
 func (tx *Tx) dropObject(m *encoding.Meta) error {
-	if !m.Type.IsCollection() {
+	if !m.HasObject() {
 		return nil
 	}
 	return tx.set(tx.d.keys.GC(m.Object), encoding.EncodeInt64(tx.now))
@@ -142,7 +139,7 @@ func (tx *Tx) replace(key []byte, m *encoding.Meta) error {
 	prevExpire := int64(0)
 	if old != nil {
 		prevExpire = old.ExpireAt
-		if !(m.Type.IsCollection() && old.Type.IsCollection() && old.Object == m.Object) {
+		if !(m.HasObject() && old.HasObject() && old.Object == m.Object) {
 			if err := tx.dropObject(old); err != nil {
 				return err
 			}

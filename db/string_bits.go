@@ -8,13 +8,47 @@ import (
 
 // SetBit sets the bit at offset and returns its old value.
 func (s String) SetBit(offset int64, bit byte) (int64, error) {
-	m, cur, err := s.value()
+	m, err := s.meta()
 	if err != nil {
 		return 0, err
 	}
 	idx := offset >> 3
-	nv := grown(cur, idx+1)
 	mask := byte(1) << (7 - uint(offset&7))
+	if m != nil && m.Chunked {
+		// Read and write only the byte's chunk (and padding past the end).
+		cur, err := s.GetRange(idx, idx)
+		if err != nil {
+			return 0, err
+		}
+		b := byte(0)
+		if len(cur) == 1 {
+			b = cur[0]
+		}
+		old := int64(0)
+		if b&mask != 0 {
+			old = 1
+		}
+		if bit == 1 {
+			b |= mask
+		} else {
+			b &^= mask
+		}
+		n := m.Count
+		pos, data := idx, []byte{b}
+		if idx > n {
+			pos, data = n, append(make([]byte, idx-n), b)
+		}
+		m.Raw = true
+		if err := s.tx.writeAt(m, pos, data); err != nil {
+			return 0, err
+		}
+		return old, s.tx.putMeta(s.key, m, m.ExpireAt)
+	}
+	var cur []byte
+	if m != nil {
+		cur = m.Value
+	}
+	nv := grown(cur, idx+1)
 	old := int64(0)
 	if nv[idx]&mask != 0 {
 		old = 1
@@ -29,15 +63,12 @@ func (s String) SetBit(offset int64, bit byte) (int64, error) {
 
 // GetBit returns the bit at offset.
 func (s String) GetBit(offset int64) (int64, error) {
-	v, err := s.Get()
-	if err != nil {
+	idx := offset >> 3
+	v, err := s.GetRange(idx, idx)
+	if err != nil || len(v) == 0 || idx < 0 {
 		return 0, err
 	}
-	idx := offset >> 3
-	if idx >= int64(len(v)) {
-		return 0, nil
-	}
-	return int64(v[idx]>>(7-uint(offset&7))) & 1, nil
+	return int64(v[0]>>(7-uint(offset&7))) & 1, nil
 }
 
 // bitRange turns BITCOUNT/BITPOS range arguments into a bit range
@@ -86,7 +117,10 @@ func (s String) BitPos(bit byte, start, end int64, isBit, hasStart, hasEnd bool)
 		}
 		return 0, nil
 	}
-	v := m.Value
+	v, err := s.tx.readString(m)
+	if err != nil {
+		return 0, err
+	}
 	if !hasStart {
 		start = 0
 	}

@@ -8,13 +8,12 @@ import (
 	"github.com/titan-kv/titan/parse"
 )
 
-// MaxStringLen bounds a string value (with its key). It is titan's
-// proto-max-bulk-len for values: Redis allows 512MB, but a string is one
-// TiKV entry, and TiKV refuses a raft entry over raft-entry-max-size (8MB by
-// default), as the embedded store refuses a request over 8MB (client-go
-// even panics on an entry of 128MB). Commands that would build a longer
-// string fail with Redis's "string exceeds maximum allowed size".
-const MaxStringLen = 8<<20 - 64<<10
+// MaxStringLen bounds a string value, as Redis's proto-max-bulk-len
+// (512MB) does. Strings longer than encoding.StringChunkSize are stored in
+// chunks (strings_chunks.go), so no store entry comes near TiKV's raft
+// entry limit. Commands that would build a longer string fail with Redis's
+// "string exceeds maximum allowed size".
+const MaxStringLen = 512 << 20
 
 // String is the string stored at one key, as one transaction sees it.
 type String struct {
@@ -46,7 +45,8 @@ func (s String) value() (*encoding.Meta, []byte, error) {
 	if err != nil || m == nil {
 		return nil, nil, err
 	}
-	return m, m.Value, nil
+	v, err := s.tx.readString(m)
+	return m, v, err
 }
 
 // Get returns the value, nil when the key is missing.
@@ -85,12 +85,17 @@ func (s String) Set(value []byte, o SetOptions) (SetResult, error) {
 		if old.Type != encoding.TypeString {
 			return r, ErrWrongType
 		}
-		r.Old = old.Value
+		if r.Old, err = tx.readString(old); err != nil {
+			return r, err
+		}
 	}
 	if (o.NX && old != nil) || (o.XX && old == nil) {
 		return r, nil
 	}
-	m := &encoding.Meta{Type: encoding.TypeString, Value: value, ExpireAt: o.ExpireAt}
+	m := &encoding.Meta{Type: encoding.TypeString, ExpireAt: o.ExpireAt}
+	if err := tx.setValue(m, value); err != nil {
+		return r, err
+	}
 	if o.KeepTTL && old != nil {
 		m.ExpireAt = old.ExpireAt
 	}
@@ -108,22 +113,21 @@ func (s String) Set(value []byte, o SetOptions) (SetResult, error) {
 
 // GetDel returns the value and deletes the key.
 func (s String) GetDel() ([]byte, error) {
-	m, err := s.meta()
+	m, v, err := s.value()
 	if err != nil || m == nil {
 		return nil, err
 	}
-	return m.Value, s.tx.deleteKey(s.key, m)
+	return v, s.tx.deleteKey(s.key, m)
 }
 
 // GetEx returns the value and changes the key's expiry: expireAt > 0 sets
 // it, persist removes it, otherwise it is kept.
 func (s String) GetEx(expireAt int64, persist bool) ([]byte, error) {
 	tx := s.tx
-	m, err := s.meta()
+	m, v, err := s.value()
 	if err != nil || m == nil {
 		return nil, err
 	}
-	v := m.Value
 	switch {
 	case expireAt > 0 && expireAt <= tx.now:
 		return v, tx.deleteKey(s.key, m)
@@ -154,12 +158,14 @@ func (s String) update(m *encoding.Meta, value []byte, enc strEnc) error {
 	if len(value) > MaxStringLen {
 		return ErrStringTooBig
 	}
-	raw, notInt := enc == encRaw, enc == encNotInt
-	if m == nil {
-		return s.tx.replace(s.key, &encoding.Meta{Type: encoding.TypeString, Value: value, Raw: raw, NotInt: notInt})
+	nm := &encoding.Meta{Type: encoding.TypeString, Raw: enc == encRaw, NotInt: enc == encNotInt}
+	if m != nil {
+		nm.ExpireAt = m.ExpireAt
 	}
-	m.Value, m.Raw, m.NotInt = value, raw, notInt
-	return s.tx.putMeta(s.key, m, m.ExpireAt)
+	if err := s.tx.setValue(nm, value); err != nil {
+		return err
+	}
+	return s.tx.replace(s.key, nm)
 }
 
 // Append appends value and returns the new length; the result may be at
@@ -173,18 +179,31 @@ func (s String) Append(value []byte, limit int64) (int64, error) {
 		// A new key holds value as SET would store it.
 		return int64(len(value)), s.update(nil, value, encByValue)
 	}
-	if int64(len(m.Value))+int64(len(value)) > limit {
+	n := strLen(m)
+	if n+int64(len(value)) > limit {
 		return 0, ErrStringTooBig
+	}
+	if m.Chunked {
+		// Only the last chunk and the new ones are written.
+		m.Raw = true
+		if err := s.tx.writeAt(m, n, value); err != nil {
+			return 0, err
+		}
+		return m.Count, s.tx.putMeta(s.key, m, m.ExpireAt)
 	}
 	nv := make([]byte, 0, len(m.Value)+len(value))
 	nv = append(append(nv, m.Value...), value...)
 	return int64(len(nv)), s.update(m, nv, encRaw)
 }
 
-// Len returns the length of the value, 0 when the key is missing.
+// Len returns the length of the value, 0 when the key is missing. It
+// reads the metadata only.
 func (s String) Len() (int64, error) {
-	v, err := s.Get()
-	return int64(len(v)), err
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return 0, err
+	}
+	return strLen(m), nil
 }
 
 // IncrBy adds delta to the integer the string holds and returns the result.
@@ -279,28 +298,53 @@ func stringRange(start, end, n int64, bothNegative bool) (lo, hi int64) {
 	return start, end + 1
 }
 
-// GetRange returns the substring [start, end] of the value.
+// GetRange returns the substring [start, end] of the value, reading only
+// the chunks that hold it.
 func (s String) GetRange(start, end int64) ([]byte, error) {
-	v, err := s.Get()
-	if err != nil {
-		return nil, err
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return []byte{}, err
 	}
-	lo, hi := stringRange(start, end, int64(len(v)), true)
-	return v[lo:hi], nil
+	lo, hi := stringRange(start, end, strLen(m), true)
+	if lo >= hi {
+		return []byte{}, nil
+	}
+	return s.tx.readRange(m, lo, hi)
 }
 
 // SetRange overwrites part of the value at offset, padding with zero
 // bytes, and returns the new length, which may be at most limit.
 func (s String) SetRange(offset int64, value []byte, limit int64) (int64, error) {
-	m, cur, err := s.value()
+	m, err := s.meta()
 	if err != nil {
 		return 0, err
 	}
+	var n int64
+	if m != nil {
+		n = strLen(m)
+	}
 	if len(value) == 0 {
-		return int64(len(cur)), nil
+		return n, nil
 	}
 	if offset > limit-int64(len(value)) {
 		return 0, ErrStringTooBig
+	}
+	if m != nil && m.Chunked {
+		// Only the chunks the new bytes (and the zero padding before
+		// them) fall in are written.
+		pos, data := offset, value
+		if offset > n {
+			pos, data = n, append(make([]byte, offset-n, offset-n+int64(len(value))), value...)
+		}
+		m.Raw = true
+		if err := s.tx.writeAt(m, pos, data); err != nil {
+			return 0, err
+		}
+		return m.Count, s.tx.putMeta(s.key, m, m.ExpireAt)
+	}
+	var cur []byte
+	if m != nil {
+		cur = m.Value
 	}
 	nv := grown(cur, offset+int64(len(value)))
 	copy(nv[offset:], value)
@@ -336,7 +380,9 @@ func (ss Strings) Get() ([][]byte, error) {
 			return nil, err
 		}
 		if m != nil && m.Type == encoding.TypeString {
-			out[i] = m.Value
+			if out[i], err = ss.tx.readString(m); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
@@ -355,7 +401,11 @@ func (ss Strings) Set(values [][]byte, nx bool) (bool, error) {
 		}
 	}
 	for i, k := range ss.keys {
-		if err := tx.replace(k, &encoding.Meta{Type: encoding.TypeString, Value: values[i]}); err != nil {
+		m := &encoding.Meta{Type: encoding.TypeString}
+		if err := tx.setValue(m, values[i]); err != nil {
+			return false, err
+		}
+		if err := tx.replace(k, m); err != nil {
 			return false, err
 		}
 	}

@@ -184,9 +184,21 @@ const maxStoreKey = 1<<16 - 1
 // ErrKeyTooLong refuses a key, field or member too long for the store.
 var ErrKeyTooLong = UserError("ERR key, field or member too long (titan's limit is about 64KB)")
 
+// MaxElementValue bounds one stored value other than a string (a hash
+// field's value, a list element): each is one TiKV entry, which must stay
+// well below TiKV's raft entry limit (8MB). Strings are chunked instead.
+const MaxElementValue = 4 << 20
+
+// ErrValueTooLarge refuses a hash value or list element over
+// MaxElementValue.
+var ErrValueTooLarge = UserError("ERR value too large (max 4194304 bytes for a hash field value or list element)")
+
 func (tx *Tx) set(k, v []byte) error {
 	if len(k) > maxStoreKey {
 		return ErrKeyTooLong
+	}
+	if len(v) > MaxElementValue+16 { // +16: the element's own header bytes
+		return ErrValueTooLarge
 	}
 	if v == nil {
 		v = []byte{}

@@ -12,9 +12,12 @@ func FuzzMetaRoundTrip(f *testing.F) {
 	f.Add(byte(TypeList), true, int64(5), uint64(7), []byte("obj"), int64(2), uint64(ListCenter), uint64(ListCenter+ListGap))
 	f.Fuzz(func(t *testing.T, typ byte, sparse bool, expire int64, version uint64, payload []byte, count int64, head, tail uint64) {
 		m := Meta{Type: Type(typ%5 + 1), ExpireAt: expire, Version: version}
-		if m.Type == TypeString {
+		if m.Type == TypeString && !sparse {
 			m.Value = payload
 		} else {
+			// A chunked string (sparse picks it for strings) carries an
+			// object and its length, as collections do.
+			m.Chunked = m.Type == TypeString
 			copy(m.Object[:], payload)
 			m.Count = count
 			if m.Type == TypeList {
@@ -30,7 +33,7 @@ func FuzzMetaRoundTrip(f *testing.F) {
 		}
 		if got.Type != m.Type || got.ExpireAt != m.ExpireAt || got.Version != m.Version ||
 			!bytes.Equal(got.Value, m.Value) || got.Object != m.Object || got.Count != m.Count ||
-			got.Head != m.Head || got.Tail != m.Tail || got.Sparse != m.Sparse {
+			got.Head != m.Head || got.Tail != m.Tail || got.Sparse != m.Sparse || got.Chunked != m.Chunked {
 			t.Fatalf("round trip: %+v -> %+v", m, got)
 		}
 	})
@@ -105,4 +108,25 @@ func FuzzKeys(f *testing.F) {
 			t.Fatal("PrefixEnd not above its prefix")
 		}
 	})
+}
+
+func TestStringChunks(t *testing.T) {
+	for _, c := range []struct{ n, chunks int64 }{{0, 0}, {1, 1}, {StringChunkSize, 1}, {StringChunkSize + 1, 2}, {512 << 20, 8192}} {
+		if got := StringChunks(c.n); got != c.chunks {
+			t.Errorf("StringChunks(%d) = %d, want %d", c.n, got, c.chunks)
+		}
+	}
+	for _, i := range []int64{0, 1, 8191} {
+		if got, err := StringChunkIndex(StringChunkSub(i)); err != nil || got != i {
+			t.Errorf("chunk %d round trip: %d, %v", i, got, err)
+		}
+	}
+	if !bytes.Equal(StringChunkSub(1), []byte{0, 0, 0, 1}) || bytes.Compare(StringChunkSub(255), StringChunkSub(256)) >= 0 {
+		t.Error("chunk sub keys out of order")
+	}
+	hash := EncodeMeta(&Meta{Type: TypeHash, Count: 1})
+	hash[1] |= flagChunk
+	if _, err := DecodeMeta(hash); err == nil {
+		t.Error("a chunked hash decoded")
+	}
 }

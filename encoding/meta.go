@@ -37,10 +37,15 @@ func (t Type) String() string {
 // IsCollection reports whether elements of t live under an object id.
 func (t Type) IsCollection() bool { return t >= TypeHash && t <= TypeZSet }
 
+// HasObject reports whether the key's data lives under m.Object: a
+// collection's elements or a chunked string's chunks.
+func (m *Meta) HasObject() bool { return m.Type.IsCollection() || m.Chunked }
+
 const (
 	flagSparse = 1 << 0 // list positions are not evenly spaced
 	flagRaw    = 1 << 1 // a string changed in place (OBJECT ENCODING raw)
 	flagNotInt = 1 << 2 // a string Redis never encodes as an integer
+	flagChunk  = 1 << 3 // a string stored in chunks under an object id
 
 	metaHeaderLen     = 1 + 1 + 8 + 8
 	collectionMetaLen = metaHeaderLen + ObjectIDLen + 8
@@ -67,6 +72,10 @@ type Meta struct {
 	// NotInt is set on a string Redis stores without trying the integer
 	// encoding (INCRBYFLOAT results).
 	NotInt bool
+	// Chunked is set on a string longer than StringChunkSize: its value
+	// is not in the metadata but in chunks under Object (see
+	// StringChunkSub), and Count is its length in bytes.
+	Chunked bool
 
 	// Object holds a collection's elements.
 	Object ObjectID
@@ -85,7 +94,7 @@ func (m *Meta) Expired(now int64) bool { return m.ExpireAt != 0 && m.ExpireAt <=
 func EncodeMeta(m *Meta) []byte {
 	n := metaHeaderLen
 	switch {
-	case m.Type == TypeString:
+	case m.Type == TypeString && !m.Chunked:
 		n += len(m.Value)
 	case m.Type == TypeList:
 		n = listMetaLen
@@ -103,10 +112,13 @@ func EncodeMeta(m *Meta) []byte {
 	if m.NotInt {
 		flags |= flagNotInt
 	}
+	if m.Chunked {
+		flags |= flagChunk
+	}
 	b = append(b, byte(m.Type), flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.ExpireAt))
 	b = binary.BigEndian.AppendUint64(b, m.Version)
-	if m.Type == TypeString {
+	if m.Type == TypeString && !m.Chunked {
 		return append(b, m.Value...)
 	}
 	b = append(b, m.Object[:]...)
@@ -123,7 +135,7 @@ func DecodeMeta(b []byte) (*Meta, error) {
 	if len(b) < metaHeaderLen {
 		return nil, fmt.Errorf("meta of %d bytes: %w", len(b), ErrMalformed)
 	}
-	if b[1]&^(flagSparse|flagRaw|flagNotInt) != 0 {
+	if b[1]&^(flagSparse|flagRaw|flagNotInt|flagChunk) != 0 {
 		return nil, fmt.Errorf("meta flags %#x: %w", b[1], ErrMalformed)
 	}
 	m := &Meta{
@@ -131,16 +143,17 @@ func DecodeMeta(b []byte) (*Meta, error) {
 		Sparse:   b[1]&flagSparse != 0,
 		Raw:      b[1]&flagRaw != 0,
 		NotInt:   b[1]&flagNotInt != 0,
+		Chunked:  b[1]&flagChunk != 0,
 		ExpireAt: int64(binary.BigEndian.Uint64(b[2:])),
 		Version:  binary.BigEndian.Uint64(b[10:]),
 	}
 	rest := b[metaHeaderLen:]
 	switch {
-	case m.Type == TypeString:
+	case m.Type == TypeString && !m.Chunked:
 		m.Value = rest
 		return m, nil
-	case !m.Type.IsCollection():
-		return nil, fmt.Errorf("meta type %d: %w", b[0], ErrMalformed)
+	case m.Type != TypeString && !m.Type.IsCollection(), m.Chunked && m.Type != TypeString:
+		return nil, fmt.Errorf("meta type %d flags %#x: %w", b[0], b[1], ErrMalformed)
 	}
 	want := collectionMetaLen - metaHeaderLen
 	if m.Type == TypeList {

@@ -7,6 +7,7 @@ package instance
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,7 @@ import (
 	"github.com/titan-kv/titan/server"
 	"github.com/titan-kv/titan/settings"
 	"github.com/titan-kv/titan/store"
+	"github.com/titan-kv/titan/tlsconf"
 )
 
 // Build identifies the binary in INFO and HELLO.
@@ -44,6 +46,7 @@ type Instance struct {
 	DB      *db.DB
 
 	ln, statusLn net.Listener
+	tlsLn        net.Listener // the TLS port, nil without one
 	srv          *server.Server
 	status       *http.Server
 	serveErr     chan error
@@ -108,20 +111,26 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	bgCtx, in.stopBG = context.WithCancel(context.Background())
 	go func() { bg.Run(bgCtx); close(in.bgDone) }()
 
+	outLimit, err := cfg.NormalOutputLimit()
+	if err != nil {
+		return nil, fmt.Errorf("client-output-buffer-limit: %w", err)
+	}
 	reg := settings.New(cfg)
 	engine := command.NewEngine(command.Config{
-		RequirePass: cfg.RequirePass,
-		Databases:   cfg.Databases,
-		MaxClients:  cfg.MaxClients,
-		IdleTimeout: time.Duration(cfg.Timeout) * time.Second,
-		MaxBulkLen:  cfg.ProtoMaxBulkLen,
-		Port:        portOf(ln.Addr()),
-		Version:     build.Version,
-		Commit:      build.Commit,
-		Lua:         command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
-		Settings:    reg,
-		LogLevel:    build.LogLevel,
-		Store:       command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
+		RequirePass:       cfg.RequirePass,
+		Databases:         cfg.Databases,
+		MaxClients:        cfg.MaxClients,
+		IdleTimeout:       time.Duration(cfg.Timeout) * time.Second,
+		MaxBulkLen:        cfg.ProtoMaxBulkLen,
+		QueryBufferLimit:  cfg.QueryBufferLimit,
+		OutputBufferLimit: outLimit,
+		Port:              portOf(ln.Addr()),
+		Version:           build.Version,
+		Commit:            build.Commit,
+		Lua:               command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
+		Settings:          reg,
+		LogLevel:          build.LogLevel,
+		Store:             command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
 	}, d, m)
 	// The parameters the engine starts with its defaults take the
 	// configured values through the registry, as CONFIG SET would.
@@ -137,6 +146,13 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	m.Registry.MustRegister(engine.Collector())
 	in.srv = server.New(engine)
 
+	tlsLn, err := in.listenTLS(cfg, ln, &statusLn)
+	if err != nil {
+		in.stopBG()
+		<-in.bgDone
+		d.Close()
+		return nil, err
+	}
 	if statusLn != nil {
 		in.status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -146,6 +162,14 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		}()
 	}
 	go func() { in.serveErr <- in.srv.Serve(ln) }()
+	if tlsLn != nil {
+		in.tlsLn = tlsLn
+		go func() {
+			if err := in.srv.Serve(tlsLn); err != nil {
+				slog.Error("tls listener", "err", err)
+			}
+		}()
+	}
 	return in, nil
 }
 
@@ -178,6 +202,10 @@ func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
 		if err := d.Ping(ctx); err != nil {
 			slog.Warn("healthz: store unreachable", "err", err)
 			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		if ok, why := d.StoreHealth(); !ok {
+			http.Error(w, "store unhealthy: "+why, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
@@ -221,4 +249,40 @@ func startupParams(cfg conf.Config) []settings.Param {
 		p("background.safe-point-interval", cfg.Background.SafePointInterval.String()),
 		p("background.gc-life-time", cfg.Background.GCLifeTime.String()),
 	}
+}
+
+// listenTLS opens the TLS port when cfg asks for one (next to ln's host)
+// and wraps *statusLn in TLS when status-tls is set. Certificate files are
+// reloaded when they change (package tlsconf).
+func (in *Instance) listenTLS(cfg conf.Config, ln net.Listener, statusLn *net.Listener) (net.Listener, error) {
+	if cfg.TLSPort == 0 && !cfg.StatusTLS {
+		return nil, nil
+	}
+	tc, err := tlsconf.Server(tlsconf.Files{Cert: cfg.TLSCertFile, Key: cfg.TLSKeyFile, CA: cfg.TLSCACertFile, AuthClients: cfg.TLSAuthClients})
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	if cfg.StatusTLS && *statusLn != nil {
+		*statusLn = tls.NewListener(*statusLn, tc)
+	}
+	if cfg.TLSPort == 0 {
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return nil, fmt.Errorf("tls-port: %w", err)
+	}
+	raw, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.TLSPort)))
+	if err != nil {
+		return nil, fmt.Errorf("tls-port: %w", err)
+	}
+	return tls.NewListener(raw, tc), nil
+}
+
+// TLSAddr is the address of the TLS port, "" without one.
+func (in *Instance) TLSAddr() string {
+	if in.tlsLn == nil {
+		return ""
+	}
+	return in.tlsLn.Addr().String()
 }

@@ -24,11 +24,23 @@ type ProtocolError string
 
 func (e ProtocolError) Error() string { return "Protocol error: " + string(e) }
 
+// ErrQueryLimit is returned when one request's arguments would exceed the
+// reader's query limit (client-query-buffer-limit): the connection is to
+// be closed without an answer, as Redis closes it.
+var ErrQueryLimit = errors.New("query buffer limit reached")
+
 // Reader parses RESP requests (multibulk and inline) with Redis's limits.
 type Reader struct {
 	rd         *bufio.Reader
 	maxBulkLen int64
+	maxQuery   int64
 }
+
+// SetQueryLimit bounds the total length of one request's arguments
+// (client-query-buffer-limit); 0 means no bound. A request over it is
+// refused at the header of the bulk that crosses it, before that bulk is
+// read.
+func (r *Reader) SetQueryLimit(n int64) { r.maxQuery = n }
 
 // NewReader reads requests from r, refusing bulk arguments longer than
 // maxBulkLen.
@@ -88,6 +100,7 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 		return nil, nil
 	}
 	args := make([][]byte, 0, min(n, 1024))
+	var total int64
 	for i := int64(0); i < n; i++ {
 		line, err := r.readLine(maxInlineLen, "too big bulk count string")
 		if err != nil {
@@ -103,6 +116,9 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 		size, ok := parse.Int(line[1:])
 		if !ok || size < 0 || size > r.maxBulkLen {
 			return nil, ProtocolError("invalid bulk length")
+		}
+		if total += size; r.maxQuery > 0 && total > r.maxQuery {
+			return nil, ErrQueryLimit
 		}
 		arg, err := r.readBulk(size)
 		if err != nil {

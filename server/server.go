@@ -18,8 +18,14 @@ import (
 	"github.com/titan-kv/titan/resp"
 )
 
-// maxPipeline bounds the requests of one client run as one group.
-const maxPipeline = 1024
+// maxPipeline bounds the requests of one client run as one group, and
+// maxPipelineBytes the bytes of their arguments: a pipeline is cut there
+// and run, so a connection holds at most that much of requests besides
+// the one being read (itself bounded by client-query-buffer-limit).
+const (
+	maxPipeline      = 1024
+	maxPipelineBytes = 16 << 20
+)
 
 // maxKeptReplyBuffer bounds the reply buffer a connection keeps between
 // pipelines; a larger one (a big LRANGE) is dropped after its write.
@@ -31,7 +37,7 @@ type Server struct {
 	cfg    command.Config
 
 	mu       sync.Mutex
-	ln       net.Listener
+	lns      []net.Listener // plain and TLS
 	closing  bool
 	inflight sync.WaitGroup
 }
@@ -41,14 +47,15 @@ func New(engine *command.Engine) *Server {
 	return &Server{engine: engine, cfg: engine.Config()}
 }
 
-// Serve accepts connections on ln until Shutdown.
+// Serve accepts connections on ln until Shutdown. It may be called for
+// several listeners (the plain port and the TLS port).
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
@@ -93,6 +100,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 	}()
 	cr := &countingReader{r: nc}
 	rd := resp.NewReader(cr, s.cfg.MaxBulkLen)
+	rd.SetQueryLimit(s.cfg.QueryBufferLimit)
 	var out []byte // the replies of one pipeline, reused
 	for {
 		if t := s.engine.IdleTimeout(); t > 0 {
@@ -108,6 +116,11 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			cl.SetQueryBuffer(rd.BufferUse())
 			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
+			if lim := s.cfg.OutputBufferLimit; lim > 0 && int64(len(out)) > lim {
+				slog.Warn("client closed for overcoming of output buffer limits", "client", cl.ID(),
+					"addr", nc.RemoteAddr().String(), "reply_bytes", len(out), "limit", lim)
+				return
+			}
 			cl.SetReplyBuffer(len(out))
 			s.engine.CountNet(cr.take(), len(out))
 			_, werr := nc.Write(out)
@@ -121,7 +134,10 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 		}
 		if err != nil {
 			var pe resp.ProtocolError
-			if errors.As(err, &pe) {
+			if errors.Is(err, resp.ErrQueryLimit) {
+				slog.Warn("closing client that reached max query buffer length", "client", cl.ID(),
+					"addr", nc.RemoteAddr().String(), "limit", s.cfg.QueryBufferLimit)
+			} else if errors.As(err, &pe) {
 				nc.Write(redcon.AppendError(nil, "ERR "+pe.Error()))
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !cl.Killed() {
 				slog.Debug("connection closed", "client", cl.ID(), "err", err)
@@ -138,6 +154,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 // already arrived, so a pipeline can be run as a whole.
 func readPipeline(rd *resp.Reader) ([][][]byte, error) {
 	var batch [][][]byte
+	var size int
 	for {
 		args, err := rd.ReadCommand()
 		if err != nil {
@@ -145,8 +162,11 @@ func readPipeline(rd *resp.Reader) ([][][]byte, error) {
 		}
 		if args != nil {
 			batch = append(batch, args)
+			for _, a := range args {
+				size += len(a)
+			}
 		}
-		if (len(batch) > 0 && !rd.Buffered()) || len(batch) >= maxPipeline {
+		if (len(batch) > 0 && !rd.Buffered()) || len(batch) >= maxPipeline || size >= maxPipelineBytes {
 			return batch, nil
 		}
 	}
@@ -163,13 +183,18 @@ func (s *Server) enter() bool {
 	return true
 }
 
+// abortGrace is how long Shutdown waits for the replies of aborted
+// commands before it closes the connections.
+const abortGrace = time.Second
+
 // Shutdown stops accepting, lets in-flight commands finish and reply, and
-// closes every connection.
+// closes every connection. When ctx ends first, the commands still
+// waiting for the store are aborted and answered with an error.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	if s.ln != nil {
-		s.ln.Close()
+	for _, ln := range s.lns {
+		ln.Close()
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
@@ -177,6 +202,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Commands still waiting for the store are answered with an
+		// error rather than cut off; give their replies a moment.
+		s.engine.Abort()
+		select {
+		case <-done:
+		case <-time.After(abortGrace):
+		}
 	}
 	s.mu.Lock()
 	s.engine.CloseAll()

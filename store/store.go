@@ -7,13 +7,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/tikv/client-go/v2/config"
 	"github.com/tikv/client-go/v2/oracle"
 	"github.com/tikv/client-go/v2/testutils"
 	"github.com/tikv/client-go/v2/tikv"
@@ -34,6 +37,14 @@ type Options struct {
 	// serves; while it returns an error, requests are answered like an
 	// overloaded TiKV answers them. Tests use it to take the store down.
 	Fault func(*tikvrpc.Request) error
+	// TLS secures the connections to PD and TiKV (a cluster only).
+	TLS TLS
+}
+
+// TLS is client-go's security config: the CA of the cluster's
+// certificates and this client's certificate and key (PEM files).
+type TLS struct {
+	CA, Cert, Key string
 }
 
 // Store is an open TiKV store, embedded or a cluster. Several titan
@@ -50,7 +61,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	case o.Address == "":
 		return openEmbedded(o)
 	case strings.HasPrefix(o.Address, "tikv://"):
-		return openCluster(ctx, o.Address)
+		return openCluster(ctx, o.Address, o.TLS)
 	default:
 		return nil, fmt.Errorf("store %q: want empty (embedded) or tikv://pd1:2379,pd2:2379", o.Address)
 	}
@@ -80,10 +91,17 @@ func (s *Store) AdvanceSafePoint(ctx context.Context, at time.Time) (time.Time, 
 	return oracle.GetTimeFromTS(sp), nil
 }
 
-func openCluster(ctx context.Context, address string) (*Store, error) {
+func openCluster(ctx context.Context, address string, t TLS) (*Store, error) {
 	u, err := url.Parse(address)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("store %q: want tikv://pd1:2379,pd2:2379", address)
+	}
+	if t.CA != "" || t.Cert != "" {
+		// client-go reads its security config from its global config
+		// when it connects to PD and TiKV; one cluster per process.
+		config.UpdateGlobal(func(c *config.Config) {
+			c.Security = config.NewSecurity(t.CA, t.Cert, t.Key, nil)
+		})
 	}
 	pds := strings.Split(u.Host, ",")
 	type result struct {
@@ -126,15 +144,21 @@ func openCluster(ctx context.Context, address string) (*Store, error) {
 // travel in TiKV's memcomparable form.
 func openEmbedded(o Options) (*Store, error) {
 	path := o.DataDir
+	unlock := func() {}
 	if path != "" {
 		path = filepath.Join(path, "kv")
 		if err := os.MkdirAll(path, 0o755); err != nil {
 			return nil, fmt.Errorf("embedded store: %w", err)
 		}
+		var err error
+		if unlock, err = lockDataDir(o.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	// The only public way to client-go's MVCC store.
 	client, cluster, pd, err := testutils.NewMockTiKV(path, nil)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("embedded store in %q: %w", path, err)
 	}
 	testutils.BootstrapWithSingleStore(cluster)
@@ -147,9 +171,14 @@ func openEmbedded(o Options) (*Store, error) {
 	if err != nil {
 		client.Close()
 		pd.Close()
+		unlock()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	return &Store{kv: kv, closeFn: kv.Close, embedded: true}, nil
+	closeFn := func() error {
+		defer unlock()
+		return kv.Close()
+	}
+	return &Store{kv: kv, closeFn: closeFn, embedded: true}, nil
 }
 
 // embeddedUUID names one embedded store in client-go's registries.
@@ -171,3 +200,25 @@ func (syncPool) Run(f func()) error {
 
 // Close does nothing: no work is ever left running.
 func (syncPool) Close() {}
+
+// ErrDataDirInUse refuses to open a data directory another process (or
+// another store in this process) has open.
+var ErrDataDirInUse = errors.New("data directory is in use by another titan process")
+
+// lockDataDir takes an exclusive lock on dir (a file titan.lock in it),
+// held until unlock. The lock goes away with the process, so a crashed
+// titan never leaves it behind.
+func lockDataDir(dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, "titan.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrDataDirInUse)
+		}
+		return nil, fmt.Errorf("lock data directory %s: %w", dir, err)
+	}
+	return func() { f.Close() }, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,4 +183,29 @@ func TestCountRequests(t *testing.T) {
 	if len(got) != 1 || got["Get"] != 3 {
 		t.Fatalf("counted %v, want Get=3", got)
 	}
+}
+
+// TestDataDirInUse: a second store on the same data directory is refused
+// at once with a message saying so (issue 18 item 7), and the directory
+// opens again once the first store is closed.
+func TestDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(context.Background(), Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Open(context.Background(), Options{DataDir: dir})
+	if !errors.Is(err, ErrDataDirInUse) || !strings.Contains(err.Error(), "in use by another titan process") {
+		t.Fatalf("second open: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("refusing took %v", took)
+	}
+	a.Close()
+	b, err := Open(context.Background(), Options{DataDir: dir})
+	if err != nil {
+		t.Fatalf("reopen after close: %v", err)
+	}
+	b.Close()
 }

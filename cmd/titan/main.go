@@ -67,6 +67,18 @@ func newRootCmd() *cobra.Command {
 	f.IntVar(&cfg.Timeout, "timeout", cfg.Timeout, "close connections idle for this many seconds (0: never)")
 	f.BoolVar(&cfg.Batch.Enabled, "write-batch", cfg.Batch.Enabled, "combine concurrent commands into shared transactions")
 	f.DurationVar(&cfg.EmbeddedDelay.Duration, "embedded-rpc-delay", cfg.EmbeddedDelay.Duration, "delay added to every request of the embedded store, to imitate a cluster's network")
+	f.Int64Var(&cfg.ProtoMaxBulkLen, "proto-max-bulk-len", cfg.ProtoMaxBulkLen, "largest bulk argument (and string value) accepted, in bytes")
+	f.Int64Var(&cfg.QueryBufferLimit, "client-query-buffer-limit", cfg.QueryBufferLimit, "largest request (all its arguments) a client may send, in bytes; a client over it is disconnected")
+	f.StringVar(&cfg.OutputBufferLimit, "client-output-buffer-limit", cfg.OutputBufferLimit, `"normal <hard> <soft> <secs>": a normal client whose replies to one pipeline exceed the hard limit is disconnected (0: no limit)`)
+	f.IntVar(&cfg.TLSPort, "tls-port", cfg.TLSPort, "serve the Redis protocol over TLS on this port too (0: off)")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", cfg.TLSCertFile, "server certificate (PEM) for the TLS port and status-tls")
+	f.StringVar(&cfg.TLSKeyFile, "tls-key-file", cfg.TLSKeyFile, "private key (PEM) of tls-cert-file")
+	f.StringVar(&cfg.TLSCACertFile, "tls-ca-cert-file", cfg.TLSCACertFile, "CA (PEM) client certificates are checked against")
+	f.StringVar(&cfg.TLSAuthClients, "tls-auth-clients", cfg.TLSAuthClients, "yes, no or optional: whether TLS clients must present a certificate")
+	f.BoolVar(&cfg.StatusTLS, "status-tls", cfg.StatusTLS, "serve the status endpoints over TLS")
+	f.StringVar(&cfg.StoreTLSCA, "store-tls-ca-file", cfg.StoreTLSCA, "CA (PEM) of the PD and TiKV certificates")
+	f.StringVar(&cfg.StoreTLSCert, "store-tls-cert-file", cfg.StoreTLSCert, "client certificate (PEM) towards PD and TiKV")
+	f.StringVar(&cfg.StoreTLSKey, "store-tls-key-file", cfg.StoreTLSKey, "private key (PEM) of store-tls-cert-file")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
@@ -109,6 +121,18 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("write-batch", func() { cfg.Batch.Enabled = flags.Batch.Enabled })
 		set("embedded-rpc-delay", func() { cfg.EmbeddedDelay = flags.EmbeddedDelay })
 		set("background", func() { cfg.Background.Enabled = flags.Background.Enabled })
+		set("proto-max-bulk-len", func() { cfg.ProtoMaxBulkLen = flags.ProtoMaxBulkLen })
+		set("tls-port", func() { cfg.TLSPort = flags.TLSPort })
+		set("tls-cert-file", func() { cfg.TLSCertFile = flags.TLSCertFile })
+		set("tls-key-file", func() { cfg.TLSKeyFile = flags.TLSKeyFile })
+		set("tls-ca-cert-file", func() { cfg.TLSCACertFile = flags.TLSCACertFile })
+		set("tls-auth-clients", func() { cfg.TLSAuthClients = flags.TLSAuthClients })
+		set("status-tls", func() { cfg.StatusTLS = flags.StatusTLS })
+		set("store-tls-ca-file", func() { cfg.StoreTLSCA = flags.StoreTLSCA })
+		set("store-tls-cert-file", func() { cfg.StoreTLSCert = flags.StoreTLSCert })
+		set("store-tls-key-file", func() { cfg.StoreTLSKey = flags.StoreTLSKey })
+		set("client-query-buffer-limit", func() { cfg.QueryBufferLimit = flags.QueryBufferLimit })
+		set("client-output-buffer-limit", func() { cfg.OutputBufferLimit = flags.OutputBufferLimit })
 	}
 	return cfg, cfg.Validate()
 }
@@ -157,11 +181,15 @@ func run(cfg conf.Config) error {
 		Address:  cfg.Store,
 		DataDir:  cfg.DataDir,
 		RPCDelay: cfg.EmbeddedDelay.Duration,
+		TLS:      store.TLS{CA: cfg.StoreTLSCA, Cert: cfg.StoreTLSCert, Key: cfg.StoreTLSKey},
 	})
 	cancel()
 	if err != nil {
 		closeListeners()
-		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
+		if cfg.Store != "" {
+			return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
+		}
+		return fmt.Errorf("open store: %w", err)
 	}
 	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit, LogLevel: level})
 	if err != nil {
@@ -169,7 +197,7 @@ func run(cfg conf.Config) error {
 		closeListeners()
 		return err
 	}
-	slog.Info("titan ready", "version", version, "listen", in.Addr(), "status", cfg.StatusListen,
+	slog.Info("titan ready", "version", version, "listen", in.Addr(), "tls", in.TLSAddr(), "status", cfg.StatusListen,
 		"store", storeLabel(cfg), "write_batch", cfg.Batch.Enabled)
 
 	select {
@@ -180,6 +208,14 @@ func run(cfg conf.Config) error {
 			slog.Error("serve", "err", err)
 		}
 	}
+	// However stuck the store, the process exits within the bound: in.Stop
+	// aborts the commands still in flight at the deadline, and the
+	// watchdog ends the process if closing the store hangs.
+	watchdog := time.AfterFunc(shutdownBound, func() {
+		slog.Error("shutdown took too long, exiting", "bound", shutdownBound)
+		os.Exit(1)
+	})
+	defer watchdog.Stop()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	in.Stop(shutCtx)
@@ -189,6 +225,9 @@ func run(cfg conf.Config) error {
 	slog.Info("stopped")
 	return nil
 }
+
+// shutdownBound bounds the time from SIGTERM to exit.
+const shutdownBound = 15 * time.Second
 
 func storeLabel(cfg conf.Config) string {
 	if cfg.Store == "" {

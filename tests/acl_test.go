@@ -1,0 +1,101 @@
+package tests
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestACLDifferential compares the ACL commands with redis-server 7.0:
+// rules, their descriptions, DRYRUN's verdicts and errors (issue 18 item
+// 6).
+func TestACLDifferential(t *testing.T) {
+	env := startDiffEnv(t)
+	d := env.differ(t)
+	d.run(
+		"ACL SETUSER alice on >pw ~app:* +@read",
+		"ACL GETUSER alice",
+		"ACL SETUSER bob %R~r:* %W~w:* &ch* +get +set -@all +@string -append allchannels",
+		"ACL GETUSER bob",
+		"sorted ACL LIST",
+		"sorted ACL USERS",
+		"ACL SETUSER carol on nopass allkeys allcommands -flushall resetchannels &news.*",
+		"ACL GETUSER carol",
+		"ACL SETUSER carol resetpass >a >b <a",
+		"ACL GETUSER carol",
+		"ACL SETUSER dave #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 on ~* +@all",
+		"ACL GETUSER dave",
+		"ACL SETUSER x bogus",
+		"ACL SETUSER x +nosuchcommand",
+		"ACL SETUSER x +@nosuchcategory",
+		"ACL SETUSER x #abc",
+		"ACL GETUSER nobody",
+		"ACL DRYRUN alice get app:1",
+		"ACL DRYRUN alice get other",
+		"ACL DRYRUN alice set app:1 x",
+		"ACL DRYRUN bob get r:1",
+		"ACL DRYRUN bob get w:1",
+		"ACL DRYRUN bob set w:1 x",
+		"ACL DRYRUN bob set r:1 x",
+		"ACL DRYRUN bob append w:1 x",
+		"ACL DRYRUN carol flushall",
+		"ACL DRYRUN nobody get x",
+		"ACL DRYRUN alice nosuchcommand",
+		"ACL WHOAMI",
+		"ACL CAT",
+		"sorted ACL CAT string",
+		"ACL CAT nosuch",
+		"ACL DELUSER alice nobody bob",
+		"ACL DELUSER default",
+		"sorted ACL USERS",
+		"ACL LOG RESET",
+	)
+}
+
+// TestACLUser: a user with ~app:* +@read reads app keys with redis-cli
+// --user and gets NOPERM with Redis's texts elsewhere; denials show in ACL
+// LOG; a wrong password is WRONGPASS. (Across instances:
+// instance/instancetest's TestACLSharedByInstances.)
+func TestACLUser(t *testing.T) {
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed")
+	}
+	a := startTitan(t)
+	ctx := context.Background()
+	admin := a.Client()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "alice", "on", ">pw", "~app:*", "+@read").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Set(ctx, "app:1", "v1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	admin.Set(ctx, "secret", "s", 0)
+	cli := func(args ...string) string {
+		host, port, _ := strings.Cut(a.Addr, ":")
+		out, _ := exec.Command("redis-cli", append([]string{"-h", host, "-p", port, "--user", "alice", "--pass", "pw", "--no-auth-warning"}, args...)...).CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}
+	if got := cli("GET", "app:1"); got != "v1" {
+		t.Fatalf("alice GET app:1 = %q", got)
+	}
+	if got := cli("GET", "secret"); got != "NOPERM this user has no permissions to access one of the keys used as arguments" {
+		t.Fatalf("alice GET secret = %q", got)
+	}
+	if got := cli("SET", "app:1", "x"); got != "NOPERM this user has no permissions to run the 'set' command" {
+		t.Fatalf("alice SET = %q", got)
+	}
+	if got := cli("ACL", "WHOAMI"); got != "NOPERM this user has no permissions to run the 'acl|whoami' command" {
+		t.Fatalf("alice ACL WHOAMI = %q", got)
+	}
+	log, err := admin.Do(ctx, "ACL", "LOG").Slice()
+	if err != nil || len(log) < 2 {
+		t.Fatalf("ACL LOG = %v, %v", log, err)
+	}
+	// Wrong password.
+	host, port, _ := strings.Cut(a.Addr, ":")
+	out, _ := exec.Command("redis-cli", "-h", host, "-p", port, "--user", "alice", "--pass", "nope", "--no-auth-warning", "PING").CombinedOutput()
+	if !strings.Contains(string(out), "WRONGPASS") {
+		t.Fatalf("wrong password: %q", out)
+	}
+}

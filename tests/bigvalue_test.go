@@ -1,0 +1,128 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// rssPeak returns the peak resident set size of process pid (VmHWM).
+func rssPeak(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
+}
+
+func pushItems(n int) []any {
+	items := make([]any, n)
+	for i := range items {
+		items[i] = "item-" + strconv.Itoa(i)
+	}
+	return items
+}
+
+// TestBigValueLeavesStoreUsable: issue 18 item 1. A 7.9 MB value leaves
+// an RPUSH of 10k elements fast, and the sequence that locked the store
+// up (7.9 MB SET, 8 MB SET, 7 MB APPEND, then RPUSH batches) completes
+// with every batch committed and the key usable.
+func TestBigValueLeavesStoreUsable(t *testing.T) {
+	ti := startTitan(t)
+	ctx := context.Background()
+	c := ti.Client()
+	push := func(key string) time.Duration {
+		start := time.Now()
+		if err := c.RPush(ctx, key, pushItems(10_000)...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	before := push("before")
+	big := strings.Repeat("x", 7_900_000)
+	if err := c.Set(ctx, "big", big, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	took := push("list")
+	t.Logf("RPUSH of 10k elements: %v before, %v after a 7.9 MB value", before, took)
+	// Under 1s, or on a loaded machine within 3x of the push before.
+	if took > time.Second && took > 3*before {
+		t.Errorf("RPUSH of 10k took %v after the big value, %v before", took, before)
+	}
+
+	if err := c.Set(ctx, "seq", big, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "seq", strings.Repeat("y", 8<<20), 0).Err(); err != nil {
+		t.Fatalf("SET of 8 MB: %v", err)
+	}
+	if n, err := c.Append(ctx, "seq", strings.Repeat("z", 7<<20)).Result(); err != nil || n != 15<<20 {
+		t.Fatalf("APPEND of 7 MB = %d, %v", n, err)
+	}
+	for i := range 100 {
+		if err := c.RPush(ctx, "seqlist", pushItems(100)...).Err(); err != nil {
+			t.Fatalf("RPUSH batch %d: %v", i, err)
+		}
+	}
+	if n, err := c.LLen(ctx, "seqlist").Result(); err != nil || n != 10_000 {
+		t.Fatalf("LLEN = %d, %v", n, err)
+	}
+	if v, err := c.GetRange(ctx, "seq", 8<<20-2, 8<<20+1).Result(); err != nil || v != "yyzz" {
+		t.Fatalf("GETRANGE across the append = %q, %v", v, err)
+	}
+	if n, err := c.StrLen(ctx, "seq").Result(); err != nil || n != 15<<20 {
+		t.Fatalf("STRLEN = %d, %v", n, err)
+	}
+	// Several large values in one command (was raft_entry_too_large).
+	if err := c.MSet(ctx, "m1", big, "m2", big, "m3", big).Err(); err != nil {
+		t.Fatalf("MSET of 3 x 7.9 MB: %v", err)
+	}
+	if v, err := c.Get(ctx, "m3").Result(); err != nil || v != big {
+		t.Fatalf("GET m3: %d bytes, %v", len(v), err)
+	}
+}
+
+// TestHundredMegabyteValue: issue 18 item 2. A 100 MB value round-trips
+// (it was refused over 8 MB). The peak RSS is logged; the embedded store
+// copies a write several times and the reply is built whole, so it stays
+// near 6x the value: the bound here only guards against a regression.
+func TestHundredMegabyteValue(t *testing.T) {
+	ti := startTitan(t)
+	ctx := context.Background()
+	c := ti.Client(func(o *redis.Options) { o.ReadTimeout, o.WriteTimeout = time.Minute, time.Minute })
+	const size = 100 << 20
+	v := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	start := time.Now()
+	if err := c.Set(ctx, "huge", v, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	set := time.Since(start)
+	t.Logf("peak RSS after SET: %d MB", rssPeak(t, ti.cmd.Process.Pid)>>20)
+	got, err := c.Get(ctx, "huge").Bytes()
+	if err != nil || !bytes.Equal(got, v) {
+		t.Fatalf("GET: %d bytes, %v", len(got), err)
+	}
+	peak := rssPeak(t, ti.cmd.Process.Pid)
+	t.Logf("100 MB: SET %v, SET+GET %v, peak RSS %d MB (%.2fx)", set, time.Since(start), peak>>20, float64(peak)/size)
+	if peak > 8*size {
+		t.Errorf("peak RSS %d MB is over 8x the value", peak>>20)
+	}
+	if n, err := c.StrLen(ctx, "huge").Result(); err != nil || n != size {
+		t.Fatalf("STRLEN = %d, %v", n, err)
+	}
+}
