@@ -189,7 +189,7 @@ func info(c *Call) {
 		s.mu.Lock()
 		n := len(s.clients)
 		s.mu.Unlock()
-		fmt.Fprintf(&b, "# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:0\r\n\r\n", n, s.cfg.MaxClients)
+		fmt.Fprintf(&b, "# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:%d\r\n\r\n", n, s.cfg.MaxClients, s.blockedClients.Load())
 	}
 	if want("memory", true) {
 		var ms runtime.MemStats

@@ -37,6 +37,11 @@ type Call struct {
 	after  func()
 	errMsg string
 	start  time.Time
+	// blk is set by a blocking command that may block (block.go).
+	blk *blockSpec
+	// nested marks a call run inside EXEC (or a script): blocking
+	// commands behave as their non-blocking forms.
+	nested bool
 }
 
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
@@ -139,6 +144,7 @@ func errorReply(err error) string {
 // round trips; commands that read or change the connection's state are
 // barriers that run after everything before them has replied.
 func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
+	cl.enterRun()
 	var pending []*Call
 	flush := func() {
 		var jobs []*db.Job
@@ -153,7 +159,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 		}
 		pending = pending[:0]
 	}
-	for _, args := range batch {
+	for i, args := range batch {
 		if cl.Closing() {
 			break
 		}
@@ -165,6 +171,15 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 		}
 		if call.cmd != nil && !call.answered() {
 			call.handle()
+		}
+		if call.blk != nil && call.job != nil {
+			// A blocking command: everything before it answers first.
+			flush()
+			if s.startBlock(cl, call, batch[i+1:]) {
+				return out
+			}
+			out = call.safeAppend(out)
+			continue
 		}
 		pending = append(pending, call)
 		if barrier {

@@ -16,6 +16,7 @@ import (
 func commands() []*Command {
 	return slices.Concat(
 		coreCommands(),
+		blockingCommands(),
 	)
 }
 
@@ -32,7 +33,7 @@ func coreCommands() []*Command {
 		cmd("auth", auth, barrier, noQueue),
 		cmd("hello", hello, barrier, noQueue),
 		cmd("client", client, barrier,
-			subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply", "help")),
+			subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply", "unblock", "help")),
 		cmd("reset", reset, barrier, noQueue),
 
 		// server

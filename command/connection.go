@@ -233,6 +233,8 @@ func client(c *Call) {
 		default:
 			c.Error(errSyntax)
 		}
+	case "unblock":
+		clientUnblock(c)
 	case "help":
 		if arity(2) {
 			c.Reply(clientHelp)
@@ -279,6 +281,8 @@ var clientHelp = resp.Lines{
 	"    * LIB-VER: the client lib version.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
 	"HELP",
 	"    Prints this help.",
 }
@@ -426,8 +430,7 @@ func (s *Engine) killClients(self *Client, match func(*Client) bool) int {
 			cl.closeAfterReply = true
 			continue
 		}
-		cl.killed.Store(true)
-		cl.closeConn()
+		cl.kill()
 	}
 	return len(victims)
 }
@@ -441,4 +444,37 @@ func reset(c *Call) {
 	cl.infoMu.Unlock()
 	cl.authed = c.s.cfg.RequirePass == ""
 	c.Reply(resp.Status("RESET"))
+}
+
+// clientUnblock answers CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the
+// client was blocked and is now unblocked.
+func clientUnblock(c *Call) {
+	if len(c.Args) != 3 && len(c.Args) != 4 {
+		c.Error("ERR wrong number of arguments for 'client|unblock' command")
+		return
+	}
+	id, ok := parse.Int(c.Args[2])
+	if !ok {
+		c.Error(errNotInteger)
+		return
+	}
+	reason := unblockTimeout
+	if len(c.Args) == 4 {
+		switch {
+		case argIs(c.Args[3], "TIMEOUT"):
+		case argIs(c.Args[3], "ERROR"):
+			reason = unblockError
+		default:
+			c.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	c.s.mu.Lock()
+	cl := c.s.clients[id]
+	c.s.mu.Unlock()
+	if cl != nil && cl.unblock(reason) {
+		c.Reply(resp.Int(1))
+		return
+	}
+	c.Reply(resp.Int(0))
 }

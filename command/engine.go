@@ -18,6 +18,7 @@ import (
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/resp"
+	"github.com/titan-kv/titan/wait"
 )
 
 // Config is the front end's part of titan's configuration.
@@ -34,6 +35,9 @@ type Config struct {
 	MaxBulkLen int64
 	// Port is the port clients connect to, as INFO and CONFIG GET report it.
 	Port string
+	// PubSubLimit bounds a client's waiting out-of-band output (pushes);
+	// the zero value is DefaultPubSubLimit.
+	PubSubLimit OutputLimit
 	// Version and Commit are reported by INFO and HELLO.
 	Version, Commit string
 }
@@ -57,6 +61,10 @@ type Engine struct {
 	totalConnections atomic.Int64
 	rejectedConns    atomic.Int64
 	cmdStats         sync.Map // lower-case name -> *cmdStat
+
+	// waiters are the clients blocked on keys (block.go).
+	waiters        *wait.Registry
+	blockedClients atomic.Int64
 }
 
 type cmdStat struct {
@@ -71,6 +79,9 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	if cfg.MaxBulkLen <= 0 {
 		cfg.MaxBulkLen = 512 << 20
 	}
+	if cfg.PubSubLimit == (OutputLimit{}) {
+		cfg.PubSubLimit = DefaultPubSubLimit
+	}
 	s := &Engine{
 		cfg:     cfg,
 		db:      d,
@@ -81,6 +92,8 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		clients: make(map[int64]*Client),
 	}
 	s.table = buildTable()
+	s.waiters = wait.New()
+	d.OnCommit(s.wakeChanged)
 	return s
 }
 
@@ -94,6 +107,10 @@ type Client struct {
 	created    time.Time
 	lastActive atomic.Int64
 	killed     atomic.Bool
+	// out is the way to the socket, for replies and pushes (push.go).
+	out output
+	// blk is set while the client is blocked (block.go).
+	blk atomic.Pointer[blocked]
 
 	// The fields below belong to the connection's own goroutine. Those
 	// CLIENT LIST shows (name, lastCmd, the lib fields, db, multi and the
@@ -132,6 +149,9 @@ func (c *Client) info(now time.Time) string {
 	if c.multi {
 		flags = "x"
 	}
+	if c.blk.Load() != nil {
+		flags = "b"
+	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
 		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi,
@@ -159,6 +179,7 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 		proto:     resp.RESP2,
 		authed:    s.cfg.RequirePass == "",
 	}
+	c.out.limit = s.cfg.PubSubLimit
 	c.lastActive.Store(time.Now().UnixNano())
 	s.mu.Lock()
 	if s.cfg.MaxClients > 0 && len(s.clients) >= s.cfg.MaxClients {
@@ -178,6 +199,9 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 
 // Disconnect forgets a client whose connection ended.
 func (s *Engine) Disconnect(c *Client) {
+	c.out.mu.Lock()
+	c.out.dead, c.out.pending = true, nil
+	c.out.mu.Unlock()
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()

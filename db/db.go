@@ -41,6 +41,7 @@ type DB struct {
 	countRPC interceptor.RPCInterceptor
 	batcher  *batcher
 	latches  *latches
+	hooks    hooks
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).

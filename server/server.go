@@ -86,25 +86,61 @@ func (s *Server) accept(nc net.Conn) {
 }
 
 // serveConn reads requests until the client leaves, errs, or is killed.
+// Replies go out through the client (command.Client.Flush), which also
+// writes the pushes other goroutines send it (Pub/Sub messages...).
 func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 	defer func() {
 		nc.Close()
 		s.engine.Disconnect(cl)
 	}()
+	cl.SetConn(nc)
 	rd := resp.NewReader(nc, s.cfg.MaxBulkLen)
 	var out []byte // the replies of one pipeline, reused
+	// ahead is a read started while the client was blocked: it watches
+	// for the connection closing and holds the next pipeline.
+	var ahead chan readResult
+	var gone chan struct{} // closed when the read ahead failed
 	for {
-		if s.cfg.IdleTimeout > 0 {
-			nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		var batch [][][]byte
+		var err error
+		if ahead != nil {
+			r := <-ahead
+			ahead, gone, batch, err = nil, nil, r.batch, r.err
+		} else {
+			if s.cfg.IdleTimeout > 0 {
+				nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+			}
+			batch, err = readPipeline(rd)
 		}
-		batch, err := readPipeline(rd)
 		if len(batch) > 0 {
 			if !s.enter() {
 				return
 			}
 			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
-			if _, werr := nc.Write(out); werr != nil {
+			werr := cl.Flush(out)
+			for werr == nil && cl.Blocked() {
+				// A blocked client is not idle (--timeout) and its
+				// connection is watched while it waits.
+				nc.SetReadDeadline(time.Time{})
+				switch {
+				case err != nil:
+					gone = make(chan struct{})
+					close(gone)
+				case ahead == nil:
+					ahead, gone = make(chan readResult, 1), make(chan struct{})
+					go func(ahead chan<- readResult, gone chan struct{}) {
+						b, e := readPipeline(rd)
+						if e != nil && len(b) == 0 {
+							close(gone)
+						}
+						ahead <- readResult{b, e}
+					}(ahead, gone)
+				}
+				out = s.engine.Wait(cl, gone, out[:0])
+				werr = cl.Flush(out)
+			}
+			if werr != nil {
 				return
 			}
 			if cap(out) > maxKeptReplyBuffer {
@@ -114,7 +150,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 		if err != nil {
 			var pe resp.ProtocolError
 			if errors.As(err, &pe) {
-				nc.Write(redcon.AppendError(nil, "ERR "+pe.Error()))
+				cl.Flush(redcon.AppendError(nil, "ERR "+pe.Error()))
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !cl.Killed() {
 				slog.Debug("connection closed", "client", cl.ID(), "err", err)
 			}
@@ -124,6 +160,12 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			return
 		}
 	}
+}
+
+// readResult is a pipeline read ahead while the client was blocked.
+type readResult struct {
+	batch [][][]byte
+	err   error
 }
 
 // readPipeline blocks for one request, then takes every request that has
