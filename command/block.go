@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/db"
-	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 	"github.com/titan-kv/titan/wait"
@@ -118,6 +117,29 @@ func (c *Client) unblock(r unblockReason) bool {
 	return true
 }
 
+// endBlock ends the client's blocked state, if any.
+func (s *Engine) endBlock(cl *Client) {
+	b := cl.blk.Swap(nil)
+	if b == nil {
+		return
+	}
+	b.w.Done()
+	s.blockedClients.Add(-1)
+	if s.m != nil {
+		s.m.BlockedClients.Dec()
+	}
+}
+
+// UnblockAll makes every blocked client leave without a reply and without
+// taking anything (shutdown).
+func (s *Engine) UnblockAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cl := range s.clients {
+		cl.unblock(unblockGone)
+	}
+}
+
 // Wait waits while the client is blocked: until a wake-up serves it, its
 // timeout passes, CLIENT UNBLOCK or CLIENT KILL, or gone is closed (the
 // network side saw the connection close). It then appends the blocked
@@ -176,12 +198,7 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 			left, done = true, true
 		}
 	}
-	b.w.Done()
-	cl.blk.Store(nil)
-	s.blockedClients.Add(-1)
-	if s.m != nil {
-		s.m.BlockedClients.Dec()
-	}
+	s.endBlock(cl)
 	if left {
 		return out
 	}
@@ -191,16 +208,6 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 		out = s.Run(cl, b.rest, out)
 	}
 	return out
-}
-
-// wakeChanged wakes the waiters of the lists and sorted sets a commit
-// left at keys: the only changes that can serve a blocked pop.
-func (s *Engine) wakeChanged(changes []db.Change) {
-	for _, ch := range changes {
-		if ch.Type == encoding.TypeList || ch.Type == encoding.TypeZSet {
-			s.waiters.Wake(ch.DB, ch.Key)
-		}
-	}
 }
 
 // Recheck is the bounded fallback that catches a missed wake-up (a bus

@@ -218,6 +218,11 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 		cl.failMulti()
 		return call
 	}
+	if msg := s.subscribeModeError(cl, cmd, args); msg != "" {
+		call.Error(msg)
+		cl.failMulti()
+		return call
+	}
 	if cl.multi && cmd.Flags&flagNoQueue == 0 {
 		cl.queue(args)
 		call.Reply(resp.Status("QUEUED"))

@@ -17,6 +17,7 @@ func commands() []*Command {
 	return slices.Concat(
 		coreCommands(),
 		blockingCommands(),
+		pubsubCommands(),
 	)
 }
 

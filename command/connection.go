@@ -12,6 +12,15 @@ import (
 )
 
 func ping(c *Call) {
+	if c.c.proto == resp.RESP2 && c.s.subscribed(c.c) && len(c.Args) <= 2 {
+		// In subscribe mode, RESP2 PING answers a two-element array.
+		msg := []byte{}
+		if len(c.Args) == 2 {
+			msg = c.Args[1]
+		}
+		c.Reply(resp.Array{resp.BulkString("pong"), resp.Bulk(msg)})
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.Reply(resp.Status("PONG"))
@@ -437,6 +446,7 @@ func (s *Engine) killClients(self *Client, match func(*Client) bool) int {
 
 func reset(c *Call) {
 	cl := c.c
+	c.s.unsubscribeAll(cl)
 	cl.setMulti(false)
 	cl.watched = nil
 	cl.infoMu.Lock()

@@ -65,6 +65,10 @@ type Engine struct {
 	// waiters are the clients blocked on keys (block.go).
 	waiters        *wait.Registry
 	blockedClients atomic.Int64
+	// peers is the bus to the other instances, nil when alone.
+	peers Peers
+	// hub holds this instance's Pub/Sub subscribers (pubsub.go).
+	hub *hub
 }
 
 type cmdStat struct {
@@ -93,6 +97,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	}
 	s.table = buildTable()
 	s.waiters = wait.New()
+	s.hub = newHub()
 	d.OnCommit(s.wakeChanged)
 	return s
 }
@@ -111,6 +116,9 @@ type Client struct {
 	out output
 	// blk is set while the client is blocked (block.go).
 	blk atomic.Pointer[blocked]
+	// subs are the client's Pub/Sub subscriptions, under Engine.hub.mu.
+	subs clientSubs
+	hub  *hub
 
 	// The fields below belong to the connection's own goroutine. Those
 	// CLIENT LIST shows (name, lastCmd, the lib fields, db, multi and the
@@ -152,9 +160,13 @@ func (c *Client) info(now time.Time) string {
 	if c.blk.Load() != nil {
 		flags = "b"
 	}
+	nsub := c.subCounts()
+	if nsub[0]+nsub[1]+nsub[2] > 0 {
+		flags = "P"
+	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
-		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi,
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
+		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, nsub[0], nsub[1], nsub[2], multi,
 		c.lastCmd, c.libName, c.libVer)
 }
 
@@ -180,6 +192,7 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 		authed:    s.cfg.RequirePass == "",
 	}
 	c.out.limit = s.cfg.PubSubLimit
+	c.hub = s.hub
 	c.lastActive.Store(time.Now().UnixNano())
 	s.mu.Lock()
 	if s.cfg.MaxClients > 0 && len(s.clients) >= s.cfg.MaxClients {
@@ -202,6 +215,8 @@ func (s *Engine) Disconnect(c *Client) {
 	c.out.mu.Lock()
 	c.out.dead, c.out.pending = true, nil
 	c.out.mu.Unlock()
+	s.unsubscribeAll(c)
+	s.endBlock(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/titan-kv/titan/background"
+	"github.com/titan-kv/titan/bus"
 	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
@@ -41,6 +42,7 @@ type Instance struct {
 	srv          *server.Server
 	status       *http.Server
 	serveErr     chan error
+	bus          *bus.Bus
 	stopBG       context.CancelFunc
 	bgDone       chan struct{}
 }
@@ -102,7 +104,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	bgCtx, in.stopBG = context.WithCancel(context.Background())
 	go func() { bg.Run(bgCtx); close(in.bgDone) }()
 
-	in.srv = server.New(command.NewEngine(command.Config{
+	eng := command.NewEngine(command.Config{
 		RequirePass: cfg.RequirePass,
 		Databases:   cfg.Databases,
 		MaxClients:  cfg.MaxClients,
@@ -111,7 +113,26 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Port:        portOf(ln.Addr()),
 		Version:     build.Version,
 		Commit:      build.Commit,
-	}, d, m))
+		PubSubLimit: command.OutputLimit{
+			Hard:    cfg.PubSub.OutputHardLimit,
+			Soft:    cfg.PubSub.OutputSoftLimit,
+			SoftFor: time.Duration(cfg.PubSub.OutputSoftSeconds) * time.Second,
+		},
+	}, d, m)
+	in.bus = bus.New(bus.Options{
+		Listen:    busListen(cfg),
+		Advertise: cfg.Bus.Advertise,
+		LeaseTTL:  cfg.Bus.LeaseTTL.Duration,
+	}, d, m)
+	eng.UseBus(in.bus)
+	if err := in.bus.Start(ctx); err != nil {
+		in.stopBG()
+		<-in.bgDone
+		d.Close()
+		return nil, err
+	}
+	go eng.Recheck(bgCtx, cfg.Bus.RecheckInterval.Duration)
+	in.srv = server.New(eng)
 
 	if statusLn != nil {
 		in.status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}
@@ -133,10 +154,12 @@ func (in *Instance) Addr() string { return in.ln.Addr().String() }
 func (in *Instance) Done() <-chan error { return in.serveErr }
 
 // Stop shuts the instance down in the reverse order of Start: the server
-// (open connections get closed), the status server, the background tasks,
+// (open connections get closed), the bus (the instance leaves the
+// registry), the status server, the background tasks,
 // the database view. ctx bounds the wait for connections to finish.
 func (in *Instance) Stop(ctx context.Context) {
 	in.srv.Shutdown(ctx)
+	in.bus.Close()
 	if in.status != nil {
 		in.status.Shutdown(ctx)
 	}
@@ -164,6 +187,19 @@ func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// busListen is the bus's listen address: bus.listen, or the host of
+// listen with a free port.
+func busListen(cfg conf.Config) string {
+	if cfg.Bus.Listen != "" {
+		return cfg.Bus.Listen
+	}
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(host, "0")
 }
 
 // portOf returns the port of a listening address.

@@ -137,7 +137,11 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 						ahead <- readResult{b, e}
 					}(ahead, gone)
 				}
+				if !s.enter() {
+					return
+				}
 				out = s.engine.Wait(cl, gone, out[:0])
+				s.inflight.Done()
 				werr = cl.Flush(out)
 			}
 			if werr != nil {
@@ -206,6 +210,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.ln.Close()
 	}
 	s.mu.Unlock()
+	// Blocked clients leave without taking anything, so that no element is
+	// popped for a connection about to close.
+	s.engine.UnblockAll()
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
 	select {

@@ -66,6 +66,8 @@ func newRootCmd() *cobra.Command {
 	f.IntVar(&cfg.Timeout, "timeout", cfg.Timeout, "close connections idle for this many seconds (0: never)")
 	f.BoolVar(&cfg.Batch.Enabled, "write-batch", cfg.Batch.Enabled, "combine concurrent commands into shared transactions")
 	f.DurationVar(&cfg.EmbeddedDelay.Duration, "embedded-rpc-delay", cfg.EmbeddedDelay.Duration, "delay added to every request of the embedded store, to imitate a cluster's network")
+	f.StringVar(&cfg.Bus.Listen, "bus-listen", cfg.Bus.Listen, "address of the bus between instances (empty: the host of --listen, a free port)")
+	f.StringVar(&cfg.Bus.Advertise, "bus-advertise", cfg.Bus.Advertise, "address other instances dial to reach this one's bus (empty: the address listened on)")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
@@ -107,6 +109,8 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("write-batch", func() { cfg.Batch.Enabled = flags.Batch.Enabled })
 		set("embedded-rpc-delay", func() { cfg.EmbeddedDelay = flags.EmbeddedDelay })
 		set("background", func() { cfg.Background.Enabled = flags.Background.Enabled })
+		set("bus-listen", func() { cfg.Bus.Listen = flags.Bus.Listen })
+		set("bus-advertise", func() { cfg.Bus.Advertise = flags.Bus.Advertise })
 	}
 	return cfg, cfg.Validate()
 }
