@@ -161,7 +161,9 @@ func (b *Bus) Start(ctx context.Context) error {
 			case <-bg.Done():
 				return
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(bg, b.opts.LeaseTTL/3)
+				// A whole lease to renew: a commit cut short by its
+				// deadline is undetermined and leaves locks behind.
+				ctx, cancel := context.WithTimeout(bg, b.opts.LeaseTTL)
 				if err := b.refresh(ctx); err != nil {
 					slog.Warn("bus: registration", "err", err)
 				}

@@ -42,9 +42,10 @@ type Instance struct {
 	srv          *server.Server
 	status       *http.Server
 	serveErr     chan error
-	bus          *bus.Bus
-	stopBG       context.CancelFunc
-	bgDone       chan struct{}
+	// Bus is the instance's end of the bus to the other instances.
+	Bus    *bus.Bus
+	stopBG context.CancelFunc
+	bgDone chan struct{}
 }
 
 // Listen opens the instance's listeners first, so that a taken port fails
@@ -119,13 +120,13 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 			SoftFor: time.Duration(cfg.PubSub.OutputSoftSeconds) * time.Second,
 		},
 	}, d, m)
-	in.bus = bus.New(bus.Options{
+	in.Bus = bus.New(bus.Options{
 		Listen:    busListen(cfg),
 		Advertise: cfg.Bus.Advertise,
 		LeaseTTL:  cfg.Bus.LeaseTTL.Duration,
 	}, d, m)
-	eng.UseBus(in.bus)
-	if err := in.bus.Start(ctx); err != nil {
+	eng.UseBus(in.Bus)
+	if err := in.Bus.Start(ctx); err != nil {
 		in.stopBG()
 		<-in.bgDone
 		d.Close()
@@ -159,7 +160,7 @@ func (in *Instance) Done() <-chan error { return in.serveErr }
 // the database view. ctx bounds the wait for connections to finish.
 func (in *Instance) Stop(ctx context.Context) {
 	in.srv.Shutdown(ctx)
-	in.bus.Close()
+	in.Bus.Close()
 	if in.status != nil {
 		in.status.Shutdown(ctx)
 	}
