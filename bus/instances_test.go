@@ -259,3 +259,70 @@ func TestPubSubAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishThroughput measures messages delivered per second with 100
+// subscribers spread over 3 instances and publishers on all of them.
+func TestPublishThroughput(t *testing.T) {
+	g := start(t, 3)
+	waitPeers(t, g)
+	ctx := context.Background()
+	const subscribers, publishers = 100, 12
+	var delivered atomic.Int64
+	for i := range subscribers {
+		c := client(t, g.Addr(i%3))
+		ps := c.Subscribe(ctx, "bench")
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ch := ps.ChannelSize(1 << 14)
+		go func() {
+			for range ch {
+				delivered.Add(1)
+			}
+		}()
+		t.Cleanup(func() { ps.Close() })
+	}
+	dur := 3 * time.Second
+	stop := time.Now().Add(dur)
+	var published atomic.Int64
+	var wg sync.WaitGroup
+	for i := range publishers {
+		c := client(t, g.Addr(i%3))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				// Pipelines of 10 PUBLISH: each still waits for every
+				// instance's count.
+				p := c.Pipeline()
+				for range 10 {
+					p.Publish(ctx, "bench", "payload-0123456789")
+				}
+				cmds, err := p.Exec(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, cmd := range cmds {
+					if n := cmd.(*redis.IntCmd).Val(); n != subscribers {
+						t.Errorf("PUBLISH reached %d", n)
+						return
+					}
+				}
+				published.Add(10)
+			}
+		}()
+	}
+	wg.Wait()
+	want := published.Load() * subscribers
+	deadline := time.Now().Add(30 * time.Second)
+	for delivered.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := dur + time.Since(stop)
+	t.Logf("%d PUBLISH, %d messages delivered to %d subscribers over 3 instances in %s: %.0f messages/s",
+		published.Load(), delivered.Load(), subscribers, elapsed.Round(time.Millisecond), float64(delivered.Load())/elapsed.Seconds())
+	if delivered.Load() != want {
+		t.Fatalf("delivered %d of %d", delivered.Load(), want)
+	}
+}
