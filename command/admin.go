@@ -90,7 +90,7 @@ func (s *Engine) configValues() map[string]string {
 		"appendonly":                 "no",
 		"cluster-enabled":            "no",
 		"slowlog-log-slower-than":    "10000",
-		"notify-keyspace-events":     "",
+		"notify-keyspace-events":     notifyFlagsString(int(s.notifyFlags.Load())),
 		"hash-max-listpack-entries":  "128",
 		"set-max-intset-entries":     "512",
 		"zset-max-listpack-entries":  "128",
@@ -144,6 +144,10 @@ func config(c *Call) {
 		}
 		if len(c.Args)%2 != 0 {
 			c.Error(errSyntax)
+			return
+		}
+		if len(c.Args) == 4 && strings.EqualFold(string(c.Args[2]), "notify-keyspace-events") {
+			configSetNotify(c, c.Args[3])
 			return
 		}
 		c.Error(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", c.Args[2]))

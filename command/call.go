@@ -42,6 +42,8 @@ type Call struct {
 	// nested marks a call run inside EXEC (or a script): blocking
 	// commands behave as their non-blocking forms.
 	nested bool
+	// changes are the keys the job changed, for keyspace notifications.
+	changes []db.Change
 }
 
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
@@ -60,8 +62,13 @@ func (c *Call) Write(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(false, f
 
 func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: func(tx *db.Tx) error {
+		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r
+		c.changes = nil
+		if err == nil && !readOnly {
+			c.changes = tx.Changes()[n:]
+		}
 		return err
 	}}
 }
@@ -114,6 +121,9 @@ func (c *Call) appendReply(b []byte) []byte {
 	default:
 		if c.after != nil {
 			c.after()
+		}
+		if len(c.changes) > 0 {
+			c.s.notifyCall(c, c.changes)
 		}
 		r := c.result
 		if r == nil {

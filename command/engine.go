@@ -38,6 +38,8 @@ type Config struct {
 	// PubSubLimit bounds a client's waiting out-of-band output (pushes);
 	// the zero value is DefaultPubSubLimit.
 	PubSubLimit OutputLimit
+	// NotifyKeyspaceEvents is notify-keyspace-events at start.
+	NotifyKeyspaceEvents string
 	// Version and Commit are reported by INFO and HELLO.
 	Version, Commit string
 }
@@ -69,6 +71,8 @@ type Engine struct {
 	peers Peers
 	// hub holds this instance's Pub/Sub subscribers (pubsub.go).
 	hub *hub
+	// notifyFlags are the notify-keyspace-events classes (notify.go).
+	notifyFlags atomic.Int64
 }
 
 type cmdStat struct {
@@ -82,6 +86,11 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	}
 	if cfg.MaxBulkLen <= 0 {
 		cfg.MaxBulkLen = 512 << 20
+	}
+	if cfg.NotifyKeyspaceEvents != "" {
+		if _, ok := parseNotifyFlags(cfg.NotifyKeyspaceEvents); !ok {
+			cfg.NotifyKeyspaceEvents = ""
+		}
 	}
 	if cfg.PubSubLimit == (OutputLimit{}) {
 		cfg.PubSubLimit = DefaultPubSubLimit
@@ -98,6 +107,8 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	s.table = buildTable()
 	s.waiters = wait.New()
 	s.hub = newHub()
+	flags, _ := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
+	s.notifyFlags.Store(int64(flags))
 	d.OnCommit(s.wakeChanged)
 	return s
 }

@@ -56,6 +56,7 @@ func (s *Engine) UseBus(p Peers) {
 // a commit left at keys wake the first waiter of each key on this
 // instance and, through the bus, on every other one.
 func (s *Engine) wakeChanged(changes []db.Change) {
+	s.notifyExpired(changes)
 	var msg []byte
 	for _, ch := range changes {
 		if ch.Type != encoding.TypeList && ch.Type != encoding.TypeZSet {

@@ -46,6 +46,8 @@ type Config struct {
 	Timeout         int      `toml:"timeout"`
 	ProtoMaxBulkLen int64    `toml:"proto-max-bulk-len"`
 	EmbeddedDelay   Duration `toml:"embedded-rpc-delay"`
+	// NotifyKeyspaceEvents is Redis's notify-keyspace-events at start.
+	NotifyKeyspaceEvents string `toml:"notify-keyspace-events"`
 
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`

@@ -95,3 +95,7 @@ func (d *DB) Existing(ctx context.Context, keys []KeyRef) ([]bool, error) {
 	})
 	return out, err
 }
+
+// Changes are the changes this transaction made so far (a job compares
+// their number before and after it runs to find its own).
+func (tx *Tx) Changes() []Change { return tx.changes }

@@ -106,14 +106,15 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	go func() { bg.Run(bgCtx); close(in.bgDone) }()
 
 	eng := command.NewEngine(command.Config{
-		RequirePass: cfg.RequirePass,
-		Databases:   cfg.Databases,
-		MaxClients:  cfg.MaxClients,
-		IdleTimeout: time.Duration(cfg.Timeout) * time.Second,
-		MaxBulkLen:  cfg.ProtoMaxBulkLen,
-		Port:        portOf(ln.Addr()),
-		Version:     build.Version,
-		Commit:      build.Commit,
+		RequirePass:          cfg.RequirePass,
+		Databases:            cfg.Databases,
+		MaxClients:           cfg.MaxClients,
+		IdleTimeout:          time.Duration(cfg.Timeout) * time.Second,
+		MaxBulkLen:           cfg.ProtoMaxBulkLen,
+		Port:                 portOf(ln.Addr()),
+		Version:              build.Version,
+		Commit:               build.Commit,
+		NotifyKeyspaceEvents: cfg.NotifyKeyspaceEvents,
 		PubSubLimit: command.OutputLimit{
 			Hard:    cfg.PubSub.OutputHardLimit,
 			Soft:    cfg.PubSub.OutputSoftLimit,
