@@ -29,7 +29,7 @@ func TestCommandDifferential(t *testing.T) {
 			top = append(top, n)
 		}
 	}
-	containers, _ := d.both("command", "info", "client", "config", "object", "command")
+	containers, _ := d.both("command", "info", "client", "config", "object", "command", "pubsub")
 	for _, c := range containers.elems {
 		for _, s := range c.elems[9].elems {
 			subs = append(subs, s.elems[0].str)
