@@ -445,3 +445,10 @@ func (c *Client) subCounts() [3]int {
 	c.hub.mu.RUnlock()
 	return n
 }
+
+// Subscribed reports whether the client is subscribed to anything: such
+// clients are not closed for idleness (--timeout), as in Redis.
+func (c *Client) Subscribed() bool {
+	n := c.subCounts()
+	return n[0]+n[1]+n[2] > 0
+}

@@ -107,8 +107,10 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			r := <-ahead
 			ahead, gone, batch, err = nil, nil, r.batch, r.err
 		} else {
-			if s.cfg.IdleTimeout > 0 {
+			if s.cfg.IdleTimeout > 0 && !cl.Subscribed() {
 				nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+			} else {
+				nc.SetReadDeadline(time.Time{})
 			}
 			batch, err = readPipeline(rd)
 		}

@@ -215,3 +215,28 @@ p.close()
 		}
 	})
 }
+
+// TestSubscriberNotTimedOut: --timeout closes idle clients, not
+// subscribers, as in Redis.
+func TestSubscriberNotTimedOut(t *testing.T) {
+	ti := startTitan(t, "--timeout", "1")
+	sub, idle := dialRaw(t, ti.Addr), dialRaw(t, ti.Addr)
+	sub.send("SUBSCRIBE c\r\n")
+	for range 6 {
+		sub.line()
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if !idle.closed() {
+		t.Fatal("an idle client was not closed")
+	}
+	c := dialRaw(t, ti.Addr)
+	c.send("PUBLISH c still-here\r\n")
+	if got := c.line(); got != ":1" {
+		t.Fatalf("PUBLISH = %q", got)
+	}
+	for _, want := range []string{"*3", "$7", "message", "$1", "c", "$10", "still-here"} {
+		if got := sub.line(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
