@@ -62,7 +62,7 @@ type Options struct {
 	Advertise string
 	// LeaseTTL is the registration lease; 0: 10s.
 	LeaseTTL time.Duration
-	// CallTimeout bounds the wait for each peer's reply to Call; 0: 2s.
+	// CallTimeout bounds the wait for the peers' replies to Call; 0: 5s.
 	CallTimeout time.Duration
 	// QueueLen bounds the frames waiting to be sent to one peer; 0: 65536.
 	QueueLen int
@@ -112,7 +112,7 @@ func New(o Options, reg Registry, m *metrics.Metrics) *Bus {
 		o.LeaseTTL = 10 * time.Second
 	}
 	if o.CallTimeout <= 0 {
-		o.CallTimeout = 2 * time.Second
+		o.CallTimeout = 5 * time.Second
 	}
 	if o.QueueLen <= 0 {
 		o.QueueLen = 1 << 16
