@@ -225,6 +225,7 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 func (s *Engine) Disconnect(c *Client) {
 	c.out.mu.Lock()
 	c.out.dead, c.out.pending = true, nil
+	c.out.wakeWriter()
 	c.out.mu.Unlock()
 	s.unsubscribeAll(c)
 	s.endBlock(c)

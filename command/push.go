@@ -35,12 +35,13 @@ type output struct {
 	limit   OutputLimit
 	writeMu sync.Mutex
 
-	mu        sync.Mutex
-	pending   []byte
-	inflight  int  // bytes the flusher is writing
-	busy      bool // the connection goroutine is running commands
-	flushing  bool // a flusher goroutine runs
-	dead      bool // over the limit or the socket failed: pushes are dropped
+	mu       sync.Mutex
+	pending  []byte
+	inflight int  // bytes the flusher is writing
+	busy     bool // the connection goroutine is running commands
+	dead     bool // over the limit, gone, or the socket failed: pushes are dropped
+	// wake wakes the push writer goroutine, started by the first push.
+	wake      chan struct{}
 	softSince time.Time
 }
 
@@ -73,19 +74,20 @@ func (c *Client) Push(r resp.Reply) bool {
 	if over := c.overLimit(time.Now()); over != "" {
 		o.dead = true
 		o.pending = nil
+		o.wakeWriter()
 		o.mu.Unlock()
 		slog.Warn("client closed for overcoming of output buffer limits", "client", c.id, "addr", c.addr, "limit", over)
 		c.kill()
 		return false
 	}
-	start := !o.busy && !o.flushing && o.conn != nil
-	if start {
-		o.flushing = true
+	if o.conn != nil && o.wake == nil {
+		o.wake = make(chan struct{}, 1)
+		go c.pushWriter(o.wake)
+	}
+	if !o.busy {
+		o.wakeWriter()
 	}
 	o.mu.Unlock()
-	if start {
-		go c.flushPushes()
-	}
 	return true
 }
 
@@ -111,34 +113,42 @@ func (c *Client) overLimit(now time.Time) string {
 	return ""
 }
 
-// flushPushes writes pending pushes until none is left or the connection
-// goroutine takes over (busy).
-func (c *Client) flushPushes() {
+// pushWriter writes pending pushes whenever woken, while the connection
+// goroutine is not running commands (busy), until the client is gone. It
+// starts with the client's first push, so only clients that receive
+// pushes have one.
+func (c *Client) pushWriter(wake <-chan struct{}) {
 	o := &c.out
 	var buf []byte
-	for {
-		o.writeMu.Lock()
-		o.mu.Lock()
-		if o.busy || len(o.pending) == 0 || o.dead {
-			o.flushing = false
+	for range wake {
+		for {
+			o.writeMu.Lock()
+			o.mu.Lock()
+			if o.dead {
+				o.mu.Unlock()
+				o.writeMu.Unlock()
+				return
+			}
+			if o.busy || len(o.pending) == 0 {
+				o.mu.Unlock()
+				o.writeMu.Unlock()
+				break
+			}
+			buf, o.pending = o.pending, buf[:0]
+			o.inflight = len(buf)
+			o.mu.Unlock()
+			_, err := o.conn.Write(buf)
+			o.mu.Lock()
+			o.inflight = 0
+			if err != nil {
+				o.dead, o.pending = true, nil
+			}
 			o.mu.Unlock()
 			o.writeMu.Unlock()
-			return
-		}
-		buf, o.pending = o.pending, buf[:0]
-		o.inflight = len(buf)
-		o.mu.Unlock()
-		_, err := o.conn.Write(buf)
-		o.mu.Lock()
-		o.inflight = 0
-		if err != nil {
-			o.dead, o.flushing, o.pending = true, false, nil
-		}
-		o.mu.Unlock()
-		o.writeMu.Unlock()
-		if err != nil {
-			c.closeConn()
-			return
+			if err != nil {
+				c.closeConn()
+				return
+			}
 		}
 	}
 }
@@ -176,4 +186,15 @@ func (c *Client) kill() {
 	c.killed.Store(true)
 	c.closeConn()
 	c.unblock(unblockGone)
+}
+
+// wakeWriter wakes the push writer, if any (under mu), so that it writes
+// or, once dead, ends.
+func (o *output) wakeWriter() {
+	if o.wake != nil {
+		select {
+		case o.wake <- struct{}{}:
+		default:
+		}
+	}
 }
