@@ -42,6 +42,13 @@ type Call struct {
 	rejected bool
 	// queued: the call only answered QUEUED; it is counted when EXEC runs it.
 	queued bool
+	// blk is set by a blocking command that may block (block.go).
+	blk *blockSpec
+	// nested marks a call run inside EXEC (or a script): blocking
+	// commands behave as their non-blocking forms.
+	nested bool
+	// changes are the keys the job changed, for keyspace notifications.
+	changes []db.Change
 }
 
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
@@ -60,8 +67,13 @@ func (c *Call) Write(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(false, f
 
 func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: func(tx *db.Tx) error {
+		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r
+		c.changes = nil
+		if err == nil && !readOnly {
+			c.changes = tx.Changes()[n:]
+		}
 		return err
 	}}
 }
@@ -121,6 +133,9 @@ func (c *Call) appendReply(b []byte) []byte {
 		if c.after != nil {
 			c.after()
 		}
+		if len(c.changes) > 0 {
+			c.s.notifyCall(c, c.changes)
+		}
 		r := c.result
 		if r == nil {
 			r = resp.OK
@@ -161,6 +176,7 @@ func errorReply(name string, err error) string {
 // round trips; commands that read or change the connection's state are
 // barriers that run after everything before them has replied.
 func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
+	cl.enterRun()
 	var pending []*Call
 	flush := func() {
 		var jobs []*db.Job
@@ -189,7 +205,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 		}
 		pending = pending[:0]
 	}
-	for _, args := range batch {
+	for i, args := range batch {
 		if cl.Closing() {
 			break
 		}
@@ -212,6 +228,15 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 		}
 		if call.cmd != nil && !call.answered() {
 			call.handle()
+		}
+		if call.blk != nil && call.job != nil {
+			// A blocking command: everything before it answers first.
+			flush()
+			if s.startBlock(cl, call, batch[i+1:]) {
+				return out
+			}
+			out = call.safeAppend(out)
+			continue
 		}
 		pending = append(pending, call)
 		if barrier {
@@ -259,6 +284,11 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	if !cl.authed && cmd.Flags&flagNoAuth == 0 {
 		call.rejected = true
 		call.Error("NOAUTH Authentication required.")
+		cl.failMulti()
+		return call
+	}
+	if msg := s.subscribeModeError(cl, cmd, args); msg != "" {
+		call.Error(msg)
 		cl.failMulti()
 		return call
 	}

@@ -27,7 +27,7 @@ func clientCommands() []*Command {
 	return []*Command{
 		cmd("client", client, barrier,
 			subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply",
-				"pause", "unpause", "help")),
+				"pause", "unpause", "unblock", "help")),
 	}
 }
 
@@ -91,6 +91,8 @@ func client(c *Call) {
 		c.Reply(c.c.trackingInfo())
 	case "getredir":
 		c.Reply(resp.Int(c.c.getRedir()))
+	case "unblock":
+		clientUnblock(c)
 	case "help":
 		c.Reply(clientHelp)
 	}
@@ -181,6 +183,8 @@ var clientHelp = resp.Lines{
 	"    Control the replies sent to the current connection.",
 	"SETNAME <name>",
 	"    Assign the name <name> to the current connection.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
 	"HELP",
@@ -202,7 +206,7 @@ func (c *Client) SetReplyBuffer(n int) { c.omem.Store(int64(n)) }
 // and omem the replies being written (a pipeline's replies are written at
 // once, so they are 0 between pipelines). Those titan has no counterpart
 // for are 0: fd (no file descriptors are exposed), argv-mem, multi-mem,
-// rbs, rbp, oll, tot-mem and ssub (no sharded Pub/Sub).
+// rbs, rbp, oll and tot-mem.
 func (c *Client) info(now time.Time) string {
 	c.infoMu.Lock()
 	defer c.infoMu.Unlock()
@@ -211,8 +215,15 @@ func (c *Client) info(now time.Time) string {
 		multi = len(c.queued)
 	}
 	var flags []byte // in Redis's order
+	nsub := c.subCounts()
+	if nsub[0]+nsub[1]+nsub[2] > 0 {
+		flags = append(flags, 'P')
+	}
 	if c.multi {
 		flags = append(flags, 'x')
+	}
+	if c.blk.Load() != nil {
+		flags = append(flags, 'b')
 	}
 	redir := int64(-1)
 	if t := c.tracking; t != nil {
@@ -237,8 +248,8 @@ func (c *Client) info(now time.Time) string {
 	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
 	omem := c.omem.Load()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
-		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, multi,
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
+		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, nsub[0], nsub[1], nsub[2], multi,
 		c.qbuf.Load(), c.qbufFree.Load(), omem, omem, cmd, redir, c.proto)
 }
 

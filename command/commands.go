@@ -25,6 +25,8 @@ func commands() []*Command {
 		keyspaceCommands(),
 		opsCommands(),
 		aclCommands(),
+		blockingCommands(),
+		pubsubCommands(),
 	)
 }
 

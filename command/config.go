@@ -68,7 +68,19 @@ func (s *Engine) registerSettings() {
 		settings.Fixed("dbfilename", "", notUsed),
 		settings.Fixed("cluster-enabled", "no", "titan is one keyspace: run more instances behind a balancer"),
 		settings.Fixed("replica-read-only", "yes", notUsed),
-		settings.Fixed("notify-keyspace-events", "", "keyspace notifications are not implemented"),
+		settings.Param{
+			Name: "notify-keyspace-events",
+			Get:  func() string { return notifyFlagsString(int(s.notifyFlags.Load())) },
+			Set: func(v string) error {
+				flags, ok := parseNotifyFlags(v)
+				if !ok {
+					return errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+				}
+				s.notifyFlags.Store(int64(flags))
+				return nil
+			},
+			Save: func(c *conf.Config) { c.NotifyKeyspaceEvents = notifyFlagsString(int(s.notifyFlags.Load())) },
+		},
 		settings.Fixed("hash-max-listpack-entries", "128", notUsed),
 		settings.Fixed("hash-max-ziplist-entries", "128", notUsed),
 		settings.Fixed("set-max-intset-entries", "512", notUsed),

@@ -8,6 +8,15 @@ import (
 )
 
 func ping(c *Call) {
+	if c.c.proto == resp.RESP2 && c.s.subscribed(c.c) && len(c.Args) <= 2 {
+		// In subscribe mode, RESP2 PING answers a two-element array.
+		msg := []byte{}
+		if len(c.Args) == 2 {
+			msg = c.Args[1]
+		}
+		c.Reply(resp.Array{resp.BulkString("pong"), resp.Bulk(msg)})
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.Reply(resp.Status("PONG"))
@@ -158,6 +167,7 @@ func validClientName(b []byte) bool {
 
 func reset(c *Call) {
 	cl := c.c
+	c.s.unsubscribeAll(cl)
 	cl.setMulti(false)
 	cl.watched = nil
 	cl.infoMu.Lock()
@@ -167,4 +177,37 @@ func reset(c *Call) {
 	cl.authed = c.s.defaultOpen()
 	c.silent = false // replies are back on for RESET's own
 	c.Reply(resp.Status("RESET"))
+}
+
+// clientUnblock answers CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the
+// client was blocked and is now unblocked.
+func clientUnblock(c *Call) {
+	if len(c.Args) != 3 && len(c.Args) != 4 {
+		c.Error("ERR wrong number of arguments for 'client|unblock' command")
+		return
+	}
+	id, ok := parse.Int(c.Args[2])
+	if !ok {
+		c.Error(errNotInteger)
+		return
+	}
+	reason := unblockTimeout
+	if len(c.Args) == 4 {
+		switch {
+		case argIs(c.Args[3], "TIMEOUT"):
+		case argIs(c.Args[3], "ERROR"):
+			reason = unblockError
+		default:
+			c.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	c.s.mu.Lock()
+	cl := c.s.clients[id]
+	c.s.mu.Unlock()
+	if cl != nil && cl.unblock(reason) {
+		c.Reply(resp.Int(1))
+		return
+	}
+	c.Reply(resp.Int(0))
 }

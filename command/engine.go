@@ -21,6 +21,7 @@ import (
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/resp"
 	"github.com/titan-kv/titan/settings"
+	"github.com/titan-kv/titan/wait"
 )
 
 // Config is the front end's part of titan's configuration.
@@ -45,6 +46,11 @@ type Config struct {
 	OutputBufferLimit int64
 	// Port is the port clients connect to, as INFO and CONFIG GET report it.
 	Port string
+	// PubSubLimit bounds a client's waiting out-of-band output (pushes);
+	// the zero value is DefaultPubSubLimit.
+	PubSubLimit OutputLimit
+	// NotifyKeyspaceEvents is notify-keyspace-events at start.
+	NotifyKeyspaceEvents string
 	// Version and Commit are reported by INFO and HELLO.
 	Version, Commit string
 	// Settings is the instance's registry of runtime parameters (CONFIG
@@ -93,6 +99,16 @@ type Engine struct {
 
 	pause pauseState // CLIENT PAUSE (client.go)
 
+	// waiters are the clients blocked on keys (block.go).
+	waiters        *wait.Registry
+	blockedClients atomic.Int64
+	// peers is the bus to the other instances, nil when alone.
+	peers Peers
+	// hub holds this instance's Pub/Sub subscribers (pubsub.go).
+	hub *hub
+	// notifyFlags are the notify-keyspace-events classes (notify.go).
+	notifyFlags atomic.Int64
+
 	scriptsOnce sync.Once
 	scripting   *scripts // Lua scripts and functions (scripting.go)
 
@@ -119,6 +135,14 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	if cfg.QueryBufferLimit <= 0 {
 		cfg.QueryBufferLimit = 1 << 30
 	}
+	if cfg.NotifyKeyspaceEvents != "" {
+		if _, ok := parseNotifyFlags(cfg.NotifyKeyspaceEvents); !ok {
+			cfg.NotifyKeyspaceEvents = ""
+		}
+	}
+	if cfg.PubSubLimit == (OutputLimit{}) {
+		cfg.PubSubLimit = DefaultPubSubLimit
+	}
 	s := &Engine{
 		cfg:      cfg,
 		db:       d,
@@ -143,6 +167,11 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	s.acl.stop = make(chan struct{})
 	go s.aclWatch()
 	s.table = buildTable()
+	s.waiters = wait.New()
+	s.hub = newHub()
+	flags, _ := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
+	s.notifyFlags.Store(int64(flags))
+	d.OnCommit(s.wakeChanged)
 	return s
 }
 
@@ -179,6 +208,13 @@ type Client struct {
 	// qbuf, qbufFree and omem are the sizes of the connection's buffers,
 	// set by the network side (CLIENT LIST's qbuf, qbuf-free, omem).
 	qbuf, qbufFree, omem atomic.Int64
+	// out is the way to the socket, for replies and pushes (push.go).
+	out output
+	// blk is set while the client is blocked (block.go).
+	blk atomic.Pointer[blocked]
+	// subs are the client's Pub/Sub subscriptions, under Engine.hub.mu.
+	subs clientSubs
+	hub  *hub
 
 	// The fields below belong to the connection's own goroutine. Those
 	// CLIENT LIST shows (name, lastCmd, db, proto, multi, the length of
@@ -232,6 +268,8 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 
 		authed: s.defaultOpen(),
 	}
+	c.out.limit = s.cfg.PubSubLimit
+	c.hub = s.hub
 	c.lastActive.Store(time.Now().UnixNano())
 	s.mu.Lock()
 	if mc := s.maxClients.Load(); mc > 0 && int64(len(s.clients)) >= mc {
@@ -251,6 +289,12 @@ func (s *Engine) Connect(addr, laddr string, closeConn func()) (*Client, error) 
 
 // Disconnect forgets a client whose connection ended.
 func (s *Engine) Disconnect(c *Client) {
+	c.out.mu.Lock()
+	c.out.dead, c.out.pending = true, nil
+	c.out.wakeWriter()
+	c.out.mu.Unlock()
+	s.unsubscribeAll(c)
+	s.endBlock(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()

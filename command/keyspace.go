@@ -13,7 +13,7 @@ import (
 func keyspaceCommands() []*Command {
 	return []*Command{
 		cmd("move", moveCmd),
-		cmd("wait", wait),
+		cmd("wait", waitCmd),
 		cmd("sort", sortCmd(false)),
 		cmd("sort_ro", sortCmd(true)),
 		cmd("dump", dump),
@@ -38,11 +38,11 @@ func moveCmd(c *Call) {
 	c.Write(func(tx *db.Tx) (resp.Reply, error) { return resp.BoolOf(tx.Key(c.Args[1]).Move(dst)) })
 }
 
-// wait answers at once: every write titan acknowledged was committed by
+// waitCmd answers at once: every write titan acknowledged was committed by
 // TiKV, whose Raft log is replicated to a majority of each region's
 // replicas before the commit returns, so there is nothing to wait for.
 // It reports numreplicas as reached.
-func wait(c *Call) {
+func waitCmd(c *Call) {
 	n, ok := parse.Int(c.Args[1])
 	if !ok {
 		c.Error(errNotInteger)

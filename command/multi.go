@@ -84,6 +84,7 @@ func exec(c *Call) {
 	var keys [][]byte
 	for i, args := range queued {
 		sub := c.s.prepare(cl, args)
+		sub.nested = true
 		if !sub.answered() {
 			sub.handle()
 		}

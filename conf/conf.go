@@ -79,11 +79,40 @@ type Config struct {
 	StoreTLSCA   string `toml:"store-tls-ca-file"`
 	StoreTLSCert string `toml:"store-tls-cert-file"`
 	StoreTLSKey  string `toml:"store-tls-key-file"`
+	// NotifyKeyspaceEvents is Redis's notify-keyspace-events at start.
+	NotifyKeyspaceEvents string `toml:"notify-keyspace-events"`
 
 	Txn        Txn        `toml:"txn"`
 	Batch      Batch      `toml:"batch"`
 	Background Background `toml:"background"`
 	Lua        Lua        `toml:"lua"`
+	Bus        Bus        `toml:"bus"`
+	PubSub     PubSub     `toml:"pubsub"`
+}
+
+// Bus configures the bus between the instances serving one store (package
+// bus): key changes that wake blocked clients, Pub/Sub messages.
+type Bus struct {
+	// Listen is the bus's own listen address; empty: the host of listen
+	// with a free port.
+	Listen string `toml:"listen"`
+	// Advertise is the address other instances dial; empty: the address
+	// listened on (the host name for a wildcard host).
+	Advertise string `toml:"advertise"`
+	// LeaseTTL is how long an instance stays registered without renewing.
+	LeaseTTL Duration `toml:"lease-ttl"`
+	// RecheckInterval is the pause between re-checks of the keys blocked
+	// clients wait on, the fallback for a lost wake-up.
+	RecheckInterval Duration `toml:"recheck-interval"`
+}
+
+// PubSub configures Pub/Sub clients' output limits (Redis's
+// client-output-buffer-limit pubsub): hard bytes, or soft bytes for
+// soft-seconds, of waiting messages disconnect a subscriber.
+type PubSub struct {
+	OutputHardLimit   int64 `toml:"output-hard-limit"`
+	OutputSoftLimit   int64 `toml:"output-soft-limit"`
+	OutputSoftSeconds int   `toml:"output-soft-seconds"`
 }
 
 // Lua configures Lua scripts and functions.
@@ -160,7 +189,9 @@ func Default() Config {
 			SafePointInterval: Duration{time.Minute},
 			GCLifeTime:        Duration{10 * time.Minute},
 		},
-		Lua: Lua{BusyReplyThreshold: Duration{5 * time.Second}, MaxMemory: 1 << 30},
+		Lua:    Lua{BusyReplyThreshold: Duration{5 * time.Second}, MaxMemory: 1 << 30},
+		Bus:    Bus{LeaseTTL: Duration{10 * time.Second}, RecheckInterval: Duration{time.Second}},
+		PubSub: PubSub{OutputHardLimit: 32 << 20, OutputSoftLimit: 8 << 20, OutputSoftSeconds: 60},
 	}
 }
 
@@ -236,6 +267,18 @@ func (c *Config) Validate() error {
 	check(b.GCRate > 0, "background.gc-rate must be positive")
 	check(b.SafePointInterval.Duration >= 0, "background.safe-point-interval must not be negative")
 	check(b.GCLifeTime.Duration >= time.Minute, "background.gc-life-time %s: want 1m or more", b.GCLifeTime)
+	if c.Bus.Listen != "" {
+		_, _, err = net.SplitHostPort(c.Bus.Listen)
+		check(err == nil, "bus.listen %q: want host:port", c.Bus.Listen)
+	}
+	if c.Bus.Advertise != "" {
+		_, _, err = net.SplitHostPort(c.Bus.Advertise)
+		check(err == nil, "bus.advertise %q: want host:port", c.Bus.Advertise)
+	}
+	check(c.Bus.LeaseTTL.Duration >= 100*time.Millisecond, "bus.lease-ttl %s: want 100ms or more", c.Bus.LeaseTTL)
+	check(c.Bus.RecheckInterval.Duration >= 10*time.Millisecond, "bus.recheck-interval %s: want 10ms or more", c.Bus.RecheckInterval)
+	check(c.PubSub.OutputHardLimit >= 0 && c.PubSub.OutputSoftLimit >= 0 && c.PubSub.OutputSoftSeconds >= 0,
+		"pubsub output limits must not be negative")
 	return errors.Join(errs...)
 }
 

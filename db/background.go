@@ -128,6 +128,7 @@ func (d *DB) ExpireDue(ctx context.Context, since int64, limit int) (Expired, er
 				if err := tx.del(d.keys.Meta(db, key)); err != nil {
 					return err
 				}
+				tx.changes = append(tx.changes, Change{DB: db, Key: key, Type: 0, Expired: true})
 				r.Keys++
 			}
 			if err := tx.del(e); err != nil {

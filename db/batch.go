@@ -153,8 +153,10 @@ func (d *DB) metaKeys(jobs ...*Job) [][]byte {
 func (tx *Tx) Sub(fn func(*Tx) error) error {
 	mb := tx.t.GetMemBuffer()
 	h := mb.Staging()
+	n := len(tx.changes)
 	if err := safely(fn, tx); err != nil {
 		mb.Cleanup(h)
+		tx.changes = tx.changes[:n]
 		return err
 	}
 	mb.Release(h)

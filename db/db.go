@@ -42,6 +42,7 @@ type DB struct {
 	batcher  *batcher
 	latches  *latches
 	health   health
+	hooks    hooks
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).

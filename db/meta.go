@@ -59,6 +59,7 @@ func (tx *Tx) putMeta(key []byte, m *encoding.Meta, prevExpire int64) error {
 			return err
 		}
 	}
+	tx.changed(key, m.Type)
 	return tx.set(mk, encoding.EncodeMeta(m))
 }
 
@@ -88,6 +89,7 @@ func (tx *Tx) deleteKey(key []byte, m *encoding.Meta) error {
 			return err
 		}
 	}
+	tx.changed(key, 0)
 	return tx.del(mk)
 }
 

@@ -31,6 +31,9 @@ type Tx struct {
 	// stale holds expired metadata found by reads, so that a write that
 	// replaces such a key reclaims its elements.
 	stale map[string]*encoding.Meta
+	// changes are the keys this transaction changed, for the OnCommit
+	// hooks.
+	changes []Change
 }
 
 // Now returns the command's wall clock in unix milliseconds.
@@ -125,6 +128,7 @@ func (tx *Tx) commit() error {
 		if m != nil {
 			m.TxnCommits.WithLabelValues("ok").Inc()
 		}
+		tx.committed()
 		return nil
 	case retryable(err):
 		if m != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/titan-kv/titan/background"
+	"github.com/titan-kv/titan/bus"
 	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
@@ -50,8 +51,10 @@ type Instance struct {
 	srv          *server.Server
 	status       *http.Server
 	serveErr     chan error
-	stopBG       context.CancelFunc
-	bgDone       chan struct{}
+	// Bus is the instance's end of the bus to the other instances.
+	Bus    *bus.Bus
+	stopBG context.CancelFunc
+	bgDone chan struct{}
 }
 
 // Listen opens the instance's listeners first, so that a taken port fails
@@ -117,20 +120,26 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	}
 	reg := settings.New(cfg)
 	engine := command.NewEngine(command.Config{
-		RequirePass:       cfg.RequirePass,
-		Databases:         cfg.Databases,
-		MaxClients:        cfg.MaxClients,
-		IdleTimeout:       time.Duration(cfg.Timeout) * time.Second,
-		MaxBulkLen:        cfg.ProtoMaxBulkLen,
-		QueryBufferLimit:  cfg.QueryBufferLimit,
-		OutputBufferLimit: outLimit,
-		Port:              portOf(ln.Addr()),
-		Version:           build.Version,
-		Commit:            build.Commit,
-		Lua:               command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
-		Settings:          reg,
-		LogLevel:          build.LogLevel,
-		Store:             command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
+		RequirePass:          cfg.RequirePass,
+		Databases:            cfg.Databases,
+		MaxClients:           cfg.MaxClients,
+		IdleTimeout:          time.Duration(cfg.Timeout) * time.Second,
+		MaxBulkLen:           cfg.ProtoMaxBulkLen,
+		QueryBufferLimit:     cfg.QueryBufferLimit,
+		OutputBufferLimit:    outLimit,
+		Port:                 portOf(ln.Addr()),
+		Version:              build.Version,
+		Commit:               build.Commit,
+		Lua:                  command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
+		Settings:             reg,
+		LogLevel:             build.LogLevel,
+		Store:                command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
+		NotifyKeyspaceEvents: cfg.NotifyKeyspaceEvents,
+		PubSubLimit: command.OutputLimit{
+			Hard:    cfg.PubSub.OutputHardLimit,
+			Soft:    cfg.PubSub.OutputSoftLimit,
+			SoftFor: time.Duration(cfg.PubSub.OutputSoftSeconds) * time.Second,
+		},
 	}, d, m)
 	// The parameters the engine starts with its defaults take the
 	// configured values through the registry, as CONFIG SET would.
@@ -139,11 +148,26 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		"slowlog-max-len", strconv.FormatInt(cfg.Slowlog.MaxLen, 10),
 		"latency-monitor-threshold", strconv.FormatInt(cfg.LatencyMonitorThreshold, 10),
 	}); err != nil {
+		in.stopBG()
+		<-in.bgDone
 		d.Close()
 		return nil, fmt.Errorf("settings: %w", err)
 	}
 	reg.Register(startupParams(cfg)...)
 	m.Registry.MustRegister(engine.Collector())
+	in.Bus = bus.New(bus.Options{
+		Listen:    busListen(cfg),
+		Advertise: cfg.Bus.Advertise,
+		LeaseTTL:  cfg.Bus.LeaseTTL.Duration,
+	}, d, m)
+	engine.UseBus(in.Bus)
+	if err := in.Bus.Start(ctx); err != nil {
+		in.stopBG()
+		<-in.bgDone
+		d.Close()
+		return nil, err
+	}
+	go engine.Recheck(bgCtx, cfg.Bus.RecheckInterval.Duration)
 	in.srv = server.New(engine)
 
 	tlsLn, err := in.listenTLS(cfg, ln, &statusLn)
@@ -181,10 +205,12 @@ func (in *Instance) Addr() string { return in.ln.Addr().String() }
 func (in *Instance) Done() <-chan error { return in.serveErr }
 
 // Stop shuts the instance down in the reverse order of Start: the server
-// (open connections get closed), the status server, the background tasks,
+// (open connections get closed), the bus (the instance leaves the
+// registry), the status server, the background tasks,
 // the database view. ctx bounds the wait for connections to finish.
 func (in *Instance) Stop(ctx context.Context) {
 	in.srv.Shutdown(ctx)
+	in.Bus.Close()
 	if in.status != nil {
 		in.status.Shutdown(ctx)
 	}
@@ -216,6 +242,19 @@ func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// busListen is the bus's listen address: bus.listen, or the host of
+// listen with a free port.
+func busListen(cfg conf.Config) string {
+	if cfg.Bus.Listen != "" {
+		return cfg.Bus.Listen
+	}
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(host, "0")
 }
 
 // portOf returns the port of a listening address.

@@ -33,6 +33,15 @@ type Metrics struct {
 	GCSafePoint      prometheus.Gauge         // titan_gc_safepoint_unix_seconds
 	ScriptRuns       *prometheus.CounterVec   // titan_script_runs_total{result}
 	ScriptDuration   prometheus.Histogram     // titan_script_duration_seconds
+
+	// The bus, blocking commands and Pub/Sub.
+	BlockedClients prometheus.Gauge       // titan_blocked_clients
+	BlockedWakes   prometheus.Counter     // titan_blocked_wakes_total
+	WakeLatency    prometheus.Histogram   // titan_blocked_wake_seconds
+	PubSubIn       prometheus.Counter     // titan_pubsub_messages_in_total
+	PubSubOut      prometheus.Counter     // titan_pubsub_messages_out_total
+	BusPeers       prometheus.Gauge       // titan_bus_peers
+	BusErrors      *prometheus.CounterVec // titan_bus_errors_total{op}
 }
 
 // New creates the series and registers them, with the Go and process
@@ -136,6 +145,36 @@ func New() *Metrics {
 		m.TiKVRegionErrors.WithLabelValues(t)
 		m.TiKVErrors.WithLabelValues(t)
 	}
+	m.BlockedClients = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "titan_blocked_clients",
+		Help: "Clients blocked in a blocking command (BLPOP, BZPOPMIN...).",
+	})
+	m.BlockedWakes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "titan_blocked_wakes_total",
+		Help: "Blocked clients served after a wake-up.",
+	})
+	m.WakeLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "titan_blocked_wake_seconds",
+		Help:    "Time from a blocked client's wake-up to its reply being ready (the pop transaction).",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	})
+	m.PubSubIn = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "titan_pubsub_messages_in_total",
+		Help: "Messages published on this instance (PUBLISH, SPUBLISH, keyspace notifications).",
+	})
+	m.PubSubOut = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "titan_pubsub_messages_out_total",
+		Help: "Messages delivered to this instance's subscribers.",
+	})
+	m.BusPeers = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "titan_bus_peers",
+		Help: "Other instances this instance is connected to over the bus.",
+	})
+	m.BusErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "titan_bus_errors_total",
+		Help: "Bus failures, by operation (dial, send, call, register, list).",
+	}, []string{"op"})
+	reg.MustRegister(m.BlockedClients, m.BlockedWakes, m.WakeLatency, m.PubSubIn, m.PubSubOut, m.BusPeers, m.BusErrors)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -93,22 +93,48 @@ func (s *Server) accept(nc net.Conn) {
 }
 
 // serveConn reads requests until the client leaves, errs, or is killed.
+// Replies go out through the client (command.Client.Flush), which also
+// writes the pushes other goroutines send it (Pub/Sub messages...).
 func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 	defer func() {
 		nc.Close()
 		s.engine.Disconnect(cl)
 	}()
+	cl.SetConn(nc)
 	cr := &countingReader{r: nc}
 	rd := resp.NewReader(cr, s.cfg.MaxBulkLen)
 	rd.SetQueryLimit(s.cfg.QueryBufferLimit)
 	var out []byte // the replies of one pipeline, reused
-	for {
-		if t := s.engine.IdleTimeout(); t > 0 {
-			nc.SetReadDeadline(time.Now().Add(t))
-		} else {
-			nc.SetReadDeadline(time.Time{})
+	// ahead is a read started while the client was blocked: it watches
+	// for the connection closing and holds the next pipeline.
+	var ahead chan readResult
+	var gone chan struct{} // closed when the read ahead failed
+	flush := func(out []byte) error {
+		if lim := s.cfg.OutputBufferLimit; lim > 0 && int64(len(out)) > lim {
+			slog.Warn("client closed for overcoming of output buffer limits", "client", cl.ID(),
+				"addr", nc.RemoteAddr().String(), "reply_bytes", len(out), "limit", lim)
+			return errOutputLimit
 		}
-		batch, err := readPipeline(rd)
+		cl.SetReplyBuffer(len(out))
+		s.engine.CountNet(cr.take(), len(out))
+		err := cl.Flush(out)
+		cl.SetReplyBuffer(0)
+		return err
+	}
+	for {
+		var batch [][][]byte
+		var err error
+		if ahead != nil {
+			r := <-ahead
+			ahead, gone, batch, err = nil, nil, r.batch, r.err
+		} else {
+			if t := s.engine.IdleTimeout(); t > 0 && !cl.Subscribed() {
+				nc.SetReadDeadline(time.Now().Add(t))
+			} else {
+				nc.SetReadDeadline(time.Time{})
+			}
+			batch, err = readPipeline(rd)
+		}
 		if len(batch) > 0 {
 			if !s.enter() {
 				return
@@ -116,15 +142,32 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			cl.SetQueryBuffer(rd.BufferUse())
 			out = s.engine.Run(cl, batch, out[:0])
 			s.inflight.Done()
-			if lim := s.cfg.OutputBufferLimit; lim > 0 && int64(len(out)) > lim {
-				slog.Warn("client closed for overcoming of output buffer limits", "client", cl.ID(),
-					"addr", nc.RemoteAddr().String(), "reply_bytes", len(out), "limit", lim)
-				return
+			werr := flush(out)
+			for werr == nil && cl.Blocked() {
+				// A blocked client is not idle (--timeout) and its
+				// connection is watched while it waits.
+				nc.SetReadDeadline(time.Time{})
+				switch {
+				case err != nil:
+					gone = make(chan struct{})
+					close(gone)
+				case ahead == nil:
+					ahead, gone = make(chan readResult, 1), make(chan struct{})
+					go func(ahead chan<- readResult, gone chan struct{}) {
+						b, e := readPipeline(rd)
+						if e != nil && len(b) == 0 {
+							close(gone)
+						}
+						ahead <- readResult{b, e}
+					}(ahead, gone)
+				}
+				if !s.enter() {
+					return
+				}
+				out = s.engine.Wait(cl, gone, out[:0])
+				s.inflight.Done()
+				werr = flush(out)
 			}
-			cl.SetReplyBuffer(len(out))
-			s.engine.CountNet(cr.take(), len(out))
-			_, werr := nc.Write(out)
-			cl.SetReplyBuffer(0)
 			if werr != nil {
 				return
 			}
@@ -138,7 +181,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 				slog.Warn("closing client that reached max query buffer length", "client", cl.ID(),
 					"addr", nc.RemoteAddr().String(), "limit", s.cfg.QueryBufferLimit)
 			} else if errors.As(err, &pe) {
-				nc.Write(redcon.AppendError(nil, "ERR "+pe.Error()))
+				cl.Flush(redcon.AppendError(nil, "ERR "+pe.Error()))
 			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !cl.Killed() {
 				slog.Debug("connection closed", "client", cl.ID(), "err", err)
 			}
@@ -148,6 +191,16 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			return
 		}
 	}
+}
+
+// errOutputLimit ends a connection whose replies exceed
+// client-output-buffer-limit normal.
+var errOutputLimit = errors.New("output buffer limit")
+
+// readResult is a pipeline read ahead while the client was blocked.
+type readResult struct {
+	batch [][][]byte
+	err   error
 }
 
 // readPipeline blocks for one request, then takes every request that has
@@ -197,6 +250,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	s.mu.Unlock()
+	// Blocked clients leave without taking anything, so that no element is
+	// popped for a connection about to close.
+	s.engine.UnblockAll()
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
 	select {

@@ -79,6 +79,8 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.StoreTLSCA, "store-tls-ca-file", cfg.StoreTLSCA, "CA (PEM) of the PD and TiKV certificates")
 	f.StringVar(&cfg.StoreTLSCert, "store-tls-cert-file", cfg.StoreTLSCert, "client certificate (PEM) towards PD and TiKV")
 	f.StringVar(&cfg.StoreTLSKey, "store-tls-key-file", cfg.StoreTLSKey, "private key (PEM) of store-tls-cert-file")
+	f.StringVar(&cfg.Bus.Listen, "bus-listen", cfg.Bus.Listen, "address of the bus between instances (empty: the host of --listen, a free port)")
+	f.StringVar(&cfg.Bus.Advertise, "bus-advertise", cfg.Bus.Advertise, "address other instances dial to reach this one's bus (empty: the address listened on)")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
@@ -133,6 +135,8 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("store-tls-key-file", func() { cfg.StoreTLSKey = flags.StoreTLSKey })
 		set("client-query-buffer-limit", func() { cfg.QueryBufferLimit = flags.QueryBufferLimit })
 		set("client-output-buffer-limit", func() { cfg.OutputBufferLimit = flags.OutputBufferLimit })
+		set("bus-listen", func() { cfg.Bus.Listen = flags.Bus.Listen })
+		set("bus-advertise", func() { cfg.Bus.Advertise = flags.Bus.Advertise })
 	}
 	return cfg, cfg.Validate()
 }

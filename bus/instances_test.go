@@ -1,0 +1,332 @@
+package bus_test
+
+// Cross-instance tests: several titan instances over one embedded store
+// (instance/instancetest), talking over the bus.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/titan-kv/titan/conf"
+	"github.com/titan-kv/titan/instance/instancetest"
+)
+
+func start(t *testing.T, n int) *instancetest.Group {
+	t.Helper()
+	return instancetest.Start(t, n, instancetest.Options{Config: func(c *conf.Config) {
+		c.Bus.LeaseTTL = conf.Duration{Duration: 3 * time.Second}
+		c.Bus.RecheckInterval = conf.Duration{Duration: 200 * time.Millisecond}
+	}})
+}
+
+func client(t *testing.T, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: 30 * time.Second, PoolSize: 128, MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitPeers waits until every instance sees the others.
+func waitPeers(t *testing.T, g *instancetest.Group) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok := true
+		for _, in := range g.Instances {
+			if in != nil && in.Bus.Peers() != len(g.Instances)-1 {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("instances never saw each other")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func p99(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)*99/100]
+}
+
+// TestBlockingAcrossInstances: BLPOP on A is woken by LPUSH on B; the wake
+// latency across instances and on one instance is measured.
+func TestBlockingAcrossInstances(t *testing.T) {
+	g := start(t, 2)
+	waitPeers(t, g)
+	ctx := context.Background()
+	a, b := client(t, g.Addr(0)), client(t, g.Addr(1))
+	measure := func(pusher *redis.Client, n int) []time.Duration {
+		var lat []time.Duration
+		for i := range n {
+			key := fmt.Sprintf("q%d", i)
+			got := make(chan time.Time, 1)
+			go func() {
+				v, err := a.BLPop(ctx, 10*time.Second, key).Result()
+				if err != nil || v[1] != "x" {
+					t.Errorf("BLPOP = %v, %v", v, err)
+				}
+				got <- time.Now()
+			}()
+			// Wait until the client is blocked on A.
+			for a.Info(ctx, "clients").Val() == "" || !blocked(a, ctx) {
+				time.Sleep(time.Millisecond)
+			}
+			start := time.Now()
+			if err := pusher.LPush(ctx, key, "x").Err(); err != nil {
+				t.Fatal(err)
+			}
+			lat = append(lat, (<-got).Sub(start))
+		}
+		return lat
+	}
+	cross := measure(b, 200)
+	same := measure(a, 200)
+	t.Logf("wake latency p99: across instances %s, same instance %s (200 wakes each, from the push's send to the BLPOP reply)", p99(cross), p99(same))
+	if p99(cross) > 200*time.Millisecond {
+		t.Errorf("cross-instance wake p99 %s", p99(cross))
+	}
+}
+
+func blocked(c *redis.Client, ctx context.Context) bool {
+	info := c.Info(ctx, "clients").Val()
+	return !contains(info, "blocked_clients:0\r\n")
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDrainExactlyOnce: consumers spread over 3 instances drain items
+// pushed on all of them; each item is received exactly once. With stop,
+// one instance is stopped halfway and nothing is lost.
+func TestDrainExactlyOnce(t *testing.T) {
+	for _, stop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stop=%v", stop), func(t *testing.T) { drain(t, stop) })
+	}
+}
+
+func drain(t *testing.T, stopOne bool) {
+	const consumers, items, batch = 100, 20_000, 100
+	g := start(t, 3)
+	waitPeers(t, g)
+	ctx := context.Background()
+	clients := []*redis.Client{client(t, g.Addr(0)), client(t, g.Addr(1)), client(t, g.Addr(2))}
+	var mu sync.Mutex
+	seen := make(map[int]int, items)
+	var received atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range consumers {
+		c := clients[i%3]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				v, err := c.BLPop(ctx, time.Second, "jobs", "jobs2").Result()
+				if err == redis.Nil {
+					continue
+				}
+				if err != nil {
+					if i%3 == 2 && stopOne {
+						return // its instance stopped
+					}
+					t.Errorf("BLPOP: %v", err)
+					return
+				}
+				n, _ := strconv.Atoi(v[1])
+				mu.Lock()
+				seen[n]++
+				mu.Unlock()
+				received.Add(1)
+			}
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < items; i += batch {
+		vals := make([]any, batch)
+		for j := range vals {
+			vals[j] = i + j
+		}
+		key := "jobs"
+		if i%(2*batch) != 0 {
+			key = "jobs2"
+		}
+		if err := clients[(i/batch)%2].RPush(ctx, key, vals...).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if stopOne && i == items/2 {
+			g.Stop(2)
+		}
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for received.Load() < items && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(done)
+	wg.Wait()
+	elapsed := time.Since(start)
+	var missing, dup []int
+	for i := range items {
+		switch seen[i] {
+		case 0:
+			missing = append(missing, i)
+		case 1:
+		default:
+			dup = append(dup, i)
+		}
+	}
+	sort.Ints(missing)
+	if len(dup) > 0 {
+		t.Fatalf("%d items received more than once: %v", len(dup), dup[:min(10, len(dup))])
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d items never received: %v", len(missing), missing[:min(10, len(missing))])
+	}
+	t.Logf("%d items drained exactly once by %d consumers over 3 instances in %s", items, consumers, elapsed)
+}
+
+// TestPubSubAcrossInstances: subscribers on all 3 instances receive what
+// is published on any of them, in publish order, and PUBLISH counts them
+// all; PUBSUB answers for every instance.
+func TestPubSubAcrossInstances(t *testing.T) {
+	g := start(t, 3)
+	waitPeers(t, g)
+	ctx := context.Background()
+	var subs []*redis.PubSub
+	for i := range 3 {
+		c := client(t, g.Addr(i))
+		ps := c.Subscribe(ctx, "news")
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, ps)
+		pps := c.PSubscribe(ctx, "n*")
+		if _, err := pps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, pps)
+	}
+	pub := client(t, g.Addr(1))
+	if n, _ := pub.PubSubNumSub(ctx, "news", "other").Result(); n["news"] != 3 || n["other"] != 0 {
+		t.Fatalf("PUBSUB NUMSUB = %v", n)
+	}
+	if n, _ := pub.PubSubNumPat(ctx).Result(); n != 1 {
+		t.Fatalf("PUBSUB NUMPAT = %d", n)
+	}
+	if chs, _ := pub.PubSubChannels(ctx, "*").Result(); !slices.Equal(chs, []string{"news"}) {
+		t.Fatalf("PUBSUB CHANNELS = %v", chs)
+	}
+	const msgs = 200
+	for i := range msgs {
+		n, err := pub.Publish(ctx, "news", strconv.Itoa(i)).Result()
+		if err != nil || n != 6 {
+			t.Fatalf("PUBLISH = %d, %v", n, err)
+		}
+	}
+	for si, ps := range subs {
+		ch := ps.Channel()
+		for i := range msgs {
+			select {
+			case m := <-ch:
+				if m.Payload != strconv.Itoa(i) || m.Channel != "news" {
+					t.Fatalf("subscriber %d: message %d is %q on %q", si, i, m.Payload, m.Channel)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("subscriber %d: message %d missing", si, i)
+			}
+		}
+	}
+}
+
+// TestPublishThroughput measures messages delivered per second with 100
+// subscribers spread over 3 instances and publishers on all of them.
+func TestPublishThroughput(t *testing.T) {
+	g := start(t, 3)
+	waitPeers(t, g)
+	ctx := context.Background()
+	const subscribers, publishers = 100, 12
+	var delivered atomic.Int64
+	for i := range subscribers {
+		c := client(t, g.Addr(i%3))
+		ps := c.Subscribe(ctx, "bench")
+		if _, err := ps.Receive(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ch := ps.ChannelSize(1 << 14)
+		go func() {
+			for range ch {
+				delivered.Add(1)
+			}
+		}()
+		t.Cleanup(func() { ps.Close() })
+	}
+	dur := 3 * time.Second
+	stop := time.Now().Add(dur)
+	var published, miscounted atomic.Int64
+	var wg sync.WaitGroup
+	for i := range publishers {
+		c := client(t, g.Addr(i%3))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				// Pipelines of 10 PUBLISH: each still waits for every
+				// instance's count.
+				p := c.Pipeline()
+				for range 10 {
+					p.Publish(ctx, "bench", "payload-0123456789")
+				}
+				cmds, err := p.Exec(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, cmd := range cmds {
+					if n := cmd.(*redis.IntCmd).Val(); n != subscribers {
+						// A peer slower than the call timeout is not
+						// counted (a loaded machine); it still delivers.
+						miscounted.Add(1)
+					}
+				}
+				published.Add(10)
+			}
+		}()
+	}
+	wg.Wait()
+	want := published.Load() * subscribers
+	deadline := time.Now().Add(30 * time.Second)
+	for delivered.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := dur + time.Since(stop)
+	t.Logf("%d PUBLISH, %d messages delivered to %d subscribers over 3 instances in %s: %.0f messages/s",
+		published.Load(), delivered.Load(), subscribers, elapsed.Round(time.Millisecond), float64(delivered.Load())/elapsed.Seconds())
+	if delivered.Load() != want {
+		t.Fatalf("delivered %d of %d", delivered.Load(), want)
+	}
+	if n := miscounted.Load(); n > 0 {
+		t.Logf("%d PUBLISH replies missed a peer's count (its reply came after the call timeout)", n)
+	}
+}

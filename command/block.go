@@ -1,0 +1,269 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/big"
+	"time"
+
+	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/parse"
+	"github.com/titan-kv/titan/resp"
+	"github.com/titan-kv/titan/wait"
+)
+
+// Blocking commands (BLPOP, BZPOPMIN...). A blocking command first
+// registers its client in the instance's wait registry (package wait) on
+// its keys, then tries its non-blocking form once in a store transaction.
+// When that finds nothing, the client is blocked: Run stops there and the
+// connection goroutine waits in Wait. Every commit that leaves a list or a
+// sorted set at a key — on this instance (db.OnCommit) or on another (the
+// bus) — wakes the first waiter of the key, which tries again in a
+// transaction of its own: the pop happens in the transaction that decides
+// who gets the element, so an element is given exactly once, and a client
+// that left (disconnected, killed, timed out) never takes one. A waiter
+// that leaves wakes the next one.
+
+// unblockReason is why a blocked client is unblocked from outside.
+type unblockReason int
+
+const (
+	unblockTimeout unblockReason = iota + 1 // CLIENT UNBLOCK ... TIMEOUT
+	unblockError                            // CLIENT UNBLOCK ... ERROR
+	unblockGone                             // the connection closed or was killed
+)
+
+// blockSpec is what a blocking command's handler asks for.
+type blockSpec struct {
+	keys    [][]byte
+	timeout time.Duration // 0: forever
+	// timedOut is the reply when the timeout passes.
+	timedOut resp.Reply
+}
+
+// blocked is the state of a blocked client.
+type blocked struct {
+	call     *Call
+	w        *wait.Waiter
+	deadline time.Time // zero: forever
+	since    time.Time
+	rest     [][][]byte // the rest of the pipeline, run after the reply
+	reason   chan unblockReason
+}
+
+// block turns the call into a blocking command on keys: try is the
+// non-blocking form, a write job answering nil when every key is empty.
+// Inside MULTI (and scripts) try runs once and nil answers empty; otherwise
+// the client waits up to timeout (0: forever) and then answers timedOut.
+func (c *Call) block(keys [][]byte, timeout time.Duration, empty, timedOut resp.Reply, try func(tx *db.Tx) (resp.Reply, error)) {
+	if c.nested || c.s.waiters == nil {
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			r, err := try(tx)
+			if r == nil && err == nil {
+				r = empty
+			}
+			return r, err
+		})
+		return
+	}
+	c.Write(try)
+	c.blk = &blockSpec{keys: keys, timeout: timeout, timedOut: timedOut}
+}
+
+// startBlock registers the call's client as a waiter and tries the call
+// once; it reports whether the client is now blocked (nothing to take).
+func (s *Engine) startBlock(cl *Client, call *Call, rest [][][]byte) bool {
+	w := s.waiters.Wait(cl.db, call.blk.keys)
+	s.db.Do(context.Background(), call.job)
+	if call.job.Err != nil || call.result != nil {
+		w.Done()
+		return false
+	}
+	b := &blocked{call: call, w: w, since: time.Now(), reason: make(chan unblockReason, 1)}
+	if call.blk.timeout > 0 {
+		b.deadline = b.since.Add(call.blk.timeout)
+	}
+	for _, args := range rest {
+		q := make([][]byte, len(args))
+		for i, a := range args {
+			q[i] = bytes.Clone(a)
+		}
+		b.rest = append(b.rest, q)
+	}
+	cl.blk.Store(b)
+	s.blockedClients.Add(1)
+	if s.m != nil {
+		s.m.BlockedClients.Inc()
+	}
+	return true
+}
+
+// Blocked reports whether the client waits in a blocking command; the
+// network side then calls Wait.
+func (c *Client) Blocked() bool { return c.blk.Load() != nil }
+
+// unblock unblocks the client from another goroutine; false when it was
+// not blocked.
+func (c *Client) unblock(r unblockReason) bool {
+	b := c.blk.Load()
+	if b == nil {
+		return false
+	}
+	select {
+	case b.reason <- r:
+	default:
+	}
+	return true
+}
+
+// endBlock ends the client's blocked state, if any.
+func (s *Engine) endBlock(cl *Client) {
+	b := cl.blk.Swap(nil)
+	if b == nil {
+		return
+	}
+	b.w.Done()
+	s.blockedClients.Add(-1)
+	if s.m != nil {
+		s.m.BlockedClients.Dec()
+	}
+}
+
+// UnblockAll makes every blocked client leave without a reply and without
+// taking anything (shutdown).
+func (s *Engine) UnblockAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cl := range s.clients {
+		cl.unblock(unblockGone)
+	}
+}
+
+// Wait waits while the client is blocked: until a wake-up serves it, its
+// timeout passes, CLIENT UNBLOCK or CLIENT KILL, or gone is closed (the
+// network side saw the connection close). It then appends the blocked
+// command's reply and the replies of the rest of its pipeline (which may
+// block again: the client is then still Blocked) to out. A client that is
+// gone gets nothing, and nothing is taken for it.
+func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
+	b := cl.blk.Load()
+	if b == nil {
+		return out
+	}
+	call := b.call
+	var timeout <-chan time.Time
+	if !b.deadline.IsZero() {
+		t := time.NewTimer(time.Until(b.deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	left := false
+	for done := false; !done; {
+		select {
+		case <-b.w.C():
+			select {
+			case <-gone:
+				left = true
+				done = true
+				continue
+			default:
+			}
+			if cl.killed.Load() {
+				left, done = true, true
+				continue
+			}
+			woke := time.Now()
+			call.job.Err, call.result = nil, nil
+			s.db.Do(context.Background(), call.job)
+			done = call.job.Err != nil || call.result != nil
+			if done && s.m != nil {
+				s.m.BlockedWakes.Inc()
+				s.m.WakeLatency.Observe(time.Since(woke).Seconds())
+			}
+		case <-timeout:
+			call.job, call.result, done = nil, call.blk.timedOut, true
+		case r := <-b.reason:
+			switch r {
+			case unblockTimeout:
+				call.job, call.result = nil, call.blk.timedOut
+			case unblockError:
+				call.job, call.result = nil, nil
+				call.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+			case unblockGone:
+				left = true
+			}
+			done = true
+		case <-gone:
+			left, done = true, true
+		}
+	}
+	s.endBlock(cl)
+	if left {
+		return out
+	}
+	cl.enterRun()
+	out = call.safeAppend(out)
+	if len(b.rest) > 0 {
+		out = s.Run(cl, b.rest, out)
+	}
+	return out
+}
+
+// Recheck is the bounded fallback that catches a missed wake-up (a bus
+// message lost with a peer that died or a network fault): every interval,
+// one snapshot read looks at every key with waiters on this instance and
+// wakes the first waiter of each key that exists. It costs one store
+// request per interval whatever the number of blocked clients, and none
+// while nobody waits. It returns when ctx ends.
+func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		keys := s.waiters.Keys()
+		if len(keys) == 0 {
+			continue
+		}
+		refs := make([]db.KeyRef, len(keys))
+		for i, k := range keys {
+			refs[i] = db.KeyRef{DB: k.DB, Key: []byte(k.Key)}
+		}
+		exist, err := s.db.Existing(ctx, refs)
+		if err != nil {
+			continue
+		}
+		for i, ok := range exist {
+			if ok {
+				s.waiters.Wake(refs[i].DB, refs[i].Key)
+			}
+		}
+	}
+}
+
+// parseTimeout reads a blocking command's timeout in seconds as Redis 7.0
+// does (a long double; 0 is forever).
+func parseTimeout(c *Call, arg []byte) (time.Duration, bool) {
+	f, ok := parse.LongDouble(arg)
+	if !ok {
+		c.Error("ERR timeout is not a float or out of range")
+		return 0, false
+	}
+	ms := new(big.Float).Mul(f, big.NewFloat(1000))
+	v, _ := ms.Float64()
+	if f.IsInf() || v < 0 || v >= math.MaxInt64 {
+		// Redis casts the milliseconds to a long long: anything beyond
+		// its range turns negative.
+		c.Error("ERR timeout is negative")
+		return 0, false
+	}
+	v = math.Ceil(v)
+	if v > float64(math.MaxInt64/int64(time.Millisecond)) {
+		return 0, true // beyond what a Duration holds: forever
+	}
+	return time.Duration(v) * time.Millisecond, true
+}

@@ -1,0 +1,75 @@
+package command
+
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/encoding"
+)
+
+// Peers is what the engine needs of the bus between instances (package
+// bus implements it): one-way broadcasts and calls answered by every
+// other instance, with handlers per message kind.
+type Peers interface {
+	Handle(kind byte, h func(payload []byte) []byte)
+	Broadcast(kind byte, payload []byte)
+	Call(ctx context.Context, kind byte, payload []byte) [][]byte
+}
+
+// The message kinds the engine sends over the bus.
+const (
+	// msgKeys carries the keys a commit left as lists or sorted sets:
+	// the changes that can serve a blocked client elsewhere.
+	msgKeys byte = 1 + iota
+	// msgPublish carries a Pub/Sub message; the reply is the number of
+	// the peer's receivers.
+	msgPublish
+	// msgQuery carries a PUBSUB query (CHANNELS, NUMSUB...); the reply
+	// is the peer's part of the answer.
+	msgQuery
+)
+
+// UseBus connects the engine to the other instances: key changes wake
+// their blocked clients and theirs wake ours, and Pub/Sub reaches their
+// subscribers. Call it once, before the bus starts and before clients
+// connect.
+func (s *Engine) UseBus(p Peers) {
+	s.peers = p
+	p.Handle(msgKeys, func(payload []byte) []byte {
+		for len(payload) >= 6 {
+			dbi := binary.BigEndian.Uint16(payload)
+			n := binary.BigEndian.Uint32(payload[2:])
+			if uint32(len(payload)-6) < n {
+				break
+			}
+			s.waiters.Wake(dbi, payload[6:6+n])
+			payload = payload[6+n:]
+		}
+		return nil
+	})
+	p.Handle(msgPublish, s.publishFromPeer)
+	p.Handle(msgQuery, s.queryFromPeer)
+}
+
+// wakeChanged is the engine's db.OnCommit hook: the lists and sorted sets
+// a commit left at keys wake the first waiter of each key on this
+// instance and, through the bus, on every other one.
+func (s *Engine) wakeChanged(changes []db.Change) {
+	s.notifyExpired(changes)
+	var msg []byte
+	for _, ch := range changes {
+		if ch.Type != encoding.TypeList && ch.Type != encoding.TypeZSet {
+			continue
+		}
+		s.waiters.Wake(ch.DB, ch.Key)
+		if s.peers != nil {
+			msg = binary.BigEndian.AppendUint16(msg, ch.DB)
+			msg = binary.BigEndian.AppendUint32(msg, uint32(len(ch.Key)))
+			msg = append(msg, ch.Key...)
+		}
+	}
+	if len(msg) > 0 {
+		s.peers.Broadcast(msgKeys, msg)
+	}
+}

@@ -1,0 +1,161 @@
+// Package wait keeps, for one titan instance, the clients waiting for keys
+// to change: blocking list and sorted set pops today, stream reads later.
+// Waiters of one key form a FIFO queue; a change of the key wakes the
+// first one (Wake) or all of them (WakeAll). A woken waiter tries its
+// operation in a store transaction and either leaves (Done) or keeps its
+// place and waits again. When the first waiter of a key leaves, for any
+// reason, the next one is woken: a wake-up is never lost to a waiter that
+// timed out or disconnected, and items pushed together reach the waiters
+// one after the other in FIFO order.
+//
+// The registry knows nothing of the store or the network: the instance
+// feeds it the key changes of its own commits (db.OnCommit) and those the
+// bus brings from other instances.
+package wait
+
+import (
+	"container/list"
+	"sync"
+)
+
+// Key names one key of one database.
+type Key struct {
+	DB  uint16
+	Key string
+}
+
+// Registry is the set of waiters of one instance. Its zero value is not
+// usable: call New.
+type Registry struct {
+	mu     sync.Mutex
+	queues map[Key]*list.List
+	n      int
+}
+
+// New returns an empty registry.
+func New() *Registry { return &Registry{queues: make(map[Key]*list.List)} }
+
+// Waiter is one client waiting on one or more keys.
+type Waiter struct {
+	r     *Registry
+	c     chan struct{}
+	keys  []Key
+	elems []*list.Element
+}
+
+// Wait registers a waiter at the end of the queue of each of keys (in db).
+// Register before trying the operation once, so that a change committed
+// after the try began always wakes the waiter.
+func (r *Registry) Wait(db uint16, keys [][]byte) *Waiter {
+	w := &Waiter{r: r, c: make(chan struct{}, 1)}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		key := Key{DB: db, Key: string(k)}
+		if containsKey(w.keys, key) {
+			continue
+		}
+		q := r.queues[key]
+		if q == nil {
+			q = list.New()
+			r.queues[key] = q
+		}
+		w.keys = append(w.keys, key)
+		w.elems = append(w.elems, q.PushBack(w))
+	}
+	r.n++
+	return w
+}
+
+func containsKey(keys []Key, k Key) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// C delivers a wake-up: one of the waiter's keys changed (or might have).
+// Wake-ups do not queue up: one pending wake-up stands for any number.
+func (w *Waiter) C() <-chan struct{} { return w.c }
+
+// Keys are the keys the waiter waits on.
+func (w *Waiter) Keys() []Key { return w.keys }
+
+func (w *Waiter) signal() {
+	select {
+	case w.c <- struct{}{}:
+	default:
+	}
+}
+
+// Done removes the waiter from every queue; the next waiter of each queue
+// it headed is woken. Done may be called more than once.
+func (w *Waiter) Done() {
+	r := w.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w.elems == nil {
+		return
+	}
+	for i, e := range w.elems {
+		q := r.queues[w.keys[i]]
+		head := q.Front() == e
+		q.Remove(e)
+		if q.Len() == 0 {
+			delete(r.queues, w.keys[i])
+		} else if head {
+			q.Front().Value.(*Waiter).signal()
+		}
+	}
+	w.elems = nil
+	r.n--
+}
+
+// Wake wakes the first waiter of key in db, if any.
+func (r *Registry) Wake(db uint16, key []byte) {
+	r.mu.Lock()
+	if q := r.queues[Key{DB: db, Key: string(key)}]; q != nil {
+		q.Front().Value.(*Waiter).signal()
+	}
+	r.mu.Unlock()
+}
+
+// WakeAll wakes every waiter of key in db (readers that do not consume,
+// such as stream reads).
+func (r *Registry) WakeAll(db uint16, key []byte) {
+	r.mu.Lock()
+	if q := r.queues[Key{DB: db, Key: string(key)}]; q != nil {
+		for e := q.Front(); e != nil; e = e.Next() {
+			e.Value.(*Waiter).signal()
+		}
+	}
+	r.mu.Unlock()
+}
+
+// Waiting reports whether key in db has waiters.
+func (r *Registry) Waiting(db uint16, key []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.queues[Key{DB: db, Key: string(key)}] != nil
+}
+
+// Keys returns the keys that have waiters (for the bounded re-check that
+// catches a missed wake-up).
+func (r *Registry) Keys() []Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := make([]Key, 0, len(r.queues))
+	for k := range r.queues {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Len is the number of waiters.
+func (r *Registry) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
