@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/glob"
 	"github.com/titan-kv/titan/resp"
 )
 
 func dbsize(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		n, _, err := tx.Keyspace().Stats()
-		return resp.IntOf(n, err)
+		n, err := tx.Keyspace().Counts()
+		return resp.IntOf(n.Keys, err)
 	})
 }
 
@@ -222,18 +223,15 @@ func info(c *Call) {
 	}
 	if want("keyspace", true) {
 		b.WriteString("# Keyspace\r\n")
-		for i := 0; i < s.cfg.Databases; i++ {
-			var keys, expires int64
-			err := s.db.View(context.Background(), uint16(i), func(tx *db.Tx) (err error) {
-				keys, expires, err = tx.Keyspace().Stats()
-				return err
-			})
-			if err != nil {
-				c.Error(errorReply(err))
-				return
-			}
-			if keys > 0 {
-				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", i, keys, expires)
+		counts, err := s.db.KeyCounts(context.Background(), s.cfg.Databases)
+		if err != nil {
+			c.Error(errorReply(err))
+			return
+		}
+		now := time.Now().UnixMilli()
+		for i, n := range counts {
+			if n.Keys > 0 {
+				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=%d\r\n", i, n.Keys, n.Expires, avgTTL(n, now))
 			}
 		}
 	}
@@ -249,4 +247,13 @@ func (s *Engine) storeName() string {
 		return "embedded"
 	}
 	return "tikv"
+}
+
+// avgTTL is INFO keyspace's avg_ttl: the mean time to live, in
+// milliseconds, of the keys with an expiry (0 when none).
+func avgTTL(n encoding.Counts, now int64) int64 {
+	if n.Expires <= 0 {
+		return 0
+	}
+	return max(n.ExpireSum*1000/n.Expires-now, 0)
 }

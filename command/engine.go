@@ -41,13 +41,12 @@ type Config struct {
 // Engine runs the commands of every connected client against one DB and
 // keeps the registry of clients that CLIENT LIST, CLIENT KILL and INFO see.
 type Engine struct {
-	cfg     Config
-	db      *db.DB
-	m       *metrics.Metrics
-	table   map[string]*Command
-	cursors *cursorTable
-	start   time.Time
-	runID   string
+	cfg   Config
+	db    *db.DB
+	m     *metrics.Metrics
+	table map[string]*Command
+	start time.Time
+	runID string
 
 	nextID  atomic.Int64
 	mu      sync.Mutex
@@ -75,7 +74,6 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		cfg:     cfg,
 		db:      d,
 		m:       m,
-		cursors: newCursorTable(100_000),
 		start:   time.Now(),
 		runID:   randomHex(40),
 		clients: make(map[int64]*Client),

@@ -63,7 +63,7 @@ func (tx *Tx) putMeta(key []byte, m *encoding.Meta, prevExpire int64) error {
 			return err
 		}
 	}
-	return tx.set(mk, encoding.EncodeMeta(m))
+	return tx.setMeta(tx.DB, key, m)
 }
 
 // reclaimStale queues the elements of an expired key that is being
@@ -92,7 +92,7 @@ func (tx *Tx) deleteKey(key []byte, m *encoding.Meta) error {
 			return err
 		}
 	}
-	return tx.del(mk)
+	return tx.delMeta(tx.DB, key, m)
 }
 
 // dropObject queues a collection's elements for the collector.
