@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
 
 	"github.com/titan-kv/titan/encoding"
 )
@@ -10,15 +13,87 @@ import (
 // Key counters: DBSIZE and INFO keyspace read them instead of scanning.
 // Every write of a metadata key goes through setMeta or delMeta, which add
 // the change of the database's counts to one of encoding.CounterShards
-// shards, picked by the transaction's start timestamp: concurrent
-// transactions (from any process) rarely pick the same shard, so the
-// counters are never a hot key, and when two do, the write conflict
-// retries one of them, so no change is lost or counted twice. A read
-// merges the shards with one BatchGet. RepairCounts recomputes them.
+// shards (read, then written, in the command's transaction). Transactions
+// of one process in flight at once write different shards (counterSlots),
+// so the counters are never a hot key; when transactions of two processes
+// do meet on a shard, the write conflict retries one of them, so no change
+// is lost or counted twice. A read merges the shards with one BatchGet.
+// RepairCounts recomputes them.
 
-// counterShard is the shard the transaction adds its changes to.
-func (tx *Tx) counterShard() uint8 {
-	return uint8((tx.t.StartTS() * 0x9E3779B97F4A7C15 >> 32) % encoding.CounterShards)
+// counterSlots hands this process's transactions the counter shards they
+// write, so that two transactions of one process never write the same
+// shard while both are in flight (they would conflict and one would run
+// again). Each process starts at a random shard, so processes mostly use
+// different shards too. A shard is free again when the transaction that
+// claimed it has committed (Tx.commit) before the claiming transaction
+// began, or slotLease after the claim for a transaction that never
+// committed.
+type counterSlots struct {
+	mu    sync.Mutex
+	base  int
+	slots [encoding.CounterShards]counterSlot
+}
+
+type counterSlot struct {
+	held  bool
+	since time.Time
+	// released is when the last holder let the slot go, unix ms.
+	released int64
+}
+
+// slotLease is how long a claimed shard stays claimed at most.
+const slotLease = time.Minute
+
+func newCounterSlots() *counterSlots {
+	return &counterSlots{base: rand.IntN(encoding.CounterShards)}
+}
+
+// counterClaim is the shard one transaction writes its counts to.
+type counterClaim struct {
+	shard uint8
+	// set once the shard is picked; held while this transaction holds
+	// it in counterSlots.
+	set, held bool
+}
+
+// claim picks a shard for a transaction that began at unix ms begun: one
+// whose last holder was done before that, else any one not held, else a
+// random one.
+func (s *counterSlots) claim(begun int64) counterClaim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	fallback := -1
+	for i := range encoding.CounterShards {
+		j := (s.base + i) % encoding.CounterShards
+		sl := &s.slots[j]
+		if sl.held && now.Sub(sl.since) <= slotLease {
+			continue
+		}
+		if sl.held || sl.released < begun {
+			*sl = counterSlot{held: true, since: now}
+			return counterClaim{shard: uint8(j), set: true, held: true}
+		}
+		if fallback < 0 {
+			fallback = j
+		}
+	}
+	if fallback >= 0 {
+		s.slots[fallback] = counterSlot{held: true, since: now}
+		return counterClaim{shard: uint8(fallback), set: true, held: true}
+	}
+	return counterClaim{shard: uint8(rand.IntN(encoding.CounterShards)), set: true}
+}
+
+// releaseCounter frees the shard tx claimed, if any.
+func (tx *Tx) releaseCounter() {
+	if c := tx.counter; c.held {
+		s := tx.d.counterSlots
+		s.mu.Lock()
+		s.slots[c.shard] = counterSlot{released: time.Now().UnixMilli()}
+		s.mu.Unlock()
+	}
+	tx.counter = counterClaim{}
 }
 
 // count adds delta to database db's counts.
@@ -26,7 +101,10 @@ func (tx *Tx) count(db uint16, delta encoding.Counts) error {
 	if delta == (encoding.Counts{}) {
 		return nil
 	}
-	k := tx.d.keys.Counter(db, tx.counterShard())
+	if !tx.counter.set {
+		tx.counter = tx.d.counterSlots.claim(tx.now)
+	}
+	k := tx.d.keys.Counter(db, tx.counter.shard)
 	raw, err := tx.get(k)
 	if err != nil {
 		return err

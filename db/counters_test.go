@@ -118,7 +118,7 @@ func TestCountsNoDrift(t *testing.T) {
 					}
 				case 13:
 					if r.IntN(20) == 0 {
-						fn = func(tx *Tx) error { _, err := tx.Keyspace().Flush(7); return err }
+						fn = func(tx *Tx) error { _, err := tx.Keyspace().Flush(nil, 7); return err }
 					} else {
 						if _, err := d.ExpireDue(ctx, 0, 16); err != nil {
 							failed.Do(func() { t.Error(err) })

@@ -41,6 +41,9 @@ type DB struct {
 	countRPC interceptor.RPCInterceptor
 	batcher  *batcher
 	latches  *latches
+	// counterSlots spreads this process's transactions over the key
+	// counter shards (counters.go).
+	counterSlots *counterSlots
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).
@@ -59,6 +62,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 		countRPC: store.CountRequests(m)}
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
+	d.counterSlots = newCounterSlots()
 	return d
 }
 

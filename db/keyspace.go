@@ -102,22 +102,29 @@ func (ks Keyspace) RandomKey() ([]byte, error) {
 	return keys[0], nil
 }
 
-// Flush deletes up to limit keys of the database and reports how many it
-// deleted; callers repeat, in new transactions, until it returns 0.
-func (ks Keyspace) Flush(limit int) (int, error) {
+// Flush deletes up to limit keys of the database from key from on (nil:
+// the first) and returns the key to go on from, nil when none is left;
+// callers repeat, in new transactions, from there, so no round steps
+// over the tombstones of the keys the earlier rounds deleted.
+func (ks Keyspace) Flush(from []byte, limit int) ([]byte, error) {
 	tx := ks.tx
 	prefix := tx.d.keys.MetaPrefix(tx.DB)
+	var next []byte
 	n := 0
-	err := tx.scan(prefix, encoding.PrefixEnd(prefix), limit, func(k, v []byte) (bool, error) {
+	err := tx.scan(append(bytes.Clone(prefix), from...), encoding.PrefixEnd(prefix), limit+1, func(k, v []byte) (bool, error) {
+		if n == limit {
+			next = bytes.Clone(k[len(prefix):])
+			return false, nil
+		}
+		n++
 		m, err := encoding.DecodeMeta(v)
 		if err != nil {
 			return false, err
 		}
-		n++
 		if err := tx.dropObject(m); err != nil {
 			return false, err
 		}
 		return true, tx.delMeta(tx.DB, bytes.Clone(k[len(prefix):]), m)
 	})
-	return n, err
+	return next, err
 }

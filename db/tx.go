@@ -31,6 +31,8 @@ type Tx struct {
 	// stale holds expired metadata found by reads, so that a write that
 	// replaces such a key reclaims its elements.
 	stale map[string]*encoding.Meta
+	// counter is the key counter shard the transaction writes.
+	counter counterClaim
 }
 
 // Now returns the command's wall clock in unix milliseconds.
@@ -74,6 +76,7 @@ func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) err
 		tx.DB = dbIndex
 		if err := fn(tx); err != nil {
 			tx.t.Rollback()
+			tx.releaseCounter()
 			return err
 		}
 		return tx.commit()
@@ -114,6 +117,7 @@ func retryable(err error) bool {
 }
 
 func (tx *Tx) commit() error {
+	defer tx.releaseCounter()
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
 		return nil
