@@ -32,8 +32,9 @@ func CountRequests(m *metrics.Metrics) interceptor.RPCInterceptor {
 // fault says so and delays the others by a fixed time.
 type faultClient struct {
 	tikv.Client
-	delay time.Duration
-	fault func(*tikvrpc.Request) error
+	delay  time.Duration
+	fault  func(*tikvrpc.Request) error
+	faults *faults
 }
 
 // SendRequest answers req like an overloaded TiKV while the fault holds,
@@ -45,6 +46,11 @@ func (c *faultClient) SendRequest(ctx context.Context, addr string, req *tikvrpc
 			// and retries until the command's deadline.
 			return tikvrpc.GenRegionErrorResp(req, &errorpb.Error{
 				Message: err.Error(), ServerIsBusy: &errorpb.ServerIsBusy{Reason: err.Error()}})
+		}
+	}
+	if c.faults != nil {
+		if resp, err := c.faults.pick(req); resp != nil || err != nil {
+			return resp, err
 		}
 	}
 	if c.delay > 0 {
