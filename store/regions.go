@@ -16,8 +16,6 @@ import (
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc"
 	"github.com/tikv/client-go/v2/util/codec"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // The embedded store as a many-region cluster would behave, for tests:
@@ -117,9 +115,11 @@ func (r *regions) randomKey(kv *tikv.KVStore) ([]byte, error) {
 // faults answers a share of the embedded store's requests with the errors
 // a real cluster returns: NotLeader, EpochNotMatch (both make client-go
 // reload the region and retry), ServerIsBusy (client-go backs off, 1-2 s)
-// and, for reads only, a timed-out RPC (client-go backs off and retries).
-// Writes never time out: a commit whose RPC fails is undetermined, which a
-// client sees as an error, as on a real cluster.
+// and timeouts: the request is held for faultTimeout, then answered with
+// StaleCommand, as TiKV answers a command that timed out in raft (client-go
+// backs off and retries). A failed RPC is not injected: client-go would
+// mark the embedded store unreachable and its health check never
+// succeeds; and a commit whose RPC fails is undetermined.
 type faults struct {
 	rate float64
 	mu   sync.Mutex
@@ -128,8 +128,8 @@ type faults struct {
 	injected atomic.Int64
 }
 
-// errInjectedTimeout is the RPC error of an injected timeout.
-var errInjectedTimeout = status.Error(codes.DeadlineExceeded, "injected timeout")
+// faultTimeout is how long an injected timeout holds its request.
+const faultTimeout = 20 * time.Millisecond
 
 // pick returns the injected response or RPC error for req; both nil to
 // serve it.
@@ -140,18 +140,17 @@ func (f *faults) pick(req *tikvrpc.Request) (*tikvrpc.Response, error) {
 	if !hit {
 		return nil, nil
 	}
-	read := req.Type == tikvrpc.CmdGet || req.Type == tikvrpc.CmdBatchGet || req.Type == tikvrpc.CmdScan
 	var e *errorpb.Error
 	switch {
 	case kind < 45:
 		e = &errorpb.Error{Message: "injected", NotLeader: &errorpb.NotLeader{RegionId: req.RegionId}}
 	case kind < 90:
 		e = &errorpb.Error{Message: "injected", EpochNotMatch: &errorpb.EpochNotMatch{}}
-	case kind < 95 || !read:
+	case kind < 95:
 		e = &errorpb.Error{Message: "injected", ServerIsBusy: &errorpb.ServerIsBusy{Reason: "injected"}}
 	default:
-		f.injected.Add(1)
-		return nil, errInjectedTimeout
+		time.Sleep(faultTimeout)
+		e = &errorpb.Error{Message: "injected timeout", StaleCommand: &errorpb.StaleCommand{}}
 	}
 	resp, err := tikvrpc.GenRegionErrorResp(req, e)
 	if err != nil { // a request type without region errors: serve it
