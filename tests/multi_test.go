@@ -236,7 +236,7 @@ func TestMultiCounters(t *testing.T) {
 			defer c.Close()
 			r := rand.New(rand.NewPCG(uint64(w), 1))
 			pipe := c.Pipeline()
-			for i := range 1500 {
+			for i := range 600 {
 				k, o := fmt.Sprintf("k%d", r.IntN(60)), fmt.Sprintf("k%d", r.IntN(60))
 				switch r.IntN(9) {
 				case 0:

@@ -36,6 +36,7 @@ func main() {
 
 func newRootCmd() *cobra.Command {
 	var configPath string
+	var testStore store.Options // the hidden test-only options of the embedded store
 	cfg := conf.Default()
 	root := &cobra.Command{
 		Use:           "titan",
@@ -48,7 +49,7 @@ func newRootCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run(final)
+			return run(final, testStore)
 		},
 	}
 	f := root.Flags()
@@ -67,6 +68,13 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&cfg.Batch.Enabled, "write-batch", cfg.Batch.Enabled, "combine concurrent commands into shared transactions")
 	f.DurationVar(&cfg.EmbeddedDelay.Duration, "embedded-rpc-delay", cfg.EmbeddedDelay.Duration, "delay added to every request of the embedded store, to imitate a cluster's network")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
+	// Test-only options of the embedded store, hidden from --help.
+	f.IntVar(&testStore.Regions, "test-embedded-regions", 0, "start the embedded store with this many regions")
+	f.DurationVar(&testStore.SplitInterval, "test-embedded-split-interval", 0, "split a region of the embedded store every interval")
+	f.Float64Var(&testStore.FaultRate, "test-embedded-fault-rate", 0, "share of embedded store requests answered with injected region errors")
+	for _, name := range []string{"test-embedded-regions", "test-embedded-split-interval", "test-embedded-fault-rate"} {
+		f.MarkHidden(name)
+	}
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version and commit",
@@ -111,7 +119,9 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 	return cfg, cfg.Validate()
 }
 
-func run(cfg conf.Config) error {
+// run serves until a signal; testStore carries the embedded store's
+// test-only options.
+func run(cfg conf.Config, testStore store.Options) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	slog.SetDefault(logger)
 	// client-go logs through pingcap/log; keep it to errors unless debugging.
@@ -135,11 +145,19 @@ func run(cfg conf.Config) error {
 	}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
 	st, err := store.Open(openCtx, store.Options{
-		Address:  cfg.Store,
-		DataDir:  cfg.DataDir,
-		RPCDelay: cfg.EmbeddedDelay.Duration,
+		Address:       cfg.Store,
+		DataDir:       cfg.DataDir,
+		RPCDelay:      cfg.EmbeddedDelay.Duration,
+		Regions:       testStore.Regions,
+		KeyPrefix:     cfg.Namespace + ":",
+		SplitInterval: testStore.SplitInterval,
+		FaultRate:     testStore.FaultRate,
 	})
 	cancel()
+	if testStore.Regions > 1 || testStore.SplitInterval > 0 || testStore.FaultRate > 0 {
+		slog.Warn("embedded store with test options", "regions", testStore.Regions,
+			"split_interval", testStore.SplitInterval, "fault_rate", testStore.FaultRate)
+	}
 	if err != nil {
 		closeListeners()
 		return fmt.Errorf("open store: %w (store-timeout %s)", err, cfg.StoreTimeout)
