@@ -8,7 +8,7 @@ DATA_DIR ?= ./data
 # Packages whose code runs concurrently get the race detector.
 RACE_PKGS := ./db/... ./command/... ./server/... ./store/... ./background/... ./instance/...
 
-.PHONY: all build run test test-unit test-e2e fuzz bench vet fmt clean
+.PHONY: all build run test test-faults test-tikv test-unit test-e2e fuzz bench vet fmt clean
 
 all: build
 
@@ -32,6 +32,26 @@ test: vet
 	$(GO) test -count=1 ./encoding/... ./glob/... ./parse/... ./resp/... ./cmdspec/... ./conf/... ./settings/... ./metrics/... ./cmd/...
 	$(MAKE) fuzz FUZZTIME=100000x FUZZTIME_SLOW=2000x
 	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
+	$(MAKE) test-faults
+
+# The end-to-end tests run once more on a many-region embedded store that
+# splits regions and injects region errors and timeouts (TITAN_E2E_FAULTS,
+# tests/harness_test.go): the differential tests of the core types and the
+# keyspace scans, a subset that keeps the added time under a minute.
+FAULT_TESTS ?= TestFoundationDifferential|TestHashDifferential|TestSetDifferential|TestScanCompleteness|TestSelectIsolation
+## test-faults: the end-to-end subset above on the faulty many-region store.
+test-faults:
+	TITAN_E2E_FAULTS=1 $(GO) test -count=1 -timeout 10m -run '$(FAULT_TESTS)' ./tests/
+
+# PD is a PD address (host:port) of a running TiKV cluster; see
+# docs/OPERATIONS.md for starting one. Each titan under test gets a
+# namespace of its own.
+PD ?=
+TIKV_TESTS ?= .
+## test-tikv: the end-to-end suite against a real cluster (PD=host:port); skipped without PD.
+test-tikv:
+	@if [ -z "$(PD)" ]; then echo "test-tikv: PD not set (make test-tikv PD=host:port), skipped"; exit 0; fi; \
+	TITAN_E2E_PD=$(PD) $(GO) test -count=1 -timeout 30m -run '$(TIKV_TESTS)' ./tests/
 
 # Fuzz budgets are counts of executions, not durations: Go 1.26's fuzz
 # coordinator can fail a duration-bounded run with a spurious "context

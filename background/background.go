@@ -1,6 +1,7 @@
 // Package background runs the tasks one titan process at a time does for
 // every process sharing the store: the active expirer, the collector of
-// dropped collections' elements, and the TiKV GC safe point. A lease kept
+// dropped collections' elements, the collector of expired SCAN cursors,
+// the repair of the key counters, and the TiKV GC safe point. A lease kept
 // in the store picks the process that runs each task. This package decides
 // when and where a task runs and how much it does per round; the
 // transactions themselves are package db's (TryLease, ExpireDue,
@@ -44,6 +45,14 @@ type Options struct {
 	SafePointInterval time.Duration
 	// GCLifeTime is how much MVCC history is kept behind the safe point.
 	GCLifeTime time.Duration
+	// CursorInterval is the pause between rounds of the collector of
+	// expired SCAN cursor records.
+	CursorInterval time.Duration
+	// RepairInterval is the pause between recounts of the key counters
+	// (the first runs when a process takes the lease).
+	RepairInterval time.Duration
+	// Databases is how many databases the key counter repair recounts.
+	Databases int
 }
 
 func (o *Options) defaults() {
@@ -68,6 +77,15 @@ func (o *Options) defaults() {
 	if o.GCLifeTime <= 0 {
 		o.GCLifeTime = 10 * time.Minute
 	}
+	if o.CursorInterval <= 0 {
+		o.CursorInterval = time.Minute
+	}
+	if o.RepairInterval <= 0 {
+		o.RepairInterval = time.Hour
+	}
+	if o.Databases <= 0 {
+		o.Databases = 16
+	}
 }
 
 // NewInstanceID returns a name for this process, unique among the
@@ -89,6 +107,9 @@ type Tasks struct {
 	// Used only by the expire task's goroutine: see expireRound.
 	expireWatermark int64
 	expireRounds    int
+	// Used only by the cursors task's goroutine: see cursorRound.
+	cursorWatermark uint64
+	cursorRounds    int
 }
 
 // New returns the background tasks of the process serving d over st,
@@ -113,6 +134,8 @@ func (b *Tasks) Run(ctx context.Context) {
 	tasks := []task{
 		{"expire", b.o.ExpireInterval, b.expireRound},
 		{"gc", b.o.GCInterval, b.collectRound},
+		{"cursors", b.o.CursorInterval, b.cursorRound},
+		{"counts", b.o.RepairInterval, b.repairRound},
 	}
 	// The safe point is TiKV's: the embedded store has no GC of its own,
 	// and a lock scan over it blocks every other request while it runs.

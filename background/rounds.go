@@ -89,3 +89,59 @@ func (b *Tasks) safePointRound(ctx context.Context, _ time.Time) error {
 	slog.Debug("gc safe point advanced", "safepoint", sp)
 	return nil
 }
+
+// cursorBatch bounds the cursor records one transaction examines.
+const cursorBatch = 512
+
+// cursorRescan is how often (in rounds) the cursor collector walks every
+// record instead of starting from the first one it kept last time.
+const cursorRescan = 60
+
+// cursorRound deletes expired SCAN cursor records, one bounded
+// transaction at a time, until none is left or the deadline passes.
+// Deleted records stay behind as MVCC tombstones until the GC safe point
+// passes them, so a round starts from the first record the last complete
+// round kept (every cursorRescan rounds, from the first record).
+func (b *Tasks) cursorRound(ctx context.Context, deadline time.Time) error {
+	b.cursorRounds++
+	from := b.cursorWatermark
+	if b.cursorRounds%cursorRescan == 0 {
+		from = 0
+	}
+	var firstKept uint64
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		next, _, kept, err := b.d.CollectCursors(ctx, from, cursorBatch)
+		if err != nil {
+			return err
+		}
+		if firstKept == 0 {
+			firstKept = kept
+		}
+		if next == 0 {
+			// Complete: the next round starts at the first record kept,
+			// or, with none kept, where this one ended.
+			b.cursorWatermark = firstKept
+			if firstKept == 0 {
+				b.cursorWatermark = from
+			}
+			return nil
+		}
+		from = next
+	}
+	return ctx.Err()
+}
+
+// repairRound recounts the keys of every database and corrects the key
+// counters where they drifted (they should not: a correction is logged).
+func (b *Tasks) repairRound(ctx context.Context, _ time.Time) error {
+	for i := range b.o.Databases {
+		fix, err := b.d.RepairCounts(ctx, uint16(i))
+		if err != nil {
+			return err
+		}
+		if fix.Keys != 0 || fix.Expires != 0 || fix.ExpireSum != 0 {
+			slog.Warn("key counters corrected", "db", i, "keys", fix.Keys, "expires", fix.Expires)
+		}
+	}
+	return nil
+}

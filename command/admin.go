@@ -11,8 +11,8 @@ import (
 
 func dbsize(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		n, _, err := tx.Keyspace().Stats()
-		return resp.IntOf(n, err)
+		n, err := tx.Keyspace().Counts()
+		return resp.IntOf(n.Keys, err)
 	})
 }
 
@@ -52,13 +52,13 @@ func flushall(c *Call) {
 
 // flush deletes every key of one database in bounded transactions.
 func (s *Engine) flush(dbIndex uint16) error {
+	var from []byte
 	for {
-		var n int
 		err := s.db.Update(context.Background(), dbIndex, func(tx *db.Tx) (err error) {
-			n, err = tx.Keyspace().Flush(1000)
+			from, err = tx.Keyspace().Flush(from, 1000)
 			return err
 		})
-		if err != nil || n == 0 {
+		if err != nil || from == nil {
 			return err
 		}
 	}

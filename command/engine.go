@@ -89,7 +89,6 @@ type Engine struct {
 	db      *db.DB
 	m       *metrics.Metrics
 	table   map[string]*Command
-	cursors *cursorTable
 	start   time.Time
 	runID   string
 
@@ -147,7 +146,6 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		cfg:      cfg,
 		db:       d,
 		m:        m,
-		cursors:  newCursorTable(100_000),
 		start:    time.Now(),
 		runID:    randomHex(40),
 		clients:  make(map[int64]*Client),

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -428,27 +428,34 @@ func (s *Engine) infoLatencyStats() ([]string, error) {
 type dbStats struct {
 	db            int
 	keys, expires int64
+	avgTTL        int64
 }
 
-// keyspaceStats counts the keys of every database that has some, from
-// the store: these figures are the store's, the same on every instance.
+// keyspaceStats counts the keys of every database that has some, from the
+// key counters in the store: the same figures on every instance.
 // INFO keyspace, MEMORY STATS and redis_db_keys read them here.
 func (s *Engine) keyspaceStats(ctx context.Context) ([]dbStats, error) {
+	counts, err := s.db.KeyCounts(ctx, s.cfg.Databases)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UnixMilli()
 	var out []dbStats
-	for i := 0; i < s.cfg.Databases; i++ {
-		var keys, expires int64
-		err := s.db.View(ctx, uint16(i), func(tx *db.Tx) (err error) {
-			keys, expires, err = tx.Keyspace().Stats()
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if keys > 0 {
-			out = append(out, dbStats{i, keys, expires})
+	for i, n := range counts {
+		if n.Keys > 0 {
+			out = append(out, dbStats{db: i, keys: n.Keys, expires: n.Expires, avgTTL: avgTTL(n, now)})
 		}
 	}
 	return out, nil
+}
+
+// avgTTL is INFO keyspace's avg_ttl: the mean time to live, in
+// milliseconds, of the keys with an expiry (0 when none).
+func avgTTL(n encoding.Counts, now int64) int64 {
+	if n.Expires <= 0 {
+		return 0
+	}
+	return max(n.ExpireSum*1000/n.Expires-now, 0)
 }
 
 func (s *Engine) infoKeyspace() ([]string, error) {
@@ -458,7 +465,7 @@ func (s *Engine) infoKeyspace() ([]string, error) {
 	}
 	out := make([]string, len(stats))
 	for i, st := range stats {
-		out[i] = fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=0", st.db, st.keys, st.expires)
+		out[i] = fmt.Sprintf("db%d:keys=%d,expires=%d,avg_ttl=%d", st.db, st.keys, st.expires, st.avgTTL)
 	}
 	return out, nil
 }

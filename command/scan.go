@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/redcon"
@@ -74,36 +75,35 @@ func typeByName(name string) encoding.Type {
 	return 0
 }
 
-// scanReply is the reply of the SCAN family: the cursor to go on with ("0"
-// once the scan is complete) and one page of items. The cursor is handed
-// out when the reply is appended (once per reply), so a job that runs
-// again after a conflict does not leave cursors behind.
+// scanReply is the reply of the SCAN family: the cursor to go on with (0
+// once the scan is complete) and one page of items.
 type scanReply struct {
-	cursors *cursorTable
-	// next is where the scan goes on; nil when it is complete.
-	next  []byte
-	items [][]byte
+	cursor uint64
+	items  [][]byte
 }
 
 // Append implements resp.Reply.
 func (r scanReply) Append(b []byte, p resp.Proto) []byte {
-	cursor := "0"
-	if r.next != nil {
-		cursor = r.cursors.put(r.next)
-	}
 	b = redcon.AppendArray(b, 2)
-	b = redcon.AppendBulkString(b, cursor)
+	b = redcon.AppendBulkString(b, strconv.FormatUint(r.cursor, 10))
 	return resp.Bulks(r.items).Append(b, p)
 }
 
-// scanReply returns the reply of a scan page that goes on at next (nil
-// when the scan is complete).
-func (c *Call) scanReply(next []byte, items [][]byte) scanReply {
-	return scanReply{cursors: c.s.cursors, next: next, items: items}
+// pageReply saves where the scan of scope goes on (next; nil when it is
+// complete) and returns the reply handing out its cursor.
+func pageReply(tx *db.Tx, scope, next []byte, items [][]byte, err error) (resp.Reply, error) {
+	if err != nil {
+		return nil, err
+	}
+	cursor, err := tx.SaveCursor(scope, next)
+	return scanReply{cursor: cursor, items: items}, err
 }
 
+// Scans are write jobs: each call stores the record of the cursor it
+// hands out.
+
 func scan(c *Call) {
-	start, ok := c.s.cursors.get(c.Args[1])
+	cursor, ok := parseCursor(c.Args[1])
 	if !ok {
 		c.Error("ERR invalid cursor")
 		return
@@ -113,39 +113,50 @@ func scan(c *Call) {
 		c.Error(errMsg)
 		return
 	}
-	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		scope := encoding.CursorScope('k', tx.DB, nil)
+		start, err := tx.Cursor(cursor, scope)
+		if err != nil {
+			return nil, err
+		}
 		res, err := tx.Keyspace().Scan(start, o.count, o.match, o.typ)
-		return c.scanReply(res.Next, res.Items), err
+		return pageReply(tx, scope, res.Next, res.Items, err)
 	})
 }
 
-// keyScan implements HSCAN, SSCAN and ZSCAN. size reads the collection's
-// size and checks its type; page reads one page from position from. As in
-// Redis, a missing key answers an empty scan and the options are checked
-// only once the key is known to exist with the right type.
-func keyScan(c *Call, withNoValues bool, size func(tx *db.Tx) (int64, error),
+// keyScan implements HSCAN, SSCAN and ZSCAN (kind 'h', 's', 'z'). size
+// reads the collection's size and checks its type; page reads one page
+// from position from. As in Redis, a missing key answers an empty scan
+// and the options are checked only once the key is known to exist with
+// the right type.
+func keyScan(c *Call, kind byte, withNoValues bool, size func(tx *db.Tx) (int64, error),
 	page func(tx *db.Tx, from []byte, size int64, o scanOptions) (next []byte, items [][]byte, err error)) {
-	from, ok := c.s.cursors.get(c.Args[2])
+	cursor, ok := parseCursor(c.Args[2])
 	if !ok {
 		c.Error("ERR invalid cursor")
 		return
 	}
 	o, errMsg := parseScanOptions(c.Args[3:], false, withNoValues)
-	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
 		n, err := size(tx)
 		if err != nil || n == 0 {
-			return c.scanReply(nil, nil), err
+			return scanReply{}, err
 		}
 		if errMsg != "" {
 			return nil, db.UserError(errMsg)
 		}
+		scope := encoding.CursorScope(kind, tx.DB, c.Args[1])
+		from, err := tx.Cursor(cursor, scope)
+		if err != nil {
+			return nil, err
+		}
 		next, items, err := page(tx, from, n, o)
-		return c.scanReply(next, items), err
+		return pageReply(tx, scope, next, items, err)
 	})
 }
 
 func hscan(c *Call) {
-	keyScan(c, true, func(tx *db.Tx) (int64, error) { return tx.Hash(c.Args[1]).Len() },
+	keyScan(c, 'h', true, func(tx *db.Tx) (int64, error) { return tx.Hash(c.Args[1]).Len() },
 		func(tx *db.Tx, from []byte, _ int64, o scanOptions) ([]byte, [][]byte, error) {
 			res, err := tx.Hash(c.Args[1]).Scan(from, o.count, o.match, o.noValues)
 			return res.Next, res.Items, err
@@ -153,7 +164,7 @@ func hscan(c *Call) {
 }
 
 func sscan(c *Call) {
-	keyScan(c, false, func(tx *db.Tx) (int64, error) { return tx.Set(c.Args[1]).Card() },
+	keyScan(c, 's', false, func(tx *db.Tx) (int64, error) { return tx.Set(c.Args[1]).Card() },
 		func(tx *db.Tx, from []byte, _ int64, o scanOptions) ([]byte, [][]byte, error) {
 			res, err := tx.Set(c.Args[1]).Scan(from, o.count, o.match)
 			return res.Next, res.Items, err
@@ -165,7 +176,7 @@ func sscan(c *Call) {
 const zscanSmall = 128
 
 func zscan(c *Call) {
-	keyScan(c, false, func(tx *db.Tx) (int64, error) { return tx.ZSet(c.Args[1]).Card() },
+	keyScan(c, 'z', false, func(tx *db.Tx) (int64, error) { return tx.ZSet(c.Args[1]).Card() },
 		func(tx *db.Tx, from []byte, n int64, o scanOptions) ([]byte, [][]byte, error) {
 			count := o.count
 			if n <= zscanSmall && from == nil {

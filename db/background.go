@@ -125,7 +125,7 @@ func (d *DB) ExpireDue(ctx context.Context, since int64, limit int) (Expired, er
 				if err := tx.dropObject(m); err != nil {
 					return err
 				}
-				if err := tx.del(d.keys.Meta(db, key)); err != nil {
+				if err := tx.delMeta(db, key, m); err != nil {
 					return err
 				}
 				tx.changes = append(tx.changes, Change{DB: db, Key: key, Type: 0, Expired: true})

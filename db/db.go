@@ -43,6 +43,9 @@ type DB struct {
 	latches  *latches
 	health   health
 	hooks    hooks
+	// counterSlots spreads this process's transactions over the key
+	// counter shards (counters.go).
+	counterSlots *counterSlots
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).
@@ -61,6 +64,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 		countRPC: store.CountRequests(m)}
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
+	d.counterSlots = newCounterSlots()
 	return d
 }
 

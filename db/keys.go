@@ -126,7 +126,7 @@ func (k Key) Rename(dst []byte, nx bool) (bool, error) {
 			return false, err
 		}
 	}
-	if err := tx.del(tx.d.keys.Meta(tx.DB, k.key)); err != nil {
+	if err := tx.delMeta(tx.DB, k.key, m); err != nil {
 		return false, err
 	}
 	tx.changed(k.key, 0)

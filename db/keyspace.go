@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/titan-kv/titan/encoding"
@@ -19,6 +20,9 @@ func (tx *Tx) Keyspace() Keyspace { return Keyspace{tx: tx} }
 // non-zero). Every key present for the whole scan is returned at
 // least once, because the scan walks the ordered key space.
 func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type) (ScanPage[[]byte], error) {
+	if empty, err := ks.empty(); err != nil || empty {
+		return ScanPage[[]byte]{}, err
+	}
 	prefix := ks.tx.d.keys.MetaPrefix(ks.tx.DB)
 	decode := ks.liveKeys(prefix, t)
 	return scanPage(ks.tx, prefix, start, encoding.PrefixEnd(prefix), count, pattern, decode, func(k []byte) []byte { return k })
@@ -61,31 +65,34 @@ func (ks Keyspace) Keys(pattern []byte) ([][]byte, error) {
 	return keys, err
 }
 
-// Stats counts the live keys of the database and those with an expiry
-// (DBSIZE, INFO keyspace).
-func (ks Keyspace) Stats() (keys, expires int64, err error) {
-	tx := ks.tx
-	prefix := tx.d.keys.MetaPrefix(tx.DB)
-	err = tx.scan(prefix, encoding.PrefixEnd(prefix), 0, func(k, v []byte) (bool, error) {
-		m, err := encoding.DecodeMeta(v)
-		if err != nil {
-			return false, err
-		}
-		if !m.Expired(tx.now) {
-			keys++
-			if m.ExpireAt != 0 {
-				expires++
-			}
-		}
-		return true, nil
-	})
-	return keys, expires, err
+// Counts returns the database's key counts from its counters (DBSIZE,
+// INFO keyspace): one BatchGet of the counter shards, whatever the size
+// of the database. Keys that expired but were not removed yet are
+// counted, as Redis counts them.
+func (ks Keyspace) Counts() (encoding.Counts, error) {
+	c, err := ks.tx.counts(ks.tx.DB)
+	if err != nil {
+		return encoding.Counts{}, err
+	}
+	return c[0], nil
 }
 
-// RandomKey returns a random live key, nil when the database has none:
-// sampleRange's pick of one among the live keys after random points
-// between the first and the last key.
+// empty reports whether the counters say the database holds no key: then
+// SCAN and RANDOMKEY answer at once, however many deleted keys' MVCC
+// tombstones the store would step over.
+func (ks Keyspace) empty() (bool, error) {
+	c, err := ks.Counts()
+	return c.Keys <= 0, err
+}
+
+// RandomKey returns a random live key, nil when the database has none
+// (at once when the counters say it is empty): sampleRange's pick of one
+// among the live keys after random points between the first and the last
+// key.
 func (ks Keyspace) RandomKey() ([]byte, error) {
+	if empty, err := ks.empty(); err != nil || empty {
+		return nil, err
+	}
 	prefix := ks.tx.d.keys.MetaPrefix(ks.tx.DB)
 	src := sampleSource[[]byte]{from: prefix, to: encoding.PrefixEnd(prefix), n: -1, decode: ks.liveKeys(prefix, 0)}
 	keys, err := sampleRange(ks.tx, src, 1)
@@ -95,22 +102,29 @@ func (ks Keyspace) RandomKey() ([]byte, error) {
 	return keys[0], nil
 }
 
-// Flush deletes up to limit keys of the database and reports how many it
-// deleted; callers repeat, in new transactions, until it returns 0.
-func (ks Keyspace) Flush(limit int) (int, error) {
+// Flush deletes up to limit keys of the database from key from on (nil:
+// the first) and returns the key to go on from, nil when none is left;
+// callers repeat, in new transactions, from there, so no round steps
+// over the tombstones of the keys the earlier rounds deleted.
+func (ks Keyspace) Flush(from []byte, limit int) ([]byte, error) {
 	tx := ks.tx
 	prefix := tx.d.keys.MetaPrefix(tx.DB)
+	var next []byte
 	n := 0
-	err := tx.scan(prefix, encoding.PrefixEnd(prefix), limit, func(k, v []byte) (bool, error) {
+	err := tx.scan(append(bytes.Clone(prefix), from...), encoding.PrefixEnd(prefix), limit+1, func(k, v []byte) (bool, error) {
+		if n == limit {
+			next = bytes.Clone(k[len(prefix):])
+			return false, nil
+		}
+		n++
 		m, err := encoding.DecodeMeta(v)
 		if err != nil {
 			return false, err
 		}
-		n++
 		if err := tx.dropObject(m); err != nil {
 			return false, err
 		}
-		return true, tx.del(append([]byte(nil), k...))
+		return true, tx.delMeta(tx.DB, bytes.Clone(k[len(prefix):]), m)
 	})
-	return n, err
+	return next, err
 }

@@ -60,7 +60,7 @@ func (tx *Tx) putMeta(key []byte, m *encoding.Meta, prevExpire int64) error {
 		}
 	}
 	tx.changed(key, m.Type)
-	return tx.set(mk, encoding.EncodeMeta(m))
+	return tx.setMeta(tx.DB, key, m)
 }
 
 // reclaimStale queues the elements of an expired key that is being
@@ -90,7 +90,7 @@ func (tx *Tx) deleteKey(key []byte, m *encoding.Meta) error {
 		}
 	}
 	tx.changed(key, 0)
-	return tx.del(mk)
+	return tx.delMeta(tx.DB, key, m)
 }
 
 // dropObject queues a collection's elements (or a chunked string's

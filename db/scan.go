@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
 	"github.com/titan-kv/titan/glob"
 )
@@ -140,8 +141,13 @@ type ScanPage[T any] struct {
 // order (at nil: from base), decodes each and keeps those whose name
 // matches pattern (nil: no MATCH, every entry; an empty pattern matches
 // only an empty name). Positions are keys without base: Next is the
-// position of the first entry left unexamined. Costs one Scan of count+1
-// keys (in batches of at most scanBatchMax).
+// position of the first entry left unexamined. A page never crosses the
+// end of the region holding its first key: TiKV steps over the MVCC
+// tombstones of deleted keys inside a Scan, so this bounds what one call
+// can cost to one region's worth; a page that reaches the region's end
+// returns what it found (maybe nothing) with Next there, as Redis may
+// return fewer than COUNT items. Costs one Scan of count+1 keys (in
+// batches of at most scanBatchMax).
 func scanPage[T any](tx *Tx, base, at, end []byte, count int, pattern []byte, decode decoder[T], name func(T) []byte) (ScanPage[T], error) {
 	var page ScanPage[T]
 	start := append(bytes.Clone(base), at...)
@@ -152,8 +158,12 @@ func scanPage[T any](tx *Tx, base, at, end []byte, count int, pattern []byte, de
 	if limit <= 0 { // count+1 overflowed
 		limit = 0
 	}
+	bound := end
+	if re := tx.regionEnd(start); len(re) > len(base) && bytes.HasPrefix(re, base) && (end == nil || bytes.Compare(re, end) < 0) {
+		bound = re
+	}
 	seen := 0
-	err := tx.rangeScan(start, end, limit, false, func(k, v []byte) (bool, error) {
+	err := tx.rangeScan(start, bound, limit, false, func(k, v []byte) (bool, error) {
 		if seen >= count {
 			page.Next = bytes.Clone(k[len(base):])
 			return false, nil
@@ -168,5 +178,18 @@ func scanPage[T any](tx *Tx, base, at, end []byte, count int, pattern []byte, de
 		}
 		return true, nil
 	})
+	if err == nil && page.Next == nil && !bytes.Equal(bound, end) {
+		page.Next = bytes.Clone(bound[len(base):])
+	}
 	return page, err
+}
+
+// regionEnd returns the end of the store region holding key, nil when
+// it is the last region or unknown (the page is then not bounded).
+func (tx *Tx) regionEnd(key []byte) []byte {
+	loc, err := tx.d.store.KV().GetRegionCache().LocateKey(tikv.NewBackoffer(tx.ctx, 2000), key)
+	if err != nil {
+		return nil
+	}
+	return loc.EndKey
 }

@@ -113,8 +113,8 @@ func TestKeyspaceScan(t *testing.T) {
 		if len(keys) != 10 || err != nil {
 			t.Errorf("keys k1* = %q, %v", keys, err)
 		}
-		if n, expires, err := ks.Stats(); n != 25 || expires != 0 || err != nil {
-			t.Errorf("stats = %d, %d, %v", n, expires, err)
+		if n, err := ks.Counts(); n.Keys != 25 || n.Expires != 0 || err != nil {
+			t.Errorf("counts = %+v, %v", n, err)
 		}
 		k, err := ks.RandomKey()
 		if len(k) != 3 || err != nil {

@@ -34,6 +34,8 @@ type Tx struct {
 	// changes are the keys this transaction changed, for the OnCommit
 	// hooks.
 	changes []Change
+	// counter is the key counter shard the transaction writes.
+	counter counterClaim
 }
 
 // Now returns the command's wall clock in unix milliseconds.
@@ -77,6 +79,7 @@ func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) err
 		tx.DB = dbIndex
 		if err := fn(tx); err != nil {
 			tx.t.Rollback()
+			tx.releaseCounter()
 			return err
 		}
 		return tx.commit()
@@ -117,6 +120,7 @@ func retryable(err error) bool {
 }
 
 func (tx *Tx) commit() error {
+	defer tx.releaseCounter()
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
 		return nil

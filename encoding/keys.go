@@ -10,6 +10,8 @@
 //	ns:E <expire-at ms uint64> <db uint16> <user key>   expiry index entry
 //	ns:G <object id 12B>                    object waiting for the collector
 //	ns:S <name>                             system keys (leases, safe point)
+//	ns:C <minute uint32> <id uint32>        SCAN cursor record (shared.go)
+//	ns:N <db uint16> <shard uint8>          key counter shard (shared.go)
 //
 // Every integer is big-endian so that byte order equals numeric order.
 package encoding

@@ -109,6 +109,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		GCRate:            cfg.Background.GCRate,
 		SafePointInterval: cfg.Background.SafePointInterval.Duration,
 		GCLifeTime:        cfg.Background.GCLifeTime.Duration,
+		Databases:         cfg.Databases,
 	}, m)
 	var bgCtx context.Context
 	bgCtx, in.stopBG = context.WithCancel(context.Background())

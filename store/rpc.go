@@ -90,8 +90,9 @@ func requestKey(req *tikvrpc.Request) string {
 // fault says so and delays the others by a fixed time.
 type faultClient struct {
 	tikv.Client
-	delay time.Duration
-	fault func(*tikvrpc.Request) error
+	delay  time.Duration
+	fault  func(*tikvrpc.Request) error
+	faults *faults
 }
 
 // SendRequest answers req like an overloaded TiKV while the fault holds,
@@ -103,6 +104,11 @@ func (c *faultClient) SendRequest(ctx context.Context, addr string, req *tikvrpc
 			// and retries until the command's deadline.
 			return tikvrpc.GenRegionErrorResp(req, &errorpb.Error{
 				Message: err.Error(), ServerIsBusy: &errorpb.ServerIsBusy{Reason: err.Error()}})
+		}
+	}
+	if c.faults != nil {
+		if resp, err := c.faults.pick(req); resp != nil || err != nil {
+			return resp, err
 		}
 	}
 	if c.delay > 0 {

@@ -5,10 +5,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,6 +38,24 @@ type Options struct {
 	// serves; while it returns an error, requests are answered like an
 	// overloaded TiKV answers them. Tests use it to take the store down.
 	Fault func(*tikvrpc.Request) error
+
+	// The embedded store as a many-region cluster (tests):
+
+	// Regions is how many regions the embedded store starts with (0 or
+	// 1: one), split at the boundaries of titan's key ranges under
+	// KeyPrefix.
+	Regions int
+	// KeyPrefix is titan's namespace and colon ("titan:" when empty):
+	// where the initial and running splits fall.
+	KeyPrefix string
+	// SplitInterval, when positive, splits a region every interval while
+	// the store is open, at a key read after a random point.
+	SplitInterval time.Duration
+	// FaultRate is the share of requests (0 to 1) answered with an
+	// injected NotLeader, EpochNotMatch, ServerIsBusy or, for reads, a
+	// timed-out RPC.
+	FaultRate float64
+
 	// TLS secures the connections to PD and TiKV (a cluster only).
 	TLS TLS
 }
@@ -53,6 +72,10 @@ type Store struct {
 	kv       *tikv.KVStore
 	closeFn  func() error
 	embedded bool
+	// regions and faults are the embedded store's test options (nil when
+	// off).
+	regions *regions
+	faults  *faults
 }
 
 // Open opens the store named in o. ctx bounds connecting to PD.
@@ -161,10 +184,27 @@ func openEmbedded(o Options) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("embedded store in %q: %w", path, err)
 	}
-	testutils.BootstrapWithSingleStore(cluster)
+	prefix := []byte(o.KeyPrefix)
+	if len(prefix) == 0 {
+		prefix = []byte("titan:")
+	}
+	st := &Store{embedded: true}
 	var rpc tikv.Client = client
-	if o.RPCDelay > 0 || o.Fault != nil {
-		rpc = &faultClient{Client: client, delay: o.RPCDelay, fault: o.Fault}
+	if o.Regions > 1 || o.SplitInterval > 0 || o.FaultRate > 0 {
+		// Region errors now carry ranges: decode them as a cluster's are.
+		rpc = &codecClient{Client: client, codec: tikv.NewCodecV1(tikv.ModeTxn)}
+		st.regions = &regions{cluster: cluster, prefix: prefix}
+	}
+	if o.Regions > 1 {
+		testutils.BootstrapWithMultiRegions(cluster, initialSplits(prefix, o.Regions)...)
+	} else {
+		testutils.BootstrapWithSingleStore(cluster)
+	}
+	if o.FaultRate > 0 {
+		st.faults = &faults{rate: o.FaultRate, rnd: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
+	}
+	if o.RPCDelay > 0 || o.Fault != nil || st.faults != nil {
+		rpc = &faultClient{Client: rpc, delay: o.RPCDelay, fault: o.Fault, faults: st.faults}
 	}
 	kv, err := tikv.NewKVStore(embeddedUUID(), tikv.NewCodecPDClient(tikv.ModeTxn, pd),
 		tikv.NewMockSafePointKV(), rpc, tikv.WithPool(syncPool{}))
@@ -174,17 +214,24 @@ func openEmbedded(o Options) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	closeFn := func() error {
+	closeKV := func() error {
 		defer unlock()
 		return kv.Close()
 	}
-	return &Store{kv: kv, closeFn: closeFn, embedded: true}, nil
+	st.kv, st.closeFn, st.embedded = kv, closeKV, true
+	if o.SplitInterval > 0 {
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { st.regions.splitLoop(ctx, kv, o.SplitInterval); close(done) }()
+		st.closeFn = func() error { stop(); <-done; return closeKV() }
+	}
+	return st, nil
 }
 
 // embeddedUUID names one embedded store in client-go's registries.
 func embeddedUUID() string {
 	b := make([]byte, 8)
-	rand.Read(b)
+	crand.Read(b)
 	return "titan-embedded-" + hex.EncodeToString(b)
 }
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +75,8 @@ func startTitan(t testing.TB, extra ...string) *Titan {
 // startTitanIn starts titan on dataDir.
 func startTitanIn(t testing.TB, dataDir string, extra ...string) *Titan {
 	t.Helper()
-	ti := &Titan{t: t, DataDir: dataDir, args: extra}
+	// The test's own flags come last and win.
+	ti := &Titan{t: t, DataDir: dataDir, args: append(storeArgs(), extra...)}
 	ti.start()
 	t.Cleanup(ti.Stop)
 	return ti
@@ -116,6 +118,29 @@ func (ti *Titan) start() {
 	}
 	ti.t.Fatalf("titan did not start: %s", ti.logs.String())
 }
+
+// storeArgs are the store flags every titan under test gets from the
+// environment:
+//
+//   - TITAN_E2E_FAULTS=1 (make test runs a subset so): the embedded store
+//     starts with 8 regions, splits one every 200ms and answers 1% of its
+//     requests with injected region errors and timeouts.
+//   - TITAN_E2E_PD=host:port (make test-tikv): a real cluster, each test
+//     in a namespace of its own.
+func storeArgs() []string {
+	var args []string
+	if os.Getenv("TITAN_E2E_FAULTS") != "" {
+		args = append(args, "--test-embedded-regions", "8", "--test-embedded-split-interval", "200ms",
+			"--test-embedded-fault-rate", "0.01")
+	}
+	if pd := os.Getenv("TITAN_E2E_PD"); pd != "" {
+		args = append(args, "--store", "tikv://"+pd, "--namespace", fmt.Sprintf("e2e%d%d", os.Getpid(), namespaceSeq.Add(1)))
+	}
+	return args
+}
+
+// namespaceSeq numbers the namespaces of the titans a run starts on a cluster.
+var namespaceSeq atomic.Int64
 
 // logBuffer collects a process's output; the reading goroutine and the
 // test read it concurrently.

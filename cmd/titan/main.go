@@ -36,6 +36,7 @@ func main() {
 
 func newRootCmd() *cobra.Command {
 	var configPath string
+	var testStore store.Options // the hidden test-only options of the embedded store
 	cfg := conf.Default()
 	root := &cobra.Command{
 		Use:           "titan",
@@ -48,7 +49,7 @@ func newRootCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run(final)
+			return run(final, testStore)
 		},
 	}
 	f := root.Flags()
@@ -82,6 +83,13 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.Bus.Listen, "bus-listen", cfg.Bus.Listen, "address of the bus between instances (empty: the host of --listen, a free port)")
 	f.StringVar(&cfg.Bus.Advertise, "bus-advertise", cfg.Bus.Advertise, "address other instances dial to reach this one's bus (empty: the address listened on)")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
+	// Test-only options of the embedded store, hidden from --help.
+	f.IntVar(&testStore.Regions, "test-embedded-regions", 0, "start the embedded store with this many regions")
+	f.DurationVar(&testStore.SplitInterval, "test-embedded-split-interval", 0, "split a region of the embedded store every interval")
+	f.Float64Var(&testStore.FaultRate, "test-embedded-fault-rate", 0, "share of embedded store requests answered with injected region errors")
+	for _, name := range []string{"test-embedded-regions", "test-embedded-split-interval", "test-embedded-fault-rate"} {
+		f.MarkHidden(name)
+	}
 	root.AddCommand(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version and commit",
@@ -141,7 +149,9 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 	return cfg, cfg.Validate()
 }
 
-func run(cfg conf.Config) error {
+// run serves until a signal; testStore carries the embedded store's
+// test-only options.
+func run(cfg conf.Config, testStore store.Options) error {
 	level := new(slog.LevelVar)
 	level.Set(cfg.SlogLevel())
 	opts := &slog.HandlerOptions{Level: level}
@@ -182,12 +192,20 @@ func run(cfg conf.Config) error {
 	}
 	openCtx, cancel := context.WithTimeout(ctx, cfg.StoreTimeout.Duration)
 	st, err := store.Open(openCtx, store.Options{
-		Address:  cfg.Store,
-		DataDir:  cfg.DataDir,
-		RPCDelay: cfg.EmbeddedDelay.Duration,
-		TLS:      store.TLS{CA: cfg.StoreTLSCA, Cert: cfg.StoreTLSCert, Key: cfg.StoreTLSKey},
+		Address:       cfg.Store,
+		DataDir:       cfg.DataDir,
+		RPCDelay:      cfg.EmbeddedDelay.Duration,
+		TLS:           store.TLS{CA: cfg.StoreTLSCA, Cert: cfg.StoreTLSCert, Key: cfg.StoreTLSKey},
+		Regions:       testStore.Regions,
+		KeyPrefix:     cfg.Namespace + ":",
+		SplitInterval: testStore.SplitInterval,
+		FaultRate:     testStore.FaultRate,
 	})
 	cancel()
+	if testStore.Regions > 1 || testStore.SplitInterval > 0 || testStore.FaultRate > 0 {
+		slog.Warn("embedded store with test options", "regions", testStore.Regions,
+			"split_interval", testStore.SplitInterval, "fault_rate", testStore.FaultRate)
+	}
 	if err != nil {
 		closeListeners()
 		if cfg.Store != "" {

@@ -1,0 +1,187 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/store"
+)
+
+// recount counts database db's metadata by scanning it.
+func recount(t *testing.T, d *DB, db uint16) encoding.Counts {
+	t.Helper()
+	var c encoding.Counts
+	err := d.View(context.Background(), db, func(tx *Tx) error {
+		p := d.keys.MetaPrefix(db)
+		return tx.scan(p, encoding.PrefixEnd(p), 0, func(_, v []byte) (bool, error) {
+			m, err := encoding.DecodeMeta(v)
+			c = c.Add(encoding.CountsOf(m))
+			return err == nil, err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func counted(t *testing.T, d *DB, db uint16) encoding.Counts {
+	t.Helper()
+	var c encoding.Counts
+	err := d.View(context.Background(), db, func(tx *Tx) (err error) {
+		c, err = tx.Keyspace().Counts()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestCountsNoDrift runs a randomized mixed workload (creates, overwrites,
+// deletes, TTL changes, renames and copies across databases, collections
+// emptied, jobs rolled back inside a batch, flushes and the expirer) from
+// three DBs over one store, several writers each, and checks that the key
+// counters equal a recount of every database and that a repair finds
+// nothing to correct.
+func TestCountsNoDrift(t *testing.T) {
+	st := openStore(t, store.Options{})
+	var dbs []*DB
+	for i := range 3 {
+		d := New(st, Options{Batch: BatchOptions{Enabled: i != 2}}, nil)
+		t.Cleanup(func() { d.Close() })
+		dbs = append(dbs, d)
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	var failed sync.Once
+	for w := range 9 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := dbs[w%3]
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for n := 0; time.Now().Before(deadline); n++ {
+				db := uint16(r.IntN(2))
+				key := []byte(fmt.Sprintf("k%d", r.IntN(40)))
+				other := []byte(fmt.Sprintf("k%d", r.IntN(40)))
+				var fn func(tx *Tx) error
+				switch op := r.IntN(14); op {
+				case 0, 1:
+					o := SetOptions{}
+					if r.IntN(2) == 0 {
+						o.ExpireAt = time.Now().UnixMilli() + int64(r.IntN(300))
+					}
+					fn = func(tx *Tx) error { _, err := tx.String(key).Set([]byte("v"), o); return err }
+				case 2:
+					fn = func(tx *Tx) error { _, err := tx.Key(key).Delete(); return err }
+				case 3:
+					fn = func(tx *Tx) error {
+						_, err := tx.Key(key).ExpireAt(time.Now().UnixMilli()+int64(r.IntN(300))-50, ExpireFlags{})
+						return err
+					}
+				case 4:
+					fn = func(tx *Tx) error { _, err := tx.Key(key).Persist(); return err }
+				case 5:
+					fn = func(tx *Tx) error {
+						_, err := tx.Key(key).Rename(other, r.IntN(2) == 0)
+						if err == ErrNoSuchKey {
+							err = nil
+						}
+						return err
+					}
+				case 6:
+					fn = func(tx *Tx) error { _, err := tx.Key(key).Copy(other, uint16(r.IntN(2)), true); return err }
+				case 7:
+					fn = func(tx *Tx) error { _, err := tx.Set(key).Add(toBytes("a", "b")); return err }
+				case 8:
+					fn = func(tx *Tx) error { _, err := tx.Set(key).Rem(toBytes("a", "b")); return err }
+				case 9:
+					fn = func(tx *Tx) error { _, err := tx.List(key).Push(toBytes("x"), true, false); return err }
+				case 10:
+					fn = func(tx *Tx) error { _, _, err := tx.List(key).Pop(true, 1); return err }
+				case 11:
+					fn = func(tx *Tx) error { _, err := tx.Hash(key).Set(toBytes("f", "v")); return err }
+				case 12:
+					// A job that writes, then fails: rolled back alone.
+					fn = func(tx *Tx) error {
+						if _, err := tx.String(other).Set([]byte("x"), SetOptions{}); err != nil {
+							return err
+						}
+						return UserError("ERR rolled back")
+					}
+				case 13:
+					if r.IntN(20) == 0 {
+						fn = func(tx *Tx) error { _, err := tx.Keyspace().Flush(nil, 7); return err }
+					} else {
+						if _, err := d.ExpireDue(ctx, 0, 16); err != nil {
+							failed.Do(func() { t.Error(err) })
+						}
+						continue
+					}
+				}
+				jobs := []*Job{{DB: db, Keys: [][]byte{key, other}, Fn: fn}}
+				if r.IntN(3) == 0 { // a pipeline of two
+					jobs = append(jobs, &Job{DB: db, Keys: [][]byte{other}, Fn: func(tx *Tx) error {
+						_, err := tx.String(other).Set([]byte("p"), SetOptions{NX: true})
+						return err
+					}})
+				}
+				d.Do(ctx, jobs...)
+				for _, j := range jobs {
+					if j.Err != nil && !IsUserError(j.Err) {
+						failed.Do(func() { t.Errorf("op: %v", j.Err) })
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for db := range uint16(2) {
+		want, got := recount(t, dbs[0], db), counted(t, dbs[1], db)
+		if got != want {
+			t.Errorf("db %d: counters %+v, recount %+v", db, got, want)
+		}
+		if want.Keys == 0 {
+			t.Errorf("db %d: the workload left no key", db)
+		}
+		fix, err := dbs[2].RepairCounts(ctx, db)
+		if err != nil || fix != (encoding.Counts{}) {
+			t.Errorf("db %d: repair corrected %+v, %v", db, fix, err)
+		}
+	}
+}
+
+// TestRepairCounts: a counter made wrong is corrected by the repair,
+// through the repair shard.
+func TestRepairCounts(t *testing.T) {
+	d := openTest(t, false)
+	ctx := context.Background()
+	for i := range 10 {
+		update(t, d, func(tx *Tx) error {
+			_, err := tx.String([]byte(fmt.Sprint(i))).Set([]byte("v"), SetOptions{ExpireAt: tx.now + 60_000})
+			return err
+		})
+	}
+	update(t, d, func(tx *Tx) error {
+		return tx.set(d.keys.Counter(0, 3), encoding.EncodeCounts(encoding.Counts{Keys: 1000}))
+	})
+	if c := counted(t, d, 0); c.Keys < 1000 {
+		t.Fatalf("counts after damage %+v", c)
+	}
+	if _, err := d.RepairCounts(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c, want := counted(t, d, 0), recount(t, d, 0); c != want || c.Keys != 10 || c.Expires != 10 {
+		t.Fatalf("after repair %+v, recount %+v", c, want)
+	}
+	if fix, err := d.RepairCounts(ctx, 0); err != nil || fix != (encoding.Counts{}) {
+		t.Fatalf("second repair: %+v %v", fix, err)
+	}
+}

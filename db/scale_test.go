@@ -1,0 +1,92 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestKeyspaceAtScale measures DBSIZE, INFO keyspace's read, RANDOMKEY
+// and SCAN on a database of n keys written straight through the db
+// package, then after a FLUSHDB of all of them. n is TITAN_SCALE_KEYS
+// (default 20,000, 2,000 under the race detector; the figures of docs/OPERATIONS.md use 1,000,000).
+// The bounds are loose for a loaded machine (ten times looser under the
+// race detector); the figures are logged.
+func TestKeyspaceAtScale(t *testing.T) {
+	n := 20_000 / slowdown
+	if v := os.Getenv("TITAN_SCALE_KEYS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	if testing.Short() {
+		n = 2000
+	}
+	d := openTest(t, false)
+	ctx := context.Background()
+	start := time.Now()
+	const per = 5000
+	for i := 0; i < n; i += per {
+		update(t, d, func(tx *Tx) error {
+			for j := i; j < min(i+per, n); j++ {
+				if _, err := tx.String([]byte(fmt.Sprintf("key:%09d", j))).Set([]byte("v"), SetOptions{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	t.Logf("wrote %d keys in %v", n, time.Since(start))
+	timed := func(what string, limit time.Duration, fn func(tx *Tx) error) {
+		t.Helper()
+		best := time.Hour
+		for range 5 {
+			start := time.Now()
+			if err := d.View(ctx, 0, fn); err != nil {
+				t.Fatal(err)
+			}
+			best = min(best, time.Since(start))
+		}
+		t.Logf("%s: %v (best of 5)", what, best)
+		if limit *= slowdown; best > limit {
+			t.Errorf("%s took %v, want under %v", what, best, limit)
+		}
+	}
+	timed("DBSIZE", 20*time.Millisecond, func(tx *Tx) error {
+		c, err := tx.Keyspace().Counts()
+		if err == nil && c.Keys != int64(n) {
+			t.Errorf("DBSIZE = %d, want %d", c.Keys, n)
+		}
+		return err
+	})
+	timed("INFO keyspace (16 databases)", 20*time.Millisecond, func(tx *Tx) error {
+		_, err := d.KeyCounts(ctx, 16)
+		return err
+	})
+	start = time.Now()
+	var from []byte
+	for {
+		if err := d.Update(ctx, 0, func(tx *Tx) (err error) { from, err = tx.Keyspace().Flush(from, 1000); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if from == nil {
+			break
+		}
+	}
+	t.Logf("FLUSHDB of %d keys: %v", n, time.Since(start))
+	timed("RANDOMKEY after FLUSHDB", 20*time.Millisecond, func(tx *Tx) error {
+		k, err := tx.Keyspace().RandomKey()
+		if k != nil {
+			t.Errorf("RANDOMKEY after FLUSHDB = %q", k)
+		}
+		return err
+	})
+	timed("SCAN over the deleted keys", 20*time.Millisecond, func(tx *Tx) error {
+		p, err := tx.Keyspace().Scan(nil, 10, nil, 0)
+		if len(p.Items) != 0 || p.Next != nil {
+			t.Errorf("SCAN after FLUSHDB = %q next %q", p.Items, p.Next)
+		}
+		return err
+	})
+}
