@@ -75,7 +75,6 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Batch: db.BatchOptions{
 			Enabled:     cfg.Batch.Enabled,
 			MaxCommands: cfg.Batch.MaxCommands,
-			Wait:        cfg.Batch.Wait.Duration,
 			Workers:     cfg.Batch.Workers,
 		},
 	}, m)
