@@ -1,6 +1,7 @@
 // Package background runs the tasks one titan process at a time does for
 // every process sharing the store: the active expirer, the collector of
-// dropped collections' elements, and the TiKV GC safe point. A lease kept
+// dropped collections' elements, and the TiKV GC safe point (on the
+// embedded store: its MVCC garbage collection, versions.go). A lease kept
 // in the store picks the process that runs each task. This package decides
 // when and where a task runs and how much it does per round; the
 // transactions themselves are package db's (TryLease, ExpireDue,
@@ -44,6 +45,9 @@ type Options struct {
 	SafePointInterval time.Duration
 	// GCLifeTime is how much MVCC history is kept behind the safe point.
 	GCLifeTime time.Duration
+	// VersionsChunks bounds the chunks of 256 keys one round of the
+	// embedded store's MVCC GC covers (one round per GCInterval).
+	VersionsChunks int
 }
 
 func (o *Options) defaults() {
@@ -68,6 +72,9 @@ func (o *Options) defaults() {
 	if o.GCLifeTime <= 0 {
 		o.GCLifeTime = 10 * time.Minute
 	}
+	if o.VersionsChunks <= 0 {
+		o.VersionsChunks = 64
+	}
 }
 
 // NewInstanceID returns a name for this process, unique among the
@@ -89,6 +96,8 @@ type Tasks struct {
 	// Used only by the expire task's goroutine: see expireRound.
 	expireWatermark int64
 	expireRounds    int
+	// Used only by the versions task's goroutine: where its walk goes on.
+	versionsCursor []byte
 }
 
 // New returns the background tasks of the process serving d over st,
@@ -118,6 +127,9 @@ func (b *Tasks) Run(ctx context.Context) {
 	// and a lock scan over it blocks every other request while it runs.
 	if b.o.SafePointInterval > 0 && !b.st.Embedded() {
 		tasks = append(tasks, task{"safepoint", b.o.SafePointInterval, b.safePointRound})
+	}
+	if b.st.Embedded() {
+		tasks = append(tasks, task{"versions", b.o.GCInterval, b.versionsRound})
 	}
 	done := make(chan struct{})
 	for _, t := range tasks {

@@ -42,6 +42,9 @@ type Store struct {
 	kv       *tikv.KVStore
 	closeFn  func() error
 	embedded bool
+	// mvcc is the embedded store's MVCC layer (nil for a cluster), for
+	// CollectVersions.
+	mvcc testutils.MVCCStore
 }
 
 // Open opens the store named in o. ctx bounds connecting to PD.
@@ -149,7 +152,7 @@ func openEmbedded(o Options) (*Store, error) {
 		pd.Close()
 		return nil, fmt.Errorf("embedded store: %w", err)
 	}
-	return &Store{kv: kv, closeFn: kv.Close, embedded: true}, nil
+	return &Store{kv: kv, closeFn: kv.Close, embedded: true, mvcc: client.MvccStore}, nil
 }
 
 // embeddedUUID names one embedded store in client-go's registries.
