@@ -18,7 +18,7 @@ import (
 func TestVersionsRound(t *testing.T) {
 	st := openStore(t)
 	d := openDB(t, st, nil)
-	const n = 600 // 3 chunks of 256 live keys
+	const n = 600  // 3 chunks of 256 live keys
 	var old uint64 // a time between the two versions of every key
 	for v := range 2 {
 		if v == 1 {
