@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -426,6 +427,12 @@ func (b *batcher) execute(bt *batch) {
 			tx.t.Rollback()
 			return err
 		}
+		if len(all) > 1 {
+			if err := tx.plan(all); err != nil {
+				tx.t.Rollback()
+				return err
+			}
+		}
 		for _, j := range all {
 			tx.DB, tx.now = j.DB, time.Now().UnixMilli()
 			j.Err = tx.Sub(j.Fn)
@@ -461,4 +468,34 @@ func (b *batcher) execute(bt *batch) {
 	for _, g := range bt.groups {
 		d.runAlone(b.ctx, g.jobs)
 	}
+}
+
+// plan reads in one BatchGet what the jobs will read one key at a time
+// (a hash's fields, a set's members, a sorted set's scores...): it runs
+// them once in a planning pass that sends nothing — a key missing from
+// the cache is recorded and taken as absent, a scan stops the job — then
+// throws away everything the pass wrote and fetches the recorded keys.
+// Jobs only compute (they may run more than once), so the pass has no
+// effect but the read; a read the pass could not foresee (one that
+// depends on another) is still made when the job really runs.
+func (tx *Tx) plan(jobs []*Job) error {
+	mb := tx.t.GetMemBuffer()
+	h := mb.Staging()
+	objSeq, stale := tx.objSeq, maps.Clone(tx.stale)
+	tx.planning = true
+	for _, j := range jobs {
+		tx.DB, tx.now = j.DB, time.Now().UnixMilli()
+		func() {
+			// Answers made up by the pass may trip a job; it runs for real
+			// next, where a failure counts.
+			defer func() { _ = recover() }()
+			_ = j.Fn(tx)
+		}()
+	}
+	tx.planning = false
+	mb.Cleanup(h)
+	tx.objSeq, tx.stale = objSeq, stale
+	keys := tx.planned
+	tx.planned = nil
+	return tx.prefetch(keys)
 }

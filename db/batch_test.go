@@ -270,3 +270,57 @@ func checkSerial(t *testing.T, key string, kops []*modelOp, final int64, finalLi
 		}
 	}
 }
+
+// TestBatchPlansReads: the element reads of a batch's jobs (here HSET's
+// and HGET's field lookups) go to the store in one BatchGet, and each job
+// still answers what it would alone.
+func TestBatchPlansReads(t *testing.T) {
+	m := metrics.New()
+	d := openDB(t, Options{Batch: BatchOptions{Enabled: true}}, m)
+	ctx := context.Background()
+	h := []byte("h")
+	set := func(f string) (*Job, *int64) {
+		var n int64
+		return &Job{Keys: [][]byte{h}, Fn: func(tx *Tx) (err error) {
+			n, err = tx.Hash(h).Set(toBytes(f, "v"+f))
+			return err
+		}}, &n
+	}
+	first, _ := set("a")
+	d.Do(ctx, first)
+	if first.Err != nil {
+		t.Fatal(first.Err)
+	}
+	before := gather(t, m)
+	var jobs []*Job
+	var added []*int64
+	for _, f := range []string{"a", "b", "c", "b", "d"} {
+		j, n := set(f)
+		jobs, added = append(jobs, j), append(added, n)
+	}
+	var got []byte
+	jobs = append(jobs, &Job{Keys: [][]byte{h}, ReadOnly: true, Fn: func(tx *Tx) (err error) {
+		got, err = tx.Hash(h).Get([]byte("c"))
+		return err
+	}})
+	d.Do(ctx, jobs...)
+	for _, j := range jobs {
+		if j.Err != nil {
+			t.Fatal(j.Err)
+		}
+	}
+	var replies []int64
+	for _, n := range added {
+		replies = append(replies, *n)
+	}
+	if want := []int64{0, 1, 1, 0, 1}; !slices.Equal(replies, want) || string(got) != "vc" {
+		t.Errorf("HSET replies %v, HGET %q; want %v, vc", replies, got, want)
+	}
+	after := gather(t, m)
+	for typ, want := range map[string]float64{"Get": 1, "BatchGet": 1, "Prewrite": 1, "Commit": 1, "Scan": 0} {
+		name := "titan_tikv_requests_total " + typ
+		if n := after[name] - before[name]; n != want {
+			t.Errorf("%s requests: %g, want %g", typ, n, want)
+		}
+	}
+}
