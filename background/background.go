@@ -73,7 +73,7 @@ func (o *Options) defaults() {
 		o.GCLifeTime = 10 * time.Minute
 	}
 	if o.VersionsChunks <= 0 {
-		o.VersionsChunks = 64
+		o.VersionsChunks = 16
 	}
 }
 

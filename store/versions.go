@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tikv/client-go/v2/oracle"
+	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
 )
 
 // ErrNotEmbedded is CollectVersions on a cluster, whose TiKV collects its
@@ -26,10 +27,16 @@ func (s *Store) CollectVersions(ctx context.Context, start []byte, n int, before
 		return nil, ErrNotEmbedded
 	}
 	safePoint := oracle.GoTimeToTS(before)
-	// Find the chunk's end with a snapshot at the safe point: no
-	// transaction still running holds a lock that old, so the scan never
-	// waits for one or resolves one.
-	it, err := s.kv.GetSnapshot(safePoint).Iter(start, nil)
+	// Find the chunk's end among the keys live now, reading committed data
+	// only (read committed): the scan never waits for a running
+	// transaction's lock or resolves one.
+	ts, err := s.kv.CurrentTimestamp(oracle.GlobalTxnScope)
+	if err != nil {
+		return nil, fmt.Errorf("collect versions: %w", err)
+	}
+	snap := s.kv.GetSnapshot(ts)
+	snap.SetIsolationLevel(txnsnapshot.RC)
+	it, err := snap.Iter(start, nil)
 	if err != nil {
 		return nil, fmt.Errorf("collect versions: %w", err)
 	}

@@ -47,6 +47,7 @@ var workloads = []workload{
 
 type target struct {
 	name    string
+	dir     string // data directory, removed at stop
 	args    []string // titan flags; nil for redis-server
 	delayed bool
 	addr    string
@@ -205,6 +206,7 @@ func start(t *target, titan string) error {
 	if err != nil {
 		return err
 	}
+	t.dir = dir
 	if t.args == nil {
 		_, port, _ := net.SplitHostPort(t.addr)
 		t.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
@@ -235,7 +237,9 @@ func stop(t *target) {
 	case <-done:
 	case <-time.After(20 * time.Second):
 		t.cmd.Process.Kill()
+		<-done
 	}
+	os.RemoveAll(t.dir)
 }
 
 // fill makes "big" a list of 100 elements for LRANGE_100.
