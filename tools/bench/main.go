@@ -47,7 +47,7 @@ var workloads = []workload{
 
 type target struct {
 	name    string
-	dir     string // data directory, removed at stop
+	dir     string   // data directory, removed at stop
 	args    []string // titan flags; nil for redis-server
 	delayed bool
 	addr    string
