@@ -324,3 +324,48 @@ func TestBatchPlansReads(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchPlansPops: the pops of a batch read the elements they take in
+// one BatchGet, each pop taking the next element.
+func TestBatchPlansPops(t *testing.T) {
+	m := metrics.New()
+	d := openDB(t, Options{Batch: BatchOptions{Enabled: true}}, m)
+	ctx := context.Background()
+	l := []byte("l")
+	push := &Job{Keys: [][]byte{l}, Fn: func(tx *Tx) error {
+		_, err := tx.List(l).Push(toBytes("a", "b", "c", "d", "e", "f"), false, false)
+		return err
+	}}
+	d.Do(ctx, push)
+	if push.Err != nil {
+		t.Fatal(push.Err)
+	}
+	before := gather(t, m)
+	got := make([]string, 4)
+	var jobs []*Job
+	for i := range got {
+		jobs = append(jobs, &Job{Keys: [][]byte{l}, Fn: func(tx *Tx) error {
+			v, _, err := tx.List(l).Pop(false, 1)
+			if len(v) == 1 {
+				got[i] = string(v[0])
+			}
+			return err
+		}})
+	}
+	d.Do(ctx, jobs...)
+	for _, j := range jobs {
+		if j.Err != nil {
+			t.Fatal(j.Err)
+		}
+	}
+	if want := []string{"f", "e", "d", "c"}; !slices.Equal(got, want) {
+		t.Errorf("RPOPs answered %v, want %v", got, want)
+	}
+	after := gather(t, m)
+	for typ, want := range map[string]float64{"Get": 1, "BatchGet": 1, "Prewrite": 1, "Commit": 1, "Scan": 0} {
+		name := "titan_tikv_requests_total " + typ
+		if n := after[name] - before[name]; n != want {
+			t.Errorf("%s requests: %g, want %g", typ, n, want)
+		}
+	}
+}

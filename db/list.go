@@ -166,6 +166,11 @@ func (tx *Tx) lAt(m *encoding.Meta, i int64) (listItem, error) {
 		if err != nil {
 			return listItem{}, err
 		}
+		if v == nil && tx.planning {
+			// Not read yet: the planning pass goes on, so that the jobs
+			// after this one (the next pops) record their elements too.
+			return listItem{pos: pos}, nil
+		}
 		if v == nil {
 			return listItem{}, fmt.Errorf("list element %d at %d: missing: %w", i, pos, encoding.ErrMalformed)
 		}
