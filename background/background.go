@@ -1,7 +1,8 @@
 // Package background runs the tasks one titan process at a time does for
 // every process sharing the store: the active expirer, the collector of
 // dropped collections' elements, the collector of expired SCAN cursors,
-// the repair of the key counters, and the TiKV GC safe point. A lease kept
+// the repair of the key counters, and the TiKV GC safe point (on the
+// embedded store: its MVCC garbage collection, versions.go). A lease kept
 // in the store picks the process that runs each task. This package decides
 // when and where a task runs and how much it does per round; the
 // transactions themselves are package db's (TryLease, ExpireDue,
@@ -53,6 +54,9 @@ type Options struct {
 	RepairInterval time.Duration
 	// Databases is how many databases the key counter repair recounts.
 	Databases int
+	// VersionsChunks bounds the chunks of 256 keys one round of the
+	// embedded store's MVCC GC covers (one round per GCInterval).
+	VersionsChunks int
 }
 
 func (o *Options) defaults() {
@@ -86,6 +90,9 @@ func (o *Options) defaults() {
 	if o.Databases <= 0 {
 		o.Databases = 16
 	}
+	if o.VersionsChunks <= 0 {
+		o.VersionsChunks = 16
+	}
 }
 
 // NewInstanceID returns a name for this process, unique among the
@@ -110,6 +117,8 @@ type Tasks struct {
 	// Used only by the cursors task's goroutine: see cursorRound.
 	cursorWatermark uint64
 	cursorRounds    int
+	// Used only by the versions task's goroutine: where its walk goes on.
+	versionsCursor []byte
 }
 
 // New returns the background tasks of the process serving d over st,
@@ -141,6 +150,9 @@ func (b *Tasks) Run(ctx context.Context) {
 	// and a lock scan over it blocks every other request while it runs.
 	if b.o.SafePointInterval > 0 && !b.st.Embedded() {
 		tasks = append(tasks, task{"safepoint", b.o.SafePointInterval, b.safePointRound})
+	}
+	if b.st.Embedded() {
+		tasks = append(tasks, task{"versions", b.o.GCInterval, b.versionsRound})
 	}
 	done := make(chan struct{})
 	for _, t := range tasks {

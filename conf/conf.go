@@ -144,10 +144,9 @@ type Txn struct {
 
 // Batch configures the write batcher.
 type Batch struct {
-	Enabled     bool     `toml:"enabled"`
-	MaxCommands int      `toml:"max-commands"`
-	Wait        Duration `toml:"wait"`
-	Workers     int      `toml:"workers"`
+	Enabled     bool `toml:"enabled"`
+	MaxCommands int  `toml:"max-commands"`
+	Workers     int  `toml:"workers"`
 }
 
 // Background configures the leader-elected background tasks.
@@ -179,7 +178,7 @@ func Default() Config {
 		OutputBufferLimit: "normal 0 0 0",
 		TLSAuthClients:    "yes",
 		Txn:               Txn{MaxRetries: 30, CommandTimeout: Duration{30 * time.Second}, OnePC: true, AsyncCommit: true},
-		Batch:             Batch{Enabled: true, MaxCommands: 256, Workers: 16},
+		Batch:             Batch{Enabled: true, MaxCommands: 256, Workers: 4},
 		Background: Background{
 			Enabled:           true,
 			LeaseTTL:          Duration{10 * time.Second},
@@ -259,7 +258,6 @@ func (c *Config) Validate() error {
 	check(c.Txn.CommandTimeout.Duration >= 100*time.Millisecond, "txn.command-timeout %s: want 100ms or more", c.Txn.CommandTimeout)
 	check(c.Batch.MaxCommands >= 1, "batch.max-commands %d: want 1 or more", c.Batch.MaxCommands)
 	check(c.Batch.Workers >= 1, "batch.workers %d: want 1 or more", c.Batch.Workers)
-	check(c.Batch.Wait.Duration >= 0 && c.Batch.Wait.Duration <= time.Second, "batch.wait %s: want 0 to 1s", c.Batch.Wait)
 	b := c.Background
 	check(b.LeaseTTL.Duration >= 100*time.Millisecond, "background.lease-ttl %s: want 100ms or more", b.LeaseTTL)
 	check(b.ExpireInterval.Duration > 0, "background.expire-interval must be positive")

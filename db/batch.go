@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -19,12 +20,8 @@ type BatchOptions struct {
 	Enabled bool
 	// MaxCommands bounds the commands in one shared transaction.
 	MaxCommands int
-	// Wait is how long a worker waits for more commands before it starts a
-	// batch; 0 starts at once with whatever is queued (group commit).
-	Wait time.Duration
-	// Workers is the number of batches in flight at once. Commands are
-	// routed to a worker by their first key, so writers of one key share
-	// batches instead of conflicting in TiKV.
+	// Workers is the number of batches in flight at once. Commands queue
+	// while that many are running, so the next batch grows with the load.
 	Workers int
 }
 
@@ -46,28 +43,25 @@ type Job struct {
 }
 
 // Do runs a group of jobs in order and sets each job's Err. With batching
-// on, the group shares a transaction with other connections' jobs routed
-// to the same worker; a failure of another job never changes these jobs'
-// outcome, because a failing batch is retried job by job.
+// on, the group shares a transaction with other connections' jobs; a
+// failure of another job never changes these jobs' outcome, because a
+// failing batch is retried job by job.
 func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 	if len(jobs) == 0 {
 		return
 	}
-	if !d.batcher.enabled() || (len(jobs) == 1 && len(jobs[0].Keys) == 0) {
+	if !d.batcher.enabled() || (len(jobs) == 1 && len(jobs[0].Keys) == 0 && jobs[0].ReadOnly) {
 		d.runAlone(ctx, jobs)
 		return
 	}
-	g := &group{jobs: jobs, done: make(chan struct{})}
-	if !d.batcher.submit(ctx, g) {
+	g := d.newGroup(jobs)
+	if !d.batcher.submit(g) {
 		d.runAlone(ctx, jobs)
 		return
 	}
-	select {
-	case <-g.done:
-	case <-ctx.Done():
-		// The worker still owns the jobs; wait so Err is set exactly once.
-		<-g.done
-	}
+	// The batch owns the jobs until done, whatever ctx says, so that Err
+	// is set exactly once.
+	<-g.done
 }
 
 // runAlone runs each job in a transaction of its own. Writers of the same
@@ -175,21 +169,72 @@ func safely(fn func(*Tx) error, tx *Tx) (err error) {
 	return fn(tx)
 }
 
+// group is the jobs one connection handed to Do together: they run in
+// order in one batch.
 type group struct {
 	jobs []*Job
-	done chan struct{}
+	// meta are the metadata keys the jobs name, in job order, for the
+	// batch's one BatchGet.
+	meta [][]byte
+	// latches are the distinct metadata keys with their mode: true when a
+	// job of the group writes the key, false when the group only reads it.
+	latches map[string]bool
+	// global groups hold a job that writes without naming its keys
+	// (FLUSHDB): their batch runs with no other batch in flight.
+	global bool
+	done   chan struct{}
 }
 
+func (d *DB) newGroup(jobs []*Job) *group {
+	g := &group{jobs: jobs, latches: make(map[string]bool), done: make(chan struct{})}
+	for _, j := range jobs {
+		if len(j.Keys) == 0 && !j.ReadOnly {
+			g.global = true
+		}
+		for _, k := range j.Keys {
+			mk := d.keys.Meta(j.DB, k)
+			g.meta = append(g.meta, mk)
+			g.latches[string(mk)] = g.latches[string(mk)] || !j.ReadOnly
+		}
+	}
+	return g
+}
+
+// batch is the groups that share one transaction.
+type batch struct {
+	groups []*group
+	n      int
+	// latches are the keys the batch holds while in flight (true:
+	// exclusively, false: shared with other readers).
+	latches   map[string]bool
+	exclusive bool
+}
+
+// batcher forms batches from the groups of every connection, whatever
+// their keys, and runs up to Workers of them at once. Batches in flight
+// never share a key that one of them writes: each holds latches on its
+// metadata keys (as TiKV's scheduler latches its commands), and a group
+// whose keys are held waits in the queue and joins the next batch formed
+// after the holder finished. So titan's own transactions never conflict in
+// TiKV and never meet each other's locks, and the writers of a hot key
+// queue up and share the next commit. The queue is only as long as the
+// load makes it: a group that finds a free slot starts a batch at once, on
+// its own goroutine.
 type batcher struct {
-	d       *DB
-	opts    BatchOptions
-	queues  []chan *group
-	seed    maphash.Seed
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	closeMu sync.RWMutex
-	closed  bool
+	d      *DB
+	opts   BatchOptions
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	idle    sync.Cond // signalled when nothing is in flight or queued
+	pending []*group
+	// held counts the in-flight batches reading a key, or is -1 for the
+	// one batch writing it.
+	held      map[string]int
+	inflight  int
+	exclusive bool // a global batch is in flight
+	closed    bool
 }
 
 func newBatcher(d *DB, opts BatchOptions) *batcher {
@@ -197,82 +242,149 @@ func newBatcher(d *DB, opts BatchOptions) *batcher {
 		opts.MaxCommands = 256
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 16
+		opts.Workers = 4
 	}
-	b := &batcher{d: d, opts: opts, seed: maphash.MakeSeed()}
+	b := &batcher{d: d, opts: opts, held: make(map[string]int)}
+	b.idle.L = &b.mu
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	if !opts.Enabled {
-		return b
-	}
-	b.queues = make([]chan *group, opts.Workers)
-	for i := range b.queues {
-		b.queues[i] = make(chan *group, 1024)
-		b.wg.Add(1)
-		go b.work(b.queues[i])
-	}
 	return b
 }
 
 func (b *batcher) enabled() bool { return b.opts.Enabled }
 
-func (b *batcher) submit(ctx context.Context, g *group) bool {
-	b.closeMu.RLock()
-	defer b.closeMu.RUnlock()
+// submit queues g and runs what can start now; the batch holding g, if it
+// could start, runs on the caller's goroutine. It reports false once the
+// batcher is closed.
+func (b *batcher) submit(g *group) bool {
+	b.mu.Lock()
 	if b.closed {
+		b.mu.Unlock()
 		return false
 	}
-	q := b.queues[0]
-	for _, j := range g.jobs {
-		if len(j.Keys) > 0 {
-			q = b.queues[maphash.Bytes(b.seed, j.Keys[0])%uint64(len(b.queues))]
+	b.pending = append(b.pending, g)
+	ready := b.schedule()
+	b.mu.Unlock()
+	var own *batch
+	for _, bt := range ready {
+		if own == nil && slices.Contains(bt.groups, g) {
+			own = bt
+			continue
+		}
+		go b.run(bt)
+	}
+	if own != nil {
+		b.run(own)
+	}
+	return true
+}
+
+// schedule forms batches from the queue while slots are free. b.mu is held.
+func (b *batcher) schedule() []*batch {
+	var ready []*batch
+	for b.inflight < b.opts.Workers && len(b.pending) > 0 && !b.exclusive {
+		bt := b.form()
+		if bt == nil {
 			break
 		}
-	}
-	select {
-	case q <- g:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// close stops the workers after they finish what is queued.
-func (b *batcher) close() {
-	b.closeMu.Lock()
-	if !b.closed {
-		b.closed = true
-		for _, q := range b.queues {
-			close(q)
+		b.inflight++
+		if bt.exclusive {
+			b.exclusive = true
 		}
-	}
-	b.closeMu.Unlock()
-	b.wg.Wait()
-	b.cancel()
-}
-
-func (b *batcher) work(q chan *group) {
-	defer b.wg.Done()
-	for g := range q {
-		batch := []*group{g}
-		n := len(g.jobs)
-		if b.opts.Wait > 0 {
-			time.Sleep(b.opts.Wait)
-		}
-	drain:
-		for n < b.opts.MaxCommands {
-			select {
-			case g, ok := <-q:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, g)
-				n += len(g.jobs)
-			default:
-				break drain
+		for k, w := range bt.latches {
+			if w {
+				b.held[k] = -1
+			} else {
+				b.held[k]++
 			}
 		}
-		b.run(batch, n)
+		ready = append(ready, bt)
 	}
+	return ready
+}
+
+// form takes from the queue, in order, every group whose keys no batch in
+// flight holds, up to MaxCommands. A group left behind blocks its keys for
+// the groups after it, so that no one overtakes it on a key. b.mu is held.
+func (b *batcher) form() *batch {
+	bt := &batch{latches: make(map[string]bool)}
+	blocked := make(map[string]bool)
+	rest := b.pending[:0]
+	stop := false
+	for _, g := range b.pending {
+		if !stop && bt.n > 0 && bt.n+len(g.jobs) > b.opts.MaxCommands {
+			stop = true
+		}
+		if !stop && g.global && b.inflight > 0 {
+			stop = true // waits for every batch in flight; no one overtakes it
+		}
+		if stop || !b.free(g, blocked) {
+			for k := range g.latches {
+				blocked[k] = true
+			}
+			rest = append(rest, g)
+			continue
+		}
+		bt.groups = append(bt.groups, g)
+		bt.n += len(g.jobs)
+		bt.exclusive = bt.exclusive || g.global
+		for k, w := range g.latches {
+			bt.latches[k] = bt.latches[k] || w
+		}
+	}
+	clear(b.pending[len(rest):])
+	b.pending = rest
+	if len(bt.groups) == 0 {
+		return nil
+	}
+	return bt
+}
+
+// free reports whether g may run now: none of its keys is blocked by an
+// earlier group, written by a batch in flight, or (if g writes it) read by
+// one.
+func (b *batcher) free(g *group, blocked map[string]bool) bool {
+	for k, w := range g.latches {
+		h := b.held[k]
+		if blocked[k] || h < 0 || (w && h > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// finish releases bt's latches and starts what can start now.
+func (b *batcher) finish(bt *batch) {
+	b.mu.Lock()
+	for k, w := range bt.latches {
+		if w || b.held[k] == 1 {
+			delete(b.held, k)
+		} else {
+			b.held[k]--
+		}
+	}
+	if bt.exclusive {
+		b.exclusive = false
+	}
+	b.inflight--
+	ready := b.schedule()
+	if b.inflight == 0 && len(b.pending) == 0 {
+		b.idle.Broadcast()
+	}
+	b.mu.Unlock()
+	for _, next := range ready {
+		go b.run(next)
+	}
+}
+
+// close stops taking groups and waits for the queued and running ones.
+func (b *batcher) close() {
+	b.mu.Lock()
+	b.closed = true
+	for b.inflight > 0 || len(b.pending) > 0 {
+		b.idle.Wait()
+	}
+	b.mu.Unlock()
+	b.cancel()
 }
 
 // errJobFailed aborts a shared transaction when a job fails for a reason
@@ -281,18 +393,30 @@ type errJobFailed struct{ err error }
 
 func (e errJobFailed) Error() string { return e.err.Error() }
 
-func (b *batcher) run(batch []*group, n int) {
+// run runs bt in one transaction, then releases its latches and answers
+// its groups.
+func (b *batcher) run(bt *batch) {
+	b.execute(bt)
+	b.finish(bt)
+	for _, g := range bt.groups {
+		close(g.done)
+	}
+}
+
+func (b *batcher) execute(bt *batch) {
 	d := b.d
 	if d.metrics != nil {
-		d.metrics.BatchSize.Observe(float64(n))
+		d.metrics.BatchSize.Observe(float64(bt.n))
 	}
 	readOnly := true
-	var all []*Job
-	for _, g := range batch {
+	all := make([]*Job, 0, bt.n)
+	var meta [][]byte
+	for _, g := range bt.groups {
 		for _, j := range g.jobs {
 			readOnly = readOnly && j.ReadOnly
-			all = append(all, j)
 		}
+		all = append(all, g.jobs...)
+		meta = append(meta, g.meta...)
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, d.opts.CommandTimeout)
 	defer cancel()
@@ -301,9 +425,15 @@ func (b *batcher) run(batch []*group, n int) {
 		if err != nil {
 			return err
 		}
-		if err := tx.prefetch(d.metaKeys(all...)); err != nil {
+		if err := tx.prefetch(meta); err != nil {
 			tx.t.Rollback()
 			return err
+		}
+		if len(all) > 1 {
+			if err := tx.plan(all); err != nil {
+				tx.t.Rollback()
+				return err
+			}
 		}
 		for _, j := range all {
 			tx.DB, tx.now = j.DB, time.Now().UnixMilli()
@@ -319,30 +449,55 @@ func (b *batcher) run(batch []*group, n int) {
 		}
 		return tx.commit()
 	})
-	if err != nil {
-		// Isolate: a failed batch must not decide the fate of the jobs
-		// that had nothing to do with the failure.
-		if errors.Is(err, ErrUndetermined) || ctx.Err() != nil {
-			// Undetermined: running again could apply a command twice.
-			// Out of time: the store is down or overloaded, and running
-			// every command again alone would only multiply the wait.
-			for _, j := range all {
-				j.Err = err
-			}
-			for _, g := range batch {
-				close(g.done)
-			}
-			return
-		}
-		var jf errJobFailed
-		if !errors.As(err, &jf) {
-			slog.Warn("batch failed, retrying its commands one by one", "commands", n, "err", err)
-		}
-		for _, g := range batch {
-			d.runAlone(b.ctx, g.jobs)
-		}
+	if err == nil {
+		return
 	}
-	for _, g := range batch {
-		close(g.done)
+	// Isolate: a failed batch must not decide the fate of the jobs that had
+	// nothing to do with the failure.
+	if errors.Is(err, ErrUndetermined) || ctx.Err() != nil {
+		// Undetermined: running again could apply a command twice. Out of
+		// time: the store is down or overloaded, and running every command
+		// again alone would only multiply the wait.
+		for _, j := range all {
+			j.Err = err
+		}
+		return
 	}
+	var jf errJobFailed
+	if !errors.As(err, &jf) {
+		slog.Warn("batch failed, retrying its commands one by one", "commands", bt.n, "err", err)
+	}
+	for _, g := range bt.groups {
+		d.runAlone(b.ctx, g.jobs)
+	}
+}
+
+// plan reads in one BatchGet what the jobs will read one key at a time
+// (a hash's fields, a set's members, a sorted set's scores...): it runs
+// them once in a planning pass that sends nothing — a key missing from
+// the cache is recorded and taken as absent, a scan stops the job — then
+// throws away everything the pass wrote and fetches the recorded keys.
+// Jobs only compute (they may run more than once), so the pass has no
+// effect but the read; a read the pass could not foresee (one that
+// depends on another) is still made when the job really runs.
+func (tx *Tx) plan(jobs []*Job) error {
+	mb := tx.t.GetMemBuffer()
+	h := mb.Staging()
+	objSeq, stale := tx.objSeq, maps.Clone(tx.stale)
+	tx.planning = true
+	for _, j := range jobs {
+		tx.DB, tx.now = j.DB, time.Now().UnixMilli()
+		func() {
+			// Answers made up by the pass may trip a job; it runs for real
+			// next, where a failure counts.
+			defer func() { _ = recover() }()
+			_ = j.Fn(tx)
+		}()
+	}
+	tx.planning = false
+	mb.Cleanup(h)
+	tx.objSeq, tx.stale = objSeq, stale
+	keys := tx.planned
+	tx.planned = nil
+	return tx.prefetch(keys)
 }

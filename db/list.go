@@ -126,6 +126,38 @@ func (tx *Tx) lCollect(m *encoding.Meta, rev bool, skip, n int64) ([]listItem, e
 	return items, err
 }
 
+// lEnds returns the n elements at the head (left) or the tail, nearest
+// the end first. A dense list's are read by position, in one BatchGet (a
+// batch's planning pass gathers those of every job), never by a scan that
+// could step over what earlier pops deleted.
+func (tx *Tx) lEnds(m *encoding.Meta, left bool, n int64) ([]listItem, error) {
+	if m.Sparse {
+		return tx.lCollect(m, !left, 0, n)
+	}
+	idx := func(i int64) int64 {
+		if left {
+			return i
+		}
+		return m.Count - 1 - i
+	}
+	keys := make([][]byte, n)
+	for i := range n {
+		keys[i] = tx.lKey(m, lDensePos(m, idx(i)))
+	}
+	if err := tx.prefetch(keys); err != nil {
+		return nil, err
+	}
+	items := make([]listItem, n)
+	for i := range n {
+		it, err := tx.lAt(m, idx(i))
+		if err != nil {
+			return nil, err
+		}
+		items[i] = it
+	}
+	return items, nil
+}
+
 // lAt returns element i (0 <= i < Count).
 func (tx *Tx) lAt(m *encoding.Meta, i int64) (listItem, error) {
 	if !m.Sparse {
@@ -133,6 +165,11 @@ func (tx *Tx) lAt(m *encoding.Meta, i int64) (listItem, error) {
 		v, err := tx.get(tx.lKey(m, pos))
 		if err != nil {
 			return listItem{}, err
+		}
+		if v == nil && tx.planning {
+			// Not read yet: the planning pass goes on, so that the jobs
+			// after this one (the next pops) record their elements too.
+			return listItem{pos: pos}, nil
 		}
 		if v == nil {
 			return listItem{}, fmt.Errorf("list element %d at %d: missing: %w", i, pos, encoding.ErrMalformed)
@@ -189,7 +226,7 @@ func (tx *Tx) lPop(m *encoding.Meta, left bool, n int64) ([][]byte, error) {
 	if m.Sparse && n < m.Count {
 		read++ // the element after the popped ones is the new end
 	}
-	items, err := tx.lCollect(m, !left, 0, read)
+	items, err := tx.lEnds(m, left, read)
 	if err != nil {
 		return nil, err
 	}

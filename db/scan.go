@@ -74,6 +74,9 @@ func scanBatch(limit int) int {
 
 // iter opens an iterator over [from, to) fetching batch keys at a time.
 func (tx *Tx) iter(from, to []byte, batch int) (iterator, error) {
+	if tx.planning {
+		return nil, errPlanning
+	}
 	snap := tx.t.GetSnapshot()
 	snap.SetScanBatchSize(batch)
 	defer snap.SetScanBatchSize(txnsnapshot.DefaultScanBatchSize)

@@ -36,7 +36,15 @@ type Tx struct {
 	changes []Change
 	// counter is the key counter shard the transaction writes.
 	counter counterClaim
+	// planning is set during a batch's planning pass (see plan): reads
+	// missing from the cache are recorded in planned and answered as
+	// missing, scans fail with errPlanning, and nothing is sent.
+	planning bool
+	planned  [][]byte
 }
+
+// errPlanning stops a job at a scan during the planning pass.
+var errPlanning = errors.New("scan during the planning pass")
 
 // Now returns the command's wall clock in unix milliseconds.
 func (tx *Tx) Now() int64 { return tx.now }
@@ -166,6 +174,10 @@ func (tx *Tx) get(k []byte) ([]byte, error) {
 	if v, ok := tx.cache[string(k)]; ok {
 		return v, nil
 	}
+	if tx.planning {
+		tx.planned = append(tx.planned, k)
+		return nil, nil
+	}
 	v, err := tx.t.GetSnapshot().Get(tx.ctx, k)
 	if tikverr.IsErrNotFound(err) {
 		v, err = nil, nil
@@ -251,6 +263,10 @@ func (tx *Tx) prefetch(keys [][]byte) error {
 			missing = append(missing, k)
 		}
 	}
+	if tx.planning {
+		tx.planned = append(tx.planned, missing...)
+		return nil
+	}
 	switch len(missing) {
 	case 0:
 		return nil
@@ -280,6 +296,9 @@ type iterator interface {
 // scan calls fn for each key in [start, end) in order until fn returns
 // false, reading at most limit keys (0: no limit).
 func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, error)) error {
+	if tx.planning {
+		return errPlanning
+	}
 	it, err := tx.t.Iter(start, end)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
@@ -290,6 +309,9 @@ func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, err
 
 // scanReverse calls fn for each key in [start, end) from the last down.
 func (tx *Tx) scanReverse(start, end []byte, limit int, fn func(k, v []byte) (bool, error)) error {
+	if tx.planning {
+		return errPlanning
+	}
 	it, err := tx.t.IterReverse(end)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)

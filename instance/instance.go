@@ -87,7 +87,6 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Batch: db.BatchOptions{
 			Enabled:     cfg.Batch.Enabled,
 			MaxCommands: cfg.Batch.MaxCommands,
-			Wait:        cfg.Batch.Wait.Duration,
 			Workers:     cfg.Batch.Workers,
 		},
 	}, m)
@@ -280,7 +279,6 @@ func startupParams(cfg conf.Config) []settings.Param {
 		p("log-format", cfg.LogFormat),
 		p("batch.enabled", strconv.FormatBool(cfg.Batch.Enabled)),
 		p("batch.max-commands", strconv.Itoa(cfg.Batch.MaxCommands)),
-		p("batch.wait", cfg.Batch.Wait.String()),
 		p("batch.workers", strconv.Itoa(cfg.Batch.Workers)),
 		p("txn.max-retries", strconv.Itoa(cfg.Txn.MaxRetries)),
 		p("txn.command-timeout", cfg.Txn.CommandTimeout.String()),

@@ -185,14 +185,14 @@ func (c *codecClient) SendRequest(ctx context.Context, addr string, req *tikvrpc
 	return c.codec.DecodeResponse(req, resp)
 }
 
-// ErrNotEmbedded refuses a split of a store opened without the test
+// ErrNoTestRegions refuses a split of a store opened without the test
 // region options (a cluster, or the one-region embedded store).
-var ErrNotEmbedded = errors.New("not an embedded store with test regions")
+var ErrNoTestRegions = errors.New("not an embedded store with test regions")
 
 // Split splits the embedded store's region holding key at key (tests).
 func (s *Store) Split(key []byte) error {
 	if s.regions == nil {
-		return ErrNotEmbedded
+		return ErrNoTestRegions
 	}
 	s.regions.split(key)
 	return nil

@@ -76,6 +76,9 @@ type Store struct {
 	// off).
 	regions *regions
 	faults  *faults
+	// mvcc is the embedded store's MVCC layer (nil for a cluster), for
+	// CollectVersions.
+	mvcc testutils.MVCCStore
 }
 
 // Open opens the store named in o. ctx bounds connecting to PD.
@@ -218,7 +221,7 @@ func openEmbedded(o Options) (*Store, error) {
 		defer unlock()
 		return kv.Close()
 	}
-	st.kv, st.closeFn, st.embedded = kv, closeKV, true
+	st.kv, st.closeFn, st.embedded, st.mvcc = kv, closeKV, true, client.MvccStore
 	if o.SplitInterval > 0 {
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan struct{})

@@ -1,8 +1,10 @@
 // Command bench runs redis-benchmark workloads against titan (write
 // batching on and off, with and without a per-request delay on the
 // embedded store) and against a redis-server started in the same run, and
-// prints ops/s, the ratios, and TiKV requests per command read from
-// titan's /metrics.
+// prints, per workload: ops/s, p50/p99 latency, the server's CPU time per
+// command (from /proc/<pid>/stat, steady on a busy machine), and titan's
+// TiKV requests per command (from its /metrics), with the lock resolutions
+// (ResolveLock, CheckTxnStatus...) its own traffic caused.
 package main
 
 import (
@@ -22,104 +24,147 @@ import (
 	"time"
 )
 
+// workload is one command, on random keys (-r) or on one hot key.
+type workload struct {
+	name      string
+	random    string // redis-benchmark command with __rand_int__ keys
+	hot       string // the same on one key
+	readsList bool   // needs the 100-element list "big" first
+}
+
+var workloads = []workload{
+	{name: "set", random: "SET k:__rand_int__ xxx", hot: "SET hot xxx"},
+	{name: "get", random: "GET k:__rand_int__", hot: "GET hot"},
+	{name: "incr", random: "INCR n:__rand_int__", hot: "INCR hotn"},
+	{name: "hset", random: "HSET h:__rand_int__ f xxx", hot: "HSET hoth f:__rand_int__ xxx"},
+	{name: "hget", random: "HGET h:__rand_int__ f", hot: "HGET hoth f:__rand_int__"},
+	{name: "lpush", random: "LPUSH l:__rand_int__ xxx", hot: "LPUSH hotl xxx"},
+	{name: "rpop", random: "RPOP l:__rand_int__", hot: "RPOP hotl"},
+	{name: "sadd", random: "SADD s:__rand_int__ m:__rand_int__", hot: "SADD hots m:__rand_int__"},
+	{name: "zadd", random: "ZADD z:__rand_int__ __rand_int__ m:__rand_int__", hot: "ZADD hotz __rand_int__ m:__rand_int__"},
+	{name: "lrange_100", random: "LRANGE big 0 99", hot: "LRANGE big 0 99", readsList: true},
+}
+
 type target struct {
-	name   string
-	args   []string // titan flags; nil for redis-server
-	addr   string
-	status string
-	cmd    *exec.Cmd
+	name    string
+	dir     string   // data directory, removed at stop
+	args    []string // titan flags; nil for redis-server
+	delayed bool
+	addr    string
+	status  string
+	cmd     *exec.Cmd
 }
 
 type mode struct {
 	name     string
-	clients  int
+	hot      bool
 	pipeline int
 	requests int
 }
 
 type result struct {
-	rps                     float64
-	rpcPerCmd, writesPerCmd float64
+	rps, p50, p99      float64
+	cpuPerCmd          float64 // µs
+	rpcPerCmd, wPerCmd float64
+	locks              float64 // lock resolution requests in the run
 }
+
+const clients = 50
 
 func main() {
 	titan := flag.String("titan", "bin/titan", "titan binary")
-	tests := flag.String("t", "set,get,incr,hset,lpush,zadd", "redis-benchmark tests")
+	tests := flag.String("t", "set,get,incr,hset,hget,lpush,rpop,sadd,zadd,lrange_100", "workloads")
+	delayedTests := flag.String("t-delay", "set,get,incr,hset", "workloads of the delayed runs")
 	delay := flag.String("delay", "1ms", "per-request delay of the embedded store for the delayed runs")
 	scale := flag.Float64("scale", 1, "multiplies the request counts")
-	out := flag.String("out", "", "also write the markdown table to this file")
+	out := flag.String("out", "", "also write the markdown tables to this file")
 	flag.Parse()
 
 	modes := []mode{
-		{"-c 1", 1, 1, int(2000 * *scale)},
-		{"-c 50", 50, 1, int(20000 * *scale)},
-		{"-c 50 -P 16", 50, 16, int(50000 * *scale)},
+		{"-r 100000 -P 1", false, 1, int(20000 * *scale)},
+		{"-r 100000 -P 16", false, 16, int(100000 * *scale)},
+		{"hot -P 1", true, 1, int(20000 * *scale)},
+		{"hot -P 16", true, 16, int(100000 * *scale)},
 	}
 	targets := []*target{
-		{name: "redis-server"},
-		{name: "titan batch", args: []string{"--write-batch=true"}},
-		{name: "titan no-batch", args: []string{"--write-batch=false"}},
-		{name: "titan batch +" + *delay, args: []string{"--write-batch=true", "--embedded-rpc-delay", *delay}},
-		{name: "titan no-batch +" + *delay, args: []string{"--write-batch=false", "--embedded-rpc-delay", *delay}},
+		{name: "redis"},
+		{name: "batch", args: []string{"--write-batch=true"}},
+		{name: "no-batch", args: []string{"--write-batch=false"}},
+		{name: "batch +" + *delay, args: []string{"--write-batch=true", "--embedded-rpc-delay", *delay}, delayed: true},
+		{name: "no-batch +" + *delay, args: []string{"--write-batch=false", "--embedded-rpc-delay", *delay}, delayed: true},
 	}
-	workloads := strings.Split(*tests, ",")
 	results := map[string]result{}
 	key := func(t *target, m mode, w string) string { return t.name + "|" + m.name + "|" + w }
-
 	for _, t := range targets {
 		if err := start(t, *titan); err != nil {
 			log.Fatalf("%s: %v", t.name, err)
 		}
+		names := *tests
+		if t.delayed {
+			names = *delayedTests
+		}
 		for _, m := range modes {
-			for _, w := range workloads {
+			for _, w := range pick(names) {
 				n := m.requests
 				switch {
-				case strings.Contains(t.name, "no-batch +"):
-					// Without batching, a hot key on a delayed store is
-					// served one transaction at a time.
-					n = max(n/20, 200)
-				case strings.Contains(t.name, "+") && m.clients == 1:
-					n = max(n/4, 200) // one client against a delayed store is slow
+				case t.args == nil:
+				case t.delayed && t.args[0] == "--write-batch=false":
+					n /= 20 // one transaction at a time per key, 3 ms each
+				case t.delayed:
+					n /= 4
+				case m.hot && t.args[0] == "--write-batch=false":
+					n /= 10 // one key's transactions run one at a time
 				}
-				before := scrape(t)
-				rps, err := runBenchmark(t.addr, w, m, n)
+				n = max(n, 500)
+				if w.readsList {
+					fill(t.addr)
+				}
+				cmd := w.random
+				if m.hot {
+					cmd = w.hot
+				}
+				before, cpu0 := scrape(t), cpuTime(t)
+				r, err := runBenchmark(t.addr, cmd, m, n)
 				if err != nil {
-					log.Fatalf("%s %s %s: %v", t.name, m.name, w, err)
+					log.Fatalf("%s %s %s: %v", t.name, m.name, w.name, err)
 				}
-				after := scrape(t)
-				r := result{rps: rps}
+				after, cpu1 := scrape(t), cpuTime(t)
+				r.cpuPerCmd = float64((cpu1 - cpu0).Microseconds()) / float64(n)
 				if t.args != nil {
 					cmds := after["cmds"] - before["cmds"]
 					r.rpcPerCmd = (after["rpc"] - before["rpc"]) / cmds
-					r.writesPerCmd = (after["writes"] - before["writes"]) / cmds
+					r.wPerCmd = (after["writes"] - before["writes"]) / cmds
+					r.locks = after["locks"] - before["locks"]
 				}
-				results[key(t, m, w)] = r
-				fmt.Fprintf(os.Stderr, "%-26s %-12s %-6s %10.0f ops/s  rpc/cmd %.2f  writes/cmd %.2f\n",
-					t.name, m.name, w, r.rps, r.rpcPerCmd, r.writesPerCmd)
+				results[key(t, m, w.name)] = r
+				fmt.Fprintf(os.Stderr, "%-16s %-16s %-10s %9.0f ops/s p99 %7.2f ms %7.1f µs/cmd  req/cmd %.2f (writes %.2f) locks %.0f\n",
+					t.name, m.name, w.name, r.rps, r.p99, r.cpuPerCmd, r.rpcPerCmd, r.wPerCmd, r.locks)
 			}
 		}
 		stop(t)
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "| workload | mode | redis ops/s |")
-	for _, t := range targets[1:] {
-		fmt.Fprintf(&b, " %s ops/s (ratio) | %s RPC/cmd (writes) |", t.name, t.name)
-	}
-	b.WriteString("\n|---|---|---:|")
-	for range targets[1:] {
-		b.WriteString("---:|---:|")
-	}
-	b.WriteString("\n")
-	for _, w := range workloads {
+	fmt.Fprintf(&b, "Without delay (c=%d; µs = CPU µs of the server process per command; req = TiKV requests per command, writes = Prewrite+Commit; locks = ResolveLock/CheckTxnStatus/Cleanup requests in the run):\n\n", clients)
+	b.WriteString("| workload | mode | redis ops/s | redis µs | batch ops/s (x redis) | p50 / p99 ms | µs (x redis) | req (writes) | locks | no-batch ops/s | no-batch µs | no-batch req | on/off |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range pick(*tests) {
 		for _, m := range modes {
-			redis := results[key(targets[0], m, w)].rps
-			fmt.Fprintf(&b, "| %s | %s | %.0f |", strings.ToUpper(w), m.name, redis)
-			for _, t := range targets[1:] {
-				r := results[key(t, m, w)]
-				fmt.Fprintf(&b, " %.0f (%.3f) | %.2f (%.2f) |", r.rps, r.rps/redis, r.rpcPerCmd, r.writesPerCmd)
-			}
-			b.WriteString("\n")
+			rd, on, off := results[key(targets[0], m, w.name)], results[key(targets[1], m, w.name)], results[key(targets[2], m, w.name)]
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.1f | %.0f (%.2f) | %.1f / %.1f | %.1f (%.1f) | %.2f (%.2f) | %.0f | %.0f | %.1f | %.2f | %.2f |\n",
+				strings.ToUpper(w.name), m.name, rd.rps, rd.cpuPerCmd, on.rps, on.rps/rd.rps, on.p50, on.p99,
+				on.cpuPerCmd, on.cpuPerCmd/rd.cpuPerCmd, on.rpcPerCmd, on.wPerCmd, on.locks, off.rps, off.cpuPerCmd, off.rpcPerCmd, on.rps/off.rps)
+		}
+	}
+	fmt.Fprintf(&b, "\nWith %s per store request:\n\n", *delay)
+	b.WriteString("| workload | mode | batch ops/s | p50 / p99 ms | req (writes) | locks | no-batch ops/s | no-batch req (writes) | on/off |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range pick(*delayedTests) {
+		for _, m := range modes {
+			on, off := results[key(targets[3], m, w.name)], results[key(targets[4], m, w.name)]
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.1f / %.1f | %.2f (%.2f) | %.0f | %.0f | %.2f (%.2f) | %.2f |\n",
+				strings.ToUpper(w.name), m.name, on.rps, on.p50, on.p99, on.rpcPerCmd, on.wPerCmd, on.locks,
+				off.rps, off.rpcPerCmd, off.wPerCmd, on.rps/off.rps)
 		}
 	}
 	fmt.Print(b.String())
@@ -128,6 +173,22 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+}
+
+func pick(names string) []workload {
+	var ws []workload
+	for _, n := range strings.Split(names, ",") {
+		found := false
+		for _, w := range workloads {
+			if w.name == n {
+				ws, found = append(ws, w), true
+			}
+		}
+		if !found {
+			log.Fatalf("unknown workload %q", n)
+		}
+	}
+	return ws
 }
 
 func freeAddr() string {
@@ -145,6 +206,7 @@ func start(t *target, titan string) error {
 	if err != nil {
 		return err
 	}
+	t.dir = dir
 	if t.args == nil {
 		_, port, _ := net.SplitHostPort(t.addr)
 		t.cmd = exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
@@ -157,7 +219,7 @@ func start(t *target, titan string) error {
 	if err := t.cmd.Start(); err != nil {
 		return err
 	}
-	for i := 0; i < 300; i++ {
+	for range 300 {
 		if c, err := net.Dial("tcp", t.addr); err == nil {
 			c.Close()
 			return nil
@@ -175,21 +237,63 @@ func stop(t *target) {
 	case <-done:
 	case <-time.After(20 * time.Second):
 		t.cmd.Process.Kill()
+		<-done
+	}
+	os.RemoveAll(t.dir)
+}
+
+// fill makes "big" a list of 100 elements for LRANGE_100.
+func fill(addr string) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	var b strings.Builder
+	b.WriteString("*102\r\n$5\r\nRPUSH\r\n$3\r\nbig\r\n")
+	for i := range 100 {
+		v := strconv.Itoa(i)
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(v), v)
+	}
+	b.WriteString("*4\r\n$5\r\nLTRIM\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n99\r\n")
+	if _, err := io.WriteString(c, b.String()); err != nil {
+		log.Fatal(err)
+	}
+	rd := bufio.NewReader(c)
+	for range 2 {
+		if _, err := rd.ReadString('\n'); err != nil {
+			log.Fatal(err)
+		}
 	}
 }
 
-// runBenchmark runs one redis-benchmark test and returns its requests/s.
-func runBenchmark(addr, test string, m mode, n int) (float64, error) {
+// cpuTime is the user+system CPU time the target's process has used.
+func cpuTime(t *target) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", t.cmd.Process.Pid))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are the 14th and 15th fields of the line, in clock ticks.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// runBenchmark runs one redis-benchmark command and returns its figures.
+func runBenchmark(addr, command string, m mode, n int) (result, error) {
 	host, port, _ := net.SplitHostPort(addr)
-	args := []string{"-h", host, "-p", port, "-t", test, "-c", strconv.Itoa(m.clients), "-n", strconv.Itoa(n), "--csv"}
+	args := []string{"-h", host, "-p", port, "-c", strconv.Itoa(clients), "-n", strconv.Itoa(n), "-r", "100000", "--csv"}
 	if m.pipeline > 1 {
 		args = append(args, "-P", strconv.Itoa(m.pipeline))
 	}
+	args = append(args, strings.Fields(command)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "redis-benchmark", args...).Output()
 	if err != nil {
-		return 0, fmt.Errorf("redis-benchmark %v: %w", args, err)
+		return result{}, fmt.Errorf("redis-benchmark %v: %w", args, err)
 	}
 	rd := csv.NewReader(strings.NewReader(string(out)))
 	rd.FieldsPerRecord = -1
@@ -199,13 +303,17 @@ func runBenchmark(addr, test string, m mode, n int) (float64, error) {
 			break
 		}
 		if err != nil {
-			return 0, err
+			return result{}, err
 		}
-		if len(rec) >= 2 && rec[0] != "test" {
-			return strconv.ParseFloat(rec[1], 64)
+		if len(rec) >= 7 && rec[0] != "test" {
+			var r result
+			r.rps, _ = strconv.ParseFloat(rec[1], 64)
+			r.p50, _ = strconv.ParseFloat(rec[4], 64)
+			r.p99, _ = strconv.ParseFloat(rec[6], 64)
+			return r, nil
 		}
 	}
-	return 0, fmt.Errorf("no result in %q", out)
+	return result{}, fmt.Errorf("no result in %q", out)
 }
 
 // scrape sums titan's command and TiKV request counters.
@@ -233,8 +341,12 @@ func scrape(t *target) map[string]float64 {
 			res["cmds"] += v
 		case strings.HasPrefix(line, "titan_tikv_requests_total{"):
 			res["rpc"] += v
-			if strings.Contains(line, `"Prewrite"`) || strings.Contains(line, `"Commit"`) {
+			switch {
+			case strings.Contains(line, `"Prewrite"`) || strings.Contains(line, `"Commit"`):
 				res["writes"] += v
+			case strings.Contains(line, `"ResolveLock"`) || strings.Contains(line, `"CheckTxnStatus"`) ||
+				strings.Contains(line, `"Cleanup"`) || strings.Contains(line, `"CheckSecondaryLocks"`):
+				res["locks"] += v
 			}
 		}
 	}

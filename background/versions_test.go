@@ -1,0 +1,76 @@
+package background
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	tikverr "github.com/tikv/client-go/v2/error"
+	"github.com/tikv/client-go/v2/oracle"
+
+	"github.com/titan-kv/titan/db"
+)
+
+// TestVersionsRound: rounds of the embedded store's MVCC GC walk the key
+// space a bounded number of chunks at a time, go on where the last one
+// stopped, and remove the history older than the lifetime.
+func TestVersionsRound(t *testing.T) {
+	st := openStore(t)
+	d := openDB(t, st, nil)
+	const n = 600  // 3 chunks of 256 live keys
+	var old uint64 // a time between the two versions of every key
+	for v := range 2 {
+		if v == 1 {
+			time.Sleep(5 * time.Millisecond)
+			old = oracle.GoTimeToTS(time.Now())
+			time.Sleep(5 * time.Millisecond)
+		}
+		update(t, d, func(tx *db.Tx) error {
+			for i := range n {
+				if err := setString(tx, fmt.Sprintf("k%03d", i), fmt.Sprint(v), 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	time.Sleep(5 * time.Millisecond)
+
+	o := testOptions
+	o.GCLifeTime, o.VersionsChunks = time.Millisecond, 2
+	b := New(st, d, o, nil)
+	// The first versions of the first and the last key are gone after the
+	// round that covers them, and only then.
+	firstKey, lastKey := keys.Meta(0, []byte("k000")), keys.Meta(0, []byte(fmt.Sprintf("k%03d", n-1)))
+	history := func(k []byte) bool {
+		_, err := st.KV().GetSnapshot(old).Get(context.Background(), k)
+		if err != nil && !tikverr.IsErrNotFound(err) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	if !history(firstKey) || !history(lastKey) {
+		t.Fatal("no history before the rounds")
+	}
+	if err := b.versionsRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if b.versionsCursor == nil || history(firstKey) || !history(lastKey) {
+		t.Fatalf("after one round of 2 chunks: cursor %q, history of the first key %v, of the last %v",
+			b.versionsCursor, history(firstKey), history(lastKey))
+	}
+	if err := b.versionsRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if history(lastKey) {
+		t.Fatal("the second round left the last key's history")
+	}
+	update(t, d, func(tx *db.Tx) error {
+		v, err := getString(tx, "k000")
+		if string(v) != "1" {
+			t.Errorf("after GC: k000 = %q %v", v, err)
+		}
+		return err
+	})
+}
