@@ -16,6 +16,8 @@ package copier
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -30,8 +32,23 @@ const ReservedPrefix = "__dualwrite:"
 // IsReserved reports whether key belongs to dualwrite's bookkeeping.
 func IsReserved(key []byte) bool { return bytes.HasPrefix(key, []byte(ReservedPrefix)) }
 
-// TmpKey returns the temporary key a collection is assembled in.
-func TmpKey(key []byte) []byte { return append([]byte(ReservedPrefix+"tmp:"), key...) }
+// TmpPrefix starts every temporary key.
+const TmpPrefix = ReservedPrefix + "tmp:"
+
+// tmpTTL bounds the life of a temporary key whose copier died: each page
+// written renews it, the final RENAME replaces it with the key's own TTL.
+const tmpTTL = time.Hour
+
+// tmpKey returns a temporary key to assemble key in, unique to this copy
+// so that concurrent copiers of one key (sync, verify --fix, the proxy's
+// repairs) never write into each other's.
+func tmpKey(key []byte) []byte {
+	var id [8]byte
+	rand.Read(id[:])
+	tmp := append([]byte(TmpPrefix), hex.EncodeToString(id[:])...)
+	tmp = append(tmp, ':')
+	return append(tmp, key...)
+}
 
 // Pipeliner sends several commands in one round trip.
 type Pipeliner interface {
@@ -70,6 +87,9 @@ func (s *Snapshot) Complete() bool { return s.Cursor == "" }
 // read or write command.
 type Copier struct {
 	Page int
+	// Progress, when set, is called after each page of a large collection
+	// is written with the key and the number of elements in the page.
+	Progress func(key []byte, elements int)
 }
 
 func (c *Copier) page() int {
@@ -389,16 +409,32 @@ func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapsho
 	return written, nil
 }
 
-// writeBig streams a large collection into its temporary key page by page,
-// sets its expiry there and renames it into place (RENAME keeps the TTL),
-// so readers never see a partial value or the value without its TTL.
-func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) (bool, error) {
-	tmp := TmpKey(s.Key)
-	cmds := [][][]byte{args("DEL", tmp)}
+// writeBig streams a large collection into a temporary key of its own page
+// by page, sets its expiry there and renames it into place (RENAME keeps
+// the TTL), so readers never see a partial value or the value without its
+// TTL. The temporary key expires by itself if the copy is abandoned.
+// Progress, when set, is told of every page written.
+func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) (_ bool, err error) {
+	tmp := tmpKey(s.Key)
+	defer func() {
+		if err != nil {
+			// Best effort: the TTL removes it otherwise.
+			exec(context.WithoutCancel(ctx), dst, [][][]byte{args("DEL", tmp)})
+		}
+	}()
+	var cmds [][][]byte
 	for {
 		cmds = c.writeItemsCmds(cmds, s.Type, tmp, s.Items)
+		cmds = append(cmds, args("PEXPIRE", tmp, tmpTTL.Milliseconds()))
 		if err := exec(ctx, dst, cmds); err != nil {
 			return false, err
+		}
+		if c.Progress != nil {
+			n := len(s.Items)
+			if s.Type == TypeHash || s.Type == TypeZSet {
+				n /= 2 // field, value or member, score
+			}
+			c.Progress(s.Key, n)
 		}
 		cmds = cmds[:0]
 		if s.Complete() {
@@ -413,6 +449,8 @@ func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) 
 	}
 	if at := s.expireAt(); at > 0 {
 		cmds = append(cmds, args("PEXPIREAT", tmp, at))
+	} else {
+		cmds = append(cmds, args("PERSIST", tmp))
 	}
 	cmds = append(cmds, args("RENAME", tmp, s.Key))
 	return true, exec(ctx, dst, cmds)
