@@ -41,7 +41,8 @@ type Metrics struct {
 	ApplyDelay      *prometheus.HistogramVec // side: time from enqueue to replay
 	ApplyOverflow   *prometheus.CounterVec   // side: writes not queued (queue full)
 	ReverseFailed   prometheus.Counter
-	Primary         prometheus.Gauge // 0 while Redis is primary, 1 after the cut-over
+	ReadFallbacks   prometheus.Counter // titan reads answered by Redis (titan behind)
+	Primary         prometheus.Gauge   // 0 while Redis is primary, 1 after the cut-over
 
 	// Backfill (sync).
 	BackfillCopied    prometheus.Counter
@@ -102,6 +103,8 @@ func New(parts Part) *Metrics {
 			"Writes not queued for replay because the queue was full (their keys are repaired instead), by side.", "side"),
 		ReverseFailed: f.counter("dualwrite_proxy_reverse_failed_total",
 			"Writes not replayed on Redis after the cut-over."),
+		ReadFallbacks: f.counter("dualwrite_proxy_read_fallbacks_total",
+			"Reads for titan answered by Redis because titan had not yet applied the key's writes."),
 		Primary: f.gauge("dualwrite_proxy_titan_primary", "1 once the cut-over made titan the primary."),
 	}
 	f.on = parts&Sync != 0

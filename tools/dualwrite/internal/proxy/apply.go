@@ -252,6 +252,21 @@ func (a *applier) endCopy(key string, copied bool) (again bool) {
 	return false
 }
 
+// behind reports whether any of keys has writes not yet applied on the
+// secondary (queued, being applied, or waiting for a copy).
+func (a *applier) behind(keys [][]byte) bool {
+	for _, k := range keys {
+		s := a.shard(string(k))
+		s.mu.Lock()
+		_, ok := s.keys[string(k)]
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
 // pending returns the number of writes queued or being applied.
 func (a *applier) pending() int {
 	a.mu.Lock()

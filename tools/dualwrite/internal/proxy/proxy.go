@@ -363,6 +363,12 @@ func (p *Proxy) lockKeys(keys [][]byte) func() {
 
 func (p *Proxy) read(ctx context.Context, spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
 	titanSide := p.readFrom.Load()
+	if titanSide && !p.titanPrimary.Load() && (p.titanQ.behind(keys) || p.repair.has(keys)) {
+		// titan has not caught up with this key's writes yet: Redis
+		// answers, so a client always reads its own writes.
+		titanSide = false
+		p.m.ReadFallbacks.Inc()
+	}
 	var v resp.Value
 	var err error
 	if titanSide {

@@ -273,3 +273,15 @@ func (r *repairer) takeRepaired() [][]byte {
 	r.repaired = map[string]struct{}{}
 	return keys
 }
+
+// has reports whether any of keys waits for repair.
+func (r *repairer) has(keys [][]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := r.pending[string(k)]; ok {
+			return true
+		}
+	}
+	return false
+}
