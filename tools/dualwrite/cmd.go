@@ -220,7 +220,7 @@ POST /read-from?side=redis|titan on --status-listen.`,
 func (c *common) cutoverCmd() *cobra.Command {
 	var proxies []string
 	var reverse bool
-	var timeout time.Duration
+	var timeout, maxPause time.Duration
 	cmd := &cobra.Command{
 		Use:   "cutover",
 		Short: "Make titan the primary behind every proxy, safely",
@@ -237,7 +237,7 @@ application may be repointed at titan.`,
 			client := &http.Client{Timeout: timeout + 10*time.Second}
 			failed := 0
 			for _, addr := range proxies {
-				rep, err := proxy.RequestCutover(cmd.Context(), client, addr, reverse, timeout)
+				rep, err := proxy.RequestCutover(cmd.Context(), client, addr, reverse, timeout, maxPause)
 				if err != nil {
 					failed++
 					fmt.Fprintf(c.stdout, "%s: FAILED: %v\n", addr, err)
@@ -256,7 +256,8 @@ application may be repointed at titan.`,
 	}
 	cmd.Flags().StringArrayVar(&proxies, "proxy", nil, "status address (host:port of --status-listen) of a proxy, repeatable")
 	cmd.Flags().BoolVar(&reverse, "reverse", false, "after the switch, replay writes on Redis so that the move can be rolled back")
-	cmd.Flags().DurationVar(&timeout, "drain-timeout", time.Minute, "give up (and leave Redis the primary) if draining takes longer")
+	cmd.Flags().DurationVar(&timeout, "drain-timeout", time.Minute, "give up (and leave Redis the primary) if catching up takes longer")
+	cmd.Flags().DurationVar(&maxPause, "max-pause", 2*time.Second, "longest time client writes may wait; when titan is further behind, the cut-over is refused and writes go on")
 	return cmd
 }
 

@@ -1,15 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,10 +161,12 @@ func TestJournalRepairsAfterProxyRestart(t *testing.T) {
 	}
 }
 
-// TestCutoverLosesNoWrite: a writer runs through the proxy the whole time;
-// `dualwrite cutover --reverse` makes titan the primary; every write the
-// writer saw acknowledged is on titan afterwards, and (reverse writes) on
-// Redis too.
+// TestCutoverLosesNoWrite: a writer runs through the proxy the whole time.
+// While it writes faster than titan replays, `dualwrite cutover` refuses
+// (clients never wait longer than --max-pause) and Redis stays the primary;
+// at a rate titan keeps up with, `cutover --reverse` makes titan the
+// primary, and every write the writer saw acknowledged is on titan and on
+// Redis afterwards.
 func TestCutoverLosesNoWrite(t *testing.T) {
 	shards := startShards(t, 3)
 	tg := startTarget(t)
@@ -169,6 +174,7 @@ func TestCutoverLosesNoWrite(t *testing.T) {
 	const writers, keys = 4, 50
 	var mu sync.Mutex
 	acked := map[string]int64{}
+	var pace atomic.Int64 // sleep between writes, ns
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -186,17 +192,26 @@ func TestCutoverLosesNoWrite(t *testing.T) {
 				mu.Lock()
 				acked[k] = v.Int
 				mu.Unlock()
+				time.Sleep(time.Duration(pace.Load()))
 			}
 		}()
 	}
-	time.Sleep(time.Second)
-	var out bytes.Buffer
-	cmd := newRootCmd(&out, io.Discard)
-	cmd.SetArgs([]string{"cutover", "--proxy", px.Status, "--reverse", "--drain-timeout", "30s"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatalf("cutover: %v\n%s", err, out.String())
+	cutover := func(args ...string) (string, error) {
+		out, _, err := cli(context.Background(), append([]string{"cutover", "--proxy", px.Status, "--drain-timeout", "30s"}, args...)...)
+		return out, err
 	}
-	t.Logf("cutover: %s", out.String())
+	time.Sleep(time.Second)
+	out, err := cutover("--max-pause", "50ms")
+	t.Logf("cutover at full write speed: %s", out)
+	if err != nil && (!strings.Contains(out, "writes behind") || px.metric(t, "dualwrite_proxy_titan_primary", "") != 0) {
+		t.Fatalf("refused cut-over: %v, primary %v", out, px.metric(t, "dualwrite_proxy_titan_primary", ""))
+	}
+	pace.Store(int64(3 * time.Millisecond))
+	out, err = cutover("--reverse")
+	if err != nil {
+		t.Fatalf("cutover: %v\n%s", err, out)
+	}
+	t.Logf("cutover: %s", out)
 	time.Sleep(time.Second)
 	stop()
 	wg.Wait()
@@ -216,4 +231,207 @@ func TestCutoverLosesNoWrite(t *testing.T) {
 	if len(acked) != writers*keys {
 		t.Errorf("writer touched %d keys, want %d", len(acked), writers*keys)
 	}
+}
+
+// dualwriteBinary builds this command once per test binary.
+var (
+	dwBuild    sync.Once
+	dwBin      string
+	dwBuildErr error
+)
+
+func dualwriteBinary(t *testing.T) string {
+	t.Helper()
+	dwBuild.Do(func() {
+		dir, err := os.MkdirTemp("", "dualwrite-bin")
+		if err != nil {
+			dwBuildErr = err
+			return
+		}
+		dwBin = filepath.Join(dir, "dualwrite")
+		out, err := exec.Command("go", "build", "-o", dwBin, ".").CombinedOutput()
+		if err != nil {
+			dwBuildErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if dwBuildErr != nil {
+		t.Fatalf("build dualwrite: %v", dwBuildErr)
+	}
+	return dwBin
+}
+
+// migrationScale is the number of small keys and the size of the big hash
+// of TestWholeMigration: DUALWRITE_SCALE=10 runs the issue's 200k keys and
+// 100k-field hash.
+func migrationScale() (keys, bigFields int) {
+	n, _ := strconv.Atoi(os.Getenv("DUALWRITE_SCALE"))
+	if n <= 0 {
+		n = 1
+	}
+	return 20000 * n, 10000 * n
+}
+
+// TestWholeMigration runs the runbook end to end with everything going
+// wrong on the way: 3 shards behind the proxy, small keys and a big hash, a
+// writer through the proxy the whole time, sync killed with SIGKILL midway
+// and resumed, a titan outage during the resumed sync, verify --fix, then
+// the cutover command. It ends with verify reporting 0 differences, no
+// temporary keys on titan, and every write the writer saw acknowledged on
+// titan.
+func TestWholeMigration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	nKeys, bigFields := migrationScale()
+	shards := startShards(t, 3)
+	tg := startTarget(t)
+	shards.seed(t, "pre", nKeys)
+	bigKey := "big:{h}"
+	bigOwner := shards.pool(bigKey)
+	for lo := 0; lo < bigFields; lo += 1000 {
+		args := []string{"HSET", bigKey}
+		for j := lo; j < min(lo+1000, bigFields); j++ {
+			args = append(args, "f"+strconv.Itoa(j), strconv.Itoa(j))
+		}
+		testutil.Do(t, bigOwner, args...)
+	}
+	journal := filepath.Join(t.TempDir(), "proxy.journal")
+	px := startProxy(t, append(shards.sourceFlags(), "--titan", tg.Addr, "--journal", journal)...)
+
+	// The writer: counters, strings and fields of the big hash.
+	var mu sync.Mutex
+	acked := map[string]string{}
+	ctx, stopWriter := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := testutil.Client(t, px.Addr)
+			for i := 0; ctx.Err() == nil; i++ {
+				var k string
+				var cmd []string
+				switch i % 3 {
+				case 0:
+					k = fmt.Sprintf("w:cnt:%d:%d", w, i%50)
+					cmd = []string{"INCR", k}
+				case 1:
+					k = fmt.Sprintf("w:str:%d:%d", w, i%50)
+					cmd = []string{"SET", k, strconv.Itoa(i)}
+				default:
+					k = bigKey + "|live" + strconv.Itoa(w)
+					cmd = []string{"HSET", bigKey, "live" + strconv.Itoa(w), strconv.Itoa(i)}
+				}
+				v, err := c.Do(context.Background(), resp.Args(cmd...)...)
+				if err != nil || v.IsError() {
+					t.Errorf("%v through the proxy: %v %v", cmd, v, err)
+					return
+				}
+				mu.Lock()
+				switch i % 3 {
+				case 0:
+					acked[k] = strconv.FormatInt(v.Int, 10)
+				default:
+					acked[k] = strconv.Itoa(i)
+				}
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond)
+			}
+		}()
+	}
+
+	ckpt := filepath.Join(t.TempDir(), "sync.ckpt")
+	syncArgs := append(append([]string{"sync"}, shards.sourceFlags()...), "--titan", tg.Addr, "--workers", "4",
+		"--page", "500", "--settle", testSettle, "--checkpoint", ckpt, "--progress-interval", "1s")
+
+	// 1. sync in its own process, killed with SIGKILL midway.
+	var logs syncBuffer
+	proc := exec.Command(dualwriteBinary(t), append(syncArgs, "--rate", "5000")...)
+	proc.Stdout, proc.Stderr = &logs, &logs
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	proc.Process.Kill()
+	proc.Wait()
+	if _, err := os.Stat(ckpt); err != nil {
+		t.Fatalf("no checkpoint after 3 s of sync: %v\n%s", err, logs.String())
+	}
+
+	// 2. Resume in-process; titan goes down for a second in the middle.
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		tg.Kill()
+		time.Sleep(time.Second)
+		tg = tg.restart()
+	}()
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var out, errs string
+		out, errs, err = cli(context.Background(), syncArgs...)
+		if err == nil {
+			break
+		}
+		t.Logf("sync attempt %d: %v (run again, as the runbook says)\n%s%s", attempt, err, out, lastLines(errs, 5))
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		t.Fatalf("sync never completed: %v", err)
+	}
+
+	// 3. verify --fix until clean, with the writer still running.
+	var out string
+	for attempt := 0; attempt < 5; attempt++ {
+		out, _, err = cli(context.Background(), append(append([]string{"verify"}, shards.sourceFlags()...), "--titan", tg.Addr, "--fix", "--settle", testSettle)...)
+		if err == nil {
+			break
+		}
+	}
+	t.Logf("verify --fix: %s", out)
+	if err != nil {
+		t.Fatalf("verify --fix never converged: %v\n%s", err, out)
+	}
+
+	// 4. Cut over while the writer runs, then stop it.
+	cutOut, _, err := cli(context.Background(), "cutover", "--proxy", px.Status, "--drain-timeout", "60s")
+	if err != nil {
+		t.Fatalf("cutover: %v\n%s", err, cutOut)
+	}
+	t.Logf("cutover: %s", cutOut)
+	time.Sleep(500 * time.Millisecond)
+	stopWriter()
+	wg.Wait()
+	px.settle(t)
+
+	titan := testutil.Client(t, tg.Addr)
+	if v := testutil.Do(t, titan, "KEYS", "__dualwrite:tmp:*"); len(v.Elems) != 0 {
+		t.Errorf("%d temporary keys left on titan: %v", len(v.Elems), v)
+	}
+	if v := testutil.Do(t, titan, "HLEN", bigKey); v.Int < int64(bigFields) {
+		t.Errorf("big hash on titan has %d fields, want %d+", v.Int, bigFields)
+	}
+	wrong := 0
+	for k, want := range acked {
+		var v resp.Value
+		if key, field, ok := strings.Cut(k, "|"); ok {
+			v = testutil.Do(t, titan, "HGET", key, field)
+		} else {
+			v = testutil.Do(t, titan, "GET", k)
+		}
+		if string(v.Str) != want {
+			wrong++
+			if wrong < 5 {
+				t.Errorf("titan %s = %v, the writer's last acknowledged write set %s", k, v, want)
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Fatalf("%d of %d acknowledged writes wrong on titan after the cut-over", wrong, len(acked))
+	}
+	t.Logf("%d small keys + a %d-field hash migrated; %d keys written by the live writer all correct", nKeys, bigFields, len(acked))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -39,15 +39,52 @@ const TmpPrefix = ReservedPrefix + "tmp:"
 // written renews it, the final RENAME replaces it with the key's own TTL.
 const tmpTTL = time.Hour
 
-// tmpKey returns a temporary key to assemble key in, unique to this copy
-// so that concurrent copiers of one key (sync, verify --fix, the proxy's
-// repairs) never write into each other's.
-func tmpKey(key []byte) []byte {
+// NewID returns a random copier ID (16 hex digits).
+func NewID() string {
 	var id [8]byte
 	rand.Read(id[:])
-	tmp := append([]byte(TmpPrefix), hex.EncodeToString(id[:])...)
-	tmp = append(tmp, ':')
+	return hex.EncodeToString(id[:])
+}
+
+// tmpKey returns a temporary key to assemble key in, unique to this copy
+// so that concurrent copiers of one key (sync, verify --fix, the proxy's
+// repairs) never write into each other's: TmpPrefix, the copier's ID (if
+// any), a random ID, then the key.
+func (c *Copier) tmpKey(key []byte) []byte {
+	tmp := []byte(TmpPrefix)
+	if c.ID != "" {
+		tmp = append(append(tmp, c.ID...), ':')
+	}
+	tmp = append(append(tmp, NewID()...), ':')
 	return append(tmp, key...)
+}
+
+// DeleteTemporary deletes the temporary keys of the copier id (one that
+// stopped without cleaning up) from dst and returns how many it deleted.
+func DeleteTemporary(ctx context.Context, dst Pipeliner, id string) (int, error) {
+	if id == "" {
+		return 0, nil
+	}
+	deleted, cursor := 0, "0"
+	for {
+		vs, err := dst.Pipeline(ctx, [][][]byte{args("SCAN", cursor, "MATCH", TmpPrefix+id+":*", "COUNT", 1000)})
+		if err != nil {
+			return deleted, fmt.Errorf("find temporary keys: %w", err)
+		}
+		v := vs[0]
+		if v.IsError() || len(v.Elems) != 2 {
+			return deleted, fmt.Errorf("find temporary keys: unexpected reply %v", v)
+		}
+		if keys := elems(v.Elems[1]); len(keys) > 0 {
+			if err := exec(ctx, dst, [][][]byte{append(args("DEL"), keys...)}); err != nil {
+				return deleted, err
+			}
+			deleted += len(keys)
+		}
+		if cursor = string(v.Elems[0].Str); cursor == "0" {
+			return deleted, nil
+		}
+	}
 }
 
 // Pipeliner sends several commands in one round trip.
@@ -87,6 +124,9 @@ func (s *Snapshot) Complete() bool { return s.Cursor == "" }
 // read or write command.
 type Copier struct {
 	Page int
+	// ID, when set, is part of every temporary key's name (see
+	// DeleteTemporary). Only hex digits and dashes.
+	ID string
 	// Progress, when set, is called after each page of a large collection
 	// is written with the key and the number of elements in the page.
 	Progress func(key []byte, elements int)
@@ -415,7 +455,7 @@ func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapsho
 // TTL. The temporary key expires by itself if the copy is abandoned.
 // Progress, when set, is told of every page written.
 func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) (_ bool, err error) {
-	tmp := tmpKey(s.Key)
+	tmp := c.tmpKey(s.Key)
 	defer func() {
 		if err != nil {
 			// Best effort: the TTL removes it otherwise.

@@ -16,7 +16,7 @@ import (
 //	GET  /read-from                current read side
 //	POST /read-from?side=titan     switch reads (side=redis|titan)
 //	GET  /status                   JSON status
-//	POST /cutover?reverse=1&timeout=60s
+//	POST /cutover?reverse=1&timeout=60s&max_pause=2s
 //	                               make titan the primary (see Cutover)
 func (p *Proxy) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -53,9 +53,18 @@ func (p *Proxy) AdminHandler() http.Handler {
 			}
 			timeout = d
 		}
+		maxPause := 2 * time.Second
+		if s := r.URL.Query().Get("max_pause"); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				http.Error(w, "max_pause: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			maxPause = d
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		rep, err := p.Cutover(ctx, r.URL.Query().Get("reverse") == "1")
+		rep, err := p.Cutover(ctx, r.URL.Query().Get("reverse") == "1", maxPause)
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
 			w.WriteHeader(http.StatusConflict)
@@ -68,8 +77,8 @@ func (p *Proxy) AdminHandler() http.Handler {
 
 // RequestCutover asks the proxy whose admin endpoints listen on addr to
 // cut over (see Cutover) and returns its report.
-func RequestCutover(ctx context.Context, client *http.Client, addr string, reverse bool, timeout time.Duration) (CutoverReport, error) {
-	q := url.Values{"timeout": {timeout.String()}}
+func RequestCutover(ctx context.Context, client *http.Client, addr string, reverse bool, timeout, maxPause time.Duration) (CutoverReport, error) {
+	q := url.Values{"timeout": {timeout.String()}, "max_pause": {maxPause.String()}}
 	if reverse {
 		q.Set("reverse", "1")
 	}

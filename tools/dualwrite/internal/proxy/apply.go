@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
@@ -42,7 +43,7 @@ type keyState struct {
 	seq         uint64 // sequence number of the key's last write
 	skipThrough uint64 // writes up to this one are covered by a copy
 	queued      int    // writes waiting in the shard's queue
-	inflight    bool   // a write is being applied
+	inflight    int    // writes being applied
 	repairing   bool   // the repairer owns the key
 	again       bool   // a write arrived during the copy: copy again
 }
@@ -60,12 +61,15 @@ type applier struct {
 	name   string // the side written: titan, or redis after a cut-over
 	seed   maphash.Seed
 	shards []*applyShard
-	// apply sends one write to the secondary and returns its reply.
-	apply func(ctx context.Context, o *op) (resp.Value, error)
+	// apply sends writes to the secondary in one round trip (a pipeline,
+	// in order) and returns their replies.
+	apply func(ctx context.Context, ops []*op) ([]resp.Value, error)
 	// breaker, when set, skips the side while it is down.
 	breaker *breaker
 	// failed is told of a key whose write was not applied.
 	failed func(key []byte)
+
+	applied atomic.Int64 // writes replayed, for the replay rate
 
 	idle sync.Cond // signalled when a queue empties (for Drain)
 	mu   sync.Mutex
@@ -98,7 +102,7 @@ func (s *applyShard) state(key string) *keyState {
 
 // forget drops the state of a key that has nothing left in flight.
 func (s *applyShard) forget(key string, st *keyState) {
-	if st.queued == 0 && !st.inflight && !st.repairing {
+	if st.queued == 0 && st.inflight == 0 && !st.repairing {
 		delete(s.keys, key)
 	}
 }
@@ -145,39 +149,61 @@ func (a *applier) run(ctx context.Context) {
 	wg.Wait()
 }
 
+// maxBatch bounds the writes of one shard replayed in one round trip.
+const maxBatch = 128
+
+// work replays a shard's queue: whatever is queued (up to maxBatch) goes
+// in one pipeline, so a hot key costs one round trip per batch, not per
+// write.
 func (a *applier) work(ctx context.Context, s *applyShard) {
+	batch := make([]*op, 0, maxBatch)
 	for {
-		var o *op
+		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			a.abandon(s)
 			return
-		case o = <-s.queue:
+		case o := <-s.queue:
+			batch = append(batch, o)
 		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-s.queue:
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		var todo []*op
 		s.mu.Lock()
-		st := s.keys[o.key]
-		st.queued--
-		skip := st.repairing || o.seq <= st.skipThrough
-		if !skip {
-			st.inflight = true
+		for _, o := range batch {
+			st := s.keys[o.key]
+			st.queued--
+			if st.repairing || o.seq <= st.skipThrough {
+				continue // a copy covers it
+			}
+			st.inflight++
+			todo = append(todo, o)
 		}
 		s.mu.Unlock()
-		ok := true
-		if !skip {
-			ok = a.applyOne(ctx, o)
-			s.mu.Lock()
-			st.inflight = false
-			s.cond.Broadcast()
-			s.mu.Unlock()
-		}
-		if !ok {
-			a.failed([]byte(o.key))
-		}
+		failed := a.applyBatch(ctx, todo)
 		s.mu.Lock()
-		s.forget(o.key, st)
+		for _, o := range todo {
+			s.keys[o.key].inflight--
+		}
+		s.cond.Broadcast()
+		for _, o := range batch {
+			if st := s.keys[o.key]; st != nil {
+				s.forget(o.key, st)
+			}
+		}
 		s.mu.Unlock()
+		for k := range failed {
+			a.failed([]byte(k))
+		}
 		a.mu.Lock()
-		a.busy--
+		a.busy -= len(batch)
 		if a.busy == 0 {
 			a.idle.Broadcast()
 		}
@@ -198,29 +224,45 @@ func (a *applier) abandon(s *applyShard) {
 	}
 }
 
-// applyOne applies o and reports whether the secondary now follows the
-// primary for o's key.
-func (a *applier) applyOne(ctx context.Context, o *op) bool {
-	p := a.p
-	p.m.ApplyDelay.WithLabelValues(a.name).Observe(time.Since(o.queued).Seconds())
-	if a.breaker != nil && !a.breaker.allow() {
-		p.m.Commands.WithLabelValues(a.name, "skipped").Inc()
-		return false
+// applyBatch applies ops in one round trip and returns the keys the
+// secondary does not follow the primary on afterwards.
+func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
+	if len(ops) == 0 {
+		return nil
 	}
+	p := a.p
+	failed := map[string]bool{}
+	now := time.Now()
+	for _, o := range ops {
+		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
+	}
+	if a.breaker != nil && !a.breaker.allow() {
+		p.m.Commands.WithLabelValues(a.name, "skipped").Add(float64(len(ops)))
+		for _, o := range ops {
+			failed[o.key] = true
+		}
+		return failed
+	}
+	a.applied.Add(int64(len(ops)))
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	v, err := a.apply(ctx, o)
-	switch {
-	case err != nil:
-		p.log.Warn("write not applied", "side", a.name, "key", o.key, "cmd", string(o.args[0]), "err", err)
-		return false
-	case o.compare && !resp.Equal(o.redis, v):
-		p.m.Mismatches.WithLabelValues("write_reply").Inc()
-		p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
-			"primary", o.redis.String(), "secondary", v.String())
-		return false
+	vs, err := a.apply(ctx, ops)
+	if err != nil {
+		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
+		for _, o := range ops {
+			failed[o.key] = true
+		}
+		return failed
 	}
-	return true
+	for i, o := range ops {
+		if v := vs[i]; o.compare && !resp.Equal(o.redis, v) {
+			p.m.Mismatches.WithLabelValues("write_reply").Inc()
+			p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
+				"primary", o.redis.String(), "secondary", v.String())
+			failed[o.key] = true
+		}
+	}
+	return failed
 }
 
 // beginCopy takes key over for a copy: later writes are not applied, and
@@ -231,7 +273,7 @@ func (a *applier) beginCopy(key string) {
 	defer s.mu.Unlock()
 	st := s.state(key)
 	st.repairing, st.again = true, false
-	for st.inflight {
+	for st.inflight > 0 {
 		s.cond.Wait()
 	}
 	st.skipThrough = st.seq

@@ -506,20 +506,52 @@ func (p *Proxy) writeTitanPrimary(ctx context.Context, spec *cmdtable.Spec, args
 	return v
 }
 
-// applyTitan replays one write on titan and records its key as dirty
-// while a backfill runs.
-func (p *Proxy) applyTitan(ctx context.Context, o *op) (resp.Value, error) {
-	v, err := p.doTitan(ctx, o.args)
-	if err == nil && !v.IsError() && p.backfill.Load() {
-		err = p.mark(ctx, [][]byte{[]byte(o.key)})
+// applyTitan replays writes on titan in one pipeline, and records their
+// keys as dirty in the same round trip while a backfill runs.
+func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error) {
+	cmds := make([][][]byte, 0, len(ops)+1)
+	for _, o := range ops {
+		cmds = append(cmds, o.args)
 	}
-	return v, err
+	mark := p.backfill.Load()
+	if mark {
+		keys := make([][]byte, len(ops))
+		for i, o := range ops {
+			keys[i] = []byte(o.key)
+		}
+		cmds = append(cmds, dirty.MarkCmd(keys))
+	}
+	start := time.Now()
+	vs, err := p.titan.Pipeline(ctx, cmds)
+	p.breaker.record(err)
+	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
+	if err != nil {
+		p.m.Commands.WithLabelValues(metrics.SideTitan, "failed").Add(float64(len(ops)))
+		return nil, err
+	}
+	p.m.Commands.WithLabelValues(metrics.SideTitan, "ok").Add(float64(len(ops)))
+	if mark {
+		if m := vs[len(vs)-1]; m.IsError() {
+			return nil, fmt.Errorf("mark dirty: %s", m.Str)
+		}
+		p.m.DirtyMarks.Add(float64(len(ops)))
+	}
+	return vs[:len(ops)], nil
 }
 
-// applyRedis replays one write on Redis after the cut-over.
-func (p *Proxy) applyRedis(ctx context.Context, o *op) (resp.Value, error) {
-	spec, _ := cmdtable.Lookup(o.args[0])
-	return p.doSource(ctx, spec, o.args, [][]byte{[]byte(o.key)})
+// applyRedis replays writes on Redis after the cut-over, one by one (keys
+// may live on different shards).
+func (p *Proxy) applyRedis(ctx context.Context, ops []*op) ([]resp.Value, error) {
+	vs := make([]resp.Value, len(ops))
+	for i, o := range ops {
+		spec, _ := cmdtable.Lookup(o.args[0])
+		v, err := p.doSource(ctx, spec, o.args, [][]byte{[]byte(o.key)})
+		if err != nil {
+			return nil, err
+		}
+		vs[i] = v
+	}
+	return vs, nil
 }
 
 // checkShards refuses multi-key commands whose keys span shards when they

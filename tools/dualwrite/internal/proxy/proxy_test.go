@@ -691,9 +691,13 @@ func TestRepairCoversQueuedWrites(t *testing.T) {
 	p := newTestProxy(t, newFakeSource())
 	q := p.titanQ
 	var applied []string
-	q.apply = func(_ context.Context, o *op) (resp.Value, error) {
-		applied = append(applied, string(joinArgs(o.args)))
-		return resp.OK(), nil
+	q.apply = func(_ context.Context, ops []*op) ([]resp.Value, error) {
+		vs := make([]resp.Value, len(ops))
+		for i, o := range ops {
+			applied = append(applied, string(joinArgs(o.args)))
+			vs[i] = resp.OK()
+		}
+		return vs, nil
 	}
 	q.enqueue(&op{key: "k", args: split("SET k 1")})
 	q.enqueue(&op{key: "k", args: split("SET k 2")})
@@ -733,10 +737,10 @@ func TestCopyWaitsForInflightWrite(t *testing.T) {
 	q := p.titanQ
 	release := make(chan struct{})
 	started := make(chan struct{})
-	q.apply = func(context.Context, *op) (resp.Value, error) {
+	q.apply = func(_ context.Context, ops []*op) ([]resp.Value, error) {
 		close(started)
 		<-release
-		return resp.OK(), nil
+		return []resp.Value{resp.OK()}, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

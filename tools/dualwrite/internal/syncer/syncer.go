@@ -74,7 +74,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		o.Logger = slog.Default()
 	}
 	r := &run{o: o, log: o.Logger, start: time.Now()}
-	r.cp = copier.Copier{Page: o.Page, Progress: func(_ []byte, n int) { r.elements.Add(int64(n)) }}
+	r.cp = copier.Copier{Page: o.Page, ID: copier.NewID(), Progress: func(_ []byte, n int) { r.elements.Add(int64(n)) }}
 	return r.run(ctx)
 }
 
@@ -114,9 +114,18 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 			}
 			state, stats.Resumed = prev, true
 			r.log.Info("resuming backfill from checkpoint", "checkpoint", r.o.Checkpoint)
+			if n, err := copier.DeleteTemporary(ctx, r.o.Titan, prev.CopierID); err != nil {
+				r.log.Warn("could not delete the temporary keys of the interrupted run", "err", err)
+			} else if n > 0 {
+				r.log.Info("deleted temporary keys left by the interrupted run", "keys", n)
+			}
 		}
 	}
+	state.CopierID = r.cp.ID
 	r.state = state
+	if err := r.save(); err != nil { // record the copier ID before copying
+		return stats, err
+	}
 	var base int64 // keys copied by earlier, interrupted runs
 	for i := range state.Shards {
 		r.track = append(r.track, &shardTrack{cursor: state.Shards[i].Cursor, done: state.Shards[i].Done, pending: map[int]string{}, completed: map[int]bool{}})
