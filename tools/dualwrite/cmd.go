@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/titan-kv/titan/tools/dualwrite/internal/journal"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/keyscan"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/progress"
@@ -72,7 +73,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&c.statusListen, "status-listen", "", "serve /metrics (and the proxy's admin endpoints) on this address")
 	f.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn, error")
 	f.DurationVar(&c.timeout, "timeout", 2*time.Second, "timeout of each upstream command")
-	root.AddCommand(c.proxyCmd(), c.syncCmd(), c.verifyCmd())
+	root.AddCommand(c.proxyCmd(), c.syncCmd(), c.verifyCmd(), c.cutoverCmd())
 	return root
 }
 
@@ -101,14 +102,14 @@ func (c *common) openSource(ctx context.Context, poolSize int, titanTimeout time
 // runScan opens the source and titan for a subcommand that scans the
 // source with workers workers (sync, verify), serves its metrics on
 // --status-listen, and runs fn.
-func (c *common) runScan(ctx context.Context, workers int, titanTimeout time.Duration, fn func(source.Source, *resp.Pool, *metrics.Metrics) error) error {
+func (c *common) runScan(ctx context.Context, part metrics.Part, workers int, titanTimeout time.Duration, fn func(source.Source, *resp.Pool, *metrics.Metrics) error) error {
 	src, titan, err := c.openSource(ctx, 2*workers+4, titanTimeout)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	defer titan.Close()
-	m := metrics.New()
+	m := metrics.New(part)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := c.serveStatus(ctx, m.Handler()); err != nil {
@@ -141,9 +142,9 @@ func (c *common) serveStatus(ctx context.Context, h http.Handler) error {
 }
 
 func (c *common) proxyCmd() *cobra.Command {
-	var listen, readFrom string
+	var listen, readFrom, journalPath string
 	var shadow float64
-	var repairQueue int
+	var repairQueue, repairWorkers int
 	cmd := &cobra.Command{
 		Use:   "proxy",
 		Short: "Run the dual-write RESP proxy",
@@ -161,10 +162,21 @@ POST /read-from?side=redis|titan on --status-listen.`,
 			}
 			defer src.Close()
 			defer titan.Close()
-			m := metrics.New()
+			m := metrics.New(metrics.Proxy)
+			var jr *journal.Journal
+			var pending [][]byte
+			if journalPath != "" {
+				if jr, pending, err = journal.Open(journalPath); err != nil {
+					return err
+				}
+				defer jr.Close()
+			} else {
+				c.log.Warn("no --journal: keys waiting for repair are lost if the proxy stops; run verify --fix afterwards")
+			}
 			p, err := proxy.New(proxy.Config{
 				Source: src, Titan: titan, ReadFrom: readFrom, ShadowRate: shadow,
 				Metrics: m, Logger: c.log, Timeout: c.timeout, RepairQueue: repairQueue,
+				RepairWorkers: repairWorkers, Journal: jr, Pending: pending,
 			})
 			if err != nil {
 				return err
@@ -199,7 +211,53 @@ POST /read-from?side=redis|titan on --status-listen.`,
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:6380", "address to accept Redis clients on")
 	cmd.Flags().StringVar(&readFrom, "read-from", proxy.ReadRedis, "side serving reads: redis or titan")
 	cmd.Flags().Float64Var(&shadow, "shadow-rate", 0, "fraction of reads also sent to the other side and compared (0..1)")
-	cmd.Flags().IntVar(&repairQueue, "repair-queue", 100000, "maximum keys waiting for repair")
+	cmd.Flags().IntVar(&repairQueue, "repair-queue", 1000000, "maximum keys waiting for repair")
+	cmd.Flags().IntVar(&repairWorkers, "repair-workers", 8, "keys repaired at once")
+	cmd.Flags().StringVar(&journalPath, "journal", "", "file recording keys waiting for repair, so that a restarted proxy repairs them")
+	return cmd
+}
+
+func (c *common) cutoverCmd() *cobra.Command {
+	var proxies []string
+	var reverse bool
+	var timeout, maxPause time.Duration
+	cmd := &cobra.Command{
+		Use:   "cutover",
+		Short: "Make titan the primary behind every proxy, safely",
+		Long: `Ask each proxy (by its --status-listen address) to cut over: pause client
+writes, replay every queued write on titan, repair every queued key, compare
+the keys repaired during the migration between Redis and titan, then send
+writes and reads to titan. With --reverse, writes are then replayed on Redis
+so that the move can be rolled back. When every proxy reports done, the
+application may be repointed at titan.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(proxies) == 0 {
+				return errors.New("--proxy is required (the status address of each proxy)")
+			}
+			client := &http.Client{Timeout: timeout + 10*time.Second}
+			failed := 0
+			for _, addr := range proxies {
+				rep, err := proxy.RequestCutover(cmd.Context(), client, addr, reverse, timeout, maxPause)
+				if err != nil {
+					failed++
+					fmt.Fprintf(c.stdout, "%s: FAILED: %v\n", addr, err)
+					continue
+				}
+				fmt.Fprintf(c.stdout, "%s: %s (writes paused %s, %d writes drained, %d keys repaired, %d keys verified)\n",
+					addr, rep.Message, rep.Paused, rep.Replayed, rep.Repaired, rep.Verified)
+			}
+			if failed > 0 {
+				fmt.Fprintf(c.stdout, "cut-over incomplete: %d of %d proxies still write to Redis first; fix the cause and run cutover again\n", failed, len(proxies))
+				return exitCode(1)
+			}
+			fmt.Fprintln(c.stdout, "cut-over complete: titan is the primary behind every proxy; repoint the application at titan")
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&proxies, "proxy", nil, "status address (host:port of --status-listen) of a proxy, repeatable")
+	cmd.Flags().BoolVar(&reverse, "reverse", false, "after the switch, replay writes on Redis so that the move can be rolled back")
+	cmd.Flags().DurationVar(&timeout, "drain-timeout", time.Minute, "give up (and leave Redis the primary) if catching up takes longer")
+	cmd.Flags().DurationVar(&maxPause, "max-pause", 2*time.Second, "longest time client writes may wait; when titan is further behind, the cut-over is refused and writes go on")
 	return cmd
 }
 
@@ -214,7 +272,7 @@ func (c *common) syncCmd() *cobra.Command {
 		Short: "Backfill titan with every key of the source (resumable)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return c.runScan(ctx, o.Workers, batchTimeout, func(src source.Source, titan *resp.Pool, m *metrics.Metrics) error {
+			return c.runScan(ctx, metrics.Sync, o.Workers, batchTimeout, func(src source.Source, titan *resp.Pool, m *metrics.Metrics) error {
 				o.Source, o.Titan, o.TitanAddr, o.Metrics, o.Logger = src, titan, c.titan, m, c.log
 				o.Progress = c.stderr
 				if f, ok := c.stderr.(*os.File); ok {
@@ -257,14 +315,15 @@ everything that differed was fixed with --fix), 1 when differences remain,
 2 on errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return c.runScan(ctx, o.Workers, batchTimeout, func(src source.Source, titan *resp.Pool, m *metrics.Metrics) error {
+			return c.runScan(ctx, metrics.Verify, o.Workers, batchTimeout, func(src source.Source, titan *resp.Pool, m *metrics.Metrics) error {
 				o.Source, o.Titan, o.Metrics, o.Logger, o.Out = src, titan, m, c.log, c.stdout
 				start := time.Now()
 				res, err := verify.Run(ctx, o)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(c.stdout, "verify: %d keys checked, %d differ, %d fixed (%v)\n", res.Checked, res.Differ, res.Fixed, time.Since(start).Round(time.Millisecond))
+				fmt.Fprintf(c.stdout, "verify: %d keys checked, %d differ, %d fixed, %d in flight (matched on a re-check) (%v)\n",
+					res.Checked, res.Differ, res.Fixed, res.InFlight, time.Since(start).Round(time.Millisecond))
 				if res.Differ > res.Fixed {
 					return exitCode(1)
 				}

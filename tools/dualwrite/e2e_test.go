@@ -268,6 +268,7 @@ func TestProxySemantics(t *testing.T) {
 	if v := testutil.Do(t, c, append([]string{"MSET"}, msetArgs...)...); v.String() != `"OK"` {
 		t.Fatalf("MSET across shards: %v", v)
 	}
+	px.settle(t) // titan follows in the background
 	used := map[int]bool{}
 	for i, k := range keys {
 		owner := shards.dist.Server([]byte(k))
@@ -296,6 +297,7 @@ func TestProxySemantics(t *testing.T) {
 	if v := testutil.Do(t, c, "DEL", "1:key", "2:key", "3:key", "nope"); v.Int != 3 {
 		t.Errorf("DEL = %v", v)
 	}
+	px.settle(t)
 	if v := testutil.Do(t, titan, "EXISTS", "1:key", "2:key", "3:key"); v.Int != 0 {
 		t.Errorf("DEL not applied to titan: %v", v)
 	}
@@ -328,6 +330,7 @@ func TestProxySemantics(t *testing.T) {
 	// SPOP is replayed on titan as SREM of the popped member.
 	testutil.Do(t, c, "SADD", "pop", "a", "b", "c", "d")
 	testutil.Do(t, c, "SPOP", "pop", "2")
+	px.settle(t)
 	src := testutil.Do(t, shards.pool("pop"), "SMEMBERS", "pop")
 	dst := testutil.Do(t, titan, "SMEMBERS", "pop")
 	if len(src.Elems) != 2 || len(dst.Elems) != 2 || !sameSet(src, dst) {

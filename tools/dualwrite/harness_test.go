@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -241,19 +242,50 @@ func startProxy(t *testing.T, extra ...string) *proxyProc {
 		cmd := newRootCmd(io.Discard, p.logs)
 		cmd.SetArgs(args)
 		p.done <- cmd.ExecuteContext(ctx)
+		close(p.done)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			t.Errorf("proxy did not stop")
-		}
-	})
+	t.Cleanup(func() { p.shutdown(t) })
 	if err := testutil.WaitPing(addr, 10*time.Second); err != nil {
 		t.Fatalf("proxy did not start: %v\n%s", err, p.logs.String())
 	}
 	return p
+}
+
+// shutdown stops the proxy and waits for it to exit.
+func (p *proxyProc) shutdown(t *testing.T) {
+	p.stop()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("proxy did not stop")
+	}
+}
+
+// settle waits until the proxy has replayed every write on titan and
+// repaired every key it queued.
+func (p *proxyProc) settle(t *testing.T) {
+	t.Helper()
+	err := testutil.WaitFor(30*time.Second, func() error {
+		res, err := http.Get("http://" + p.Status + "/status")
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		var st struct {
+			Apply  int `json:"apply_queue"`
+			Repair int `json:"repair_queue"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+			return err
+		}
+		if st.Apply+st.Repair > 0 {
+			return fmt.Errorf("%d writes to replay, %d keys to repair", st.Apply, st.Repair)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("proxy did not settle: %v", err)
+	}
 }
 
 // metric returns the sum of all samples of a metric family (name prefix

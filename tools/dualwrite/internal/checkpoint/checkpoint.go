@@ -30,6 +30,9 @@ type State struct {
 	Shards  []Shard   `json:"shards"`
 	Drained bool      `json:"drained"` // the dirty set was drained: the run finished
 	Updated time.Time `json:"updated"`
+	// CopierID names the temporary keys of the run that wrote the file, so
+	// that the run resuming it deletes those its predecessor left.
+	CopierID string `json:"copier_id,omitempty"`
 }
 
 // New returns the state of a fresh run.

@@ -16,6 +16,8 @@ package copier
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -30,8 +32,60 @@ const ReservedPrefix = "__dualwrite:"
 // IsReserved reports whether key belongs to dualwrite's bookkeeping.
 func IsReserved(key []byte) bool { return bytes.HasPrefix(key, []byte(ReservedPrefix)) }
 
-// TmpKey returns the temporary key a collection is assembled in.
-func TmpKey(key []byte) []byte { return append([]byte(ReservedPrefix+"tmp:"), key...) }
+// TmpPrefix starts every temporary key.
+const TmpPrefix = ReservedPrefix + "tmp:"
+
+// tmpTTL bounds the life of a temporary key whose copier died: each page
+// written renews it, the final RENAME replaces it with the key's own TTL.
+const tmpTTL = time.Hour
+
+// NewID returns a random copier ID (16 hex digits).
+func NewID() string {
+	var id [8]byte
+	rand.Read(id[:])
+	return hex.EncodeToString(id[:])
+}
+
+// tmpKey returns a temporary key to assemble key in, unique to this copy
+// so that concurrent copiers of one key (sync, verify --fix, the proxy's
+// repairs) never write into each other's: TmpPrefix, the copier's ID (if
+// any), a random ID, then the key.
+func (c *Copier) tmpKey(key []byte) []byte {
+	tmp := []byte(TmpPrefix)
+	if c.ID != "" {
+		tmp = append(append(tmp, c.ID...), ':')
+	}
+	tmp = append(append(tmp, NewID()...), ':')
+	return append(tmp, key...)
+}
+
+// DeleteTemporary deletes the temporary keys of the copier id (one that
+// stopped without cleaning up) from dst and returns how many it deleted.
+func DeleteTemporary(ctx context.Context, dst Pipeliner, id string) (int, error) {
+	if id == "" {
+		return 0, nil
+	}
+	deleted, cursor := 0, "0"
+	for {
+		vs, err := dst.Pipeline(ctx, [][][]byte{args("SCAN", cursor, "MATCH", TmpPrefix+id+":*", "COUNT", 1000)})
+		if err != nil {
+			return deleted, fmt.Errorf("find temporary keys: %w", err)
+		}
+		v := vs[0]
+		if v.IsError() || len(v.Elems) != 2 {
+			return deleted, fmt.Errorf("find temporary keys: unexpected reply %v", v)
+		}
+		if keys := elems(v.Elems[1]); len(keys) > 0 {
+			if err := exec(ctx, dst, [][][]byte{append(args("DEL"), keys...)}); err != nil {
+				return deleted, err
+			}
+			deleted += len(keys)
+		}
+		if cursor = string(v.Elems[0].Str); cursor == "0" {
+			return deleted, nil
+		}
+	}
+}
 
 // Pipeliner sends several commands in one round trip.
 type Pipeliner interface {
@@ -70,6 +124,12 @@ func (s *Snapshot) Complete() bool { return s.Cursor == "" }
 // read or write command.
 type Copier struct {
 	Page int
+	// ID, when set, is part of every temporary key's name (see
+	// DeleteTemporary). Only hex digits and dashes.
+	ID string
+	// Progress, when set, is called after each page of a large collection
+	// is written with the key and the number of elements in the page.
+	Progress func(key []byte, elements int)
 }
 
 func (c *Copier) page() int {
@@ -389,16 +449,32 @@ func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapsho
 	return written, nil
 }
 
-// writeBig streams a large collection into its temporary key page by page,
-// sets its expiry there and renames it into place (RENAME keeps the TTL),
-// so readers never see a partial value or the value without its TTL.
-func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) (bool, error) {
-	tmp := TmpKey(s.Key)
-	cmds := [][][]byte{args("DEL", tmp)}
+// writeBig streams a large collection into a temporary key of its own page
+// by page, sets its expiry there and renames it into place (RENAME keeps
+// the TTL), so readers never see a partial value or the value without its
+// TTL. The temporary key expires by itself if the copy is abandoned.
+// Progress, when set, is told of every page written.
+func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) (_ bool, err error) {
+	tmp := c.tmpKey(s.Key)
+	defer func() {
+		if err != nil {
+			// Best effort: the TTL removes it otherwise.
+			exec(context.WithoutCancel(ctx), dst, [][][]byte{args("DEL", tmp)})
+		}
+	}()
+	var cmds [][][]byte
 	for {
 		cmds = c.writeItemsCmds(cmds, s.Type, tmp, s.Items)
+		cmds = append(cmds, args("PEXPIRE", tmp, tmpTTL.Milliseconds()))
 		if err := exec(ctx, dst, cmds); err != nil {
 			return false, err
+		}
+		if c.Progress != nil {
+			n := len(s.Items)
+			if s.Type == TypeHash || s.Type == TypeZSet {
+				n /= 2 // field, value or member, score
+			}
+			c.Progress(s.Key, n)
 		}
 		cmds = cmds[:0]
 		if s.Complete() {
@@ -413,6 +489,8 @@ func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) 
 	}
 	if at := s.expireAt(); at > 0 {
 		cmds = append(cmds, args("PEXPIREAT", tmp, at))
+	} else {
+		cmds = append(cmds, args("PERSIST", tmp))
 	}
 	cmds = append(cmds, args("RENAME", tmp, s.Key))
 	return true, exec(ctx, dst, cmds)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -467,5 +468,55 @@ func TestExecAtomicErrors(t *testing.T) {
 		return nil, nil
 	}}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConcurrentCopiesOfOneKey: copiers of the same big key (sync, verify
+// --fix, the proxy's repairs) each assemble it in a temporary key of their
+// own, so none wipes another's pages: the key arrives whole every time.
+func TestConcurrentCopiesOfOneKey(t *testing.T) {
+	src, dst := pair(t)
+	fill(t, src, TypeHash, "big", 3000)
+	var wg sync.WaitGroup
+	var progress atomic.Int64
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := Copier{Page: 100, Progress: func(_ []byte, n int) { progress.Add(int64(n)) }}
+			if _, err := c.Copy(context.Background(), src, dst, [][]byte{[]byte("big")}); err != nil {
+				t.Error(err)
+			}
+			if n := do(t, dst, "HLEN", "big").Int; n != 3000 {
+				t.Errorf("HLEN after a copy: %d, want 3000", n)
+			}
+		}()
+	}
+	wg.Wait()
+	checkSame(t, src, dst, "big", time.Second)
+	noTmpKeys(t, dst)
+	if progress.Load() != 4*3000 {
+		t.Errorf("progress counted %d elements, want %d", progress.Load(), 4*3000)
+	}
+}
+
+// TestAbandonedTemporaryKeyExpires: a copier that dies mid-copy leaves a
+// temporary key that expires by itself.
+func TestAbandonedTemporaryKeyExpires(t *testing.T) {
+	src, dst := pair(t)
+	fill(t, src, TypeSet, "big", 300)
+	c := Copier{Page: 100}
+	snaps, err := c.Read(context.Background(), src, [][]byte{[]byte("big")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.Progress = func([]byte, int) { cancel() } // dies after the first page
+	c.Write(ctx, src, dst, snaps)
+	v := do(t, dst, "KEYS", TmpPrefix+"*")
+	for _, k := range v.Elems {
+		if ttl := do(t, dst, "PTTL", string(k.Str)).Int; ttl <= 0 || ttl > tmpTTL.Milliseconds() {
+			t.Errorf("temporary key %s left with PTTL %d", k.Str, ttl)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 // Package metrics defines dualwrite's Prometheus metrics. Every metric name
 // starts with "dualwrite_". Metrics live in their own registry (plus the Go
-// and process collectors), never in the global default registry.
+// and process collectors), never in the global default registry, and each
+// subcommand registers only its own part (New(Proxy) for the proxy...), so
+// its endpoint shows what it measures.
 package metrics
 
 import (
@@ -35,7 +37,12 @@ type Metrics struct {
 	ClientConns     prometheus.Gauge
 	DirtyMarks      prometheus.Counter
 	BackfillActive  prometheus.Gauge
-	RejectedCommand *prometheus.CounterVec // reason
+	RejectedCommand *prometheus.CounterVec   // reason
+	ApplyDelay      *prometheus.HistogramVec // side: time from enqueue to replay
+	ApplyOverflow   *prometheus.CounterVec   // side: writes not queued (queue full)
+	ReverseFailed   prometheus.Counter
+	ReadFallbacks   prometheus.Counter // titan reads answered by Redis (titan behind)
+	Primary         prometheus.Gauge   // 0 while Redis is primary, 1 after the cut-over
 
 	// Backfill (sync).
 	BackfillCopied    prometheus.Counter
@@ -44,6 +51,8 @@ type Metrics struct {
 	BackfillRecopied  prometheus.Counter
 	BackfillErrors    prometheus.Counter
 	BackfillShardDone *prometheus.GaugeVec // shard
+	// BackfillShardCopied counts keys copied per shard, across resumes.
+	BackfillShardCopied *prometheus.GaugeVec // shard
 
 	// Verify.
 	VerifyChecked     prometheus.Counter
@@ -51,12 +60,23 @@ type Metrics struct {
 	VerifyFixed       prometheus.Counter
 }
 
-// New creates and registers all metrics in a fresh registry.
-func New() *Metrics {
+// Part names the metrics of one subcommand.
+type Part int
+
+// The parts New registers.
+const (
+	Proxy Part = 1 << iota
+	Sync
+	Verify
+)
+
+// New creates every metric and registers those of parts in a fresh
+// registry. Metrics of other parts work but are not exposed.
+func New(parts Part) *Metrics {
 	r := prometheus.NewRegistry()
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	f := factory{r}
-	return &Metrics{
+	f := factory{r: r, on: parts&Proxy != 0}
+	m := &Metrics{
 		Registry: r,
 		Commands: f.counterVec("dualwrite_proxy_commands_total",
 			"Commands sent upstream by the proxy, by side and result (ok, error_reply, failed, skipped).", "side", "result"),
@@ -77,19 +97,29 @@ func New() *Metrics {
 		BackfillActive: f.gauge("dualwrite_backfill_active", "1 while the proxy sees a backfill in progress."),
 		RejectedCommand: f.counterVec("dualwrite_proxy_rejected_total",
 			"Commands refused by the proxy, by reason.", "reason"),
-
-		BackfillCopied:   f.counter("dualwrite_backfill_keys_copied_total", "Keys copied to titan by the backfill."),
-		BackfillScanned:  f.counter("dualwrite_backfill_keys_scanned_total", "Keys returned by SCAN during the backfill."),
-		BackfillTotal:    f.gauge("dualwrite_backfill_keys_total_estimate", "Estimated keys to copy (sum of DBSIZE of all shards)."),
-		BackfillRecopied: f.counter("dualwrite_backfill_dirty_recopied_total", "Keys re-copied because they were written during the backfill."),
-		BackfillErrors:   f.counter("dualwrite_backfill_errors_total", "Backfill batches that failed and were retried."),
-		BackfillShardDone: f.gaugeVec("dualwrite_backfill_shard_done",
-			"1 once a shard's SCAN has completed.", "shard"),
-
-		VerifyChecked:     f.counter("dualwrite_verify_keys_checked_total", "Keys compared by verify."),
-		VerifyDifferences: f.counter("dualwrite_verify_differences_total", "Keys that differ between source and titan."),
-		VerifyFixed:       f.counter("dualwrite_verify_fixed_total", "Differing keys copied over by verify --fix."),
+		ApplyDelay: f.histogramVec("dualwrite_proxy_replay_delay_seconds",
+			"Time from a write's answer by the primary to its replay on the other side, by side written.", "side"),
+		ApplyOverflow: f.counterVec("dualwrite_proxy_replay_overflow_total",
+			"Writes not queued for replay because the queue was full (their keys are repaired instead), by side.", "side"),
+		ReverseFailed: f.counter("dualwrite_proxy_reverse_failed_total",
+			"Writes not replayed on Redis after the cut-over."),
+		ReadFallbacks: f.counter("dualwrite_proxy_read_fallbacks_total",
+			"Reads for titan answered by Redis because titan had not yet applied the key's writes."),
+		Primary: f.gauge("dualwrite_proxy_titan_primary", "1 once the cut-over made titan the primary."),
 	}
+	f.on = parts&Sync != 0
+	m.BackfillCopied = f.counter("dualwrite_backfill_keys_copied_total", "Keys copied to titan by the backfill (this run and the runs it resumes).")
+	m.BackfillScanned = f.counter("dualwrite_backfill_keys_scanned_total", "Keys returned by SCAN during the backfill.")
+	m.BackfillTotal = f.gauge("dualwrite_backfill_keys_total_estimate", "Estimated keys to copy (sum of DBSIZE of all shards).")
+	m.BackfillRecopied = f.counter("dualwrite_backfill_dirty_recopied_total", "Keys re-copied because they were written during the backfill.")
+	m.BackfillErrors = f.counter("dualwrite_backfill_errors_total", "Backfill batches that failed and were retried.")
+	m.BackfillShardDone = f.gaugeVec("dualwrite_backfill_shard_done", "1 once a shard's SCAN has completed.", "shard")
+	m.BackfillShardCopied = f.gaugeVec("dualwrite_backfill_shard_keys_copied", "Keys copied from each shard (this run and the runs it resumes).", "shard")
+	f.on = parts&Verify != 0
+	m.VerifyChecked = f.counter("dualwrite_verify_keys_checked_total", "Keys compared by verify.")
+	m.VerifyDifferences = f.counter("dualwrite_verify_differences_total", "Keys that differ between source and titan.")
+	m.VerifyFixed = f.counter("dualwrite_verify_fixed_total", "Differing keys copied over by verify --fix.")
+	return m
 }
 
 // Handler serves the registry in the Prometheus exposition format.
@@ -97,11 +127,18 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-type factory struct{ r *prometheus.Registry }
+// factory creates metrics and registers them while on is set.
+type factory struct {
+	r  *prometheus.Registry
+	on bool
+}
 
-// register registers c in the factory's registry and returns it.
+// register registers c in the factory's registry when the factory is on
+// and returns it.
 func register[C prometheus.Collector](f factory, c C) C {
-	f.r.MustRegister(c)
+	if f.on {
+		f.r.MustRegister(c)
+	}
 	return c
 }
 

@@ -12,9 +12,12 @@ import (
 	"time"
 )
 
-// Snapshot is a progress reading.
+// Snapshot is a progress reading: keys done (including those of earlier
+// runs a resumed run continues), the estimated total, and elements of
+// large collections copied (which advance while one big key is copied).
 type Snapshot struct {
 	Done, Total int64
+	Elements    int64
 }
 
 // IsTerminal reports whether f is a character device (a terminal).
@@ -34,7 +37,8 @@ func Report(ctx context.Context, w io.Writer, tty bool, interval time.Duration, 
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	start := time.Now()
-	last, lastAt := read(), start
+	first := read() // a resumed run starts from what earlier runs did
+	last, lastAt := first, start
 	for {
 		select {
 		case <-ctx.Done():
@@ -45,22 +49,25 @@ func Report(ctx context.Context, w io.Writer, tty bool, interval time.Duration, 
 		case now := <-t.C:
 			cur := read()
 			rate := float64(cur.Done-last.Done) / now.Sub(lastAt).Seconds()
-			avg := float64(cur.Done) / now.Sub(start).Seconds()
+			elemRate := float64(cur.Elements-last.Elements) / now.Sub(lastAt).Seconds()
+			avg := float64(cur.Done-first.Done) / now.Sub(start).Seconds()
 			last, lastAt = cur, now
 			eta := "unknown"
-			if cur.Total > cur.Done && avg > 0 {
+			switch {
+			case cur.Total > cur.Done && avg > 0:
 				eta = (time.Duration(float64(cur.Total-cur.Done)/avg) * time.Second).Round(time.Second).String()
-			} else if cur.Total > 0 && cur.Done >= cur.Total {
-				eta = "0s"
+			case cur.Total > 0 && cur.Done >= cur.Total:
+				eta = "unknown (past the estimate)"
 			}
 			if tty {
 				pct := 0.0
 				if cur.Total > 0 {
 					pct = 100 * float64(cur.Done) / float64(cur.Total)
 				}
-				fmt.Fprintf(w, "\r%s %d/~%d keys (%.1f%%) %.0f keys/s ETA %s   ", what, cur.Done, cur.Total, pct, rate, eta)
+				fmt.Fprintf(w, "\r%s %d/~%d keys (%.1f%%) %.0f keys/s %.0f elements/s ETA %s   ", what, cur.Done, cur.Total, min(pct, 100), rate, elemRate, eta)
 			} else {
-				log.Info(what+" progress", "keys", cur.Done, "total_estimate", cur.Total, "keys_per_sec", int64(rate), "eta", eta)
+				log.Info(what+" progress", "keys", cur.Done, "total_estimate", cur.Total, "keys_per_sec", int64(rate),
+					"elements", cur.Elements, "elements_per_sec", int64(elemRate), "eta", eta)
 			}
 		}
 	}

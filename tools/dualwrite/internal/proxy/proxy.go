@@ -1,7 +1,11 @@
-// Package proxy implements the dual-write RESP proxy: every write goes to
-// the sharded Redis source and to titan, reads go to one side (switchable
-// at run time), and titan failures while Redis serves reads are absorbed
-// and repaired in the background.
+// Package proxy implements the dual-write RESP proxy. Every write goes to
+// the primary side (the sharded Redis source until the cut-over) and the
+// client gets the primary's reply as soon as the primary answers; the
+// write is then replayed on titan in the background, in each key's order
+// (apply.go). A key titan missed is recorded in a journal and copied from
+// Redis by a pool of repair workers (repair.go). Reads go to one side,
+// switchable at run time. Cutover (cutover.go) drains everything and makes
+// titan the primary, optionally replaying writes back to Redis.
 package proxy
 
 import (
@@ -22,6 +26,7 @@ import (
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/cmdtable"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/dirty"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/journal"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
@@ -49,6 +54,15 @@ type Config struct {
 	Timeout time.Duration
 	// RepairQueue bounds the number of keys waiting for repair.
 	RepairQueue int
+	// RepairWorkers is the number of keys repaired at once.
+	RepairWorkers int
+	// ApplyShards and ApplyDepth size the queues of writes replayed on the
+	// secondary side: ApplyShards workers, each with ApplyDepth writes.
+	ApplyShards, ApplyDepth int
+	// Journal, when set, records the keys waiting for repair so that a
+	// restarted proxy repairs them; Pending are the keys it held at start.
+	Journal *journal.Journal
+	Pending [][]byte
 }
 
 // Proxy is a dual-write Redis proxy.
@@ -62,9 +76,17 @@ type Proxy struct {
 	backfill  atomic.Bool // a backfill is running: mark written keys dirty
 	breaker   breaker
 	repair    *repairer
+	titanQ    *applier // replays writes on titan while Redis is primary
+	redisQ    *applier // replays writes on Redis after a cut-over (reverse)
 	seed      maphash.Seed
 	stripes   [numStripes]sync.Mutex
 	shadowSem chan struct{}
+
+	// writes is held shared by every write and exclusively by the
+	// cut-over while it drains.
+	writes       sync.RWMutex
+	titanPrimary atomic.Bool
+	reverse      atomic.Bool // after a cut-over: replay writes on Redis
 
 	mu     sync.Mutex
 	server *redcon.Server
@@ -82,7 +104,16 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Timeout = 2 * time.Second
 	}
 	if cfg.RepairQueue <= 0 {
-		cfg.RepairQueue = 100000
+		cfg.RepairQueue = 1000000
+	}
+	if cfg.RepairWorkers <= 0 {
+		cfg.RepairWorkers = 8
+	}
+	if cfg.ApplyShards <= 0 {
+		cfg.ApplyShards = 64
+	}
+	if cfg.ApplyDepth <= 0 {
+		cfg.ApplyDepth = 1024
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -97,7 +128,23 @@ func New(cfg Config) (*Proxy, error) {
 		shadowSem: make(chan struct{}, 64),
 	}
 	p.breaker.threshold, p.breaker.cooldown = 3, time.Second
-	p.repair = newRepairer(p, cfg.RepairQueue)
+	p.repair = newRepairer(p, cfg.RepairQueue, cfg.RepairWorkers, cfg.Journal)
+	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
+	p.titanQ.breaker = &p.breaker
+	p.titanQ.apply = p.applyTitan
+	p.titanQ.failed = func(key []byte) { p.repair.schedule(key, "write not applied") }
+	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
+	p.redisQ.apply = p.applyRedis
+	p.redisQ.failed = func(key []byte) {
+		p.m.ReverseFailed.Inc()
+		p.log.Error("write not replayed on Redis after the cut-over (Redis no longer matches titan for this key)", "key", string(key))
+	}
+	for _, k := range cfg.Pending {
+		p.repair.schedule(k, "journal")
+	}
+	if len(cfg.Pending) > 0 {
+		p.log.Info("repairing keys left in the journal", "keys", len(cfg.Pending))
+	}
 	p.setReadSide(cfg.ReadFrom)
 	return p, nil
 }
@@ -148,20 +195,25 @@ func (p *Proxy) setReadSide(side string) {
 // RepairQueueLen returns the number of keys waiting for repair.
 func (p *Proxy) RepairQueueLen() int { return p.repair.len() }
 
+// ApplyQueueLen returns the number of writes waiting to be replayed on
+// the secondary side.
+func (p *Proxy) ApplyQueueLen() int { return p.titanQ.pending() + p.redisQ.pending() }
+
 // Serve accepts clients on ln until ctx is cancelled.
 func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		dirty.Poll(ctx, p.titan, p.log, p.setBackfill)
-	}()
-	go func() {
-		defer wg.Done()
-		p.repair.run(ctx)
-	}()
+	for _, run := range []func(context.Context){
+		func(ctx context.Context) { dirty.Poll(ctx, p.titan, p.log, p.setBackfill) },
+		p.repair.run, p.titanQ.run, p.redisQ.run,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(ctx)
+		}()
+	}
 	srv := redcon.NewServer(ln.Addr().String(), p.handle,
 		func(c redcon.Conn) bool {
 			c.SetContext(&client{})
@@ -177,12 +229,14 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		p.log.Info("proxy stopping", "apply_queue", p.ApplyQueueLen(), "repair_queue", p.repair.len())
 		srv.Close()
 		err = <-errc
 	case err = <-errc:
 	}
 	cancel()
 	wg.Wait()
+	p.log.Info("proxy stopped", "keys_left_to_repair", p.repair.len(), "journaled", p.cfg.Journal != nil)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -309,6 +363,12 @@ func (p *Proxy) lockKeys(keys [][]byte) func() {
 
 func (p *Proxy) read(ctx context.Context, spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
 	titanSide := p.readFrom.Load()
+	if titanSide && !p.titanPrimary.Load() && (p.titanQ.behind(keys) || p.repair.has(keys)) {
+		// titan has not caught up with this key's writes yet: Redis
+		// answers, so a client always reads its own writes.
+		titanSide = false
+		p.m.ReadFallbacks.Inc()
+	}
 	var v resp.Value
 	var err error
 	if titanSide {
@@ -360,7 +420,9 @@ func (p *Proxy) shadow(spec *cmdtable.Spec, args, keys [][]byte, served resp.Val
 			p.m.Mismatches.WithLabelValues("shadow_read").Inc()
 			p.log.Debug("shadow read mismatch", "cmd", string(args[0]), "served", served.String(), "other", other.String())
 			if !titanServed {
-				p.repair.enqueue(keys...)
+				for _, k := range keys {
+					p.repair.schedule(k, "shadow read differs")
+				}
 			}
 		}
 	}()
@@ -370,83 +432,126 @@ func (p *Proxy) write(spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
 	if reply, ok := p.checkShards(spec, keys); !ok {
 		return reply
 	}
+	p.writes.RLock()
+	defer p.writes.RUnlock()
 	unlock := p.lockKeys(keys)
 	defer unlock()
-	// The timeout bounds the round trips to the upstreams, not the wait for
+	// The timeout bounds the round trip to the primary, not the wait for
 	// the lock held by earlier writers of the same keys: a hot key must not
-	// turn into failed (and possibly half-applied) writes.
+	// turn into failed writes.
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
 	defer cancel()
-	titanSide := p.readFrom.Load()
+	if p.titanPrimary.Load() {
+		return p.writeTitanPrimary(ctx, spec, args, keys)
+	}
+	v, err := p.doSource(ctx, spec, args, keys)
+	if err != nil {
+		// Redis may or may not have applied the write: make titan follow
+		// whatever Redis holds once it answers again.
+		for _, k := range keys {
+			p.repair.schedule(k, "redis write failed")
+		}
+		p.log.Warn("redis write failed", "cmd", string(args[0]), "key", string(keys[0]), "err", err)
+		return resp.Err(fmt.Sprintf("ERR dualwrite: redis unavailable: %v", err))
+	}
+	if v.IsError() {
+		return v // Redis applied nothing; neither does titan
+	}
+	p.replay(p.titanQ, spec, args, keys, v, func(k []byte, reason string) { p.repair.schedule(k, reason) })
+	return v
+}
 
-	var srcV, titanV resp.Value
-	var srcErr, titanErr error
-	skipped := false
+// replay queues the write that the primary answered v to on q. Writes of
+// several keys are not replayed (their keys may belong to different
+// queues, so their order could not be kept): the keys are handed to
+// fallback (copied from the primary) instead.
+func (p *Proxy) replay(q *applier, spec *cmdtable.Spec, args, keys [][]byte, v resp.Value, fallback func([]byte, string)) {
+	if len(keys) != 1 {
+		for _, k := range keys {
+			fallback(k, "multi-key write")
+		}
+		return
+	}
+	o := &op{key: string(keys[0]), args: cloneArgs(args), redis: v, compare: true, queued: time.Now()}
 	if spec.Random {
-		// SPOP picks members at random: pop on the source, then remove the
-		// same members on titan.
-		srcV, srcErr = p.doSource(ctx, spec, args, keys)
-		if srcErr == nil && !srcV.IsError() {
-			titanArgs := spopReplay(args[1], srcV)
-			if titanArgs != nil {
-				_, titanErr, skipped = p.doTitanWrite(ctx, titanArgs)
-			}
-			titanV = srcV
-		} else {
-			titanV, titanErr = srcV, nil
+		// SPOP picks members at random: remove the same members.
+		if o.args = spopReplay(keys[0], v); o.args == nil {
+			return // nothing popped
 		}
-	} else {
-		done := make(chan struct{})
-		go func() {
-			titanV, titanErr, skipped = p.doTitanWrite(ctx, args)
-			close(done)
-		}()
-		srcV, srcErr = p.doSource(ctx, spec, args, keys)
-		<-done
+		o.compare = false
 	}
+	if !q.enqueue(o) {
+		p.m.ApplyOverflow.WithLabelValues(q.name).Inc()
+		fallback(keys[0], "replay queue full")
+	}
+}
 
-	titanOK := titanErr == nil && !skipped
-	if titanOK && p.backfill.Load() {
-		if err := p.mark(ctx, keys); err != nil {
-			titanOK = false
-			titanErr = err
-		}
+// writeTitanPrimary runs a write after the cut-over: titan answers the
+// client, and the write is replayed on Redis when reverse writes are on.
+func (p *Proxy) writeTitanPrimary(ctx context.Context, spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
+	v, err := p.doTitan(ctx, args)
+	if err != nil {
+		p.log.Warn("titan write failed", "cmd", string(args[0]), "key", string(keys[0]), "err", err)
+		return resp.Err(fmt.Sprintf("ERR dualwrite: titan unavailable: %v", err))
 	}
+	if v.IsError() || !p.reverse.Load() {
+		return v
+	}
+	if len(keys) != 1 || spec.Random {
+		p.m.ReverseFailed.Inc()
+		p.log.Warn("write not replayed on Redis after the cut-over (several keys or random)", "cmd", string(args[0]), "key", string(keys[0]))
+		return v
+	}
+	p.replay(p.redisQ, spec, args, keys, v, func(k []byte, reason string) { p.redisQ.failed(k) })
+	return v
+}
 
-	if titanSide {
-		if srcErr != nil {
-			p.log.Warn("redis write failed while titan serves reads", "cmd", string(args[0]), "err", srcErr)
-		} else if titanErr == nil && !skipped && !spec.Random && !resp.Equal(srcV, titanV) {
-			p.m.Mismatches.WithLabelValues("write_reply").Inc()
-		}
-		if titanErr != nil || skipped {
-			if titanErr == nil {
-				titanErr = errors.New("titan marked down after repeated failures")
-			}
-			return resp.Err(fmt.Sprintf("ERR dualwrite: titan unavailable: %v", titanErr))
-		}
-		return titanV
+// applyTitan replays writes on titan in one pipeline, and records their
+// keys as dirty in the same round trip while a backfill runs.
+func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error) {
+	cmds := make([][][]byte, 0, len(ops)+1)
+	for _, o := range ops {
+		cmds = append(cmds, o.args)
 	}
+	mark := p.backfill.Load()
+	if mark {
+		keys := make([][]byte, len(ops))
+		for i, o := range ops {
+			keys[i] = []byte(o.key)
+		}
+		cmds = append(cmds, dirty.MarkCmd(keys))
+	}
+	start := time.Now()
+	vs, err := p.titan.Pipeline(ctx, cmds)
+	p.breaker.record(err)
+	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
+	if err != nil {
+		p.m.Commands.WithLabelValues(metrics.SideTitan, "failed").Add(float64(len(ops)))
+		return nil, err
+	}
+	p.m.Commands.WithLabelValues(metrics.SideTitan, "ok").Add(float64(len(ops)))
+	if mark {
+		if m := vs[len(vs)-1]; m.IsError() {
+			return nil, fmt.Errorf("mark dirty: %s", m.Str)
+		}
+		p.m.DirtyMarks.Add(float64(len(ops)))
+	}
+	return vs[:len(ops)], nil
+}
 
-	if srcErr != nil {
-		// The client gets an error; titan may have applied the write, so
-		// make titan follow Redis again once Redis answers.
-		p.repair.enqueue(keys...)
-		p.log.Warn("redis write failed", "cmd", string(args[0]), "err", srcErr)
-		return resp.Err(fmt.Sprintf("ERR dualwrite: redis unavailable: %v", srcErr))
-	}
-	switch {
-	case !titanOK:
-		if titanErr != nil {
-			p.log.Warn("titan write failed; key queued for repair", "cmd", string(args[0]), "err", titanErr)
+// applyRedis replays writes on Redis after the cut-over, one by one (keys
+// may live on different shards).
+func (p *Proxy) applyRedis(ctx context.Context, ops []*op) ([]resp.Value, error) {
+	vs := make([]resp.Value, len(ops))
+	for i, o := range ops {
+		spec, _ := cmdtable.Lookup(o.args[0])
+		v, err := p.doSource(ctx, spec, o.args, [][]byte{[]byte(o.key)})
+		if err != nil {
+			return nil, err
 		}
-		p.repair.enqueue(keys...)
-	case !spec.Random && !resp.Equal(srcV, titanV):
-		p.m.Mismatches.WithLabelValues("write_reply").Inc()
-		p.log.Debug("write reply mismatch; key queued for repair", "cmd", string(args[0]), "redis", srcV.String(), "titan", titanV.String())
-		p.repair.enqueue(keys...)
+		vs[i] = v
 	}
-	return srcV
+	return vs, nil
 }
 
 // checkShards refuses multi-key commands whose keys span shards when they

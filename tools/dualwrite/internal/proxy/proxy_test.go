@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -125,7 +126,7 @@ func newTestProxy(t *testing.T, src *fakeSource) *Proxy {
 	t.Helper()
 	titan := resp.NewPool("127.0.0.1:1", 1, 100*time.Millisecond)
 	t.Cleanup(titan.Close)
-	p, err := New(Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(),
+	p, err := New(Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(metrics.Proxy),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RepairQueue: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -403,35 +404,58 @@ func TestBreaker(t *testing.T) {
 }
 
 func TestRepairQueue(t *testing.T) {
-	p := newTestProxy(t, newFakeSource()) // queue bound 3
+	p := newTestProxy(t, newFakeSource()) // queue bound 3, repairs not running
 	r := p.repair
-	r.enqueue([]byte("k1"), []byte("k2"), []byte("k1"))
-	r.enqueue([]byte("k2"))
+	r.schedule([]byte("k1"), "test")
+	r.schedule([]byte("k2"), "test")
+	r.schedule([]byte("k1"), "test")
 	if r.len() != 2 {
 		t.Fatalf("queue length %d after duplicates, want 2", r.len())
 	}
-	r.enqueue([]byte("k3"), []byte("k4"), []byte("k5"))
+	for _, k := range []string{"k3", "k4", "k5"} {
+		r.schedule([]byte(k), "test")
+	}
 	if r.len() != 3 {
 		t.Fatalf("queue length %d, bound is 3", r.len())
 	}
 	if n := metricValue(t, p, "dualwrite_repairs_dropped_total", ""); n != 2 {
 		t.Errorf("dropped %v keys, want 2", n)
 	}
+	ctx := context.Background()
 	var order []string
-	for {
-		k, ok := r.next()
-		if !ok {
-			break
-		}
-		order = append(order, k)
+	for range 3 {
+		it, _ := r.next(ctx)
+		order = append(order, it.key)
+		r.done(it, it.key == "k2") // k2 fails once
 	}
 	if strings.Join(order, " ") != "k1 k2 k3" {
 		t.Errorf("repair order %v, want first come first served", order)
 	}
-	// A key taken off the queue can be queued again.
-	r.enqueue([]byte("k1"))
-	if r.len() != 1 || metricValue(t, p, "dualwrite_repair_queue_length", "") != 1 {
-		t.Errorf("re-queue: length %d, gauge %v", r.len(), metricValue(t, p, "dualwrite_repair_queue_length", ""))
+	if r.len() != 1 {
+		t.Fatalf("%d keys left, want k2 waiting for its retry", r.len())
+	}
+	// k2 waits out its backoff; a key scheduled meanwhile goes first.
+	r.schedule([]byte("k9"), "test")
+	it, _ := r.next(ctx)
+	if it.key != "k9" {
+		t.Errorf("next is %s, want k9 while k2 backs off", it.key)
+	}
+	r.done(it, false)
+	it, _ = r.next(ctx)
+	if it.key != "k2" || it.attempts != 1 {
+		t.Errorf("next is %s after %d attempts, want k2 after 1", it.key, it.attempts)
+	}
+	r.done(it, false)
+	if r.len() != 0 || metricValue(t, p, "dualwrite_repair_queue_length", "") != 0 {
+		t.Errorf("queue not empty: %d", r.len())
+	}
+}
+
+func TestRepairBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 0, 1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 20: 30 * time.Second} {
+		if got := repairBackoff(n); got != want {
+			t.Errorf("backoff after %d failures: %v, want %v", n, got, want)
+		}
 	}
 }
 
@@ -530,38 +554,239 @@ func slowTitan(t *testing.T, delay time.Duration) string {
 	return ln.Addr().String()
 }
 
-// TestHotKeyWritesWaitForTheirTurn: writers of one key take turns (so
-// both sides apply them in the same order); waiting for the turn must not
-// eat the upstream timeout and fail healthy writes.
-func TestHotKeyWritesWaitForTheirTurn(t *testing.T) {
-	const writers, delay, timeout = 8, 100 * time.Millisecond, 300 * time.Millisecond
-	titan := resp.NewPool(slowTitan(t, delay), writers, 5*time.Second)
-	t.Cleanup(titan.Close)
-	p, err := New(Config{Source: newFakeSource(), Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout})
+// recordingTitan is a RESP server that answers every command with +OK after
+// delay and records the commands it received, in order.
+type recordingTitan struct {
+	addr string
+	mu   sync.Mutex
+	got  []string
+}
+
+func startRecordingTitan(t *testing.T, delay time.Duration) *recordingTitan {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	rt := &recordingTitan{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer nc.Close()
+				br := bufio.NewReader(nc)
+				for {
+					v, err := resp.ReadValue(br)
+					if err != nil {
+						return
+					}
+					var parts []string
+					for _, e := range v.Elems {
+						parts = append(parts, string(e.Str))
+					}
+					rt.mu.Lock()
+					rt.got = append(rt.got, strings.Join(parts, " "))
+					rt.mu.Unlock()
+					time.Sleep(delay)
+					if _, err := nc.Write([]byte("+OK\r\n")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return rt
+}
+
+func (rt *recordingTitan) commands() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return append([]string(nil), rt.got...)
+}
+
+func newProxyOver(t *testing.T, titanAddr string, timeout time.Duration) *Proxy {
+	t.Helper()
+	titan := resp.NewPool(titanAddr, 16, 5*time.Second)
+	t.Cleanup(titan.Close)
+	p, err := New(Config{Source: newFakeSource(), Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(metrics.Proxy),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout, ApplyShards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for _, run := range []func(context.Context){p.repair.run, p.titanQ.run, p.redisQ.run} {
+			wg.Add(1)
+			go func() { defer wg.Done(); run(ctx) }()
+		}
+		wg.Wait()
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return p
+}
+
+// TestClientsNeverWaitForTitan: a slow titan costs clients nothing; the
+// writes reach titan afterwards, each key's in the order Redis applied them.
+func TestClientsNeverWaitForTitan(t *testing.T) {
+	const writers, perWriter, delay = 8, 5, 50 * time.Millisecond
+	rt := startRecordingTitan(t, delay)
+	p := newProxyOver(t, rt.addr, time.Second)
 	start := time.Now()
 	var wg sync.WaitGroup
-	replies := make([]resp.Value, writers)
-	for i := range replies {
+	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replies[i], _ = p.dispatch(split("SET a1 v"))
+			for i := range perWriter {
+				if v, _ := p.dispatch(split(fmt.Sprintf("SET a%d v%d", w, i))); v.String() != `"OK"` {
+					t.Errorf("writer %d: %v", w, v)
+				}
+			}
 		}()
 	}
 	wg.Wait()
-	if d := time.Since(start); d < writers*delay {
-		t.Errorf("%d writes of one key took %v: they did not take turns", writers, d)
+	if d := time.Since(start); d > writers*perWriter*delay/4 {
+		t.Errorf("%d writes took %v with titan answering in %v each: clients waited for titan", writers*perWriter, d, delay)
 	}
-	for i, v := range replies {
-		if v.String() != `"OK"` {
-			t.Errorf("writer %d: %v", i, v)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.titanQ.drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := rt.commands()
+	if len(got) != writers*perWriter {
+		t.Fatalf("titan got %d writes, want %d", len(got), writers*perWriter)
+	}
+	next := map[string]int{}
+	for _, c := range got {
+		var w, i int
+		fmt.Sscanf(c, "SET a%d v%d", &w, &i)
+		key := fmt.Sprint(w)
+		if next[key] != i {
+			t.Fatalf("titan got %q out of order (want v%d next for a%d): %q", c, next[key], w, got)
 		}
+		next[key]++
 	}
 	if n := p.RepairQueueLen(); n != 0 {
-		t.Errorf("%d keys queued for repair: titan writes were counted as failed", n)
+		t.Errorf("%d keys queued for repair", n)
+	}
+}
+
+// TestRepairCoversQueuedWrites: writes queued before a repair starts are
+// not applied after the copy (they are in it), and a write arriving during
+// the copy makes the key be copied again.
+func TestRepairCoversQueuedWrites(t *testing.T) {
+	p := newTestProxy(t, newFakeSource())
+	q := p.titanQ
+	var applied []string
+	q.apply = func(_ context.Context, ops []*op) ([]resp.Value, error) {
+		vs := make([]resp.Value, len(ops))
+		for i, o := range ops {
+			applied = append(applied, string(joinArgs(o.args)))
+			vs[i] = resp.OK()
+		}
+		return vs, nil
+	}
+	q.enqueue(&op{key: "k", args: split("SET k 1")})
+	q.enqueue(&op{key: "k", args: split("SET k 2")})
+	q.beginCopy("k")
+	q.enqueue(&op{key: "k", args: split("SET k 3")}) // during the copy: not queued
+	if again := q.endCopy("k", true); !again {
+		t.Error("a write during the copy did not ask for another copy")
+	}
+	q.beginCopy("k")
+	if again := q.endCopy("k", true); again {
+		t.Error("a quiet copy asked for another")
+	}
+	q.enqueue(&op{key: "k", args: split("SET k 4")})
+	ctx, cancel := context.WithCancel(context.Background())
+	go q.run(ctx)
+	defer cancel()
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer dcancel()
+	if err := q.drain(dctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(applied, ",") != "SET k 4" {
+		t.Errorf("applied %q, want only the write after the copies", applied)
+	}
+	q.shard("k").mu.Lock()
+	left := len(q.shard("k").keys)
+	q.shard("k").mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d key states left behind", left)
+	}
+}
+
+// TestCopyWaitsForInflightWrite: a copy never starts while a write of
+// the key is being applied.
+func TestCopyWaitsForInflightWrite(t *testing.T) {
+	p := newTestProxy(t, newFakeSource())
+	q := p.titanQ
+	release := make(chan struct{})
+	started := make(chan struct{})
+	q.apply = func(_ context.Context, ops []*op) ([]resp.Value, error) {
+		close(started)
+		<-release
+		return []resp.Value{resp.OK()}, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go q.run(ctx)
+	q.enqueue(&op{key: "k", args: split("SET k 1")})
+	<-started
+	copied := make(chan struct{})
+	go func() {
+		q.beginCopy("k")
+		close(copied)
+	}()
+	select {
+	case <-copied:
+		t.Fatal("copy started during a write")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-copied:
+	case <-time.After(5 * time.Second):
+		t.Fatal("copy never started")
+	}
+	q.endCopy("k", true)
+}
+
+// TestReadsFromTitanSeeOwnWrites: with reads on titan but Redis still the
+// primary, a read of a key whose writes titan has not applied yet is
+// answered by Redis.
+func TestReadsFromTitanSeeOwnWrites(t *testing.T) {
+	rt := startRecordingTitan(t, 100*time.Millisecond)
+	p := newProxyOver(t, rt.addr, time.Second)
+	src := p.src.(*fakeSource)
+	p.SetReadSide(ReadTitan)
+	p.dispatch(split("SET a1 v"))
+	p.dispatch(split("GET a1"))
+	src.mu.Lock()
+	sent := strings.Join(src.sent[0], ",")
+	src.mu.Unlock()
+	if !strings.Contains(sent, "GET a1") {
+		t.Errorf("read of a key titan is behind on went to titan (redis got %q)", sent)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p.titanQ.drain(ctx)
+	p.dispatch(split("GET a1"))
+	if got := rt.commands(); len(got) != 2 || got[1] != "GET a1" {
+		t.Errorf("titan got %q, want the SET then the GET once caught up", got)
 	}
 }

@@ -1,123 +1,287 @@
 package proxy
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/journal"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 )
 
-// repairer copies keys from the source to titan after titan missed or
-// diverged on a write. A repair holds the key's lock stripe, so no proxied
-// write to the key interleaves with the copy.
+// repairer copies keys from Redis to titan after titan missed or diverged
+// on a write, on a pool of workers. A key that fails is retried with its
+// own backoff; other keys go on. Keys waiting for repair are recorded in
+// the journal (when configured), so a crash of the proxy loses none.
 type repairer struct {
-	p      *Proxy
-	max    int
-	copier copier.Copier
+	p       *Proxy
+	max     int
+	workers int
+	copier  copier.Copier
+	journal *journal.Journal
 
 	mu      sync.Mutex
-	pending map[string]struct{}
-	order   []string
-	wake    chan struct{}
+	wake    *sync.Cond
+	pending map[string]*repairItem // waiting or being copied
+	ready   repairHeap             // waiting, by time of next attempt
+	active  int                    // being copied
+	closed  bool
+	// repaired holds the keys repaired since the last takeRepaired (at
+	// most maxRepaired), for the cut-over to verify.
+	repaired map[string]struct{}
 }
 
-func newRepairer(p *Proxy, max int) *repairer {
-	return &repairer{p: p, max: max, pending: map[string]struct{}{}, wake: make(chan struct{}, 1), copier: copier.Copier{Page: 512}}
+// maxRepaired bounds the keys remembered for the cut-over's check.
+const maxRepaired = 100000
+
+type repairItem struct {
+	key      string
+	attempts int
+	at       time.Time // earliest next attempt
+	index    int       // in the heap; -1 while being copied
+	again    bool      // scheduled again while being copied
 }
 
+type repairHeap []*repairItem
+
+func (h repairHeap) Len() int           { return len(h) }
+func (h repairHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h repairHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *repairHeap) Push(x any) {
+	it := x.(*repairItem)
+	it.index = len(*h)
+	*h = append(*h, it)
+}
+func (h *repairHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	it.index = -1
+	return it
+}
+
+func newRepairer(p *Proxy, max, workers int, j *journal.Journal) *repairer {
+	r := &repairer{p: p, max: max, workers: workers, journal: j, pending: map[string]*repairItem{},
+		repaired: map[string]struct{}{}, copier: copier.Copier{Page: 512}}
+	r.wake = sync.NewCond(&r.mu)
+	return r
+}
+
+// len returns the number of keys waiting for repair or being repaired.
 func (r *repairer) len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.pending)
 }
 
-// enqueue queues keys for repair; keys already queued are not duplicated.
-func (r *repairer) enqueue(keys ...[]byte) {
-	r.mu.Lock()
-	for _, k := range keys {
-		s := string(k)
-		if _, ok := r.pending[s]; ok {
-			continue
-		}
-		if len(r.pending) >= r.max {
-			r.p.m.RepairsDropped.Inc()
-			continue
-		}
-		r.pending[s] = struct{}{}
-		r.order = append(r.order, s)
-		r.p.m.RepairsQueued.Inc()
-	}
-	r.p.m.RepairQueue.Set(float64(len(r.pending)))
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (r *repairer) next() (string, bool) {
+// schedule queues key for repair; a key already queued is not duplicated.
+func (r *repairer) schedule(key []byte, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.order) == 0 {
-		return "", false
+	k := string(key)
+	if it, ok := r.pending[k]; ok {
+		if it.index < 0 {
+			it.again = true
+		}
+		return
 	}
-	k := r.order[0]
-	r.order = r.order[1:]
-	delete(r.pending, k)
+	if len(r.pending) >= r.max {
+		r.p.m.RepairsDropped.Inc()
+		r.p.log.Error("repair queue full; key dropped (run verify --fix)", "key", k, "reason", reason)
+		return
+	}
+	if err := r.journal.Append(key); err != nil {
+		r.p.log.Error("journal", "key", k, "err", err)
+	}
+	it := &repairItem{key: k, at: time.Now()}
+	r.pending[k] = it
+	heap.Push(&r.ready, it)
+	r.p.m.RepairsQueued.Inc()
 	r.p.m.RepairQueue.Set(float64(len(r.pending)))
-	return k, true
+	r.p.log.Debug("key queued for repair", "key", k, "reason", reason)
+	r.wake.Broadcast()
 }
 
-// breakerPoll is how often the repair worker looks again at a breaker
-// that skips titan.
-const breakerPoll = 100 * time.Millisecond
-
-// run repairs queued keys until ctx ends, backing off while titan or the
-// source is unreachable.
-func (r *repairer) run(ctx context.Context) {
-	backoff := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
+// next waits for a key whose attempt is due.
+func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for {
-		key, ok := r.next()
-		if !ok {
-			select {
-			case <-ctx.Done():
-				return
-			case <-r.wake:
+		if r.closed || ctx.Err() != nil {
+			return nil, false
+		}
+		if len(r.ready) > 0 {
+			it := r.ready[0]
+			if wait := time.Until(it.at); wait <= 0 {
+				heap.Pop(&r.ready)
+				r.active++
+				return it, true
+			} else {
+				t := time.AfterFunc(wait, func() {
+					r.mu.Lock()
+					r.wake.Broadcast()
+					r.mu.Unlock()
+				})
+				r.wake.Wait()
+				t.Stop()
 				continue
 			}
 		}
-		if !r.p.breaker.allow() {
-			// titan is down: keep the key and wait for the breaker.
-			r.enqueue([]byte(key))
-			if !retry.Sleep(ctx, breakerPoll) {
-				return
-			}
-			continue
-		}
-		if err := r.repair(ctx, []byte(key)); err != nil {
-			r.p.m.RepairsFailed.Inc()
-			r.p.log.Debug("repair failed; will retry", "key", key, "err", err)
-			r.enqueue([]byte(key))
-			if !backoff.Wait(ctx) {
-				return
-			}
-			continue
-		}
-		backoff.Reset()
-		r.p.m.RepairsDone.Inc()
+		r.wake.Wait()
 	}
 }
 
-func (r *repairer) repair(ctx context.Context, key []byte) error {
-	unlock := r.p.lockKeys([][]byte{key})
-	defer unlock()
-	ctx, cancel := context.WithTimeout(ctx, 2*r.p.cfg.Timeout)
-	defer cancel()
+// done records the end of an attempt on it.
+func (r *repairer) done(it *repairItem, again bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.active--
+	if again || it.again {
+		it.again = false
+		if again {
+			it.attempts++
+		}
+		it.at = time.Now().Add(repairBackoff(it.attempts))
+		heap.Push(&r.ready, it)
+		r.wake.Broadcast()
+		return
+	}
+	delete(r.pending, it.key)
+	if len(r.repaired) < maxRepaired {
+		r.repaired[it.key] = struct{}{}
+	}
+	r.p.m.RepairQueue.Set(float64(len(r.pending)))
+	if len(r.pending) == 0 {
+		if err := r.journal.Truncate(); err != nil {
+			r.p.log.Error("journal", "err", err)
+		}
+		r.wake.Broadcast() // for waitIdle
+	}
+}
+
+// repairBackoff is the wait before attempt n+1 of a key that failed n
+// times: 100 ms doubling up to 30 s.
+func repairBackoff(n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	d := 100 * time.Millisecond << min(n-1, 9)
+	return min(d, 30*time.Second)
+}
+
+// run repairs keys on the worker pool until ctx ends.
+func (r *repairer) run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.closed = true
+		r.wake.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	var wg sync.WaitGroup
+	for range r.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				it, ok := r.next(ctx)
+				if !ok {
+					return
+				}
+				r.done(it, r.attempt(ctx, it))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// attempt copies one key and reports whether it must be copied again.
+func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
+	if !r.p.breaker.allow() {
+		// titan is down: wait for the breaker without counting an attempt.
+		retry.Sleep(ctx, 100*time.Millisecond)
+		return true
+	}
+	key := []byte(it.key)
+	r.p.titanQ.beginCopy(it.key)
+	start := time.Now()
+	err := r.copy(ctx, key)
+	again = r.p.titanQ.endCopy(it.key, err == nil)
+	switch {
+	case err != nil:
+		r.p.m.RepairsFailed.Inc()
+		r.p.log.Warn("repair failed; will retry", "key", it.key, "attempt", it.attempts+1, "err", err)
+	default:
+		r.p.m.RepairsDone.Inc()
+		r.p.log.Debug("key repaired", "key", it.key, "took", time.Since(start))
+	}
+	return again
+}
+
+// copy copies key from its Redis shard to titan, with no overall time
+// limit (big keys take as long as their pages need; each round trip has
+// its own timeout), and records the key as dirty while a backfill runs.
+func (r *repairer) copy(ctx context.Context, key []byte) error {
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
 	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
 	r.p.breaker.record(err)
+	if err == nil && r.p.backfill.Load() {
+		err = r.p.mark(ctx, [][]byte{key})
+	}
 	return err
+}
+
+// waitIdle waits until no key is waiting for repair, or ctx ends.
+func (r *repairer) waitIdle(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.wake.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.pending) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.wake.Wait()
+	}
+	return nil
+}
+
+// takeRepaired returns the keys repaired since the last call, and those
+// still waiting.
+func (r *repairer) takeRepaired() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := make([][]byte, 0, len(r.repaired)+len(r.pending))
+	for k := range r.repaired {
+		keys = append(keys, []byte(k))
+	}
+	for k := range r.pending {
+		if _, ok := r.repaired[k]; !ok {
+			keys = append(keys, []byte(k))
+		}
+	}
+	r.repaired = map[string]struct{}{}
+	return keys
+}
+
+// has reports whether any of keys waits for repair.
+func (r *repairer) has(keys [][]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := r.pending[string(k)]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,9 +10,6 @@ import (
 	"github.com/titan-kv/titan/tools/dualwrite/internal/metrics"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 )
-
-// errBreakerOpen is returned when titan is skipped after repeated failures.
-var errBreakerOpen = errors.New("titan circuit open")
 
 // breaker skips titan for a cooldown after consecutive failures so a dead
 // titan costs clients nothing while Redis serves reads.
@@ -56,17 +52,6 @@ func (p *Proxy) doTitan(ctx context.Context, args [][]byte) (resp.Value, error) 
 	p.breaker.record(err)
 	p.observe(metrics.SideTitan, start, v, err)
 	return v, err
-}
-
-// doTitanWrite is doTitan behind the circuit breaker; skipped reports a
-// write not attempted because titan is considered down.
-func (p *Proxy) doTitanWrite(ctx context.Context, args [][]byte) (v resp.Value, err error, skipped bool) {
-	if !p.breaker.allow() {
-		p.m.Commands.WithLabelValues(metrics.SideTitan, "skipped").Inc()
-		return resp.Value{}, nil, true
-	}
-	v, err = p.doTitan(ctx, args)
-	return v, err, false
 }
 
 // doSource runs a command on the source, splitting multi-key commands

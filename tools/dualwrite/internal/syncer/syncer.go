@@ -73,12 +73,14 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	r := &run{o: o, log: o.Logger, cp: copier.Copier{Page: o.Page}, start: time.Now()}
+	r := &run{o: o, log: o.Logger, start: time.Now()}
+	r.cp = copier.Copier{Page: o.Page, ID: copier.NewID(), Progress: func(_ []byte, n int) { r.elements.Add(int64(n)) }}
 	return r.run(ctx)
 }
 
 type run struct {
 	o     Options
+	owner string // this run's backfill flag field
 	log   *slog.Logger
 	cp    copier.Copier
 	start time.Time
@@ -88,6 +90,7 @@ type run struct {
 	track []*shardTrack
 
 	scanned, copied, recopied atomic.Int64
+	elements                  atomic.Int64 // of large collections, page by page
 	total                     atomic.Int64
 	limiter                   *rate.Limiter
 }
@@ -111,13 +114,28 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 			}
 			state, stats.Resumed = prev, true
 			r.log.Info("resuming backfill from checkpoint", "checkpoint", r.o.Checkpoint)
+			if n, err := copier.DeleteTemporary(ctx, r.o.Titan, prev.CopierID); err != nil {
+				r.log.Warn("could not delete the temporary keys of the interrupted run", "err", err)
+			} else if n > 0 {
+				r.log.Info("deleted temporary keys left by the interrupted run", "keys", n)
+			}
 		}
 	}
+	state.CopierID = r.cp.ID
 	r.state = state
+	if err := r.save(); err != nil { // record the copier ID before copying
+		return stats, err
+	}
 	var base int64 // keys copied by earlier, interrupted runs
 	for i := range state.Shards {
 		r.track = append(r.track, &shardTrack{cursor: state.Shards[i].Cursor, done: state.Shards[i].Done, pending: map[int]string{}, completed: map[int]bool{}})
 		base += state.Shards[i].Copied
+		if r.o.Metrics != nil {
+			r.o.Metrics.BackfillShardCopied.WithLabelValues(shards[i]).Set(float64(state.Shards[i].Copied))
+		}
+	}
+	if r.o.Metrics != nil {
+		r.o.Metrics.BackfillCopied.Add(float64(base)) // true across resumes
 	}
 	if r.o.Rate > 0 {
 		r.limiter = newLimiter(r.o.Rate)
@@ -125,7 +143,8 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 
 	// Raise the backfill flag so proxies start marking written keys, keep
 	// it alive, and give every proxy time to notice before reading.
-	owner := "sync started " + time.Now().UTC().Format(time.RFC3339)
+	owner := dirty.Owner("sync")
+	r.owner = owner
 	if err := dirty.Raise(ctx, r.o.Titan, owner); err != nil {
 		return stats, err
 	}
@@ -144,13 +163,17 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 		go func() {
 			defer progWG.Done()
 			progress.Report(progCtx, r.o.Progress, r.o.TTY, r.o.ProgressInterval, "backfill", r.log, func() progress.Snapshot {
-				return progress.Snapshot{Done: r.copied.Load() + base, Total: r.total.Load()}
+				return progress.Snapshot{Done: r.copied.Load() + base, Total: r.total.Load(), Elements: r.elements.Load()}
 			})
 		}()
 	}
 	err := r.scanAll(ctx)
+	if serr := r.save(); serr != nil && err == nil {
+		err = serr // a resumed run must know the scan is complete
+	}
 	var left int64
 	if err == nil {
+		r.log.Info("scan complete; re-copying keys written during the backfill", "copied", r.copied.Load()+base)
 		left, err = r.drain(ctx)
 	}
 	stopProg()
@@ -160,14 +183,10 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 		// Keep the checkpoint open: running sync again only drains.
 		r.log.Warn("keys kept being written during the final drain and stay dirty; run sync again (it only drains) once writes to them calm down, or verify --fix", "keys", left)
 		stopFlag()
-		if lerr := dirty.Lower(context.Background(), r.o.Titan); lerr != nil {
-			r.log.Warn("could not lower backfill flag; it expires by itself", "err", lerr)
-		}
+		r.lower()
 	} else if err == nil {
 		stopFlag()
-		if lerr := dirty.Lower(context.Background(), r.o.Titan); lerr != nil {
-			r.log.Warn("could not lower backfill flag; it expires by itself", "err", lerr)
-		}
+		r.lower()
 		r.mu.Lock()
 		r.state.Drained = true
 		r.mu.Unlock()
@@ -178,6 +197,16 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 	stats.Scanned, stats.Copied, stats.Recopied = r.scanned.Load(), r.copied.Load(), r.recopied.Load()
 	stats.Elapsed = time.Since(r.start)
 	return stats, err
+}
+
+// lower removes this run's backfill flag, quickly: a stopping run must not
+// hang on an unreachable titan (the flag expires by itself).
+func (r *run) lower() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := dirty.Lower(ctx, r.o.Titan, r.owner); err != nil {
+		r.log.Warn("could not lower backfill flag; it expires by itself", "err", err)
+	}
 }
 
 func (r *run) keepFlag(ctx context.Context, owner string) {
@@ -280,7 +309,11 @@ func (r *run) copyBatch(ctx context.Context, b keyscan.Batch) error {
 		}
 		r.mu.Lock()
 		r.state.Shards[b.Shard].Copied += int64(n)
+		shardCopied := r.state.Shards[b.Shard].Copied
 		r.mu.Unlock()
+		if r.o.Metrics != nil {
+			r.o.Metrics.BackfillShardCopied.WithLabelValues(r.o.Source.Shards()[b.Shard]).Set(float64(shardCopied))
+		}
 	}
 	if r.track[b.Shard].complete(b.Seq) && r.o.Metrics != nil {
 		r.o.Metrics.BackfillShardDone.WithLabelValues(r.o.Source.Shards()[b.Shard]).Set(1)
@@ -306,7 +339,7 @@ func (r *run) save() error {
 // drain re-copies keys written through the proxy during the backfill
 // until the dirty set stays empty for a settle period.
 func (r *run) drain(ctx context.Context) (int64, error) {
-	n, left, err := Drain(ctx, r.o.Source, r.o.Titan, r.cp, r.o.Settle, r.o.DrainRounds, r.log)
+	n, left, err := Drain(ctx, r.o.Source, r.o.Titan, r.cp, r.o.Settle, r.o.DrainRounds, r.owner, r.log)
 	r.recopied.Add(n)
 	if r.o.Metrics != nil {
 		r.o.Metrics.BackfillRecopied.Add(float64(n))
@@ -315,43 +348,59 @@ func (r *run) drain(ctx context.Context) (int64, error) {
 }
 
 // Drain re-copies the keys written through the proxy while a backfill
-// copied (the dirty set) in rounds. A round takes the keys dirty at its
-// start and copies each again; writes racing with those copies mark their
-// keys again for the next round. Drain stops when the set is still empty a
-// settle period after a round, or after maxRounds rounds; it returns the
-// number of keys copied and the number left dirty (keys written
-// continuously through the drain), which a later sync or verify --fix
-// drains.
-func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.Copier, settle time.Duration, maxRounds int, log *slog.Logger) (copied, left int64, err error) {
+// copied (the dirty set) in rounds. It first takes back the keys that
+// drains which stopped midway were copying. A round takes the keys dirty at
+// its start and copies each again, moving each batch through owner's
+// processing set so that a crash loses no key; writes racing with those
+// copies mark their keys again for the next round. Drain stops when the set
+// is still empty a settle period after a round, or after maxRounds rounds;
+// it returns the number of keys copied and the number left dirty (also
+// when interrupted), which a later sync or verify --fix drains.
+func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.Copier, settle time.Duration, maxRounds int, owner string, log *slog.Logger) (copied, left int64, err error) {
 	if maxRounds <= 0 {
 		maxRounds = 10
+	}
+	t := dirty.Taker{Titan: titan, Owner: owner}
+	leftNow := func() int64 {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, _ := dirty.Count(c, titan)
+		m, _ := t.Recover(c) // put back what this drain was copying
+		return n + m
+	}
+	if n, err := t.Recover(ctx); err != nil {
+		return 0, leftNow(), err
+	} else if n > 0 {
+		log.Info("took back keys an interrupted drain was copying", "keys", n)
 	}
 	for round := 1; ; round++ {
 		n, err := dirty.Count(ctx, titan)
 		if err != nil {
-			return copied, 0, err
+			return copied, leftNow(), err
 		}
+		log.Info("draining keys written during the backfill", "round", round, "dirty", n)
 		for n > 0 {
-			keys, err := dirty.Pop(ctx, titan, int(min(n, 512)))
+			keys, err := t.Take(ctx, int(min(n, 512)))
 			if err != nil {
-				return copied, 0, err
+				return copied, leftNow(), err
 			}
 			if len(keys) == 0 {
 				break
 			}
 			n -= int64(len(keys))
 			if err := CopyKeys(ctx, src, titan, cp, keys); err != nil {
-				// Put them back so a resumed run copies them.
-				_, _ = titan.Do(context.Background(), dirty.MarkCmd(keys)...)
-				return copied, 0, err
+				return copied, leftNow(), err
+			}
+			if err := t.Done(ctx, keys); err != nil {
+				return copied, leftNow(), err
 			}
 			copied += int64(len(keys))
 		}
 		if !retry.Sleep(ctx, settle) {
-			return copied, 0, ctx.Err()
+			return copied, leftNow(), ctx.Err()
 		}
 		if left, err = dirty.Count(ctx, titan); err != nil {
-			return copied, 0, err
+			return copied, leftNow(), err
 		}
 		log.Info("drained keys written during the backfill", "round", round, "recopied_total", copied, "still_dirty", left)
 		if left == 0 || round >= maxRounds {

@@ -44,8 +44,11 @@ type Options struct {
 // Result summarizes a verification.
 type Result struct {
 	Checked int64
-	Differ  int64 // keys that still differed on the second comparison
+	Differ  int64 // keys that still differed after the re-checks
 	Fixed   int64
+	// InFlight counts keys that differed at first and matched on a
+	// re-check: writes on their way to titan, not differences.
+	InFlight int64
 }
 
 // Run compares all keys. Errors are operational failures, not differences.
@@ -66,28 +69,50 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Fix {
 		// Fixes overwrite titan keys: use the backfill protocol so proxied
 		// writes racing with a fix are re-copied afterwards.
-		if err := dirty.Raise(ctx, o.Titan, "verify --fix"); err != nil {
+		owner := dirty.Owner("verify-fix")
+		if err := dirty.Raise(ctx, o.Titan, owner); err != nil {
 			return Result{}, err
 		}
-		defer dirty.Lower(context.Background(), o.Titan)
+		defer func() {
+			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			dirty.Lower(c, o.Titan, owner)
+		}()
+		flagCtx, stopFlag := context.WithCancel(ctx)
+		defer stopFlag()
+		go func() {
+			t := time.NewTicker(dirty.FlagTTL / 6)
+			defer t.Stop()
+			for {
+				select {
+				case <-flagCtx.Done():
+					return
+				case <-t.C:
+					dirty.Raise(flagCtx, o.Titan, owner)
+				}
+			}
+		}()
+		v.owner = owner
 		if !retry.Sleep(ctx, o.Settle) {
 			return Result{}, ctx.Err()
 		}
 	}
 	err := keyscan.Run(ctx, keyscan.Config{Source: o.Source, Workers: o.Workers, Count: o.Batch}, v.check)
 	if err == nil && o.Fix {
-		_, _, err = syncer.Drain(ctx, o.Source, o.Titan, v.cp, o.Settle, 10, o.Logger)
+		_, _, err = syncer.Drain(ctx, o.Source, o.Titan, v.cp, o.Settle, 10, v.owner, o.Logger)
 	}
-	res := Result{Checked: v.checked.Load(), Differ: v.differ.Load(), Fixed: v.fixed.Load()}
+	res := Result{Checked: v.checked.Load(), Differ: v.differ.Load(), Fixed: v.fixed.Load(), InFlight: v.inFlight.Load()}
 	return res, err
 }
 
 type verifier struct {
-	o  Options
-	cp copier.Copier
+	o     Options
+	cp    copier.Copier
+	owner string // backfill flag field of verify --fix
 
 	outMu                  sync.Mutex
 	checked, differ, fixed atomic.Int64
+	inFlight               atomic.Int64
 }
 
 // compare reads keys on both sides and returns those that differ, with
@@ -127,15 +152,23 @@ func (v *verifier) check(ctx context.Context, b keyscan.Batch) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	// Compare again after a moment: writes in flight through the proxy
-	// make transient differences.
-	if !retry.Sleep(ctx, v.o.Recheck) {
-		return ctx.Err()
+	// Compare again a few times, waiting longer each time: writes in
+	// flight through the proxy (replayed on titan a moment after Redis)
+	// make transient differences, which are counted apart.
+	first := len(bad)
+	var why []string
+	for i, wait := range []time.Duration{v.o.Recheck, 2 * v.o.Recheck, 5 * v.o.Recheck} {
+		if !retry.Sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		if bad, why, err = v.compare(ctx, b.Shard, bad); err != nil {
+			return err
+		}
+		if len(bad) == 0 || i == 2 {
+			break
+		}
 	}
-	bad, why, err := v.compare(ctx, b.Shard, bad)
-	if err != nil {
-		return err
-	}
+	v.inFlight.Add(int64(first - len(bad)))
 	if len(bad) == 0 {
 		return nil
 	}

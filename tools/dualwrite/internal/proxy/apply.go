@@ -1,0 +1,336 @@
+package proxy
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+)
+
+// The applier replays the proxy's writes on the secondary side (titan while
+// Redis is primary) in the background, so that clients wait for the
+// primary only. Writes to one key are applied in the order the primary
+// applied them: the proxy enqueues a write while it holds the key's lock
+// stripe, right after the primary answered, and every key belongs to one
+// applier shard whose worker applies its queue in order.
+//
+// A key whose write could not be applied (queue full, titan slow or down, a
+// reply that differs from Redis's) is handed to the repairer, which copies
+// the key from Redis. While a key is being repaired its queued writes are
+// dropped and new ones are not queued: the copy reads Redis after all of
+// them were applied there. A write that arrives while the copy runs may or
+// may not be in it, so the key is copied once more afterwards. A copy never
+// starts while one of the key's writes is being applied, so no write is
+// applied twice.
+
+// op is one write to replay.
+type op struct {
+	key   string
+	args  [][]byte
+	redis resp.Value // the primary's reply, compared with the secondary's
+	seq   uint64
+	// compare: replies must match (false for SPOP replayed as SREM).
+	compare bool
+	queued  time.Time
+}
+
+// keyState is what the applier knows of a key with queued writes or a
+// repair in progress. Keys with neither have no state.
+type keyState struct {
+	seq         uint64 // sequence number of the key's last write
+	skipThrough uint64 // writes up to this one are covered by a copy
+	queued      int    // writes waiting in the shard's queue
+	inflight    int    // writes being applied
+	repairing   bool   // the repairer owns the key
+	again       bool   // a write arrived during the copy: copy again
+}
+
+type applyShard struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	keys  map[string]*keyState
+	queue chan *op
+}
+
+// applier owns the shards and their workers.
+type applier struct {
+	p      *Proxy
+	name   string // the side written: titan, or redis after a cut-over
+	seed   maphash.Seed
+	shards []*applyShard
+	// apply sends writes to the secondary in one round trip (a pipeline,
+	// in order) and returns their replies.
+	apply func(ctx context.Context, ops []*op) ([]resp.Value, error)
+	// breaker, when set, skips the side while it is down.
+	breaker *breaker
+	// failed is told of a key whose write was not applied.
+	failed func(key []byte)
+
+	applied atomic.Int64 // writes replayed, for the replay rate
+
+	idle sync.Cond // signalled when a queue empties (for Drain)
+	mu   sync.Mutex
+	busy int // writes queued or in flight over all shards
+}
+
+func newApplier(p *Proxy, name string, shards, depth int) *applier {
+	a := &applier{p: p, name: name, seed: maphash.MakeSeed()}
+	a.idle.L = &a.mu
+	for range shards {
+		s := &applyShard{keys: map[string]*keyState{}, queue: make(chan *op, depth)}
+		s.cond = sync.NewCond(&s.mu)
+		a.shards = append(a.shards, s)
+	}
+	return a
+}
+
+func (a *applier) shard(key string) *applyShard {
+	return a.shards[maphash.String(a.seed, key)%uint64(len(a.shards))]
+}
+
+func (s *applyShard) state(key string) *keyState {
+	st := s.keys[key]
+	if st == nil {
+		st = &keyState{}
+		s.keys[key] = st
+	}
+	return st
+}
+
+// forget drops the state of a key that has nothing left in flight.
+func (s *applyShard) forget(key string, st *keyState) {
+	if st.queued == 0 && st.inflight == 0 && !st.repairing {
+		delete(s.keys, key)
+	}
+}
+
+// enqueue queues a write of one key. It must be called in the key's
+// primary order (under the proxy's key lock). It reports false when the
+// write was not queued and the key must be repaired instead.
+func (a *applier) enqueue(o *op) bool {
+	s := a.shard(o.key)
+	s.mu.Lock()
+	st := s.state(o.key)
+	st.seq++
+	o.seq = st.seq
+	if st.repairing {
+		st.again = true
+		s.mu.Unlock()
+		return true
+	}
+	select {
+	case s.queue <- o:
+		st.queued++
+		s.mu.Unlock()
+		a.mu.Lock()
+		a.busy++
+		a.mu.Unlock()
+		return true
+	default:
+		s.forget(o.key, st)
+		s.mu.Unlock()
+		return false
+	}
+}
+
+// run applies each shard's queue until ctx ends.
+func (a *applier) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range a.shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.work(ctx, s)
+		}()
+	}
+	wg.Wait()
+}
+
+// maxBatch bounds the writes of one shard replayed in one round trip.
+const maxBatch = 128
+
+// work replays a shard's queue: whatever is queued (up to maxBatch) goes
+// in one pipeline, so a hot key costs one round trip per batch, not per
+// write.
+func (a *applier) work(ctx context.Context, s *applyShard) {
+	batch := make([]*op, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			a.abandon(s)
+			return
+		case o := <-s.queue:
+			batch = append(batch, o)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case o := <-s.queue:
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		var todo []*op
+		s.mu.Lock()
+		for _, o := range batch {
+			st := s.keys[o.key]
+			st.queued--
+			if st.repairing || o.seq <= st.skipThrough {
+				continue // a copy covers it
+			}
+			st.inflight++
+			todo = append(todo, o)
+		}
+		s.mu.Unlock()
+		failed := a.applyBatch(ctx, todo)
+		s.mu.Lock()
+		for _, o := range todo {
+			s.keys[o.key].inflight--
+		}
+		s.cond.Broadcast()
+		for _, o := range batch {
+			if st := s.keys[o.key]; st != nil {
+				s.forget(o.key, st)
+			}
+		}
+		s.mu.Unlock()
+		for k := range failed {
+			a.failed([]byte(k))
+		}
+		a.mu.Lock()
+		a.busy -= len(batch)
+		if a.busy == 0 {
+			a.idle.Broadcast()
+		}
+		a.mu.Unlock()
+	}
+}
+
+// abandon hands the keys of writes still queued when the proxy stops to
+// failed (the repairer's journal), so that the next proxy repairs them.
+func (a *applier) abandon(s *applyShard) {
+	for {
+		select {
+		case o := <-s.queue:
+			a.failed([]byte(o.key))
+		default:
+			return
+		}
+	}
+}
+
+// applyBatch applies ops in one round trip and returns the keys the
+// secondary does not follow the primary on afterwards.
+func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
+	if len(ops) == 0 {
+		return nil
+	}
+	p := a.p
+	failed := map[string]bool{}
+	now := time.Now()
+	for _, o := range ops {
+		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
+	}
+	if a.breaker != nil && !a.breaker.allow() {
+		p.m.Commands.WithLabelValues(a.name, "skipped").Add(float64(len(ops)))
+		for _, o := range ops {
+			failed[o.key] = true
+		}
+		return failed
+	}
+	a.applied.Add(int64(len(ops)))
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	vs, err := a.apply(ctx, ops)
+	if err != nil {
+		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
+		for _, o := range ops {
+			failed[o.key] = true
+		}
+		return failed
+	}
+	for i, o := range ops {
+		if v := vs[i]; o.compare && !resp.Equal(o.redis, v) {
+			p.m.Mismatches.WithLabelValues("write_reply").Inc()
+			p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
+				"primary", o.redis.String(), "secondary", v.String())
+			failed[o.key] = true
+		}
+	}
+	return failed
+}
+
+// beginCopy takes key over for a copy: later writes are not applied, and
+// it returns once no write of the key is being applied.
+func (a *applier) beginCopy(key string) {
+	s := a.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key)
+	st.repairing, st.again = true, false
+	for st.inflight > 0 {
+		s.cond.Wait()
+	}
+	st.skipThrough = st.seq
+}
+
+// endCopy hands key back after a copy. It reports whether the key must be
+// copied again: the copy failed, or a write arrived while it ran.
+func (a *applier) endCopy(key string, copied bool) (again bool) {
+	s := a.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key)
+	if !copied || st.again {
+		return true
+	}
+	st.repairing = false
+	s.forget(key, st)
+	return false
+}
+
+// behind reports whether any of keys has writes not yet applied on the
+// secondary (queued, being applied, or waiting for a copy).
+func (a *applier) behind(keys [][]byte) bool {
+	for _, k := range keys {
+		s := a.shard(string(k))
+		s.mu.Lock()
+		_, ok := s.keys[string(k)]
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// pending returns the number of writes queued or being applied.
+func (a *applier) pending() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.busy
+}
+
+// drain waits until no write is queued or in flight, or ctx ends.
+func (a *applier) drain(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		a.mu.Lock()
+		a.idle.Broadcast()
+		a.mu.Unlock()
+	})
+	defer stop()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.busy > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		a.idle.Wait()
+	}
+	return nil
+}
