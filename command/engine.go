@@ -84,13 +84,13 @@ type Engine struct {
 	run   context.Context
 	abort context.CancelFunc
 
-	cfg     Config
-	acl     aclState
-	db      *db.DB
-	m       *metrics.Metrics
-	table   map[string]*Command
-	start   time.Time
-	runID   string
+	cfg   Config
+	acl   aclState
+	db    *db.DB
+	m     *metrics.Metrics
+	table map[string]*Command
+	start time.Time
+	runID string
 
 	nextID  atomic.Int64
 	mu      sync.Mutex
