@@ -143,6 +143,9 @@ func (c *Call) appendReply(b []byte) []byte {
 		b = r.Append(b, c.c.proto)
 	}
 	c.s.record(c, time.Since(c.start), errMsg)
+	if !c.rejected && !c.queued {
+		c.s.feedMonitors(c.c, c)
+	}
 	if c.silent {
 		return b[:n]
 	}

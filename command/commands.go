@@ -24,6 +24,7 @@ func commands() []*Command {
 		bitsCommands(),
 		keyspaceCommands(),
 		opsCommands(),
+		monitorCommands(),
 		aclCommands(),
 		blockingCommands(),
 		pubsubCommands(),

@@ -105,6 +105,8 @@ type Engine struct {
 	peers Peers
 	// hub holds this instance's Pub/Sub subscribers (pubsub.go).
 	hub *hub
+	// monitors are the clients in MONITOR mode (monitor.go).
+	monitors monitors
 	// notifyFlags are the notify-keyspace-events classes (notify.go).
 	notifyFlags atomic.Int64
 
@@ -293,6 +295,7 @@ func (s *Engine) Disconnect(c *Client) {
 	c.out.mu.Unlock()
 	s.unsubscribeAll(c)
 	s.endBlock(c)
+	s.dropMonitor(c)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
