@@ -143,7 +143,7 @@ func (s *Engine) Authenticate(cl *Client, user, pass []byte) bool {
 	}
 	u := s.aclUser(name)
 	if u == nil || !u.CheckPassword(pass) {
-		s.aclLog(cl, "auth", "AUTH", name)
+		s.aclLog(cl, "auth", "auth", name)
 		return false
 	}
 	cl.infoMu.Lock()
@@ -402,7 +402,7 @@ func aclGetUser(c *Call) {
 		pw[i] = []byte(p)
 	}
 	c.Reply(resp.Map{
-		resp.BulkString("flags"), resp.Bulks(flags),
+		resp.BulkString("flags"), resp.BulkSet(flags),
 		resp.BulkString("passwords"), resp.Bulks(pw),
 		resp.BulkString("commands"), resp.Bulk([]byte(u.Commands())),
 		resp.BulkString("keys"), resp.Bulk([]byte(u.KeysDescription())),

@@ -363,7 +363,7 @@ func pubsubCmd(c *Call) {
 				counts[i] += v
 			}
 		}
-		out := make(resp.Map, 0, 2*len(chans))
+		out := make(resp.Array, 0, 2*len(chans)) // a flat array in RESP3 too, as Redis 7.0
 		for i, ch := range chans {
 			out = append(out, resp.Bulk(ch), resp.Int(counts[i]))
 		}

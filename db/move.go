@@ -22,5 +22,5 @@ func (k Key) Move(dstDB uint16) (bool, error) {
 	if err := tx.putMeta(k.key, m, 0); err != nil {
 		return false, err
 	}
-	return true, tx.del(tx.d.keys.Meta(srcDB, k.key))
+	return true, tx.delMeta(srcDB, k.key, m)
 }
