@@ -178,6 +178,7 @@ var resp3Unlisted = map[string]string{
 	"lastsave":  "TestRESP3ServerReplies",
 	"quit":      "TestRESP3ServerReplies",
 	"reset":     "TestRESP3ServerReplies",
+	"monitor":   "TestMonitorDifferential",
 	// Subscribe mode answers with pushes the line harness cannot read.
 	"subscribe":    "TestRESP3PubSub",
 	"psubscribe":   "TestRESP3PubSub",
