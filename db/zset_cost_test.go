@@ -63,7 +63,7 @@ func TestListZSetCosts(t *testing.T) {
 		{"LMOVE", false, []string{"dense", "other"}, func(tx *Tx) error {
 			_, _, err := tx.List([]byte("dense")).Move([]byte("other"), true, true)
 			return err
-		}, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
+		}, "Get=2 BatchGet=1 Prewrite=1 Commit=1"},
 		{"LTRIM dense", false, []string{"dense"}, func(tx *Tx) error { return tx.List([]byte("dense")).Trim(3, -4) }, "Get=1 Prewrite=1 Commit=1"},
 		{"ZCARD", true, []string{"z"}, func(tx *Tx) error { _, err := tx.ZSet([]byte("z")).Card(); return err }, "Get=1"},
 		{"ZSCORE", true, []string{"z"}, func(tx *Tx) error { _, _, err := tx.ZSet([]byte("z")).Score([]byte("m00007")); return err }, "Get=2"},
