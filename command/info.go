@@ -142,7 +142,7 @@ func (s *Engine) infoClients() ([]string, error) {
 		fmt.Sprintf("maxclients:%d", s.maxClients.Load()),
 		"client_recent_max_input_buffer:0",
 		"client_recent_max_output_buffer:0",
-		"blocked_clients:0",
+		fmt.Sprintf("blocked_clients:%d", s.blockedClients.Load()),
 		"tracking_clients:0",
 		"clients_in_timeout_table:0",
 	}, nil

@@ -38,6 +38,10 @@ type Job struct {
 	ReadOnly bool
 	// Fn does the work. A UserError result rolls back only this job.
 	Fn func(*Tx) error
+	// NoPlan keeps the job out of the batch's planning pass, for work with
+	// effects outside the transaction (a Lua script: its run time, SCRIPT
+	// KILL, metrics): it then reads what it needs when it runs.
+	NoPlan bool
 	// Err is Fn's final result, set before Do returns.
 	Err error
 }
@@ -486,6 +490,9 @@ func (tx *Tx) plan(jobs []*Job) error {
 	objSeq, stale := tx.objSeq, maps.Clone(tx.stale)
 	tx.planning = true
 	for _, j := range jobs {
+		if j.NoPlan {
+			continue
+		}
 		tx.DB, tx.now = j.DB, time.Now().UnixMilli()
 		func() {
 			// Answers made up by the pass may trip a job; it runs for real

@@ -643,7 +643,7 @@ func TestConfigStartupParams(t *testing.T) {
 	ctx := context.Background()
 	c := ti.Client()
 	v, err := c.ConfigGet(ctx, "batch.*").Result()
-	if err != nil || v["batch.enabled"] != "false" || v["batch.max-commands"] != "256" || v["batch.wait"] != "0s" {
+	if err != nil || v["batch.enabled"] != "false" || v["batch.max-commands"] != "256" {
 		t.Fatalf("CONFIG GET batch.* = %v, %v", v, err)
 	}
 	err = c.ConfigSet(ctx, "batch.max-commands", "10").Err()
