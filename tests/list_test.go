@@ -191,7 +191,9 @@ func TestListInsertSamePivot(t *testing.T) {
 	const n = 10000
 	env := startDiffEnv(t)
 	ctx := context.Background()
-	ti := env.ti.Client()
+	// The BEFORE part is one MULTI of 10,000 LINSERTs, one transaction: on a
+	// busy 2-core machine it can take longer than the default 30 s.
+	ti := env.ti.Client(func(o *redis.Options) { o.ReadTimeout = 3 * time.Minute })
 	rd := redis.NewClient(&redis.Options{Addr: env.redisAddr, Protocol: 2})
 	t.Cleanup(func() { rd.Close() })
 	var base []any
