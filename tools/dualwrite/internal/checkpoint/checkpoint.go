@@ -30,9 +30,10 @@ type State struct {
 	Shards  []Shard   `json:"shards"`
 	Drained bool      `json:"drained"` // the dirty set was drained: the run finished
 	Updated time.Time `json:"updated"`
-	// CopierID names the temporary keys of the run that wrote the file, so
-	// that the run resuming it deletes those its predecessor left.
-	CopierID string `json:"copier_id,omitempty"`
+	// CopierIDs name the temporary keys of the runs that wrote the file
+	// (the last is the current run's), so that a run resuming it deletes
+	// those its predecessors left.
+	CopierIDs []string `json:"copier_ids,omitempty"`
 }
 
 // New returns the state of a fresh run.

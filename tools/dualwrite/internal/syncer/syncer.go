@@ -114,14 +114,19 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 			}
 			state, stats.Resumed = prev, true
 			r.log.Info("resuming backfill from checkpoint", "checkpoint", r.o.Checkpoint)
-			if n, err := copier.DeleteTemporary(ctx, r.o.Titan, prev.CopierID); err != nil {
-				r.log.Warn("could not delete the temporary keys of the interrupted run", "err", err)
-			} else if n > 0 {
-				r.log.Info("deleted temporary keys left by the interrupted run", "keys", n)
+			var keep []string
+			for _, id := range prev.CopierIDs {
+				if n, err := copier.DeleteTemporary(ctx, r.o.Titan, id); err != nil {
+					keep = append(keep, id) // the next run tries again
+					r.log.Warn("could not delete the temporary keys of an interrupted run", "copier", id, "err", err)
+				} else if n > 0 {
+					r.log.Info("deleted temporary keys left by an interrupted run", "copier", id, "keys", n)
+				}
 			}
+			prev.CopierIDs = keep
 		}
 	}
-	state.CopierID = r.cp.ID
+	state.CopierIDs = append(state.CopierIDs, r.cp.ID)
 	r.state = state
 	if err := r.save(); err != nil { // record the copier ID before copying
 		return stats, err
