@@ -642,7 +642,9 @@ func newProxyOver(t *testing.T, titanAddr string, timeout time.Duration) *Proxy 
 func TestClientsNeverWaitForTitan(t *testing.T) {
 	const writers, perWriter, delay = 8, 5, 50 * time.Millisecond
 	rt := startRecordingTitan(t, delay)
-	p := newProxyOver(t, rt.addr, time.Second)
+	// The fake titan answers each command of a pipelined batch in turn, so a
+	// batch takes delay per write: the timeout must cover a whole batch.
+	p := newProxyOver(t, rt.addr, 30*time.Second)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range writers {
