@@ -66,14 +66,6 @@ func do(ctx context.Context, titan *resp.Pool, what string, args ...[]byte) (res
 	return v, nil
 }
 
-func args(parts ...string) [][]byte {
-	out := make([][]byte, len(parts))
-	for i, p := range parts {
-		out[i] = []byte(p)
-	}
-	return out
-}
-
 // Active reports whether any backfill is alive according to the fields of
 // FlagKey.
 func Active(ctx context.Context, titan *resp.Pool) (bool, error) {
@@ -92,7 +84,7 @@ func Active(ctx context.Context, titan *resp.Pool) (bool, error) {
 
 // owners returns each owner's alive-until time.
 func owners(ctx context.Context, titan *resp.Pool) (map[string]int64, error) {
-	v, err := do(ctx, titan, "read backfill flag", args("HGETALL", FlagKey)...)
+	v, err := do(ctx, titan, "read backfill flag", resp.Args("HGETALL", FlagKey)...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,16 +127,16 @@ func Owner(what string) string {
 // Raise sets (or renews) owner's field of FlagKey.
 func Raise(ctx context.Context, titan *resp.Pool, owner string) error {
 	until := strconv.FormatInt(time.Now().Add(FlagTTL).UnixMilli(), 10)
-	if _, err := do(ctx, titan, "raise backfill flag", args("HSET", FlagKey, owner, until)...); err != nil {
+	if _, err := do(ctx, titan, "raise backfill flag", resp.Args("HSET", FlagKey, owner, until)...); err != nil {
 		return err
 	}
-	_, err := do(ctx, titan, "raise backfill flag", args("PEXPIRE", FlagKey, strconv.FormatInt(FlagTTL.Milliseconds(), 10))...)
+	_, err := do(ctx, titan, "raise backfill flag", resp.Args("PEXPIRE", FlagKey, strconv.FormatInt(FlagTTL.Milliseconds(), 10))...)
 	return err
 }
 
 // Lower removes owner's field of FlagKey; other backfills stay protected.
 func Lower(ctx context.Context, titan *resp.Pool, owner string) error {
-	_, err := do(ctx, titan, "lower backfill flag", args("HDEL", FlagKey, owner)...)
+	_, err := do(ctx, titan, "lower backfill flag", resp.Args("HDEL", FlagKey, owner)...)
 	return err
 }
 
@@ -167,7 +159,7 @@ func (t Taker) Recover(ctx context.Context) (int64, error) {
 	var moved int64
 	cursor := "0"
 	for {
-		v, err := do(ctx, t.Titan, "find processing sets", args("SCAN", cursor, "MATCH", processingPrefix+"*", "COUNT", "1000")...)
+		v, err := do(ctx, t.Titan, "find processing sets", resp.Args("SCAN", cursor, "MATCH", processingPrefix+"*", "COUNT", "1000")...)
 		if err != nil {
 			return moved, err
 		}
@@ -200,7 +192,7 @@ func (t Taker) Recover(ctx context.Context) (int64, error) {
 // Take moves up to n dirty keys into the owner's processing set and
 // returns them. Call Done once they are copied.
 func (t Taker) Take(ctx context.Context, n int) ([][]byte, error) {
-	v, err := do(ctx, t.Titan, "take dirty keys", args("SRANDMEMBER", SetKey, strconv.Itoa(n))...)
+	v, err := do(ctx, t.Titan, "take dirty keys", resp.Args("SRANDMEMBER", SetKey, strconv.Itoa(n))...)
 	if err != nil || len(v.Elems) == 0 {
 		return nil, err
 	}
@@ -232,6 +224,6 @@ func (t Taker) Done(ctx context.Context, keys [][]byte) error {
 
 // Count returns the number of dirty keys.
 func Count(ctx context.Context, titan *resp.Pool) (int64, error) {
-	v, err := do(ctx, titan, "count dirty keys", args("SCARD", SetKey)...)
+	v, err := do(ctx, titan, "count dirty keys", resp.Args("SCARD", SetKey)...)
 	return v.Int, err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 )
 
@@ -53,7 +54,7 @@ func (p *Proxy) Cutover(ctx context.Context, reverse bool, maxPause time.Duratio
 	// Never pause clients longer than maxPause: estimate the replay time of
 	// the backlog from the replay rate just measured.
 	applied0, at0 := p.titanQ.applied.Load(), time.Now()
-	if !sleepCtx(ctx, 200*time.Millisecond) {
+	if !retry.Sleep(ctx, 200*time.Millisecond) {
 		return rep, p.abortCutover(&rep, "waiting for titan to catch up", ctx.Err())
 	}
 	rate := float64(p.titanQ.applied.Load()-applied0) / time.Since(at0).Seconds()
@@ -122,22 +123,11 @@ func (p *Proxy) settleWhileWriting(ctx context.Context) bool {
 		if n < best {
 			best, bestAt = n, time.Now()
 		}
-		if !sleepCtx(ctx, 50*time.Millisecond) {
+		if !retry.Sleep(ctx, 50*time.Millisecond) {
 			return false
 		}
 	}
 	return true
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // checkRepaired waits until no key waits for repair, then compares the
