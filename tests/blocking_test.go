@@ -7,7 +7,6 @@ package tests
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -239,12 +238,5 @@ print(r.blpop("py", timeout=0.2))
 // runPython runs a Python script with redis-py and returns its output.
 func runPython(t *testing.T, script string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/bin/python3", append([]string{"-c", script}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("python: %v\n%s", err, out)
-	}
-	return string(out)
+	return runScript(t, "/usr/bin/python3", append([]string{"-c", script}, args...)...)
 }

@@ -260,7 +260,12 @@ func TestRueidis(t *testing.T) {
 
 // nodeRedisModules installs node-redis v5 (npm) once into the user cache
 // and returns its node_modules directory.
-func nodeRedisModules(t *testing.T) string {
+func nodeRedisModules(t *testing.T) string { return npmModules(t, "node-redis5", "redis@5") }
+
+// npmModules installs an npm package (pkg, "name@version") once into
+// titan-tests/<dir> of the user cache and returns its node_modules
+// directory.
+func npmModules(t *testing.T, dir, pkg string) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatal("node not found: install nodejs and npm")
@@ -269,17 +274,18 @@ func nodeRedisModules(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(cache, "titan-tests", "node-redis5")
+	dir = filepath.Join(cache, "titan-tests", dir)
 	modules := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "redis", "package.json")); err == nil {
+	name, _, _ := strings.Cut(pkg, "@")
+	if _, err := os.Stat(filepath.Join(modules, name, "package.json")); err == nil {
 		return modules
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "redis@5")
+	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm install redis@5: %v\n%s", err, out)
+		t.Fatalf("npm install %s: %v\n%s", pkg, err, out)
 	}
 	return modules
 }
