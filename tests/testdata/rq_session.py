@@ -7,7 +7,7 @@
 #
 # usage: python3 rq_session.py <module dir> redis://host:port
 import sys, threading, time, logging
-from datetime import timedelta
+from datetime import datetime, timezone
 
 sys.path.insert(0, sys.argv[1])
 import redis
@@ -46,9 +46,8 @@ out("bad", bad.get_status(), bad.retries_left, FailedJobRegistry(queue=q).get_jo
 out("finished", len(FinishedJobRegistry(queue=q).get_job_ids()), q.count)
 
 # Scheduled jobs: a ZSET of due times, moved to the queue by the scheduler.
-later = q.enqueue_in(timedelta(seconds=1), rq_jobs.add, 5, 5, job_id="later")
+later = q.enqueue_at(datetime(2020, 1, 1, tzinfo=timezone.utc), rq_jobs.add, 5, 5, job_id="later")
 out("scheduled", ScheduledJobRegistry(queue=q).get_job_ids(), later.get_status())
-time.sleep(1.2)
 s = RQScheduler([q], connection=r)
 out("scheduler locks", sorted(s.acquire_locks()))
 s.enqueue_scheduled_jobs()
@@ -65,7 +64,7 @@ out("emptied", q.empty(), q.count, Job.exists("drop-0", connection=r))
 w2 = Worker([q], connection=r, name="blocking-worker")
 w2.__class__ = SimpleWorker
 def feed():
-    time.sleep(0.5)
+    time.sleep(0.3)
     c = redis.Redis.from_url(sys.argv[2])
     q2 = Queue("default", connection=c)
     q2.enqueue(rq_jobs.add, 20, 22, job_id="woken")
