@@ -20,7 +20,7 @@ import (
 	"github.com/titan-kv/titan/instance/instancetest"
 )
 
-func start(t *testing.T, n int) *instancetest.Group {
+func start(t testing.TB, n int) *instancetest.Group {
 	t.Helper()
 	return instancetest.Start(t, n, instancetest.Options{Config: func(c *conf.Config) {
 		c.Bus.LeaseTTL = conf.Duration{Duration: 3 * time.Second}
@@ -28,14 +28,14 @@ func start(t *testing.T, n int) *instancetest.Group {
 	}})
 }
 
-func client(t *testing.T, addr string) *redis.Client {
+func client(t testing.TB, addr string) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: 30 * time.Second, PoolSize: 128, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
 // waitPeers waits until every instance sees the others.
-func waitPeers(t *testing.T, g *instancetest.Group) {
+func waitPeers(t testing.TB, g *instancetest.Group) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
