@@ -97,6 +97,17 @@ func (g *Group) Stop(i int) {
 	g.Instances[i] = nil
 }
 
+// Kill stops instance i as a crash would (instance.Instance.Kill): its
+// connections are cut without waiting for the commands in flight and it
+// stays in the bus registry until its lease ends.
+func (g *Group) Kill(i int) {
+	if g.Instances[i] == nil {
+		return
+	}
+	g.Instances[i].Kill()
+	g.Instances[i] = nil
+}
+
 // Restart starts instance i again on the address it had.
 func (g *Group) Restart(i int) {
 	g.t.Helper()
