@@ -209,6 +209,7 @@ func openEmbedded(o Options) (*Store, error) {
 	if o.RPCDelay > 0 || o.Fault != nil || st.faults != nil {
 		rpc = &faultClient{Client: rpc, delay: o.RPCDelay, fault: o.Fault, faults: st.faults}
 	}
+	rpc = deadlineClient{Client: rpc}
 	kv, err := tikv.NewKVStore(embeddedUUID(), tikv.NewCodecPDClient(tikv.ModeTxn, pd),
 		tikv.NewMockSafePointKV(), rpc, tikv.WithPool(syncPool{}))
 	if err != nil {
