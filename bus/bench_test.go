@@ -42,7 +42,11 @@ func BenchmarkWake(b *testing.B) {
 				stop := load(b, g.Addr(0), 8)
 				defer stop()
 			}
+			req0 := storeRequests(g)
 			lat, push := wakes(b, g, a, pusher, b.N)
+			// Store requests of both instances per wake: the push's and
+			// the pop's transactions (and the background tasks' few).
+			b.ReportMetric((storeRequests(g)-req0)/float64(b.N), "req/wake")
 			// What the wake adds to the push: the pop's transaction
 			// and the hand-offs, without the push's own commit.
 			added := make([]time.Duration, len(lat))
@@ -183,6 +187,24 @@ func BenchmarkPublish(b *testing.B) {
 	}
 	b.ReportMetric(float64(want)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(miscounted.Load()), "miscounted")
+}
+
+// storeRequests is the number of store requests the group's instances
+// sent so far.
+func storeRequests(g *instancetest.Group) float64 {
+	var n float64
+	for _, in := range g.Instances {
+		mfs, _ := in.Metrics.Registry.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() != "titan_tikv_requests_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }
 
 func gauge(g prometheus.Gauge) float64 {
