@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidwall/redcon"
@@ -273,21 +274,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // countingReader counts the bytes read from a connection, for INFO's
-// total_net_input_bytes. Only the connection's goroutine uses it.
+// total_net_input_bytes. The connection's goroutine takes the count while
+// the read-ahead goroutine of a blocked client may be reading: n is atomic.
 type countingReader struct {
 	r io.Reader
-	n int
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += n
+	c.n.Add(int64(n))
 	return n, err
 }
 
 // take returns the bytes read since the last call.
-func (c *countingReader) take() int {
-	n := c.n
-	c.n = 0
-	return n
-}
+func (c *countingReader) take() int { return int(c.n.Swap(0)) }
