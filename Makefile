@@ -8,7 +8,7 @@ DATA_DIR ?= ./data
 # Packages whose code runs concurrently get the race detector.
 RACE_PKGS := ./db/... ./command/... ./server/... ./store/... ./background/... ./instance/...
 
-.PHONY: all build run test test-faults test-tikv test-unit test-e2e fuzz bench vet fmt clean
+.PHONY: all build run test test-faults test-tikv test-unit test-e2e fuzz bench bench-migration vet fmt clean
 
 all: build
 
@@ -88,6 +88,10 @@ BENCH_SCALE ?= 1
 bench: bin/titan
 	$(GO) run ./tools/bench -titan bin/titan -scale $(BENCH_SCALE) -out bench-table.md
 	$(GO) test -run '^$$' -bench . -benchtime 3000x ./db/
+
+## bench-migration: dualwrite's backfill, proxy latency and replicate benchmarks.
+bench-migration:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./tools/dualwrite/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -69,7 +69,7 @@ checkpoint and the master's INFO replication), and exits 0 when titan has everyt
 	fl := cmd.Flags()
 	fl.StringVar(&o.WorkDir, "work-dir", "", "directory for the snapshots and stream spools in use (default: $TMPDIR/dualwrite-replicate)")
 	fl.IntVar(&o.RestoreWorkers, "restore-workers", 4, "snapshot batches restored into titan at once, per master")
-	fl.IntVar(&o.Batch, "batch", 256, "most stream commands applied in one titan transaction")
+	fl.IntVar(&o.Batch, "batch", 1000, "most stream commands applied in one titan transaction")
 	fl.BoolVar(&o.ApplyFlush, "apply-flush", false, "apply the masters' FLUSHALL/FLUSHDB to titan (off: with several shards one master's flush would erase the others' keys)")
 	fl.BoolVar(&check, "check", false, "report how far titan is behind each master and exit (0: caught up, 1: behind)")
 	return cmd

@@ -24,7 +24,7 @@ type replicateProc struct {
 	log string
 }
 
-func startReplicate(t *testing.T, args ...string) *replicateProc {
+func startReplicate(t testing.TB, args ...string) *replicateProc {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "replicate.log")
 	f, err := os.Create(log)

@@ -80,7 +80,7 @@ func New(o Options) *Link {
 		o.RestoreWorkers = 4
 	}
 	if o.Batch <= 0 {
-		o.Batch = 256
+		o.Batch = 1000
 	}
 	return &Link{o: o, shard: o.Master}
 }
