@@ -30,7 +30,7 @@ run: bin/titan
 test: vet
 	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(GO) test -count=1 ./encoding/... ./glob/... ./parse/... ./resp/... ./cmdspec/... ./conf/... ./settings/... ./metrics/... ./cmd/...
-	$(MAKE) fuzz FUZZTIME=100000x FUZZTIME_SLOW=2000x
+	$(MAKE) fuzz FUZZTIME=30000x FUZZTIME_SLOW=2000x
 	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
 	$(MAKE) test-faults
 
