@@ -88,6 +88,7 @@ func exec(c *Call) {
 		if !sub.answered() {
 			sub.handle()
 		}
+		c.s.trackReads(sub)
 		if sub.job != nil {
 			readOnly = readOnly && sub.job.ReadOnly
 			keys = append(keys, sub.job.Keys...)

@@ -6,13 +6,10 @@ import (
 )
 
 // TestClientTracking checks CLIENT TRACKING, CACHING, TRACKINGINFO and
-// GETREDIR (not in the command table yet: see tracking.go) against the
-// replies redis-server 7.0.15 gave to the same commands over RESP3.
+// GETREDIR against the replies redis-server 7.0.15 gave to the same
+// commands over RESP3.
 func TestClientTracking(t *testing.T) {
 	e := newTestEngine(t)
-	e.table["client"] = cmd("client", client, barrier,
-		subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply", "pause", "unpause",
-			"tracking", "caching", "trackinginfo", "getredir", "help"))
 	cl, err := e.Connect("test:1", "test:2", func() {})
 	if err != nil {
 		t.Fatal(err)
@@ -80,18 +77,5 @@ func TestClientTracking(t *testing.T) {
 	run(t, e, cl, "client tracking on bcast")
 	if l := run(t, e, cl, "client info"); !strings.Contains(l, " flags=tB ") || !strings.Contains(l, " redir=0 ") {
 		t.Errorf("CLIENT INFO with tracking: %q", l)
-	}
-}
-
-// TestTrackingUnregistered: until invalidations can be delivered, the
-// command table does not offer tracking, so clients do not cache.
-func TestTrackingUnregistered(t *testing.T) {
-	e := newTestEngine(t)
-	cl, err := e.Connect("test:1", "test:2", func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := run(t, e, cl, "client tracking on"); got != "-ERR unknown subcommand 'tracking'. Try CLIENT HELP.\r\n" {
-		t.Fatalf("CLIENT TRACKING ON = %q", got)
 	}
 }
