@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/titan-kv/titan/parse"
@@ -128,9 +129,6 @@ func (c *Call) setTracking(o *tracking, prefixes []string) bool {
 		return false
 	}
 	if o.bcast {
-		if len(prefixes) == 0 {
-			prefixes = []string{""}
-		}
 		var existing []string
 		if cur != nil {
 			existing = cur.prefixes
@@ -139,7 +137,12 @@ func (c *Call) setTracking(o *tracking, prefixes []string) bool {
 			c.Error(msg)
 			return false
 		}
-		o.prefixes = append(append([]string(nil), existing...), prefixes...)
+		if len(prefixes) == 0 {
+			// As Redis: the empty prefix, unchecked.
+			prefixes = []string{""}
+		}
+		// Redis keeps them in a radix tree: sorted, once each.
+		o.prefixes = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(existing), prefixes...))))
 	}
 	if cur != nil {
 		// As in Redis, ON again adds options and prefixes to the state.
