@@ -240,6 +240,7 @@ type Client struct {
 
 	multi           bool
 	multiFailed     bool
+	inExec          bool // EXEC is preparing its queued commands
 	queued          [][][]byte
 	watched         map[watchKey]uint64
 	closeAfterReply bool

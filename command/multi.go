@@ -82,6 +82,8 @@ func exec(c *Call) {
 	subs := make([]*Call, len(queued))
 	readOnly := true
 	var keys [][]byte
+	cl.inExec = true
+	defer func() { cl.inExec = false }()
 	for i, args := range queued {
 		sub := c.s.prepare(cl, args)
 		sub.nested = true

@@ -34,7 +34,8 @@ type tracking struct {
 // it (CLIENT commands do not count), as Redis does.
 func (cl *Client) trackingCommand(name string) {
 	t := cl.tracking
-	if t == nil {
+	if t == nil || cl.inExec {
+		// The commands EXEC runs share its CLIENT CACHING flag.
 		return
 	}
 	if t.caching && !t.lastWasClient && !cl.multi {

@@ -65,6 +65,9 @@ func TestTrackingDifferential(t *testing.T) {
 		{'a', "CLIENT TRACKING OFF", 1}, {'a', "CLIENT TRACKING ON OPTIN", 1}, {'a', "GET o", 1},
 		{'b', "SET o 1", 1}, {'a', "PING", 1}, {'a', "CLIENT CACHING YES", 1}, {'a', "CLIENT TRACKINGINFO", 1},
 		{'a', "GET o", 1}, {'a', "GET o2", 1}, {'b', "MSET o 2 o2 2", 1}, {'a', "", 1}, {'a', "PING", 1},
+		// CLIENT CACHING YES covers every command of the MULTI after it.
+		{'a', "CLIENT CACHING YES", 1}, {'a', "MULTI", 1}, {'a', "GET q1", 1}, {'a', "GET q2", 1}, {'a', "EXEC", 1},
+		{'a', "GET q3", 1}, {'b', "MSET q1 1 q2 2 q3 3", 1}, {'a', "", 2}, {'a', "PING", 1},
 		{'a', "CLIENT TRACKING OFF", 1}, {'a', "CLIENT TRACKING ON OPTOUT", 1}, {'a', "CLIENT CACHING NO", 1},
 		{'a', "GET p", 1}, {'b', "SET p 1", 1}, {'a', "PING", 1}, {'a', "GET p", 1}, {'b', "SET p 2", 1}, {'a', "", 1},
 		{'a', "CLIENT CACHING YES", 1},
