@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -237,4 +238,24 @@ func TestClientCacheAcrossInstances(t *testing.T) {
 				rd.name, lat[15], lat[29], hits)
 		})
 	}
+}
+
+// TestNodeRedisCacheAcrossInstances runs testdata/node_redis_cache.mjs:
+// node-redis v5 reading through its client-side cache (clientSideCache,
+// RESP3) on instance A while another client writes on instance B, and the
+// same script on one redis-server; the transcripts (values, cache hits,
+// invalidations received, FLUSHALL's) must be equal.
+func TestNodeRedisCacheAcrossInstances(t *testing.T) {
+	modules := nodeRedisModules(t)
+	g := trackingGroup(t)
+	redisAddr := startRedis(t).Options().Addr
+	session := func(cacheAddr, writerAddr string) []string {
+		cmd := exec.Command("node", "testdata/node_redis_cache.mjs", modules, cacheAddr, writerAddr)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("node-redis cache session on %s/%s: %v\n%s", cacheAddr, writerAddr, err, out)
+		}
+		return strings.Split(strings.TrimSpace(string(out)), "\n")
+	}
+	compareTranscripts(t, session(redisAddr, redisAddr), session(g.Addr(0), g.Addr(1)))
 }
