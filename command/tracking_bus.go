@@ -56,6 +56,7 @@ type trackPeers struct {
 	seq    uint64
 
 	mu       sync.Mutex
+	graceEnd time.Time            // the end of the start's grace period
 	trackers map[string]time.Time // peers with tracking clients: last hello
 	lastSeq  map[string]uint64    // last frame number received per sender
 	expect   map[string]uint64    // numbers peers replied at the last hello
@@ -70,17 +71,35 @@ func (p *trackPeers) init() {
 // anyTracker reports whether changes must go to the other instances.
 func (p *trackPeers) anyTracker() bool { return time.Now().UnixNano() < p.until.Load() }
 
+// refresh forgets the trackers not heard from for trackerTTL and sets
+// until. Under p.mu.
+func (p *trackPeers) refresh(now time.Time) {
+	u := p.graceEnd
+	for id, at := range p.trackers {
+		if now.Sub(at) > trackerTTL {
+			delete(p.trackers, id)
+		} else if at.Add(trackerTTL).After(u) {
+			u = at.Add(trackerTTL)
+		}
+	}
+	p.until.Store(u.UnixNano())
+}
+
 // startTrackingBus registers the tracking messages and starts the
 // heartbeat. Until grace has passed the instance broadcasts every change:
 // a peer that tracks learns of this new instance only at its next
 // registry refresh and says hello one heartbeat after.
 func (s *Engine) startTrackingBus(p Peers, grace time.Duration) {
 	tp := &s.track.peers
-	tp.until.Store(time.Now().Add(grace).UnixNano())
+	tp.mu.Lock()
+	tp.graceEnd = time.Now().Add(grace)
+	tp.refresh(time.Now())
+	tp.mu.Unlock()
 	p.Handle(msgTrackHello, s.trackHelloFromPeer)
 	p.Handle(msgTrackBye, func(payload []byte) []byte {
 		tp.mu.Lock()
 		delete(tp.trackers, string(payload))
+		tp.refresh(time.Now())
 		tp.mu.Unlock()
 		return nil
 	})
@@ -95,10 +114,8 @@ func (s *Engine) trackHelloFromPeer(payload []byte) []byte {
 	now := time.Now()
 	tp.mu.Lock()
 	tp.trackers[string(payload)] = now
+	tp.refresh(now)
 	tp.mu.Unlock()
-	if u := now.Add(trackerTTL).UnixNano(); u > tp.until.Load() {
-		tp.until.Store(u)
-	}
 	tp.sendMu.Lock()
 	seq := tp.seq
 	tp.sendMu.Unlock()
@@ -140,21 +157,12 @@ func (s *Engine) trackHeartbeatLoop() {
 		select {
 		case <-s.run.Done():
 			return
+		case <-s.acl.stop: // closed by CloseAll at shutdown
+			return
 		case <-t.C:
 		}
-		now := time.Now()
 		tp.mu.Lock()
-		var until time.Time
-		for id, at := range tp.trackers {
-			if now.Sub(at) > trackerTTL {
-				delete(tp.trackers, id)
-			} else if at.Add(trackerTTL).After(until) {
-				until = at.Add(trackerTTL)
-			}
-		}
-		if u := until.UnixNano(); u > 0 && u > tp.until.Load() {
-			tp.until.Store(u)
-		}
+		tp.refresh(time.Now())
 		tp.mu.Unlock()
 		active := s.track.active.Load() > 0
 		if !active {

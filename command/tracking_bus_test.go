@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakePeers records what the engine sends to other instances.
@@ -70,7 +71,8 @@ func TestTrackingBus(t *testing.T) {
 	e := newTestEngine(t)
 	fp := &fakePeers{peers: 1}
 	e.UseBus(fp)
-	e.track.peers.until.Store(0) // past the start's grace period
+	e.track.peers.graceEnd = time.Time{} // past the start's grace period
+	e.track.peers.refresh(time.Now())
 
 	w, _ := e.Connect("w:1", "w:2", func() {})
 	run(t, e, w, "set k v")
@@ -146,6 +148,14 @@ func TestTrackingBus(t *testing.T) {
 	}
 	if e.trackLost() {
 		t.Fatal("every frame up to the number answered arrived: not a loss")
+	}
+
+	// A peer's bye: changes stop going out.
+	fp.handlers[msgTrackBye]([]byte("peer1"))
+	n := fp.count(msgInvalidate)
+	run(t, e, w, "set k v3")
+	if fp.count(msgInvalidate) != n {
+		t.Fatal("an invalidation frame was sent after the only tracking peer said bye")
 	}
 
 	// The last tracking client gone: the instance stops being counted
