@@ -1,7 +1,6 @@
 package command
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,14 +88,10 @@ func clientTracking(c *Call) {
 	cl.infoMu.Lock()
 	ok := c.setTracking(&o, prefixes)
 	t := cl.tracking
-	first := c.s.track.set(cl, t)
+	c.s.track.set(cl, t)
 	cl.infoMu.Unlock()
-	if ok && first && c.s.peers != nil {
-		// The other instances learn that this one tracks before the
-		// client can read anything it would cache.
-		ctx, cancel := context.WithTimeout(c.s.run, 2*trackHeartbeat)
-		c.s.trackHello(ctx)
-		cancel()
+	if ok && t != nil && c.s.peers != nil {
+		c.s.announceTracking()
 	}
 }
 

@@ -55,6 +55,11 @@ type trackPeers struct {
 	sendMu sync.Mutex // orders sequence numbers and broadcasts
 	seq    uint64
 
+	// helloMu orders the first hello of a tracking period and the bye
+	// that ends one; announced: the peers were told of this period.
+	helloMu   sync.Mutex
+	announced atomic.Bool
+
 	mu       sync.Mutex
 	graceEnd time.Time            // the end of the start's grace period
 	trackers map[string]time.Time // peers with tracking clients: last hello
@@ -122,6 +127,27 @@ func (s *Engine) trackHelloFromPeer(payload []byte) []byte {
 	return binary.BigEndian.AppendUint64([]byte(s.runID), seq)
 }
 
+// announceTracking tells the peers that this instance tracks, once per
+// period with tracking clients, before CLIENT TRACKING answers: the other
+// instances then send it every change committed after, before the client
+// can read anything it would cache. Clients turning tracking on meanwhile
+// wait for the same hello.
+func (s *Engine) announceTracking() {
+	tp := &s.track.peers
+	if tp.announced.Load() {
+		return
+	}
+	tp.helloMu.Lock()
+	defer tp.helloMu.Unlock()
+	if tp.announced.Load() || s.track.active.Load() == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.run, 2*trackHeartbeat)
+	s.trackHello(ctx)
+	cancel()
+	tp.announced.Store(true)
+}
+
 // trackHello tells every peer that this instance tracks and records the
 // frame numbers they answer; it reports whether a peer did not answer.
 func (s *Engine) trackHello(ctx context.Context) (missed bool) {
@@ -164,11 +190,13 @@ func (s *Engine) trackHeartbeatLoop() {
 		tp.mu.Lock()
 		tp.refresh(time.Now())
 		tp.mu.Unlock()
+		tp.helloMu.Lock()
 		active := s.track.active.Load() > 0
+		if !active && wasActive {
+			s.peers.Broadcast(msgTrackBye, []byte(s.runID))
+		}
+		tp.helloMu.Unlock()
 		if !active {
-			if wasActive {
-				s.peers.Broadcast(msgTrackBye, []byte(s.runID))
-			}
 			wasActive = false
 			continue
 		}

@@ -66,20 +66,20 @@ func (s *Engine) trackingSetting() settings.Param {
 	})
 }
 
-// setTracking records cl's new tracking mode (nil: off) and reports
-// whether the instance went from no tracking client to one.
-func (t *tracker) set(cl *Client, o *tracking) (first bool) {
+// set records cl's new tracking mode (nil: off).
+func (t *tracker) set(cl *Client, o *tracking) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if o == nil {
 		delete(t.clients, cl.id)
 	} else {
-		first = len(t.clients) == 0
 		t.clients[cl.id] = &trackedClient{cl: cl, bcast: o.bcast, noloop: o.noloop, redirect: o.redirect,
 			prefixes: slices.Clone(o.prefixes)}
 	}
 	t.active.Store(int64(len(t.clients)))
-	return first
+	if len(t.clients) == 0 {
+		t.peers.announced.Store(false)
+	}
 }
 
 // trackReads remembers the keys a read-only command of a default-mode
