@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,16 @@ func TestClientTracking(t *testing.T) {
 	run(t, e, cl, "client tracking on bcast")
 	if l := run(t, e, cl, "client info"); !strings.Contains(l, " flags=tB ") || !strings.Contains(l, " redir=0 ") {
 		t.Errorf("CLIENT INFO with tracking: %q", l)
+	}
+
+	// A redirect to a client that left: flag R (broken_redirect).
+	target, _ := e.Connect("test:3", "test:4", func() {})
+	c2, _ := e.Connect("test:5", "test:6", func() {})
+	run(t, e, c2, "client tracking on redirect "+strconv.FormatInt(target.ID(), 10))
+	run(t, e, c2, "get k")
+	e.Disconnect(target)
+	run(t, e, cl, "set k v")
+	if l := run(t, e, c2, "client info"); !strings.Contains(l, " flags=tR ") {
+		t.Errorf("CLIENT INFO with a broken redirect: %q", l)
 	}
 }
