@@ -93,7 +93,8 @@ func (s *Engine) trackReads(call *Call) {
 	switch call.name {
 	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
 	default:
-		if !call.cmd.Spec.Has("readonly") {
+		// The subcommand's flags for a container (OBJECT ENCODING...).
+		if spec := call.cmd.spec(call.Args); spec == nil || !spec.Has("readonly") {
 			return
 		}
 	}

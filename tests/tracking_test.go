@@ -53,6 +53,8 @@ func TestTrackingDifferential(t *testing.T) {
 		{'b', "FLUSHDB", 1}, {'a', "", 1}, {'a', "FLUSHALL", 2},
 		// Tracked keys are names, whatever the database.
 		{'a', "GET d", 1}, {'b', "SELECT 1", 1}, {'b', "SET d 1", 1}, {'a', "", 1}, {'b', "SELECT 0", 1},
+		// A read-only subcommand of a container.
+		{'a', "OBJECT ENCODING d", 1}, {'b', "SET d 2", 1}, {'a', "", 1},
 		// A key read inside MULTI.
 		{'a', "MULTI", 1}, {'a', "GET m", 1}, {'a', "EXEC", 1}, {'b', "SET m 1", 1}, {'a', "", 1},
 		// Expiry: the key read, then removed by the expirer.
