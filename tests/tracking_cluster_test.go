@@ -259,3 +259,27 @@ func TestNodeRedisCacheAcrossInstances(t *testing.T) {
 	}
 	compareTranscripts(t, session(redisAddr, redisAddr), session(g.Addr(0), g.Addr(1)))
 }
+
+// TestTrackingBusLoss: when instance B's bus is gone (as after a crash
+// of its bus side) while B still commits, A cannot know what B changed:
+// within a few heartbeats A flushes its tracking clients (the null
+// invalidation, as FLUSHALL), so nothing they cached stays stale.
+func TestTrackingBusLoss(t *testing.T) {
+	g := trackingGroup(t)
+	ctx := context.Background()
+	b := redis.NewClient(&redis.Options{Addr: g.Addr(1), Protocol: 2})
+	t.Cleanup(func() { b.Close() })
+	a := dialRESP(t, g.Addr(0))
+	a.do("HELLO", "3")
+	a.do("CLIENT", "TRACKING", "ON")
+	a.do("GET", "k")
+	g.Instances[1].Bus.Stop()
+	start := time.Now()
+	if err := b.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.read(); got != ">2\r\n$10\r\ninvalidate\r\n_\r\n" {
+		t.Fatalf("push after B's bus stopped and B wrote: %q", got)
+	}
+	t.Logf("A flushed its tracking clients %s after B wrote without a bus", time.Since(start))
+}
