@@ -546,3 +546,7 @@ func (p *peer) pump(c net.Conn) {
 		}
 	}
 }
+
+// LeaseTTL is the registration lease: a new member is seen by the others
+// within a third of it.
+func (b *Bus) LeaseTTL() time.Duration { return b.opts.LeaseTTL }

@@ -73,6 +73,9 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 		c.changes = nil
 		if err == nil && !readOnly {
 			c.changes = tx.Changes()[n:]
+			for i := range c.changes {
+				c.changes[i].Origin = c.c.id
+			}
 		}
 		return err
 	}}
@@ -241,6 +244,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 			out = call.safeAppend(out)
 			continue
 		}
+		s.trackReads(call)
 		pending = append(pending, call)
 		if barrier {
 			flush()

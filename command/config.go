@@ -45,7 +45,7 @@ func (s *Engine) registerSettings() {
 	latency := settings.Int("latency-monitor-threshold", 0, math.MaxInt64,
 		s.latency.threshold.Load, s.latency.threshold.Store)
 	latency.Save = func(c *conf.Config) { c.LatencyMonitorThreshold = s.latency.threshold.Load() }
-	reg.Register(timeout, maxClients, pass, slower, maxLen, latency,
+	reg.Register(timeout, maxClients, pass, slower, maxLen, latency, s.trackingSetting(),
 		settings.Param{Name: "databases", Get: func() string { return strconv.Itoa(s.cfg.Databases) }},
 		settings.Param{Name: "port", Get: func() string { return s.cfg.Port }},
 		settings.Param{Name: "proto-max-bulk-len", Get: func() string { return strconv.FormatInt(s.cfg.MaxBulkLen, 10) }},

@@ -173,6 +173,7 @@ func reset(c *Call) {
 	cl.infoMu.Lock()
 	cl.db, cl.name, cl.proto, cl.user = 0, "", resp.RESP2, ""
 	cl.noEvict, cl.replyOff, cl.skipNext, cl.tracking = false, false, false, nil
+	c.s.track.set(cl, nil)
 	cl.infoMu.Unlock()
 	cl.authed = c.s.defaultOpen()
 	c.silent = false // replies are back on for RESET's own

@@ -109,6 +109,8 @@ type Engine struct {
 	monitors monitors
 	// notifyFlags are the notify-keyspace-events classes (notify.go).
 	notifyFlags atomic.Int64
+	// track is client-side caching's tracking (tracking_table.go).
+	track *tracker
 
 	scriptsOnce sync.Once
 	scripting   *scripts // Lua scripts and functions (scripting.go)
@@ -155,6 +157,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		slowlog:  newSlowLog(),
 		latency:  newLatencyMonitor(),
 		settings: cfg.Settings,
+		track:    newTracker(),
 	}
 	s.requirePass.Store(&cfg.RequirePass)
 	s.maxClients.Store(int64(cfg.MaxClients))
@@ -172,6 +175,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	flags, _ := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
 	s.notifyFlags.Store(int64(flags))
 	d.OnCommit(s.wakeChanged)
+	d.OnCommit(s.trackChanged)
 	return s
 }
 
@@ -236,6 +240,7 @@ type Client struct {
 
 	multi           bool
 	multiFailed     bool
+	inExec          bool // EXEC is preparing its queued commands
 	queued          [][][]byte
 	watched         map[watchKey]uint64
 	closeAfterReply bool
@@ -296,6 +301,7 @@ func (s *Engine) Disconnect(c *Client) {
 	s.unsubscribeAll(c)
 	s.endBlock(c)
 	s.dropMonitor(c)
+	s.track.set(c, nil)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()

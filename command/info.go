@@ -143,7 +143,7 @@ func (s *Engine) infoClients() ([]string, error) {
 		"client_recent_max_input_buffer:0",
 		"client_recent_max_output_buffer:0",
 		fmt.Sprintf("blocked_clients:%d", s.blockedClients.Load()),
-		"tracking_clients:0",
+		fmt.Sprintf("tracking_clients:%d", s.track.active.Load()),
 		"clients_in_timeout_table:0",
 	}, nil
 }
@@ -277,6 +277,7 @@ func (s *Engine) infoStats() ([]string, error) {
 	if s.m != nil {
 		expired = int64(sumOf(s.m.KeysExpired))
 	}
+	_, tkeys, titems, tprefixes := s.track.counts()
 	return []string{
 		fmt.Sprintf("total_connections_received:%d", st.connections.Load()),
 		fmt.Sprintf("total_commands_processed:%d", st.commands.Load()),
@@ -316,9 +317,9 @@ func (s *Engine) infoStats() ([]string, error) {
 		"active_defrag_key_misses:0",
 		"total_active_defrag_time:0",
 		"current_active_defrag_time:0",
-		"tracking_total_keys:0",
-		"tracking_total_items:0",
-		"tracking_total_prefixes:0",
+		fmt.Sprintf("tracking_total_keys:%d", tkeys),
+		fmt.Sprintf("tracking_total_items:%d", titems),
+		fmt.Sprintf("tracking_total_prefixes:%d", tprefixes),
 		"unexpected_error_replies:0",
 		fmt.Sprintf("total_error_replies:%d", st.errorReplies.Load()),
 		"dump_payload_sanitizations:0",

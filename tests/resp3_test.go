@@ -35,6 +35,10 @@ var resp3Lines = []string{
 	"client no-evict on", "client no-evict off", "client reply on", "client kill id 99999", "client list id 99999",
 	"client list id 0", "client pause abc", "client pause -1", "client pause 10 foo", "client pause 0 write",
 	"client unpause", "client unpause x", "client setinfo lib-name x", "client no-touch on",
+	"client trackinginfo", "client getredir", "client caching yes", "client tracking on optin",
+	"client caching yes", "client trackinginfo", "client getredir", "client caching no", "client tracking off",
+	"client tracking on bcast prefix a prefix ab", "client tracking on bcast prefix x noloop",
+	"client trackinginfo", "client tracking off", "client tracking foo",
 	// server
 	"flushall", "dbsize", "config get databases", "config get nosuch", "pairs config get maxmemory databases",
 	"config set a b", "config resetstat", "flushdb",
