@@ -1,7 +1,7 @@
 // Package bus connects the titan instances that serve one store, so that
 // what happens on one instance reaches clients of the others: key changes
-// that wake blocked clients, Pub/Sub messages, and later client-side
-// caching invalidations and MONITOR.
+// that wake blocked clients, Pub/Sub messages, keyspace notifications and
+// client-side caching invalidations.
 //
 // Instances find each other through the store: each registers itself with
 // a lease (Registry, implemented by db.DB) and renews it every LeaseTTL/3;
