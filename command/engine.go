@@ -91,6 +91,8 @@ type Engine struct {
 	table map[string]*Command
 	start time.Time
 	runID string
+	// replid is master_replid once DEBUG CHANGE-REPL-ID changed it.
+	replid atomic.Pointer[string]
 
 	nextID  atomic.Int64
 	mu      sync.Mutex
