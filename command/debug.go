@@ -26,6 +26,10 @@ var debugHelp = resp.Lines{
 	"CHANGE-REPL-ID",
 	"    Change the replication IDs of the instance.",
 	"    Dangerous: should be used only for testing the replication subsystem.",
+	"DIGEST",
+	"    Output a hex signature representing the current DB content.",
+	"DIGEST-VALUE <key> [<key> ...]",
+	"    Output a hex signature of the values of all the specified keys.",
 	"ERROR <string>",
 	"    Return a Redis protocol error with <string> as message. Useful for clients",
 	"    unit tests to simulate Redis errors.",
@@ -80,6 +84,10 @@ func debugCmd(c *Call) {
 		c.Reply(resp.OK)
 	case sub == "object" && n == 3:
 		debugObject(c)
+	case sub == "digest" && n == 2:
+		debugDigest(c)
+	case sub == "digest-value":
+		debugDigestValue(c)
 	case sub == "set-active-expire" && n == 3:
 		// Redis: atoi, anything but a number turns it off.
 		on, _ := strconv.Atoi(string(c.Args[2]))

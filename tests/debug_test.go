@@ -65,6 +65,18 @@ func TestDebugDifferential(t *testing.T) {
 		}
 	})
 
+	t.Run("digest", func(t *testing.T) {
+		for _, dd := range []*differ{d, d3} {
+			dd.t = t
+			dd.run("flushall", "debug digest", "debug digest-value", "debug digest-value nosuch",
+				"set s 12345", "set s2 hello", "rpush l a b 1 c", "sadd st x y 3", "hset h f v g w", "zadd z 1.5 a 2 b -3e20 c 1 \"\"",
+				"set e v ex 100", "select 3", "set s 12345", "select 0", "pfadd hll a b c",
+				"debug digest", "debug digest-value s s2 l st h z e nosuch hll",
+				"select 3", "debug digest-value s", "debug digest", "select 0", "flushall")
+		}
+		d.t, d3.t = t, t
+	})
+
 	t.Run("object", func(t *testing.T) {
 		ctx := context.Background()
 		fields := regexp.MustCompile(`^Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\S+) serializedlength:(\d+) lru:(\d+) lru_seconds_idle:(\d+)`)
