@@ -92,7 +92,7 @@ func debugCmd(c *Call) {
 		// Redis: atoi, anything but a number turns it off.
 		on, _ := strconv.Atoi(string(c.Args[2]))
 		c.Write(func(tx *db.Tx) (resp.Reply, error) {
-			return resp.OK, c.s.db.SetActiveExpire(c.s.run, on != 0)
+			return resp.OK, tx.SetActiveExpire(on != 0)
 		})
 	case sub == "quicklist-packed-threshold" && n == 3:
 		if v, ok := parseMemory(string(c.Args[2])); !ok || v > 1<<32-1<<20 {

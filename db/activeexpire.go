@@ -10,19 +10,13 @@ import (
 const activeExpireOffKey = "active-expire-off"
 
 // SetActiveExpire turns the active expirer on or off for every instance
-// sharing the store (DEBUG SET-ACTIVE-EXPIRE). Off, expired keys stay
-// until a command touches them, as in Redis.
-func (d *DB) SetActiveExpire(ctx context.Context, on bool) error {
-	err := d.Update(ctx, 0, func(tx *Tx) error {
-		if on {
-			return tx.del(d.keys.System(activeExpireOffKey))
-		}
-		return tx.set(d.keys.System(activeExpireOffKey), []byte{1})
-	})
-	if err != nil {
-		return fmt.Errorf("set active expire: %w", err)
+// sharing the store (DEBUG SET-ACTIVE-EXPIRE), in this transaction. Off,
+// expired keys stay until a command touches them, as in Redis.
+func (tx *Tx) SetActiveExpire(on bool) error {
+	if on {
+		return tx.del(tx.d.keys.System(activeExpireOffKey))
 	}
-	return nil
+	return tx.set(tx.d.keys.System(activeExpireOffKey), []byte{1})
 }
 
 // ActiveExpire reports whether the active expirer runs (one point read;
