@@ -36,6 +36,7 @@ var debugLines = []string{
 	"debug protocol map", "debug protocol true", "debug protocol false", "debug protocol verbatim", "debug protocol",
 	"lolwut", "lolwut version 7", "lolwut version 99", "lolwut version x", "lolwut foo", "lolwut VERSION",
 	"latency graph nosuch", "latency graph", "latency help",
+	"config get enable-debug-command", "config set enable-debug-command no",
 }
 
 // TestDebugDifferential compares DEBUG's and LOLWUT's replies with
