@@ -78,6 +78,21 @@ func TestDebugDifferential(t *testing.T) {
 		d.t, d3.t = t, t
 	})
 
+	t.Run("change-repl-id", func(t *testing.T) {
+		ctx := context.Background()
+		replid := func() string {
+			info := d.titan.Info(ctx, "replication").Val()
+			_, id, _ := strings.Cut(info, "master_replid:")
+			id, _, _ = strings.Cut(id, "\r\n")
+			return id
+		}
+		before := replid()
+		d.titan.Do(ctx, "debug", "change-repl-id")
+		if after := replid(); len(after) != 40 || after == before {
+			t.Errorf("master_replid %q, then %q after DEBUG CHANGE-REPL-ID", before, after)
+		}
+	})
+
 	t.Run("object", func(t *testing.T) {
 		ctx := context.Background()
 		fields := regexp.MustCompile(`^Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\S+) serializedlength:(\d+) lru:(\d+) lru_seconds_idle:(\d+)`)
