@@ -3,12 +3,14 @@ package command
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -74,7 +76,13 @@ func debugCmd(c *Call) {
 		c.Reply(debugHelp)
 	case sub == "sleep" && n == 3:
 		// Redis: strtod, so a malformed number sleeps 0 seconds.
-		secs, _ := strconv.ParseFloat(leadingFloat(string(c.Args[2])), 64)
+		secs := parse.StrtodPrefix(c.Args[2])
+		switch {
+		case math.IsNaN(secs):
+			secs = 0
+		case secs > 1e9: // beyond time.Duration: until shutdown
+			secs = 1e9
+		}
 		if d := time.Duration(secs * float64(time.Second)); d > 0 {
 			select {
 			case <-time.After(d):
@@ -115,7 +123,7 @@ func debugCmd(c *Call) {
 		c.s.replid.Store(&id)
 		c.Reply(resp.OK)
 	case sub == "log" && n == 3:
-		slog.Warn("DEBUG LOG: " + string(c.Args[2]))
+		slog.Warn("DEBUG LOG", "message", string(c.Args[2]))
 		c.Reply(resp.OK)
 	case sub == "error" && n == 3:
 		c.Error(strings.NewReplacer("\r", " ", "\n", " ").Replace(string(c.Args[2])))
@@ -124,17 +132,6 @@ func debugCmd(c *Call) {
 	default:
 		c.Error(subcommandSyntax(c.Args))
 	}
-}
-
-// leadingFloat is the longest prefix of s that strtod would read.
-func leadingFloat(s string) string {
-	s = strings.TrimLeft(s, " \t\n")
-	for i := len(s); i > 0; i-- {
-		if _, err := strconv.ParseFloat(s[:i], 64); err == nil {
-			return s[:i]
-		}
-	}
-	return "0"
 }
 
 // parseMemory reads a memory value as Redis's memtoull: a number with an

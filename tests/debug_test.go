@@ -24,7 +24,7 @@ func startDebugEnv(t *testing.T, titanArgs ...string) *diffEnv {
 // debugLines are compared in RESP2 and RESP3.
 var debugLines = []string{
 	"debug", "debug foo", "debug foo bar", "debug sleep", "debug sleep 0", "debug sleep abc", "debug sleep 0.01",
-	"debug sleep 0.01 x", "nocmp debug help", "debug object nosuch", "debug object",
+	"debug sleep 0.01 x", "debug sleep 0.01abc", "debug sleep \" 0.001\"", "debug sleep -1", "debug sleep nan", "nocmp debug help", "debug object nosuch", "debug object",
 	"debug quicklist-packed-threshold 100", "debug quicklist-packed-threshold 1mb", "debug quicklist-packed-threshold 0",
 	"debug quicklist-packed-threshold 5gb", "debug quicklist-packed-threshold 4gb", "debug quicklist-packed-threshold abc",
 	"debug quicklist-packed-threshold -1", "debug quicklist-packed-threshold 2k",
