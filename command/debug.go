@@ -57,7 +57,7 @@ var debugHelp = resp.Lines{
 	"QUICKLIST-PACKED-THRESHOLD <size>",
 	"    Sets the threshold for elements to be inserted as plain vs packed nodes",
 	"    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
-	"    (titan: checked and ignored, lists are not quicklists here.)",
+	"    (titan: for DEBUG OBJECT's ql_* fields, lists are not quicklists here.)",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed. (titan: this connection only.)",
 	"HELP",
@@ -103,10 +103,12 @@ func debugCmd(c *Call) {
 			return resp.OK, tx.SetActiveExpire(on != 0)
 		})
 	case sub == "quicklist-packed-threshold" && n == 3:
-		if v, ok := parseMemory(string(c.Args[2])); !ok || v > 1<<32-1<<20 {
+		v, ok := parseMemory(string(c.Args[2]))
+		if !ok || v > 1<<32-1<<20 {
 			c.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
 			return
 		}
+		c.s.qlPacked.Store(int64(v))
 		c.Reply(resp.OK)
 	case sub == "reload":
 		for _, o := range c.Args[2:] {
@@ -180,8 +182,12 @@ func debugObject(c *Call) {
 		serialized := len(encoding.EncodeDump(v)) - 11
 		const lruMask = 1<<24 - 1
 		lru := (time.Now().Unix() - idle) & lruMask
-		return resp.Status(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
-			objectAddress(key), enc, serialized, lru, idle)), nil
+		extra := ""
+		if enc == "quicklist" {
+			extra = quicklistFields(v.Elems, c.s.qlPacked.Load())
+		}
+		return resp.Status(fmt.Sprintf("Value at:0x%012x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s",
+			objectAddress(key), enc, serialized, lru, idle, extra)), nil
 	})
 }
 
@@ -261,4 +267,82 @@ func (s *Engine) replID() string {
 		return *id
 	}
 	return s.runID
+}
+
+// quicklistFields are DEBUG OBJECT's ql_* fields of a list: the
+// quicklist redis-server 7.0 builds by pushing elems at the tail with its
+// default list-max-listpack-size -2 (listpacks of at most 8 KB),
+// uncompressed; an element of packed bytes or more (default 1 GB) is a
+// plain node of its own.
+func quicklistFields(elems [][]byte, packed int64) string {
+	const limit, overhead, header = 8192, 8, 7 // listpack header + end byte
+	if packed == 0 {
+		packed = 1 << 30
+	}
+	nodes, size, node := 0, 0, 0
+	plain := false // the last node is plain
+	for _, e := range elems {
+		large := int64(len(e)) >= packed
+		if nodes > 0 && !plain && !large && node+len(e)+overhead <= limit {
+			node += listpackEntrySize(e)
+			continue
+		}
+		size += node
+		nodes++
+		plain = large
+		if large {
+			node = len(e)
+		} else {
+			node = header + listpackEntrySize(e)
+		}
+	}
+	size += node
+	avg := 0.0
+	if nodes > 0 {
+		avg = float64(len(elems)) / float64(nodes)
+	}
+	return fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:%d", nodes, avg, size)
+}
+
+// listpackEntrySize is the bytes one element takes in a listpack: its
+// encoding (integers in 1 to 9 bytes, strings with a 1, 2 or 5 byte
+// header) and its back length.
+func listpackEntrySize(e []byte) int {
+	n := 0
+	if v, err := strconv.ParseInt(string(e), 10, 64); err == nil && strconv.FormatInt(v, 10) == string(e) {
+		switch {
+		case v >= 0 && v <= 127:
+			n = 1
+		case v >= -4096 && v <= 4095:
+			n = 2
+		case v >= -32768 && v <= 32767:
+			n = 3
+		case v >= -8388608 && v <= 8388607:
+			n = 4
+		case v >= math.MinInt32 && v <= math.MaxInt32:
+			n = 5
+		default:
+			n = 9
+		}
+	} else {
+		switch l := len(e); {
+		case l < 64:
+			n = 1 + l
+		case l < 4096:
+			n = 2 + l
+		default:
+			n = 5 + l
+		}
+	}
+	switch {
+	case n <= 127:
+		return n + 1
+	case n < 16383:
+		return n + 2
+	case n < 2097151:
+		return n + 3
+	case n < 268435455:
+		return n + 4
+	}
+	return n + 5
 }

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -96,28 +97,41 @@ func TestDebugDifferential(t *testing.T) {
 	t.Run("object", func(t *testing.T) {
 		ctx := context.Background()
 		fields := regexp.MustCompile(`^Value at:0x[0-9a-f]+ refcount:(\d+) encoding:(\S+) serializedlength:(\d+) lru:(\d+) lru_seconds_idle:(\d+)`)
-		for _, setup := range [][]any{
-			{"set", "o", "12345"}, {"set", "o", "hello world"}, {"set", "o", strings.Repeat("x", 100)},
-			{"rpush", "o", "a", "b", "c"}, {"sadd", "o", "1", "2", "3"}, {"hset", "o", "f", "v"}, {"zadd", "o", "1", "m"},
-		} {
-			var got [2][]string
-			for i, c := range []*recordedClient{d.redis, d.titan} {
-				c.Del(ctx, "o")
-				c.Do(ctx, setup...)
-				line, err := c.Do(ctx, "debug", "object", "o").Text()
-				if err != nil {
-					t.Fatalf("%v: %v", setup, err)
-				}
-				got[i] = fields.FindStringSubmatch(line)
-				if got[i] == nil {
-					t.Fatalf("%v: DEBUG OBJECT = %q", setup, line)
+		// The packed threshold (Redis's default, then 2 KB) decides which
+		// elements are plain quicklist nodes.
+		for _, threshold := range []string{"0", "2k"} {
+			for _, c := range []*recordedClient{d.redis, d.titan} {
+				if err := c.Do(ctx, "debug", "quicklist-packed-threshold", threshold).Err(); err != nil {
+					t.Fatal(err)
 				}
 			}
-			// The same encoding, refcount 1 and no idle time for a fresh
-			// key; serializedlength is titan's DUMP length (Redis's is
-			// compressed with LZF and packs lists differently).
-			if got[0][2] != got[1][2] || got[1][1] != "1" || got[1][3] == "0" || got[1][5] != "0" {
-				t.Errorf("%v: redis %q, titan %q", setup, got[0][0], got[1][0])
+			for _, setup := range [][]any{
+				{"set", "o", "12345"}, {"set", "o", "hello world"}, {"set", "o", strings.Repeat("x", 100)},
+				{"rpush", "o", "a", "b", "c"}, {"rpush", "o", "-1", "0", "127", "128", "-4097", "40000", "-9000000", "3000000000", "007", strings.Repeat("y", 70), strings.Repeat("z", 5000)},
+				longList(1, 3000), {"sadd", "o", "1", "2", "3"}, {"hset", "o", "f", "v"}, {"zadd", "o", "1", "m"},
+			} {
+				var got [2][]string
+				for i, c := range []*recordedClient{d.redis, d.titan} {
+					c.Del(ctx, "o")
+					c.Do(ctx, setup...)
+					line, err := c.Do(ctx, "debug", "object", "o").Text()
+					if err != nil {
+						t.Fatalf("%v: %v", setup, err)
+					}
+					got[i] = fields.FindStringSubmatch(line)
+					if got[i] == nil {
+						t.Fatalf("%v: DEBUG OBJECT = %q", setup, line)
+					}
+					_, ql, _ := strings.Cut(line, " ql_nodes:")
+					got[i] = append(got[i], ql)
+				}
+				// The same encoding, refcount 1 and no idle time for a fresh
+				// key; serializedlength is titan's DUMP length (Redis's is
+				// compressed with LZF and packs lists differently).
+				// A list's ql_* fields are the quicklist Redis builds.
+				if got[0][2] != got[1][2] || got[1][1] != "1" || got[1][3] == "0" || got[1][5] != "0" || got[0][6] != got[1][6] {
+					t.Errorf("threshold %s, %v: redis %q ql %q, titan %q ql %q", threshold, setup[:min(len(setup), 5)], got[0][0], got[0][6], got[1][0], got[1][6])
+				}
 			}
 		}
 	})
@@ -201,4 +215,14 @@ func TestLatencyGraphDifferential(t *testing.T) {
 	if strings.Join(got[2:6], "\n") != strings.Join(want[2:6], "\n") {
 		t.Errorf("sparkline differs:\nredis:\n%s\ntitan:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
+}
+
+// longList is RPUSH o of the elements element-number-from..to: enough
+// for several 8 KB quicklist nodes in Redis.
+func longList(from, to int) []any {
+	args := []any{"rpush", "o"}
+	for i := from; i <= to; i++ {
+		args = append(args, fmt.Sprintf("element-number-%d", i))
+	}
+	return args
 }
