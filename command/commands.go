@@ -24,6 +24,7 @@ func commands() []*Command {
 		bitsCommands(),
 		keyspaceCommands(),
 		opsCommands(),
+		debugCommands(),
 		monitorCommands(),
 		aclCommands(),
 		blockingCommands(),

@@ -96,6 +96,7 @@ func (s *Engine) registerSettings() {
 		settings.Fixed("protected-mode", "no", "not used by titan"),
 		settings.Fixed("lazyfree-lazy-user-del", "yes", "titan always deletes in the background"),
 		settings.Fixed("activedefrag", "no", notUsed),
+		settings.Param{Name: "enable-debug-command", Get: func() string { return "yes" }}, // debug.go: always on
 		settings.Fixed("client-output-buffer-limit",
 			"normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", "not configurable in titan"),
 	)

@@ -91,6 +91,11 @@ type Engine struct {
 	table map[string]*Command
 	start time.Time
 	runID string
+	// replid is master_replid once DEBUG CHANGE-REPL-ID changed it.
+	replid atomic.Pointer[string]
+	// qlPacked is DEBUG QUICKLIST-PACKED-THRESHOLD (0: Redis's 1 GB), for
+	// DEBUG OBJECT's ql_* fields.
+	qlPacked atomic.Int64
 
 	nextID  atomic.Int64
 	mu      sync.Mutex

@@ -339,7 +339,7 @@ func (s *Engine) infoReplication() ([]string, error) {
 		"role:master",
 		"connected_slaves:0",
 		"master_failover_state:no-failover",
-		"master_replid:" + s.runID,
+		"master_replid:" + s.replID(),
 		"master_replid2:0000000000000000000000000000000000000000",
 		"master_repl_offset:0",
 		"second_repl_offset:-1",

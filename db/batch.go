@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -226,7 +227,8 @@ type batch struct {
 // its own goroutine.
 type batcher struct {
 	d      *DB
-	opts   BatchOptions
+	opts   BatchOptions // b.mu; SetBatchOptions changes it
+	on     atomic.Bool  // opts.Enabled, read without b.mu
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -249,12 +251,13 @@ func newBatcher(d *DB, opts BatchOptions) *batcher {
 		opts.Workers = 4
 	}
 	b := &batcher{d: d, opts: opts, held: make(map[string]int)}
+	b.on.Store(opts.Enabled)
 	b.idle.L = &b.mu
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b
 }
 
-func (b *batcher) enabled() bool { return b.opts.Enabled }
+func (b *batcher) enabled() bool { return b.on.Load() }
 
 // submit queues g and runs what can start now; the batch holding g, if it
 // could start, runs on the caller's goroutine. It reports false once the

@@ -154,6 +154,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		return nil, fmt.Errorf("settings: %w", err)
 	}
 	reg.Register(startupParams(cfg)...)
+	reg.Register(batchParams(d)...)
 	m.Registry.MustRegister(engine.Collector())
 	in.Bus = bus.New(bus.Options{
 		Listen:    busListen(cfg),
@@ -277,9 +278,6 @@ func startupParams(cfg conf.Config) []settings.Param {
 		p("store", cfg.Store),
 		p("namespace", cfg.Namespace),
 		p("log-format", cfg.LogFormat),
-		p("batch.enabled", strconv.FormatBool(cfg.Batch.Enabled)),
-		p("batch.max-commands", strconv.Itoa(cfg.Batch.MaxCommands)),
-		p("batch.workers", strconv.Itoa(cfg.Batch.Workers)),
 		p("txn.max-retries", strconv.Itoa(cfg.Txn.MaxRetries)),
 		p("txn.command-timeout", cfg.Txn.CommandTimeout.String()),
 		p("background.enabled", strconv.FormatBool(cfg.Background.Enabled)),

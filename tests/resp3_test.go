@@ -169,7 +169,8 @@ var resp3Lines = []string{
 	// slowlog, latency, memory (their server-dependent replies:
 	// TestRESP3OpsReplies)
 	"slowlog get 0", "slowlog reset", "slowlog help",
-	"latency latest", "latency history command", "latency reset", "latency doctor",
+	"latency latest", "latency history command", "latency reset", "latency doctor", "latency graph nosuch",
+	"lolwut", "lolwut version 7", "lolwut version x",
 	"memory usage nosuch", "memory help", "memory purge",
 }
 
@@ -183,6 +184,8 @@ var resp3Unlisted = map[string]string{
 	"quit":      "TestRESP3ServerReplies",
 	"reset":     "TestRESP3ServerReplies",
 	"monitor":   "TestMonitorDifferential",
+	// redis-server answers DEBUG only with enable-debug-command.
+	"debug": "TestDebugDifferential",
 	// Subscribe mode answers with pushes the line harness cannot read.
 	"subscribe":    "TestRESP3PubSub",
 	"psubscribe":   "TestRESP3PubSub",
