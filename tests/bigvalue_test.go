@@ -98,9 +98,13 @@ func TestBigValueLeavesStoreUsable(t *testing.T) {
 }
 
 // TestHundredMegabyteValue: issue 18 item 2. A 100 MB value round-trips
-// (it was refused over 8 MB). The peak RSS is logged; the embedded store
-// copies a write several times and the reply is built whole, so it stays
-// near 6x the value: the bound here only guards against a regression.
+// (it was refused over 8 MB). The peak RSS is logged: the SET's value is
+// written ahead in 4 MB transactions (db/strings_stage.go) and GET streams
+// it to the socket, so what remains is the request's argument (held whole,
+// as Redis holds it), the embedded store's block cache (client-go's mock
+// store fixes it at 600 MB; it fills with the blocks the store reads back
+// while committing) and Go's GC headroom: about 4x (7.2x before staging and
+// streaming). The bound guards against a regression to the copies.
 func TestHundredMegabyteValue(t *testing.T) {
 	ti := startTitan(t)
 	ctx := context.Background()
@@ -119,8 +123,8 @@ func TestHundredMegabyteValue(t *testing.T) {
 	}
 	peak := rssPeak(t, ti.cmd.Process.Pid)
 	t.Logf("100 MB: SET %v, SET+GET %v, peak RSS %d MB (%.2fx)", set, time.Since(start), peak>>20, float64(peak)/size)
-	if peak > 8*size {
-		t.Errorf("peak RSS %d MB is over 8x the value", peak>>20)
+	if peak > 11*size/2 {
+		t.Errorf("peak RSS %d MB is over 5.5x the value", peak>>20)
 	}
 	if n, err := c.StrLen(ctx, "huge").Result(); err != nil || n != size {
 		t.Fatalf("STRLEN = %d, %v", n, err)
