@@ -291,13 +291,7 @@ func aclCmd(c *Call) {
 			c.Error(c.errorReply(err))
 			return
 		}
-		c.s.acl.mu.RLock()
-		names := make([]string, 0, len(c.s.acl.users))
-		for n := range c.s.acl.users {
-			names = append(names, n)
-		}
-		c.s.acl.mu.RUnlock()
-		sort.Strings(names)
+		names := c.s.aclNames()
 		out := make([][]byte, len(names))
 		for i, n := range names {
 			if sub == "users" {
@@ -366,6 +360,18 @@ func aclSetUser(c *Call) {
 		return
 	}
 	c.Reply(resp.OK)
+}
+
+// aclNames returns the names of the users, sorted.
+func (s *Engine) aclNames() []string {
+	s.acl.mu.RLock()
+	names := make([]string, 0, len(s.acl.users))
+	for n := range s.acl.users {
+		names = append(names, n)
+	}
+	s.acl.mu.RUnlock()
+	sort.Strings(names)
+	return names
 }
 
 // aclStore writes users and deletes the users named in del, in one

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/titan-kv/titan/acl"
@@ -34,15 +33,8 @@ func aclSave(c *Call) {
 		c.Error(c.errorReply(err))
 		return
 	}
-	c.s.acl.mu.RLock()
-	names := make([]string, 0, len(c.s.acl.users))
-	for n := range c.s.acl.users {
-		names = append(names, n)
-	}
-	c.s.acl.mu.RUnlock()
-	sort.Strings(names)
 	var b strings.Builder
-	for _, n := range names {
+	for _, n := range c.s.aclNames() {
 		if u := c.s.aclUser(n); u != nil {
 			fmt.Fprintf(&b, "user %s %s\n", n, u.Rules())
 		}
@@ -102,13 +94,11 @@ func aclLoad(c *Call) {
 		return
 	}
 	var del []string
-	c.s.acl.mu.RLock()
-	for n := range c.s.acl.users {
+	for _, n := range c.s.aclNames() {
 		if _, ok := users[n]; !ok {
 			del = append(del, n)
 		}
 	}
-	c.s.acl.mu.RUnlock()
 	if err := c.s.aclStore(users, del); err != nil {
 		c.Error(c.errorReply(err))
 		return
