@@ -1,10 +1,9 @@
 // Package acl is titan's access control rules engine, after Redis 7.0's
 // ACL: users with passwords, command and category rules, key patterns
 // (~, %R~, %W~), channel patterns (&) and selectors ("(...)"), parsed
-// from and described as
-// ACL SETUSER rules, and the check run before every command. It holds no
-// state of its own: users are stored in the store by package db and
-// cached by package command.
+// from and described as ACL SETUSER rules, and the check run before every
+// command. It holds no state of its own: users are stored in the store by
+// package db and cached by package command.
 package acl
 
 import (
