@@ -255,6 +255,11 @@ func (s *Engine) aclLog(cl *Client, reason, object, user string) {
 	if cl.multi {
 		ctx = "multi"
 	}
+	s.aclLogIn(cl, ctx, reason, object, user)
+}
+
+// aclLogIn is aclLog in an explicit context (toplevel, multi, lua).
+func (s *Engine) aclLogIn(cl *Client, ctx, reason, object, user string) {
 	info := cl.info(time.Now())
 	s.acl.mu.Lock()
 	defer s.acl.mu.Unlock()

@@ -2,11 +2,14 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestACLDifferential compares the ACL commands with redis-server 7.0:
@@ -72,7 +75,24 @@ func TestACLDifferential(t *testing.T) {
 		"ACL DELUSER default",
 		"sorted ACL USERS",
 		"ACL LOG RESET",
+		// Scripts run with their caller's user.
+		"ACL SETUSER ev on nopass ~k* +eval +get +ping +hello +client",
 	)
+	u := newDiffer(t, env.ti.Addr, env.redisAddr, func(o *redis.Options) { o.Username, o.Password = "ev", "x" })
+	u.run(
+		`EVAL "return redis.call('GET','secret')" 0`,
+		`EVAL "return redis.call('SET','k1','v')" 0`,
+		`EVAL "return redis.pcall('SET','k1','v')" 0`,
+		`EVAL "return redis.call('GET','k1')" 0`,
+		`EVAL "return redis.acl_check_cmd('SET','k1','v')" 0`,
+		`EVAL "return redis.acl_check_cmd('GET','k1')" 0`,
+		`EVAL "return redis.acl_check_cmd('GET','x1')" 0`,
+		`EVAL "return redis.acl_check_cmd('nosuch')" 0`,
+	)
+	if log := fmt.Sprint(env.ti.Client().Do(context.Background(), "ACL", "LOG", "1").Val()); !strings.Contains(log, "context lua") || !strings.Contains(log, "username ev") || !strings.Contains(log, "user=ev") {
+		t.Fatalf("ACL LOG after a script's denial: %s", log)
+	}
+	d.run("ACL LOG RESET", "ACL DELUSER ev")
 }
 
 // TestACLUser: a user with ~app:* +@read reads app keys with redis-cli
