@@ -17,7 +17,7 @@ type scriptHost struct {
 	cl *Client // the script's own client: SELECT inside a script stays there
 	// caller is the client running the script (ACL LOG's client-info).
 	caller *Client
-	tx *db.Tx
+	tx     *db.Tx
 	// readOnly refuses write commands (EVAL_RO, FCALL_RO, no-writes).
 	readOnly bool
 	// wrote is set once a write command succeeded (SCRIPT KILL refuses);
