@@ -143,7 +143,7 @@ func (s *Engine) Authenticate(cl *Client, user, pass []byte) bool {
 	}
 	u := s.aclUser(name)
 	if u == nil || !u.CheckPassword(pass) {
-		s.aclLog(cl, "auth", "auth", name)
+		s.aclLog(cl, "auth", "AUTH", name)
 		return false
 	}
 	cl.infoMu.Lock()

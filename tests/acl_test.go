@@ -140,6 +140,10 @@ func TestACLUser(t *testing.T) {
 	if !strings.Contains(string(out), "WRONGPASS") {
 		t.Fatalf("wrong password: %q", out)
 	}
+	// Logged as Redis logs it: reason auth, object AUTH.
+	if log := fmt.Sprint(admin.Do(ctx, "ACL", "LOG", "1").Val()); !strings.Contains(log, "reason auth context toplevel object AUTH username alice") {
+		t.Fatalf("ACL LOG after a wrong password: %s", log)
+	}
 }
 
 // TestACLFile: ACL SAVE writes the users in Redis's aclfile format and ACL
