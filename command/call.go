@@ -66,7 +66,11 @@ func (c *Call) Read(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(true, fn)
 func (c *Call) Write(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(false, fn) }
 
 func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: func(tx *db.Tx) error {
+	var stage [][]byte
+	if !readOnly && !c.nested {
+		stage = stageArgs(c.name, c.Args)
+	}
+	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Stage: stage, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r
@@ -143,7 +147,11 @@ func (c *Call) appendReply(b []byte) []byte {
 		if r == nil {
 			r = resp.OK
 		}
-		b = r.Append(b, c.c.proto)
+		if sr, ok := r.(streamReply); ok && !c.nested && !c.silent {
+			b = c.streamOut(b, sr)
+		} else {
+			b = r.Append(b, c.c.proto)
+		}
 	}
 	c.s.record(c, time.Since(c.start), errMsg)
 	if !c.rejected && !c.queued {

@@ -260,9 +260,13 @@ func (c *Client) info(now time.Time) string {
 	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
 	omem := c.omem.Load()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
+	user := c.user
+	if user == "" {
+		user = "default"
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=%d resp=%d",
 		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, nsub[0], nsub[1], nsub[2], multi,
-		c.qbuf.Load(), c.qbufFree.Load(), omem, omem, cmd, redir, c.proto)
+		c.qbuf.Load(), c.qbufFree.Load(), omem, omem, cmd, user, redir, c.proto)
 }
 
 // clientType checks a CLIENT KILL/LIST TYPE argument and reports whether

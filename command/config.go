@@ -47,6 +47,7 @@ func (s *Engine) registerSettings() {
 	latency.Save = func(c *conf.Config) { c.LatencyMonitorThreshold = s.latency.threshold.Load() }
 	reg.Register(timeout, maxClients, pass, slower, maxLen, latency, s.trackingSetting(),
 		settings.Param{Name: "databases", Get: func() string { return strconv.Itoa(s.cfg.Databases) }},
+		settings.Param{Name: "aclfile", Get: func() string { return s.cfg.ACLFile }},
 		settings.Param{Name: "port", Get: func() string { return s.cfg.Port }},
 		settings.Param{Name: "proto-max-bulk-len", Get: func() string { return strconv.FormatInt(s.cfg.MaxBulkLen, 10) }},
 	)

@@ -28,6 +28,8 @@ import (
 type Config struct {
 	// RequirePass, when set, makes clients AUTH first.
 	RequirePass string
+	// ACLFile is the file of ACL SAVE and ACL LOAD; empty: none.
+	ACLFile string
 	// Databases is the number of databases SELECT accepts.
 	Databases int
 	// MaxClients bounds the open connections; 0 means no bound.

@@ -38,13 +38,16 @@ type Config struct {
 	// without --config); CONFIG REWRITE writes it.
 	File string `toml:"-"`
 
-	Listen          string   `toml:"listen"`
-	StatusListen    string   `toml:"status-listen"`
-	Store           string   `toml:"store"`
-	StoreTimeout    Duration `toml:"store-timeout"`
-	DataDir         string   `toml:"data-dir"`
-	Namespace       string   `toml:"namespace"`
-	RequirePass     string   `toml:"requirepass"`
+	Listen       string   `toml:"listen"`
+	StatusListen string   `toml:"status-listen"`
+	Store        string   `toml:"store"`
+	StoreTimeout Duration `toml:"store-timeout"`
+	DataDir      string   `toml:"data-dir"`
+	Namespace    string   `toml:"namespace"`
+	RequirePass  string   `toml:"requirepass"`
+	// ACLFile is Redis's aclfile: the file ACL SAVE writes the stored
+	// users to and ACL LOAD reads them from (users live in the store).
+	ACLFile         string   `toml:"aclfile"`
 	Databases       int      `toml:"databases"`
 	LogLevel        string   `toml:"log-level"`
 	MaxClients      int      `toml:"max-clients"`

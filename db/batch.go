@@ -43,6 +43,10 @@ type Job struct {
 	// effects outside the transaction (a Lua script: its run time, SCRIPT
 	// KILL, metrics): it then reads what it needs when it runs.
 	NoPlan bool
+	// Stage are values (of arguments) Fn may store as whole strings: those
+	// over StageMin are written ahead in transactions of their own
+	// (strings_stage.go).
+	Stage [][]byte
 	// Err is Fn's final result, set before Do returns.
 	Err error
 }
@@ -55,6 +59,7 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 	if len(jobs) == 0 {
 		return
 	}
+	defer d.stageJobs(ctx, jobs)()
 	if !d.batcher.enabled() || (len(jobs) == 1 && len(jobs[0].Keys) == 0 && jobs[0].ReadOnly) {
 		d.runAlone(ctx, jobs)
 		return

@@ -41,6 +41,9 @@ type Tx struct {
 	// missing, scans fail with errPlanning, and nothing is sent.
 	planning bool
 	planned  [][]byte
+	// staged are the values written ahead for the running job
+	// (strings_stage.go).
+	staged []staged
 }
 
 // errPlanning stops a job at a scan during the planning pass.

@@ -121,6 +121,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	reg := settings.New(cfg)
 	engine := command.NewEngine(command.Config{
 		RequirePass:          cfg.RequirePass,
+		ACLFile:              cfg.ACLFile,
 		Databases:            cfg.Databases,
 		MaxClients:           cfg.MaxClients,
 		IdleTimeout:          time.Duration(cfg.Timeout) * time.Second,

@@ -166,6 +166,7 @@ var resp3Lines = []string{
 	// acl
 	"acl whoami", "sorted acl cat", "sorted acl cat string", "acl users", "acl list", "acl getuser nosuch",
 	"acl setuser u1 on >p ~k* +get", "acl list", "acl deluser u1", "acl dryrun default get k", "acl log reset",
+	"acl setuser u3 on (~s* &c +set) %R~r*", "acl getuser u3", "acl deluser u3", "acl save", "acl load",
 	// slowlog, latency, memory (their server-dependent replies:
 	// TestRESP3OpsReplies)
 	"slowlog get 0", "slowlog reset", "slowlog help",
