@@ -1,9 +1,11 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,14 +25,18 @@ import (
 // counterSlots hands this process's transactions the counter shards they
 // write, so that two transactions of one process never write the same
 // shard while both are in flight (they would conflict and one would run
-// again). Each process starts at a random shard, so processes mostly use
-// different shards too. A shard is free again when the transaction that
-// claimed it has committed (Tx.commit) before the claiming transaction
-// began, or slotLease after the claim for a transaction that never
-// committed.
+// again). A shard is free again when the transaction that claimed it has
+// committed (Tx.commit) before the claiming transaction took its start
+// timestamp (Tx.begun: a shard committed after that start would conflict),
+// or slotLease after the claim for a transaction that never let it go.
+// Claims go round the shards, from a random one per process, so each
+// process's writes spread over every shard instead of piling on the few
+// free ones: processes rarely meet on a shard, and no shard becomes a hot
+// key (many versions of one key slow its reads, in TiKV until its GC, in
+// the embedded store until a compaction).
 type counterSlots struct {
 	mu    sync.Mutex
-	base  int
+	next  int
 	slots [encoding.CounterShards]counterSlot
 }
 
@@ -45,7 +51,7 @@ type counterSlot struct {
 const slotLease = time.Minute
 
 func newCounterSlots() *counterSlots {
-	return &counterSlots{base: rand.IntN(encoding.CounterShards)}
+	return &counterSlots{next: rand.IntN(encoding.CounterShards)}
 }
 
 // counterClaim is the shard one transaction writes its counts to.
@@ -56,33 +62,66 @@ type counterClaim struct {
 	set, held bool
 }
 
-// claim picks a shard for a transaction that began at unix ms begun: one
-// whose last holder was done before that, else any one not held, else a
-// random one.
+// claim picks a shard for a transaction that took its start timestamp
+// after unix ms begun: the next one round from the last claim whose last
+// holder was done before that, else the first one not held, else a random
+// one.
 func (s *counterSlots) claim(begun int64) counterClaim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
 	fallback := -1
 	for i := range encoding.CounterShards {
-		j := (s.base + i) % encoding.CounterShards
+		j := (s.next + i) % encoding.CounterShards
 		sl := &s.slots[j]
 		if sl.held && now.Sub(sl.since) <= slotLease {
 			continue
 		}
 		if sl.held || sl.released < begun {
-			*sl = counterSlot{held: true, since: now}
-			return counterClaim{shard: uint8(j), set: true, held: true}
+			return s.take(j, now)
 		}
 		if fallback < 0 {
 			fallback = j
 		}
 	}
 	if fallback >= 0 {
-		s.slots[fallback] = counterSlot{held: true, since: now}
-		return counterClaim{shard: uint8(fallback), set: true, held: true}
+		return s.take(fallback, now)
 	}
 	return counterClaim{shard: uint8(rand.IntN(encoding.CounterShards)), set: true}
+}
+
+// take claims shard j. s.mu is held.
+func (s *counterSlots) take(j int, now time.Time) counterClaim {
+	s.slots[j] = counterSlot{held: true, since: now}
+	s.next = (j + 1) % encoding.CounterShards
+	return counterClaim{shard: uint8(j), set: true, held: true}
+}
+
+// claimCounter claims the transaction's shard, once.
+func (tx *Tx) claimCounter() uint8 {
+	if !tx.counter.set {
+		tx.counter = tx.d.counterSlots.claim(tx.begun)
+	}
+	return tx.counter.shard
+}
+
+// counterKeys returns the counter shard keys the write jobs among jobs
+// may update (the transaction's shard of each database they address),
+// claiming the shard: a batch reads them with its metadata in one
+// BatchGet, so counting costs no request of its own. None when every job
+// only reads.
+func (tx *Tx) counterKeys(jobs []*Job) [][]byte {
+	var keys [][]byte
+	for _, j := range jobs {
+		if j.ReadOnly {
+			continue
+		}
+		k := tx.d.keys.Counter(j.DB, tx.claimCounter())
+		if !slices.ContainsFunc(keys, func(o []byte) bool { return bytes.Equal(o, k) }) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // releaseCounter frees the shard tx claimed, if any.
@@ -101,10 +140,7 @@ func (tx *Tx) count(db uint16, delta encoding.Counts) error {
 	if delta == (encoding.Counts{}) {
 		return nil
 	}
-	if !tx.counter.set {
-		tx.counter = tx.d.counterSlots.claim(tx.now)
-	}
-	k := tx.d.keys.Counter(db, tx.counter.shard)
+	k := tx.d.keys.Counter(db, tx.claimCounter())
 	raw, err := tx.get(k)
 	if err != nil {
 		return err
