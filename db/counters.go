@@ -140,10 +140,17 @@ func (tx *Tx) count(db uint16, delta encoding.Counts) error {
 	if delta == (encoding.Counts{}) {
 		return nil
 	}
-	k := tx.d.keys.Counter(db, tx.claimCounter())
+	shard := tx.claimCounter()
+	k := tx.d.keys.Counter(db, shard)
 	raw, err := tx.get(k)
 	if err != nil {
 		return err
+	}
+	if raw == nil {
+		// The shard's first write: index it (counts).
+		if err := tx.set(tx.d.keys.CounterIndex(db, shard), nil); err != nil {
+			return err
+		}
 	}
 	c, err := encoding.DecodeCounts(raw)
 	if err != nil {
@@ -197,18 +204,40 @@ func (tx *Tx) delMeta(db uint16, key []byte, old *encoding.Meta) error {
 	return tx.del(mk)
 }
 
-// counts merges database db's counter shards (the repair shard included).
-func (tx *Tx) counts(dbs ...uint16) ([]encoding.Counts, error) {
-	keys := make([][]byte, 0, len(dbs)*(encoding.CounterShards+1))
-	for _, db := range dbs {
-		for s := 0; s <= encoding.CounterShards; s++ {
-			keys = append(keys, tx.d.keys.Counter(db, uint8(s)))
+// counts merges the counter shards (the repair shard included) of
+// databases lo to hi. One database's 65 shards are one BatchGet. For
+// several (INFO keyspace), a Scan of the counter index first finds the
+// shards that exist, then one BatchGet reads them: the cost follows the
+// databases in use, not the databases configured, and the index entries
+// (written once each) are cheap to scan where the shards, rewritten by
+// every counting transaction, carry many MVCC versions a scan would step
+// over (point reads do not).
+func (tx *Tx) counts(lo, hi uint16) ([]encoding.Counts, error) {
+	var keys [][]byte
+	var dbs []uint16 // the database of each key
+	if lo == hi {
+		keys = tx.shardKeys(lo)
+		dbs = slices.Repeat([]uint16{lo}, len(keys))
+	} else {
+		from, to := tx.d.keys.CounterIndexRange(lo, hi)
+		it, err := tx.iter(from, to, scanBatch((int(hi)-int(lo)+1)*(encoding.CounterShards+1)))
+		if err != nil {
+			return nil, err
+		}
+		err = walk(it, 0, func([]byte) bool { return true }, func(k, _ []byte) (bool, error) {
+			db, shard, err := tx.d.keys.DecodeCounterIndexKey(k)
+			keys, dbs = append(keys, tx.d.keys.Counter(db, shard)), append(dbs, db)
+			return err == nil, err
+		})
+		it.Close()
+		if err != nil {
+			return nil, fmt.Errorf("key counter index: %w", err)
 		}
 	}
 	if err := tx.prefetch(keys); err != nil {
 		return nil, err
 	}
-	out := make([]encoding.Counts, len(dbs))
+	out := make([]encoding.Counts, int(hi)-int(lo)+1)
 	for i, k := range keys {
 		raw, err := tx.get(k)
 		if err != nil {
@@ -218,22 +247,27 @@ func (tx *Tx) counts(dbs ...uint16) ([]encoding.Counts, error) {
 		if err != nil {
 			return nil, fmt.Errorf("counter %q: %w", k, err)
 		}
-		db := i / (encoding.CounterShards + 1)
-		out[db] = out[db].Add(c)
+		out[dbs[i]-lo] = out[dbs[i]-lo].Add(c)
 	}
 	return out, nil
+}
+
+// shardKeys returns the keys of database db's counter shards, the repair
+// shard last.
+func (tx *Tx) shardKeys(db uint16) [][]byte {
+	keys := make([][]byte, 0, encoding.CounterShards+1)
+	for s := 0; s <= encoding.CounterShards; s++ {
+		keys = append(keys, tx.d.keys.Counter(db, uint8(s)))
+	}
+	return keys
 }
 
 // KeyCounts returns the counts of databases 0 to n-1 (INFO keyspace), in
 // one read.
 func (d *DB) KeyCounts(ctx context.Context, n int) ([]encoding.Counts, error) {
-	dbs := make([]uint16, n)
-	for i := range dbs {
-		dbs[i] = uint16(i)
-	}
 	var out []encoding.Counts
 	err := d.View(ctx, 0, func(tx *Tx) (err error) {
-		out, err = tx.counts(dbs...)
+		out, err = tx.counts(0, uint16(n-1))
 		return err
 	})
 	if err != nil {
@@ -265,27 +299,61 @@ func (d *DB) RepairCounts(ctx context.Context, db uint16) (encoding.Counts, erro
 		if err != nil {
 			return err
 		}
-		cur, err := tx.counts(db)
+		cur, err := tx.counts(db, db)
 		if err != nil {
 			return err
 		}
 		fix = real.Sub(cur[0])
-		if fix == (encoding.Counts{}) {
-			return nil
+		if fix != (encoding.Counts{}) {
+			k := d.keys.Counter(db, encoding.CounterShards)
+			raw, err := tx.get(k)
+			if err != nil {
+				return err
+			}
+			c, err := encoding.DecodeCounts(raw)
+			if err != nil {
+				return err
+			}
+			if err := tx.set(k, encoding.EncodeCounts(c.Add(fix))); err != nil {
+				return err
+			}
 		}
-		k := d.keys.Counter(db, encoding.CounterShards)
-		raw, err := tx.get(k)
-		if err != nil {
-			return err
-		}
-		c, err := encoding.DecodeCounts(raw)
-		if err != nil {
-			return err
-		}
-		return tx.set(k, encoding.EncodeCounts(c.Add(fix)))
+		return tx.indexShards(db)
 	})
 	if err != nil {
 		return encoding.Counts{}, fmt.Errorf("repair counts of db %d: %w", db, err)
 	}
 	return fix, nil
+}
+
+// indexShards writes the missing counter index entries of database db's
+// shards (the repair shard's, and those of a store written before the
+// index existed): one BatchGet of the index entries of the shards that
+// exist. The shards are in the transaction's cache (counts read them).
+func (tx *Tx) indexShards(db uint16) error {
+	var missing [][]byte
+	for s, k := range tx.shardKeys(db) {
+		raw, err := tx.get(k)
+		if err != nil {
+			return err
+		}
+		if raw != nil {
+			missing = append(missing, tx.d.keys.CounterIndex(db, uint8(s)))
+		}
+	}
+	if err := tx.prefetch(missing); err != nil {
+		return err
+	}
+	for _, k := range missing {
+		raw, err := tx.get(k)
+		if err != nil {
+			return err
+		}
+		if raw == nil {
+			if err := tx.set(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

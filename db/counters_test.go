@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -271,4 +272,59 @@ func TestCounterClaims(t *testing.T) {
 	if len(seen) != 8 {
 		t.Errorf("8 claims in turn used shards %v, want 8 distinct", seen)
 	}
+}
+
+// TestKeyCountsIndex: INFO keyspace's read (KeyCounts) finds the shards
+// of every database through the counter index, in one Scan and one
+// BatchGet; a store whose shards were written before the index existed is
+// indexed by the repair.
+func TestKeyCountsIndex(t *testing.T) {
+	m := metrics.New()
+	d := openDB(t, Options{}, m)
+	ctx := context.Background()
+	for db, n := range map[uint16]int{0: 3, 3: 2, 15: 1} {
+		for i := range n {
+			if err := d.Update(ctx, db, func(tx *Tx) error {
+				_, err := tx.String([]byte(fmt.Sprint(i))).Set([]byte("v"), SetOptions{ExpireAt: tx.now + 60_000})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(what string, want map[int]int64) {
+		t.Helper()
+		before := gather(t, m)
+		got, err := d.KeyCounts(ctx, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := gather(t, m)
+		for db, c := range got {
+			if c.Keys != want[db] || c.Expires != want[db] {
+				t.Errorf("%s: db %d counts %+v, want %d keys with an expiry", what, db, c, want[db])
+			}
+		}
+		if n := after["titan_tikv_requests_total Scan"] - before["titan_tikv_requests_total Scan"]; n != 1 {
+			t.Errorf("%s: %g Scans, want 1", what, n)
+		}
+		if n := after["titan_tikv_requests_total Get"] - before["titan_tikv_requests_total Get"] +
+			after["titan_tikv_requests_total BatchGet"] - before["titan_tikv_requests_total BatchGet"]; n > 1 {
+			t.Errorf("%s: %g Gets and BatchGets, want at most 1", what, n)
+		}
+	}
+	want := map[int]int64{0: 3, 3: 2, 15: 1}
+	check("indexed", want)
+	// A store from before the index: the index is gone.
+	update(t, d, func(tx *Tx) error {
+		from, to := d.keys.CounterIndexRange(0, 15)
+		return tx.scan(from, to, 0, func(k, _ []byte) (bool, error) { return true, tx.del(bytes.Clone(k)) })
+	})
+	check("index deleted", nil)
+	for db := range uint16(16) {
+		if fix, err := d.RepairCounts(ctx, db); err != nil || fix != (encoding.Counts{}) {
+			t.Fatalf("repair of db %d: %+v %v", db, fix, err)
+		}
+	}
+	check("repaired", want)
 }

@@ -66,11 +66,11 @@ func (ks Keyspace) Keys(pattern []byte) ([][]byte, error) {
 }
 
 // Counts returns the database's key counts from its counters (DBSIZE,
-// INFO keyspace): one BatchGet of the counter shards, whatever the size
+// INFO keyspace): one Scan of the counter shards, whatever the size
 // of the database. Keys that expired but were not removed yet are
 // counted, as Redis counts them.
 func (ks Keyspace) Counts() (encoding.Counts, error) {
-	c, err := ks.tx.counts(ks.tx.DB)
+	c, err := ks.tx.counts(ks.tx.DB, ks.tx.DB)
 	if err != nil {
 		return encoding.Counts{}, err
 	}
