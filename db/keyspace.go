@@ -28,6 +28,20 @@ func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type
 	return scanPage(ks.tx, prefix, start, encoding.PrefixEnd(prefix), count, pattern, decode, func(k []byte) []byte { return k })
 }
 
+// ScanCursor is SCAN: the page after the position cursor's record of
+// scope holds (0: the start). The record and the key counters (an empty
+// database answers at once) are read in one BatchGet.
+func (ks Keyspace) ScanCursor(cursor uint64, scope []byte, count int, pattern []byte, t encoding.Type) (ScanPage[[]byte], error) {
+	if err := ks.tx.prefetchCursor(cursor, ks.tx.shardKeys(ks.tx.DB)); err != nil {
+		return ScanPage[[]byte]{}, err
+	}
+	start, err := ks.tx.Cursor(cursor, scope)
+	if err != nil {
+		return ScanPage[[]byte]{}, err
+	}
+	return ks.Scan(start, count, pattern, t)
+}
+
 // liveKeys decodes the metadata keys after prefix into their user keys
 // (copied; not nil: "" is a key), passing over expired keys and, when t
 // is not zero, keys of other types.
