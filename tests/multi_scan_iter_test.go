@@ -125,7 +125,7 @@ print("END %d" % Client.calls, flush=True)
 // returns every key and ends, while one instance goes down (the spreader
 // skips it) and comes back in the middle of the scan.
 func TestScanIterBehindTCPSpreader(t *testing.T) {
-	g := instancetest.Start(t, 3, instancetest.Options{})
+	g := instancetest.Start(t, 3, groupOptions(instancetest.Options{}))
 	c := redis.NewClient(&redis.Options{Addr: g.Addr(0)})
 	defer c.Close()
 	want := fill(t, c, 1500)
