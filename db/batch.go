@@ -94,7 +94,7 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 	defer cancel()
 	{
 		fn := func(tx *Tx) error {
-			if err := tx.prefetch(d.metaKeys(j)); err != nil {
+			if err := tx.prefetch(append(d.metaKeys(j), tx.counterKeys([]*Job{j})...)); err != nil {
 				return err
 			}
 			return safely(j.Fn, tx)
@@ -437,7 +437,10 @@ func (b *batcher) execute(bt *batch) {
 		if err != nil {
 			return err
 		}
-		if err := tx.prefetch(meta); err != nil {
+		// Key counters (counters.go): the shard this batch updates is
+		// read with the metadata, in the same BatchGet.
+		defer tx.releaseCounter()
+		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all))); err != nil {
 			tx.t.Rollback()
 			return err
 		}

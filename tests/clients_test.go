@@ -262,6 +262,13 @@ func TestRueidis(t *testing.T) {
 // and returns its node_modules directory.
 func nodeRedisModules(t *testing.T) string {
 	t.Helper()
+	return npmModules(t, "node-redis5", "redis@5")
+}
+
+// npmModules installs the npm package pkg (name@version, not scoped) once into the
+// user cache directory dir and returns its node_modules directory.
+func npmModules(t *testing.T, dir, pkg string) string {
+	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatal("node not found: install nodejs and npm")
 	}
@@ -269,17 +276,18 @@ func nodeRedisModules(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(cache, "titan-tests", "node-redis5")
+	dir = filepath.Join(cache, "titan-tests", dir)
 	modules := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "redis", "package.json")); err == nil {
+	name, _, _ := strings.Cut(pkg, "@")
+	if _, err := os.Stat(filepath.Join(modules, name, "package.json")); err == nil {
 		return modules
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "redis@5")
+	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("npm install redis@5: %v\n%s", err, out)
+		t.Fatalf("npm install %s: %v\n%s", pkg, err, out)
 	}
 	return modules
 }

@@ -331,6 +331,7 @@ func TestSlowlogFormat(t *testing.T) {
 // delay; redis-server: DEBUG SLEEP) and parses LATENCY LATEST, HISTORY,
 // HISTOGRAM and DOCTOR with the same code.
 func TestLatencyFormat(t *testing.T) {
+	skipOnCluster(t, "the latency spike is the embedded store's --embedded-rpc-delay")
 	ti := startTitan(t, "--embedded-rpc-delay", "30ms")
 	ti.logOnFailure(t)
 	redisAddr := startRedisWith(t, "--enable-debug-command", "yes")
