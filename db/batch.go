@@ -233,6 +233,8 @@ type batcher struct {
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when nothing is in flight or queued
 	pending []*group
+	// queued counts the commands of pending.
+	queued int
 	// held counts the in-flight batches reading a key, or is -1 for the
 	// one batch writing it.
 	held      map[string]int
@@ -266,7 +268,11 @@ func (b *batcher) submit(g *group) bool {
 		return false
 	}
 	b.pending = append(b.pending, g)
-	ready := b.schedule()
+	b.queued += len(g.jobs)
+	var ready []*batch
+	if b.inflight == 0 || b.queued >= b.eagerStart() {
+		ready = b.schedule()
+	}
 	b.mu.Unlock()
 	var own *batch
 	for _, bt := range ready {
@@ -280,6 +286,17 @@ func (b *batcher) submit(g *group) bool {
 		b.run(own)
 	}
 	return true
+}
+
+// eagerStart is the number of queued commands that makes a submitter start
+// a batch while another one is in flight. Below it, the queue waits for a
+// batch in flight to finish, which then takes the whole queue: under load,
+// batches grow instead of splitting the queue into many small transactions
+// (each transaction has a fixed cost in the store: a timestamp, a prewrite
+// and a commit round trip, the counter shard), while a client alone finds
+// nothing in flight and starts at once.
+func (b *batcher) eagerStart() int {
+	return max(1, b.opts.MaxCommands/b.opts.Workers)
 }
 
 // schedule forms batches from the queue while slots are free. b.mu is held.
@@ -337,6 +354,7 @@ func (b *batcher) form() *batch {
 	}
 	clear(b.pending[len(rest):])
 	b.pending = rest
+	b.queued -= bt.n
 	if len(bt.groups) == 0 {
 		return nil
 	}
