@@ -23,8 +23,11 @@ import (
 // counterSlots hands this process's transactions the counter shards they
 // write, so that two transactions of one process never write the same
 // shard while both are in flight (they would conflict and one would run
-// again). Each process starts at a random shard, so processes mostly use
-// different shards too. A shard is free again when the transaction that
+// again). Each process starts at a random shard and each claim after the
+// last one claimed (every shard then holds 1/64 of the versions: on the
+// embedded store, reading a key costs more the more often it was written
+// since the last compaction); two processes meet on a shard only when
+// both happen to hold it at once, which a retry resolves. A shard is free again when the transaction that
 // claimed it has committed (Tx.commit) before the claiming transaction
 // began, or slotLease after the claim for a transaction that never
 // committed.
@@ -71,6 +74,7 @@ func (s *counterSlots) claim(begun int64) counterClaim {
 			continue
 		}
 		if sl.held || sl.released < begun {
+			s.base = j + 1 // the next claim starts after it: writes spread over every shard
 			*sl = counterSlot{held: true, since: now}
 			return counterClaim{shard: uint8(j), set: true, held: true}
 		}
