@@ -119,6 +119,7 @@ type Engine struct {
 	idleTimeout atomic.Int64 // seconds
 
 	stats    *stats
+	runners  *runners // goroutines handing pipelines to the store (runners.go)
 	peakMem  atomic.Int64
 	slowlog  *slowLog
 	latency  *latencyMonitor
@@ -152,6 +153,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		runID:    randomHex(40),
 		clients:  make(map[int64]*Client),
 		stats:    newStats(),
+		runners:  newRunners(),
 		slowlog:  newSlowLog(),
 		latency:  newLatencyMonitor(),
 		settings: cfg.Settings,

@@ -64,8 +64,13 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 		return
 	}
 	// The batch owns the jobs until done, whatever ctx says, so that Err
-	// is set exactly once.
-	<-g.done
+	// is set exactly once. Meanwhile this goroutine may be handed the
+	// batch it belongs to, to run it.
+	select {
+	case bt := <-g.lead:
+		d.batcher.run(bt)
+	case <-g.done:
+	}
 }
 
 // runAlone runs each job in a transaction of its own. Writers of the same
@@ -187,10 +192,14 @@ type group struct {
 	// (FLUSHDB): their batch runs with no other batch in flight.
 	global bool
 	done   chan struct{}
+	// lead hands the submitter the batch its group is the first of, to
+	// run on its own goroutine: a batch never needs a goroutine of its
+	// own (whose stack would grow anew, deep into client-go, every time).
+	lead chan *batch
 }
 
 func (d *DB) newGroup(jobs []*Job) *group {
-	g := &group{jobs: jobs, latches: make(map[string]bool), done: make(chan struct{})}
+	g := &group{jobs: jobs, latches: make(map[string]bool), done: make(chan struct{}), lead: make(chan *batch, 1)}
 	for _, j := range jobs {
 		if len(j.Keys) == 0 && !j.ReadOnly {
 			g.global = true
@@ -258,9 +267,10 @@ func newBatcher(d *DB, opts BatchOptions) *batcher {
 
 func (b *batcher) enabled() bool { return b.opts.Enabled }
 
-// submit queues g and runs what can start now; the batch holding g, if it
-// could start, runs on the caller's goroutine. It reports false once the
-// batcher is closed.
+// submit queues g and starts what can start now: each batch formed is
+// handed to the submitter of its first group (Do), so the batch holding g,
+// if it could start, runs on the caller's goroutine. It reports false once
+// the batcher is closed.
 func (b *batcher) submit(g *group) bool {
 	b.mu.Lock()
 	if b.closed {
@@ -274,16 +284,8 @@ func (b *batcher) submit(g *group) bool {
 		ready = b.schedule()
 	}
 	b.mu.Unlock()
-	var own *batch
 	for _, bt := range ready {
-		if own == nil && slices.Contains(bt.groups, g) {
-			own = bt
-			continue
-		}
-		go b.run(bt)
-	}
-	if own != nil {
-		b.run(own)
+		bt.groups[0].lead <- bt
 	}
 	return true
 }
@@ -394,7 +396,7 @@ func (b *batcher) finish(bt *batch) {
 	}
 	b.mu.Unlock()
 	for _, next := range ready {
-		go b.run(next)
+		next.groups[0].lead <- next
 	}
 }
 
