@@ -66,7 +66,10 @@ func (c *Call) Read(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(true, fn)
 func (c *Call) Write(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(false, fn) }
 
 func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: func(tx *db.Tx) error {
+	// String commands read only their keys' metadata (prefetched): a
+	// planning pass would only run them twice.
+	noPlan := c.cmd.Spec.Docs.Group == "string"
+	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r

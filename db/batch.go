@@ -40,7 +40,9 @@ type Job struct {
 	Fn func(*Tx) error
 	// NoPlan keeps the job out of the batch's planning pass, for work with
 	// effects outside the transaction (a Lua script: its run time, SCRIPT
-	// KILL, metrics): it then reads what it needs when it runs.
+	// KILL, metrics), and for work that reads nothing but the metadata of
+	// its Keys (string commands: the pass would only run it twice): it
+	// then reads what it needs when it runs.
 	NoPlan bool
 	// Err is Fn's final result, set before Do returns.
 	Err error
@@ -185,9 +187,11 @@ type group struct {
 	// meta are the metadata keys the jobs name, in job order, for the
 	// batch's one BatchGet.
 	meta [][]byte
-	// latches are the distinct metadata keys with their mode: true when a
-	// job of the group writes the key, false when the group only reads it.
-	latches map[string]bool
+	// latches are the distinct metadata keys with their mode: write when
+	// a job of the group writes the key, not when the group only reads it.
+	// A slice: most groups name one key or a few.
+	latches []latch
+	index   map[string]int // the latches by key, for a long group
 	// global groups hold a job that writes without naming its keys
 	// (FLUSHDB): their batch runs with no other batch in flight.
 	global bool
@@ -199,7 +203,7 @@ type group struct {
 }
 
 func (d *DB) newGroup(jobs []*Job) *group {
-	g := &group{jobs: jobs, latches: make(map[string]bool), done: make(chan struct{}), lead: make(chan *batch, 1)}
+	g := &group{jobs: jobs, done: make(chan struct{}), lead: make(chan *batch, 1)}
 	for _, j := range jobs {
 		if len(j.Keys) == 0 && !j.ReadOnly {
 			g.global = true
@@ -207,10 +211,45 @@ func (d *DB) newGroup(jobs []*Job) *group {
 		for _, k := range j.Keys {
 			mk := d.keys.Meta(j.DB, k)
 			g.meta = append(g.meta, mk)
-			g.latches[string(mk)] = g.latches[string(mk)] || !j.ReadOnly
+			g.latch(string(mk), !j.ReadOnly)
 		}
 	}
 	return g
+}
+
+// latch is one key a group holds while its batch is in flight.
+type latch struct {
+	key   string
+	write bool
+}
+
+// latch adds key to g's latches, or upgrades it to write.
+func (g *group) latch(key string, write bool) {
+	i, ok := -1, false
+	if g.index != nil {
+		i, ok = g.index[key]
+	} else {
+		for j := range g.latches {
+			if g.latches[j].key == key {
+				i, ok = j, true
+				break
+			}
+		}
+	}
+	if ok {
+		g.latches[i].write = g.latches[i].write || write
+		return
+	}
+	g.latches = append(g.latches, latch{key, write})
+	switch {
+	case g.index != nil:
+		g.index[key] = len(g.latches) - 1
+	case len(g.latches) > 16: // a long pipeline: look keys up in a map
+		g.index = make(map[string]int, 2*len(g.latches))
+		for j, l := range g.latches {
+			g.index[l.key] = j
+		}
+	}
 }
 
 // batch is the groups that share one transaction.
@@ -330,7 +369,7 @@ func (b *batcher) schedule() []*batch {
 // the groups after it, so that no one overtakes it on a key. b.mu is held.
 func (b *batcher) form() *batch {
 	bt := &batch{latches: make(map[string]bool)}
-	blocked := make(map[string]bool)
+	var blocked map[string]bool // made when a group stays behind
 	rest := b.pending[:0]
 	stop := false
 	for _, g := range b.pending {
@@ -341,8 +380,11 @@ func (b *batcher) form() *batch {
 			stop = true // waits for every batch in flight; no one overtakes it
 		}
 		if stop || !b.free(g, blocked) {
-			for k := range g.latches {
-				blocked[k] = true
+			if blocked == nil {
+				blocked = make(map[string]bool)
+			}
+			for _, l := range g.latches {
+				blocked[l.key] = true
 			}
 			rest = append(rest, g)
 			continue
@@ -350,8 +392,8 @@ func (b *batcher) form() *batch {
 		bt.groups = append(bt.groups, g)
 		bt.n += len(g.jobs)
 		bt.exclusive = bt.exclusive || g.global
-		for k, w := range g.latches {
-			bt.latches[k] = bt.latches[k] || w
+		for _, l := range g.latches {
+			bt.latches[l.key] = bt.latches[l.key] || l.write
 		}
 	}
 	clear(b.pending[len(rest):])
@@ -367,9 +409,9 @@ func (b *batcher) form() *batch {
 // earlier group, written by a batch in flight, or (if g writes it) read by
 // one.
 func (b *batcher) free(g *group, blocked map[string]bool) bool {
-	for k, w := range g.latches {
-		h := b.held[k]
-		if blocked[k] || h < 0 || (w && h > 0) {
+	for _, l := range g.latches {
+		h := b.held[l.key]
+		if blocked[l.key] || h < 0 || (l.write && h > 0) {
 			return false
 		}
 	}
@@ -453,7 +495,7 @@ func (b *batcher) execute(bt *batch) {
 			tx.t.Rollback()
 			return err
 		}
-		if len(all) > 1 {
+		if planned(all) {
 			if err := tx.plan(all); err != nil {
 				tx.t.Rollback()
 				return err
@@ -494,6 +536,20 @@ func (b *batcher) execute(bt *batch) {
 	for _, g := range bt.groups {
 		d.runAlone(b.ctx, g.jobs)
 	}
+}
+
+// planned reports whether a batch of jobs gains from a planning pass:
+// more than one job, one of which reads more than its keys' metadata.
+func planned(jobs []*Job) bool {
+	if len(jobs) < 2 {
+		return false
+	}
+	for _, j := range jobs {
+		if !j.NoPlan {
+			return true
+		}
+	}
+	return false
 }
 
 // plan reads in one BatchGet what the jobs will read one key at a time
