@@ -491,13 +491,24 @@ func (b *batcher) execute(bt *batch) {
 		if err != nil {
 			return err
 		}
-		if err := tx.prefetch(meta); err != nil {
+		abort := func() {
 			tx.t.Rollback()
+			tx.releaseCounter()
+		}
+		keys := meta
+		if !readOnly {
+			// A write batch most likely changes a key count: the counter
+			// shard it will write is read with the metadata, not in a
+			// request of its own when the first job needs it.
+			keys = append(slices.Clip(meta), tx.batchCounters(all)...)
+		}
+		if err := tx.prefetch(keys); err != nil {
+			abort()
 			return err
 		}
 		if planned(all) {
 			if err := tx.plan(all); err != nil {
-				tx.t.Rollback()
+				abort()
 				return err
 			}
 		}
@@ -505,12 +516,12 @@ func (b *batcher) execute(bt *batch) {
 			tx.DB, tx.now = j.DB, time.Now().UnixMilli()
 			j.Err = tx.Sub(j.Fn)
 			if j.Err != nil && !IsUserError(j.Err) {
-				tx.t.Rollback()
+				abort()
 				return errJobFailed{j.Err}
 			}
 		}
 		if readOnly {
-			tx.t.Rollback()
+			abort()
 			return nil
 		}
 		return tx.commit()
@@ -536,6 +547,21 @@ func (b *batcher) execute(bt *batch) {
 	for _, g := range bt.groups {
 		d.runAlone(b.ctx, g.jobs)
 	}
+}
+
+// batchCounters claims the key counter shard of tx, a write batch, and
+// returns its keys in the databases the jobs write.
+func (tx *Tx) batchCounters(jobs []*Job) [][]byte {
+	tx.counter = tx.d.counterSlots.claim(tx.now)
+	var keys [][]byte
+	var seen []uint16
+	for _, j := range jobs {
+		if !j.ReadOnly && !slices.Contains(seen, j.DB) {
+			seen = append(seen, j.DB)
+			keys = append(keys, tx.d.keys.Counter(j.DB, tx.counter.shard))
+		}
+	}
+	return keys
 }
 
 // planned reports whether a batch of jobs gains from a planning pass:
