@@ -309,6 +309,7 @@ func (s *Engine) Disconnect(c *Client) {
 // CloseAll closes every client's connection (at shutdown).
 func (s *Engine) CloseAll() {
 	s.acl.once.Do(func() { close(s.acl.stop) })
+	defer s.runners.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {

@@ -1,6 +1,8 @@
 package command
 
 import (
+	"sync/atomic"
+
 	"github.com/titan-kv/titan/db"
 )
 
@@ -15,7 +17,8 @@ const maxIdleRunners = 256
 // client-go (and the embedded store), and a new goroutine would grow its
 // stack there from scratch, copying it several times, for every pipeline.
 type runners struct {
-	idle chan *runner
+	idle    chan *runner
+	stopped atomic.Bool
 }
 
 // runner is one goroutine running one pipeline's jobs at a time.
@@ -38,6 +41,9 @@ func (rs *runners) get(s *Engine) *runner {
 		for jobs := range r.work {
 			s.db.Do(s.run, jobs...)
 			r.done <- struct{}{}
+			if rs.stopped.Load() {
+				return // the engine closed (its waiter may be gone)
+			}
 		}
 	}()
 	return r
@@ -46,9 +52,30 @@ func (rs *runners) get(s *Engine) *runner {
 // put keeps r for the next pipeline, or ends it when enough are idle. A
 // runner whose pipeline was abandoned (Abort) is never put back.
 func (rs *runners) put(r *runner) {
+	if rs.stopped.Load() {
+		close(r.work)
+		return
+	}
 	select {
 	case rs.idle <- r:
+		if rs.stopped.Load() {
+			rs.stop() // stop ran between the check and the put
+		}
 	default:
 		close(r.work)
+	}
+}
+
+// stop ends the idle runners (the engine closes): they hold the engine.
+// A runner busy then ends once its work is done, abandoned (Abort) or not.
+func (rs *runners) stop() {
+	rs.stopped.Store(true)
+	for {
+		select {
+		case r := <-rs.idle:
+			close(r.work)
+		default:
+			return
+		}
 	}
 }
