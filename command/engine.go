@@ -128,6 +128,7 @@ type Engine struct {
 	idleTimeout atomic.Int64 // seconds
 
 	stats    *stats
+	runners  *runners // goroutines handing pipelines to the store (runners.go)
 	peakMem  atomic.Int64
 	slowlog  *slowLog
 	latency  *latencyMonitor
@@ -161,6 +162,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		runID:    randomHex(40),
 		clients:  make(map[int64]*Client),
 		stats:    newStats(),
+		runners:  newRunners(),
 		slowlog:  newSlowLog(),
 		latency:  newLatencyMonitor(),
 		settings: cfg.Settings,
@@ -320,6 +322,7 @@ func (s *Engine) Disconnect(c *Client) {
 // CloseAll closes every client's connection (at shutdown).
 func (s *Engine) CloseAll() {
 	s.acl.once.Do(func() { close(s.acl.stop) })
+	defer s.runners.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {
