@@ -101,7 +101,8 @@ func clusterCmd(c *Call) {
 	sub := strings.ToLower(string(c.Args[1]))
 	known := c.cmd.Spec.Sub(sub)
 	switch {
-	case known == nil && sub != "myshardid":
+	case known == nil && (sub != "myshardid" || !c.s.cfg.Cluster.Enabled):
+		// MYSHARDID came with Redis 7.2: unknown to a standalone 7.0.
 		c.Error(unknownSubcommand(c.Args))
 		return
 	case known != nil && !known.ArityOK(len(c.Args)), sub == "myshardid" && len(c.Args) != 2:
