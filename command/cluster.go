@@ -57,6 +57,14 @@ func clusterOK(c *Call) {
 	c.Reply(resp.OK)
 }
 
+// clusterEnabledFlag is INFO's cluster_enabled: 1 in cluster mode.
+func (s *Engine) clusterEnabledFlag() string {
+	if s.cfg.Cluster.Enabled {
+		return "1"
+	}
+	return "0"
+}
+
 // registerClusterSettings shows cluster mode under Redis's parameter
 // names; they apply at start only.
 func (s *Engine) registerClusterSettings() {
