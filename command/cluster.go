@@ -57,6 +57,15 @@ func clusterOK(c *Call) {
 	c.Reply(resp.OK)
 }
 
+// redisMode is INFO's redis_mode and HELLO's mode: cluster in cluster
+// mode, as Redis reports it.
+func (s *Engine) redisMode() string {
+	if s.cfg.Cluster.Enabled {
+		return "cluster"
+	}
+	return "standalone"
+}
+
 // clusterEnabledFlag is INFO's cluster_enabled: 1 in cluster mode.
 func (s *Engine) clusterEnabledFlag() string {
 	if s.cfg.Cluster.Enabled {

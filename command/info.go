@@ -105,7 +105,7 @@ func (s *Engine) infoServer() ([]string, error) {
 		"redis_git_sha1:00000000",
 		"redis_git_dirty:0",
 		"redis_build_id:" + s.cfg.Commit,
-		"redis_mode:standalone",
+		"redis_mode:" + s.redisMode(),
 		"os:" + runtime.GOOS + " " + runtime.GOARCH,
 		"arch_bits:64",
 		"monotonic_clock:POSIX clock_gettime",

@@ -105,6 +105,14 @@ func TestClusterDifferential(t *testing.T) {
 			if n := len(c.Do(d.ctx, "cluster", "getkeysinslot", 12182, 2).Val().([]any)); n != 2 {
 				t.Errorf("GETKEYSINSLOT 12182 2 gave %d keys", n)
 			}
+			// INFO and HELLO say cluster.
+			if info := c.Info(d.ctx, "server", "cluster").Val(); !strings.Contains(info, "redis_mode:cluster\r\n") ||
+				!strings.Contains(info, "cluster_enabled:1\r\n") {
+				t.Errorf("INFO server cluster:\n%s", info)
+			}
+			if h, err := c.Do(d.ctx, "hello", "2").Slice(); err != nil || !strings.Contains(fmt.Sprint(h), " mode cluster ") {
+				t.Errorf("HELLO 2: %v %v", h, err)
+			}
 			// Every node is a master without replicas.
 			id := c.ClusterMyID(d.ctx).Val()
 			if v, err := c.Do(d.ctx, "cluster", "replicas", id).Slice(); err != nil || len(v) != 0 {
