@@ -26,12 +26,22 @@ type ClusterConfig struct {
 	// Announce is the host:port clients are told to reach this instance
 	// at, also published in the instance registry for the others.
 	Announce string
+	// ScanLimit bounds the keys CLUSTER COUNTKEYSINSLOT and GETKEYSINSLOT
+	// examine: titan keeps no index of keys by slot, so they walk the
+	// database, and past this many keys they answer an error instead.
+	// 0 means DefaultSlotScanLimit.
+	ScanLimit int
 }
 
-// slotScanLimit bounds the keys CLUSTER COUNTKEYSINSLOT and GETKEYSINSLOT
-// examine: titan keeps no index of keys by slot, so they walk the
-// database, and past this many keys they answer an error instead.
-const slotScanLimit = 100000
+// DefaultSlotScanLimit is ClusterConfig.ScanLimit's default.
+const DefaultSlotScanLimit = 100000
+
+func (s *Engine) slotScanLimit() int {
+	if n := s.cfg.Cluster.ScanLimit; n > 0 {
+		return n
+	}
+	return DefaultSlotScanLimit
+}
 
 const errClusterDisabled = "ERR This instance has cluster support disabled"
 
@@ -275,35 +285,36 @@ func slotArg(b []byte) (int64, string) {
 }
 
 // countKeysInSlot is CLUSTER COUNTKEYSINSLOT: a walk over the current
-// database (no slot index), refused past slotScanLimit keys.
+// database (no slot index), refused past the scan limit.
 func countKeysInSlot(c *Call) {
 	slot, msg := slotArg(c.Args[2])
 	if msg != "" {
 		c.Error(msg)
 		return
 	}
+	limit := c.s.slotScanLimit()
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		ks := tx.Keyspace()
-		if n, err := ks.Counts(); err != nil || n.Keys > slotScanLimit {
-			return nil, slotScanError(err, "COUNTKEYSINSLOT")
+		if n, err := ks.Counts(); err != nil || n.Keys > int64(limit) {
+			return nil, slotScanError(err, "COUNTKEYSINSLOT", limit)
 		}
 		count := 0
-		ended, err := ks.Walk(slotScanLimit, func(key []byte) bool {
+		ended, err := ks.Walk(limit, func(key []byte) bool {
 			if cluster.KeySlot(key) == int(slot) {
 				count++
 			}
 			return true
 		})
 		if err != nil || !ended {
-			return nil, slotScanError(err, "COUNTKEYSINSLOT")
+			return nil, slotScanError(err, "COUNTKEYSINSLOT", limit)
 		}
 		return resp.Int(count), nil
 	})
 }
 
 // getKeysInSlot is CLUSTER GETKEYSINSLOT: a walk over the current
-// database until count keys of the slot are found, refused when
-// slotScanLimit keys did not find them.
+// database until count keys of the slot are found, refused when the
+// scan limit's keys did not find them.
 func getKeysInSlot(c *Call) {
 	slot, ok := parse.Int(c.Args[2])
 	if !ok {
@@ -319,31 +330,32 @@ func getKeysInSlot(c *Call) {
 		c.Error("ERR Invalid slot or number of keys")
 		return
 	}
+	limit := c.s.slotScanLimit()
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		keys := [][]byte{}
 		if count == 0 {
 			return resp.Bulks(keys), nil
 		}
-		ended, err := tx.Keyspace().Walk(slotScanLimit, func(key []byte) bool {
+		ended, err := tx.Keyspace().Walk(limit, func(key []byte) bool {
 			if cluster.KeySlot(key) == int(slot) {
 				keys = append(keys, key)
 			}
 			return int64(len(keys)) < count
 		})
 		if err != nil || !ended {
-			return nil, slotScanError(err, "GETKEYSINSLOT")
+			return nil, slotScanError(err, "GETKEYSINSLOT", limit)
 		}
 		return resp.Bulks(keys), nil
 	})
 }
 
 // slotScanError is the error of a slot walk: the store's, or the bound's.
-func slotScanError(err error, sub string) error {
+func slotScanError(err error, sub string, limit int) error {
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", strings.ToLower(sub), err)
 	}
 	return db.UserError("ERR titan keeps no index of keys by slot: CLUSTER " + sub +
-		" walks the database and gives up past " + strconv.Itoa(slotScanLimit) + " keys")
+		" walks the database and gives up past " + strconv.Itoa(limit) + " keys")
 }
 
 // clusterHelp is Redis 7.0's CLUSTER HELP.
