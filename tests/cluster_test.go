@@ -52,7 +52,9 @@ func TestClusterDifferential(t *testing.T) {
 	go func() { defer wg.Done(); clusterAddr = clusterRedis(t).Options().Addr }()
 	off := startTitan(t)
 	off.logOnFailure(t)
-	on := startTitan(t, "--cluster-mode")
+	// An announce address that is not the listen address: clients are
+	// told it.
+	on := startTitan(t, "--cluster-mode", "--cluster-announce-ip", "10.9.8.7", "--cluster-announce-port", "7777")
 	on.logOnFailure(t)
 	wg.Wait()
 
@@ -128,7 +130,7 @@ func TestClusterDifferential(t *testing.T) {
 	t.Run("formats", func(t *testing.T) {
 		for _, proto := range []int{2, 3} {
 			d := newDiffer(t, on.Addr, clusterAddr, func(o *redis.Options) { o.Protocol = proto })
-			ports := map[*recordedClient]int{d.titan: portNumber(t, on.Addr), d.redis: portNumber(t, clusterAddr)}
+			ports := map[*recordedClient]int{d.titan: 7777, d.redis: portNumber(t, clusterAddr)}
 			for _, sub := range []string{"info", "slots", "shards", "nodes", "myid"} {
 				got, want := d.both("cluster", sub)
 				g := clusterShape(t, sub, got, ports[d.titan])
@@ -136,6 +138,12 @@ func TestClusterDifferential(t *testing.T) {
 				if g != w {
 					t.Errorf("RESP%d CLUSTER %s\n    redis: %s\n    titan: %s", proto, sub, w, g)
 				}
+			}
+			if got, _ := d.both("cluster", "slots"); !strings.Contains(got.String(), `$"10.9.8.7", :7777,`) {
+				t.Errorf("titan's CLUSTER SLOTS does not announce 10.9.8.7:7777: %s", got)
+			}
+			if got := d.titan.ConfigGet(d.ctx, "cluster-announce-*").Val(); got["cluster-announce-ip"] != "10.9.8.7" || got["cluster-announce-port"] != "7777" {
+				t.Errorf("CONFIG GET cluster-announce-*: %v", got)
 			}
 			// go-redis parses both alike.
 			for c := range ports {
