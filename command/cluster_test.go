@@ -8,7 +8,6 @@ import (
 
 	"github.com/titan-kv/titan/cluster"
 	"github.com/titan-kv/titan/db"
-	"github.com/titan-kv/titan/store"
 )
 
 // fakeMembers is a bus whose registry holds fixed members.
@@ -21,13 +20,8 @@ func (m fakeMembers) Members() []db.Member                      { return m }
 
 func newClusterEngine(t *testing.T, scanLimit int, members fakeMembers) (*Engine, *Client) {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := db.New(st, db.Options{Batch: db.BatchOptions{Enabled: true}}, nil)
-	t.Cleanup(func() { d.Close(); st.Close() })
-	e := NewEngine(Config{Databases: 16, Cluster: ClusterConfig{Enabled: true, Announce: "127.0.0.1:7000", ScanLimit: scanLimit}}, d, nil)
+	e := newTestEngine(t)
+	e.cfg.Cluster = ClusterConfig{Enabled: true, Announce: "127.0.0.1:7000", ScanLimit: scanLimit}
 	e.UseBus(members)
 	cl, err := e.Connect("test:1", "test:2", func() {})
 	if err != nil {
