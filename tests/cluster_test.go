@@ -296,9 +296,22 @@ func TestClusterClients(t *testing.T) {
 	}
 	checkGoRedisCluster(t, cc, "before")
 
+	// The instance to stop is the one serving the last slots: after a dead
+	// node, redis-py 4.3.4 rebuilds its map from its nodes in slot order,
+	// and reaching the dead one first fails on a bug of its own ("cannot
+	// pickle '_thread.lock' object" copying its connection options), as it
+	// does against Redis Cluster.
+	victim := 0
+	for i := range 3 {
+		if g.Addr(i) == maps.nodes[2].addr {
+			victim = i
+		}
+	}
+	other := (victim + 1) % 3
+
 	// redis-py and redis-cli, started now; redis-py waits on its stdin
 	// for the second half, after the stop.
-	py := startRedisPy(t, g.Addr(1))
+	py := startRedisPy(t, g.Addr(other))
 	py.step(t, "before", 3)
 	cli := func(addr string, args ...string) string {
 		host, port, _ := net.SplitHostPort(addr)
@@ -323,11 +336,11 @@ func TestClusterClients(t *testing.T) {
 			t.Fatalf("redis-cli cluster info: %q", got)
 		}
 	}
-	checkCLI(g.Addr(2), "before")
+	checkCLI(g.Addr(victim), "before")
 
-	// Instance 2 stops: the others drop it from their maps.
-	gone := g.Addr(2)
-	g.Stop(2)
+	// The instance stops: the others drop it from their maps.
+	gone := g.Addr(victim)
+	g.Stop(victim)
 	after := waitClusterMaps(t, g, 2)
 	for _, n := range after.nodes {
 		if n.addr == gone {
@@ -359,10 +372,10 @@ func TestClusterClients(t *testing.T) {
 		}
 	}
 	py.step(t, "after", 2)
-	checkCLI(g.Addr(0), "after")
+	checkCLI(g.Addr(other), "after")
 
 	// The instance comes back at its address: it is in every map again.
-	g.Restart(2)
+	g.Restart(victim)
 	waitClusterMaps(t, g, 3)
 }
 
@@ -492,13 +505,15 @@ func checkGoRedisCluster(t *testing.T, cc *redis.ClusterClient, phase string) {
 }
 
 // startClusterGroup starts n instances in cluster mode over one store,
-// with a short registration lease so that a stopped instance leaves the
-// maps in a fraction of a second.
+// with a short registration lease (renewed every 2/3 s) so that the maps
+// follow a join or a stop in under a second. Not shorter: the lease also
+// bounds the registration's transaction, and a commit cut short by it on
+// a loaded machine leaves the embedded store unavailable for a while.
 func startClusterGroup(t *testing.T, n int) *instancetest.Group {
 	t.Helper()
 	return instancetest.Start(t, n, instancetest.Options{Config: func(c *conf.Config) {
 		c.Cluster.Mode = true
-		c.Bus.LeaseTTL = conf.Duration{Duration: 300 * time.Millisecond}
+		c.Bus.LeaseTTL = conf.Duration{Duration: 2 * time.Second}
 	}})
 }
 
