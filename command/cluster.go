@@ -111,11 +111,17 @@ func splitAnnounce(addr string) (ip, port string) {
 	return ip, port
 }
 
-// clusterMap is the slot map as this instance sees the registry now.
+// registryMembers is what the bus offers besides Peers: the live members
+// of the instance registry, with what each published (package bus).
+type registryMembers interface{ Members() []db.Member }
+
+// clusterMap is the slot map as this instance sees the registry now:
+// itself and the members that published an announce address (cluster
+// mode).
 func (s *Engine) clusterMap() []cluster.Node {
 	var addrs []string
-	if s.peers != nil {
-		for _, m := range s.peers.Members() {
+	if rm, ok := s.peers.(registryMembers); ok {
+		for _, m := range rm.Members() {
 			if m.Info != "" {
 				addrs = append(addrs, m.Info)
 			}

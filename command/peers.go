@@ -11,13 +11,11 @@ import (
 
 // Peers is what the engine needs of the bus between instances (package
 // bus implements it): one-way broadcasts and calls answered by every
-// other instance, with handlers per message kind, and the live members
-// of the instance registry (the cluster map).
+// other instance, with handlers per message kind.
 type Peers interface {
 	Handle(kind byte, h func(payload []byte) []byte)
 	Broadcast(kind byte, payload []byte)
 	Call(ctx context.Context, kind byte, payload []byte) [][]byte
-	Members() []db.Member
 }
 
 // The message kinds the engine sends over the bus.
