@@ -29,6 +29,7 @@ func commands() []*Command {
 		aclCommands(),
 		blockingCommands(),
 		pubsubCommands(),
+		clusterCommands(),
 	)
 }
 

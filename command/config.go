@@ -67,7 +67,6 @@ func (s *Engine) registerSettings() {
 		settings.Fixed("appendfsync", "everysec", notUsed),
 		settings.Fixed("dir", "", notUsed),
 		settings.Fixed("dbfilename", "", notUsed),
-		settings.Fixed("cluster-enabled", "no", "titan is one keyspace: run more instances behind a balancer"),
 		settings.Fixed("replica-read-only", "yes", notUsed),
 		settings.Param{
 			Name: "notify-keyspace-events",

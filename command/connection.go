@@ -141,7 +141,7 @@ func hello(c *Call) {
 		resp.BulkString("version"), resp.BulkString(redisVersion),
 		resp.BulkString("proto"), resp.Int(proto),
 		resp.BulkString("id"), resp.Int(c.c.id),
-		resp.BulkString("mode"), resp.BulkString("standalone"),
+		resp.BulkString("mode"), resp.BulkString(c.s.redisMode()),
 		resp.BulkString("role"), resp.BulkString("master"),
 		resp.BulkString("modules"), resp.Array{},
 	})

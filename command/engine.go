@@ -66,6 +66,8 @@ type Config struct {
 	Store StoreInfo
 	// Lua configures scripts and functions.
 	Lua LuaConfig
+	// Cluster configures cluster mode (command/cluster.go).
+	Cluster ClusterConfig
 }
 
 // LuaConfig configures Lua scripts and functions.
@@ -175,6 +177,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		s.settings = settings.New(conf.Default())
 	}
 	s.registerSettings()
+	s.registerClusterSettings()
 	s.run, s.abort = context.WithCancel(context.Background())
 	s.acl.stop = make(chan struct{})
 	go s.aclWatch()

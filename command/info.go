@@ -51,7 +51,7 @@ var infoSections = []infoSection{
 	{name: "commandstats", all: true, title: "Commandstats", lines: (*Engine).infoCommandStats},
 	{name: "errorstats", dflt: true, all: true, title: "Errorstats", lines: (*Engine).infoErrorStats},
 	{name: "latencystats", all: true, title: "Latencystats", lines: (*Engine).infoLatencyStats},
-	{name: "cluster", dflt: true, all: true, title: "Cluster", lines: func(*Engine) ([]string, error) { return []string{"cluster_enabled:0"}, nil }},
+	{name: "cluster", dflt: true, all: true, title: "Cluster", lines: func(s *Engine) ([]string, error) { return []string{"cluster_enabled:" + s.clusterEnabledFlag()}, nil }},
 	{name: "keyspace", dflt: true, all: true, title: "Keyspace", lines: (*Engine).infoKeyspace},
 	{name: "titan", dflt: true, all: true, title: "Titan", lines: (*Engine).infoTitan},
 }
@@ -105,7 +105,7 @@ func (s *Engine) infoServer() ([]string, error) {
 		"redis_git_sha1:00000000",
 		"redis_git_dirty:0",
 		"redis_build_id:" + s.cfg.Commit,
-		"redis_mode:standalone",
+		"redis_mode:" + s.redisMode(),
 		"os:" + runtime.GOOS + " " + runtime.GOARCH,
 		"arch_bits:64",
 		"monotonic_clock:POSIX clock_gettime",

@@ -230,7 +230,8 @@ func (ti *Titan) Metric(prefix string) float64 {
 }
 
 // startRedis starts a redis-server on a free port, for differential
-// tests. It fails when redis-server is missing: .ci/run installs it.
+// tests, with extra options appended. It fails when redis-server is
+// missing: .ci/run installs it.
 func startRedis(t testing.TB, extra ...string) *redis.Client {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")

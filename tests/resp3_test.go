@@ -122,6 +122,8 @@ var resp3Lines = []string{
 	"pfadd hll a b c", "pfadd hll a", "pfadd hll2 c d", "pfcount hll", "pfcount hll hll2", "pfcount nosuch",
 	"pfmerge hll3 hll hll2", "pfcount hll3", "pfdebug getreg nosuch", "pfdebug encoding hll", "pfdebug todense hll",
 	"pfdebug encoding hll", "pfselftest",
+	// cluster mode off (on: TestClusterFormats compares RESP3 too)
+	"cluster info", "cluster keyslot a", "cluster myshardid", "readonly", "readwrite", "asking",
 	// bitfield, lcs
 	"set bf x", "bitfield bf incrby i5 100 1 get u4 0", "bitfield bf overflow fail incrby u2 0 5", "bitfield nosuchbf get u8 0",
 	"bitfield_ro bf get u4 0 get i8 8", "bitfield_ro nosuchbf get u8 0",

@@ -83,6 +83,9 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.StoreTLSKey, "store-tls-key-file", cfg.StoreTLSKey, "private key (PEM) of store-tls-cert-file")
 	f.StringVar(&cfg.Bus.Listen, "bus-listen", cfg.Bus.Listen, "address of the bus between instances (empty: the host of --listen, a free port)")
 	f.StringVar(&cfg.Bus.Advertise, "bus-advertise", cfg.Bus.Advertise, "address other instances dial to reach this one's bus (empty: the address listened on)")
+	f.BoolVar(&cfg.Cluster.Mode, "cluster-mode", cfg.Cluster.Mode, "answer Redis Cluster clients: CLUSTER SLOTS/SHARDS/NODES divide the slots among the live instances in cluster mode")
+	f.StringVar(&cfg.Cluster.AnnounceIP, "cluster-announce-ip", cfg.Cluster.AnnounceIP, "address cluster clients are told to reach this instance at (empty: the host of --listen)")
+	f.IntVar(&cfg.Cluster.AnnouncePort, "cluster-announce-port", cfg.Cluster.AnnouncePort, "port cluster clients are told (0: the port of --listen)")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
 	// Test-only options of the embedded store, hidden from --help.
 	f.IntVar(&testStore.Regions, "test-embedded-regions", 0, "start the embedded store with this many regions")
@@ -147,6 +150,9 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("client-output-buffer-limit", func() { cfg.OutputBufferLimit = flags.OutputBufferLimit })
 		set("bus-listen", func() { cfg.Bus.Listen = flags.Bus.Listen })
 		set("bus-advertise", func() { cfg.Bus.Advertise = flags.Bus.Advertise })
+		set("cluster-mode", func() { cfg.Cluster.Mode = flags.Cluster.Mode })
+		set("cluster-announce-ip", func() { cfg.Cluster.AnnounceIP = flags.Cluster.AnnounceIP })
+		set("cluster-announce-port", func() { cfg.Cluster.AnnouncePort = flags.Cluster.AnnouncePort })
 	}
 	return cfg, cfg.Validate()
 }
