@@ -8,7 +8,7 @@ DATA_DIR ?= ./data
 # Packages whose code runs concurrently get the race detector.
 RACE_PKGS := ./db/... ./command/... ./server/... ./store/... ./background/... ./instance/...
 
-.PHONY: all build run test test-faults test-tikv test-unit test-e2e fuzz bench vet fmt clean
+.PHONY: all build run test test-faults test-tikv test-unit test-e2e fuzz bench bench-migration vet fmt clean
 
 all: build
 
@@ -30,8 +30,8 @@ run: bin/titan
 test: vet
 	$(GO) test -race -count=1 $(RACE_PKGS)
 	$(GO) test -count=1 ./wait/... ./bus/...
-	$(GO) test -count=1 ./encoding/... ./glob/... ./parse/... ./resp/... ./cmdspec/... ./conf/... ./settings/... ./metrics/... ./cmd/...
-	$(MAKE) fuzz FUZZTIME=100000x FUZZTIME_SLOW=2000x
+	$(GO) test -count=1 ./encoding/... ./glob/... ./parse/... ./resp/... ./cmdspec/... ./conf/... ./settings/... ./metrics/... ./cmd/... ./cluster/...
+	$(MAKE) fuzz FUZZTIME=30000x FUZZTIME_SLOW=2000x
 	$(GO) test -count=1 -timeout 20m ./tests/... ./tools/...
 	$(MAKE) test-faults
 
@@ -92,6 +92,10 @@ bench: bin/titan
 	$(GO) test -run '^$$' -bench Publish -benchtime 50000x ./bus/
 	$(GO) run ./tools/bench -titan bin/titan -scale $(BENCH_SCALE) -out bench-table.md
 	$(GO) test -run '^$$' -bench . -benchtime 3000x ./db/
+
+## bench-migration: dualwrite's backfill, proxy latency and replicate benchmarks.
+bench-migration:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./tools/dualwrite/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -1,9 +1,9 @@
 // Package acl is titan's access control rules engine, after Redis 7.0's
 // ACL: users with passwords, command and category rules, key patterns
-// (~, %R~, %W~) and channel patterns (&), parsed from and described as
-// ACL SETUSER rules, and the check run before every command. It holds no
-// state of its own: users are stored in the store by package db and
-// cached by package command.
+// (~, %R~, %W~), channel patterns (&) and selectors ("(...)"), parsed
+// from and described as ACL SETUSER rules, and the check run before every
+// command. It holds no state of its own: users are stored in the store by
+// package db and cached by package command.
 package acl
 
 import (
@@ -11,6 +11,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -30,13 +31,11 @@ type KeyPattern struct {
 	Perm    int // Read|Write
 }
 
-// User is one ACL user.
-type User struct {
-	Name    string
-	Enabled bool
-	NoPass  bool
-	// Passwords are SHA-256 hashes, hex, in the order they were added.
-	Passwords []string
+// Selector is one set of command, key and channel permissions: a user's
+// root permissions, or one of its selectors (a "(...)" rule). A command
+// is allowed when the root or any selector allows it whole (the command,
+// its keys and its channels).
+type Selector struct {
 	// cmdRules are the command rules since the last reset of the command
 	// set ("+@all" or "-@all" first), as ACL GETUSER describes them.
 	cmdRules []string
@@ -46,10 +45,33 @@ type User struct {
 	Channels []string
 }
 
+// User is one ACL user.
+type User struct {
+	Name    string
+	Enabled bool
+	NoPass  bool
+	// Passwords are SHA-256 hashes, hex, in the order they were added.
+	Passwords []string
+	// Selector is the root permissions.
+	Selector
+	// Selectors are the further selectors, in the order they were added.
+	Selectors []*Selector
+}
+
+// newSelector returns a selector that allows nothing.
+func newSelector() Selector {
+	return Selector{cmdRules: []string{"-@all"}, allowed: map[string]bool{}}
+}
+
 // NewUser returns a user as ACL SETUSER creates it: off, no password, no
 // commands, no keys, no channels.
 func NewUser(name string) *User {
-	return &User{Name: name, cmdRules: []string{"-@all"}, allowed: map[string]bool{}}
+	return &User{Name: name, Selector: newSelector()}
+}
+
+// All returns the root permissions and then the selectors.
+func (u *User) All() []*Selector {
+	return append([]*Selector{&u.Selector}, u.Selectors...)
 }
 
 // Default returns the default user: on, every command, key and channel,
@@ -72,14 +94,22 @@ func Default(requirepass string) *User {
 func (u *User) Clone() *User {
 	c := *u
 	c.Passwords = slices.Clone(u.Passwords)
-	c.cmdRules = slices.Clone(u.cmdRules)
-	c.Keys = slices.Clone(u.Keys)
-	c.Channels = slices.Clone(u.Channels)
-	c.allowed = make(map[string]bool, len(u.allowed))
-	for k, v := range u.allowed {
-		c.allowed[k] = v
+	c.Selector = u.Selector.clone()
+	c.Selectors = make([]*Selector, len(u.Selectors))
+	for i, s := range u.Selectors {
+		sc := s.clone()
+		c.Selectors[i] = &sc
 	}
 	return &c
+}
+
+func (s *Selector) clone() Selector {
+	c := *s
+	c.cmdRules = slices.Clone(s.cmdRules)
+	c.Keys = slices.Clone(s.Keys)
+	c.Channels = slices.Clone(s.Channels)
+	c.allowed = maps.Clone(s.allowed)
+	return c
 }
 
 // HashPassword is the hash ACL rules store for a password.
@@ -107,9 +137,15 @@ func (u *User) CheckPassword(pass []byte) bool {
 	return ok
 }
 
-// Apply applies ACL SETUSER rules in order. On error, u may be partly
-// changed: apply to a Clone and keep it only on success.
+// Apply applies ACL SETUSER rules in order. A selector may come split in
+// several rules, from the one starting with "(" to the one ending with
+// ")", as ACL SETUSER's arguments and ACL file lines split it. On error, u
+// may be partly changed: apply to a Clone and keep it only on success.
 func (u *User) Apply(rules []string) error {
+	rules, err := mergeSelectors(rules)
+	if err != nil {
+		return err
+	}
 	for _, r := range rules {
 		if err := u.apply(r); err != nil {
 			return fmt.Errorf("Error in ACL SETUSER modifier '%s': %w", r, err)
@@ -125,6 +161,39 @@ type ruleError string
 
 func (e ruleError) Error() string { return string(e) }
 
+// UnmatchedError is the error for a selector whose ")" never comes; the
+// text names the rule it starts at, as Redis's does.
+type UnmatchedError string
+
+func (e UnmatchedError) Error() string {
+	return "Unmatched parenthesis in acl selector starting at '" + string(e) + "'."
+}
+
+// mergeSelectors joins the rules of a selector split over several rules
+// into one rule "(...)".
+func mergeSelectors(rules []string) ([]string, error) {
+	var out []string
+	open := -1
+	for i, r := range rules {
+		if open < 0 && strings.HasPrefix(r, "(") && !strings.HasSuffix(r, ")") {
+			open = i
+			continue
+		}
+		if open >= 0 {
+			if strings.HasSuffix(r, ")") {
+				out = append(out, strings.Join(rules[open:i+1], " "))
+				open = -1
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	if open >= 0 {
+		return nil, UnmatchedError(rules[open])
+	}
+	return out, nil
+}
+
 func (u *User) apply(r string) error {
 	lr := strings.ToLower(r)
 	switch {
@@ -136,21 +205,18 @@ func (u *User) apply(r string) error {
 		u.NoPass, u.Passwords = true, nil
 	case lr == "resetpass":
 		u.NoPass, u.Passwords = false, nil
-	case lr == "allkeys":
-		u.Keys = []KeyPattern{{"*", Read | Write}}
-	case lr == "resetkeys":
-		u.Keys = nil
-	case lr == "allchannels":
-		u.Channels = []string{"*"}
-	case lr == "resetchannels":
-		u.Channels = nil
-	case lr == "allcommands":
-		u.setAll(true)
-	case lr == "nocommands":
-		u.setAll(false)
+	case lr == "clearselectors":
+		u.Selectors = nil
 	case lr == "reset":
 		*u = *NewUser(u.Name)
-		u.Channels = nil
+	case len(r) >= 2 && r[0] == '(' && r[len(r)-1] == ')':
+		s := newSelector()
+		for _, sr := range strings.Fields(r[1 : len(r)-1]) {
+			if err := s.apply(sr); err != nil {
+				return err
+			}
+		}
+		u.Selectors = append(u.Selectors, &s)
 	case strings.HasPrefix(r, ">"):
 		u.addPassword(HashPassword(r[1:]))
 	case strings.HasPrefix(r, "#"):
@@ -163,6 +229,29 @@ func (u *User) apply(r string) error {
 		return u.removePassword(HashPassword(r[1:]))
 	case strings.HasPrefix(r, "!"):
 		return u.removePassword(strings.ToLower(r[1:]))
+	default:
+		return u.Selector.apply(r)
+	}
+	return nil
+}
+
+// apply applies one permission rule to s.
+func (s *Selector) apply(r string) error {
+	u := s
+	lr := strings.ToLower(r)
+	switch {
+	case lr == "allkeys":
+		u.Keys = []KeyPattern{{"*", Read | Write}}
+	case lr == "resetkeys":
+		u.Keys = nil
+	case lr == "allchannels":
+		u.Channels = []string{"*"}
+	case lr == "resetchannels":
+		u.Channels = nil
+	case lr == "allcommands":
+		u.setAll(true)
+	case lr == "nocommands":
+		u.setAll(false)
 	case strings.HasPrefix(r, "~"):
 		u.addKey(r[1:], Read|Write)
 	case strings.HasPrefix(lr, "%"):
@@ -216,7 +305,7 @@ func (u *User) removePassword(h string) error {
 	return nil
 }
 
-func (u *User) addKey(pattern string, perm int) {
+func (u *Selector) addKey(pattern string, perm int) {
 	if slices.ContainsFunc(u.Keys, func(k KeyPattern) bool { return k.Pattern == "*" && k.Perm == Read|Write }) {
 		return
 	}
@@ -233,7 +322,7 @@ func (u *User) addKey(pattern string, perm int) {
 	u.Keys = append(u.Keys, KeyPattern{pattern, perm})
 }
 
-func (u *User) setAll(on bool) {
+func (u *Selector) setAll(on bool) {
 	u.allCmds, u.allowed = on, map[string]bool{}
 	if on {
 		u.cmdRules = []string{"+@all"}
@@ -242,7 +331,7 @@ func (u *User) setAll(on bool) {
 	}
 }
 
-func (u *User) category(cat string, allow bool) error {
+func (u *Selector) category(cat string, allow bool) error {
 	if cat == "all" {
 		u.setAll(allow)
 		return nil
@@ -265,7 +354,7 @@ func (u *User) category(cat string, allow bool) error {
 	return nil
 }
 
-func (u *User) command(name string, allow bool) error {
+func (u *Selector) command(name string, allow bool) error {
 	spec := cmdspec.Lookup(name)
 	if spec == nil {
 		return ruleError("Unknown command or category name in ACL")
@@ -283,7 +372,7 @@ func (u *User) command(name string, allow bool) error {
 }
 
 // rule appends a command rule to the description.
-func (u *User) rule(r string) { u.cmdRules = append(u.cmdRules, r) }
+func (u *Selector) rule(r string) { u.cmdRules = append(u.cmdRules, r) }
 
 // Categories are the ACL categories of Redis 7.0, in ACL CAT's order.
 func Categories() []string {
@@ -293,7 +382,7 @@ func Categories() []string {
 }
 
 // Commands describes the command rules as ACL GETUSER and ACL LIST do.
-func (u *User) Commands() string { return strings.Join(u.cmdRules, " ") }
+func (u *Selector) Commands() string { return strings.Join(u.cmdRules, " ") }
 
 // Unrestricted reports whether u may run every command on every key and
 // channel, so that no check is needed.
@@ -303,7 +392,7 @@ func (u *User) Unrestricted() bool {
 }
 
 // CanRun reports whether u may run spec (a command or a subcommand).
-func (u *User) CanRun(spec *cmdspec.Command) bool {
+func (u *Selector) CanRun(spec *cmdspec.Command) bool {
 	if v, ok := u.allowed[spec.Name]; ok {
 		return v
 	}
@@ -317,7 +406,7 @@ func (u *User) CanRun(spec *cmdspec.Command) bool {
 
 // CanKey reports whether u may access key with the access a key spec's
 // flags ask for (access: read; insert, delete, update: write).
-func (u *User) CanKey(key []byte, flags []string) bool {
+func (u *Selector) CanKey(key []byte, flags []string) bool {
 	need := 0
 	for _, f := range flags {
 		switch f {
@@ -340,7 +429,7 @@ func (u *User) CanKey(key []byte, flags []string) bool {
 
 // CanChannel reports whether u may use channel; literal is set for the
 // patterns of PSUBSCRIBE, which must equal an allowed pattern.
-func (u *User) CanChannel(channel []byte, literal bool) bool {
+func (u *Selector) CanChannel(channel []byte, literal bool) bool {
 	for _, p := range u.Channels {
 		if p == "*" {
 			return true
@@ -357,7 +446,7 @@ func (u *User) CanChannel(channel []byte, literal bool) bool {
 }
 
 // KeysDescription is the key patterns as ACL GETUSER shows them.
-func (u *User) KeysDescription() string {
+func (u *Selector) KeysDescription() string {
 	parts := make([]string, len(u.Keys))
 	for i, k := range u.Keys {
 		switch k.Perm {
@@ -373,7 +462,7 @@ func (u *User) KeysDescription() string {
 }
 
 // ChannelsDescription is the channel patterns as ACL GETUSER shows them.
-func (u *User) ChannelsDescription() string {
+func (u *Selector) ChannelsDescription() string {
 	parts := make([]string, len(u.Channels))
 	for i, c := range u.Channels {
 		parts[i] = "&" + c
@@ -396,13 +485,29 @@ func (u *User) Rules() string {
 	for _, p := range u.Passwords {
 		b = append(b, "#"+p)
 	}
+	b = append(b, u.Selector.Describe())
+	for _, s := range u.Selectors {
+		b = append(b, "("+s.Describe()+")")
+	}
+	return strings.Join(b, " ")
+}
+
+// Describe is the selector's rules as ACL LIST shows them: keys, channels
+// and commands.
+func (u *Selector) Describe() string {
+	var b []string
 	if k := u.KeysDescription(); k != "" {
 		b = append(b, k)
 	}
-	if c := u.ChannelsDescription(); c != "" {
-		b = append(b, c)
+	if slices.Contains(u.Channels, "*") {
+		b = append(b, "&*")
 	} else {
+		// As Redis describes them: what "resetchannels" leaves, then the
+		// patterns.
 		b = append(b, "resetchannels")
+		if c := u.ChannelsDescription(); c != "" {
+			b = append(b, c)
+		}
 	}
 	b = append(b, u.Commands())
 	return strings.Join(b, " ")

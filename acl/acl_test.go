@@ -59,3 +59,33 @@ func TestDefaultUser(t *testing.T) {
 		t.Fatal("a disabled user authenticated")
 	}
 }
+
+// TestSelectors: a selector split over several rules is one selector; a
+// user's rules with selectors round-trip; reset and clearselectors drop
+// them; an unclosed selector is an error naming where it starts.
+func TestSelectors(t *testing.T) {
+	u := NewUser("s")
+	if err := u.Apply([]string{"on", "~k*", "+get", "(~x*", "&c", "+set)", "(%R~y* +get)"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(u.Selectors) != 2 {
+		t.Fatalf("%d selectors", len(u.Selectors))
+	}
+	want := "on ~k* resetchannels -@all +get (~x* resetchannels &c -@all +set) (%R~y* resetchannels -@all +get)"
+	if got := u.Rules(); got != want {
+		t.Fatalf("Rules = %q", got)
+	}
+	back, err := Parse("s", u.Rules())
+	if err != nil || back.Rules() != want {
+		t.Fatalf("round trip: %v %q", err, back.Rules())
+	}
+	if !u.Selectors[0].CanRun(cmdspec.Lookup("set")) || u.CanRun(cmdspec.Lookup("set")) {
+		t.Fatal("set should be allowed by the first selector only")
+	}
+	if err := u.Apply([]string{"(~z*", "+get"}); err == nil || err.Error() != "Unmatched parenthesis in acl selector starting at '(~z*'." {
+		t.Fatalf("unclosed selector: %v", err)
+	}
+	if err := u.Apply([]string{"clearselectors"}); err != nil || len(u.Selectors) != 0 {
+		t.Fatalf("clearselectors: %v, %d left", err, len(u.Selectors))
+	}
+}

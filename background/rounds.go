@@ -22,6 +22,9 @@ func (b *Tasks) expireRound(ctx context.Context, deadline time.Time) error {
 	// point passes them; start from a little before the last round's
 	// watermark rather than from the first entry, and rescan everything
 	// now and then for entries written late by a process with a slow clock.
+	if on, err := b.d.ActiveExpire(ctx); err != nil || !on {
+		return err // paused by DEBUG SET-ACTIVE-EXPIRE 0
+	}
 	b.expireRounds++
 	var since int64
 	if wm := b.expireWatermark; wm > 0 && b.expireRounds%expireRescan != 0 {

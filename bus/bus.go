@@ -1,7 +1,7 @@
 // Package bus connects the titan instances that serve one store, so that
 // what happens on one instance reaches clients of the others: key changes
-// that wake blocked clients, Pub/Sub messages, and later client-side
-// caching invalidations and MONITOR.
+// that wake blocked clients, Pub/Sub messages, keyspace notifications and
+// client-side caching invalidations.
 //
 // Instances find each other through the store: each registers itself with
 // a lease (Registry, implemented by db.DB) and renews it every LeaseTTL/3;
@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -46,9 +47,9 @@ import (
 
 // Registry is where instances register and find each other (db.DB).
 type Registry interface {
-	// RegisterInstance registers or renews id at addr for ttl and returns
-	// the live members, id included.
-	RegisterInstance(ctx context.Context, id, addr string, ttl time.Duration) ([]db.Member, error)
+	// RegisterInstance registers or renews me for ttl and returns the
+	// live members, me included.
+	RegisterInstance(ctx context.Context, me db.Member, ttl time.Duration) ([]db.Member, error)
 	// UnregisterInstance removes id.
 	UnregisterInstance(ctx context.Context, id string) error
 }
@@ -66,6 +67,9 @@ type Options struct {
 	CallTimeout time.Duration
 	// QueueLen bounds the frames waiting to be sent to one peer; 0: 65536.
 	QueueLen int
+	// Info is published with the registration for the other instances to
+	// read in Members (the cluster announce address); empty: nothing.
+	Info string
 }
 
 // Bus is one instance's end of the bus.
@@ -82,6 +86,9 @@ type Bus struct {
 	peers  map[string]*peer // by instance id
 	conns  map[net.Conn]struct{}
 	closed bool
+	// members are the live instances of the last registration, this one
+	// included (under mu).
+	members []db.Member
 
 	nextID  atomic.Uint64
 	calls   sync.Map // id -> chan []byte
@@ -194,7 +201,7 @@ func (b *Bus) Addr() string { return b.addr }
 // refresh renews the registration and connects to new members, dropping
 // the peers that left.
 func (b *Bus) refresh(ctx context.Context) error {
-	members, err := b.reg.RegisterInstance(ctx, b.id, b.addr, b.opts.LeaseTTL)
+	members, err := b.reg.RegisterInstance(ctx, db.Member{ID: b.id, Addr: b.addr, Info: b.opts.Info}, b.opts.LeaseTTL)
 	if err != nil {
 		b.fail("register")
 		return err
@@ -204,6 +211,7 @@ func (b *Bus) refresh(ctx context.Context) error {
 	if b.closed {
 		return nil
 	}
+	b.members = members
 	live := make(map[string]bool, len(members))
 	for _, mb := range members {
 		if mb.ID == b.id {
@@ -240,6 +248,18 @@ func (b *Bus) Peers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.peers)
+}
+
+// Members are the live instances as the last renewal of the
+// registration found them, this one included (with the Info each
+// published); until Start, only this one.
+func (b *Bus) Members() []db.Member {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.members) == 0 {
+		return []db.Member{{ID: b.id, Addr: b.addr, Info: b.opts.Info}}
+	}
+	return slices.Clone(b.members)
 }
 
 func (b *Bus) peerList() []*peer {
@@ -546,3 +566,7 @@ func (p *peer) pump(c net.Conn) {
 		}
 	}
 }
+
+// LeaseTTL is the registration lease: a new member is seen by the others
+// within a third of it.
+func (b *Bus) LeaseTTL() time.Duration { return b.opts.LeaseTTL }

@@ -21,11 +21,11 @@ func newMemRegistry() *memRegistry {
 	return &memRegistry{members: map[string]db.Member{}, until: map[string]time.Time{}}
 }
 
-func (r *memRegistry) RegisterInstance(_ context.Context, id, addr string, ttl time.Duration) ([]db.Member, error) {
+func (r *memRegistry) RegisterInstance(_ context.Context, me db.Member, ttl time.Duration) ([]db.Member, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.members[id] = db.Member{ID: id, Addr: addr}
-	r.until[id] = time.Now().Add(ttl)
+	r.members[me.ID] = me
+	r.until[me.ID] = time.Now().Add(ttl)
 	var live []db.Member
 	for mid, m := range r.members {
 		if time.Now().Before(r.until[mid]) {

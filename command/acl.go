@@ -143,7 +143,7 @@ func (s *Engine) Authenticate(cl *Client, user, pass []byte) bool {
 	}
 	u := s.aclUser(name)
 	if u == nil || !u.CheckPassword(pass) {
-		s.aclLog(cl, "auth", "auth", name)
+		s.aclLog(cl, "auth", "AUTH", name)
 		return false
 	}
 	cl.infoMu.Lock()
@@ -194,18 +194,38 @@ func (s *Engine) aclCheck(cl *Client, cmd *Command, args [][]byte) string {
 }
 
 // aclDenied returns why u may not run args of spec ("command", "key",
-// "channel", or "" when it may) and the denied object.
+// "channel", or "" when it may) and the denied object. The command is
+// allowed when u's root permissions or one of its selectors allow it;
+// otherwise the reason is Redis's pick among the selectors' denials: a
+// channel before a key before the command, the later argument first.
 func aclDenied(u *acl.User, spec *cmdspec.Command, args [][]byte) (reason, object string) {
+	rank := map[string]int{"command": 1, "key": 2, "channel": 3}
+	best, bestPos := 0, -1
+	for _, s := range u.All() {
+		r, obj, pos := selectorDenied(s, spec, args)
+		if r == "" {
+			return "", ""
+		}
+		if rank[r] > best || (rank[r] == best && pos > bestPos) {
+			reason, object, best, bestPos = r, obj, rank[r], pos
+		}
+	}
+	return reason, object
+}
+
+// selectorDenied is aclDenied for one selector; pos is the denied
+// argument's position (0 for the command).
+func selectorDenied(u *acl.Selector, spec *cmdspec.Command, args [][]byte) (reason, object string, pos int) {
 	sub := spec.For(args)
 	if sub == nil {
 		sub = spec
 	}
 	if !u.CanRun(sub) {
-		return "command", sub.Name
+		return "command", sub.Name, 0
 	}
 	for _, r := range sub.KeyRefs(args) {
 		if !u.CanKey(args[r.Pos], r.Flags) {
-			return "key", string(args[r.Pos])
+			return "key", string(args[r.Pos]), r.Pos
 		}
 	}
 	var channels [][]byte
@@ -220,12 +240,12 @@ func aclDenied(u *acl.User, spec *cmdspec.Command, args [][]byte) (reason, objec
 	case "psubscribe":
 		channels, literal = args[1:], true
 	}
-	for _, ch := range channels {
+	for i, ch := range channels {
 		if !u.CanChannel(ch, literal) {
-			return "channel", string(ch)
+			return "channel", string(ch), 1 + i
 		}
 	}
-	return "", ""
+	return "", "", 0
 }
 
 // aclLog records a denial; repeated ones within a minute are counted in
@@ -235,6 +255,11 @@ func (s *Engine) aclLog(cl *Client, reason, object, user string) {
 	if cl.multi {
 		ctx = "multi"
 	}
+	s.aclLogIn(cl, ctx, reason, object, user)
+}
+
+// aclLogIn is aclLog in an explicit context (toplevel, multi, lua).
+func (s *Engine) aclLogIn(cl *Client, ctx, reason, object, user string) {
 	info := cl.info(time.Now())
 	s.acl.mu.Lock()
 	defer s.acl.mu.Unlock()
@@ -253,7 +278,7 @@ func (s *Engine) aclLog(cl *Client, reason, object, user string) {
 
 func aclCommands() []*Command {
 	return []*Command{
-		cmd("acl", aclCmd, barrier, subcommands("setuser", "getuser", "deluser", "list", "users", "whoami", "cat", "log", "genpass", "dryrun", "help")),
+		cmd("acl", aclCmd, barrier, subcommands("setuser", "getuser", "deluser", "list", "users", "whoami", "cat", "log", "genpass", "dryrun", "load", "save", "help")),
 	}
 }
 
@@ -271,13 +296,7 @@ func aclCmd(c *Call) {
 			c.Error(c.errorReply(err))
 			return
 		}
-		c.s.acl.mu.RLock()
-		names := make([]string, 0, len(c.s.acl.users))
-		for n := range c.s.acl.users {
-			names = append(names, n)
-		}
-		c.s.acl.mu.RUnlock()
-		sort.Strings(names)
+		names := c.s.aclNames()
 		out := make([][]byte, len(names))
 		for i, n := range names {
 			if sub == "users" {
@@ -308,6 +327,10 @@ func aclCmd(c *Call) {
 		c.Reply(resp.Bulk([]byte(hex.EncodeToString(b)[:(bits+3)/4])))
 	case "dryrun":
 		aclDryRun(c)
+	case "load":
+		aclLoad(c)
+	case "save":
+		aclSave(c)
 	case "help":
 		c.Reply(resp.Lines(aclHelp))
 	}
@@ -337,15 +360,36 @@ func aclSetUser(c *Call) {
 		c.Error("ERR " + err.Error())
 		return
 	}
-	if _, err := c.s.db.ACLUpdate(context.Background(), map[string]string{name: u.Rules()}, nil); err != nil {
-		c.Error(c.errorReply(err))
-		return
-	}
-	if err := c.s.aclReload(context.Background()); err != nil {
+	if err := c.s.aclStore(map[string]*acl.User{name: u}, nil); err != nil {
 		c.Error(c.errorReply(err))
 		return
 	}
 	c.Reply(resp.OK)
+}
+
+// aclNames returns the names of the users, sorted.
+func (s *Engine) aclNames() []string {
+	s.acl.mu.RLock()
+	names := make([]string, 0, len(s.acl.users))
+	for n := range s.acl.users {
+		names = append(names, n)
+	}
+	s.acl.mu.RUnlock()
+	sort.Strings(names)
+	return names
+}
+
+// aclStore writes users and deletes the users named in del, in one
+// transaction, and reloads the cache.
+func (s *Engine) aclStore(users map[string]*acl.User, del []string) error {
+	put := make(map[string]string, len(users))
+	for name, u := range users {
+		put[name] = u.Rules()
+	}
+	if _, err := s.db.ACLUpdate(context.Background(), put, del); err != nil {
+		return err
+	}
+	return s.aclReload(context.Background())
 }
 
 func aclDelUser(c *Call) {
@@ -401,13 +445,21 @@ func aclGetUser(c *Call) {
 	for i, p := range u.Passwords {
 		pw[i] = []byte(p)
 	}
+	selectors := resp.Array{}
+	for _, s := range u.Selectors {
+		selectors = append(selectors, resp.Map{
+			resp.BulkString("commands"), resp.Bulk([]byte(s.Commands())),
+			resp.BulkString("keys"), resp.Bulk([]byte(s.KeysDescription())),
+			resp.BulkString("channels"), resp.Bulk([]byte(s.ChannelsDescription())),
+		})
+	}
 	c.Reply(resp.Map{
 		resp.BulkString("flags"), resp.BulkSet(flags),
 		resp.BulkString("passwords"), resp.Bulks(pw),
 		resp.BulkString("commands"), resp.Bulk([]byte(u.Commands())),
 		resp.BulkString("keys"), resp.Bulk([]byte(u.KeysDescription())),
 		resp.BulkString("channels"), resp.Bulk([]byte(u.ChannelsDescription())),
-		resp.BulkString("selectors"), resp.Array{},
+		resp.BulkString("selectors"), selectors,
 	})
 }
 

@@ -30,6 +30,7 @@ func flushdb(c *Call) {
 	if !flushOptions(c) {
 		return
 	}
+	defer c.s.trackFlush()
 	if err := c.s.flush(c.c.db); err != nil {
 		c.Error(c.errorReply(err))
 		return
@@ -41,6 +42,7 @@ func flushall(c *Call) {
 	if !flushOptions(c) {
 		return
 	}
+	defer c.s.trackFlush()
 	for i := 0; i < c.s.cfg.Databases; i++ {
 		if err := c.s.flush(uint16(i)); err != nil {
 			c.Error(c.errorReply(err))

@@ -66,13 +66,23 @@ func (c *Call) Read(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(true, fn)
 func (c *Call) Write(fn func(tx *db.Tx) (resp.Reply, error)) { c.setJob(false, fn) }
 
 func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, Fn: func(tx *db.Tx) error {
+	var stage [][]byte
+	if !readOnly && !c.nested {
+		stage = stageArgs(c.name, c.Args)
+	}
+	// String commands read only their keys' metadata (prefetched): a
+	// planning pass would only run them twice.
+	noPlan := c.cmd.Spec.Docs.Group == "string"
+	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r
 		c.changes = nil
 		if err == nil && !readOnly {
 			c.changes = tx.Changes()[n:]
+			for i := range c.changes {
+				c.changes[i].Origin = c.c.id
+			}
 		}
 		return err
 	}}
@@ -140,7 +150,11 @@ func (c *Call) appendReply(b []byte) []byte {
 		if r == nil {
 			r = resp.OK
 		}
-		b = r.Append(b, c.c.proto)
+		if sr, ok := r.(streamReply); ok && !c.nested && !c.silent {
+			b = c.streamOut(b, sr)
+		} else {
+			b = r.Append(b, c.c.proto)
+		}
 	}
 	c.s.record(c, time.Since(c.start), errMsg)
 	if !c.rejected && !c.queued {
@@ -241,6 +255,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 			out = call.safeAppend(out)
 			continue
 		}
+		s.trackReads(call)
 		pending = append(pending, call)
 		if barrier {
 			flush()

@@ -16,8 +16,8 @@ import (
 )
 
 // The CLIENT family, as Redis 7.0 has it: ID, INFO, LIST, KILL,
-// GETNAME/SETNAME, NO-EVICT, REPLY, PAUSE/UNPAUSE and HELP (TRACKING and
-// its companions are in tracking.go, not registered yet). CLIENT LIST and
+// GETNAME/SETNAME, NO-EVICT, REPLY, PAUSE/UNPAUSE, HELP, and TRACKING,
+// CACHING, TRACKINGINFO and GETREDIR (tracking.go). CLIENT LIST and
 // KILL see the clients of this titan instance (the registry in Engine);
 // PAUSE pauses this instance's clients. UNBLOCK belongs with the blocking
 // commands (issue 12).
@@ -27,7 +27,7 @@ func clientCommands() []*Command {
 	return []*Command{
 		cmd("client", client, barrier,
 			subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply",
-				"pause", "unpause", "unblock", "help")),
+				"pause", "unpause", "unblock", "tracking", "caching", "trackinginfo", "getredir", "help")),
 	}
 }
 
@@ -151,6 +151,10 @@ func (cl *Client) beforeCommand(call *Call) {
 // clientHelp is Redis 7.0's CLIENT HELP, for the subcommands titan has.
 var clientHelp = resp.Lines{
 	"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	"CACHING (YES|NO)",
+	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+	"GETREDIR",
+	"    Return the client ID we are redirecting to when tracking is enabled.",
 	"GETNAME",
 	"    Return the name of the current connection.",
 	"ID",
@@ -185,6 +189,11 @@ var clientHelp = resp.Lines{
 	"    Assign the name <name> to the current connection.",
 	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
 	"    Unblock the specified blocked client.",
+	"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+	"         [OPTIN] [OPTOUT] [NOLOOP]",
+	"    Control server assisted client side caching.",
+	"TRACKINGINFO",
+	"    Report tracking status for the current connection.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
 	"HELP",
@@ -228,6 +237,9 @@ func (c *Client) info(now time.Time) string {
 	redir := int64(-1)
 	if t := c.tracking; t != nil {
 		flags = append(flags, 't')
+		if t.brokenRedirect {
+			flags = append(flags, 'R')
+		}
 		if t.bcast {
 			flags = append(flags, 'B')
 		}
@@ -248,9 +260,13 @@ func (c *Client) info(now time.Time) string {
 	}
 	idle := (now.UnixNano() - c.lastActive.Load()) / int64(time.Second)
 	omem := c.omem.Load()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=default redir=%d resp=%d",
+	user := c.user
+	if user == "" {
+		user = "default"
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=%d oll=0 omem=%d tot-mem=0 events=r cmd=%s user=%s redir=%d resp=%d",
 		c.id, c.addr, c.laddr, c.name, int64(now.Sub(c.created).Seconds()), idle, flags, c.db, nsub[0], nsub[1], nsub[2], multi,
-		c.qbuf.Load(), c.qbufFree.Load(), omem, omem, cmd, redir, c.proto)
+		c.qbuf.Load(), c.qbufFree.Load(), omem, omem, cmd, user, redir, c.proto)
 }
 
 // clientType checks a CLIENT KILL/LIST TYPE argument and reports whether

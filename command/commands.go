@@ -24,10 +24,12 @@ func commands() []*Command {
 		bitsCommands(),
 		keyspaceCommands(),
 		opsCommands(),
+		debugCommands(),
 		monitorCommands(),
 		aclCommands(),
 		blockingCommands(),
 		pubsubCommands(),
+		clusterCommands(),
 	)
 }
 

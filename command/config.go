@@ -45,8 +45,9 @@ func (s *Engine) registerSettings() {
 	latency := settings.Int("latency-monitor-threshold", 0, math.MaxInt64,
 		s.latency.threshold.Load, s.latency.threshold.Store)
 	latency.Save = func(c *conf.Config) { c.LatencyMonitorThreshold = s.latency.threshold.Load() }
-	reg.Register(timeout, maxClients, pass, slower, maxLen, latency,
+	reg.Register(timeout, maxClients, pass, slower, maxLen, latency, s.trackingSetting(),
 		settings.Param{Name: "databases", Get: func() string { return strconv.Itoa(s.cfg.Databases) }},
+		settings.Param{Name: "aclfile", Get: func() string { return s.cfg.ACLFile }},
 		settings.Param{Name: "port", Get: func() string { return s.cfg.Port }},
 		settings.Param{Name: "proto-max-bulk-len", Get: func() string { return strconv.FormatInt(s.cfg.MaxBulkLen, 10) }},
 	)
@@ -66,7 +67,6 @@ func (s *Engine) registerSettings() {
 		settings.Fixed("appendfsync", "everysec", notUsed),
 		settings.Fixed("dir", "", notUsed),
 		settings.Fixed("dbfilename", "", notUsed),
-		settings.Fixed("cluster-enabled", "no", "titan is one keyspace: run more instances behind a balancer"),
 		settings.Fixed("replica-read-only", "yes", notUsed),
 		settings.Param{
 			Name: "notify-keyspace-events",
@@ -96,6 +96,7 @@ func (s *Engine) registerSettings() {
 		settings.Fixed("protected-mode", "no", "not used by titan"),
 		settings.Fixed("lazyfree-lazy-user-del", "yes", "titan always deletes in the background"),
 		settings.Fixed("activedefrag", "no", notUsed),
+		settings.Param{Name: "enable-debug-command", Get: func() string { return "yes" }}, // debug.go: always on
 		settings.Fixed("client-output-buffer-limit",
 			"normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", "not configurable in titan"),
 	)

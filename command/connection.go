@@ -141,7 +141,7 @@ func hello(c *Call) {
 		resp.BulkString("version"), resp.BulkString(redisVersion),
 		resp.BulkString("proto"), resp.Int(proto),
 		resp.BulkString("id"), resp.Int(c.c.id),
-		resp.BulkString("mode"), resp.BulkString("standalone"),
+		resp.BulkString("mode"), resp.BulkString(c.s.redisMode()),
 		resp.BulkString("role"), resp.BulkString("master"),
 		resp.BulkString("modules"), resp.Array{},
 	})
@@ -173,6 +173,7 @@ func reset(c *Call) {
 	cl.infoMu.Lock()
 	cl.db, cl.name, cl.proto, cl.user = 0, "", resp.RESP2, ""
 	cl.noEvict, cl.replyOff, cl.skipNext, cl.tracking = false, false, false, nil
+	c.s.track.set(cl, nil)
 	cl.infoMu.Unlock()
 	cl.authed = c.s.defaultOpen()
 	c.silent = false // replies are back on for RESET's own

@@ -28,6 +28,8 @@ import (
 type Config struct {
 	// RequirePass, when set, makes clients AUTH first.
 	RequirePass string
+	// ACLFile is the file of ACL SAVE and ACL LOAD; empty: none.
+	ACLFile string
 	// Databases is the number of databases SELECT accepts.
 	Databases int
 	// MaxClients bounds the open connections; 0 means no bound.
@@ -64,6 +66,8 @@ type Config struct {
 	Store StoreInfo
 	// Lua configures scripts and functions.
 	Lua LuaConfig
+	// Cluster configures cluster mode (command/cluster.go).
+	Cluster ClusterConfig
 }
 
 // LuaConfig configures Lua scripts and functions.
@@ -91,6 +95,11 @@ type Engine struct {
 	table map[string]*Command
 	start time.Time
 	runID string
+	// replid is master_replid once DEBUG CHANGE-REPL-ID changed it.
+	replid atomic.Pointer[string]
+	// qlPacked is DEBUG QUICKLIST-PACKED-THRESHOLD (0: Redis's 1 GB), for
+	// DEBUG OBJECT's ql_* fields.
+	qlPacked atomic.Int64
 
 	nextID  atomic.Int64
 	mu      sync.Mutex
@@ -109,6 +118,8 @@ type Engine struct {
 	monitors monitors
 	// notifyFlags are the notify-keyspace-events classes (notify.go).
 	notifyFlags atomic.Int64
+	// track is client-side caching's tracking (tracking_table.go).
+	track *tracker
 
 	scriptsOnce sync.Once
 	scripting   *scripts // Lua scripts and functions (scripting.go)
@@ -119,6 +130,7 @@ type Engine struct {
 	idleTimeout atomic.Int64 // seconds
 
 	stats    *stats
+	runners  *runners // goroutines handing pipelines to the store (runners.go)
 	peakMem  atomic.Int64
 	slowlog  *slowLog
 	latency  *latencyMonitor
@@ -152,9 +164,11 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		runID:    randomHex(40),
 		clients:  make(map[int64]*Client),
 		stats:    newStats(),
+		runners:  newRunners(),
 		slowlog:  newSlowLog(),
 		latency:  newLatencyMonitor(),
 		settings: cfg.Settings,
+		track:    newTracker(),
 	}
 	s.requirePass.Store(&cfg.RequirePass)
 	s.maxClients.Store(int64(cfg.MaxClients))
@@ -163,6 +177,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 		s.settings = settings.New(conf.Default())
 	}
 	s.registerSettings()
+	s.registerClusterSettings()
 	s.run, s.abort = context.WithCancel(context.Background())
 	s.acl.stop = make(chan struct{})
 	go s.aclWatch()
@@ -172,6 +187,7 @@ func NewEngine(cfg Config, d *db.DB, m *metrics.Metrics) *Engine {
 	flags, _ := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
 	s.notifyFlags.Store(int64(flags))
 	d.OnCommit(s.wakeChanged)
+	d.OnCommit(s.trackChanged)
 	return s
 }
 
@@ -236,6 +252,7 @@ type Client struct {
 
 	multi           bool
 	multiFailed     bool
+	inExec          bool // EXEC is preparing its queued commands
 	queued          [][][]byte
 	watched         map[watchKey]uint64
 	closeAfterReply bool
@@ -296,6 +313,7 @@ func (s *Engine) Disconnect(c *Client) {
 	s.unsubscribeAll(c)
 	s.endBlock(c)
 	s.dropMonitor(c)
+	s.track.set(c, nil)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -307,6 +325,7 @@ func (s *Engine) Disconnect(c *Client) {
 // CloseAll closes every client's connection (at shutdown).
 func (s *Engine) CloseAll() {
 	s.acl.once.Do(func() { close(s.acl.stop) })
+	defer s.runners.stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.clients {

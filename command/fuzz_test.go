@@ -20,7 +20,7 @@ var errorCode = regexp.MustCompile(`^[A-Z][A-Z_]+ `)
 
 func FuzzCommandArgs(f *testing.F) {
 	e := newTestEngine(f)
-	skip := []string{"acl", "flushdb", "flushall", "info", "config", "quit", "reset", "client", "hello", "auth", "exec", "multi", "discard", "watch", "unwatch"}
+	skip := []string{"acl", "flushdb", "flushall", "info", "config", "quit", "reset", "client", "hello", "auth", "exec", "multi", "discard", "watch", "unwatch", "debug"}
 	var names []string
 	for n := range e.table {
 		if !slices.Contains(skip, n) {

@@ -30,17 +30,16 @@ func (s *Engine) do(jobs []*db.Job) bool {
 	if len(jobs) == 0 {
 		return true
 	}
-	done := make(chan struct{})
-	go func() {
-		s.db.Do(s.run, jobs...)
-		close(done)
-	}()
+	r := s.runners.get(s)
+	r.work <- jobs
 	select {
-	case <-done:
+	case <-r.done:
+		s.runners.put(r)
 		return true
 	case <-s.run.Done():
 		select {
-		case <-done:
+		case <-r.done:
+			s.runners.put(r)
 			return true
 		case <-time.After(100 * time.Millisecond):
 			return false

@@ -51,7 +51,7 @@ var infoSections = []infoSection{
 	{name: "commandstats", all: true, title: "Commandstats", lines: (*Engine).infoCommandStats},
 	{name: "errorstats", dflt: true, all: true, title: "Errorstats", lines: (*Engine).infoErrorStats},
 	{name: "latencystats", all: true, title: "Latencystats", lines: (*Engine).infoLatencyStats},
-	{name: "cluster", dflt: true, all: true, title: "Cluster", lines: func(*Engine) ([]string, error) { return []string{"cluster_enabled:0"}, nil }},
+	{name: "cluster", dflt: true, all: true, title: "Cluster", lines: func(s *Engine) ([]string, error) { return []string{"cluster_enabled:" + s.clusterEnabledFlag()}, nil }},
 	{name: "keyspace", dflt: true, all: true, title: "Keyspace", lines: (*Engine).infoKeyspace},
 	{name: "titan", dflt: true, all: true, title: "Titan", lines: (*Engine).infoTitan},
 }
@@ -105,7 +105,7 @@ func (s *Engine) infoServer() ([]string, error) {
 		"redis_git_sha1:00000000",
 		"redis_git_dirty:0",
 		"redis_build_id:" + s.cfg.Commit,
-		"redis_mode:standalone",
+		"redis_mode:" + s.redisMode(),
 		"os:" + runtime.GOOS + " " + runtime.GOARCH,
 		"arch_bits:64",
 		"monotonic_clock:POSIX clock_gettime",
@@ -143,7 +143,7 @@ func (s *Engine) infoClients() ([]string, error) {
 		"client_recent_max_input_buffer:0",
 		"client_recent_max_output_buffer:0",
 		fmt.Sprintf("blocked_clients:%d", s.blockedClients.Load()),
-		"tracking_clients:0",
+		fmt.Sprintf("tracking_clients:%d", s.track.active.Load()),
 		"clients_in_timeout_table:0",
 	}, nil
 }
@@ -277,6 +277,7 @@ func (s *Engine) infoStats() ([]string, error) {
 	if s.m != nil {
 		expired = int64(sumOf(s.m.KeysExpired))
 	}
+	_, tkeys, titems, tprefixes := s.track.counts()
 	return []string{
 		fmt.Sprintf("total_connections_received:%d", st.connections.Load()),
 		fmt.Sprintf("total_commands_processed:%d", st.commands.Load()),
@@ -316,9 +317,9 @@ func (s *Engine) infoStats() ([]string, error) {
 		"active_defrag_key_misses:0",
 		"total_active_defrag_time:0",
 		"current_active_defrag_time:0",
-		"tracking_total_keys:0",
-		"tracking_total_items:0",
-		"tracking_total_prefixes:0",
+		fmt.Sprintf("tracking_total_keys:%d", tkeys),
+		fmt.Sprintf("tracking_total_items:%d", titems),
+		fmt.Sprintf("tracking_total_prefixes:%d", tprefixes),
 		"unexpected_error_replies:0",
 		fmt.Sprintf("total_error_replies:%d", st.errorReplies.Load()),
 		"dump_payload_sanitizations:0",
@@ -338,7 +339,7 @@ func (s *Engine) infoReplication() ([]string, error) {
 		"role:master",
 		"connected_slaves:0",
 		"master_failover_state:no-failover",
-		"master_replid:" + s.runID,
+		"master_replid:" + s.replID(),
 		"master_replid2:0000000000000000000000000000000000000000",
 		"master_repl_offset:0",
 		"second_repl_offset:-1",

@@ -76,6 +76,8 @@ var latencyHelp = resp.Lines{
 	"LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 	"DOCTOR",
 	"    Return a human readable latency analysis report.",
+	"GRAPH <event>",
+	"    Return an ASCII latency graph for the <event> class.",
 	"HISTORY <event>",
 	"    Return time-latency samples for the <event> class.",
 	"LATEST",
@@ -131,6 +133,19 @@ func latencyCmd(c *Call) {
 		}
 		m.mu.Unlock()
 		c.Reply(resp.Int(n))
+	case sub == "graph" && len(c.Args) == 3:
+		m.mu.Lock()
+		e := m.events[string(c.Args[2])]
+		var graph string
+		if e != nil {
+			graph = latencyGraph(string(c.Args[2]), e, time.Now())
+		}
+		m.mu.Unlock()
+		if e == nil {
+			c.Error(fmt.Sprintf("ERR No samples available for event '%s'", c.Args[2]))
+			return
+		}
+		c.Reply(resp.Verbatim(graph))
 	case sub == "doctor" && len(c.Args) == 2:
 		c.Reply(resp.Verbatim(c.s.latencyDoctor()))
 	case sub == "histogram":

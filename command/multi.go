@@ -82,12 +82,15 @@ func exec(c *Call) {
 	subs := make([]*Call, len(queued))
 	readOnly := true
 	var keys [][]byte
+	cl.inExec = true
+	defer func() { cl.inExec = false }()
 	for i, args := range queued {
 		sub := c.s.prepare(cl, args)
 		sub.nested = true
 		if !sub.answered() {
 			sub.handle()
 		}
+		c.s.trackReads(sub)
 		if sub.job != nil {
 			readOnly = readOnly && sub.job.ReadOnly
 			keys = append(keys, sub.job.Keys...)

@@ -8,6 +8,6 @@ func opsCommands() []*Command {
 		cmd("config", config, barrier, subcommands("get", "set", "resetstat", "rewrite", "help")),
 		cmd("slowlog", slowlogCmd, subcommands("get", "len", "reset", "help")),
 		cmd("memory", memoryCmd, subcommands("usage", "stats", "doctor", "malloc-stats", "purge", "help")),
-		cmd("latency", latencyCmd, subcommands("latest", "history", "reset", "doctor", "histogram", "help")),
+		cmd("latency", latencyCmd, subcommands("latest", "history", "reset", "doctor", "graph", "histogram", "help")),
 	}
 }

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"encoding/binary"
+	"time"
 
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/encoding"
@@ -50,6 +51,11 @@ func (s *Engine) UseBus(p Peers) {
 	})
 	p.Handle(msgPublish, s.publishFromPeer)
 	p.Handle(msgQuery, s.queryFromPeer)
+	grace := 12 * time.Second
+	if lt, ok := p.(interface{ LeaseTTL() time.Duration }); ok {
+		grace = lt.LeaseTTL() + 2*trackHeartbeat
+	}
+	s.startTrackingBus(p, grace)
 }
 
 // wakeChanged is the engine's db.OnCommit hook: the lists and sorted sets

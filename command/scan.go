@@ -99,8 +99,9 @@ func pageReply(tx *db.Tx, scope, next []byte, items [][]byte, err error) (resp.R
 	return scanReply{cursor: cursor, items: items}, err
 }
 
-// Scans are write jobs: each call stores the record of the cursor it
-// hands out.
+// Scans are read jobs: a call with a next page stores the record of the
+// cursor it hands out in a transaction of its own (db.Tx.SaveCursor); the
+// last page and a scan that fits in one page write nothing.
 
 func scan(c *Call) {
 	cursor, ok := parseCursor(c.Args[1])
@@ -113,13 +114,9 @@ func scan(c *Call) {
 		c.Error(errMsg)
 		return
 	}
-	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		scope := encoding.CursorScope('k', tx.DB, nil)
-		start, err := tx.Cursor(cursor, scope)
-		if err != nil {
-			return nil, err
-		}
-		res, err := tx.Keyspace().Scan(start, o.count, o.match, o.typ)
+		res, err := tx.Keyspace().ScanCursor(cursor, scope, o.count, o.match, o.typ)
 		return pageReply(tx, scope, res.Next, res.Items, err)
 	})
 }
@@ -137,7 +134,7 @@ func keyScan(c *Call, kind byte, withNoValues bool, size func(tx *db.Tx) (int64,
 		return
 	}
 	o, errMsg := parseScanOptions(c.Args[3:], false, withNoValues)
-	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
 		n, err := size(tx)
 		if err != nil || n == 0 {
 			return scanReply{}, err

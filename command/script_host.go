@@ -15,7 +15,9 @@ import (
 type scriptHost struct {
 	s  *Engine
 	cl *Client // the script's own client: SELECT inside a script stays there
-	tx *db.Tx
+	// caller is the client running the script (ACL LOG's client-info).
+	caller *Client
+	tx     *db.Tx
 	// readOnly refuses write commands (EVAL_RO, FCALL_RO, no-writes).
 	readOnly bool
 	// wrote is set once a write command succeeded (SCRIPT KILL refuses);
@@ -24,9 +26,12 @@ type scriptHost struct {
 }
 
 func (s *Engine) scriptHost(cl *Client, tx *db.Tx) *scriptHost {
-	sc := &Client{id: cl.id, addr: cl.addr, laddr: cl.laddr, created: cl.created, authed: true, db: cl.db, name: cl.name}
+	cl.infoMu.Lock()
+	user := cl.user // the script runs with its caller's ACL user
+	cl.infoMu.Unlock()
+	sc := &Client{id: cl.id, addr: cl.addr, laddr: cl.laddr, created: cl.created, authed: true, db: cl.db, name: cl.name, user: user}
 	sc.closeConn = func() {}
-	return &scriptHost{s: s, cl: sc, tx: tx}
+	return &scriptHost{s: s, cl: sc, caller: cl, tx: tx}
 }
 
 // Errors of commands called from scripts, as Redis 7.0 words them.
@@ -61,6 +66,9 @@ func (h *scriptHost) Call(args [][]byte, p resp.Proto) ([]byte, error) {
 		return []byte(errScriptDenied), nil
 	case h.readOnly && spec.Has("write"):
 		return []byte(errScriptReadOnly), nil
+	}
+	if why := h.s.scriptDenial(h.caller, h.s.userOf(h.cl), cmd, args); why != "" {
+		return []byte("-ERR The user executing the script " + why + "\r\n"), nil
 	}
 	h.cl.proto = p
 	sub := &Call{s: h.s, c: h.cl, cmd: cmd, name: name, Args: args, start: time.Now()}

@@ -25,7 +25,7 @@ type slowLog struct {
 	maxLen atomic.Int64
 
 	mu      sync.Mutex
-	entries []slowEntry // newest first
+	entries []slowEntry // oldest first: adding one copies nothing
 	nextID  int64
 }
 
@@ -56,15 +56,17 @@ func (l *slowLog) add(c *Call, us int64) {
 	defer l.mu.Unlock()
 	e.id = l.nextID
 	l.nextID++
-	l.entries = append([]slowEntry{e}, l.entries...)
+	l.entries = append(l.entries, e)
 	l.trim()
 }
 
 // trim drops the oldest entries beyond slowlog-max-len; l.mu is held.
 func (l *slowLog) trim() {
-	if n := int(l.maxLen.Load()); len(l.entries) > n {
-		clear(l.entries[n:])
-		l.entries = l.entries[:n]
+	if drop := len(l.entries) - int(l.maxLen.Load()); drop > 0 {
+		// Slicing off the front keeps add O(1): the next append that
+		// outgrows the array moves only the kept entries.
+		clear(l.entries[:drop])
+		l.entries = l.entries[drop:]
 	}
 }
 
@@ -181,12 +183,13 @@ func slowlogCmd(c *Call) {
 			count = n
 		}
 		l.mu.Lock()
-		es := l.entries
-		if count >= 0 && int64(len(es)) > count {
-			es = es[:count]
+		n := len(l.entries)
+		if count >= 0 && int64(n) > count {
+			n = int(count)
 		}
-		out := make(resp.Array, len(es))
-		for i, e := range es {
+		out := make(resp.Array, n)
+		for i := range out {
+			e := l.entries[len(l.entries)-1-i] // newest first
 			out[i] = resp.Array{resp.Int(e.id), resp.Int(e.time), resp.Int(e.usec),
 				resp.Strings(e.args), resp.BulkString(e.addr), resp.BulkString(e.name)}
 		}

@@ -10,7 +10,13 @@ import (
 )
 
 func get(c *Call) {
-	c.Read(func(tx *db.Tx) (resp.Reply, error) { return resp.BulkOf(tx.String(c.Args[1]).Get()) })
+	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		v, st, err := tx.String(c.Args[1]).GetStream()
+		if st != nil {
+			return streamReply{st: st, ctx: c.s.run}, nil
+		}
+		return resp.BulkOf(v, err)
+	})
 }
 
 // expiry is the EX/PX/EXAT/PXAT option of SET, SETEX and GETEX. Redis

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/titan-kv/titan/parse"
@@ -10,26 +11,8 @@ import (
 
 // Client-side caching: CLIENT TRACKING, CACHING, TRACKINGINFO and GETREDIR
 // as Redis 7.0 parses and answers them, and each client's tracking state.
-//
-// NOT REGISTERED: clientCommands does not list these subcommands yet, so
-// clients are told they do not exist and do not cache. Invalidation
-// messages need what the instance bus (issue 12) builds: a post-commit
-// hook with the keys every write changes on any instance (expiries and
-// FLUSHDB included), and a push path that writes an out-of-band message to
-// a connection between its replies (trackingBus). Registering the
-// subcommands before both exist would let clients cache values that are
-// never invalidated.
-
-// trackingBus is what invalidation delivery needs from the bus.
-type trackingBus interface {
-	// OnKeysChanged registers fn, called after every committed change on
-	// any instance with its database and keys; keys nil means the whole
-	// database (FLUSHDB, FLUSHALL).
-	OnKeysChanged(fn func(db uint16, keys [][]byte))
-	// Push writes msg to the connection of client id of this instance,
-	// between two of its replies; false if there is no such client.
-	Push(id int64, msg resp.Reply) bool
-}
+// The tracking table and the invalidation messages are in
+// tracking_table.go, their way between instances in tracking_bus.go.
 
 // tracking is one client's CLIENT TRACKING state, under Client.infoMu.
 type tracking struct {
@@ -42,13 +25,16 @@ type tracking struct {
 	// command; lastWasClient tells whether the command before the
 	// current one was CLIENT, which keeps it.
 	caching, lastWasClient bool
+	// brokenRedirect: the client redirected to is gone.
+	brokenRedirect bool
 }
 
 // trackingCommand keeps CLIENT CACHING's flag for the one command after
 // it (CLIENT commands do not count), as Redis does.
 func (cl *Client) trackingCommand(name string) {
 	t := cl.tracking
-	if t == nil {
+	if t == nil || cl.inExec {
+		// The commands EXEC runs share its CLIENT CACHING flag.
 		return
 	}
 	if t.caching && !t.lastWasClient && !cl.multi {
@@ -100,53 +86,68 @@ func clientTracking(c *Call) {
 	}
 	cl := c.c
 	cl.infoMu.Lock()
-	defer cl.infoMu.Unlock()
+	ok := c.setTracking(&o, prefixes)
+	t := cl.tracking
+	c.s.track.set(cl, t)
+	cl.infoMu.Unlock()
+	if ok && t != nil && c.s.peers != nil {
+		c.s.announceTracking()
+	}
+}
+
+// setTracking applies CLIENT TRACKING's parsed options o and prefixes to
+// the client (under its infoMu) and answers; false when refused.
+func (c *Call) setTracking(o *tracking, prefixes []string) bool {
+	args, cl := c.Args, c.c
 	cur := cl.tracking
 	switch {
 	case argIs(args[2], "OFF"):
 		cl.tracking = nil
 		c.Reply(resp.OK)
-		return
+		return true
 	case !argIs(args[2], "ON"):
 		c.Error(errSyntax)
-		return
+		return false
 	case !o.bcast && len(prefixes) > 0:
 		c.Error("ERR PREFIX option requires BCAST mode to be enabled")
-		return
+		return false
 	case cur != nil && cur.bcast != o.bcast:
 		c.Error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
-		return
+		return false
 	case o.bcast && (o.optin || o.optout):
 		c.Error("ERR OPTIN and OPTOUT are not compatible with BCAST")
-		return
+		return false
 	case o.optin && o.optout:
 		c.Error("ERR You can't specify both OPTIN mode and OPTOUT mode")
-		return
+		return false
 	case cur != nil && ((o.optin && cur.optout) || (o.optout && cur.optin)):
 		c.Error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
-		return
+		return false
 	}
 	if o.bcast {
-		if len(prefixes) == 0 {
-			prefixes = []string{""}
-		}
 		var existing []string
 		if cur != nil {
 			existing = cur.prefixes
 		}
 		if msg := prefixCollision(existing, prefixes); msg != "" {
 			c.Error(msg)
-			return
+			return false
 		}
-		o.prefixes = append(append([]string(nil), existing...), prefixes...)
+		if len(prefixes) == 0 {
+			// As Redis: the empty prefix, unchecked.
+			prefixes = []string{""}
+		}
+		// Redis keeps them in a radix tree: sorted, once each.
+		o.prefixes = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(existing), prefixes...))))
 	}
 	if cur != nil {
 		// As in Redis, ON again adds options and prefixes to the state.
 		o.optin, o.optout, o.noloop = o.optin || cur.optin, o.optout || cur.optout, o.noloop || cur.noloop
 		o.caching, o.lastWasClient = cur.caching, cur.lastWasClient
 	}
-	cl.tracking = &o
+	cl.tracking = o
 	c.Reply(resp.OK)
+	return true
 }
 
 // prefixCollision returns Redis's error when a new BCAST prefix overlaps
@@ -214,6 +215,7 @@ func (cl *Client) trackingInfo() resp.Reply {
 	add(t.caching && t.optin, "caching-yes")
 	add(t.caching && t.optout, "caching-no")
 	add(t.noloop, "noloop")
+	add(t.brokenRedirect, "broken_redirect")
 	return resp.Map{
 		resp.BulkString("flags"), flags,
 		resp.BulkString("redirect"), resp.Int(t.redirect),

@@ -1,18 +1,16 @@
 package command
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestClientTracking checks CLIENT TRACKING, CACHING, TRACKINGINFO and
-// GETREDIR (not in the command table yet: see tracking.go) against the
-// replies redis-server 7.0.15 gave to the same commands over RESP3.
+// GETREDIR against the replies redis-server 7.0.15 gave to the same
+// commands over RESP3.
 func TestClientTracking(t *testing.T) {
 	e := newTestEngine(t)
-	e.table["client"] = cmd("client", client, barrier,
-		subcommands("id", "getname", "setname", "info", "list", "kill", "no-evict", "reply", "pause", "unpause",
-			"tracking", "caching", "trackinginfo", "getredir", "help"))
 	cl, err := e.Connect("test:1", "test:2", func() {})
 	if err != nil {
 		t.Fatal(err)
@@ -81,17 +79,15 @@ func TestClientTracking(t *testing.T) {
 	if l := run(t, e, cl, "client info"); !strings.Contains(l, " flags=tB ") || !strings.Contains(l, " redir=0 ") {
 		t.Errorf("CLIENT INFO with tracking: %q", l)
 	}
-}
 
-// TestTrackingUnregistered: until invalidations can be delivered, the
-// command table does not offer tracking, so clients do not cache.
-func TestTrackingUnregistered(t *testing.T) {
-	e := newTestEngine(t)
-	cl, err := e.Connect("test:1", "test:2", func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := run(t, e, cl, "client tracking on"); got != "-ERR unknown subcommand 'tracking'. Try CLIENT HELP.\r\n" {
-		t.Fatalf("CLIENT TRACKING ON = %q", got)
+	// A redirect to a client that left: flag R (broken_redirect).
+	target, _ := e.Connect("test:3", "test:4", func() {})
+	c2, _ := e.Connect("test:5", "test:6", func() {})
+	run(t, e, c2, "client tracking on redirect "+strconv.FormatInt(target.ID(), 10))
+	run(t, e, c2, "get k")
+	e.Disconnect(target)
+	run(t, e, cl, "set k v")
+	if l := run(t, e, c2, "client info"); !strings.Contains(l, " flags=tR ") {
+		t.Errorf("CLIENT INFO with a broken redirect: %q", l)
 	}
 }

@@ -38,13 +38,16 @@ type Config struct {
 	// without --config); CONFIG REWRITE writes it.
 	File string `toml:"-"`
 
-	Listen          string   `toml:"listen"`
-	StatusListen    string   `toml:"status-listen"`
-	Store           string   `toml:"store"`
-	StoreTimeout    Duration `toml:"store-timeout"`
-	DataDir         string   `toml:"data-dir"`
-	Namespace       string   `toml:"namespace"`
-	RequirePass     string   `toml:"requirepass"`
+	Listen       string   `toml:"listen"`
+	StatusListen string   `toml:"status-listen"`
+	Store        string   `toml:"store"`
+	StoreTimeout Duration `toml:"store-timeout"`
+	DataDir      string   `toml:"data-dir"`
+	Namespace    string   `toml:"namespace"`
+	RequirePass  string   `toml:"requirepass"`
+	// ACLFile is Redis's aclfile: the file ACL SAVE writes the stored
+	// users to and ACL LOAD reads them from (users live in the store).
+	ACLFile         string   `toml:"aclfile"`
 	Databases       int      `toml:"databases"`
 	LogLevel        string   `toml:"log-level"`
 	MaxClients      int      `toml:"max-clients"`
@@ -88,6 +91,21 @@ type Config struct {
 	Lua        Lua        `toml:"lua"`
 	Bus        Bus        `toml:"bus"`
 	PubSub     PubSub     `toml:"pubsub"`
+	Cluster    Cluster    `toml:"cluster"`
+}
+
+// Cluster makes titan answer Redis Cluster clients (CLUSTER SLOTS, SHARDS,
+// NODES...): the slots are divided among the live instances in cluster
+// mode, each reached at its announce address.
+type Cluster struct {
+	// Mode turns cluster mode on (Redis's cluster-enabled).
+	Mode bool `toml:"mode"`
+	// AnnounceIP is the address (IP or host name) clients are told to
+	// reach this instance at; empty: the host of listen, or for a
+	// wildcard listen the host of bus.advertise or the machine's name.
+	AnnounceIP string `toml:"announce-ip"`
+	// AnnouncePort is the port clients are told; 0: the listen port.
+	AnnouncePort int `toml:"announce-port"`
 }
 
 // Bus configures the bus between the instances serving one store (package
@@ -275,6 +293,8 @@ func (c *Config) Validate() error {
 	}
 	check(c.Bus.LeaseTTL.Duration >= 100*time.Millisecond, "bus.lease-ttl %s: want 100ms or more", c.Bus.LeaseTTL)
 	check(c.Bus.RecheckInterval.Duration >= 10*time.Millisecond, "bus.recheck-interval %s: want 10ms or more", c.Bus.RecheckInterval)
+	check(c.Cluster.AnnouncePort >= 0 && c.Cluster.AnnouncePort <= 65535, "cluster.announce-port %d: want 0 (the listen port) to 65535", c.Cluster.AnnouncePort)
+	check(!strings.ContainsAny(c.Cluster.AnnounceIP, " \t\r\n@,\x00"), "cluster.announce-ip %q: want an IP address or host name", c.Cluster.AnnounceIP)
 	check(c.PubSub.OutputHardLimit >= 0 && c.PubSub.OutputSoftLimit >= 0 && c.PubSub.OutputSoftSeconds >= 0,
 		"pubsub output limits must not be negative")
 	return errors.Join(errs...)

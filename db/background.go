@@ -158,7 +158,11 @@ func (d *DB) NextDropped(ctx context.Context) (*Dropped, error) {
 	var next *Dropped
 	err := d.View(ctx, 0, func(tx *Tx) error {
 		next = nil
-		return tx.scan(d.keys.GCPrefix(), encoding.PrefixEnd(d.keys.GCPrefix()), 1, func(k, v []byte) (bool, error) {
+		// Objects being staged (strings_stage.go) are skipped.
+		return tx.scan(d.keys.GCPrefix(), encoding.PrefixEnd(d.keys.GCPrefix()), 0, func(k, v []byte) (bool, error) {
+			if gcPending(v, tx.now) {
+				return true, nil
+			}
 			id, err := d.keys.DecodeGC(k)
 			if err != nil {
 				return false, err

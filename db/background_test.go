@@ -104,6 +104,7 @@ func TestBigDeleteCost(t *testing.T) {
 	// DEL costs the same requests, and writes the same three keys (the
 	// metadata, the collector's queue entry and a key counter shard),
 	// whatever the size.
+	warmCounterShards(t, d)
 	delCost := func(key string) (requests float64, written int) {
 		before := counterValue(t, dm, "titan_tikv_requests_total")
 		start := time.Now()

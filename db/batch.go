@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,8 +41,14 @@ type Job struct {
 	Fn func(*Tx) error
 	// NoPlan keeps the job out of the batch's planning pass, for work with
 	// effects outside the transaction (a Lua script: its run time, SCRIPT
-	// KILL, metrics): it then reads what it needs when it runs.
+	// KILL, metrics), and for work that reads nothing but the metadata of
+	// its Keys (string commands: the pass would only run it twice): it
+	// then reads what it needs when it runs.
 	NoPlan bool
+	// Stage are values (of arguments) Fn may store as whole strings: those
+	// over StageMin are written ahead in transactions of their own
+	// (strings_stage.go).
+	Stage [][]byte
 	// Err is Fn's final result, set before Do returns.
 	Err error
 }
@@ -54,6 +61,7 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 	if len(jobs) == 0 {
 		return
 	}
+	defer d.stageJobs(ctx, jobs)()
 	if !d.batcher.enabled() || (len(jobs) == 1 && len(jobs[0].Keys) == 0 && jobs[0].ReadOnly) {
 		d.runAlone(ctx, jobs)
 		return
@@ -64,8 +72,13 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 		return
 	}
 	// The batch owns the jobs until done, whatever ctx says, so that Err
-	// is set exactly once.
-	<-g.done
+	// is set exactly once. Meanwhile this goroutine may be handed the
+	// batch it belongs to, to run it.
+	select {
+	case bt := <-g.lead:
+		d.batcher.run(bt)
+	case <-g.done:
+	}
 }
 
 // runAlone runs each job in a transaction of its own. Writers of the same
@@ -88,7 +101,7 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 	defer cancel()
 	{
 		fn := func(tx *Tx) error {
-			if err := tx.prefetch(d.metaKeys(j)); err != nil {
+			if err := tx.prefetch(append(d.metaKeys(j), tx.counterKeys([]*Job{j})...)); err != nil {
 				return err
 			}
 			return safely(j.Fn, tx)
@@ -180,17 +193,23 @@ type group struct {
 	// meta are the metadata keys the jobs name, in job order, for the
 	// batch's one BatchGet.
 	meta [][]byte
-	// latches are the distinct metadata keys with their mode: true when a
-	// job of the group writes the key, false when the group only reads it.
-	latches map[string]bool
+	// latches are the distinct metadata keys with their mode: write when
+	// a job of the group writes the key, not when the group only reads it.
+	// A slice: most groups name one key or a few.
+	latches []latch
+	index   map[string]int // the latches by key, for a long group
 	// global groups hold a job that writes without naming its keys
 	// (FLUSHDB): their batch runs with no other batch in flight.
 	global bool
 	done   chan struct{}
+	// lead hands the submitter the batch its group is the first of, to
+	// run on its own goroutine: a batch never needs a goroutine of its
+	// own (whose stack would grow anew, deep into client-go, every time).
+	lead chan *batch
 }
 
 func (d *DB) newGroup(jobs []*Job) *group {
-	g := &group{jobs: jobs, latches: make(map[string]bool), done: make(chan struct{})}
+	g := &group{jobs: jobs, done: make(chan struct{}), lead: make(chan *batch, 1)}
 	for _, j := range jobs {
 		if len(j.Keys) == 0 && !j.ReadOnly {
 			g.global = true
@@ -198,10 +217,45 @@ func (d *DB) newGroup(jobs []*Job) *group {
 		for _, k := range j.Keys {
 			mk := d.keys.Meta(j.DB, k)
 			g.meta = append(g.meta, mk)
-			g.latches[string(mk)] = g.latches[string(mk)] || !j.ReadOnly
+			g.latch(string(mk), !j.ReadOnly)
 		}
 	}
 	return g
+}
+
+// latch is one key a group holds while its batch is in flight.
+type latch struct {
+	key   string
+	write bool
+}
+
+// latch adds key to g's latches, or upgrades it to write.
+func (g *group) latch(key string, write bool) {
+	i, ok := -1, false
+	if g.index != nil {
+		i, ok = g.index[key]
+	} else {
+		for j := range g.latches {
+			if g.latches[j].key == key {
+				i, ok = j, true
+				break
+			}
+		}
+	}
+	if ok {
+		g.latches[i].write = g.latches[i].write || write
+		return
+	}
+	g.latches = append(g.latches, latch{key, write})
+	switch {
+	case g.index != nil:
+		g.index[key] = len(g.latches) - 1
+	case len(g.latches) > 16: // a long pipeline: look keys up in a map
+		g.index = make(map[string]int, 2*len(g.latches))
+		for j, l := range g.latches {
+			g.index[l.key] = j
+		}
+	}
 }
 
 // batch is the groups that share one transaction.
@@ -226,13 +280,16 @@ type batch struct {
 // its own goroutine.
 type batcher struct {
 	d      *DB
-	opts   BatchOptions
+	opts   BatchOptions // b.mu; SetBatchOptions changes it
+	on     atomic.Bool  // opts.Enabled, read without b.mu
 	ctx    context.Context
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	idle    sync.Cond // signalled when nothing is in flight or queued
 	pending []*group
+	// queued counts the commands of pending.
+	queued int
 	// held counts the in-flight batches reading a key, or is -1 for the
 	// one batch writing it.
 	held      map[string]int
@@ -249,16 +306,18 @@ func newBatcher(d *DB, opts BatchOptions) *batcher {
 		opts.Workers = 4
 	}
 	b := &batcher{d: d, opts: opts, held: make(map[string]int)}
+	b.on.Store(opts.Enabled)
 	b.idle.L = &b.mu
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b
 }
 
-func (b *batcher) enabled() bool { return b.opts.Enabled }
+func (b *batcher) enabled() bool { return b.on.Load() }
 
-// submit queues g and runs what can start now; the batch holding g, if it
-// could start, runs on the caller's goroutine. It reports false once the
-// batcher is closed.
+// submit queues g and starts what can start now: each batch formed is
+// handed to the submitter of its first group (Do), so the batch holding g,
+// if it could start, runs on the caller's goroutine. It reports false once
+// the batcher is closed.
 func (b *batcher) submit(g *group) bool {
 	b.mu.Lock()
 	if b.closed {
@@ -266,20 +325,31 @@ func (b *batcher) submit(g *group) bool {
 		return false
 	}
 	b.pending = append(b.pending, g)
-	ready := b.schedule()
-	b.mu.Unlock()
-	var own *batch
-	for _, bt := range ready {
-		if own == nil && slices.Contains(bt.groups, g) {
-			own = bt
-			continue
-		}
-		go b.run(bt)
+	b.queued += len(g.jobs)
+	var ready []*batch
+	if b.inflight == 0 || b.queued >= b.eagerStart() {
+		ready = b.schedule()
 	}
-	if own != nil {
-		b.run(own)
+	b.mu.Unlock()
+	for _, bt := range ready {
+		bt.groups[0].lead <- bt
 	}
 	return true
+}
+
+// eagerStart is the number of queued commands that makes a submitter start
+// a batch while another one is in flight (8 with the default max-commands).
+// Below it, the queue waits for a batch in flight to finish, which then
+// takes the whole queue: under load, batches grow instead of splitting the
+// queue into many transactions of one or two commands (each transaction
+// has a fixed cost in the store: a timestamp, a prewrite and a commit round
+// trip, the counter shard), while a client alone finds nothing in flight
+// and starts at once. It is kept small so that with a slow store (round
+// trips, not CPU, bound the throughput) several batches still run at once:
+// at a quarter of max-commands, 50 clients without pipelining ran one batch
+// at a time and batching halved their throughput at 1 ms per request.
+func (b *batcher) eagerStart() int {
+	return max(1, b.opts.MaxCommands/32)
 }
 
 // schedule forms batches from the queue while slots are free. b.mu is held.
@@ -311,7 +381,7 @@ func (b *batcher) schedule() []*batch {
 // the groups after it, so that no one overtakes it on a key. b.mu is held.
 func (b *batcher) form() *batch {
 	bt := &batch{latches: make(map[string]bool)}
-	blocked := make(map[string]bool)
+	var blocked map[string]bool // made when a group stays behind
 	rest := b.pending[:0]
 	stop := false
 	for _, g := range b.pending {
@@ -322,8 +392,11 @@ func (b *batcher) form() *batch {
 			stop = true // waits for every batch in flight; no one overtakes it
 		}
 		if stop || !b.free(g, blocked) {
-			for k := range g.latches {
-				blocked[k] = true
+			if blocked == nil {
+				blocked = make(map[string]bool)
+			}
+			for _, l := range g.latches {
+				blocked[l.key] = true
 			}
 			rest = append(rest, g)
 			continue
@@ -331,12 +404,13 @@ func (b *batcher) form() *batch {
 		bt.groups = append(bt.groups, g)
 		bt.n += len(g.jobs)
 		bt.exclusive = bt.exclusive || g.global
-		for k, w := range g.latches {
-			bt.latches[k] = bt.latches[k] || w
+		for _, l := range g.latches {
+			bt.latches[l.key] = bt.latches[l.key] || l.write
 		}
 	}
 	clear(b.pending[len(rest):])
 	b.pending = rest
+	b.queued -= bt.n
 	if len(bt.groups) == 0 {
 		return nil
 	}
@@ -347,9 +421,9 @@ func (b *batcher) form() *batch {
 // earlier group, written by a batch in flight, or (if g writes it) read by
 // one.
 func (b *batcher) free(g *group, blocked map[string]bool) bool {
-	for k, w := range g.latches {
-		h := b.held[k]
-		if blocked[k] || h < 0 || (w && h > 0) {
+	for _, l := range g.latches {
+		h := b.held[l.key]
+		if blocked[l.key] || h < 0 || (l.write && h > 0) {
 			return false
 		}
 	}
@@ -376,7 +450,7 @@ func (b *batcher) finish(bt *batch) {
 	}
 	b.mu.Unlock()
 	for _, next := range ready {
-		go b.run(next)
+		next.groups[0].lead <- next
 	}
 }
 
@@ -429,13 +503,17 @@ func (b *batcher) execute(bt *batch) {
 		if err != nil {
 			return err
 		}
-		if err := tx.prefetch(meta); err != nil {
-			tx.t.Rollback()
+		// Key counters (counters.go): the shard this batch updates is
+		// read with the metadata, in the same BatchGet.
+		defer tx.releaseCounter()
+		abort := func() { tx.t.Rollback() }
+		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all))); err != nil {
+			abort()
 			return err
 		}
-		if len(all) > 1 {
+		if planned(all) {
 			if err := tx.plan(all); err != nil {
-				tx.t.Rollback()
+				abort()
 				return err
 			}
 		}
@@ -443,12 +521,12 @@ func (b *batcher) execute(bt *batch) {
 			tx.DB, tx.now = j.DB, time.Now().UnixMilli()
 			j.Err = tx.Sub(j.Fn)
 			if j.Err != nil && !IsUserError(j.Err) {
-				tx.t.Rollback()
+				abort()
 				return errJobFailed{j.Err}
 			}
 		}
 		if readOnly {
-			tx.t.Rollback()
+			abort()
 			return nil
 		}
 		return tx.commit()
@@ -474,6 +552,20 @@ func (b *batcher) execute(bt *batch) {
 	for _, g := range bt.groups {
 		d.runAlone(b.ctx, g.jobs)
 	}
+}
+
+// planned reports whether a batch of jobs gains from a planning pass:
+// more than one job, one of which reads more than its keys' metadata.
+func planned(jobs []*Job) bool {
+	if len(jobs) < 2 {
+		return false
+	}
+	for _, j := range jobs {
+		if !j.NoPlan {
+			return true
+		}
+	}
+	return false
 }
 
 // plan reads in one BatchGet what the jobs will read one key at a time

@@ -18,6 +18,10 @@ type Change struct {
 	Type encoding.Type
 	// Expired marks a removal by the expirer.
 	Expired bool
+	// Origin is set by the job that made the change (package command: the
+	// id of the client whose command it was), 0 for the expirer. Client
+	// tracking's NOLOOP spares the writer its own invalidations with it.
+	Origin int64
 }
 
 // hooks holds the functions called after each commit that changed keys.

@@ -1,9 +1,11 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,14 +25,18 @@ import (
 // counterSlots hands this process's transactions the counter shards they
 // write, so that two transactions of one process never write the same
 // shard while both are in flight (they would conflict and one would run
-// again). Each process starts at a random shard, so processes mostly use
-// different shards too. A shard is free again when the transaction that
-// claimed it has committed (Tx.commit) before the claiming transaction
-// began, or slotLease after the claim for a transaction that never
-// committed.
+// again). A shard is free again when the transaction that claimed it has
+// committed (Tx.commit) before the claiming transaction took its start
+// timestamp (Tx.begun: a shard committed after that start would conflict),
+// or slotLease after the claim for a transaction that never let it go.
+// Claims go round the shards, from a random one per process, so each
+// process's writes spread over every shard instead of piling on the few
+// free ones: processes rarely meet on a shard, and no shard becomes a hot
+// key (many versions of one key slow its reads, in TiKV until its GC, in
+// the embedded store until a compaction).
 type counterSlots struct {
 	mu    sync.Mutex
-	base  int
+	next  int
 	slots [encoding.CounterShards]counterSlot
 }
 
@@ -45,7 +51,7 @@ type counterSlot struct {
 const slotLease = time.Minute
 
 func newCounterSlots() *counterSlots {
-	return &counterSlots{base: rand.IntN(encoding.CounterShards)}
+	return &counterSlots{next: rand.IntN(encoding.CounterShards)}
 }
 
 // counterClaim is the shard one transaction writes its counts to.
@@ -56,33 +62,66 @@ type counterClaim struct {
 	set, held bool
 }
 
-// claim picks a shard for a transaction that began at unix ms begun: one
-// whose last holder was done before that, else any one not held, else a
-// random one.
+// claim picks a shard for a transaction that took its start timestamp
+// after unix ms begun: the next one round from the last claim whose last
+// holder was done before that, else the first one not held, else a random
+// one.
 func (s *counterSlots) claim(begun int64) counterClaim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
 	fallback := -1
 	for i := range encoding.CounterShards {
-		j := (s.base + i) % encoding.CounterShards
+		j := (s.next + i) % encoding.CounterShards
 		sl := &s.slots[j]
 		if sl.held && now.Sub(sl.since) <= slotLease {
 			continue
 		}
 		if sl.held || sl.released < begun {
-			*sl = counterSlot{held: true, since: now}
-			return counterClaim{shard: uint8(j), set: true, held: true}
+			return s.take(j, now)
 		}
 		if fallback < 0 {
 			fallback = j
 		}
 	}
 	if fallback >= 0 {
-		s.slots[fallback] = counterSlot{held: true, since: now}
-		return counterClaim{shard: uint8(fallback), set: true, held: true}
+		return s.take(fallback, now)
 	}
 	return counterClaim{shard: uint8(rand.IntN(encoding.CounterShards)), set: true}
+}
+
+// take claims shard j. s.mu is held.
+func (s *counterSlots) take(j int, now time.Time) counterClaim {
+	s.slots[j] = counterSlot{held: true, since: now}
+	s.next = (j + 1) % encoding.CounterShards
+	return counterClaim{shard: uint8(j), set: true, held: true}
+}
+
+// claimCounter claims the transaction's shard, once.
+func (tx *Tx) claimCounter() uint8 {
+	if !tx.counter.set {
+		tx.counter = tx.d.counterSlots.claim(tx.begun)
+	}
+	return tx.counter.shard
+}
+
+// counterKeys returns the counter shard keys the write jobs among jobs
+// may update (the transaction's shard of each database they address),
+// claiming the shard: a batch reads them with its metadata in one
+// BatchGet, so counting costs no request of its own. None when every job
+// only reads.
+func (tx *Tx) counterKeys(jobs []*Job) [][]byte {
+	var keys [][]byte
+	for _, j := range jobs {
+		if j.ReadOnly {
+			continue
+		}
+		k := tx.d.keys.Counter(j.DB, tx.claimCounter())
+		if !slices.ContainsFunc(keys, func(o []byte) bool { return bytes.Equal(o, k) }) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // releaseCounter frees the shard tx claimed, if any.
@@ -101,13 +140,17 @@ func (tx *Tx) count(db uint16, delta encoding.Counts) error {
 	if delta == (encoding.Counts{}) {
 		return nil
 	}
-	if !tx.counter.set {
-		tx.counter = tx.d.counterSlots.claim(tx.now)
-	}
-	k := tx.d.keys.Counter(db, tx.counter.shard)
+	shard := tx.claimCounter()
+	k := tx.d.keys.Counter(db, shard)
 	raw, err := tx.get(k)
 	if err != nil {
 		return err
+	}
+	if raw == nil {
+		// The shard's first write: index it (counts).
+		if err := tx.set(tx.d.keys.CounterIndex(db, shard), nil); err != nil {
+			return err
+		}
 	}
 	c, err := encoding.DecodeCounts(raw)
 	if err != nil {
@@ -161,18 +204,40 @@ func (tx *Tx) delMeta(db uint16, key []byte, old *encoding.Meta) error {
 	return tx.del(mk)
 }
 
-// counts merges database db's counter shards (the repair shard included).
-func (tx *Tx) counts(dbs ...uint16) ([]encoding.Counts, error) {
-	keys := make([][]byte, 0, len(dbs)*(encoding.CounterShards+1))
-	for _, db := range dbs {
-		for s := 0; s <= encoding.CounterShards; s++ {
-			keys = append(keys, tx.d.keys.Counter(db, uint8(s)))
+// counts merges the counter shards (the repair shard included) of
+// databases lo to hi. One database's 65 shards are one BatchGet. For
+// several (INFO keyspace), a Scan of the counter index first finds the
+// shards that exist, then one BatchGet reads them: the cost follows the
+// databases in use, not the databases configured, and the index entries
+// (written once each) are cheap to scan where the shards, rewritten by
+// every counting transaction, carry many MVCC versions a scan would step
+// over (point reads do not).
+func (tx *Tx) counts(lo, hi uint16) ([]encoding.Counts, error) {
+	var keys [][]byte
+	var dbs []uint16 // the database of each key
+	if lo == hi {
+		keys = tx.shardKeys(lo)
+		dbs = slices.Repeat([]uint16{lo}, len(keys))
+	} else {
+		from, to := tx.d.keys.CounterIndexRange(lo, hi)
+		it, err := tx.iter(from, to, scanBatch((int(hi)-int(lo)+1)*(encoding.CounterShards+1)))
+		if err != nil {
+			return nil, err
+		}
+		err = walk(it, 0, func([]byte) bool { return true }, func(k, _ []byte) (bool, error) {
+			db, shard, err := tx.d.keys.DecodeCounterIndexKey(k)
+			keys, dbs = append(keys, tx.d.keys.Counter(db, shard)), append(dbs, db)
+			return err == nil, err
+		})
+		it.Close()
+		if err != nil {
+			return nil, fmt.Errorf("key counter index: %w", err)
 		}
 	}
 	if err := tx.prefetch(keys); err != nil {
 		return nil, err
 	}
-	out := make([]encoding.Counts, len(dbs))
+	out := make([]encoding.Counts, int(hi)-int(lo)+1)
 	for i, k := range keys {
 		raw, err := tx.get(k)
 		if err != nil {
@@ -182,22 +247,27 @@ func (tx *Tx) counts(dbs ...uint16) ([]encoding.Counts, error) {
 		if err != nil {
 			return nil, fmt.Errorf("counter %q: %w", k, err)
 		}
-		db := i / (encoding.CounterShards + 1)
-		out[db] = out[db].Add(c)
+		out[dbs[i]-lo] = out[dbs[i]-lo].Add(c)
 	}
 	return out, nil
+}
+
+// shardKeys returns the keys of database db's counter shards, the repair
+// shard last.
+func (tx *Tx) shardKeys(db uint16) [][]byte {
+	keys := make([][]byte, 0, encoding.CounterShards+1)
+	for s := 0; s <= encoding.CounterShards; s++ {
+		keys = append(keys, tx.d.keys.Counter(db, uint8(s)))
+	}
+	return keys
 }
 
 // KeyCounts returns the counts of databases 0 to n-1 (INFO keyspace), in
 // one read.
 func (d *DB) KeyCounts(ctx context.Context, n int) ([]encoding.Counts, error) {
-	dbs := make([]uint16, n)
-	for i := range dbs {
-		dbs[i] = uint16(i)
-	}
 	var out []encoding.Counts
 	err := d.View(ctx, 0, func(tx *Tx) (err error) {
-		out, err = tx.counts(dbs...)
+		out, err = tx.counts(0, uint16(n-1))
 		return err
 	})
 	if err != nil {
@@ -229,27 +299,61 @@ func (d *DB) RepairCounts(ctx context.Context, db uint16) (encoding.Counts, erro
 		if err != nil {
 			return err
 		}
-		cur, err := tx.counts(db)
+		cur, err := tx.counts(db, db)
 		if err != nil {
 			return err
 		}
 		fix = real.Sub(cur[0])
-		if fix == (encoding.Counts{}) {
-			return nil
+		if fix != (encoding.Counts{}) {
+			k := d.keys.Counter(db, encoding.CounterShards)
+			raw, err := tx.get(k)
+			if err != nil {
+				return err
+			}
+			c, err := encoding.DecodeCounts(raw)
+			if err != nil {
+				return err
+			}
+			if err := tx.set(k, encoding.EncodeCounts(c.Add(fix))); err != nil {
+				return err
+			}
 		}
-		k := d.keys.Counter(db, encoding.CounterShards)
-		raw, err := tx.get(k)
-		if err != nil {
-			return err
-		}
-		c, err := encoding.DecodeCounts(raw)
-		if err != nil {
-			return err
-		}
-		return tx.set(k, encoding.EncodeCounts(c.Add(fix)))
+		return tx.indexShards(db)
 	})
 	if err != nil {
 		return encoding.Counts{}, fmt.Errorf("repair counts of db %d: %w", db, err)
 	}
 	return fix, nil
+}
+
+// indexShards writes the missing counter index entries of database db's
+// shards (the repair shard's, and those of a store written before the
+// index existed): one BatchGet of the index entries of the shards that
+// exist. The shards are in the transaction's cache (counts read them).
+func (tx *Tx) indexShards(db uint16) error {
+	var missing [][]byte
+	for s, k := range tx.shardKeys(db) {
+		raw, err := tx.get(k)
+		if err != nil {
+			return err
+		}
+		if raw != nil {
+			missing = append(missing, tx.d.keys.CounterIndex(db, uint8(s)))
+		}
+	}
+	if err := tx.prefetch(missing); err != nil {
+		return err
+	}
+	for _, k := range missing {
+		raw, err := tx.get(k)
+		if err != nil {
+			return err
+		}
+		if raw == nil {
+			if err := tx.set(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/store"
 )
 
@@ -183,5 +185,162 @@ func TestRepairCounts(t *testing.T) {
 	}
 	if fix, err := d.RepairCounts(ctx, 0); err != nil || fix != (encoding.Counts{}) {
 		t.Fatalf("second repair: %+v %v", fix, err)
+	}
+}
+
+// TestCounterShardReadWithMetadata: a command creating a key reads its
+// counter shard in the BatchGet of its metadata, with batching on and off:
+// counting costs no request of its own.
+func TestCounterShardReadWithMetadata(t *testing.T) {
+	for _, batch := range []bool{true, false} {
+		t.Run(fmt.Sprint("batch=", batch), func(t *testing.T) {
+			m := metrics.New()
+			d := openDB(t, Options{Batch: BatchOptions{Enabled: batch}}, m)
+			ctx := context.Background()
+			before := gather(t, m)
+			for _, k := range []string{"a", "b"} {
+				j := &Job{Keys: toBytes(k), Fn: func(tx *Tx) error {
+					_, err := tx.String([]byte(k)).Set([]byte("v"), SetOptions{})
+					return err
+				}}
+				d.Do(ctx, j)
+				if j.Err != nil {
+					t.Fatal(j.Err)
+				}
+			}
+			after := gather(t, m)
+			for typ, want := range map[string]float64{"Get": 0, "BatchGet": 2, "Prewrite": 2, "Commit": 2} {
+				name := "titan_tikv_requests_total " + typ
+				if n := after[name] - before[name]; n != want {
+					t.Errorf("%s requests: %g, want %g", typ, n, want)
+				}
+			}
+			if c := counted(t, d, 0); c.Keys != 2 {
+				t.Errorf("counted %+v, want 2 keys", c)
+			}
+		})
+	}
+}
+
+// TestCounterClaims: transactions in flight at once get distinct shards;
+// a shard released after a transaction took its start timestamp is not
+// given to it (its commit would conflict); claims go round the shards.
+func TestCounterClaims(t *testing.T) {
+	s := newCounterSlots()
+	now := time.Now().UnixMilli()
+	held := map[uint8]bool{}
+	var claims []counterClaim
+	for range encoding.CounterShards {
+		c := s.claim(now)
+		if !c.held || held[c.shard] {
+			t.Fatalf("claim %+v while %v are held", c, held)
+		}
+		held[c.shard] = true
+		claims = append(claims, c)
+	}
+	// Every shard held: the next claim shares one, unheld.
+	if c := s.claim(now); c.held || !c.set {
+		t.Fatalf("claim with every shard held: %+v", c)
+	}
+	release := func(c counterClaim) {
+		tx := &Tx{d: &DB{counterSlots: s}, counter: c}
+		tx.releaseCounter()
+	}
+	release(claims[5])
+	if c := s.claim(time.Now().UnixMilli() + 1); !c.held || c.shard != claims[5].shard {
+		t.Fatalf("claimed %+v, want shard %d, the one released", c, claims[5].shard)
+	}
+	// Released now: not free for a transaction that began before, while
+	// other shards are.
+	s = newCounterSlots()
+	a := s.claim(now)
+	release(a)
+	for range encoding.CounterShards - 1 {
+		if c := s.claim(now - 1); c.shard == a.shard {
+			t.Fatalf("claimed %+v, released after the transaction began", c)
+		}
+	}
+	// Round: after releasing everything, successive claims move on.
+	s = newCounterSlots()
+	later := time.Now().UnixMilli() + 1
+	seen := map[uint8]bool{}
+	for range 8 {
+		c := s.claim(later)
+		seen[c.shard] = true
+		release(c)
+	}
+	if len(seen) != 8 {
+		t.Errorf("8 claims in turn used shards %v, want 8 distinct", seen)
+	}
+}
+
+// TestKeyCountsIndex: INFO keyspace's read (KeyCounts) finds the shards
+// of every database through the counter index, in one Scan and one
+// BatchGet; a store whose shards were written before the index existed is
+// indexed by the repair.
+func TestKeyCountsIndex(t *testing.T) {
+	m := metrics.New()
+	d := openDB(t, Options{}, m)
+	ctx := context.Background()
+	for db, n := range map[uint16]int{0: 3, 3: 2, 15: 1} {
+		for i := range n {
+			if err := d.Update(ctx, db, func(tx *Tx) error {
+				_, err := tx.String([]byte(fmt.Sprint(i))).Set([]byte("v"), SetOptions{ExpireAt: tx.now + 60_000})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(what string, want map[int]int64) {
+		t.Helper()
+		before := gather(t, m)
+		got, err := d.KeyCounts(ctx, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := gather(t, m)
+		for db, c := range got {
+			if c.Keys != want[db] || c.Expires != want[db] {
+				t.Errorf("%s: db %d counts %+v, want %d keys with an expiry", what, db, c, want[db])
+			}
+		}
+		if n := after["titan_tikv_requests_total Scan"] - before["titan_tikv_requests_total Scan"]; n != 1 {
+			t.Errorf("%s: %g Scans, want 1", what, n)
+		}
+		if n := after["titan_tikv_requests_total Get"] - before["titan_tikv_requests_total Get"] +
+			after["titan_tikv_requests_total BatchGet"] - before["titan_tikv_requests_total BatchGet"]; n > 1 {
+			t.Errorf("%s: %g Gets and BatchGets, want at most 1", what, n)
+		}
+	}
+	want := map[int]int64{0: 3, 3: 2, 15: 1}
+	check("indexed", want)
+	// A store from before the index: the index is gone.
+	update(t, d, func(tx *Tx) error {
+		from, to := d.keys.CounterIndexRange(0, 15)
+		return tx.scan(from, to, 0, func(k, _ []byte) (bool, error) { return true, tx.del(bytes.Clone(k)) })
+	})
+	check("index deleted", nil)
+	for db := range uint16(16) {
+		if fix, err := d.RepairCounts(ctx, db); err != nil || fix != (encoding.Counts{}) {
+			t.Fatalf("repair of db %d: %+v %v", db, fix, err)
+		}
+	}
+	check("repaired", want)
+}
+
+// warmCounterShards writes every key counter shard of database 0 once, so
+// that a test counting the keys a command writes does not also see the
+// shard's first counter index entry.
+func warmCounterShards(t *testing.T, d *DB) {
+	t.Helper()
+	for i := range encoding.CounterShards {
+		update(t, d, func(tx *Tx) error {
+			_, err := tx.String([]byte(fmt.Sprint("warm", i))).Set([]byte("v"), SetOptions{})
+			if err == nil {
+				_, err = tx.Key([]byte(fmt.Sprint("warm", i))).Delete()
+			}
+			return err
+		})
 	}
 }

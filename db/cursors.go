@@ -30,6 +30,14 @@ const cursorRefresh = 5 * time.Minute
 // ErrUnknownCursor answers a cursor no scan handed out, or one that expired.
 var ErrUnknownCursor = UserError("ERR unknown or expired cursor, restart the scan from 0")
 
+// Scans are read jobs: the records a call writes (the cursor it hands
+// out, the refreshed last use of the one it resumed) are written by small
+// transactions of their own, started from the scan's transaction when it
+// has a next page (writeCursor). A call that ends the scan, or a scan that
+// fits in one page, writes nothing. A scan job that runs again (a batch
+// retried) may leave a record nobody resumes: the collector removes it
+// after CursorTTL.
+
 // Cursor returns the position the scan of scope (encoding.CursorScope)
 // resumes from at cursor: nil for 0, the start.
 func (tx *Tx) Cursor(cursor uint64, scope []byte) ([]byte, error) {
@@ -49,13 +57,24 @@ func (tx *Tx) Cursor(cursor uint64, scope []byte) ([]byte, error) {
 		return nil, ErrUnknownCursor
 	}
 	pos := bytes.Clone(r.Pos)
-	if tx.now-r.LastUse > cursorRefresh.Milliseconds() {
+	if tx.now-r.LastUse > cursorRefresh.Milliseconds() && !tx.planning {
 		r.LastUse = tx.now
-		if err := tx.set(k, encoding.EncodeCursorRecord(r)); err != nil {
+		rec := encoding.EncodeCursorRecord(r)
+		if err := tx.writeCursor(func(w *Tx) error { return w.set(k, rec) }); err != nil {
 			return nil, err
 		}
 	}
 	return pos, nil
+}
+
+// writeCursor runs fn in a transaction of its own, committed before it
+// returns: cursor records are written apart from the scan that reads,
+// which stays a read job.
+func (tx *Tx) writeCursor(fn func(w *Tx) error) error {
+	if err := tx.d.Update(tx.ctx, tx.DB, fn); err != nil {
+		return fmt.Errorf("cursor record: %w", err)
+	}
+	return nil
 }
 
 // cmp returns err if it is not nil, otherwise alt.
@@ -67,29 +86,50 @@ func cmp(err, alt error) error {
 }
 
 // SaveCursor records that the scan of scope goes on at pos and returns
-// the cursor to hand out; 0 when pos is nil (the scan is complete). The
-// record is written in this transaction: a command that runs again after
-// a conflict leaves no record behind.
+// the cursor to hand out; 0 when pos is nil (the scan is complete), which
+// writes nothing. The record is written by a transaction of its own
+// (writeCursor); an id already taken is drawn again, and two transactions
+// drawing the same id conflict.
 func (tx *Tx) SaveCursor(scope, pos []byte) (uint64, error) {
 	if pos == nil {
 		return 0, nil
 	}
-	minute := uint32(tx.now / time.Minute.Milliseconds())
-	for {
-		cursor := encoding.MakeCursor(minute, 1+rand.Uint32N(1<<32-1))
-		k := tx.d.keys.Cursor(cursor)
-		// A record of the same id written after this transaction began
-		// makes the commit conflict; one written before is seen here.
-		old, err := tx.get(k)
-		if err != nil {
-			return 0, err
-		}
-		if old != nil {
-			continue
-		}
-		r := encoding.CursorRecord{LastUse: tx.now, Scope: scope, Pos: pos}
-		return cursor, tx.set(k, encoding.EncodeCursorRecord(r))
+	if tx.planning {
+		return 0, errPlanning
 	}
+	minute := uint32(tx.now / time.Minute.Milliseconds())
+	var cursor uint64
+	err := tx.writeCursor(func(w *Tx) error {
+		for {
+			cursor = encoding.MakeCursor(minute, 1+rand.Uint32N(1<<32-1))
+			k := w.d.keys.Cursor(cursor)
+			// A record of the same id written after this transaction
+			// began makes the commit conflict; one written before is
+			// seen here.
+			old, err := w.get(k)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				continue
+			}
+			r := encoding.CursorRecord{LastUse: tx.now, Scope: scope, Pos: pos}
+			return w.set(k, encoding.EncodeCursorRecord(r))
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return cursor, nil
+}
+
+// prefetchCursor reads cursor's record (none for 0) in one BatchGet with
+// keys.
+func (tx *Tx) prefetchCursor(cursor uint64, keys [][]byte) error {
+	if cursor != 0 {
+		keys = append(keys, tx.d.keys.Cursor(cursor))
+	}
+	return tx.prefetch(keys)
 }
 
 // CollectCursors deletes, in one transaction, the expired cursor records

@@ -3,6 +3,7 @@ package db
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -96,5 +97,46 @@ func TestCursors(t *testing.T) {
 	}
 	if total != 5 {
 		t.Fatalf("collected %d of 5 in rounds of 2", total)
+	}
+}
+
+// TestScanCallCosts: a SCAN call is a read: one BatchGet (the key
+// counters and the record of the cursor it resumes) and one Scan; only a
+// call with a next page writes, the record of the cursor it hands out,
+// in a transaction of its own. The last page and a scan that fits in one
+// page write nothing.
+func TestScanCallCosts(t *testing.T) {
+	d, cost := openCostTest(t)
+	update(t, d, func(tx *Tx) error {
+		for i := range 25 {
+			if _, err := tx.String([]byte(fmt.Sprintf("k%02d", i))).Set([]byte("v"), SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	scope := encoding.CursorScope('k', 0, nil)
+	var cursor uint64
+	var got int
+	call := func(count int) func(tx *Tx) error {
+		return func(tx *Tx) error {
+			page, err := tx.Keyspace().ScanCursor(cursor, scope, count, nil, 0)
+			if err != nil {
+				return err
+			}
+			got += len(page.Items)
+			cursor, err = tx.SaveCursor(scope, page.Next)
+			return err
+		}
+	}
+	if c := cost(true, nil, call(100)); c != "BatchGet=1 Scan=1" || cursor != 0 || got != 25 {
+		t.Errorf("one-page SCAN costs %s (cursor %d, %d keys), want BatchGet=1 Scan=1", c, cursor, got)
+	}
+	got = 0
+	if c := cost(true, nil, call(20)); c != "Get=1 BatchGet=1 Scan=1 Prewrite=1 Commit=1" || cursor == 0 {
+		t.Errorf("first SCAN page costs %s (cursor %d), want Get=1 BatchGet=1 Scan=1 Prewrite=1 Commit=1", c, cursor)
+	}
+	if c := cost(true, nil, call(20)); c != "BatchGet=1 Scan=1" || cursor != 0 || got != 25 {
+		t.Errorf("last SCAN page costs %s (cursor %d, %d keys in all), want BatchGet=1 Scan=1", c, cursor, got)
 	}
 }

@@ -11,8 +11,9 @@ import (
 )
 
 // Instance registry: each running titan instance keeps one system key,
-// ns:S instance/<id>, holding the end of its lease (unix ms) and the
-// address of its bus (package bus). An instance renews its entry well
+// ns:S instance/<id>, holding the end of its lease (unix ms), the
+// address of its bus (package bus) and what else it publishes (Info;
+// layout: encoding.EncodeInstance). An instance renews its entry well
 // within the lease; one that dies stops renewing and drops out of
 // everyone's view when the lease ends, and the next renewal of any
 // instance deletes its entry.
@@ -23,14 +24,18 @@ type Member struct {
 	ID string
 	// Addr is the address its bus listens on.
 	Addr string
+	// Info is what the instance publishes besides (in cluster mode, the
+	// address cluster clients reach it at); empty: nothing.
+	Info string
 }
 
 const instancePrefix = "instance/"
 
-// RegisterInstance registers (or renews) instance id at addr for ttl, in
-// one transaction that also deletes the entries whose lease ended, and
-// returns the live members, id included.
-func (d *DB) RegisterInstance(ctx context.Context, id, addr string, ttl time.Duration) ([]Member, error) {
+// RegisterInstance registers (or renews) instance me for ttl, in one
+// transaction that also deletes the entries whose lease ended, and
+// returns the live members, me included.
+func (d *DB) RegisterInstance(ctx context.Context, me Member, ttl time.Duration) ([]Member, error) {
+	id := me.ID
 	prefix := d.keys.System(instancePrefix)
 	var live []Member
 	err := d.Update(ctx, 0, func(tx *Tx) error {
@@ -38,13 +43,13 @@ func (d *DB) RegisterInstance(ctx context.Context, id, addr string, ttl time.Dur
 		var dead [][]byte
 		err := tx.scan(prefix, encoding.PrefixEnd(prefix), 0, func(k, v []byte) (bool, error) {
 			mid := string(k[len(prefix):])
-			maddr, until, ok := decodeLease(v)
+			until, maddr, info, err := encoding.DecodeInstance(v)
 			switch {
 			case mid == id:
-			case !ok || until <= tx.now:
+			case err != nil || until <= tx.now:
 				dead = append(dead, bytes.Clone(k))
 			default:
-				live = append(live, Member{ID: mid, Addr: maddr})
+				live = append(live, Member{ID: mid, Addr: maddr, Info: info})
 			}
 			return true, nil
 		})
@@ -56,8 +61,8 @@ func (d *DB) RegisterInstance(ctx context.Context, id, addr string, ttl time.Dur
 				return err
 			}
 		}
-		live = append(live, Member{ID: id, Addr: addr})
-		return tx.set(d.keys.System(instancePrefix+id), encodeLease(addr, tx.now+ttl.Milliseconds()))
+		live = append(live, me)
+		return tx.set(d.keys.System(instancePrefix+id), encoding.EncodeInstance(tx.now+ttl.Milliseconds(), me.Addr, me.Info))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("register instance: %w", err)

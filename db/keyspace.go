@@ -28,6 +28,20 @@ func (ks Keyspace) Scan(start []byte, count int, pattern []byte, t encoding.Type
 	return scanPage(ks.tx, prefix, start, encoding.PrefixEnd(prefix), count, pattern, decode, func(k []byte) []byte { return k })
 }
 
+// ScanCursor is SCAN: the page after the position cursor's record of
+// scope holds (0: the start). The record and the key counters (an empty
+// database answers at once) are read in one BatchGet.
+func (ks Keyspace) ScanCursor(cursor uint64, scope []byte, count int, pattern []byte, t encoding.Type) (ScanPage[[]byte], error) {
+	if err := ks.tx.prefetchCursor(cursor, ks.tx.shardKeys(ks.tx.DB)); err != nil {
+		return ScanPage[[]byte]{}, err
+	}
+	start, err := ks.tx.Cursor(cursor, scope)
+	if err != nil {
+		return ScanPage[[]byte]{}, err
+	}
+	return ks.Scan(start, count, pattern, t)
+}
+
 // liveKeys decodes the metadata keys after prefix into their user keys
 // (copied; not nil: "" is a key), passing over expired keys and, when t
 // is not zero, keys of other types.
@@ -66,11 +80,11 @@ func (ks Keyspace) Keys(pattern []byte) ([][]byte, error) {
 }
 
 // Counts returns the database's key counts from its counters (DBSIZE,
-// INFO keyspace): one BatchGet of the counter shards, whatever the size
+// INFO keyspace): one Scan of the counter shards, whatever the size
 // of the database. Keys that expired but were not removed yet are
 // counted, as Redis counts them.
 func (ks Keyspace) Counts() (encoding.Counts, error) {
-	c, err := ks.tx.counts(ks.tx.DB)
+	c, err := ks.tx.counts(ks.tx.DB, ks.tx.DB)
 	if err != nil {
 		return encoding.Counts{}, err
 	}

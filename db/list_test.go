@@ -590,6 +590,7 @@ var lzInsertN = 10000
 // the object in O(1) writes, and that the collector then deletes it.
 func TestListDropWhole(t *testing.T) {
 	d := openTest(t, false)
+	warmCounterShards(t, d)
 	var vals []string
 	for i := 0; i < 100; i++ {
 		vals = append(vals, fmt.Sprint(i))

@@ -100,8 +100,12 @@ func (s String) Set(value []byte, o SetOptions) (SetResult, error) {
 		m.ExpireAt = old.ExpireAt
 	}
 	if o.ExpireAt != 0 && o.ExpireAt <= tx.now {
-		// Redis accepts an expiry in the past and the key is gone at once.
+		// Redis accepts an expiry in the past and the key is gone at once;
+		// the chunks of a long value just written go to the collector.
 		r.Written = true
+		if err := tx.dropObject(m); err != nil {
+			return r, err
+		}
 		if old != nil {
 			return r, tx.deleteKey(s.key, old)
 		}

@@ -30,6 +30,9 @@ func (tx *Tx) setValue(m *encoding.Meta, value []byte) error {
 	if len(value) <= encoding.StringChunkSize {
 		return nil
 	}
+	if ok, err := tx.adoptStaged(m, value); ok || err != nil {
+		return err
+	}
 	m.Chunked, m.Value = true, nil
 	m.Object = tx.newObject(encoding.TypeString).Object
 	return tx.writeAt(m, 0, value)

@@ -24,6 +24,10 @@ type Tx struct {
 	DB uint16
 	// now is the wall clock in unix milliseconds, fixed per command.
 	now int64
+	// begun is the wall clock, unix ms, just before the transaction took
+	// its start timestamp: a counter shard released before it is free
+	// for this transaction (counterSlots).
+	begun int64
 	// objSeq numbers the objects this transaction creates.
 	objSeq uint32
 	// cache holds snapshot reads (nil for missing keys).
@@ -41,6 +45,9 @@ type Tx struct {
 	// missing, scans fail with errPlanning, and nothing is sent.
 	planning bool
 	planned  [][]byte
+	// staged are the values written ahead for the running job
+	// (strings_stage.go).
+	staged []staged
 }
 
 // errPlanning stops a job at a scan during the planning pass.
@@ -50,6 +57,7 @@ var errPlanning = errors.New("scan during the planning pass")
 func (tx *Tx) Now() int64 { return tx.now }
 
 func (d *DB) begin(ctx context.Context) (*Tx, error) {
+	begun := time.Now().UnixMilli()
 	t, err := d.store.KV().Begin()
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
@@ -61,7 +69,7 @@ func (d *DB) begin(ctx context.Context) (*Tx, error) {
 		t.SetEnable1PC(d.opts.OnePC)
 		t.SetEnableAsyncCommit(d.opts.AsyncCommit)
 	}
-	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli()}, nil
+	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli(), begun: begun}, nil
 }
 
 // View runs fn on a snapshot; nothing fn writes is committed.

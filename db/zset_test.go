@@ -332,6 +332,7 @@ func TestZSetRandomModel(t *testing.T) {
 // that partial ones delete exactly the removed members.
 func TestZSetDropWhole(t *testing.T) {
 	d := openTest(t, false)
+	warmCounterShards(t, d)
 	fill := func() *encoding.Meta {
 		var pairs []any
 		for i := 0; i < 100; i++ {

@@ -31,6 +31,7 @@ const (
 	rdbHashListpack    = 16
 	rdbZSetListpack    = 17
 	rdbListQuicklist2  = 18
+	rdbSetListpack     = 20 // Redis 7.2 (RDB 11)
 	quicklistNodePlain = 1
 )
 
@@ -176,7 +177,9 @@ func (r *rdbReader) str() []byte {
 	case 3:
 		clen, e1 := r.length()
 		ulen, e2 := r.length()
-		if e1 || e2 || ulen > 1<<32 {
+		// An LZF back reference (3 bytes) expands to at most 264 bytes:
+		// a longer claimed length is corrupt, not worth allocating.
+		if e1 || e2 || ulen > 1<<32 || ulen > 100*clen+100 {
 			r.fail()
 			return nil
 		}
@@ -429,7 +432,18 @@ func parseScore(b []byte) (float64, error) {
 // DecodeDump decodes a payload VerifyDump accepted.
 func DecodeDump(p []byte) (*RDBValue, error) {
 	r := &rdbReader{b: p[:len(p)-10]}
-	t := r.byte()
+	v, err := r.object()
+	if err != nil || len(r.b) != 0 {
+		return nil, ErrBadDump
+	}
+	return v, nil
+}
+
+// object reads one value: its type byte and its encoding.
+func (r *rdbReader) object() (*RDBValue, error) { return r.value(r.byte()) }
+
+// value reads the encoding of a value of RDB type t.
+func (r *rdbReader) value(t byte) (*RDBValue, error) {
 	v := &RDBValue{}
 	switch t {
 	case rdbString:
@@ -487,6 +501,11 @@ func DecodeDump(p []byte) (*RDBValue, error) {
 		v.Type = TypeSet
 		if b := r.str(); r.err == nil {
 			v.Elems, r.err = intsetEntries(b)
+		}
+	case rdbSetListpack:
+		v.Type = TypeSet
+		if b := r.str(); r.err == nil {
+			v.Elems, r.err = listpackEntries(b)
 		}
 	case rdbListZiplist:
 		v.Type = TypeList
@@ -556,7 +575,7 @@ func DecodeDump(p []byte) (*RDBValue, error) {
 		// Zipmaps (RDB 3 and older), streams and modules are not read.
 		return nil, ErrBadDump
 	}
-	if r.err != nil || len(r.b) != 0 {
+	if r.err != nil {
 		return nil, ErrBadDump
 	}
 	if v.Type != TypeString && len(v.Elems) == 0 {

@@ -10,11 +10,13 @@ import (
 //
 //	ns:C <minute uint32> <id uint32>    SCAN-family cursor record
 //	ns:N <db uint16> <shard uint8>      key counter shard of one database
+//	ns:n <db uint16> <shard uint8>      index of the counter shards that exist
 
 // Key-space tags of shared state.
 const (
-	tagCursor  = 'C'
-	tagCounter = 'N'
+	tagCursor       = 'C'
+	tagCounter      = 'N'
+	tagCounterIndex = 'n'
 )
 
 // CursorMinute returns the minute part of a cursor: the unix minute its
@@ -106,6 +108,34 @@ func (k Keys) Counter(db uint16, shard uint8) []byte {
 	b := k.with(tagCounter, 3)
 	b = binary.BigEndian.AppendUint16(b, db)
 	return append(b, shard)
+}
+
+// CounterIndex returns the key of the index entry of counter shard shard
+// of database db: written once, when the shard is first written, so one
+// scan of the index over many databases finds the shards that exist
+// without stepping over the shards' own MVCC versions.
+func (k Keys) CounterIndex(db uint16, shard uint8) []byte {
+	b := k.with(tagCounterIndex, 3)
+	b = binary.BigEndian.AppendUint16(b, db)
+	return append(b, shard)
+}
+
+// CounterIndexRange returns the range [from, to) of the counter index
+// entries of databases lo to hi (inclusive).
+func (k Keys) CounterIndexRange(lo, hi uint16) (from, to []byte) {
+	from = binary.BigEndian.AppendUint16(k.with(tagCounterIndex, 2), lo)
+	to = PrefixEnd(binary.BigEndian.AppendUint16(k.with(tagCounterIndex, 2), hi))
+	return from, to
+}
+
+// DecodeCounterIndexKey returns the database and the shard of a counter
+// index entry's key.
+func (k Keys) DecodeCounterIndexKey(key []byte) (db uint16, shard uint8, err error) {
+	n := len(k.prefix) + 1
+	if len(key) != n+3 || key[n-1] != tagCounterIndex {
+		return 0, 0, fmt.Errorf("counter index key %q: %w", key, ErrMalformed)
+	}
+	return binary.BigEndian.Uint16(key[n:]), key[n+2], nil
 }
 
 // Counts are the key counts of a database, or a change of them.

@@ -58,3 +58,36 @@ func TestCounts(t *testing.T) {
 		t.Fatal("add/sub")
 	}
 }
+
+// TestCounterIndexRange: the index range of databases lo..hi holds
+// exactly their entries (the repair shard's included), and an entry's key
+// decodes back.
+func TestCounterIndexRange(t *testing.T) {
+	k := NewKeys("ns")
+	from, to := k.CounterIndexRange(1, 2)
+	in := func(key []byte) bool { return bytes.Compare(key, from) >= 0 && bytes.Compare(key, to) < 0 }
+	for _, c := range []struct {
+		db    uint16
+		shard uint8
+		in    bool
+	}{{0, CounterShards, false}, {1, 0, true}, {2, CounterShards, true}, {2, 255, true}, {3, 0, false}} {
+		key := k.CounterIndex(c.db, c.shard)
+		if in(key) != c.in {
+			t.Errorf("db %d shard %d: in range %v, want %v", c.db, c.shard, in(key), c.in)
+		}
+		if in(k.Counter(c.db, c.shard)) {
+			t.Errorf("db %d shard %d: the shard itself in the index range", c.db, c.shard)
+		}
+		db, shard, err := k.DecodeCounterIndexKey(key)
+		if err != nil || db != c.db || shard != c.shard {
+			t.Errorf("decode db %d shard %d: %d %d %v", c.db, c.shard, db, shard, err)
+		}
+	}
+	if _, _, err := k.DecodeCounterIndexKey(k.Counter(1, 1)); err == nil {
+		t.Error("decoded a counter shard's key as an index entry")
+	}
+	all, end := k.CounterIndexRange(0, 65535)
+	if bytes.Compare(k.CounterIndex(0, 0), all) < 0 || bytes.Compare(k.CounterIndex(65535, 255), end) >= 0 {
+		t.Error("the range of every database")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	reg := settings.New(cfg)
 	engine := command.NewEngine(command.Config{
 		RequirePass:          cfg.RequirePass,
+		ACLFile:              cfg.ACLFile,
 		Databases:            cfg.Databases,
 		MaxClients:           cfg.MaxClients,
 		IdleTimeout:          time.Duration(cfg.Timeout) * time.Second,
@@ -135,6 +137,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		LogLevel:             build.LogLevel,
 		Store:                command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
 		NotifyKeyspaceEvents: cfg.NotifyKeyspaceEvents,
+		Cluster:              command.ClusterConfig{Enabled: cfg.Cluster.Mode, Announce: clusterAnnounce(cfg, ln.Addr())},
 		PubSubLimit: command.OutputLimit{
 			Hard:    cfg.PubSub.OutputHardLimit,
 			Soft:    cfg.PubSub.OutputSoftLimit,
@@ -154,12 +157,18 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		return nil, fmt.Errorf("settings: %w", err)
 	}
 	reg.Register(startupParams(cfg)...)
+	reg.Register(batchParams(d)...)
 	m.Registry.MustRegister(engine.Collector())
-	in.Bus = bus.New(bus.Options{
+	busOpts := bus.Options{
 		Listen:    busListen(cfg),
 		Advertise: cfg.Bus.Advertise,
 		LeaseTTL:  cfg.Bus.LeaseTTL.Duration,
-	}, d, m)
+	}
+	if cfg.Cluster.Mode {
+		// The others put this instance in their slot maps at this address.
+		busOpts.Info = clusterAnnounce(cfg, ln.Addr())
+	}
+	in.Bus = bus.New(busOpts, d, m)
 	engine.UseBus(in.Bus)
 	if err := in.Bus.Start(ctx); err != nil {
 		in.stopBG()
@@ -257,6 +266,29 @@ func busListen(cfg conf.Config) string {
 	return net.JoinHostPort(host, "0")
 }
 
+// clusterAnnounce is the address cluster clients are told to reach the
+// instance at: cluster.announce-ip (default: the host listened on, or for
+// a wildcard listen the host of bus.advertise or the machine's name) and
+// cluster.announce-port (default: the port listened on).
+func clusterAnnounce(cfg conf.Config, listen net.Addr) string {
+	host, port, _ := net.SplitHostPort(listen.String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = ""
+		if h, _, err := net.SplitHostPort(cfg.Bus.Advertise); err == nil {
+			host = h
+		} else if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	if cfg.Cluster.AnnounceIP != "" {
+		host = cfg.Cluster.AnnounceIP
+	}
+	if cfg.Cluster.AnnouncePort != 0 {
+		port = strconv.Itoa(cfg.Cluster.AnnouncePort)
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // portOf returns the port of a listening address.
 func portOf(a net.Addr) string {
 	_, port, err := net.SplitHostPort(a.String())
@@ -277,9 +309,6 @@ func startupParams(cfg conf.Config) []settings.Param {
 		p("store", cfg.Store),
 		p("namespace", cfg.Namespace),
 		p("log-format", cfg.LogFormat),
-		p("batch.enabled", strconv.FormatBool(cfg.Batch.Enabled)),
-		p("batch.max-commands", strconv.Itoa(cfg.Batch.MaxCommands)),
-		p("batch.workers", strconv.Itoa(cfg.Batch.Workers)),
 		p("txn.max-retries", strconv.Itoa(cfg.Txn.MaxRetries)),
 		p("txn.command-timeout", cfg.Txn.CommandTimeout.String()),
 		p("background.enabled", strconv.FormatBool(cfg.Background.Enabled)),

@@ -130,14 +130,22 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 }
 
 // readBulk reads size bytes and the CRLF after them. Memory grows with the
-// bytes that actually arrive, not with the length the client announced.
+// bytes that actually arrive, not with the length the client announced:
+// it doubles until a quarter of the bulk has arrived, then takes the whole
+// length at once, so a long bulk costs at most 1.25x its length while it
+// is read (doubling to the end cost up to 1.5x, and as much again in
+// garbage).
 func (r *Reader) readBulk(size int64) ([]byte, error) {
 	const step = 1 << 20
 	arg := make([]byte, 0, min(size, step))
 	for int64(len(arg)) < size {
 		n := min(size-int64(len(arg)), step)
 		if int64(cap(arg)-len(arg)) < n {
-			grown := make([]byte, len(arg), min(size, int64(cap(arg))*2+n))
+			next := int64(cap(arg))*2 + n
+			if int64(len(arg)) >= size/4 {
+				next = size
+			}
+			grown := make([]byte, len(arg), min(size, next))
 			copy(grown, arg)
 			arg = grown
 		}

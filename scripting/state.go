@@ -399,8 +399,16 @@ func (st *state) redisLib() *lua.LTable {
 		if st.cur == nil || st.cur.host == nil || !st.cur.host.Known([]byte(lua.LVAsString(L.Get(1)))) {
 			L.Error(errorTable(L, "Invalid command passed to redis.acl_check_cmd()"), 0)
 		}
-		// titan has no ACL users yet: the default user may run everything.
-		L.Push(lua.LTrue)
+		// A host that knows ACL users answers for the script's user.
+		allowed := true
+		if ac, ok := st.cur.host.(interface{ ACLAllows(args [][]byte) bool }); ok {
+			args := make([][]byte, n)
+			for i := range args {
+				args[i] = []byte(lua.LVAsString(L.Get(i + 1)))
+			}
+			allowed = ac.ACLAllows(args)
+		}
+		L.Push(lua.LBool(allowed))
 		return 1
 	})
 	fn("replicate_commands", func(L *lua.LState) int { L.Push(lua.LTrue); return 1 })

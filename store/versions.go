@@ -36,6 +36,12 @@ func (s *Store) CollectVersions(ctx context.Context, start []byte, n int, before
 	}
 	snap := s.kv.GetSnapshot(ts)
 	snap.SetIsolationLevel(txnsnapshot.RC)
+	// Only keys are needed. The embedded store sends values anyway, and a
+	// long string's chunks are 64 KiB each: small batches keep the scan's
+	// memory at a few MB instead of n values.
+	snap.SetKeyOnly(true)
+	snap.SetNotFillCache(true)
+	snap.SetScanBatchSize(32)
 	it, err := snap.Iter(start, nil)
 	if err != nil {
 		return nil, fmt.Errorf("collect versions: %w", err)

@@ -98,9 +98,13 @@ func TestBigValueLeavesStoreUsable(t *testing.T) {
 }
 
 // TestHundredMegabyteValue: issue 18 item 2. A 100 MB value round-trips
-// (it was refused over 8 MB). The peak RSS is logged; the embedded store
-// copies a write several times and the reply is built whole, so it stays
-// near 6x the value: the bound here only guards against a regression.
+// (it was refused over 8 MB). The peak RSS is logged: the SET's value is
+// written ahead in 4 MB transactions (db/strings_stage.go) and GET streams
+// it to the socket, so what remains is the request's argument (held whole,
+// as Redis holds it), the embedded store's block cache (client-go's mock
+// store fixes it at 600 MB; it fills with the blocks the store reads back
+// while committing) and Go's GC headroom: about 4x (7.2x before staging and
+// streaming). The bound guards against a regression to the copies.
 func TestHundredMegabyteValue(t *testing.T) {
 	ti := startTitan(t)
 	ctx := context.Background()
@@ -119,10 +123,94 @@ func TestHundredMegabyteValue(t *testing.T) {
 	}
 	peak := rssPeak(t, ti.cmd.Process.Pid)
 	t.Logf("100 MB: SET %v, SET+GET %v, peak RSS %d MB (%.2fx)", set, time.Since(start), peak>>20, float64(peak)/size)
-	if peak > 8*size {
-		t.Errorf("peak RSS %d MB is over 8x the value", peak>>20)
+	if peak > 11*size/2 {
+		t.Errorf("peak RSS %d MB is over 5.5x the value", peak>>20)
 	}
 	if n, err := c.StrLen(ctx, "huge").Result(); err != nil || n != size {
 		t.Fatalf("STRLEN = %d, %v", n, err)
+	}
+}
+
+// TestBigValueStreamed: values over 4 MB are staged by SET and streamed by
+// GET (db/strings_stage.go, command/stream.go): replies keep their order
+// in a pipeline, MULTI and scripts get the whole value, and a reader
+// racing with writers of such values always sees one whole value.
+func TestBigValueStreamed(t *testing.T) {
+	ti := startTitan(t)
+	ctx := context.Background()
+	c := ti.Client(func(o *redis.Options) { o.ReadTimeout, o.WriteTimeout = time.Minute, time.Minute })
+	a := strings.Repeat("a", 5<<20+7)
+	b := strings.Repeat("b", 6<<20+3)
+	if err := c.Set(ctx, "big", a, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, "small", "1", 0)
+		p.Get(ctx, "big")
+		p.Get(ctx, "small")
+		p.Get(ctx, "big")
+		p.StrLen(ctx, "big")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := cmds[1].(*redis.StringCmd).Val(); v != a {
+		t.Fatalf("pipelined GET: %d bytes", len(v))
+	}
+	if v := cmds[2].(*redis.StringCmd).Val(); v != "1" {
+		t.Fatalf("GET after the streamed reply = %q", v)
+	}
+	if v := cmds[3].(*redis.StringCmd).Val(); v != a {
+		t.Fatalf("second pipelined GET: %d bytes", len(v))
+	}
+	if n := cmds[4].(*redis.IntCmd).Val(); n != int64(len(a)) {
+		t.Fatalf("STRLEN = %d", n)
+	}
+	tx, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Get(ctx, "big")
+		p.Get(ctx, "small")
+		return nil
+	})
+	if err != nil || tx[0].(*redis.StringCmd).Val() != a || tx[1].(*redis.StringCmd).Val() != "1" {
+		t.Fatalf("MULTI GET: %v", err)
+	}
+	if v, err := c.Eval(ctx, "return redis.call('GET', KEYS[1])", []string{"big"}).Text(); err != nil || v != a {
+		t.Fatalf("EVAL GET: %d bytes, %v", len(v), err)
+	}
+	// SET NX on the existing key stages the value and drops it.
+	if ok, err := c.SetNX(ctx, "big", b, 0).Result(); err != nil || ok {
+		t.Fatalf("SETNX = %v, %v", ok, err)
+	}
+	// Writers alternate a and b while a reader checks every value whole.
+	done := make(chan error, 1)
+	go func() {
+		w := ti.Client(func(o *redis.Options) { o.ReadTimeout, o.WriteTimeout = time.Minute, time.Minute })
+		for i := range 6 {
+			v := a
+			if i%2 == 0 {
+				v = b
+			}
+			if err := w.Set(ctx, "big", v, 0).Err(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d whole reads during 6 writes", reads)
+			return
+		default:
+		}
+		v, err := c.Get(ctx, "big").Result()
+		if err != nil || (v != a && v != b) {
+			t.Fatalf("GET during writes: %d bytes, %v", len(v), err)
+		}
 	}
 }

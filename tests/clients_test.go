@@ -267,6 +267,13 @@ func nodeRedisModules(t *testing.T) string { return npmModules(t, "node-redis5",
 // directory.
 func npmModules(t *testing.T, dir, pkg string) string {
 	t.Helper()
+	return npmModules(t, "node-redis5", "redis@5")
+}
+
+// npmModules installs the npm package pkg (name@version, not scoped) once into the
+// user cache directory dir and returns its node_modules directory.
+func npmModules(t *testing.T, dir, pkg string) string {
+	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatal("node not found: install nodejs and npm")
 	}

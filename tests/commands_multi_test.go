@@ -14,7 +14,7 @@ import (
 // MOVE, HyperLogLogs (with their cached counts), GEO members, SORT ...
 // STORE results and DUMP/RESTORE between instances.
 func TestIssue15AcrossInstances(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	ctx := context.Background()
 	a := redis.NewClient(&redis.Options{Addr: g.Addr(0)})
 	b := redis.NewClient(&redis.Options{Addr: g.Addr(1), DB: 1})

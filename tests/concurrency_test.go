@@ -329,7 +329,7 @@ func TestKill9UnderLoad(t *testing.T) {
 // set, sorted set and list at once all succeed, lose nothing, and cause few
 // transaction retries.
 func TestHotCollectionAdds(t *testing.T) {
-	const clients, each = 50, 100
+	const clients, each = 50, 40
 	for _, batch := range []string{"true", "false"} {
 		t.Run("batch="+batch, func(t *testing.T) {
 			ti := startTitan(t, "--write-batch="+batch)

@@ -230,8 +230,9 @@ func (ti *Titan) Metric(prefix string) float64 {
 }
 
 // startRedis starts a redis-server on a free port, for differential
-// tests. It fails when redis-server is missing: .ci/run installs it.
-func startRedis(t testing.TB) *redis.Client {
+// tests, with extra options appended. It fails when redis-server is
+// missing: .ci/run installs it.
+func startRedis(t testing.TB, extra ...string) *redis.Client {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -239,7 +240,7 @@ func startRedis(t testing.TB) *redis.Client {
 	}
 	addr := freeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command(bin, append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir()}, extra...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -104,7 +104,7 @@ func fill(t *testing.T, c *redis.Client, n int) map[string]bool {
 // ZSCAN cursors resume on other instances too; a cursor no scan handed
 // out answers an error on every instance.
 func TestMultiScanRoundRobin(t *testing.T) {
-	g := instancetest.Start(t, 3, instancetest.Options{})
+	g := instancetest.Start(t, 3, groupOptions(instancetest.Options{}))
 	s := newSpreader(t, g, 3)
 	ctx := context.Background()
 	want := fill(t, s.clients[0], 1500)
@@ -184,7 +184,7 @@ func TestMultiScanRoundRobin(t *testing.T) {
 // which restarts in the middle, returns every key, while other clients
 // write new keys.
 func TestMultiScanRestart(t *testing.T) {
-	g := instancetest.Start(t, 3, instancetest.Options{})
+	g := instancetest.Start(t, 3, groupOptions(instancetest.Options{}))
 	s := newSpreader(t, g, 3)
 	want := fill(t, s.clients[0], 1200)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -222,10 +222,10 @@ func TestMultiScanRestart(t *testing.T) {
 // rename keys at random; afterwards DBSIZE and INFO keyspace agree on
 // every instance with the keys that exist.
 func TestMultiCounters(t *testing.T) {
-	g := instancetest.Start(t, 3, instancetest.Options{Config: func(c *conf.Config) {
+	g := instancetest.Start(t, 3, groupOptions(instancetest.Options{Config: func(c *conf.Config) {
 		c.Background.ExpireInterval = conf.Duration{Duration: 50 * time.Millisecond}
 		c.Background.LeaseTTL = conf.Duration{Duration: 600 * time.Millisecond}
-	}})
+	}}))
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for w := range 6 {
@@ -296,7 +296,7 @@ func TestMultiCounters(t *testing.T) {
 // TestMultiWatchExec: a WATCH on one instance sees a write made through
 // another.
 func TestMultiWatchExec(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	ctx := context.Background()
 	a := redis.NewClient(&redis.Options{Addr: g.Addr(0)})
 	b := redis.NewClient(&redis.Options{Addr: g.Addr(1)})
@@ -332,11 +332,11 @@ func TestMultiWatchExec(t *testing.T) {
 // expiring keys.
 func TestMultiLeaseFailover(t *testing.T) {
 	const ttl = 900 * time.Millisecond
-	g := instancetest.Start(t, 3, instancetest.Options{Config: func(c *conf.Config) {
+	g := instancetest.Start(t, 3, groupOptions(instancetest.Options{Config: func(c *conf.Config) {
 		c.Background.ExpireInterval = conf.Duration{Duration: 50 * time.Millisecond}
 		c.Background.GCInterval = conf.Duration{Duration: 50 * time.Millisecond}
 		c.Background.LeaseTTL = conf.Duration{Duration: ttl}
-	}})
+	}}))
 	leader := func(task string) int {
 		found := -1
 		for i, in := range g.Instances {

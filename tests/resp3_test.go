@@ -35,6 +35,10 @@ var resp3Lines = []string{
 	"client no-evict on", "client no-evict off", "client reply on", "client kill id 99999", "client list id 99999",
 	"client list id 0", "client pause abc", "client pause -1", "client pause 10 foo", "client pause 0 write",
 	"client unpause", "client unpause x", "client setinfo lib-name x", "client no-touch on",
+	"client trackinginfo", "client getredir", "client caching yes", "client tracking on optin",
+	"client caching yes", "client trackinginfo", "client getredir", "client caching no", "client tracking off",
+	"client tracking on bcast prefix a prefix ab", "client tracking on bcast prefix x noloop",
+	"client trackinginfo", "client tracking off", "client tracking foo",
 	// server
 	"flushall", "dbsize", "config get databases", "config get nosuch", "pairs config get maxmemory databases",
 	"config set a b", "config resetstat", "flushdb",
@@ -118,6 +122,8 @@ var resp3Lines = []string{
 	"pfadd hll a b c", "pfadd hll a", "pfadd hll2 c d", "pfcount hll", "pfcount hll hll2", "pfcount nosuch",
 	"pfmerge hll3 hll hll2", "pfcount hll3", "pfdebug getreg nosuch", "pfdebug encoding hll", "pfdebug todense hll",
 	"pfdebug encoding hll", "pfselftest",
+	// cluster mode off (on: TestClusterFormats compares RESP3 too)
+	"cluster info", "cluster keyslot a", "cluster myshardid", "readonly", "readwrite", "asking",
 	// bitfield, lcs
 	"set bf x", "bitfield bf incrby i5 100 1 get u4 0", "bitfield bf overflow fail incrby u2 0 5", "bitfield nosuchbf get u8 0",
 	"bitfield_ro bf get u4 0 get i8 8", "bitfield_ro nosuchbf get u8 0",
@@ -162,10 +168,12 @@ var resp3Lines = []string{
 	// acl
 	"acl whoami", "sorted acl cat", "sorted acl cat string", "acl users", "acl list", "acl getuser nosuch",
 	"acl setuser u1 on >p ~k* +get", "acl list", "acl deluser u1", "acl dryrun default get k", "acl log reset",
+	"acl setuser u3 on (~s* &c +set) %R~r*", "acl getuser u3", "acl deluser u3", "acl save", "acl load",
 	// slowlog, latency, memory (their server-dependent replies:
 	// TestRESP3OpsReplies)
 	"slowlog get 0", "slowlog reset", "slowlog help",
-	"latency latest", "latency history command", "latency reset", "latency doctor",
+	"latency latest", "latency history command", "latency reset", "latency doctor", "latency graph nosuch",
+	"lolwut", "lolwut version 7", "lolwut version x",
 	"memory usage nosuch", "memory help", "memory purge",
 }
 
@@ -179,6 +187,8 @@ var resp3Unlisted = map[string]string{
 	"quit":      "TestRESP3ServerReplies",
 	"reset":     "TestRESP3ServerReplies",
 	"monitor":   "TestMonitorDifferential",
+	// redis-server answers DEBUG only with enable-debug-command.
+	"debug": "TestDebugDifferential",
 	// Subscribe mode answers with pushes the line harness cannot read.
 	"subscribe":    "TestRESP3PubSub",
 	"psubscribe":   "TestRESP3PubSub",

@@ -31,7 +31,7 @@ func instanceClients(t *testing.T, g *instancetest.Group) []*redis.Client {
 // EVALSHA work on the other, EVAL caches too, and SCRIPT FLUSH on either
 // makes every instance answer NOSCRIPT.
 func TestScriptCacheAcrossInstances(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	c := instanceClients(t, g)
 	ctx := context.Background()
 	sha, err := c[0].ScriptLoad(ctx, "return 'from A ' .. ARGV[1]").Result()
@@ -76,7 +76,7 @@ func TestScriptCacheAcrossInstances(t *testing.T) {
 // TestScriptReadModifyWrite: 50 clients over two instances increment one
 // key with a GET + SET script; every increment counts.
 func TestScriptReadModifyWrite(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	c := instanceClients(t, g)
 	ctx := context.Background()
 	const clients, each = 50, 20
@@ -124,7 +124,7 @@ return v + 1`)
 // TestScriptAtomicAcrossInstances: a script writing two keys is seen
 // whole or not at all by a reader on another instance.
 func TestScriptAtomicAcrossInstances(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	c := instanceClients(t, g)
 	ctx := context.Background()
 	c[0].MSet(ctx, "a", 0, "b", 0)
@@ -158,7 +158,7 @@ func TestScriptAtomicAcrossInstances(t *testing.T) {
 // TestScriptRedisPyLock runs redis-py's Lock (acquire, extend, release
 // are EVALSHA scripts) across two instances.
 func TestScriptRedisPyLock(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	hostA, portA, _ := strings.Cut(g.Addr(0), ":")
 	hostB, portB, _ := strings.Cut(g.Addr(1), ":")
 	prog := fmt.Sprintf(`
@@ -260,7 +260,7 @@ func TestScriptTokenBucket(t *testing.T) {
 		}
 	}
 
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	c := instanceClients(t, g)
 	ctx := context.Background()
 	script := redis.NewScript(tokenBucket)
@@ -295,9 +295,9 @@ func TestScriptTokenBucket(t *testing.T) {
 // another connection; a script that wrote cannot be killed; nothing is
 // running afterwards.
 func TestScriptKill(t *testing.T) {
-	g := instancetest.Start(t, 1, instancetest.Options{Config: func(c *conf.Config) {
+	g := instancetest.Start(t, 1, groupOptions(instancetest.Options{Config: func(c *conf.Config) {
 		c.Txn.CommandTimeout = conf.Duration{Duration: 2 * time.Second}
-	}})
+	}}))
 	c := instanceClients(t, g)[0]
 	ctx := context.Background()
 	if err := c.ScriptKill(ctx).Err(); err == nil || err.Error() != "NOTBUSY No scripts in execution right now." {
@@ -359,9 +359,9 @@ func TestScriptKill(t *testing.T) {
 // TestScriptBusy: past lua.busy-reply-threshold, commands on the keys of
 // a running script answer BUSY, others do not; SCRIPT KILL gets through.
 func TestScriptBusy(t *testing.T) {
-	g := instancetest.Start(t, 1, instancetest.Options{Config: func(c *conf.Config) {
+	g := instancetest.Start(t, 1, groupOptions(instancetest.Options{Config: func(c *conf.Config) {
 		c.Lua.BusyReplyThreshold = conf.Duration{Duration: 200 * time.Millisecond}
-	}})
+	}}))
 	c := instanceClients(t, g)[0]
 	ctx := context.Background()
 	res := make(chan error, 1)
@@ -387,7 +387,7 @@ func TestScriptBusy(t *testing.T) {
 // TestFunctionsAcrossInstances: a library loaded on one instance runs on
 // the other; REPLACE, DELETE and FLUSH on one are seen by the other.
 func TestFunctionsAcrossInstances(t *testing.T) {
-	g := instancetest.Start(t, 2, instancetest.Options{})
+	g := instancetest.Start(t, 2, groupOptions(instancetest.Options{}))
 	c := instanceClients(t, g)
 	ctx := context.Background()
 	if err := c[0].FunctionLoad(ctx, "#!lua name=shared\nredis.register_function('hello', function(keys, args) return 'v1 ' .. args[1] end)").Err(); err != nil {

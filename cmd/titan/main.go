@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the embedded store")
 	f.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "prefix of every TiKV key, to share a cluster")
 	f.StringVar(&cfg.RequirePass, "requirepass", cfg.RequirePass, "password clients must AUTH with")
+	f.StringVar(&cfg.ACLFile, "aclfile", cfg.ACLFile, "file ACL SAVE writes the users to and ACL LOAD reads them from")
 	f.IntVar(&cfg.Databases, "databases", cfg.Databases, "number of databases")
 	f.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	f.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (one JSON object per line, for log shippers)")
@@ -82,6 +83,9 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&cfg.StoreTLSKey, "store-tls-key-file", cfg.StoreTLSKey, "private key (PEM) of store-tls-cert-file")
 	f.StringVar(&cfg.Bus.Listen, "bus-listen", cfg.Bus.Listen, "address of the bus between instances (empty: the host of --listen, a free port)")
 	f.StringVar(&cfg.Bus.Advertise, "bus-advertise", cfg.Bus.Advertise, "address other instances dial to reach this one's bus (empty: the address listened on)")
+	f.BoolVar(&cfg.Cluster.Mode, "cluster-mode", cfg.Cluster.Mode, "answer Redis Cluster clients: CLUSTER SLOTS/SHARDS/NODES divide the slots among the live instances in cluster mode")
+	f.StringVar(&cfg.Cluster.AnnounceIP, "cluster-announce-ip", cfg.Cluster.AnnounceIP, "address cluster clients are told to reach this instance at (empty: the host of --listen)")
+	f.IntVar(&cfg.Cluster.AnnouncePort, "cluster-announce-port", cfg.Cluster.AnnouncePort, "port cluster clients are told (0: the port of --listen)")
 	f.BoolVar(&cfg.Background.Enabled, "background", cfg.Background.Enabled, "run background tasks (expiry, collector, GC safe point) when elected")
 	// Test-only options of the embedded store, hidden from --help.
 	f.IntVar(&testStore.Regions, "test-embedded-regions", 0, "start the embedded store with this many regions")
@@ -123,6 +127,7 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("data-dir", func() { cfg.DataDir = flags.DataDir })
 		set("namespace", func() { cfg.Namespace = flags.Namespace })
 		set("requirepass", func() { cfg.RequirePass = flags.RequirePass })
+		set("aclfile", func() { cfg.ACLFile = flags.ACLFile })
 		set("databases", func() { cfg.Databases = flags.Databases })
 		set("log-level", func() { cfg.LogLevel = flags.LogLevel })
 		set("log-format", func() { cfg.LogFormat = flags.LogFormat })
@@ -145,6 +150,9 @@ func resolveConfig(cmd *cobra.Command, path string, flags conf.Config) (conf.Con
 		set("client-output-buffer-limit", func() { cfg.OutputBufferLimit = flags.OutputBufferLimit })
 		set("bus-listen", func() { cfg.Bus.Listen = flags.Bus.Listen })
 		set("bus-advertise", func() { cfg.Bus.Advertise = flags.Bus.Advertise })
+		set("cluster-mode", func() { cfg.Cluster.Mode = flags.Cluster.Mode })
+		set("cluster-announce-ip", func() { cfg.Cluster.AnnounceIP = flags.Cluster.AnnounceIP })
+		set("cluster-announce-port", func() { cfg.Cluster.AnnouncePort = flags.Cluster.AnnouncePort })
 	}
 	return cfg, cfg.Validate()
 }

@@ -43,7 +43,10 @@ func Start(t testing.TB, n int, o Options) *Group {
 	if so.Address == "" && so.DataDir == "" {
 		so.DataDir = t.TempDir()
 	}
-	st, err := store.Open(context.Background(), so)
+	// A cluster's PD that does not answer fails the test, not hangs it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, so)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -73,7 +73,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&c.statusListen, "status-listen", "", "serve /metrics (and the proxy's admin endpoints) on this address")
 	f.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn, error")
 	f.DurationVar(&c.timeout, "timeout", 2*time.Second, "timeout of each upstream command")
-	root.AddCommand(c.proxyCmd(), c.syncCmd(), c.verifyCmd(), c.cutoverCmd())
+	root.AddCommand(c.proxyCmd(), c.syncCmd(), c.verifyCmd(), c.cutoverCmd(), c.replicateCmd())
 	return root
 }
 

@@ -43,7 +43,7 @@ type target struct {
 // startTarget starts the migration target. DUALWRITE_TARGET=titan (the
 // default) builds and runs github.com/titan-kv/titan/cmd/titan;
 // DUALWRITE_TARGET=redis runs a redis-server instead.
-func startTarget(t *testing.T) *target {
+func startTarget(t testing.TB) *target {
 	t.Helper()
 	kind := os.Getenv("DUALWRITE_TARGET")
 	if kind == "" {
@@ -60,21 +60,21 @@ func startTarget(t *testing.T) *target {
 	}
 }
 
-func startRedisTarget(t *testing.T, port int) *target {
+func startRedisTarget(t testing.TB, port int) *target {
 	s := startRedisOnPort(t, port)
 	tg := &target{Server: s}
 	tg.restart = func() *target { return startRedisTarget(t, port) }
 	return tg
 }
 
-func startRedisOnPort(t *testing.T, port int) *testutil.Server {
+func startRedisOnPort(t testing.TB, port int) *testutil.Server {
 	t.Helper()
 	bin := testutil.NeedBinary(t, "redis-server")
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir()}
 	return testutil.StartProcess(t, bin, args, fmt.Sprintf("127.0.0.1:%d", port))
 }
 
-func startTitanTarget(t *testing.T, port, statusPort int, dataDir string) *target {
+func startTitanTarget(t testing.TB, port, statusPort int, dataDir string) *target {
 	t.Helper()
 	titanBuild.Do(func() {
 		dir, err := os.MkdirTemp("", "dualwrite-titan")
@@ -110,7 +110,7 @@ const (
 	testTag  = "{}"
 )
 
-func startShards(t *testing.T, n int) *shardSet {
+func startShards(t testing.TB, n int) *shardSet {
 	t.Helper()
 	s := &shardSet{}
 	for i := 0; i < n; i++ {
@@ -138,7 +138,7 @@ func (s *shardSet) pool(key string) *resp.Pool { return s.pools[s.dist.Server([]
 // seed writes n keys of every type (about a third with TTLs) directly to
 // the owning shards, plus one large collection of each type, and returns
 // the key names.
-func (s *shardSet) seed(t *testing.T, prefix string, n int) []string {
+func (s *shardSet) seed(t testing.TB, prefix string, n int) []string {
 	t.Helper()
 	ctx := context.Background()
 	perShard := make([][][][]byte, len(s.pools))
@@ -231,7 +231,7 @@ type proxyProc struct {
 }
 
 // startProxy runs `dualwrite proxy` with extra args and waits for it.
-func startProxy(t *testing.T, extra ...string) *proxyProc {
+func startProxy(t testing.TB, extra ...string) *proxyProc {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	status := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
@@ -252,7 +252,7 @@ func startProxy(t *testing.T, extra ...string) *proxyProc {
 }
 
 // shutdown stops the proxy and waits for it to exit.
-func (p *proxyProc) shutdown(t *testing.T) {
+func (p *proxyProc) shutdown(t testing.TB) {
 	p.stop()
 	select {
 	case <-p.done:
@@ -263,7 +263,7 @@ func (p *proxyProc) shutdown(t *testing.T) {
 
 // settle waits until the proxy has replayed every write on titan and
 // repaired every key it queued.
-func (p *proxyProc) settle(t *testing.T) {
+func (p *proxyProc) settle(t testing.TB) {
 	t.Helper()
 	err := testutil.WaitFor(30*time.Second, func() error {
 		res, err := http.Get("http://" + p.Status + "/status")

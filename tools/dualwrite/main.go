@@ -1,9 +1,11 @@
 // Command dualwrite migrates a sharded Redis deployment to titan: a
-// dual-write proxy, a resumable backfill (sync) and a verifier.
+// dual-write proxy, a resumable backfill (sync), a verifier, and a
+// replica mode (replicate) that needs no proxy.
 //
 //	dualwrite proxy  --listen :6380 --shards a:6379,b:6379 --hash fnv1a_64 --distribution ketama --titan t:7369 --read-from redis
 //	dualwrite sync   --shards a:6379,b:6379 --hash fnv1a_64 --distribution ketama --titan t:7369 --checkpoint sync.ckpt
 //	dualwrite verify --shards a:6379,b:6379 --hash fnv1a_64 --distribution ketama --titan t:7369 --ttl-tolerance 2s
+//	dualwrite replicate --shards a:6379,b:6379 --hash fnv1a_64 --distribution ketama --titan t:7369 --work-dir /var/lib/dualwrite
 //
 // See docs/MIGRATION.md for the runbook.
 package main

@@ -22,7 +22,7 @@ import (
 
 // slowRelay forwards TCP connections to upstream, holding every chunk a
 // client sends for delay first: a titan that takes delay per request.
-func slowRelay(t *testing.T, upstream string, delay time.Duration) string {
+func slowRelay(t testing.TB, upstream string, delay time.Duration) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,7 +70,7 @@ func slowRelay(t *testing.T, upstream string, delay time.Duration) string {
 }
 
 // p99 of sequential SETs through addr by clients clients.
-func setLatencyP99(t *testing.T, addr string, clients, perClient int) time.Duration {
+func setLatencyP99(t testing.TB, addr string, clients, perClient int) time.Duration {
 	t.Helper()
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -240,7 +240,7 @@ var (
 	dwBuildErr error
 )
 
-func dualwriteBinary(t *testing.T) string {
+func dualwriteBinary(t testing.TB) string {
 	t.Helper()
 	dwBuild.Do(func() {
 		dir, err := os.MkdirTemp("", "dualwrite-bin")

@@ -58,6 +58,14 @@ type Metrics struct {
 	VerifyChecked     prometheus.Counter
 	VerifyDifferences prometheus.Counter
 	VerifyFixed       prometheus.Counter
+
+	// Replicate.
+	ReplKeysRestored *prometheus.CounterVec // shard: keys of snapshots restored into titan
+	ReplCommands     *prometheus.CounterVec // shard, result (applied, skipped, refused)
+	ReplOffset       *prometheus.GaugeVec   // shard: replication offset applied to titan
+	ReplLag          *prometheus.GaugeVec   // shard: bytes received from the master but not yet applied
+	ReplFullSyncs    *prometheus.CounterVec // shard: full resynchronizations (snapshots) started
+	ReplConnected    *prometheus.GaugeVec   // shard: 1 while the replication link is up
 }
 
 // Part names the metrics of one subcommand.
@@ -68,6 +76,7 @@ const (
 	Proxy Part = 1 << iota
 	Sync
 	Verify
+	Replicate
 )
 
 // New creates every metric and registers those of parts in a fresh
@@ -119,6 +128,14 @@ func New(parts Part) *Metrics {
 	m.VerifyChecked = f.counter("dualwrite_verify_keys_checked_total", "Keys compared by verify.")
 	m.VerifyDifferences = f.counter("dualwrite_verify_differences_total", "Keys that differ between source and titan.")
 	m.VerifyFixed = f.counter("dualwrite_verify_fixed_total", "Differing keys copied over by verify --fix.")
+	f.on = parts&Replicate != 0
+	m.ReplKeysRestored = f.counterVec("dualwrite_replicate_keys_restored_total", "Keys of the masters' snapshots restored into titan.", "shard")
+	m.ReplCommands = f.counterVec("dualwrite_replicate_commands_total",
+		"Commands of the replication stream, by result (applied, skipped, refused by titan).", "shard", "result")
+	m.ReplOffset = f.gaugeVec("dualwrite_replicate_offset", "Master replication offset applied to titan.", "shard")
+	m.ReplLag = f.gaugeVec("dualwrite_replicate_lag_bytes", "Replication stream bytes received but not yet applied to titan.", "shard")
+	m.ReplFullSyncs = f.counterVec("dualwrite_replicate_full_syncs_total", "Full resynchronizations (snapshot transfers) started.", "shard")
+	m.ReplConnected = f.gaugeVec("dualwrite_replicate_link_up", "1 while the replication link to the master is up.", "shard")
 	return m
 }
 

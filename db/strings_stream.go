@@ -1,0 +1,73 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/titan-kv/titan/encoding"
+)
+
+// Stream is a long string value to be read in pieces after its command's
+// transaction, from a snapshot at that transaction's start: GET writes it
+// to the socket chunk batch by chunk batch instead of building the whole
+// value and then a reply holding a copy of it.
+type Stream struct {
+	d  *DB
+	ts uint64
+	m  encoding.Meta
+}
+
+// Len is the value's length.
+func (s *Stream) Len() int64 { return s.m.Count }
+
+// Each calls fn with the value's bytes in order, at most chunkReadBatch
+// chunks at a time; the slice fn gets is not kept by the stream.
+func (s *Stream) Each(ctx context.Context, fn func([]byte) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.d.opts.CommandTimeout)
+	defer cancel()
+	snap := s.d.store.KV().GetSnapshot(s.ts)
+	n := encoding.StringChunks(s.m.Count)
+	for from := int64(0); from < n; from += chunkReadBatch {
+		to := min(from+chunkReadBatch, n)
+		keys := make([][]byte, 0, to-from)
+		for i := from; i < to; i++ {
+			keys = append(keys, s.d.keys.Data(s.m.Object, encoding.StringChunkSub(i)))
+		}
+		found, err := snap.BatchGet(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("read string chunks: %w", err)
+		}
+		for i, k := range keys {
+			v, ok := found[string(k)]
+			want := min(encoding.StringChunkSize, s.m.Count-(from+int64(i))*encoding.StringChunkSize)
+			if !ok || int64(len(v)) != want {
+				return fmt.Errorf("string chunk %d of %d bytes: %w", from+int64(i), len(v), encoding.ErrMalformed)
+			}
+			if err := fn(v); err != nil {
+				return err
+			}
+			delete(found, string(k))
+		}
+	}
+	return nil
+}
+
+// GetStream returns the value as Get does, or, for a chunked string
+// longer than StageMin that this transaction did not change, a Stream of
+// it (v is then nil).
+func (s String) GetStream() (v []byte, st *Stream, err error) {
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return nil, nil, err
+	}
+	tx := s.tx
+	if m.Chunked && m.Count > StageMin && !tx.planning {
+		if _, err := tx.t.GetMemBuffer().Get(tx.d.keys.Meta(tx.DB, s.key)); err != nil {
+			// Not written by this transaction: its chunks are as
+			// committed at the snapshot.
+			return nil, &Stream{d: tx.d, ts: tx.t.StartTS(), m: *m}, nil
+		}
+	}
+	v, err = tx.readString(m)
+	return v, nil, err
+}

@@ -1,0 +1,140 @@
+package main
+
+// Migration benchmarks (make bench-migration): what the runbook's rate
+// advice rests on. Each reports its figure with b.ReportMetric; run them
+// with -benchtime 1x, since each iteration is a whole migration step.
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/testutil"
+)
+
+// benchKeys is the number of small keys of the backfill benchmarks.
+const benchKeys = 50000
+
+// fillStrings writes n small strings to p, pipelined.
+func fillStrings(b *testing.B, p *resp.Pool, prefix string, n int) {
+	b.Helper()
+	for lo := 0; lo < n; lo += 1000 {
+		var cmds [][][]byte
+		for i := lo; i < min(lo+1000, n); i++ {
+			cmds = append(cmds, resp.Args("SET", prefix+strconv.Itoa(i), "value-"+strconv.Itoa(i)))
+		}
+		if _, err := p.Pipeline(context.Background(), cmds); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBackfillSmallKeys: `sync` of 50k small strings from one shard.
+func BenchmarkBackfillSmallKeys(b *testing.B) {
+	shards := startShards(b, 1)
+	tg := startTarget(b)
+	fillStrings(b, shards.pools[0], "k:", benchKeys)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if out, logs, err := cli(context.Background(), append(shards.sourceFlags(), "sync", "--titan", tg.Addr)...); err != nil {
+			b.Fatalf("sync: %v\n%s\n%s", err, out, logs)
+		}
+		b.ReportMetric(float64(benchKeys)/time.Since(start).Seconds(), "keys/s")
+	}
+}
+
+// BenchmarkBackfillBigHash: `sync` of one hash of 100k fields, copied in
+// pages.
+func BenchmarkBackfillBigHash(b *testing.B) {
+	const fields = 100000
+	shards := startShards(b, 1)
+	tg := startTarget(b)
+	for lo := 0; lo < fields; lo += 1000 {
+		args := []string{"HSET", "big"}
+		for j := lo; j < lo+1000; j++ {
+			args = append(args, "f"+strconv.Itoa(j), strconv.Itoa(j))
+		}
+		testutil.Do(b, shards.pools[0], args...)
+	}
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if out, logs, err := cli(context.Background(), append(shards.sourceFlags(), "sync", "--titan", tg.Addr)...); err != nil {
+			b.Fatalf("sync: %v\n%s\n%s", err, out, logs)
+		}
+		b.ReportMetric(fields/time.Since(start).Seconds(), "elements/s")
+	}
+}
+
+// BenchmarkProxyLatency: SET p99 of 8 clients straight to Redis and
+// through the proxy, with titan healthy and with titan slowed by 20 ms per
+// request.
+func BenchmarkProxyLatency(b *testing.B) {
+	shards := startShards(b, 1)
+	tg := startTarget(b)
+	slow := slowRelay(b, tg.Addr, 20*time.Millisecond)
+	fast := startProxy(b, append(shards.sourceFlags(), "--titan", tg.Addr)...)
+	slowed := startProxy(b, append(shards.sourceFlags(), "--titan", slow)...)
+	b.ResetTimer()
+	for range b.N {
+		direct := setLatencyP99(b, shards.addrs[0], 8, 500)
+		healthy := setLatencyP99(b, fast.Addr, 8, 500)
+		slowP99 := setLatencyP99(b, slowed.Addr, 8, 500)
+		b.ReportMetric(float64(direct.Microseconds()), "redis-p99-µs")
+		b.ReportMetric(float64(healthy.Microseconds()), "proxy-p99-µs")
+		b.ReportMetric(float64(slowP99.Microseconds()), "proxy-slow-titan-p99-µs")
+	}
+}
+
+// BenchmarkReplicateStream: commands per second `replicate` applies to
+// titan from a master's stream (pipelined SETs, INCRs and HSETs).
+func BenchmarkReplicateStream(b *testing.B) {
+	const n = 60000
+	src := testutil.StartRedis(b, "--repl-diskless-sync-delay", "0", "--repl-backlog-size", "256mb")
+	tg := startTarget(b)
+	rp := startReplicate(b, "--redis", src.Addr, "--titan", tg.Addr, "--work-dir", b.TempDir())
+	tc := testutil.Client(b, tg.Addr)
+	if err := testutil.WaitFor(30*time.Second, func() error {
+		if v := testutil.Do(b, tc, "EXISTS", "__dualwrite:replica:"+src.Addr); v.Int != 1 {
+			return fmt.Errorf("no checkpoint yet")
+		}
+		return nil
+	}); err != nil {
+		b.Fatalf("replicate did not start: %v\n%s", err, rp.logs())
+	}
+	rc := testutil.Client(b, src.Addr)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		for lo := 0; lo < n; lo += 1000 {
+			var cmds [][][]byte
+			for i := lo; i < lo+1000; i++ {
+				switch i % 3 {
+				case 0:
+					cmds = append(cmds, resp.Args("SET", "s:"+strconv.Itoa(i), "v"))
+				case 1:
+					cmds = append(cmds, resp.Args("INCR", "c:"+strconv.Itoa(i%100)))
+				default:
+					cmds = append(cmds, resp.Args("HSET", "h:"+strconv.Itoa(i%100), "f"+strconv.Itoa(i), "v"))
+				}
+			}
+			if _, err := rc.Pipeline(context.Background(), cmds); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := testutil.WaitFor(5*time.Minute, func() error {
+			out, _, err := cli(context.Background(), "replicate", "--check", "--redis", src.Addr, "--titan", tg.Addr)
+			if err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(n/time.Since(start).Seconds(), "commands/s")
+	}
+}

@@ -1,0 +1,130 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
+)
+
+// Snapshot batches: at most this many keys or bytes of payload per
+// pipeline sent to titan.
+const (
+	restoreBatchKeys  = 128
+	restoreBatchBytes = 4 << 20
+)
+
+// restore reads the snapshot at path (mapped, not loaded, so its size is
+// bounded by the disk, not memory) and restores every key that has not
+// expired into titan with RESTORE ... REPLACE ABSTTL, in pipelined batches
+// on RestoreWorkers connections. A batch titan fails is retried until ctx
+// ends; a key titan refuses is logged and counted.
+func (l *Link) restore(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if fi.Size() == 0 {
+		return errors.New("snapshot: empty")
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("snapshot: mmap: %w", err)
+	}
+	defer syscall.Munmap(data)
+
+	pool := resp.NewPool(l.o.Titan, l.o.RestoreWorkers, l.o.Timeout)
+	defer pool.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan [][][]byte, l.o.RestoreWorkers)
+	var wg sync.WaitGroup
+	for range l.o.RestoreWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				l.restoreBatch(ctx, pool, b)
+			}
+		}()
+	}
+
+	now := time.Now().UnixMilli()
+	var cur [][][]byte
+	curDB, size := -1, 0
+	flush := func() {
+		if len(cur) > 1 {
+			select {
+			case batches <- cur:
+			case <-ctx.Done():
+			}
+		}
+		cur, size = nil, 0
+	}
+	walkErr := encoding.WalkRDB(data, func(e encoding.RDBEntry) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if e.ExpireAt > 0 && e.ExpireAt <= now {
+			return nil
+		}
+		if e.DB != curDB || len(cur) > restoreBatchKeys || size >= restoreBatchBytes {
+			flush()
+			cur, curDB = [][][]byte{resp.Args("SELECT", strconv.Itoa(e.DB))}, e.DB
+		}
+		args := [][]byte{[]byte("RESTORE"), e.Key, strconv.AppendInt(nil, e.ExpireAt, 10), e.Payload, []byte("REPLACE")}
+		if e.ExpireAt > 0 {
+			args = append(args, []byte("ABSTTL"))
+		}
+		cur = append(cur, args)
+		size += len(e.Payload) + len(e.Key)
+		return nil
+	})
+	flush()
+	close(batches)
+	wg.Wait()
+	if walkErr != nil {
+		return fmt.Errorf("snapshot: %w", walkErr)
+	}
+	return ctx.Err()
+}
+
+// restoreBatch sends one batch until titan takes it or ctx ends.
+func (l *Link) restoreBatch(ctx context.Context, pool *resp.Pool, b [][][]byte) {
+	bo := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
+	for ctx.Err() == nil {
+		vs, err := pool.Pipeline(ctx, b)
+		if err != nil {
+			l.o.Log.Warn("replicate: restore batch failed, retrying", "master", l.o.Master, "err", err)
+			bo.Wait(ctx)
+			continue
+		}
+		if vs[0].IsError() { // SELECT
+			l.o.Log.Error("replicate: titan refused a database of the snapshot", "master", l.o.Master, "err", vs[0].String())
+			return
+		}
+		restored := 0
+		for i, v := range vs[1:] {
+			if v.IsError() {
+				l.o.Log.Error("replicate: titan refused a key of the snapshot", "master", l.o.Master, "key", string(b[i+1][1]), "err", v.String())
+				continue
+			}
+			restored++
+		}
+		l.o.Metrics.ReplKeysRestored.WithLabelValues(l.shard).Add(float64(restored))
+		return
+	}
+}
