@@ -260,12 +260,7 @@ func TestRueidis(t *testing.T) {
 
 // nodeRedisModules installs node-redis v5 (npm) once into the user cache
 // and returns its node_modules directory.
-func nodeRedisModules(t *testing.T) string { return npmModules(t, "node-redis5", "redis@5") }
-
-// npmModules installs an npm package (pkg, "name@version") once into
-// titan-tests/<dir> of the user cache and returns its node_modules
-// directory.
-func npmModules(t *testing.T, dir, pkg string) string {
+func nodeRedisModules(t *testing.T) string {
 	t.Helper()
 	return npmModules(t, "node-redis5", "redis@5")
 }
