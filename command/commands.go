@@ -28,6 +28,7 @@ func commands() []*Command {
 		aclCommands(),
 		blockingCommands(),
 		pubsubCommands(),
+		streamCommands(),
 	)
 }
 

@@ -136,6 +136,8 @@ func typeClass(t encoding.Type) int {
 		return notifyHash
 	case encoding.TypeZSet:
 		return notifyZSet
+	case encoding.TypeStream:
+		return notifyStream
 	}
 	return notifyGeneric
 }
