@@ -183,6 +183,10 @@ func xpending(c *Call) {
 		})
 		return
 	}
+	if len(c.Args) < 6 || len(c.Args) > 9 {
+		c.Error(errSyntax)
+		return
+	}
 	a := db.PendingRangeArgs{}
 	i := 3
 	if argIs(c.Args[i], "idle") && len(c.Args) > i+1 {
@@ -198,7 +202,13 @@ func xpending(c *Call) {
 		c.Error(errSyntax)
 		return
 	}
-	var sx, ex, ok bool
+	n, ok := parse.Int(c.Args[i+2])
+	if !ok {
+		c.Error(errNotInteger)
+		return
+	}
+	a.Count = max(n, 0)
+	var sx, ex bool
 	if a.Start, sx, ok = intervalID(c.Args[i], 0); !ok {
 		c.Error(errInvalidID)
 		return
@@ -219,12 +229,6 @@ func xpending(c *Call) {
 			return
 		}
 	}
-	n, ok := parse.Int(c.Args[i+2])
-	if !ok {
-		c.Error(errNotInteger)
-		return
-	}
-	a.Count = max(n, 0)
 	if len(c.Args) > i+3 {
 		a.Consumer = c.Args[i+3]
 	}

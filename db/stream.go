@@ -28,11 +28,11 @@ type StreamEntry struct {
 
 // Stream errors with Redis's texts.
 var (
-	ErrStreamIDTooSmall = UserError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
-	ErrStreamIDZero     = UserError("ERR The ID specified in XADD must be greater than 0-0")
-	ErrStreamExhausted  = UserError("ERR The stream has exhausted the last possible ID, unable to add more items")
-	ErrSetIDSmall       = UserError("ERR The ID specified in XSETID is smaller than the target stream top item")
-	ErrSetIDAddedSmall  = UserError("ERR The entries_added specified in XSETID is smaller than the target stream length")
+	ErrStreamIDTooSmall  = UserError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+	ErrStreamIDZero      = UserError("ERR The ID specified in XADD must be greater than 0-0")
+	ErrStreamExhausted   = UserError("ERR The stream has exhausted the last possible ID, unable to add more items")
+	ErrSetIDSmall        = UserError("ERR The ID specified in XSETID is smaller than the target stream top item")
+	ErrSetIDAddedSmall   = UserError("ERR The entries_added specified in XSETID is smaller than the target stream length")
 	ErrSetIDBelowDeleted = UserError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
 )
 
