@@ -1,7 +1,11 @@
 package tests
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestStreamDifferential sends the stream commands, with explicit IDs so
@@ -279,7 +283,100 @@ XINFO STREAM nokey
 XINFO STREAM str
 XINFO STREAM s FOO
 XINFO STREAM s FULL COUNT x
+DEL f
+XADD f 1-1 a 1
+XADD f 1-2 b 2
+XADD f 1-3 c 3
+XINFO STREAM f FULL
+XINFO STREAM f FULL COUNT 2
+XINFO STREAM f FULL COUNT 0
+XGROUP CREATE f g 0
+XREADGROUP GROUP g c COUNT 2 STREAMS f >
+XCLAIM f g c 0 1-1 1-2 TIME 1000 JUSTID
+XINFO GROUPS f
+XADD f 1-4 d 4
+XINFO GROUPS f
+XDEL f 1-3
+XINFO GROUPS f
+XGROUP SETID f g 1-3
+XINFO GROUPS f
+XGROUP SETID f g 0 ENTRIESREAD 0
+XINFO GROUPS f
+XREADGROUP GROUP g c2 STREAMS f >
+XINFO GROUPS f
+XTRIM f MAXLEN 1
+XINFO GROUPS f
+XINFO STREAM f
 XINFO FOO
 TYPE s
 `)
+}
+
+// TestStreamBlocking compares the blocking forms of XREAD and XREADGROUP
+// with redis-server: timeouts, MULTI, and who is woken by an XADD.
+func TestStreamBlocking(t *testing.T) {
+	p := newHSPair(t)
+	p.script(`
+XADD s 1-1 a 1
+XGROUP CREATE s g $
+XREAD BLOCK 10 STREAMS s $
+XREAD BLOCK 10 STREAMS s nokey $ 0
+XREAD BLOCK 10 STREAMS s 0
+XREADGROUP GROUP g c BLOCK 10 STREAMS s >
+XGROUP CREATECONSUMER s g c
+XREADGROUP GROUP g c BLOCK 10 STREAMS s 0
+XGROUP CREATECONSUMER s g c
+MULTI
+XREAD BLOCK 0 STREAMS s $
+XREADGROUP GROUP g c BLOCK 0 STREAMS s >
+EXEC
+`)
+	for name, c := range map[string]*redis.Client{"titan": p.ti, "redis": p.rd} {
+		ctx := context.Background()
+		c.Del(ctx, "w")
+		c.XGroupCreateMkStream(ctx, "w", "g", "$")
+		type result struct {
+			who string
+			res []redis.XStream
+			err error
+		}
+		got := make(chan result, 4)
+		read := func(who string, args any) {
+			conn := redis.NewClient(&redis.Options{Addr: c.Options().Addr, Protocol: 2, ReadTimeout: -1})
+			defer conn.Close()
+			var r result
+			switch a := args.(type) {
+			case *redis.XReadArgs:
+				r.res, r.err = conn.XRead(ctx, a).Result()
+			case *redis.XReadGroupArgs:
+				r.res, r.err = conn.XReadGroup(ctx, a).Result()
+			}
+			r.who = who
+			got <- r
+		}
+		go read("xread1", &redis.XReadArgs{Streams: []string{"w", "$"}, Block: 5 * time.Second})
+		go read("xread2", &redis.XReadArgs{Streams: []string{"w", "$"}, Block: 5 * time.Second})
+		go read("group1", &redis.XReadGroupArgs{Group: "g", Consumer: "c1", Streams: []string{"w", ">"}, Block: 5 * time.Second})
+		go read("group2", &redis.XReadGroupArgs{Group: "g", Consumer: "c2", Streams: []string{"w", ">"}, Block: 5 * time.Second})
+		waitBlocked(t, c, "4")
+		c.XAdd(ctx, &redis.XAddArgs{Stream: "w", ID: "1-1", Values: []string{"f", "v"}})
+		seen := map[string]int{}
+		for range 3 {
+			r := <-got
+			if r.err != nil || len(r.res) != 1 || len(r.res[0].Messages) != 1 || r.res[0].Messages[0].ID != "1-1" {
+				t.Errorf("%s: %s got %v %v", name, r.who, r.res, r.err)
+			}
+			seen[r.who[:5]]++
+		}
+		if seen["xread"] != 2 || seen["group"] != 1 {
+			t.Errorf("%s: woken %v, want both XREADs and one group consumer", name, seen)
+		}
+		c.XAdd(ctx, &redis.XAddArgs{Stream: "w", ID: "1-2", Values: []string{"f", "v"}})
+		if r := <-got; r.err != nil || r.res[0].Messages[0].ID != "1-2" {
+			t.Errorf("%s: the second group consumer got %v %v", name, r.res, r.err)
+		}
+		if n, err := c.XPending(ctx, "w", "g").Result(); err != nil || n.Count != 2 {
+			t.Errorf("%s: pending %v %v", name, n, err)
+		}
+	}
 }
