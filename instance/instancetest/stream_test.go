@@ -146,7 +146,7 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 	}
 	select {
 	case <-done:
-	case <-time.After(time.Duration(60+n/500) * time.Second):
+	case <-time.After(time.Duration(60+n/50) * time.Second):
 		t.Errorf("acknowledged %d of %d entries", len(acked), n)
 	}
 	wg.Wait()
