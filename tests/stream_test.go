@@ -309,6 +309,21 @@ XINFO GROUPS f
 XINFO STREAM f
 XINFO FOO
 TYPE s
+# the key commands on a stream
+FLUSHALL
+XADD only 1-1 a 1
+SET str v
+SCAN 0 TYPE stream
+TYPE only
+OBJECT ENCODING only
+COPY only only2
+XRANGE only2 - +
+RENAME only2 only3
+XLEN only3
+EXPIRE only3 100
+TTL only3
+DEL only only3
+EXISTS only only3
 `)
 }
 
