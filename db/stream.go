@@ -194,10 +194,7 @@ func (s Stream) Add(a XAddArgs) (id StreamID, ok bool, err error) {
 		}
 		m = s.newStream()
 	}
-	if m.Stream.LastID == encoding.MaxStreamID && m.Stream.EntriesAdded > 0 {
-		return id, false, ErrStreamExhausted
-	}
-	if a.ID.Auto && m.Stream.LastID.Ms == math.MaxUint64 && m.Stream.LastID.Seq == math.MaxUint64 {
+	if m.Stream.LastID == encoding.MaxStreamID {
 		return id, false, ErrStreamExhausted
 	}
 	if id, err = nextID(m.Stream.LastID, a.ID, s.tx.now); err != nil {
@@ -321,11 +318,13 @@ func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
 	if want <= 0 {
 		return 0, nil
 	}
-	if spec.Approx && !spec.MinID {
-		want = approxTrim(m.Count, spec, m.Count)
-		if want == 0 {
+	switch {
+	case spec.Approx && !spec.MinID:
+		if want = approxTrim(m.Count, spec, m.Count); want == 0 {
 			return 0, nil
 		}
+	case spec.Approx && spec.Limit > 0:
+		want = min(want, spec.Limit)
 	}
 	end := encoding.MaxStreamID
 	if spec.MinID {

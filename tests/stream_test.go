@@ -2,6 +2,8 @@ package tests
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -394,4 +396,36 @@ EXEC
 			t.Errorf("%s: pending %v %v", name, n, err)
 		}
 	}
+}
+
+// TestStreamApproxTrim compares approximate trimming (whole nodes of 100
+// entries) of streams of appended entries with redis-server.
+func TestStreamApproxTrim(t *testing.T) {
+	p := newHSPair(t)
+	var b strings.Builder
+	for _, k := range []string{"a", "b", "c", "d"} {
+		for i := 1; i <= 250; i++ {
+			fmt.Fprintf(&b, "XADD %s %d-1 f %d\n", k, i, i)
+		}
+	}
+	b.WriteString(`XTRIM a MAXLEN ~ 10
+XLEN a
+XTRIM a MAXLEN ~ 10
+XTRIM a MAXLEN ~ 0
+XLEN a
+XTRIM b MINID ~ 150
+XLEN b
+XTRIM b MINID ~ 300
+XLEN b
+XTRIM c MAXLEN ~ 0 LIMIT 150
+XLEN c
+XTRIM c MAXLEN ~ 0 LIMIT 0
+XLEN c
+XADD d MAXLEN ~ 100 251-1 f x
+XLEN d
+XRANGE d - + COUNT 1
+XADD d MINID ~ 252 252-1 f x
+XRANGE d - + COUNT 1
+`)
+	p.script(b.String())
 }
