@@ -77,7 +77,7 @@ const clients = 50
 
 func main() {
 	titan := flag.String("titan", "bin/titan", "titan binary")
-	tests := flag.String("t", "set,get,incr,hset,hget,lpush,rpop,sadd,zadd,lrange_100,xadd,xreadgroup_100", "workloads")
+	tests := flag.String("t", "set,get,incr,hset,hget,lpush,rpop,sadd,zadd,lrange_100,xadd", "workloads (also: xreadgroup_100)")
 	delayedTests := flag.String("t-delay", "set,get,incr,hset", "workloads of the delayed runs")
 	delay := flag.String("delay", "1ms", "per-request delay of the embedded store for the delayed runs")
 	scale := flag.Float64("scale", 1, "multiplies the request counts")
