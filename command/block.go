@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
 	"github.com/titan-kv/titan/wait"
@@ -213,9 +214,10 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 // Recheck is the bounded fallback that catches a missed wake-up (a bus
 // message lost with a peer that died or a network fault): every interval,
 // one snapshot read looks at every key with waiters on this instance and
-// wakes the first waiter of each key that exists. It costs one store
-// request per interval whatever the number of blocked clients, and none
-// while nobody waits. It returns when ctx ends.
+// wakes the first waiter of each key that exists (every waiter of a
+// stream, whose readers do not consume). It costs one store request per
+// interval whatever the number of blocked clients (plus one transaction
+// per woken stream reader), and none while nobody waits. It returns when ctx ends.
 func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -237,8 +239,14 @@ func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
 		if err != nil {
 			continue
 		}
-		for i, ok := range exist {
-			if ok {
+		for i, t := range exist {
+			switch t {
+			case 0:
+			case encoding.TypeStream:
+				// Stream readers do not consume: each may be waiting
+				// for something else (its group, its ID).
+				s.waiters.WakeAll(refs[i].DB, refs[i].Key)
+			default:
 				s.waiters.Wake(refs[i].DB, refs[i].Key)
 			}
 		}

@@ -30,6 +30,7 @@ func commands() []*Command {
 		blockingCommands(),
 		pubsubCommands(),
 		clusterCommands(),
+		streamCommands(),
 	)
 }
 

@@ -136,6 +136,8 @@ func typeClass(t encoding.Type) int {
 		return notifyHash
 	case encoding.TypeZSet:
 		return notifyZSet
+	case encoding.TypeStream:
+		return notifyStream
 	}
 	return notifyGeneric
 }
@@ -158,6 +160,7 @@ var commandEvents = map[string]string{
 	"zinterstore": "zinterstore", "zdiffstore": "zdiffstore", "zrangestore": "zrangestore",
 	"del": "del", "unlink": "del", "getdel": "del", "persist": "persist",
 	"expire": "expire", "pexpire": "expire", "expireat": "expire", "pexpireat": "expire",
+	"xadd": "xadd", "xdel": "xdel", "xtrim": "xtrim", "xsetid": "xsetid",
 }
 
 // notifyCall publishes the events of a committed command.

@@ -29,6 +29,9 @@ const (
 	// msgQuery carries a PUBSUB query (CHANNELS, NUMSUB...); the reply
 	// is the peer's part of the answer.
 	msgQuery
+	// msgStreamKeys carries the keys a commit left as streams: every
+	// reader blocked on them is woken (stream reads do not consume).
+	msgStreamKeys
 )
 
 // UseBus connects the engine to the other instances: key changes wake
@@ -37,18 +40,8 @@ const (
 // connect.
 func (s *Engine) UseBus(p Peers) {
 	s.peers = p
-	p.Handle(msgKeys, func(payload []byte) []byte {
-		for len(payload) >= 6 {
-			dbi := binary.BigEndian.Uint16(payload)
-			n := binary.BigEndian.Uint32(payload[2:])
-			if uint32(len(payload)-6) < n {
-				break
-			}
-			s.waiters.Wake(dbi, payload[6:6+n])
-			payload = payload[6+n:]
-		}
-		return nil
-	})
+	p.Handle(msgKeys, s.wakeFromPeer(s.waiters.Wake))
+	p.Handle(msgStreamKeys, s.wakeFromPeer(s.waiters.WakeAll))
 	p.Handle(msgPublish, s.publishFromPeer)
 	p.Handle(msgQuery, s.queryFromPeer)
 	grace := 12 * time.Second
@@ -58,24 +51,51 @@ func (s *Engine) UseBus(p Peers) {
 	s.startTrackingBus(p, grace)
 }
 
+// wakeFromPeer handles a message of keys from a peer with wake.
+func (s *Engine) wakeFromPeer(wake func(uint16, []byte)) func([]byte) []byte {
+	return func(payload []byte) []byte {
+		for len(payload) >= 6 {
+			dbi := binary.BigEndian.Uint16(payload)
+			n := binary.BigEndian.Uint32(payload[2:])
+			if uint32(len(payload)-6) < n {
+				break
+			}
+			wake(dbi, payload[6:6+n])
+			payload = payload[6+n:]
+		}
+		return nil
+	}
+}
+
 // wakeChanged is the engine's db.OnCommit hook: the lists and sorted sets
 // a commit left at keys wake the first waiter of each key on this
-// instance and, through the bus, on every other one.
+// instance and, through the bus, on every other one; the streams wake
+// every waiter of the key.
 func (s *Engine) wakeChanged(changes []db.Change) {
 	s.notifyExpired(changes)
-	var msg []byte
+	var msg, streams []byte
 	for _, ch := range changes {
-		if ch.Type != encoding.TypeList && ch.Type != encoding.TypeZSet {
+		var to *[]byte
+		switch ch.Type {
+		case encoding.TypeList, encoding.TypeZSet:
+			s.waiters.Wake(ch.DB, ch.Key)
+			to = &msg
+		case encoding.TypeStream:
+			s.waiters.WakeAll(ch.DB, ch.Key)
+			to = &streams
+		default:
 			continue
 		}
-		s.waiters.Wake(ch.DB, ch.Key)
 		if s.peers != nil {
-			msg = binary.BigEndian.AppendUint16(msg, ch.DB)
-			msg = binary.BigEndian.AppendUint32(msg, uint32(len(ch.Key)))
-			msg = append(msg, ch.Key...)
+			*to = binary.BigEndian.AppendUint16(*to, ch.DB)
+			*to = binary.BigEndian.AppendUint32(*to, uint32(len(ch.Key)))
+			*to = append(*to, ch.Key...)
 		}
 	}
 	if len(msg) > 0 {
 		s.peers.Broadcast(msgKeys, msg)
+	}
+	if len(streams) > 0 {
+		s.peers.Broadcast(msgStreamKeys, streams)
 	}
 }

@@ -67,7 +67,7 @@ func parseScanOptions(args [][]byte, withType, withNoValues bool) (o scanOptions
 
 // typeByName returns the type TYPE reports as name, 0 for none.
 func typeByName(name string) encoding.Type {
-	for t := encoding.TypeString; t <= encoding.TypeZSet; t++ {
+	for t := encoding.TypeString; t <= encoding.TypeStream; t++ {
 		if t.String() == name {
 			return t
 		}

@@ -16,7 +16,7 @@ import (
 // chunks are read (Call.streamOut), so neither the whole value nor a reply
 // holding it is ever built; elsewhere (EXEC, scripts) Append builds it.
 type streamReply struct {
-	st  *db.Stream
+	st  *db.ValueReader
 	ctx context.Context
 }
 

@@ -11,7 +11,7 @@ import (
 
 func get(c *Call) {
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		v, st, err := tx.String(c.Args[1]).GetStream()
+		v, st, err := tx.String(c.Args[1]).GetReader()
 		if st != nil {
 			return streamReply{st: st, ctx: c.s.run}, nil
 		}

@@ -148,6 +148,9 @@ func (d *DB) ExpireDue(ctx context.Context, since int64, limit int) (Expired, er
 type Dropped struct {
 	// Object is the collection's object id.
 	Object encoding.ObjectID
+	// Sub limits the collection to the object's keys under this sub-key
+	// prefix (a destroyed stream group); nil: the whole object.
+	Sub []byte
 	// from is the first element key left to delete.
 	from []byte
 }
@@ -163,11 +166,11 @@ func (d *DB) NextDropped(ctx context.Context) (*Dropped, error) {
 			if gcPending(v, tx.now) {
 				return true, nil
 			}
-			id, err := d.keys.DecodeGC(k)
+			id, sub, err := d.keys.DecodeGC(k)
 			if err != nil {
 				return false, err
 			}
-			next = &Dropped{Object: id, from: d.keys.DataPrefix(id)}
+			next = &Dropped{Object: id, Sub: bytes.Clone(sub), from: d.keys.Data(id, sub)}
 			if len(v) > 8 {
 				// Where an earlier round stopped: the deleted keys before
 				// it would otherwise be scanned again.
@@ -186,7 +189,8 @@ func (d *DB) NextDropped(ctx context.Context) (*Dropped, error) {
 // records the progress in o and in its queue entry, which it removes once
 // the collection is empty (done).
 func (d *DB) CollectChunk(ctx context.Context, o *Dropped, limit int) (deleted int, done bool, err error) {
-	prefix := d.keys.DataPrefix(o.Object)
+	prefix := d.keys.Data(o.Object, o.Sub)
+	entry := d.keys.GCPart(o.Object, o.Sub)
 	var last []byte
 	err = d.Update(ctx, 0, func(tx *Tx) error {
 		deleted, last = 0, nil
@@ -199,10 +203,10 @@ func (d *DB) CollectChunk(ctx context.Context, o *Dropped, limit int) (deleted i
 			return err
 		}
 		if deleted < limit {
-			return tx.del(d.keys.GC(o.Object))
+			return tx.del(entry)
 		}
 		progress := append(encoding.EncodeInt64(tx.now), last...)
-		return tx.set(d.keys.GC(o.Object), progress)
+		return tx.set(entry, progress)
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("collect object %s: %w", o.Object, err)

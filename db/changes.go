@@ -74,11 +74,12 @@ type KeyRef struct {
 	Key []byte
 }
 
-// Existing reports, in one snapshot read, which of keys exist (and have
-// not expired). The bounded fallback of blocking commands uses it to catch
-// a missed wake-up at the cost of one request for all keys with waiters.
-func (d *DB) Existing(ctx context.Context, keys []KeyRef) ([]bool, error) {
-	out := make([]bool, len(keys))
+// Existing reports, in one snapshot read, the type of each of keys (0 for
+// a key that does not exist or has expired). The bounded fallback of
+// blocking commands uses it to catch a missed wake-up at the cost of one
+// request for all keys with waiters.
+func (d *DB) Existing(ctx context.Context, keys []KeyRef) ([]encoding.Type, error) {
+	out := make([]encoding.Type, len(keys))
 	err := d.View(ctx, 0, func(tx *Tx) error {
 		mk := make([][]byte, len(keys))
 		for i, k := range keys {
@@ -93,7 +94,9 @@ func (d *DB) Existing(ctx context.Context, keys []KeyRef) ([]bool, error) {
 			if err != nil {
 				return err
 			}
-			out[i] = m != nil
+			if m != nil {
+				out[i] = m.Type
+			}
 		}
 		return nil
 	})

@@ -14,6 +14,8 @@ func (k Key) Dump() (*encoding.RDBValue, error) {
 	}
 	v := &encoding.RDBValue{Type: m.Type}
 	switch m.Type {
+	case encoding.TypeStream:
+		return nil, ErrDumpStream
 	case encoding.TypeString:
 		v.Str = m.Value
 	case encoding.TypeList:
@@ -36,6 +38,10 @@ func (k Key) Dump() (*encoding.RDBValue, error) {
 	}
 	return v, err
 }
+
+// ErrDumpStream refuses DUMP of a stream: titan has no RDB codec for
+// streams yet.
+var ErrDumpStream = UserError("ERR DUMP of streams is not supported by titan yet")
 
 // ErrBusyKey is RESTORE's answer when the key exists and REPLACE is not
 // given.

@@ -193,6 +193,8 @@ func (k Key) Encoding() (string, error) {
 	case encoding.TypeList:
 		// Redis 7.0 keeps every list in a quicklist (7.2 added listpack).
 		return "quicklist", nil
+	case encoding.TypeStream:
+		return "stream", nil
 	}
 	return k.collectionEncoding(m)
 }

@@ -7,22 +7,22 @@ import (
 	"github.com/titan-kv/titan/encoding"
 )
 
-// Stream is a long string value to be read in pieces after its command's
+// ValueReader reads a long string value in pieces after its command's
 // transaction, from a snapshot at that transaction's start: GET writes it
 // to the socket chunk batch by chunk batch instead of building the whole
 // value and then a reply holding a copy of it.
-type Stream struct {
+type ValueReader struct {
 	d  *DB
 	ts uint64
 	m  encoding.Meta
 }
 
 // Len is the value's length.
-func (s *Stream) Len() int64 { return s.m.Count }
+func (s *ValueReader) Len() int64 { return s.m.Count }
 
 // Each calls fn with the value's bytes in order, at most chunkReadBatch
 // chunks at a time; the slice fn gets is not kept by the stream.
-func (s *Stream) Each(ctx context.Context, fn func([]byte) error) error {
+func (s *ValueReader) Each(ctx context.Context, fn func([]byte) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.d.opts.CommandTimeout)
 	defer cancel()
 	snap := s.d.store.KV().GetSnapshot(s.ts)
@@ -52,10 +52,10 @@ func (s *Stream) Each(ctx context.Context, fn func([]byte) error) error {
 	return nil
 }
 
-// GetStream returns the value as Get does, or, for a chunked string
-// longer than StageMin that this transaction did not change, a Stream of
+// GetReader returns the value as Get does, or, for a chunked string
+// longer than StageMin that this transaction did not change, a ValueReader of
 // it (v is then nil).
-func (s String) GetStream() (v []byte, st *Stream, err error) {
+func (s String) GetReader() (v []byte, st *ValueReader, err error) {
 	m, err := s.meta()
 	if err != nil || m == nil {
 		return nil, nil, err
@@ -65,7 +65,7 @@ func (s String) GetStream() (v []byte, st *Stream, err error) {
 		if _, err := tx.t.GetMemBuffer().Get(tx.d.keys.Meta(tx.DB, s.key)); err != nil {
 			// Not written by this transaction: its chunks are as
 			// committed at the snapshot.
-			return nil, &Stream{d: tx.d, ts: tx.t.StartTS(), m: *m}, nil
+			return nil, &ValueReader{d: tx.d, ts: tx.t.StartTS(), m: *m}, nil
 		}
 	}
 	v, err = tx.readString(m)

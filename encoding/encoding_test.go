@@ -96,7 +96,7 @@ func FuzzKeys(f *testing.F) {
 			t.Fatal("entry not below ExpireUntil(at+1)")
 		}
 		id := NewObjectID(uint64(at), uint32(db))
-		gid, err := k.DecodeGC(k.GC(id))
+		gid, _, err := k.DecodeGC(k.GC(id))
 		if err != nil || gid != id {
 			t.Fatalf("gc entry: %v %v", gid, err)
 		}

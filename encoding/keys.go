@@ -8,7 +8,8 @@
 //	ns:M <db uint16> <user key>            metadata of one user key
 //	ns:D <object id 12B> <sub key>         element data of a collection object
 //	ns:E <expire-at ms uint64> <db uint16> <user key>   expiry index entry
-//	ns:G <object id 12B>                    object waiting for the collector
+//	ns:G <object id 12B> [sub prefix]       object (or the part of it under
+//	                                        a sub-key prefix) waiting for the collector
 //	ns:S <name>                             system keys (leases, safe point)
 //	ns:C <minute uint32> <id uint32>        SCAN cursor record (shared.go)
 //	ns:N <db uint16> <shard uint8>          key counter shard (shared.go)
@@ -144,15 +145,25 @@ func (k Keys) GC(id ObjectID) []byte {
 // GCPrefix returns the prefix of every collector queue entry.
 func (k Keys) GCPrefix() []byte { return k.with(tagGC, 0) }
 
-// DecodeGC returns the object id of a collector queue entry.
-func (k Keys) DecodeGC(entry []byte) (ObjectID, error) {
+// GCPart returns the collector queue entry of the keys of object id
+// under the sub-key prefix sub (a destroyed stream consumer group).
+func (k Keys) GCPart(id ObjectID, sub []byte) []byte {
+	return append(k.GC(id), sub...)
+}
+
+// DecodeGC returns the object id of a collector queue entry and the
+// sub-key prefix it is limited to (nil: the whole object).
+func (k Keys) DecodeGC(entry []byte) (ObjectID, []byte, error) {
 	var id ObjectID
 	n := len(k.prefix) + 1
-	if len(entry) != n+ObjectIDLen || entry[n-1] != tagGC {
-		return id, fmt.Errorf("gc entry %q: %w", entry, ErrMalformed)
+	if len(entry) < n+ObjectIDLen || entry[n-1] != tagGC {
+		return id, nil, fmt.Errorf("gc entry %q: %w", entry, ErrMalformed)
 	}
 	copy(id[:], entry[n:])
-	return id, nil
+	if sub := entry[n+ObjectIDLen:]; len(sub) > 0 {
+		return id, sub, nil
+	}
+	return id, nil, nil
 }
 
 // System returns the system key name.

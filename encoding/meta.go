@@ -8,13 +8,14 @@ import (
 // Type is the Redis type of a key.
 type Type byte
 
-// The five Redis types titan stores.
+// The six Redis types titan stores.
 const (
 	TypeString Type = 1
 	TypeHash   Type = 2
 	TypeList   Type = 3
 	TypeSet    Type = 4
 	TypeZSet   Type = 5
+	TypeStream Type = 6
 )
 
 // String returns the name TYPE replies with.
@@ -30,12 +31,14 @@ func (t Type) String() string {
 		return "set"
 	case TypeZSet:
 		return "zset"
+	case TypeStream:
+		return "stream"
 	}
 	return "none"
 }
 
 // IsCollection reports whether elements of t live under an object id.
-func (t Type) IsCollection() bool { return t >= TypeHash && t <= TypeZSet }
+func (t Type) IsCollection() bool { return t >= TypeHash && t <= TypeStream }
 
 // HasObject reports whether the key's data lives under m.Object: a
 // collection's elements or a chunked string's chunks.
@@ -50,6 +53,7 @@ const (
 	metaHeaderLen     = 1 + 1 + 8 + 8
 	collectionMetaLen = metaHeaderLen + ObjectIDLen + 8
 	listMetaLen       = collectionMetaLen + 8 + 8
+	streamMetaLen     = collectionMetaLen + streamMetaExtra
 )
 
 // Meta is the metadata of one user key: its type, expiry, version and, for
@@ -85,6 +89,8 @@ type Meta struct {
 	Head, Tail uint64
 	// Sparse is set once a list's positions are no longer Head + i*ListGap.
 	Sparse bool
+	// Stream is a stream's IDs and counters (Count is its length).
+	Stream StreamMeta
 }
 
 // Expired reports whether the key is expired at unix millisecond now.
@@ -98,6 +104,8 @@ func EncodeMeta(m *Meta) []byte {
 		n += len(m.Value)
 	case m.Type == TypeList:
 		n = listMetaLen
+	case m.Type == TypeStream:
+		n = streamMetaLen
 	default:
 		n = collectionMetaLen
 	}
@@ -126,6 +134,9 @@ func EncodeMeta(m *Meta) []byte {
 	if m.Type == TypeList {
 		b = binary.BigEndian.AppendUint64(b, m.Head)
 		b = binary.BigEndian.AppendUint64(b, m.Tail)
+	}
+	if m.Type == TypeStream {
+		b = appendStreamMeta(b, &m.Stream)
 	}
 	return b
 }
@@ -156,8 +167,11 @@ func DecodeMeta(b []byte) (*Meta, error) {
 		return nil, fmt.Errorf("meta type %d flags %#x: %w", b[0], b[1], ErrMalformed)
 	}
 	want := collectionMetaLen - metaHeaderLen
-	if m.Type == TypeList {
+	switch m.Type {
+	case TypeList:
 		want = listMetaLen - metaHeaderLen
+	case TypeStream:
+		want = streamMetaLen - metaHeaderLen
 	}
 	if len(rest) != want {
 		return nil, fmt.Errorf("%s meta of %d bytes: %w", m.Type, len(b), ErrMalformed)
@@ -167,6 +181,9 @@ func DecodeMeta(b []byte) (*Meta, error) {
 	if m.Type == TypeList {
 		m.Head = binary.BigEndian.Uint64(rest[ObjectIDLen+8:])
 		m.Tail = binary.BigEndian.Uint64(rest[ObjectIDLen+16:])
+	}
+	if m.Type == TypeStream {
+		m.Stream = decodeStreamMeta(rest[ObjectIDLen+8:])
 	}
 	return m, nil
 }

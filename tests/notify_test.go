@@ -33,6 +33,7 @@ func TestKeyspaceNotificationsDifferential(t *testing.T) {
 		"RENAME z4 z6", "RENAMENX z6 z7", "EXPIRE z7 100", "PEXPIRE z7 0",
 		"MULTI", "SET m 1", "RPUSH ml x", "EXEC",
 		"RPUSH bl x", "BLPOP bl 0", "ZADD bz 1 m", "BZPOPMAX bz 0",
+		"XADD xs 1-1 a 1", "XADD xs 2-1 b 2", "XDEL xs 1-1 9-9", "XDEL xs 9-9", "XTRIM xs MAXLEN 0", "XTRIM xs MAXLEN 0", "XSETID xs 5-5",
 		"FLUSHALL",
 	}
 	for _, line := range cmds {

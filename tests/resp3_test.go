@@ -175,6 +175,15 @@ var resp3Lines = []string{
 	"latency latest", "latency history command", "latency reset", "latency doctor", "latency graph nosuch",
 	"lolwut", "lolwut version 7", "lolwut version x",
 	"memory usage nosuch", "memory help", "memory purge",
+	// streams
+	"xadd xs 1-1 a 1", "xadd xs 2-1 b 2", "xlen xs", "xrange xs - +", "xrevrange xs + - count 1",
+	"xread streams xs 0", "xread streams xs nosuch 0 0", "xread count 1 streams xs 1-1",
+	"xgroup create xs g 0", "xgroup createconsumer xs g c0", "xreadgroup group g c1 count 1 streams xs >",
+	"xreadgroup group g c1 streams xs 0", "xpending xs g", "xpending xs nog", "xack xs g 1-1",
+	"xclaim xs g c2 0 2-1 justid", "xreadgroup group g c2 streams xs >", "xautoclaim xs g c3 0 0 justid",
+	"xinfo groups xs", "xgroup setid xs g 0 entriesread 0", "xinfo groups xs", "xgroup delconsumer xs g c0",
+	"xgroup destroy xs g", "xinfo help", "xgroup help", "xinfo stream xs", "xdel xs 1-1", "xtrim xs maxlen 0",
+	"xsetid xs 9-9", "xinfo stream xs full", "xinfo consumers xs nog",
 }
 
 // resp3Unlisted are the commands of titan's table that resp3Lines does

@@ -43,6 +43,10 @@ var workloads = []workload{
 	{name: "sadd", random: "SADD s:__rand_int__ m:__rand_int__", hot: "SADD hots m:__rand_int__"},
 	{name: "zadd", random: "ZADD z:__rand_int__ __rand_int__ m:__rand_int__", hot: "ZADD hotz __rand_int__ m:__rand_int__"},
 	{name: "lrange_100", random: "LRANGE big 0 99", hot: "LRANGE big 0 99", readsList: true},
+	{name: "xadd", random: "XADD x:__rand_int__ * f xxx", hot: "XADD hotx * f xxx"},
+	// The consumer's 100 pending entries of "bigx", read again (and their
+	// delivery counts updated) by every call.
+	{name: "xreadgroup_100", random: "XREADGROUP GROUP g c COUNT 100 STREAMS bigx 0", hot: "XREADGROUP GROUP g c COUNT 100 STREAMS bigx 0", readsList: true},
 }
 
 type target struct {
@@ -73,7 +77,7 @@ const clients = 50
 
 func main() {
 	titan := flag.String("titan", "bin/titan", "titan binary")
-	tests := flag.String("t", "set,get,incr,hset,hget,lpush,rpop,sadd,zadd,lrange_100", "workloads")
+	tests := flag.String("t", "set,get,incr,hset,hget,lpush,rpop,sadd,zadd,lrange_100,xadd", "workloads (also: xreadgroup_100)")
 	delayedTests := flag.String("t-delay", "set,get,incr,hset", "workloads of the delayed runs")
 	delay := flag.String("delay", "1ms", "per-request delay of the embedded store for the delayed runs")
 	scale := flag.Float64("scale", 1, "multiplies the request counts")
@@ -242,7 +246,8 @@ func stop(t *target) {
 	os.RemoveAll(t.dir)
 }
 
-// fill makes "big" a list of 100 elements for LRANGE_100.
+// fill makes "big" a list of 100 elements for LRANGE_100 and "bigx" a
+// stream of 100 entries all pending for consumer c of group g.
 func fill(addr string) {
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -256,13 +261,21 @@ func fill(addr string) {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(v), v)
 	}
 	b.WriteString("*4\r\n$5\r\nLTRIM\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n99\r\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "XADD bigx %d-1 f xxx\r\n", i+1)
+	}
+	b.WriteString("XGROUP CREATE bigx g 0\r\nXGROUP SETID bigx g 0\r\nXREADGROUP GROUP g c STREAMS bigx >\r\nPING\r\n")
 	if _, err := io.WriteString(c, b.String()); err != nil {
 		log.Fatal(err)
 	}
 	rd := bufio.NewReader(c)
-	for range 2 {
-		if _, err := rd.ReadString('\n'); err != nil {
+	for {
+		l, err := rd.ReadString('\n')
+		if err != nil {
 			log.Fatal(err)
+		}
+		if l == "+PONG\r\n" {
+			break
 		}
 	}
 }

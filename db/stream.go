@@ -1,0 +1,524 @@
+package db
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+
+	"github.com/titan-kv/titan/encoding"
+)
+
+// Streams (layout in encoding/stream.go). Entries are keyed by ID under
+// the stream's object; the metadata holds the length (Count) and Redis's
+// last, first and max-deleted IDs and entries-added counter, so XADD is
+// one metadata read, one entry put and one metadata put. Unlike the other
+// collections, an empty stream is kept. This file holds the entries
+// (XADD, XRANGE, XDEL, XTRIM, XSETID, XREAD); stream_group.go holds the
+// consumer groups.
+
+// StreamID is a stream entry ID.
+type StreamID = encoding.StreamID
+
+// StreamEntry is one entry as the stream commands reply it; Fields is nil
+// for an entry that no longer exists (a PEL entry whose entry was deleted).
+type StreamEntry struct {
+	ID     StreamID
+	Fields [][]byte
+}
+
+// Stream errors with Redis's texts.
+var (
+	ErrStreamIDTooSmall  = UserError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+	ErrStreamIDZero      = UserError("ERR The ID specified in XADD must be greater than 0-0")
+	ErrStreamExhausted   = UserError("ERR The stream has exhausted the last possible ID, unable to add more items")
+	ErrSetIDSmall        = UserError("ERR The ID specified in XSETID is smaller than the target stream top item")
+	ErrSetIDAddedSmall   = UserError("ERR The entries_added specified in XSETID is smaller than the target stream length")
+	ErrSetIDBelowDeleted = UserError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
+)
+
+// streamNodeEntries is Redis's stream-node-max-entries: approximate
+// trimming (~) removes whole nodes of this many entries, as Redis does
+// with streams whose entries fit its nodes.
+const streamNodeEntries = 100
+
+// Stream is the stream stored at one key, as one transaction sees it.
+type Stream struct {
+	tx  *Tx
+	key []byte
+}
+
+// Stream returns the view of the stream at key in the current database.
+func (tx *Tx) Stream(key []byte) Stream { return Stream{tx: tx, key: key} }
+
+func (s Stream) meta() (*encoding.Meta, error) {
+	return s.tx.typedMeta(s.key, encoding.TypeStream)
+}
+
+// newStream returns a fresh empty stream.
+func (s Stream) newStream() *encoding.Meta {
+	m := s.tx.newObject(encoding.TypeStream)
+	return m
+}
+
+func (s Stream) save(m *encoding.Meta) error { return s.tx.putMeta(s.key, m, m.ExpireAt) }
+
+func (s Stream) entryKey(m *encoding.Meta, id StreamID) []byte {
+	return s.tx.data(m, encoding.StreamEntryKey(id))
+}
+
+// entrySpan is the key range of the entries with start <= ID <= end.
+func (s Stream) entrySpan(m *encoding.Meta, start, end StreamID) (from, to []byte) {
+	return s.entryKey(m, start), append(s.entryKey(m, end), 0)
+}
+
+func (s Stream) decodeEntry(m *encoding.Meta, k, v []byte) (StreamEntry, error) {
+	id, err := encoding.DecodeStreamEntryKey(s.tx.d.keys.DataSub(m.Object, k))
+	if err != nil {
+		return StreamEntry{}, err
+	}
+	fv, err := encoding.DecodeStreamEntry(bytes.Clone(v))
+	if err != nil {
+		return StreamEntry{}, fmt.Errorf("stream %q entry %s: %w", s.key, id, err)
+	}
+	return StreamEntry{ID: id, Fields: fv}, nil
+}
+
+// scanEntries calls fn for the entries with start <= ID <= end (from end
+// down with rev), at most count of them (0: all).
+func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, count int, rev bool, fn func(StreamEntry) (bool, error)) error {
+	if end.Less(start) {
+		return nil
+	}
+	from, to := s.entrySpan(m, start, end)
+	return s.tx.rangeScan(from, to, count, rev, func(k, v []byte) (bool, error) {
+		e, err := s.decodeEntry(m, k, v)
+		if err != nil {
+			return false, err
+		}
+		return fn(e)
+	})
+}
+
+// entryIDs returns the IDs of up to count entries with start <= ID <= end.
+func (s Stream) entryIDs(m *encoding.Meta, start, end StreamID, count int) ([]StreamID, error) {
+	var ids []StreamID
+	if end.Less(start) {
+		return nil, nil
+	}
+	from, to := s.entrySpan(m, start, end)
+	err := s.tx.rangeScan(from, to, count, false, func(k, _ []byte) (bool, error) {
+		id, err := encoding.DecodeStreamEntryKey(s.tx.d.keys.DataSub(m.Object, k))
+		ids = append(ids, id)
+		return err == nil, err
+	})
+	return ids, err
+}
+
+// firstID returns the ID of the first entry at or after from, or 0-0
+// when there is none, as Redis records it.
+func (s Stream) firstID(m *encoding.Meta, from StreamID) (StreamID, error) {
+	ids, err := s.entryIDs(m, from, encoding.MaxStreamID, 1)
+	if err != nil || len(ids) == 0 {
+		return StreamID{}, err
+	}
+	return ids[0], nil
+}
+
+// IDSpec is the ID XADD is given: Auto for *, SeqAuto for <ms>-*,
+// otherwise ID exactly.
+type IDSpec struct {
+	ID      StreamID
+	Auto    bool
+	SeqAuto bool
+}
+
+// TrimSpec is a MAXLEN or MINID trim: exact, or approximate (~) bounded by
+// Limit entries (0: no bound).
+type TrimSpec struct {
+	MinID     bool
+	MaxLen    int64
+	Threshold StreamID
+	Approx    bool
+	Limit     int64
+}
+
+// XAddArgs are XADD's arguments.
+type XAddArgs struct {
+	NoMkStream bool
+	ID         IDSpec
+	Trim       *TrimSpec
+	Fields     [][]byte
+}
+
+// nextID computes the ID of a new entry.
+func nextID(last StreamID, spec IDSpec, now int64) (StreamID, error) {
+	switch {
+	case spec.Auto:
+		ms := uint64(max(now, 0))
+		if ms > last.Ms {
+			return StreamID{Ms: ms}, nil
+		}
+		id, ok := last.Next()
+		if !ok {
+			return id, ErrStreamExhausted
+		}
+		return id, nil
+	case spec.SeqAuto:
+		switch {
+		case spec.ID.Ms > last.Ms:
+			return StreamID{Ms: spec.ID.Ms}, nil
+		case spec.ID.Ms == last.Ms && last.Seq < math.MaxUint64:
+			return StreamID{Ms: last.Ms, Seq: last.Seq + 1}, nil
+		}
+		return StreamID{}, ErrStreamIDTooSmall
+	}
+	if spec.ID.IsZero() {
+		return StreamID{}, ErrStreamIDZero
+	}
+	if !last.Less(spec.ID) {
+		return StreamID{}, ErrStreamIDTooSmall
+	}
+	return spec.ID, nil
+}
+
+// Add appends an entry (XADD) and returns its ID; ok is false when the
+// key is missing and NoMkStream is set.
+func (s Stream) Add(a XAddArgs) (id StreamID, ok bool, err error) {
+	m, err := s.meta()
+	if err != nil {
+		return id, false, err
+	}
+	if m == nil {
+		if a.NoMkStream {
+			return id, false, nil
+		}
+		m = s.newStream()
+	}
+	if m.Stream.LastID == encoding.MaxStreamID {
+		return id, false, ErrStreamExhausted
+	}
+	if id, err = nextID(m.Stream.LastID, a.ID, s.tx.now); err != nil {
+		return id, false, err
+	}
+	if err := s.tx.set(s.entryKey(m, id), encoding.EncodeStreamEntry(a.Fields)); err != nil {
+		return id, false, err
+	}
+	m.Count++
+	m.Stream.EntriesAdded++
+	m.Stream.LastID = id
+	if m.Count == 1 {
+		m.Stream.FirstID = id
+	}
+	if a.Trim != nil {
+		if _, err := s.trim(m, *a.Trim); err != nil {
+			return id, false, err
+		}
+	}
+	return id, true, s.save(m)
+}
+
+// Len returns the number of entries.
+func (s Stream) Len() (int64, error) {
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return 0, err
+	}
+	return m.Count, nil
+}
+
+// Range returns up to count entries (count < 0: all) with start <= ID <=
+// end, from end down with rev (XRANGE, XREVRANGE).
+func (s Stream) Range(start, end StreamID, count int64, rev bool) ([]StreamEntry, error) {
+	m, err := s.meta()
+	if err != nil || m == nil || count == 0 {
+		return nil, err
+	}
+	limit := 0
+	if count > 0 && count < math.MaxInt32 {
+		limit = int(count)
+	}
+	var out []StreamEntry
+	err = s.scanEntries(m, start, end, limit, rev, func(e StreamEntry) (bool, error) {
+		out = append(out, e)
+		return count < 0 || int64(len(out)) < count, nil
+	})
+	return out, err
+}
+
+// Del deletes the entries ids (XDEL) and returns how many existed.
+func (s Stream) Del(ids []StreamID) (int64, error) {
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return 0, err
+	}
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = s.entryKey(m, id)
+	}
+	if err := s.tx.prefetch(keys); err != nil {
+		return 0, err
+	}
+	var n int64
+	firstGone := false
+	for i, id := range ids {
+		v, err := s.tx.get(keys[i])
+		if err != nil {
+			return 0, err
+		}
+		if v == nil {
+			continue
+		}
+		if err := s.tx.del(keys[i]); err != nil {
+			return 0, err
+		}
+		n++
+		if id == m.Stream.FirstID {
+			firstGone = true
+		}
+		if m.Stream.MaxDeletedID.Less(id) {
+			m.Stream.MaxDeletedID = id
+		}
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	m.Count -= n
+	if firstGone {
+		if m.Stream.FirstID, err = s.firstID(m, m.Stream.FirstID); err != nil {
+			return 0, err
+		}
+	}
+	return n, s.save(m)
+}
+
+// Trim trims the stream (XTRIM) and returns how many entries it removed.
+func (s Stream) Trim(spec TrimSpec) (int64, error) {
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return 0, err
+	}
+	n, err := s.trim(m, spec)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	return n, s.save(m)
+}
+
+// trim removes the entries spec cuts from the head of m; the caller saves
+// m. It reads only the entries it removes (and the next one, the new
+// first entry).
+func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
+	var want int64 // entries to remove, at most
+	switch {
+	case spec.MinID:
+		want = m.Count
+	default:
+		want = m.Count - spec.MaxLen
+	}
+	if want <= 0 {
+		return 0, nil
+	}
+	switch {
+	case spec.Approx && !spec.MinID:
+		if want = approxTrim(m.Count, spec, m.Count); want == 0 {
+			return 0, nil
+		}
+	case spec.Approx && spec.Limit > 0:
+		want = min(want, spec.Limit)
+	}
+	end := encoding.MaxStreamID
+	if spec.MinID {
+		prev, ok := spec.Threshold.Prev()
+		if !ok {
+			return 0, nil
+		}
+		end = prev
+	}
+	ids, err := s.entryIDs(m, encoding.StreamID{}, end, int(min(want, math.MaxInt32)))
+	if err != nil {
+		return 0, err
+	}
+	if spec.Approx && spec.MinID {
+		ids = ids[:approxTrim(m.Count, spec, int64(len(ids)))]
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	for _, id := range ids {
+		if err := s.tx.del(s.entryKey(m, id)); err != nil {
+			return 0, err
+		}
+	}
+	m.Count -= int64(len(ids))
+	last := ids[len(ids)-1]
+	next, _ := last.Next()
+	if m.Stream.FirstID, err = s.firstID(m, next); err != nil {
+		return 0, err
+	}
+	return int64(len(ids)), nil
+}
+
+// approxTrim is how many entries an approximate trim removes from a
+// stream of length entries, of which the first below are under a MINID
+// threshold: Redis removes whole nodes only, and titan counts nodes of
+// streamNodeEntries entries from the first, as Redis lays out a stream
+// its entries were appended to.
+func approxTrim(length int64, spec TrimSpec, below int64) int64 {
+	var removed int64
+	for removed < length {
+		size := min(int64(streamNodeEntries), length-removed)
+		if spec.Limit > 0 && removed+size > spec.Limit {
+			break
+		}
+		if spec.MinID && removed+size > below || !spec.MinID && length-removed-size < spec.MaxLen {
+			break
+		}
+		removed += size
+	}
+	return removed
+}
+
+// SetIDArgs are XSETID's arguments; EntriesAdded and MaxDeleted apply
+// when their Has flag is set.
+type SetIDArgs struct {
+	ID              StreamID
+	EntriesAdded    int64
+	HasEntriesAdded bool
+	MaxDeleted      StreamID
+	HasMaxDeleted   bool
+}
+
+// SetID sets the stream's last ID (XSETID).
+func (s Stream) SetID(a SetIDArgs) error {
+	m, err := s.meta()
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return ErrNoSuchKey
+	}
+	if a.ID.Less(m.Stream.MaxDeletedID) {
+		return ErrSetIDBelowDeleted
+	}
+	if m.Count > 0 {
+		lastEntry, err := s.lastEntryID(m)
+		if err != nil {
+			return err
+		}
+		if a.ID.Less(lastEntry) {
+			return ErrSetIDSmall
+		}
+		if a.HasEntriesAdded && a.EntriesAdded < m.Count {
+			return ErrSetIDAddedSmall
+		}
+	}
+	m.Stream.LastID = a.ID
+	if a.HasEntriesAdded {
+		m.Stream.EntriesAdded = a.EntriesAdded
+	}
+	if a.HasMaxDeleted && !a.MaxDeleted.IsZero() {
+		m.Stream.MaxDeletedID = a.MaxDeleted
+	}
+	return s.save(m)
+}
+
+// lastEntryID returns the ID of the last entry (0-0 when empty).
+func (s Stream) lastEntryID(m *encoding.Meta) (StreamID, error) {
+	var id StreamID
+	err := s.scanEntries(m, StreamID{}, encoding.MaxStreamID, 1, true, func(e StreamEntry) (bool, error) {
+		id = e.ID
+		return false, nil
+	})
+	return id, err
+}
+
+// LastID returns the stream's last generated ID (what XREAD's $ stands
+// for); 0-0 for a missing key.
+func (s Stream) LastID() (StreamID, error) {
+	m, err := s.meta()
+	if err != nil || m == nil {
+		return StreamID{}, err
+	}
+	return m.Stream.LastID, nil
+}
+
+// After returns up to count entries (count <= 0: all) with an ID greater
+// than after (XREAD); nil when there are none or the key is missing.
+func (s Stream) After(after StreamID, count int64) ([]StreamEntry, error) {
+	start, ok := after.Next()
+	if !ok {
+		return nil, nil
+	}
+	if count <= 0 {
+		count = -1
+	}
+	return s.Range(start, encoding.MaxStreamID, count, false)
+}
+
+// StreamInfo is XINFO STREAM's view of a stream.
+type StreamInfo struct {
+	Length       int64
+	LastID       StreamID
+	MaxDeletedID StreamID
+	EntriesAdded int64
+	FirstID      StreamID
+	Groups       int64
+	// First and Last are the first and last entries (nil when empty).
+	First, Last *StreamEntry
+	// Entries are the first entries (FULL).
+	Entries []StreamEntry
+	// Full are the groups with their PELs and consumers (FULL).
+	Full []GroupFull
+}
+
+// Info reads XINFO STREAM; with full, up to count entries (0: all) and
+// each group's PEL and consumers, up to count of each.
+func (s Stream) Info(full bool, count int64) (*StreamInfo, error) {
+	m, err := s.meta()
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, ErrNoSuchKey
+	}
+	in := &StreamInfo{Length: m.Count, LastID: m.Stream.LastID, MaxDeletedID: m.Stream.MaxDeletedID, EntriesAdded: m.Stream.EntriesAdded, FirstID: m.Stream.FirstID}
+	groups, err := s.groups(m)
+	if err != nil {
+		return nil, err
+	}
+	in.Groups = int64(len(groups))
+	if full {
+		if in.Entries, err = s.Range(StreamID{}, encoding.MaxStreamID, countOrAll(count), false); err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			gf, err := s.groupFull(m, g, count)
+			if err != nil {
+				return nil, err
+			}
+			in.Full = append(in.Full, gf)
+		}
+		return in, nil
+	}
+	for _, rev := range []bool{false, true} {
+		err := s.scanEntries(m, StreamID{}, encoding.MaxStreamID, 1, rev, func(e StreamEntry) (bool, error) {
+			if rev {
+				in.Last = &e
+			} else {
+				in.First = &e
+			}
+			return false, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+func countOrAll(count int64) int64 {
+	if count <= 0 {
+		return -1
+	}
+	return count
+}

@@ -1,0 +1,105 @@
+package db
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/titan-kv/titan/encoding"
+)
+
+func xaddN(t *testing.T, d *DB, key string, n int) {
+	t.Helper()
+	for i := range n {
+		err := tryUpdate(d, func(tx *Tx) error {
+			_, _, err := tx.Stream([]byte(key)).Add(XAddArgs{ID: IDSpec{ID: StreamID{Ms: uint64(i + 1)}}, Fields: toBytes("f", "v")})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStreamCosts checks that the stream commands read only what they
+// return or change: XADD is one metadata read and one commit, XRANGE one
+// scan of what it returns, whatever the stream's length.
+func TestStreamCosts(t *testing.T) {
+	d, cost := openCostTest(t)
+	xaddN(t, d, "s", 300)
+	k := []byte("s")
+	g := []byte("g")
+	if err := tryUpdate(d, func(tx *Tx) error { return tx.Stream(k).CreateGroup(g, GroupID{}, false, -1) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		ro   bool
+		fn   func(tx *Tx) error
+		want string
+	}{
+		{"XADD", false, func(tx *Tx) error {
+			_, _, err := tx.Stream(k).Add(XAddArgs{ID: IDSpec{Auto: true}, Fields: toBytes("f", "v")})
+			return err
+		}, "Get=1 Prewrite=1 Commit=1"},
+		{"XLEN", true, func(tx *Tx) error { _, err := tx.Stream(k).Len(); return err }, "Get=1"},
+		{"XRANGE COUNT 10", true, func(tx *Tx) error {
+			_, err := tx.Stream(k).Range(StreamID{}, encoding.MaxStreamID, 10, false)
+			return err
+		}, "Get=1 Scan=1"},
+		{"XREADGROUP COUNT 10", false, func(tx *Tx) error {
+			_, _, err := tx.Stream(k).ReadGroup(ReadGroupArgs{Group: g, Consumer: []byte("c"), New: true, Count: 10})
+			return err
+		}, "Get=3 BatchGet=1 Scan=1 Prewrite=1 Commit=1"},
+		{"XACK 2", false, func(tx *Tx) error {
+			_, err := tx.Stream(k).Ack(g, []StreamID{{Ms: 1}, {Ms: 2}})
+			return err
+		}, "Get=3 BatchGet=1 Prewrite=1 Commit=1"},
+		{"XPENDING", true, func(tx *Tx) error { _, err := tx.Stream(k).Pending(g); return err }, "Get=2 Scan=3"},
+	} {
+		if got := cost(c.ro, []string{"s"}, c.fn); got != c.want {
+			t.Errorf("%s costs %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// TestStreamGroupDestroyCollected: XGROUP DESTROY hands the group's PEL
+// and consumers to the collector, which removes them and nothing else.
+func TestStreamGroupDestroyCollected(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, true)
+	xaddN(t, d, "s", 50)
+	k, g := []byte("s"), []byte("g")
+	var obj encoding.ObjectID
+	err := tryUpdate(d, func(tx *Tx) error {
+		if err := tx.Stream(k).CreateGroup(g, GroupID{}, false, -1); err != nil {
+			return err
+		}
+		_, _, err := tx.Stream(k).ReadGroup(ReadGroupArgs{Group: g, Consumer: []byte("c"), New: true})
+		if err != nil {
+			return err
+		}
+		m, err := tx.meta(k)
+		obj = m.Object
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := d.keys.DataPrefix(obj)
+	if n := countPrefix(t, d, all); n != 50+1+50+1+50 {
+		t.Fatalf("%d keys before DESTROY", n)
+	}
+	if err := tryUpdate(d, func(tx *Tx) error { _, err := tx.Stream(k).DestroyGroup(g); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.collectRound(ctx, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := countPrefix(t, d, all); n != 50 {
+		t.Errorf("%d keys after collection, want the 50 entries", n)
+	}
+	if n := countPrefix(t, d, d.keys.GCPrefix()); n != 0 {
+		t.Errorf("%d collector entries left", n)
+	}
+}
