@@ -22,10 +22,7 @@ import rq_jobs
 logging.disable(logging.CRITICAL)
 r = redis.Redis.from_url(sys.argv[2])
 r.flushdb()
-# Results go to streams (XADD/XREVRANGE) when the server says 5.0 or
-# later; titan has no streams yet, so RQ keeps them in the job hash, as it
-# does with Redis < 5.
-setattr(r, "__rq_redis_server_version", (4, 0, 0))
+# RQ keeps results in streams (XADD/XREVRANGE) on Redis 5.0 and later.
 out = lambda *a: print(*a, flush=True)
 
 q = Queue("default", connection=r)
