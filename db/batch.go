@@ -296,6 +296,8 @@ type batcher struct {
 	inflight  int
 	exclusive bool // a global batch is in flight
 	closed    bool
+	// waking is set while a timer will start the queue (eagerWait).
+	waking bool
 }
 
 func newBatcher(d *DB, opts BatchOptions) *batcher {
@@ -329,6 +331,11 @@ func (b *batcher) submit(g *group) bool {
 	var ready []*batch
 	if b.inflight == 0 || b.queued >= b.eagerStart() {
 		ready = b.schedule()
+	} else if !b.waking {
+		// A batch in flight may take long (a script, a big command, a slow
+		// store): the queue does not wait for it past eagerWait.
+		b.waking = true
+		time.AfterFunc(eagerWait, b.startQueued)
 	}
 	b.mu.Unlock()
 	for _, bt := range ready {
@@ -337,9 +344,28 @@ func (b *batcher) submit(g *group) bool {
 	return true
 }
 
+// eagerWait is the longest a queue short of eagerStart commands waits for
+// a batch in flight to finish before it starts a batch of its own.
+const eagerWait = 2 * time.Millisecond
+
+// startQueued starts what the queue can start now (eagerWait passed).
+func (b *batcher) startQueued() {
+	b.mu.Lock()
+	b.waking = false
+	var ready []*batch
+	if !b.closed || len(b.pending) > 0 {
+		ready = b.schedule()
+	}
+	b.mu.Unlock()
+	for _, bt := range ready {
+		bt.groups[0].lead <- bt
+	}
+}
+
 // eagerStart is the number of queued commands that makes a submitter start
 // a batch while another one is in flight (8 with the default max-commands).
-// Below it, the queue waits for a batch in flight to finish, which then
+// Below it, the queue waits for a batch in flight to finish (at most
+// eagerWait), which then
 // takes the whole queue: under load, batches grow instead of splitting the
 // queue into many transactions of one or two commands (each transaction
 // has a fixed cost in the store: a timestamp, a prewrite and a commit round

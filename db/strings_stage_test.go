@@ -36,9 +36,9 @@ func TestStagedSet(t *testing.T) {
 	}
 	t.Logf("staged SET of %d bytes: %v", size, time.Since(start))
 	readView(t, d, func(tx *Tx) error {
-		got, st, err := tx.String([]byte("k")).GetStream()
+		got, st, err := tx.String([]byte("k")).GetReader()
 		if err != nil || got != nil || st == nil || st.Len() != int64(size) {
-			t.Fatalf("GetStream: %d bytes, stream %v, %v", len(got), st != nil, err)
+			t.Fatalf("GetReader: %d bytes, stream %v, %v", len(got), st != nil, err)
 		}
 		var all []byte
 		if err := st.Each(ctx, func(p []byte) error { all = append(all, p...); return nil }); err != nil || !bytes.Equal(all, v) {
