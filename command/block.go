@@ -174,6 +174,12 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 				left, done = true, true
 				continue
 			}
+			if !b.deadline.IsZero() && !time.Now().Before(b.deadline) {
+				// The timeout passed while an earlier retry ran: answer
+				// it rather than try again.
+				call.job, call.result, done = nil, call.blk.timedOut, true
+				continue
+			}
 			woke := time.Now()
 			call.job.Err, call.result = nil, nil
 			s.db.Do(context.Background(), call.job)
