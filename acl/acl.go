@@ -69,11 +69,6 @@ func NewUser(name string) *User {
 	return &User{Name: name, Selector: newSelector()}
 }
 
-// All returns the root permissions and then the selectors.
-func (u *User) All() []*Selector {
-	return append([]*Selector{&u.Selector}, u.Selectors...)
-}
-
 // Default returns the default user: on, every command, key and channel,
 // with requirepass as its password (none: nopass).
 func Default(requirepass string) *User {

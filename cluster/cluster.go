@@ -12,6 +12,7 @@
 package cluster
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"net"
@@ -28,8 +29,8 @@ const Slots = 16384
 // the first '}' after it when there are any, of the whole key otherwise,
 // modulo 16384.
 func KeySlot(key []byte) int {
-	if s := strings.IndexByte(string(key), '{'); s >= 0 {
-		if e := strings.IndexByte(string(key[s+1:]), '}'); e > 0 {
+	if s := bytes.IndexByte(key, '{'); s >= 0 {
+		if e := bytes.IndexByte(key[s+1:], '}'); e > 0 {
 			key = key[s+1 : s+1+e]
 		}
 	}

@@ -199,18 +199,33 @@ func (s *Engine) aclCheck(cl *Client, cmd *Command, args [][]byte) string {
 // otherwise the reason is Redis's pick among the selectors' denials: a
 // channel before a key before the command, the later argument first.
 func aclDenied(u *acl.User, spec *cmdspec.Command, args [][]byte) (reason, object string) {
-	rank := map[string]int{"command": 1, "key": 2, "channel": 3}
 	best, bestPos := 0, -1
-	for _, s := range u.All() {
+	for i := -1; i < len(u.Selectors); i++ {
+		s := &u.Selector // the root permissions, then each selector
+		if i >= 0 {
+			s = u.Selectors[i]
+		}
 		r, obj, pos := selectorDenied(s, spec, args)
 		if r == "" {
 			return "", ""
 		}
-		if rank[r] > best || (rank[r] == best && pos > bestPos) {
-			reason, object, best, bestPos = r, obj, rank[r], pos
+		if rank := denialRank(r); rank > best || (rank == best && pos > bestPos) {
+			reason, object, best, bestPos = r, obj, rank, pos
 		}
 	}
 	return reason, object
+}
+
+// denialRank orders denial reasons as Redis reports them: a channel
+// before a key before the command.
+func denialRank(reason string) int {
+	switch reason {
+	case "channel":
+		return 3
+	case "key":
+		return 2
+	}
+	return 1
 }
 
 // selectorDenied is aclDenied for one selector; pos is the denied

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/parse"
@@ -103,8 +104,8 @@ func debugCmd(c *Call) {
 			return resp.OK, tx.SetActiveExpire(on != 0)
 		})
 	case sub == "quicklist-packed-threshold" && n == 3:
-		v, ok := parseMemory(string(c.Args[2]))
-		if !ok || v > 1<<32-1<<20 {
+		v, err := conf.MemBytes(string(c.Args[2]))
+		if err != nil || v > 1<<32-1<<20 {
 			c.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
 			return
 		}
@@ -134,27 +135,6 @@ func debugCmd(c *Call) {
 	default:
 		c.Error(subcommandSyntax(c.Args))
 	}
-}
-
-// parseMemory reads a memory value as Redis's memtoull: a number with an
-// optional b, k, kb, m, mb, g or gb unit (any case).
-func parseMemory(s string) (uint64, bool) {
-	s = strings.ToLower(s)
-	mul := uint64(1)
-	for _, u := range []struct {
-		suffix string
-		mul    uint64
-	}{{"kb", 1024}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1000}, {"m", 1000 * 1000}, {"g", 1000 * 1000 * 1000}, {"b", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mul = strings.TrimSuffix(s, u.suffix), u.mul
-			break
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return v * mul, true
 }
 
 // debugObject is DEBUG OBJECT: Redis's line with what titan knows of the

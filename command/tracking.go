@@ -88,7 +88,9 @@ func clientTracking(c *Call) {
 	cl.infoMu.Lock()
 	ok := c.setTracking(&o, prefixes)
 	t := cl.tracking
-	c.s.track.set(cl, t)
+	if ok {
+		c.s.track.set(cl, t)
+	}
 	cl.infoMu.Unlock()
 	if ok && t != nil && c.s.peers != nil {
 		c.s.announceTracking()

@@ -322,7 +322,7 @@ func (s *Engine) pushAll(msgs []invalidation) {
 				}
 				cl.infoMu.Unlock()
 				if cl.protoNow() == resp.RESP3 {
-					cl.Push(redirBroken(m.to.redirect))
+					cl.Push(resp.Push{resp.BulkString("tracking-redir-broken"), resp.Int(m.to.redirect)})
 				}
 				continue
 			}
@@ -381,18 +381,4 @@ func (m invalidateMsg) Append(b []byte, p resp.Proto) []byte {
 		b = redcon.AppendBulk(b, k)
 	}
 	return b
-}
-
-// redirBroken is the RESP3-only push telling a client its redirect is
-// gone.
-type redirBroken int64
-
-// Append implements resp.Reply.
-func (id redirBroken) Append(b []byte, p resp.Proto) []byte {
-	if p != resp.RESP3 {
-		return b
-	}
-	b = append(b, ">2\r\n"...)
-	b = redcon.AppendBulkString(b, "tracking-redir-broken")
-	return redcon.AppendInt(b, int64(id))
 }

@@ -318,7 +318,7 @@ func (c *Config) NormalOutputLimit() (int64, error) {
 	for i := 0; i < len(f); i += 4 {
 		var vals [3]int64
 		for j := range vals {
-			v, err := memBytes(f[i+1+j])
+			v, err := MemBytes(f[i+1+j])
 			if err != nil {
 				return 0, err
 			}
@@ -335,9 +335,9 @@ func (c *Config) NormalOutputLimit() (int64, error) {
 	return hard, nil
 }
 
-// memBytes parses a memory amount as redis.conf writes it: a number with
+// MemBytes parses a memory amount as redis.conf writes it: a number with
 // an optional unit k, kb, m, mb, g or gb (k = 1000, kb = 1024).
-func memBytes(s string) (int64, error) {
+func MemBytes(s string) (int64, error) {
 	units := []struct {
 		suffix string
 		mul    int64

@@ -338,10 +338,16 @@ func (b *batcher) submit(g *group) bool {
 		time.AfterFunc(eagerWait, b.startQueued)
 	}
 	b.mu.Unlock()
+	b.start(ready)
+	return true
+}
+
+// start hands each batch formed to the submitter of its first group,
+// which runs it on its own goroutine (Do). b.mu must not be held.
+func (b *batcher) start(ready []*batch) {
 	for _, bt := range ready {
 		bt.groups[0].lead <- bt
 	}
-	return true
 }
 
 // eagerWait is the longest a queue short of eagerStart commands waits for
@@ -357,9 +363,7 @@ func (b *batcher) startQueued() {
 		ready = b.schedule()
 	}
 	b.mu.Unlock()
-	for _, bt := range ready {
-		bt.groups[0].lead <- bt
-	}
+	b.start(ready)
 }
 
 // eagerStart is the number of queued commands that makes a submitter start
@@ -475,9 +479,7 @@ func (b *batcher) finish(bt *batch) {
 		b.idle.Broadcast()
 	}
 	b.mu.Unlock()
-	for _, next := range ready {
-		next.groups[0].lead <- next
-	}
+	b.start(ready)
 }
 
 // close stops taking groups and waits for the queued and running ones.

@@ -20,9 +20,7 @@ func (d *DB) SetBatchOptions(o BatchOptions) error {
 	b.on.Store(o.Enabled)
 	ready := b.schedule()
 	b.mu.Unlock()
-	for _, bt := range ready {
-		go b.run(bt)
-	}
+	b.start(ready)
 	return nil
 }
 

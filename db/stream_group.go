@@ -16,9 +16,8 @@ import (
 
 // Group errors with Redis's texts.
 var (
-	ErrBusyGroup      = UserError("BUSYGROUP Consumer Group name already exists")
-	ErrXGroupNoKey    = UserError("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
-	ErrStreamNoKeyErr = UserError("ERR no such key")
+	ErrBusyGroup   = UserError("BUSYGROUP Consumer Group name already exists")
+	ErrXGroupNoKey = UserError("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")
 )
 
 // invalidEntriesRead is Redis's SCG_INVALID_ENTRIES_READ.
@@ -422,12 +421,18 @@ func (s Stream) XGroupCheck(name []byte, needGroup, mkstream bool) error {
 // xgroupView reads the group for the XGROUP subcommands: ERR when the
 // key is missing, NOGROUP when the group is.
 func (s Stream) xgroupView(name []byte) (*groupView, error) {
+	return s.requireGroup(name, ErrXGroupNoKey)
+}
+
+// requireGroup reads the group name: noKey when the key is missing,
+// NOGROUP when the group is.
+func (s Stream) requireGroup(name []byte, noKey error) (*groupView, error) {
 	m, err := s.meta()
 	if err != nil {
 		return nil, err
 	}
 	if m == nil {
-		return nil, ErrXGroupNoKey
+		return nil, noKey
 	}
 	gv, err := s.group(m, name)
 	if err != nil {
@@ -1064,19 +1069,9 @@ type ConsumerInfo struct {
 
 // ConsumersInfo answers XINFO CONSUMERS.
 func (s Stream) ConsumersInfo(group []byte) ([]ConsumerInfo, error) {
-	m, err := s.meta()
+	gv, err := s.requireGroup(group, ErrNoSuchKey)
 	if err != nil {
 		return nil, err
-	}
-	if m == nil {
-		return nil, ErrNoSuchKey
-	}
-	gv, err := s.group(m, group)
-	if err != nil {
-		return nil, err
-	}
-	if gv == nil {
-		return nil, noSuchGroup(s.key, group)
 	}
 	return gv.consumersInfo()
 }

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/titan-kv/titan/encoding"
@@ -87,11 +88,23 @@ func (tx *Tx) readRange(m *encoding.Meta, lo, hi int64) ([]byte, error) {
 // readChunks reads chunks [from, to] of the string m in one request,
 // seeing this transaction's own writes.
 func (tx *Tx) readChunks(m *encoding.Meta, from, to int64) ([][]byte, error) {
+	return tx.d.readChunks(tx.ctx, tx.t, m, from, to)
+}
+
+// batchGetter is what chunks are read from: a transaction, or a snapshot
+// (ValueReader).
+type batchGetter interface {
+	BatchGet(ctx context.Context, keys [][]byte) (map[string][]byte, error)
+}
+
+// readChunks reads chunks [from, to] of the string m from g in one
+// request.
+func (d *DB) readChunks(ctx context.Context, g batchGetter, m *encoding.Meta, from, to int64) ([][]byte, error) {
 	keys := make([][]byte, 0, to-from+1)
 	for i := from; i <= to; i++ {
-		keys = append(keys, tx.data(m, encoding.StringChunkSub(i)))
+		keys = append(keys, d.keys.Data(m.Object, encoding.StringChunkSub(i)))
 	}
-	found, err := tx.t.BatchGet(tx.ctx, keys)
+	found, err := g.BatchGet(ctx, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read string chunks: %w", err)
 	}

@@ -28,25 +28,19 @@ func (s *ValueReader) Each(ctx context.Context, fn func([]byte) error) error {
 	snap := s.d.store.KV().GetSnapshot(s.ts)
 	n := encoding.StringChunks(s.m.Count)
 	for from := int64(0); from < n; from += chunkReadBatch {
-		to := min(from+chunkReadBatch, n)
-		keys := make([][]byte, 0, to-from)
-		for i := from; i < to; i++ {
-			keys = append(keys, s.d.keys.Data(s.m.Object, encoding.StringChunkSub(i)))
-		}
-		found, err := snap.BatchGet(ctx, keys)
+		chunks, err := s.d.readChunks(ctx, snap, &s.m, from, min(from+chunkReadBatch, n)-1)
 		if err != nil {
-			return fmt.Errorf("read string chunks: %w", err)
+			return err
 		}
-		for i, k := range keys {
-			v, ok := found[string(k)]
+		for i, v := range chunks {
 			want := min(encoding.StringChunkSize, s.m.Count-(from+int64(i))*encoding.StringChunkSize)
-			if !ok || int64(len(v)) != want {
+			if int64(len(v)) != want {
 				return fmt.Errorf("string chunk %d of %d bytes: %w", from+int64(i), len(v), encoding.ErrMalformed)
 			}
 			if err := fn(v); err != nil {
 				return err
 			}
-			delete(found, string(k))
+			chunks[i] = nil // the caller wrote it: let it go before the next one
 		}
 	}
 	return nil

@@ -91,7 +91,7 @@ func (l *Link) apply(ctx context.Context, sp *spool, titan *resp.Conn, ck checkp
 			for i, e := range v.Elems {
 				args[i] = e.Str
 			}
-			offset += int64(len(resp.AppendCommand(nil, args)))
+			offset += int64(resp.CommandLen(args))
 			switch name := strings.ToLower(string(args[0])); {
 			case name == "multi":
 				inMulti = true

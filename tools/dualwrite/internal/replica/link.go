@@ -116,9 +116,14 @@ type checkpoint struct {
 	db     int
 }
 
-func (l *Link) ckptKey() []byte { return []byte(CheckpointPrefix + l.o.Master) }
+func (l *Link) ckptKey() []byte { return checkpointKey(l.o.Master) }
 
-func (l *Link) readCheckpoint(ctx context.Context, t *resp.Conn) (checkpoint, bool, error) {
+// checkpointKey is the titan key holding master's checkpoint.
+func checkpointKey(master string) []byte { return []byte(CheckpointPrefix + master) }
+
+// readCheckpoint reads master's checkpoint from titan; false when there is
+// none.
+func readCheckpoint(ctx context.Context, t *resp.Conn, master string) (checkpoint, bool, error) {
 	v, err := t.Do(ctx, resp.Args("SELECT", "0")...)
 	if err == nil && v.IsError() {
 		err = errors.New(v.String())
@@ -126,7 +131,7 @@ func (l *Link) readCheckpoint(ctx context.Context, t *resp.Conn) (checkpoint, bo
 	if err != nil {
 		return checkpoint{}, false, fmt.Errorf("titan: %w", err)
 	}
-	v, err = t.Do(ctx, []byte("HMGET"), l.ckptKey(), []byte("replid"), []byte("offset"), []byte("db"))
+	v, err = t.Do(ctx, []byte("HMGET"), checkpointKey(master), []byte("replid"), []byte("offset"), []byte("db"))
 	if err != nil {
 		return checkpoint{}, false, fmt.Errorf("titan: read checkpoint: %w", err)
 	}
@@ -151,7 +156,7 @@ func (l *Link) session(ctx context.Context) error {
 		return err
 	}
 	defer titan.Close()
-	ck, resume, err := l.readCheckpoint(ctx, titan)
+	ck, resume, err := readCheckpoint(ctx, titan, l.o.Master)
 	if err != nil {
 		return err
 	}
@@ -446,8 +451,7 @@ func Check(ctx context.Context, masterAddr, titanAddr string, timeout time.Durat
 		return g, err
 	}
 	defer t.Close()
-	l := &Link{o: Options{Master: masterAddr}}
-	ck, ok, err := l.readCheckpoint(ctx, t)
+	ck, ok, err := readCheckpoint(ctx, t, masterAddr)
 	if err != nil {
 		return g, err
 	}

@@ -151,6 +151,15 @@ func AppendCommand(dst []byte, args [][]byte) []byte {
 	return dst
 }
 
+// CommandLen is len(AppendCommand(nil, args)), without building it.
+func CommandLen(args [][]byte) int {
+	n := 1 + len(strconv.Itoa(len(args))) + 2
+	for _, a := range args {
+		n += 1 + len(strconv.Itoa(len(a))) + 2 + len(a) + 2
+	}
+	return n
+}
+
 // Args converts string arguments to the [][]byte form used by Conn.
 func Args(args ...string) [][]byte {
 	out := make([][]byte, len(args))

@@ -174,3 +174,11 @@ func TestAppendCommand(t *testing.T) {
 		t.Errorf("Args = %q", got)
 	}
 }
+
+func TestCommandLen(t *testing.T) {
+	for _, args := range [][][]byte{Args("PING"), Args("SET", "k", ""), Args("HSET", "a-longer-key", "field", string(make([]byte, 1234)))} {
+		if got, want := CommandLen(args), len(AppendCommand(nil, args)); got != want {
+			t.Errorf("CommandLen(%q) = %d, want %d", args[0], got, want)
+		}
+	}
+}
