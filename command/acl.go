@@ -171,24 +171,19 @@ func (s *Engine) aclCheck(cl *Client, cmd *Command, args [][]byte) string {
 		return ""
 	}
 	u := s.userOf(cl)
-	if u == nil {
-		return "NOPERM this user has no permissions to run the '" + cmd.Name + "' command"
-	}
-	if u.Unrestricted() {
-		return ""
-	}
 	reason, object := aclDenied(u, cmd.Spec, args)
-	switch reason {
-	case "":
+	if reason == "" {
 		return ""
-	case "command":
+	}
+	if u != nil {
 		s.aclLog(cl, reason, object, u.Name)
+	}
+	switch reason {
+	case "command":
 		return "NOPERM this user has no permissions to run the '" + object + "' command"
 	case "key":
-		s.aclLog(cl, reason, object, u.Name)
 		return "NOPERM this user has no permissions to access one of the keys used as arguments"
 	default:
-		s.aclLog(cl, reason, object, u.Name)
 		return "NOPERM this user has no permissions to access one of the channels used as arguments"
 	}
 }
@@ -198,7 +193,14 @@ func (s *Engine) aclCheck(cl *Client, cmd *Command, args [][]byte) string {
 // allowed when u's root permissions or one of its selectors allow it;
 // otherwise the reason is Redis's pick among the selectors' denials: a
 // channel before a key before the command, the later argument first.
+// A missing user (deleted while connected) may run nothing.
 func aclDenied(u *acl.User, spec *cmdspec.Command, args [][]byte) (reason, object string) {
+	if u == nil {
+		return "command", spec.Name
+	}
+	if u.Unrestricted() {
+		return "", ""
+	}
 	best, bestPos := 0, -1
 	for i := -1; i < len(u.Selectors); i++ {
 		s := &u.Selector // the root permissions, then each selector

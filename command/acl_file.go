@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/titan-kv/titan/acl"
+	"github.com/titan-kv/titan/atomicfile"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -39,34 +39,12 @@ func aclSave(c *Call) {
 			fmt.Fprintf(&b, "user %s %s\n", n, u.Rules())
 		}
 	}
-	if err := writeFileAtomic(path, []byte(b.String())); err != nil {
+	if err := atomicfile.Write(path, []byte(b.String())); err != nil {
 		slog.Warn("ACL SAVE failed", "file", path, "err", err)
 		c.Error("ERR There was an error trying to save the ACLs. Please check the server logs for more information")
 		return
 	}
 	c.Reply(resp.OK)
-}
-
-// writeFileAtomic replaces path with data through a temporary file in
-// the same directory, so a crash leaves the old file or the new one.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".acl-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // aclLoad replaces the stored users with the aclfile's, all or none: a

@@ -17,16 +17,12 @@ const latencyGraphCols = 80
 // vertically with how long ago it was taken. m.mu is held.
 func latencyGraph(event string, e *latencyEvent, now time.Time) string {
 	var b strings.Builder
-	lo, hi := int64(0), int64(0)
 	samples := make([]sparkSample, 0, len(e.samples))
-	for i, s := range e.samples {
-		if i == 0 {
-			lo, hi = s.ms, s.ms
-		}
-		lo, hi = min(lo, s.ms), max(hi, s.ms)
+	for _, s := range e.samples {
 		samples = append(samples, sparkSample{float64(s.ms), agoLabel(now.Unix() - s.time)})
 	}
-	fmt.Fprintf(&b, "%s - high %d ms, low %d ms (all time high %d ms)\n", event, hi, lo, e.max)
+	lo, hi := sparkBounds(samples)
+	fmt.Fprintf(&b, "%s - high %d ms, low %d ms (all time high %d ms)\n", event, int64(hi), int64(lo), e.max)
 	b.WriteString(strings.Repeat("-", latencyGraphCols))
 	b.WriteByte('\n')
 	renderSparkline(&b, samples, latencyGraphCols, 4)
@@ -61,10 +57,9 @@ func renderSparkline(b *strings.Builder, samples []sparkSample, cols, rows int) 
 	if len(samples) == 0 {
 		return
 	}
-	lo, hi := samples[0].value, samples[0].value
+	lo, hi := sparkBounds(samples)
 	labels := false
 	for _, s := range samples {
-		lo, hi = math.Min(lo, s.value), math.Max(hi, s.value)
 		labels = labels || s.label != ""
 	}
 	for j := 0; j < len(samples); j += cols {
@@ -73,6 +68,18 @@ func renderSparkline(b *strings.Builder, samples []sparkSample, cols, rows int) 
 		}
 		renderSparkRange(b, samples[j:min(j+cols, len(samples))], lo, hi, labels, rows)
 	}
+}
+
+// sparkBounds returns the lowest and highest value of samples (0, 0 when
+// there are none).
+func sparkBounds(samples []sparkSample) (lo, hi float64) {
+	for i, s := range samples {
+		if i == 0 {
+			lo, hi = s.value, s.value
+		}
+		lo, hi = math.Min(lo, s.value), math.Max(hi, s.value)
+	}
+	return lo, hi
 }
 
 // renderSparkRange is sparklineRenderRange: lo and hi are the whole

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/titan-kv/titan/atomicfile"
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/glob"
 )
@@ -225,22 +225,7 @@ func (r *Registry) Rewrite() error {
 	if err := toml.NewEncoder(&buf).Encode(c); err != nil {
 		return Error("ERR Rewriting config file: " + err.Error())
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(r.base.File), ".titan-rewrite-*")
-	if err != nil {
-		return Error("ERR Rewriting config file: " + pathless(err))
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(buf.Bytes())
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), r.base.File)
-	}
-	if err != nil {
+	if err := atomicfile.Write(r.base.File, buf.Bytes()); err != nil {
 		return Error("ERR Rewriting config file: " + pathless(err))
 	}
 	r.base = c
