@@ -5,7 +5,10 @@
 //
 // Instances find each other through the store: each registers itself with
 // a lease (Registry, implemented by db.DB) and renews it every LeaseTTL/3;
-// a dead instance stops renewing and drops out. Each instance listens on
+// a dead instance stops renewing and drops out. A peer whose lease lapsed
+// while this instance still holds a working connection to it (its renewals
+// fail on a slow store, it is alive) stays a peer for two more leases, so
+// its clients keep their messages through a store hiccup. Each instance listens on
 // its own port and dials every other one; messages are frames on those TCP
 // connections:
 //
@@ -225,8 +228,17 @@ func (b *Bus) refresh(ctx context.Context) error {
 			b.peers[mb.ID] = b.newPeer(mb.ID, mb.Addr)
 		}
 	}
+	now := time.Now()
 	for id, p := range b.peers {
-		if !live[id] {
+		switch {
+		case live[id]:
+			p.lapsed = time.Time{}
+		case p.up.Load() && (p.lapsed.IsZero() || now.Sub(p.lapsed) < lapseGrace*b.opts.LeaseTTL):
+			if p.lapsed.IsZero() {
+				p.lapsed = now
+				slog.Warn("bus: a peer's lease lapsed while it is connected; keeping it", "peer", id, "addr", p.addr)
+			}
+		default:
 			p.close()
 			delete(b.peers, id)
 		}
@@ -466,6 +478,10 @@ func readFrame(rd *bufio.Reader) (kind, flags byte, id uint64, payload []byte, e
 	return h[4], h[5], binary.BigEndian.Uint64(h[6:]), payload, nil
 }
 
+// lapseGrace is how many leases a connected peer stays after its
+// registration lapsed.
+const lapseGrace = 2
+
 // peer is the connection to one other instance: a queue of frames and a
 // goroutine that dials, writes them (coalescing what is queued into one
 // write) and reads the replies to calls.
@@ -476,6 +492,11 @@ type peer struct {
 	queue chan []byte
 	quit  chan struct{}
 	once  sync.Once
+	// up is true while a connection to the peer works.
+	up atomic.Bool
+	// lapsed is when the peer's registration was first found gone while
+	// it was connected; zero while registered (under b.mu).
+	lapsed time.Time
 }
 
 func (b *Bus) newPeer(id, addr string) *peer {
@@ -517,7 +538,9 @@ func (p *peer) run() {
 			continue
 		}
 		backoff = 10 * time.Millisecond
+		p.up.Store(true)
 		p.pump(c)
+		p.up.Store(false)
 	}
 }
 

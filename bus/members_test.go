@@ -2,10 +2,14 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/titan-kv/titan/db"
 )
 
 // TestMembers: every bus sees the live members with the info each
@@ -44,4 +48,58 @@ func TestMembers(t *testing.T) {
 	if ms := New(Options{Info: "x:1"}, reg, nil).Members(); len(ms) != 1 || ms[0].Info != "x:1" {
 		t.Fatalf("members before Start: %+v", ms)
 	}
+}
+
+// failingRegistry fails the renewals of one instance while fail is set,
+// as a slow store would.
+type failingRegistry struct {
+	*memRegistry
+	fail atomic.Value // instance id
+}
+
+func (r *failingRegistry) RegisterInstance(ctx context.Context, me db.Member, ttl time.Duration) ([]db.Member, error) {
+	if id, _ := r.fail.Load().(string); id == me.ID {
+		return nil, errors.New("store too slow")
+	}
+	return r.memRegistry.RegisterInstance(ctx, me, ttl)
+}
+
+// TestLapsedPeerStaysWhileConnected: an instance whose renewals fail
+// (its lease lapses) but which is alive keeps receiving broadcasts for
+// two more leases, then drops out; a stopped one drops out at its
+// lease's end as before (TestBroadcastAndCall).
+func TestLapsedPeerStaysWhileConnected(t *testing.T) {
+	const ttl = 300 * time.Millisecond
+	reg := &failingRegistry{memRegistry: newMemRegistry()}
+	var got atomic.Int64
+	start := func() *Bus {
+		b := New(Options{LeaseTTL: ttl}, reg, nil)
+		b.Handle(1, func([]byte) []byte { got.Add(1); return nil })
+		if err := b.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		return b
+	}
+	a, b := start(), start()
+	waitFor(t, "peers", func() bool { return a.Peers() == 1 && b.Peers() == 1 })
+	reg.fail.Store(b.ID())
+	failed := time.Now()
+	// The lease lapses after ttl; send for one and a half leases past it.
+	sent := int64(0)
+	for time.Since(failed) < ttl+ttl*3/2 {
+		a.Broadcast(1, []byte("m"))
+		sent++
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitFor(t, "every broadcast", func() bool { return got.Load() == sent })
+	if a.Peers() != 1 {
+		t.Fatal("the lapsed but connected peer was dropped within the grace")
+	}
+	waitFor(t, "the lapsed peer to drop out after the grace", func() bool { return a.Peers() == 0 })
+	if d := time.Since(failed); d < ttl*(1+lapseGrace) {
+		t.Fatalf("dropped after %v, before lease + grace", d)
+	}
+	reg.fail.Store("")
+	waitFor(t, "the peer to come back", func() bool { return a.Peers() == 1 })
 }
