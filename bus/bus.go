@@ -342,10 +342,27 @@ func (b *Bus) Call(ctx context.Context, kind byte, payload []byte) [][]byte {
 
 // Close leaves the registry and closes every connection.
 func (b *Bus) Close() {
+	if !b.shut() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := b.reg.UnregisterInstance(ctx, b.id); err != nil {
+		slog.Warn("bus: leaving the registry", "err", err)
+	}
+}
+
+// Stop closes the bus without leaving the registry, as a crash would:
+// peers see the instance go only when its lease ends (tests).
+func (b *Bus) Stop() { b.shut() }
+
+// shut closes the peers, the connections, the renewals and the listener;
+// it reports whether the bus had been started and was not shut before.
+func (b *Bus) shut() bool {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	b.closed = true
 	for _, p := range b.peers {
@@ -357,40 +374,12 @@ func (b *Bus) Close() {
 	}
 	b.mu.Unlock()
 	if !b.started {
-		return
+		return false
 	}
 	b.cancel()
 	<-b.done
 	b.ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := b.reg.UnregisterInstance(ctx, b.id); err != nil {
-		slog.Warn("bus: leaving the registry", "err", err)
-	}
-}
-
-// Stop closes the bus without leaving the registry, as a crash would:
-// peers see the instance go only when its lease ends (tests).
-func (b *Bus) Stop() {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return
-	}
-	b.closed = true
-	for _, p := range b.peers {
-		p.close()
-	}
-	b.peers = nil
-	for c := range b.conns {
-		c.Close()
-	}
-	b.mu.Unlock()
-	if b.started {
-		b.cancel()
-		<-b.done
-		b.ln.Close()
-	}
+	return true
 }
 
 // accept serves the connections of other instances.

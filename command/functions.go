@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/db"
+	"github.com/titan-kv/titan/encoding"
 	"github.com/titan-kv/titan/glob"
 	"github.com/titan-kv/titan/parse"
 	"github.com/titan-kv/titan/resp"
@@ -278,7 +280,7 @@ func functionCmd(c *Call) {
 			for _, n := range slices.Sorted(maps.Keys(l.libs)) {
 				codes = append(codes, l.libs[n].Code)
 			}
-			return resp.Bulk(scripting.DumpLibraries(codes)), nil
+			return resp.Bulk(encoding.EncodeFunctions(codes)), nil
 		})
 	case "restore":
 		functionRestore(c, ss)
@@ -297,9 +299,16 @@ func functionRestore(c *Call, ss *scripts) {
 		c.Error("ERR wrong number of arguments for 'function|restore' command")
 		return
 	}
-	codes, err := scripting.RestoreLibraries(c.Args[2])
-	if err != nil {
-		c.Error(err.Error())
+	codes, err := encoding.DecodeFunctions(c.Args[2])
+	switch {
+	case errors.Is(err, encoding.ErrBadDump):
+		c.Error("ERR DUMP payload version or checksum are wrong")
+		return
+	case errors.Is(err, encoding.ErrNotFunction):
+		c.Error("ERR given type is not a function")
+		return
+	case err != nil:
+		c.Error("ERR Failed loading library payload")
 		return
 	}
 	var libs []*scripting.Library

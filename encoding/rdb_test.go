@@ -128,3 +128,31 @@ func TestDecodeZiplistPayloads(t *testing.T) {
 		t.Fatal("truncated ziplist accepted")
 	}
 }
+
+func TestFunctionDumpRoundTrip(t *testing.T) {
+	codes := []string{"#!lua name=a\nredis.register_function('f', function() return 1 end)", string(make([]byte, 20000))}
+	p := EncodeFunctions(codes)
+	got, err := DecodeFunctions(p)
+	if err != nil || len(got) != 2 || got[0] != codes[0] || got[1] != codes[1] {
+		t.Fatalf("round trip: %v %q", err, got)
+	}
+	p[3] ^= 1
+	if _, err := DecodeFunctions(p); err != ErrBadDump {
+		t.Fatalf("corrupt payload: %v", err)
+	}
+	if _, err := DecodeFunctions(EncodeDump(&RDBValue{Type: TypeString, Str: []byte("x")})); err != ErrNotFunction {
+		t.Fatalf("a string's payload: %v", err)
+	}
+}
+
+func TestFunctionDumpLZF(t *testing.T) {
+	// A library whose code is LZF-compressed, as Redis writes long ones:
+	// "aaaaaaaaa" is one literal then a back reference of 8 bytes.
+	body := []byte{rdbOpcodeFunction2, 0xc3, 4, 9, 0x00, 'a', 0xc0, 0x00}
+	p := binary.LittleEndian.AppendUint16(body, RDBVersion)
+	p = binary.LittleEndian.AppendUint64(p, CRC64(0, p))
+	got, err := DecodeFunctions(p)
+	if err != nil || len(got) != 1 || got[0] != "aaaaaaaaa" {
+		t.Fatalf("lzf library: %v %q", err, got)
+	}
+}

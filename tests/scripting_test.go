@@ -2,12 +2,15 @@ package tests
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/titan-kv/titan/encoding"
 )
 
 // respConn sends commands and reads whole replies as raw RESP text, so
@@ -350,9 +353,20 @@ var functionCases = []scriptCase{
 	cmdc("FUNCTION", "LIST", "LIBRARYNAME", "lib2"),
 	cmdc("FUNCTION", "FLUSH", "foo"), cmdc("FUNCTION", "KILL"), cmdc("FUNCTION", "FOO"), cmdc("FUNCTION", "HELP"),
 	cmdc("FUNCTION", "RESTORE", "garbage"), cmdc("FUNCTION", "RESTORE", "x", "BAD"),
+	// Payloads with a right footer: a string's DUMP, a library without
+	// metadata, a library cut short.
+	cmdc("FUNCTION", "RESTORE", dumpPayload("\x00\x01v")), cmdc("FUNCTION", "RESTORE", dumpPayload("\xf5\x03abc")),
+	cmdc("FUNCTION", "RESTORE", dumpPayload("\xf5")),
 	cmdc("FUNCTION", "FLUSH", "SYNC"), cmdc("FCALL", "f1", "0"), cmdc("FUNCTION", "LIST"),
 	cmdc("FUNCTION", "STATS"),
 	cmdc("FUNCTION", "LOAD", lib2), cmdc("FUNCTION", "STATS"), cmdc("FUNCTION", "FLUSH", "ASYNC"),
+}
+
+// dumpPayload is body with the footer of a DUMP payload (RDB version 10,
+// CRC64).
+func dumpPayload(body string) string {
+	p := binary.LittleEndian.AppendUint16([]byte(body), encoding.RDBVersion)
+	return string(binary.LittleEndian.AppendUint64(p, encoding.CRC64(0, p)))
 }
 
 func TestFunctionsDifferential(t *testing.T) {
