@@ -203,10 +203,7 @@ func clientUnblock(c *Call) {
 			return
 		}
 	}
-	c.s.mu.Lock()
-	cl := c.s.clients[id]
-	c.s.mu.Unlock()
-	if cl != nil && cl.unblock(reason) {
+	if cl := c.s.clientByID(id); cl != nil && cl.unblock(reason) {
 		c.Reply(resp.Int(1))
 		return
 	}

@@ -51,6 +51,11 @@ func (s *Engine) UseBus(p Peers) {
 	s.startTrackingBus(p, grace)
 }
 
+// UseClientIDBlock makes this instance's CLIENT IDs block<<32 + 1, + 2,
+// ..., unique among the instances that took other blocks of the store
+// (db.ClientIDBlock). Call it before clients connect.
+func (s *Engine) UseClientIDBlock(block int64) { s.nextID.Store(block << 32) }
+
 // wakeFromPeer handles a message of keys from a peer with wake.
 func (s *Engine) wakeFromPeer(wake func(uint16, []byte)) func([]byte) []byte {
 	return func(payload []byte) []byte {

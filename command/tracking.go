@@ -17,8 +17,10 @@ import (
 // tracking is one client's CLIENT TRACKING state, under Client.infoMu.
 type tracking struct {
 	bcast, optin, optout, noloop bool
-	// redirect is the client that gets the invalidations (0: this one).
-	redirect int64
+	// redirect is the client that gets the invalidations (0: this one);
+	// remoteRedirect: it is a client of another instance.
+	redirect       int64
+	remoteRedirect bool
 	// prefixes are BCAST's prefixes ("" for every key).
 	prefixes []string
 	// caching is CLIENT CACHING YES (OPTIN) or NO (OPTOUT), for the next
@@ -64,8 +66,10 @@ func clientTracking(c *Call) {
 				return
 			}
 			if !c.s.clientExists(id) {
-				c.Error("ERR The client ID you want redirect to does not exist")
-				return
+				if o.remoteRedirect = c.s.remoteClientExists(id); !o.remoteRedirect {
+					c.Error("ERR The client ID you want redirect to does not exist")
+					return
+				}
 			}
 			o.redirect = id
 		case argIs(args[j], "BCAST"):
@@ -236,9 +240,11 @@ func (cl *Client) getRedir() int64 {
 }
 
 // clientExists reports whether a client of this instance has id.
-func (s *Engine) clientExists(id int64) bool {
+func (s *Engine) clientExists(id int64) bool { return s.clientByID(id) != nil }
+
+// clientByID is this instance's client with id, or nil.
+func (s *Engine) clientByID(id int64) *Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.clients[id]
-	return ok
+	return s.clients[id]
 }

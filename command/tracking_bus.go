@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/titan-kv/titan/resp"
 )
 
 // Client tracking across instances. An instance sends the keys its commits
@@ -35,6 +37,12 @@ const (
 	msgTrackHello byte = 16 + iota
 	msgTrackBye
 	msgInvalidate
+	// msgClientProbe asks whether the peer has a client (8-byte id);
+	// the reply is 1 when it has.
+	msgClientProbe
+	// msgRedirected carries an invalidation to the peer's client that a
+	// tracking client of the sender redirects to.
+	msgRedirected
 )
 
 const (
@@ -109,6 +117,13 @@ func (s *Engine) startTrackingBus(p Peers, grace time.Duration) {
 		return nil
 	})
 	p.Handle(msgInvalidate, s.invalidationFromPeer)
+	p.Handle(msgClientProbe, func(payload []byte) []byte {
+		if len(payload) == 8 && s.clientExists(int64(binary.BigEndian.Uint64(payload))) {
+			return []byte{1}
+		}
+		return nil
+	})
+	p.Handle(msgRedirected, s.redirectedFromPeer)
 	go s.trackHeartbeatLoop()
 }
 
@@ -200,6 +215,7 @@ func (s *Engine) trackHeartbeatLoop() {
 			wasActive = false
 			continue
 		}
+		s.probeRemoteRedirects()
 		lost := wasActive && s.trackLost()
 		wasActive = true
 		ctx, cancel := context.WithTimeout(s.run, trackHeartbeat)
@@ -295,5 +311,96 @@ func (s *Engine) invalidationFromPeer(payload []byte) []byte {
 		p = p[4+kl:]
 	}
 	s.pushAll(s.track.invalidate(chs))
+	return nil
+}
+
+// Redirects across instances. CLIENT IDs are unique among the instances
+// of a store (each takes a block of IDs at start, db.ClientIDBlock), so a
+// tracking client may redirect to a client of another instance, as a
+// RESP2 client behind a load balancer does when its subscriber connection
+// lands elsewhere. CLIENT TRACKING asks the peers whether the client
+// exists (msgClientProbe); invalidations for it are broadcast
+// (msgRedirected) and pushed by the instance that has it; the heartbeat
+// asks again, and once no peer has the client the redirect is broken as
+// a local one would be.
+
+// remoteClientExists reports whether another instance has client id.
+func (s *Engine) remoteClientExists(id int64) bool {
+	if s.peers == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(s.run, 2*trackHeartbeat)
+	defer cancel()
+	for _, r := range s.peers.Call(ctx, msgClientProbe, binary.BigEndian.AppendUint64(nil, uint64(id))) {
+		if len(r) == 1 && r[0] == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// probeRemoteRedirects marks the remote redirects whose client no peer
+// has any more as gone.
+func (s *Engine) probeRemoteRedirects() {
+	s.track.mu.Lock()
+	var remote []*trackedClient
+	for _, tc := range s.track.clients {
+		if tc.remote && !tc.gone.Load() {
+			remote = append(remote, tc)
+		}
+	}
+	s.track.mu.Unlock()
+	for _, tc := range remote {
+		if !s.remoteClientExists(tc.redirect) {
+			tc.gone.Store(true)
+		}
+	}
+}
+
+// sendRedirected broadcasts msg for client id of another instance:
+// id, flags (1: flush, 2: the flush's null is RESP3's), keys.
+func (s *Engine) sendRedirected(id int64, msg invalidateMsg) {
+	p := binary.BigEndian.AppendUint64(make([]byte, 0, 64), uint64(id))
+	var flags byte
+	if msg.null != nil {
+		flags = 1
+		if string(msg.null) == string(nullOf(resp.RESP3)) {
+			flags |= 2
+		}
+	}
+	p = append(p, flags)
+	for _, k := range msg.keys {
+		p = binary.BigEndian.AppendUint32(p, uint32(len(k)))
+		p = append(p, k...)
+	}
+	s.peers.Broadcast(msgRedirected, p)
+}
+
+// redirectedFromPeer pushes an invalidation sent by sendRedirected to
+// its client, when it is a client of this instance.
+func (s *Engine) redirectedFromPeer(payload []byte) []byte {
+	if len(payload) < 9 {
+		return nil
+	}
+	target := s.clientByID(int64(binary.BigEndian.Uint64(payload)))
+	if target == nil {
+		return nil
+	}
+	msg := invalidateMsg{redirected: true}
+	switch flags := payload[8]; {
+	case flags&2 != 0:
+		msg.null = nullOf(resp.RESP3)
+	case flags&1 != 0:
+		msg.null = nullOf(resp.RESP2)
+	}
+	for p := payload[9:]; len(p) >= 4; {
+		kl := binary.BigEndian.Uint32(p)
+		if uint32(len(p)-4) < kl {
+			break
+		}
+		msg.keys = append(msg.keys, p[4:4+kl])
+		p = p[4+kl:]
+	}
+	s.pushTo(target, msg)
 	return nil
 }

@@ -29,6 +29,10 @@ type trackedClient struct {
 	bcast    bool
 	noloop   bool
 	redirect int64
+	// remote: the client redirected to is another instance's; gone: no
+	// instance has it any more.
+	remote   bool
+	gone     atomic.Bool
 	prefixes []string
 }
 
@@ -74,7 +78,7 @@ func (t *tracker) set(cl *Client, o *tracking) {
 		delete(t.clients, cl.id)
 	} else {
 		t.clients[cl.id] = &trackedClient{cl: cl, bcast: o.bcast, noloop: o.noloop, redirect: o.redirect,
-			prefixes: slices.Clone(o.prefixes)}
+			remote: o.remoteRedirect, prefixes: slices.Clone(o.prefixes)}
 	}
 	t.active.Store(int64(len(t.clients)))
 	if len(t.clients) == 0 {
@@ -310,11 +314,21 @@ type invalidation struct {
 func (s *Engine) pushAll(msgs []invalidation) {
 	for _, m := range msgs {
 		cl := m.to.cl
+		msg := invalidateMsg{keys: m.keys, redirected: m.to.redirect != 0}
+		if m.flush {
+			msg.null = nullOf(cl.protoNow())
+		}
 		target := cl
 		if m.to.redirect != 0 {
-			s.mu.Lock()
-			target = s.clients[m.to.redirect]
-			s.mu.Unlock()
+			switch {
+			case m.to.remote && !m.to.gone.Load():
+				s.sendRedirected(m.to.redirect, msg)
+				continue
+			case m.to.remote:
+				target = nil
+			default:
+				target = s.clientByID(m.to.redirect)
+			}
 			if target == nil {
 				cl.infoMu.Lock()
 				if cl.tracking != nil {
@@ -327,15 +341,17 @@ func (s *Engine) pushAll(msgs []invalidation) {
 				continue
 			}
 		}
-		msg := invalidateMsg{keys: m.keys, redirected: m.to.redirect != 0}
-		if m.flush {
-			msg.null = nullOf(cl.protoNow())
-		}
-		if target.protoNow() != resp.RESP3 && (!msg.redirected || !s.subscribed(target)) {
-			continue
-		}
-		target.Push(msg)
+		s.pushTo(target, msg)
 	}
+}
+
+// pushTo pushes msg to target: always on RESP3, on RESP2 only to a
+// redirect target subscribed to something (as Redis does).
+func (s *Engine) pushTo(target *Client, msg invalidateMsg) {
+	if target.protoNow() != resp.RESP3 && (!msg.redirected || !s.subscribed(target)) {
+		return
+	}
+	target.Push(msg)
 }
 
 // protoNow is the connection's protocol, read from any goroutine.

@@ -81,3 +81,33 @@ func (d *DB) UnregisterInstance(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// clientIDBlocks is the system key counting the blocks of client IDs
+// handed out: an instance takes one at start, so CLIENT IDs are unique
+// across the instances of a store and a client can name another
+// instance's client (CLIENT TRACKING ... REDIRECT).
+const clientIDBlocks = "client-id-blocks"
+
+// ClientIDBlock hands out the next block of client IDs: the instance's IDs
+// are block<<32 + 1, + 2, ...; the first block of a store is 0.
+func (d *DB) ClientIDBlock(ctx context.Context) (int64, error) {
+	key := d.keys.System(clientIDBlocks)
+	var block int64
+	err := d.Update(ctx, 0, func(tx *Tx) error {
+		v, err := tx.get(key)
+		if err != nil {
+			return err
+		}
+		block = 0
+		if v != nil {
+			if block, err = encoding.DecodeInt64(v); err != nil {
+				return err
+			}
+		}
+		return tx.set(key, encoding.EncodeInt64(block+1))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("client id block: %w", err)
+	}
+	return block, nil
+}

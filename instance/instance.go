@@ -170,6 +170,14 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 	}
 	in.Bus = bus.New(busOpts, d, m)
 	engine.UseBus(in.Bus)
+	block, err := d.ClientIDBlock(ctx)
+	if err != nil {
+		in.stopBG()
+		<-in.bgDone
+		d.Close()
+		return nil, err
+	}
+	engine.UseClientIDBlock(block)
 	if err := in.Bus.Start(ctx); err != nil {
 		in.stopBG()
 		<-in.bgDone

@@ -283,3 +283,68 @@ func TestTrackingBusLoss(t *testing.T) {
 	}
 	t.Logf("A flushed its tracking clients %s after B wrote without a bus", time.Since(start))
 }
+
+// TestTrackingRedirectAcrossInstances: CLIENT IDs are unique across
+// instances, so a RESP2 tracking client on instance A redirects its
+// invalidations to a subscriber that a load balancer put on instance B;
+// writes through either instance and FLUSHALL reach the subscriber; once
+// the subscriber is gone, the redirect turns broken as a local one does.
+func TestTrackingRedirectAcrossInstances(t *testing.T) {
+	g := trackingGroup(t)
+	ctx := context.Background()
+	w := redis.NewClient(&redis.Options{Addr: g.Addr(1), Protocol: 2})
+	t.Cleanup(func() { w.Close() })
+	sub := dialRESP(t, g.Addr(1))
+	subID := strings.TrimSpace(strings.TrimPrefix(sub.do("CLIENT", "ID"), ":"))
+	sub.do("SUBSCRIBE", "__redis__:invalidate")
+	tr := dialRESP(t, g.Addr(0))
+	if trID := strings.TrimSpace(strings.TrimPrefix(tr.do("CLIENT", "ID"), ":")); trID == subID {
+		t.Fatalf("clients of two instances share CLIENT ID %s", trID)
+	}
+	if r := tr.do("CLIENT", "TRACKING", "ON", "REDIRECT", "123456789"); r != "-ERR The client ID you want redirect to does not exist\r\n" {
+		t.Fatalf("REDIRECT to nobody: %q", r)
+	}
+	if r := tr.do("CLIENT", "TRACKING", "ON", "REDIRECT", subID); r != "+OK\r\n" {
+		t.Fatalf("REDIRECT to a client of the other instance: %q", r)
+	}
+	if r := tr.do("CLIENT", "GETREDIR"); r != ":"+subID+"\r\n" {
+		t.Fatalf("GETREDIR = %q", r)
+	}
+	msg := func(keys ...string) string {
+		s := "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*" + strconv.Itoa(len(keys)) + "\r\n"
+		for _, k := range keys {
+			s += "$" + strconv.Itoa(len(k)) + "\r\n" + k + "\r\n"
+		}
+		return s
+	}
+	tr.do("GET", "k")
+	if err := w.Set(ctx, "k", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := sub.read(); got != msg("k") {
+		t.Fatalf("redirected invalidation of a write on B: %q", got)
+	}
+	tr.do("GET", "k")
+	tr.do("SET", "k", "2") // through A, the tracker's own instance
+	if got := sub.read(); got != msg("k") {
+		t.Fatalf("redirected invalidation of a write on A: %q", got)
+	}
+	tr.do("GET", "k")
+	w.FlushAll(ctx)
+	if got := sub.read(); got != "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n$-1\r\n" {
+		t.Fatalf("redirected FLUSHALL: %q", got)
+	}
+	sub.c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tr.do("GET", "k")
+		w.Set(ctx, "k", "3", 0)
+		if info := tr.do("CLIENT", "TRACKINGINFO"); strings.Contains(info, "broken_redirect") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the redirect to a closed client of the other instance never turned broken")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
