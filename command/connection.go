@@ -181,7 +181,9 @@ func reset(c *Call) {
 }
 
 // clientUnblock answers CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the
-// client was blocked and is now unblocked.
+// client was blocked and is now unblocked. CLIENT IDs are unique across
+// instances: the client may be another instance's (the unblocking
+// connection landed elsewhere behind a load balancer).
 func clientUnblock(c *Call) {
 	if len(c.Args) != 3 && len(c.Args) != 4 {
 		c.Error("ERR wrong number of arguments for 'client|unblock' command")
@@ -203,7 +205,8 @@ func clientUnblock(c *Call) {
 			return
 		}
 	}
-	if cl := c.s.clientByID(id); cl != nil && cl.unblock(reason) {
+	cl := c.s.clientByID(id)
+	if (cl != nil && cl.unblock(reason)) || (cl == nil && c.s.unblockRemote(id, reason)) {
 		c.Reply(resp.Int(1))
 		return
 	}

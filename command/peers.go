@@ -32,6 +32,9 @@ const (
 	// msgStreamKeys carries the keys a commit left as streams: every
 	// reader blocked on them is woken (stream reads do not consume).
 	msgStreamKeys
+	// msgUnblock asks the peer to unblock its client (CLIENT UNBLOCK):
+	// id u64, reason; the reply is 1 when it did.
+	msgUnblock byte = 32
 )
 
 // UseBus connects the engine to the other instances: key changes wake
@@ -44,11 +47,44 @@ func (s *Engine) UseBus(p Peers) {
 	p.Handle(msgStreamKeys, s.wakeFromPeer(s.waiters.WakeAll))
 	p.Handle(msgPublish, s.publishFromPeer)
 	p.Handle(msgQuery, s.queryFromPeer)
+	p.Handle(msgUnblock, s.unblockFromPeer)
 	grace := 12 * time.Second
 	if lt, ok := p.(interface{ LeaseTTL() time.Duration }); ok {
 		grace = lt.LeaseTTL() + 2*trackHeartbeat
 	}
 	s.startTrackingBus(p, grace)
+}
+
+// unblockRemote unblocks client id of another instance (CLIENT UNBLOCK);
+// true when one did.
+func (s *Engine) unblockRemote(id int64, reason unblockReason) bool {
+	if s.peers == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(s.run, 2*time.Second)
+	defer cancel()
+	p := append(binary.BigEndian.AppendUint64(nil, uint64(id)), byte(reason))
+	for _, r := range s.peers.Call(ctx, msgUnblock, p) {
+		if len(r) == 1 && r[0] == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// unblockFromPeer is unblockRemote's other end.
+func (s *Engine) unblockFromPeer(payload []byte) []byte {
+	if len(payload) != 9 {
+		return nil
+	}
+	reason := unblockReason(payload[8])
+	if reason != unblockTimeout && reason != unblockError {
+		return nil
+	}
+	if cl := s.clientByID(int64(binary.BigEndian.Uint64(payload))); cl != nil && cl.unblock(reason) {
+		return []byte{1}
+	}
+	return nil
 }
 
 // UseClientIDBlock makes this instance's CLIENT IDs block<<32 + 1, + 2,

@@ -348,3 +348,37 @@ func TestTrackingRedirectAcrossInstances(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestClientUnblockAcrossInstances: CLIENT UNBLOCK sent to instance B
+// unblocks a client blocked on instance A (CLIENT IDs are unique across
+// instances), with either reason; an id nobody has, or a client not
+// blocked, answers 0.
+func TestClientUnblockAcrossInstances(t *testing.T) {
+	g := trackingGroup(t)
+	ctx := context.Background()
+	onA := redis.NewClient(&redis.Options{Addr: g.Addr(0), Protocol: 2})
+	onB := redis.NewClient(&redis.Options{Addr: g.Addr(1), Protocol: 2})
+	t.Cleanup(func() { onA.Close(); onB.Close() })
+	a := dialRESP(t, g.Addr(0))
+	id := strings.TrimSpace(strings.TrimPrefix(a.do("CLIENT", "ID"), ":"))
+	if n, err := onB.Do(ctx, "CLIENT", "UNBLOCK", id).Int(); err != nil || n != 0 {
+		t.Fatalf("CLIENT UNBLOCK of a client not blocked = %d, %v", n, err)
+	}
+	for _, reason := range []string{"TIMEOUT", "ERROR"} {
+		a.send("BLPOP", "nosuch", "0")
+		waitBlocked(t, onA, "1")
+		if n, err := onB.Do(ctx, "CLIENT", "UNBLOCK", id, reason).Int(); err != nil || n != 1 {
+			t.Fatalf("CLIENT UNBLOCK %s through the other instance = %d, %v", reason, n, err)
+		}
+		want := "*-1\r\n"
+		if reason == "ERROR" {
+			want = "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+		}
+		if got := a.read(); got != want {
+			t.Fatalf("the unblocked client got %q, want %q", got, want)
+		}
+	}
+	if n, err := onB.Do(ctx, "CLIENT", "UNBLOCK", "123456789").Int(); err != nil || n != 0 {
+		t.Fatalf("CLIENT UNBLOCK of nobody = %d, %v", n, err)
+	}
+}
