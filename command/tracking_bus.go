@@ -260,8 +260,7 @@ func (s *Engine) sendInvalidation(chs []keyChange, flush bool) {
 		msg = append(msg, 0)
 	}
 	for _, ch := range chs {
-		msg = binary.BigEndian.AppendUint32(msg, uint32(len(ch.key)))
-		msg = append(msg, ch.key...)
+		msg = appendFrameKey(msg, ch.key)
 	}
 	tp := &s.track.peers
 	tp.sendMu.Lock()
@@ -302,14 +301,7 @@ func (s *Engine) invalidationFromPeer(payload []byte) []byte {
 		return nil
 	}
 	var chs []keyChange
-	for len(p) >= 4 {
-		kl := binary.BigEndian.Uint32(p)
-		if uint32(len(p)-4) < kl {
-			break
-		}
-		chs = append(chs, keyChange{key: string(p[4 : 4+kl])})
-		p = p[4+kl:]
-	}
+	eachFrameKey(p, func(k []byte) { chs = append(chs, keyChange{key: string(k)}) })
 	s.pushAll(s.track.invalidate(chs))
 	return nil
 }
@@ -370,8 +362,7 @@ func (s *Engine) sendRedirected(id int64, msg invalidateMsg) {
 	}
 	p = append(p, flags)
 	for _, k := range msg.keys {
-		p = binary.BigEndian.AppendUint32(p, uint32(len(k)))
-		p = append(p, k...)
+		p = appendFrameKey(p, k)
 	}
 	s.peers.Broadcast(msgRedirected, p)
 }
@@ -393,14 +384,25 @@ func (s *Engine) redirectedFromPeer(payload []byte) []byte {
 	case flags&1 != 0:
 		msg.null = nullOf(resp.RESP2)
 	}
-	for p := payload[9:]; len(p) >= 4; {
-		kl := binary.BigEndian.Uint32(p)
-		if uint32(len(p)-4) < kl {
-			break
-		}
-		msg.keys = append(msg.keys, p[4:4+kl])
-		p = p[4+kl:]
-	}
+	eachFrameKey(payload[9:], func(k []byte) { msg.keys = append(msg.keys, k) })
 	s.pushTo(target, msg)
 	return nil
+}
+
+// appendFrameKey appends a key to a tracking frame: length u32, bytes.
+func appendFrameKey[K string | []byte](b []byte, k K) []byte {
+	return append(binary.BigEndian.AppendUint32(b, uint32(len(k))), k...)
+}
+
+// eachFrameKey calls f with each key appendFrameKey wrote to p, stopping
+// at a truncated one.
+func eachFrameKey(p []byte, f func([]byte)) {
+	for len(p) >= 4 {
+		kl := binary.BigEndian.Uint32(p)
+		if uint32(len(p)-4) < kl {
+			return
+		}
+		f(p[4 : 4+kl])
+		p = p[4+kl:]
+	}
 }
