@@ -92,18 +92,19 @@ func streamError(err error) string {
 // bulk's final CRLF). Pushes wait meanwhile (the client is busy).
 //
 // The reply counts against client-output-buffer-limit as if it were
-// gathered: when b and the bulk together exceed the hard limit, the
-// client is disconnected without them, as the server does for a pipeline
-// of replies over it. When a read fails after part of the value went out,
+// gathered with the run's other replies: when b, the replies streamed
+// before it and the bulk together exceed the hard limit, the client is
+// disconnected without them, as the server does for a pipeline of replies
+// over it. When a read fails after part of the value went out,
 // the reply cannot be completed: the connection is closed.
 func (c *Call) streamOut(b []byte, r streamReply) []byte {
 	cl := c.c
 	if cl.out.conn == nil {
 		return r.Append(b, cl.proto)
 	}
-	if lim := c.s.cfg.OutputBufferLimit; lim > 0 && int64(len(b))+bulkLen(r.st.Len()) > lim {
+	if lim, n := c.s.cfg.OutputBufferLimit, cl.out.streamed+int64(len(b))+bulkLen(r.st.Len()); lim > 0 && n > lim {
 		slog.Warn("client closed for overcoming of output buffer limits", "client", cl.ID(), "addr", cl.addr,
-			"reply_bytes", int64(len(b))+bulkLen(r.st.Len()), "limit", lim)
+			"reply_bytes", n, "limit", lim)
 		cl.kill()
 		return b[:0]
 	}
@@ -112,6 +113,7 @@ func (c *Call) streamOut(b []byte, r streamReply) []byte {
 	}
 	b, written, err := r.appendTo(b, cl.writeThrough)
 	c.s.CountNet(0, written)
+	cl.out.streamed += int64(written)
 	if err != nil {
 		cl.kill()
 	}
