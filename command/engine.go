@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/titan-kv/titan/bigmem"
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/metrics"
@@ -62,6 +63,9 @@ type Config struct {
 	// LogLevel, when set, is the process's log level CONFIG SET loglevel
 	// changes.
 	LogLevel *slog.LevelVar
+	// Memory, when set, is the process's guard of long values in flight
+	// (bigmem); nil: none.
+	Memory *bigmem.Guard
 	// Store describes the store for INFO's titan section.
 	Store StoreInfo
 	// Lua configures scripts and functions.

@@ -43,6 +43,10 @@ type output struct {
 	// wake wakes the push writer goroutine, started by the first push.
 	wake      chan struct{}
 	softSince time.Time
+	// streamed is what streamed replies of the current run wrote to the
+	// socket already (client-output-buffer-limit counts it); only the
+	// connection's goroutine touches it.
+	streamed int64
 }
 
 // SetConn gives the client the socket its replies and pushes are written
@@ -158,6 +162,7 @@ func (c *Client) enterRun() {
 	c.out.mu.Lock()
 	c.out.busy = true
 	c.out.mu.Unlock()
+	c.out.streamed = 0
 }
 
 // Flush writes the replies of the commands just run (b), followed by the

@@ -25,9 +25,16 @@ func (s *ValueReader) Len() int64 { return s.m.Count }
 func (s *ValueReader) Each(ctx context.Context, fn func([]byte) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.d.opts.CommandTimeout)
 	defer cancel()
-	snap := s.d.store.KV().GetSnapshot(s.ts)
 	n := encoding.StringChunks(s.m.Count)
 	for from := int64(0); from < n; from += chunkReadBatch {
+		// A snapshot per batch: client-go's snapshot keeps every value
+		// it read in a cache of its own, which would end up holding the
+		// whole value. Its requests count as a transaction's do
+		// (titan_tikv_requests_total), and a value read once in passing
+		// stays out of TiKV's block cache.
+		snap := s.d.store.KV().GetSnapshot(s.ts)
+		snap.SetRPCInterceptor(s.d.countRPC)
+		snap.SetNotFillCache(true)
 		chunks, err := s.d.readChunks(ctx, snap, &s.m, from, min(from+chunkReadBatch, n)-1)
 		if err != nil {
 			return err

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/titan-kv/titan/background"
+	"github.com/titan-kv/titan/bigmem"
 	"github.com/titan-kv/titan/bus"
 	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/conf"
@@ -39,6 +40,9 @@ type Build struct {
 	// LogLevel, when set, is the process's log level, which CONFIG SET
 	// loglevel changes.
 	LogLevel *slog.LevelVar
+	// Memory, when set, is the process's guard of long values in flight
+	// (bigmem), shared by its instances.
+	Memory *bigmem.Guard
 }
 
 // Instance is one running titan instance over a store it does not own.
@@ -135,6 +139,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		Lua:                  command.LuaConfig{BusyReplyThreshold: cfg.Lua.BusyReplyThreshold.Duration, MaxMemory: cfg.Lua.MaxMemory},
 		Settings:             reg,
 		LogLevel:             build.LogLevel,
+		Memory:               build.Memory,
 		Store:                command.StoreInfo{PD: strings.TrimPrefix(cfg.Store, "tikv://")},
 		NotifyKeyspaceEvents: cfg.NotifyKeyspaceEvents,
 		Cluster:              command.ClusterConfig{Enabled: cfg.Cluster.Mode, Announce: clusterAnnounce(cfg, ln.Addr())},

@@ -34,7 +34,14 @@ type Reader struct {
 	rd         *bufio.Reader
 	maxBulkLen int64
 	maxQuery   int64
+	longBulk   int64
+	onLong     func()
 }
+
+// OnLongBulk makes the reader call fn at the header of every bulk of at
+// least n bytes, before its body is read (the server lowers the GC's
+// headroom while such a value is in flight, package bigmem).
+func (r *Reader) OnLongBulk(n int64, fn func()) { r.longBulk, r.onLong = n, fn }
 
 // SetQueryLimit bounds the total length of one request's arguments
 // (client-query-buffer-limit); 0 means no bound. A request over it is
@@ -120,6 +127,9 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 		if total += size; r.maxQuery > 0 && total > r.maxQuery {
 			return nil, ErrQueryLimit
 		}
+		if r.onLong != nil && size >= r.longBulk {
+			r.onLong()
+		}
 		arg, err := r.readBulk(size)
 		if err != nil {
 			return nil, err
@@ -130,30 +140,38 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 }
 
 // readBulk reads size bytes and the CRLF after them. Memory grows with the
-// bytes that actually arrive, not with the length the client announced:
-// it doubles until a quarter of the bulk has arrived, then takes the whole
-// length at once, so a long bulk costs at most 1.25x its length while it
-// is read (doubling to the end cost up to 1.5x, and as much again in
-// garbage).
+// bytes that actually arrive, not with the length the client announced: a
+// long bulk first arrives in blocks of bulkBlock bytes; once a quarter of
+// it has arrived, the whole length is taken at once and the blocks are
+// copied in. So a long bulk costs at most 1.25x its length while it is
+// read and leaves a quarter of it as garbage (doubling a buffer to the
+// end cost up to 1.5x, and as much again in garbage).
 func (r *Reader) readBulk(size int64) ([]byte, error) {
-	const step = 1 << 20
-	arg := make([]byte, 0, min(size, step))
-	for int64(len(arg)) < size {
-		n := min(size-int64(len(arg)), step)
-		if int64(cap(arg)-len(arg)) < n {
-			next := int64(cap(arg))*2 + n
-			if int64(len(arg)) >= size/4 {
-				next = size
-			}
-			grown := make([]byte, len(arg), min(size, next))
-			copy(grown, arg)
-			arg = grown
-		}
-		chunk := arg[len(arg) : int64(len(arg))+n]
-		if _, err := io.ReadFull(r.rd, chunk); err != nil {
+	var arg []byte
+	if size <= bulkBlock {
+		arg = make([]byte, size)
+		if _, err := io.ReadFull(r.rd, arg); err != nil {
 			return nil, noEOF(err)
 		}
-		arg = arg[:int64(len(arg))+n]
+	} else {
+		var blocks [][]byte
+		var got int64
+		for got < size/4 {
+			b := make([]byte, bulkBlock)
+			if _, err := io.ReadFull(r.rd, b); err != nil {
+				return nil, noEOF(err)
+			}
+			blocks = append(blocks, b)
+			got += bulkBlock
+		}
+		arg = make([]byte, size)
+		for i, b := range blocks {
+			copy(arg[int64(i)*bulkBlock:], b)
+			blocks[i] = nil
+		}
+		if _, err := io.ReadFull(r.rd, arg[got:]); err != nil {
+			return nil, noEOF(err)
+		}
 	}
 	// The two bytes after the data are the CRLF; like Redis, do not
 	// check them.
@@ -163,6 +181,10 @@ func (r *Reader) readBulk(size int64) ([]byte, error) {
 	}
 	return arg, nil
 }
+
+// bulkBlock is the size of the blocks a long bulk arrives in before
+// readBulk takes its whole length.
+const bulkBlock = 1 << 20
 
 func noEOF(err error) error {
 	if err == io.EOF {

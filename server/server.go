@@ -15,6 +15,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/titan-kv/titan/bigmem"
 	"github.com/titan-kv/titan/command"
 	"github.com/titan-kv/titan/resp"
 )
@@ -105,6 +106,9 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 	cr := &countingReader{r: nc}
 	rd := resp.NewReader(cr, s.cfg.MaxBulkLen)
 	rd.SetQueryLimit(s.cfg.QueryBufferLimit)
+	long := &longHold{g: s.engine.Config().Memory}
+	rd.OnLongBulk(bigmem.Min, long.take)
+	defer long.drop()
 	var out []byte // the replies of one pipeline, reused
 	// ahead is a read started while the client was blocked: it watches
 	// for the connection closing and holds the next pipeline.
@@ -172,6 +176,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			if werr != nil {
 				return
 			}
+			long.drop()
 			if cap(out) > maxKeptReplyBuffer {
 				out = nil
 			}

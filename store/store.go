@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -223,6 +224,13 @@ func openEmbedded(o Options) (*Store, error) {
 		return kv.Close()
 	}
 	st.kv, st.closeFn, st.embedded, st.mvcc = kv, closeKV, true, client.MvccStore
+	if path != "" {
+		if c, err := blockCache(client.MvccStore); err != nil {
+			slog.Warn("embedded store keeps client-go's 600 MB block cache", "err", err)
+		} else {
+			c.SetCapacity(EmbeddedBlockCache)
+		}
+	}
 	if o.SplitInterval > 0 {
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan struct{})

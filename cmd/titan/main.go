@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/titan-kv/titan/bigmem"
 	"github.com/titan-kv/titan/conf"
 	"github.com/titan-kv/titan/instance"
 	"github.com/titan-kv/titan/store"
@@ -221,7 +222,7 @@ func run(cfg conf.Config, testStore store.Options) error {
 		}
 		return fmt.Errorf("open store: %w", err)
 	}
-	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit, LogLevel: level})
+	in, err := instance.Start(ctx, cfg, st, ln, statusLn, instance.Build{Version: version, Commit: commit, LogLevel: level, Memory: bigmem.New()})
 	if err != nil {
 		st.Close()
 		closeListeners()

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/pingcap/goleveldb/leveldb"
+	"github.com/pingcap/goleveldb/leveldb/cache"
+)
+
+// EmbeddedBlockCache is the capacity titan gives the embedded store's
+// block cache (goleveldb's cache of decoded table blocks), in place of the
+// 600 MB client-go's MVCC store opens it with: that cache filled with
+// every block the store read back, a long value's chunks included, and
+// held them in titan's heap. The table files stay in the OS's page cache,
+// so a smaller cache costs a block decode on a miss, not a disk read.
+const EmbeddedBlockCache = 32 << 20
+
+// blockCache returns the block cache of the goleveldb database under
+// client-go's MVCC store mvcc.
+//
+// client-go opens that database with a fixed 600 MB block cache and no
+// way to change it. goleveldb's cache can be resized while open
+// (cache.Cache.SetCapacity), but the cache sits in unexported fields:
+// MVCCLevelDB.dbs["test_cf"] (*leveldb.DB) .s (*session) .tops (*tOps)
+// .bcache (*cache.Cache). They are reached by reflection; the versions
+// are pinned in go.mod and TestEmbeddedBlockCache fails when an upgrade
+// moves them; blockCache then returns an error (the store keeps its
+// cache) rather than panicking.
+func blockCache(mvcc any) (*cache.Cache, error) {
+	v := reflect.ValueOf(mvcc)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("block cache: MVCC store is a %T", mvcc)
+	}
+	dbs, err := field(v.Elem(), "dbs")
+	if err != nil {
+		return nil, err
+	}
+	m, ok := dbs.Interface().(map[string]*leveldb.DB)
+	if !ok || m[mvccCF] == nil {
+		return nil, fmt.Errorf("block cache: MVCC store has no database %q", mvccCF)
+	}
+	cur := reflect.ValueOf(m[mvccCF])
+	for _, name := range []string{"s", "tops", "bcache"} {
+		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
+			return nil, fmt.Errorf("block cache: %s is a %s", name, cur.Type())
+		}
+		if cur, err = field(cur.Elem(), name); err != nil {
+			return nil, err
+		}
+	}
+	c, ok := cur.Interface().(*cache.Cache)
+	if !ok || c == nil {
+		return nil, fmt.Errorf("block cache: bcache is a %s", cur.Type())
+	}
+	return c, nil
+}
+
+// mvccCF is the name client-go's MVCC store gives its one database.
+const mvccCF = "test_cf"
+
+// field returns s's field name, readable although unexported.
+func field(s reflect.Value, name string) (reflect.Value, error) {
+	f := s.FieldByName(name)
+	if !f.IsValid() {
+		return reflect.Value{}, fmt.Errorf("block cache: %s has no field %s", s.Type(), name)
+	}
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem(), nil
+}
