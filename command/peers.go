@@ -32,6 +32,9 @@ const (
 	// msgStreamKeys carries the keys a commit left as streams: every
 	// reader blocked on them is woken (stream reads do not consume).
 	msgStreamKeys
+	// msgSwapDB announces a SWAPDB (swapdb.go): the peer reloads the
+	// mapping and wakes the clients blocked in either database.
+	msgSwapDB
 )
 
 // UseBus connects the engine to the other instances: key changes wake
@@ -44,6 +47,7 @@ func (s *Engine) UseBus(p Peers) {
 	p.Handle(msgStreamKeys, s.wakeFromPeer(s.waiters.WakeAll))
 	p.Handle(msgPublish, s.publishFromPeer)
 	p.Handle(msgQuery, s.queryFromPeer)
+	p.Handle(msgSwapDB, s.swapFromPeer)
 	grace := 12 * time.Second
 	if lt, ok := p.(interface{ LeaseTTL() time.Duration }); ok {
 		grace = lt.LeaseTTL() + 2*trackHeartbeat

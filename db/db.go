@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/tikv/client-go/v2/tikvrpc/interceptor"
@@ -46,6 +47,8 @@ type DB struct {
 	// counterSlots spreads this process's transactions over the key
 	// counter shards (counters.go).
 	counterSlots *counterSlots
+	// dbmap caches the SWAPDB mapping last seen (dbmap.go).
+	dbmap atomic.Pointer[encoding.DBMap]
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).

@@ -20,8 +20,21 @@ type Tx struct {
 	d   *DB
 	t   *transaction.KVTxn
 	ctx context.Context
-	// DB is the database index the current command addresses.
+	// DB is the physical number of the database the current command
+	// addresses (the keys carry it): its logical one (what SELECT names)
+	// through the transaction's mapping (dbmap.go).
 	DB uint16
+	// logical is the logical database the current command addresses.
+	logical uint16
+	// dbm is the transaction's mapping of logical databases to physical
+	// ones: the DB's cached one until verifyMap read the snapshot's
+	// (mapOK); mapped is set once a job addressed a logical database.
+	dbm           *encoding.DBMap
+	mapOK, mapped bool
+	// wrote are the physical databases whose metadata the transaction
+	// writes (guardWrites); newMap is the mapping a SWAPDB wrote.
+	wrote  []uint16
+	newMap *encoding.DBMap
 	// now is the wall clock in unix milliseconds, fixed per command.
 	now int64
 	// begun is the wall clock, unix ms, just before the transaction took
@@ -69,17 +82,19 @@ func (d *DB) begin(ctx context.Context) (*Tx, error) {
 		t.SetEnable1PC(d.opts.OnePC)
 		t.SetEnableAsyncCommit(d.opts.AsyncCommit)
 	}
-	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli(), begun: begun}, nil
+	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli(), begun: begun, dbm: d.currentMap()}, nil
 }
 
-// View runs fn on a snapshot; nothing fn writes is committed.
+// View runs fn on a snapshot; nothing fn writes is committed. dbIndex is
+// a physical database number; a job addresses a logical one with
+// Tx.Select.
 func (d *DB) View(ctx context.Context, dbIndex uint16, fn func(*Tx) error) error {
 	tx, err := d.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.t.Rollback()
-	tx.DB = dbIndex
+	tx.DB, tx.logical = dbIndex, tx.dbm.Logical(dbIndex)
 	return fn(tx)
 }
 
@@ -92,7 +107,7 @@ func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) err
 		if err != nil {
 			return err
 		}
-		tx.DB = dbIndex
+		tx.DB, tx.logical = dbIndex, tx.dbm.Logical(dbIndex)
 		if err := fn(tx); err != nil {
 			tx.t.Rollback()
 			tx.releaseCounter()
@@ -137,6 +152,7 @@ func retryable(err error) bool {
 
 func (tx *Tx) commit() error {
 	defer tx.releaseCounter()
+	tx.guardWrites()
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
 		return nil
@@ -147,6 +163,9 @@ func (tx *Tx) commit() error {
 	case err == nil:
 		if m != nil {
 			m.TxnCommits.WithLabelValues("ok").Inc()
+		}
+		if tx.newMap != nil {
+			tx.d.noteMap(tx.newMap)
 		}
 		tx.committed()
 		return nil
