@@ -102,6 +102,13 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 	defer cancel()
 	{
 		fn := func(tx *Tx) error {
+			if len(j.Keys) == 0 {
+				// No metadata to prefetch: the job's first read
+				// carries the SWAPDB mapping (checkLazy).
+				tx.use(j.DB)
+				tx.lazyMap = true
+				return safely(j.Fn, tx)
+			}
 			// The SWAPDB mapping rides in the metadata's BatchGet.
 			if err := tx.prefetch(slices.Concat(d.metaKeys(j), tx.counterKeys([]*Job{j}), tx.mapKeys())); err != nil {
 				return err

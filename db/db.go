@@ -47,8 +47,10 @@ type DB struct {
 	// counterSlots spreads this process's transactions over the key
 	// counter shards (counters.go).
 	counterSlots *counterSlots
-	// dbmap caches the SWAPDB mapping last seen (dbmap.go).
-	dbmap atomic.Pointer[encoding.DBMap]
+	// dbmap caches the SWAPDB mapping last seen (dbmap.go); mapKeyB is
+	// its system key.
+	dbmap   atomic.Pointer[encoding.DBMap]
+	mapKeyB []byte
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).
@@ -68,6 +70,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
 	d.counterSlots = newCounterSlots()
+	d.mapKeyB = d.keys.System(dbMapKey)
 	return d
 }
 

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -31,7 +32,11 @@ import (
 // dbMapKey names the mapping's system key.
 const dbMapKey = "dbmap"
 
-func (d *DB) mapKey() []byte { return d.keys.System(dbMapKey) }
+func (d *DB) mapKey() []byte { return d.mapKeyB }
+
+// errMapChanged restarts a job that used a stale mapping before reading
+// the snapshot's (a keyless job, lazyMap).
+var errMapChanged = errors.New("the database mapping changed (SWAPDB): run again")
 
 // currentMap is the mapping this DB saw last (nil: the identity).
 func (d *DB) currentMap() *encoding.DBMap { return d.dbmap.Load() }
@@ -109,11 +114,15 @@ func (tx *Tx) mapKeys() [][]byte {
 }
 
 // verifyMap reads the mapping in the transaction's snapshot (from the
-// cache when a prefetch carried it) and uses it from then on.
+// cache when a prefetch carried it) and uses it from then on. In lazy
+// mode (lazyMap: a job without keys, which may have used the cached
+// mapping already) a different mapping restarts the job.
 func (tx *Tx) verifyMap() error {
 	if tx.mapOK {
 		return nil
 	}
+	lazy := tx.lazyMap
+	tx.lazyMap = false
 	raw, err := tx.get(tx.d.mapKey())
 	if err != nil {
 		return err
@@ -125,6 +134,9 @@ func (tx *Tx) verifyMap() error {
 	if m.Epoch != epochOf(tx.dbm) {
 		tx.dbm = m
 		tx.d.noteMap(m)
+		if lazy {
+			return errMapChanged
+		}
 	}
 	tx.mapOK = true
 	if tx.mapped {
@@ -174,4 +186,15 @@ func (ks Keyspace) Swap(a, b uint16) error {
 	tx.dbm, tx.newMap = m, m
 	tx.use(tx.logical)
 	return nil
+}
+
+// checkLazy verifies the mapping before the first snapshot read of a job
+// in lazy mode: a job without keys (SCAN, DBSIZE, KEYS...) has no
+// metadata prefetch to carry the mapping, so its first BatchGet carries
+// it (prefetch) or, before a scan or a point read, one read of its own.
+func (tx *Tx) checkLazy() error {
+	if !tx.lazyMap {
+		return nil
+	}
+	return tx.verifyMap()
 }

@@ -35,6 +35,9 @@ type Tx struct {
 	// writes (guardWrites); newMap is the mapping a SWAPDB wrote.
 	wrote  []uint16
 	newMap *encoding.DBMap
+	// lazyMap defers reading the mapping to the job's first snapshot
+	// read (checkLazy).
+	lazyMap bool
 	// now is the wall clock in unix milliseconds, fixed per command.
 	now int64
 	// begun is the wall clock, unix ms, just before the transaction took
@@ -147,11 +150,16 @@ func (d *DB) retry(ctx context.Context, attempt func() error) error {
 func retryable(err error) bool {
 	var latch *tikverr.ErrWriteConflictInLatch
 	var retry *tikverr.ErrRetryable
-	return tikverr.IsErrWriteConflict(err) || errors.As(err, &latch) || errors.As(err, &retry)
+	return tikverr.IsErrWriteConflict(err) || errors.As(err, &latch) || errors.As(err, &retry) ||
+		errors.Is(err, errMapChanged)
 }
 
 func (tx *Tx) commit() error {
 	defer tx.releaseCounter()
+	if err := tx.checkLazy(); err != nil {
+		tx.t.Rollback()
+		return err
+	}
 	tx.guardWrites()
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
@@ -204,6 +212,14 @@ func (tx *Tx) get(k []byte) ([]byte, error) {
 	if tx.planning {
 		tx.planned = append(tx.planned, k)
 		return nil, nil
+	}
+	if tx.lazyMap && string(k) != string(tx.d.mapKey()) {
+		if err := tx.checkLazy(); err != nil {
+			return nil, err
+		}
+		if v, ok := tx.cache[string(k)]; ok {
+			return v, nil
+		}
 	}
 	v, err := tx.t.GetSnapshot().Get(tx.ctx, k)
 	if tikverr.IsErrNotFound(err) {
@@ -294,21 +310,27 @@ func (tx *Tx) prefetch(keys [][]byte) error {
 		tx.planned = append(tx.planned, missing...)
 		return nil
 	}
+	if mk := tx.d.mapKey(); tx.lazyMap && !seen[string(mk)] {
+		if _, ok := tx.cache[string(mk)]; !ok {
+			missing = append(missing, mk)
+		}
+	}
 	switch len(missing) {
 	case 0:
-		return nil
 	case 1:
-		_, err := tx.get(missing[0])
-		return err
+		if _, err := tx.get(missing[0]); err != nil {
+			return err
+		}
+	default:
+		found, err := tx.t.GetSnapshot().BatchGet(tx.ctx, missing)
+		if err != nil {
+			return fmt.Errorf("batch get: %w", err)
+		}
+		for _, k := range missing {
+			tx.remember(k, found[string(k)])
+		}
 	}
-	found, err := tx.t.GetSnapshot().BatchGet(tx.ctx, missing)
-	if err != nil {
-		return fmt.Errorf("batch get: %w", err)
-	}
-	for _, k := range missing {
-		tx.remember(k, found[string(k)])
-	}
-	return nil
+	return tx.checkLazy()
 }
 
 // iterator is the part of client-go's iterator titan uses.
@@ -326,6 +348,9 @@ func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, err
 	if tx.planning {
 		return errPlanning
 	}
+	if err := tx.checkLazy(); err != nil {
+		return err
+	}
 	it, err := tx.t.Iter(start, end)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
@@ -338,6 +363,9 @@ func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, err
 func (tx *Tx) scanReverse(start, end []byte, limit int, fn func(k, v []byte) (bool, error)) error {
 	if tx.planning {
 		return errPlanning
+	}
+	if err := tx.checkLazy(); err != nil {
+		return err
 	}
 	it, err := tx.t.IterReverse(end)
 	if err != nil {
