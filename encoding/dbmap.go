@@ -30,7 +30,7 @@ func (m *DBMap) Physical(l uint16) uint16 {
 
 // Logical returns the logical database whose physical number is p.
 func (m *DBMap) Logical(p uint16) uint16 {
-	if m == nil || int(p) >= len(m.Phys) {
+	if m == nil || int(p) >= len(m.Phys) || m.Phys[p] == p {
 		return p
 	}
 	for l, q := range m.Phys {
