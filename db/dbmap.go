@@ -127,11 +127,11 @@ func (tx *Tx) verifyMap() error {
 	if err != nil {
 		return err
 	}
-	m, err := encoding.DecodeDBMap(raw)
-	if err != nil {
-		return err
-	}
-	if m.Epoch != epochOf(tx.dbm) {
+	if encoding.DBMapEpoch(raw) != epochOf(tx.dbm) {
+		m, err := encoding.DecodeDBMap(raw)
+		if err != nil {
+			return err
+		}
 		tx.dbm = m
 		tx.d.noteMap(m)
 		if lazy {

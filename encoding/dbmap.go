@@ -87,6 +87,15 @@ func EncodeDBMap(m *DBMap) []byte {
 	return b
 }
 
+// DBMapEpoch returns the epoch of a stored mapping without decoding the
+// rest (0 for none, or a value too short, which DecodeDBMap refuses).
+func DBMapEpoch(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
 // DecodeDBMap decodes a stored mapping; nil (no mapping stored) is the
 // identity at epoch 0.
 func DecodeDBMap(b []byte) (*DBMap, error) {
