@@ -31,7 +31,7 @@ func flushdb(c *Call) {
 		return
 	}
 	defer c.s.trackFlush()
-	if err := c.s.flush(c.c.db); err != nil {
+	if err := c.s.flush(c.c.db, true); err != nil {
 		c.Error(c.errorReply(err))
 		return
 	}
@@ -44,7 +44,7 @@ func flushall(c *Call) {
 	}
 	defer c.s.trackFlush()
 	for i := 0; i < c.s.cfg.Databases; i++ {
-		if err := c.s.flush(uint16(i)); err != nil {
+		if err := c.s.flush(uint16(i), false); err != nil {
 			c.Error(c.errorReply(err))
 			return
 		}
@@ -52,11 +52,18 @@ func flushall(c *Call) {
 	c.Reply(resp.OK)
 }
 
-// flush deletes every key of one database in bounded transactions.
-func (s *Engine) flush(dbIndex uint16) error {
+// flush deletes every key of one database in bounded transactions: a
+// logical database (FLUSHDB, through the SWAPDB mapping of each
+// transaction) or a physical one (FLUSHALL, which flushes them all).
+func (s *Engine) flush(dbIndex uint16, logical bool) error {
 	var from []byte
 	for {
 		err := s.db.Update(context.Background(), dbIndex, func(tx *db.Tx) (err error) {
+			if logical {
+				if err := tx.Select(dbIndex); err != nil {
+					return err
+				}
+			}
 			from, err = tx.Keyspace().Flush(from, 1000)
 			return err
 		})

@@ -102,11 +102,13 @@ func keyDigest(tx *db.Tx, d *digest, key []byte) error {
 func debugDigest(c *Call) {
 	dbs := c.s.cfg.Databases
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		own := tx.DB
-		defer func() { tx.DB = own }()
+		own := tx.Logical()
+		defer func() { _ = tx.Select(own) }()
 		var final digest
 		for i := 0; i < dbs; i++ {
-			tx.DB = uint16(i)
+			if err := tx.Select(uint16(i)); err != nil {
+				return nil, err
+			}
 			keys, err := tx.Keyspace().Keys([]byte("*"))
 			if err != nil {
 				return nil, err

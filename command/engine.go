@@ -265,6 +265,9 @@ type Client struct {
 type watchKey struct {
 	db  uint16
 	key string
+	// swap marks the entry of db itself: 1 + the epoch of its last
+	// SWAPDB when the first key of db was watched (swapdb.go).
+	swap bool
 }
 
 func randomHex(n int) string {

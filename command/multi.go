@@ -39,7 +39,12 @@ func watch(c *Call) {
 	}
 	keys := c.Args[1:]
 	versions := make([]uint64, len(keys))
+	var swapped uint64
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
+		var err error
+		if swapped, err = tx.SwappedAt(tx.Logical()); err != nil {
+			return nil, err
+		}
 		for i, k := range keys {
 			v, err := tx.Key(k).Version()
 			if err != nil {
@@ -58,6 +63,10 @@ func watch(c *Call) {
 			if _, ok := c.c.watched[wk]; !ok {
 				c.c.watched[wk] = versions[i]
 			}
+		}
+		// The database's last SWAPDB, as of the first WATCH in it.
+		if wk := (watchKey{db: c.c.db, swap: true}); c.c.watched[wk] == 0 {
+			c.c.watched[wk] = swapped + 1
 		}
 	}
 }
@@ -98,17 +107,28 @@ func exec(c *Call) {
 		subs[i] = sub
 	}
 	for wk := range watched {
-		keys = append(keys, []byte(wk.key))
+		if !wk.swap {
+			keys = append(keys, []byte(wk.key))
+		}
 	}
 	c.job = &db.Job{DB: cl.db, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
 		c.result = execReply(subs)
 		for wk, v := range watched {
-			tx.DB = wk.db
+			if wk.swap {
+				continue
+			}
+			if err := tx.Select(wk.db); err != nil {
+				return err
+			}
 			cur, err := tx.Key([]byte(wk.key)).Version()
 			if err != nil {
 				return err
 			}
-			if cur != v {
+			swapped, err := tx.SwappedAt(wk.db)
+			if err != nil {
+				return err
+			}
+			if cur != v || swappedSince(watched, wk.db, swapped, v, cur) {
 				c.result = resp.NullArray
 				return nil
 			}
@@ -118,7 +138,9 @@ func exec(c *Call) {
 			if sub.job == nil {
 				continue
 			}
-			tx.DB = sub.job.DB
+			if err := tx.Select(sub.job.DB); err != nil {
+				return err
+			}
 			sub.job.Err = tx.Sub(sub.job.Fn)
 			if sub.job.Err != nil && !db.IsUserError(sub.job.Err) {
 				return sub.job.Err
@@ -138,4 +160,13 @@ func (subs execReply) Append(b []byte, p resp.Proto) []byte {
 		b = sub.safeAppend(b)
 	}
 	return b
+}
+
+// swappedSince reports whether a SWAPDB of logical database dbi since the
+// WATCH (swapped is its last swap's epoch now) touched a watched key: as
+// in Redis, one that existed in either database (here: when watched, v,
+// or now, cur).
+func swappedSince(watched map[watchKey]uint64, dbi uint16, swapped, v, cur uint64) bool {
+	rec := watched[watchKey{db: dbi, swap: true}]
+	return rec != 0 && rec-1 != swapped && (v != 0 || cur != 0)
 }

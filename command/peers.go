@@ -32,6 +32,9 @@ const (
 	// msgStreamKeys carries the keys a commit left as streams: every
 	// reader blocked on them is woken (stream reads do not consume).
 	msgStreamKeys
+	// msgSwapDB announces a SWAPDB (swapdb.go): the peer reloads the
+	// mapping and wakes the clients blocked in either database.
+	msgSwapDB
 	// msgUnblock asks the peer to unblock its client (CLIENT UNBLOCK):
 	// id u64, reason; the reply is 1 when it did.
 	msgUnblock byte = 32
@@ -48,6 +51,7 @@ func (s *Engine) UseBus(p Peers) {
 	p.Handle(msgPublish, s.publishFromPeer)
 	p.Handle(msgQuery, s.queryFromPeer)
 	p.Handle(msgUnblock, s.unblockFromPeer)
+	p.Handle(msgSwapDB, s.swapFromPeer)
 	grace := 12 * time.Second
 	if lt, ok := p.(interface{ LeaseTTL() time.Duration }); ok {
 		grace = lt.LeaseTTL() + 2*trackHeartbeat

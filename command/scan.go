@@ -115,7 +115,7 @@ func scan(c *Call) {
 		return
 	}
 	c.Read(func(tx *db.Tx) (resp.Reply, error) {
-		scope := encoding.CursorScope('k', tx.DB, nil)
+		scope := encoding.CursorScope('k', tx.Logical(), nil)
 		res, err := tx.Keyspace().ScanCursor(cursor, scope, o.count, o.match, o.typ)
 		return pageReply(tx, scope, res.Next, res.Items, err)
 	})
@@ -142,7 +142,7 @@ func keyScan(c *Call, kind byte, withNoValues bool, size func(tx *db.Tx) (int64,
 		if errMsg != "" {
 			return nil, db.UserError(errMsg)
 		}
-		scope := encoding.CursorScope(kind, tx.DB, c.Args[1])
+		scope := encoding.CursorScope(kind, tx.Logical(), c.Args[1])
 		from, err := tx.Cursor(cursor, scope)
 		if err != nil {
 			return nil, err

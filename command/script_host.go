@@ -74,7 +74,9 @@ func (h *scriptHost) Call(args [][]byte, p resp.Proto) ([]byte, error) {
 	sub := &Call{s: h.s, c: h.cl, cmd: cmd, name: name, Args: args, start: time.Now()}
 	sub.handle()
 	if sub.job != nil {
-		h.tx.DB = sub.job.DB
+		if err := h.tx.Select(sub.job.DB); err != nil {
+			return nil, err
+		}
 		err := h.tx.Sub(sub.job.Fn)
 		if err != nil && !db.IsUserError(err) {
 			return nil, err

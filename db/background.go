@@ -128,7 +128,13 @@ func (d *DB) ExpireDue(ctx context.Context, since int64, limit int) (Expired, er
 				if err := tx.delMeta(db, key, m); err != nil {
 					return err
 				}
-				tx.changes = append(tx.changes, Change{DB: db, Key: key, Type: 0, Expired: true})
+				// Notifications name the logical database: read the
+				// mapping of this snapshot (once; the delete conflicts
+				// with a SWAPDB committed after it, guardWrites).
+				if err := tx.verifyMap(); err != nil {
+					return err
+				}
+				tx.changes = append(tx.changes, Change{DB: tx.dbm.Logical(db), Key: key, Type: 0, Expired: true})
 				r.Keys++
 			}
 			if err := tx.del(e); err != nil {

@@ -30,7 +30,8 @@ type BatchOptions struct {
 // with other jobs, and possibly more than once (after a conflict), so it
 // must only record its result, never act on the outside world.
 type Job struct {
-	// DB is the database index the command addresses.
+	// DB is the logical database the command addresses (what SELECT
+	// names; the transaction maps it, dbmap.go).
 	DB uint16
 	// Keys are the command's user keys; the first routes the job, and all
 	// have their metadata read in one request before the batch runs.
@@ -101,7 +102,18 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 	defer cancel()
 	{
 		fn := func(tx *Tx) error {
-			if err := tx.prefetch(append(d.metaKeys(j), tx.counterKeys([]*Job{j})...)); err != nil {
+			if len(j.Keys) == 0 {
+				// No metadata to prefetch: the job's first read
+				// carries the SWAPDB mapping (checkLazy).
+				tx.use(j.DB)
+				tx.lazyMap = true
+				return safely(j.Fn, tx)
+			}
+			// The SWAPDB mapping rides in the metadata's BatchGet.
+			if err := tx.prefetch(slices.Concat(d.metaKeys(j), tx.counterKeys([]*Job{j}), tx.mapKeys())); err != nil {
+				return err
+			}
+			if err := tx.Select(j.DB); err != nil {
 				return err
 			}
 			return safely(j.Fn, tx)
@@ -149,11 +161,15 @@ func (l *latches) lock(db uint16, keys [][]byte) func() {
 	}
 }
 
+// metaKeys are the metadata keys jobs name, through the cached SWAPDB
+// mapping (a transaction that finds another one in its snapshot reads
+// what it then needs one key at a time).
 func (d *DB) metaKeys(jobs ...*Job) [][]byte {
 	var keys [][]byte
+	m := d.currentMap()
 	for _, j := range jobs {
 		for _, k := range j.Keys {
-			keys = append(keys, d.keys.Meta(j.DB, k))
+			keys = append(keys, d.keys.Meta(m.Physical(j.DB), k))
 		}
 	}
 	return keys
@@ -210,12 +226,13 @@ type group struct {
 
 func (d *DB) newGroup(jobs []*Job) *group {
 	g := &group{jobs: jobs, done: make(chan struct{}), lead: make(chan *batch, 1)}
+	m := d.currentMap()
 	for _, j := range jobs {
 		if len(j.Keys) == 0 && !j.ReadOnly {
 			g.global = true
 		}
 		for _, k := range j.Keys {
-			mk := d.keys.Meta(j.DB, k)
+			mk := d.keys.Meta(m.Physical(j.DB), k)
 			g.meta = append(g.meta, mk)
 			g.latch(string(mk), !j.ReadOnly)
 		}
@@ -535,7 +552,11 @@ func (b *batcher) execute(bt *batch) {
 		// read with the metadata, in the same BatchGet.
 		defer tx.releaseCounter()
 		abort := func() { tx.t.Rollback() }
-		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all))); err != nil {
+		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all), tx.mapKeys())); err != nil {
+			abort()
+			return err
+		}
+		if err := tx.verifyMap(); err != nil {
 			abort()
 			return err
 		}
@@ -546,7 +567,8 @@ func (b *batcher) execute(bt *batch) {
 			}
 		}
 		for _, j := range all {
-			tx.DB, tx.now = j.DB, time.Now().UnixMilli()
+			tx.use(j.DB)
+			tx.now = time.Now().UnixMilli()
 			j.Err = tx.Sub(j.Fn)
 			if j.Err != nil && !IsUserError(j.Err) {
 				abort()
@@ -613,7 +635,8 @@ func (tx *Tx) plan(jobs []*Job) error {
 		if j.NoPlan {
 			continue
 		}
-		tx.DB, tx.now = j.DB, time.Now().UnixMilli()
+		tx.use(j.DB)
+		tx.now = time.Now().UnixMilli()
 		func() {
 			// Answers made up by the pass may trip a job; it runs for real
 			// next, where a failure counts.

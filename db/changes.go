@@ -10,7 +10,7 @@ import (
 // Change is one key whose value a committed transaction changed: written
 // (Type is its type after the change) or removed (Type is 0).
 type Change struct {
-	// DB is the database index of the key.
+	// DB is the logical database of the key (what SELECT names).
 	DB uint16
 	// Key is the user key.
 	Key []byte
@@ -52,7 +52,7 @@ func (d *DB) OnCommit(fn func([]Change)) {
 
 // changed records a change of key in the current database.
 func (tx *Tx) changed(key []byte, t encoding.Type) {
-	tx.changes = append(tx.changes, Change{DB: tx.DB, Key: append([]byte(nil), key...), Type: t})
+	tx.changes = append(tx.changes, Change{DB: tx.dbm.Logical(tx.DB), Key: append([]byte(nil), key...), Type: t})
 }
 
 // committed runs the hooks for the transaction's changes.
@@ -68,7 +68,7 @@ func (tx *Tx) committed() {
 	}
 }
 
-// KeyRef names one key of one database.
+// KeyRef names one key of one logical database.
 type KeyRef struct {
 	DB  uint16
 	Key []byte
@@ -83,13 +83,15 @@ func (d *DB) Existing(ctx context.Context, keys []KeyRef) ([]encoding.Type, erro
 	err := d.View(ctx, 0, func(tx *Tx) error {
 		mk := make([][]byte, len(keys))
 		for i, k := range keys {
-			mk[i] = d.keys.Meta(k.DB, k.Key)
+			mk[i] = d.keys.Meta(tx.Physical(k.DB), k.Key)
 		}
-		if err := tx.prefetch(mk); err != nil {
+		if err := tx.prefetch(append(mk, tx.mapKeys()...)); err != nil {
 			return err
 		}
 		for i, k := range keys {
-			tx.DB = k.DB
+			if err := tx.Select(k.DB); err != nil {
+				return err
+			}
 			m, err := tx.meta(k.Key)
 			if err != nil {
 				return err

@@ -116,7 +116,7 @@ func (tx *Tx) counterKeys(jobs []*Job) [][]byte {
 		if j.ReadOnly {
 			continue
 		}
-		k := tx.d.keys.Counter(j.DB, tx.claimCounter())
+		k := tx.d.keys.Counter(tx.Physical(j.DB), tx.claimCounter())
 		if !slices.ContainsFunc(keys, func(o []byte) bool { return bytes.Equal(o, k) }) {
 			keys = append(keys, k)
 		}
@@ -176,6 +176,7 @@ func (tx *Tx) storedMeta(mk []byte) (*encoding.Meta, error) {
 // setMeta writes m as the metadata of key in database db, counting the
 // change.
 func (tx *Tx) setMeta(db uint16, key []byte, m *encoding.Meta) error {
+	tx.wroteDB(db)
 	mk := tx.d.keys.Meta(db, key)
 	old, err := tx.storedMeta(mk)
 	if err != nil {
@@ -191,6 +192,7 @@ func (tx *Tx) setMeta(db uint16, key []byte, m *encoding.Meta) error {
 // old is the stored metadata when the caller has it (expired or not), nil
 // to read it.
 func (tx *Tx) delMeta(db uint16, key []byte, old *encoding.Meta) error {
+	tx.wroteDB(db)
 	mk := tx.d.keys.Meta(db, key)
 	if old == nil {
 		var err error
@@ -234,7 +236,8 @@ func (tx *Tx) counts(lo, hi uint16) ([]encoding.Counts, error) {
 			return nil, fmt.Errorf("key counter index: %w", err)
 		}
 	}
-	if err := tx.prefetch(keys); err != nil {
+	// The mapping rides along while unread (KeyCounts verifies it).
+	if err := tx.prefetch(append(slices.Clip(keys), tx.mapKeys()...)); err != nil {
 		return nil, err
 	}
 	out := make([]encoding.Counts, int(hi)-int(lo)+1)
@@ -262,13 +265,25 @@ func (tx *Tx) shardKeys(db uint16) [][]byte {
 	return keys
 }
 
-// KeyCounts returns the counts of databases 0 to n-1 (INFO keyspace), in
-// one read.
+// KeyCounts returns the counts of logical databases 0 to n-1 (INFO
+// keyspace), in one read (the SWAPDB mapping rides in its BatchGet).
 func (d *DB) KeyCounts(ctx context.Context, n int) ([]encoding.Counts, error) {
 	var out []encoding.Counts
-	err := d.View(ctx, 0, func(tx *Tx) (err error) {
-		out, err = tx.counts(0, uint16(n-1))
-		return err
+	err := d.View(ctx, 0, func(tx *Tx) error {
+		phys, err := tx.counts(0, uint16(n-1))
+		if err != nil {
+			return err
+		}
+		if err := tx.verifyMap(); err != nil {
+			return err
+		}
+		out = make([]encoding.Counts, n)
+		for l := range out {
+			if p := int(tx.Physical(uint16(l))); p < n {
+				out[l] = phys[p]
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("key counts: %w", err)

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/tikv/client-go/v2/tikvrpc/interceptor"
@@ -46,6 +47,10 @@ type DB struct {
 	// counterSlots spreads this process's transactions over the key
 	// counter shards (counters.go).
 	counterSlots *counterSlots
+	// dbmap caches the SWAPDB mapping last seen (dbmap.go); mapKeyB is
+	// its system key.
+	dbmap   atomic.Pointer[encoding.DBMap]
+	mapKeyB []byte
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).
@@ -65,6 +70,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
 	d.counterSlots = newCounterSlots()
+	d.mapKeyB = d.keys.System(dbMapKey)
 	return d
 }
 

@@ -390,15 +390,15 @@ func TestHashCosts(t *testing.T) {
 		{"HSET", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(toBytes("a", "9", "d", "4")); return err }, "BatchGet=2 Prewrite=1 Commit=1"},
 		{"HSET one", false, func(tx *Tx) error { _, err := tx.Hash(k).Set(toBytes("a", "8")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
 		{"HSETNX", false, func(tx *Tx) error { _, err := tx.Hash(k).SetNX([]byte("e"), []byte("5")); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
-		{"HGET", true, func(tx *Tx) error { _, err := tx.Hash(k).Get([]byte("a")); return err }, "Get=2"},
-		{"HMGET", true, func(tx *Tx) error { _, err := tx.Hash(k).MGet(toBytes("a", "b", "z")); return err }, "Get=1 BatchGet=1"},
-		{"HGETALL", true, func(tx *Tx) error { _, _, err := tx.Hash(k).GetAll(); return err }, "Get=1 Scan=1"},
-		{"HLEN", true, func(tx *Tx) error { _, err := tx.Hash(k).Len(); return err }, "Get=1"},
+		{"HGET", true, func(tx *Tx) error { _, err := tx.Hash(k).Get([]byte("a")); return err }, "Get=1 BatchGet=1"},
+		{"HMGET", true, func(tx *Tx) error { _, err := tx.Hash(k).MGet(toBytes("a", "b", "z")); return err }, "BatchGet=2"},
+		{"HGETALL", true, func(tx *Tx) error { _, _, err := tx.Hash(k).GetAll(); return err }, "BatchGet=1 Scan=1"},
+		{"HLEN", true, func(tx *Tx) error { _, err := tx.Hash(k).Len(); return err }, "BatchGet=1"},
 		{"HDEL", false, func(tx *Tx) error { _, err := tx.Hash(k).Del(toBytes("d", "e")); return err }, "BatchGet=2 Prewrite=1 Commit=1"},
 		{"HINCRBY", false, func(tx *Tx) error { _, err := tx.Hash(k).IncrBy([]byte("n"), 1); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
 		{"HINCRBYFLOAT", false, func(tx *Tx) error { _, err := tx.Hash(k).IncrByFloat([]byte("n"), one); return err }, "Get=1 BatchGet=1 Prewrite=1 Commit=1"},
-		{"HRANDFIELD", true, func(tx *Tx) error { _, _, err := tx.Hash(k).RandField(1); return err }, "Get=1 Scan=1"},
-		{"HSCAN", true, func(tx *Tx) error { _, err := tx.Hash(k).Scan(nil, 10, nil, false); return err }, "Get=1 Scan=1"},
+		{"HRANDFIELD", true, func(tx *Tx) error { _, _, err := tx.Hash(k).RandField(1); return err }, "BatchGet=1 Scan=1"},
+		{"HSCAN", true, func(tx *Tx) error { _, err := tx.Hash(k).Scan(nil, 10, nil, false); return err }, "BatchGet=1 Scan=1"},
 	} {
 		if got := cost(c.ro, []string{"h"}, c.fn); got != c.want {
 			t.Errorf("%s costs %s, want %s", c.name, got, c.want)

@@ -135,7 +135,7 @@ func (k Key) Rename(dst []byte, nx bool) (bool, error) {
 	return true, tx.replace(dst, m)
 }
 
-// Copy copies the key to dst in database dstDB (the current one when
+// Copy copies the key to dst in logical database dstDB (the current one when
 // equal). Collections are copied element by element into a new object.
 func (k Key) Copy(dst []byte, dstDB uint16, replace bool) (bool, error) {
 	tx := k.tx
@@ -144,6 +144,7 @@ func (k Key) Copy(dst []byte, dstDB uint16, replace bool) (bool, error) {
 		return false, err
 	}
 	srcDB := tx.DB
+	dstDB = tx.Physical(dstDB)
 	if srcDB == dstDB && bytes.Equal(k.key, dst) {
 		return false, nil
 	}

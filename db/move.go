@@ -1,6 +1,6 @@
 package db
 
-// Move moves the key to database dstDB unless it exists there, keeping
+// Move moves the key to logical database dstDB unless it exists there, keeping
 // its expiry. Like RENAME it moves the metadata only (a collection's
 // elements live under its object id): O(1) for any size. It reports
 // whether the key moved.
@@ -11,7 +11,7 @@ func (k Key) Move(dstDB uint16) (bool, error) {
 		return false, err
 	}
 	srcDB := tx.DB
-	tx.DB = dstDB
+	tx.DB = tx.Physical(dstDB)
 	defer func() { tx.DB = srcDB }()
 	d, err := tx.meta(k.key)
 	if err != nil || d != nil {

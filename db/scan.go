@@ -77,6 +77,9 @@ func (tx *Tx) iter(from, to []byte, batch int) (iterator, error) {
 	if tx.planning {
 		return nil, errPlanning
 	}
+	if err := tx.checkLazy(); err != nil {
+		return nil, err
+	}
 	snap := tx.t.GetSnapshot()
 	snap.SetScanBatchSize(batch)
 	defer snap.SetScanBatchSize(txnsnapshot.DefaultScanBatchSize)

@@ -20,8 +20,24 @@ type Tx struct {
 	d   *DB
 	t   *transaction.KVTxn
 	ctx context.Context
-	// DB is the database index the current command addresses.
+	// DB is the physical number of the database the current command
+	// addresses (the keys carry it): its logical one (what SELECT names)
+	// through the transaction's mapping (dbmap.go).
 	DB uint16
+	// logical is the logical database the current command addresses.
+	logical uint16
+	// dbm is the transaction's mapping of logical databases to physical
+	// ones: the DB's cached one until verifyMap read the snapshot's
+	// (mapOK); mapped is set once a job addressed a logical database.
+	dbm           *encoding.DBMap
+	mapOK, mapped bool
+	// wrote are the physical databases whose metadata the transaction
+	// writes (guardWrites); newMap is the mapping a SWAPDB wrote.
+	wrote  []uint16
+	newMap *encoding.DBMap
+	// lazyMap defers reading the mapping to the job's first snapshot
+	// read (checkLazy).
+	lazyMap bool
 	// now is the wall clock in unix milliseconds, fixed per command.
 	now int64
 	// begun is the wall clock, unix ms, just before the transaction took
@@ -69,17 +85,19 @@ func (d *DB) begin(ctx context.Context) (*Tx, error) {
 		t.SetEnable1PC(d.opts.OnePC)
 		t.SetEnableAsyncCommit(d.opts.AsyncCommit)
 	}
-	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli(), begun: begun}, nil
+	return &Tx{d: d, t: t, ctx: ctx, now: time.Now().UnixMilli(), begun: begun, dbm: d.currentMap()}, nil
 }
 
-// View runs fn on a snapshot; nothing fn writes is committed.
+// View runs fn on a snapshot; nothing fn writes is committed. dbIndex is
+// a physical database number; a job addresses a logical one with
+// Tx.Select.
 func (d *DB) View(ctx context.Context, dbIndex uint16, fn func(*Tx) error) error {
 	tx, err := d.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.t.Rollback()
-	tx.DB = dbIndex
+	tx.DB, tx.logical = dbIndex, tx.dbm.Logical(dbIndex)
 	return fn(tx)
 }
 
@@ -92,7 +110,7 @@ func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) err
 		if err != nil {
 			return err
 		}
-		tx.DB = dbIndex
+		tx.DB, tx.logical = dbIndex, tx.dbm.Logical(dbIndex)
 		if err := fn(tx); err != nil {
 			tx.t.Rollback()
 			tx.releaseCounter()
@@ -132,11 +150,17 @@ func (d *DB) retry(ctx context.Context, attempt func() error) error {
 func retryable(err error) bool {
 	var latch *tikverr.ErrWriteConflictInLatch
 	var retry *tikverr.ErrRetryable
-	return tikverr.IsErrWriteConflict(err) || errors.As(err, &latch) || errors.As(err, &retry)
+	return tikverr.IsErrWriteConflict(err) || errors.As(err, &latch) || errors.As(err, &retry) ||
+		errors.Is(err, errMapChanged)
 }
 
 func (tx *Tx) commit() error {
 	defer tx.releaseCounter()
+	if err := tx.checkLazy(); err != nil {
+		tx.t.Rollback()
+		return err
+	}
+	tx.guardWrites()
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
 		return nil
@@ -147,6 +171,9 @@ func (tx *Tx) commit() error {
 	case err == nil:
 		if m != nil {
 			m.TxnCommits.WithLabelValues("ok").Inc()
+		}
+		if tx.newMap != nil {
+			tx.d.noteMap(tx.newMap)
 		}
 		tx.committed()
 		return nil
@@ -185,6 +212,14 @@ func (tx *Tx) get(k []byte) ([]byte, error) {
 	if tx.planning {
 		tx.planned = append(tx.planned, k)
 		return nil, nil
+	}
+	if tx.lazyMap && string(k) != string(tx.d.mapKey()) {
+		if err := tx.checkLazy(); err != nil {
+			return nil, err
+		}
+		if v, ok := tx.cache[string(k)]; ok {
+			return v, nil
+		}
 	}
 	v, err := tx.t.GetSnapshot().Get(tx.ctx, k)
 	if tikverr.IsErrNotFound(err) {
@@ -275,21 +310,27 @@ func (tx *Tx) prefetch(keys [][]byte) error {
 		tx.planned = append(tx.planned, missing...)
 		return nil
 	}
+	if mk := tx.d.mapKey(); tx.lazyMap && !seen[string(mk)] {
+		if _, ok := tx.cache[string(mk)]; !ok {
+			missing = append(missing, mk)
+		}
+	}
 	switch len(missing) {
 	case 0:
-		return nil
 	case 1:
-		_, err := tx.get(missing[0])
-		return err
+		if _, err := tx.get(missing[0]); err != nil {
+			return err
+		}
+	default:
+		found, err := tx.t.GetSnapshot().BatchGet(tx.ctx, missing)
+		if err != nil {
+			return fmt.Errorf("batch get: %w", err)
+		}
+		for _, k := range missing {
+			tx.remember(k, found[string(k)])
+		}
 	}
-	found, err := tx.t.GetSnapshot().BatchGet(tx.ctx, missing)
-	if err != nil {
-		return fmt.Errorf("batch get: %w", err)
-	}
-	for _, k := range missing {
-		tx.remember(k, found[string(k)])
-	}
-	return nil
+	return tx.checkLazy()
 }
 
 // iterator is the part of client-go's iterator titan uses.
@@ -307,6 +348,9 @@ func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, err
 	if tx.planning {
 		return errPlanning
 	}
+	if err := tx.checkLazy(); err != nil {
+		return err
+	}
 	it, err := tx.t.Iter(start, end)
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
@@ -319,6 +363,9 @@ func (tx *Tx) scan(start, end []byte, limit int, fn func(k, v []byte) (bool, err
 func (tx *Tx) scanReverse(start, end []byte, limit int, fn func(k, v []byte) (bool, error)) error {
 	if tx.planning {
 		return errPlanning
+	}
+	if err := tx.checkLazy(); err != nil {
+		return err
 	}
 	it, err := tx.t.IterReverse(end)
 	if err != nil {

@@ -42,6 +42,7 @@ var resp3Lines = []string{
 	// server
 	"flushall", "dbsize", "config get databases", "config get nosuch", "pairs config get maxmemory databases",
 	"config set a b", "config resetstat", "flushdb",
+	"swapdb 0 1", "swapdb 1 0", "swapdb 0 0", "swapdb x 1", "swapdb 0 99",
 	"command count x", "command getkeys set a b", "command getkeysandflags set a b",
 	"command info get", "command info zadd hgetall", "command info nosuch", "command docs get",
 	"command docs zadd client|list", "command docs nosuch", "sorted command list filterby pattern zr*",
