@@ -145,6 +145,16 @@ func TestStreamBigTrimCollected(t *testing.T) {
 		}
 		return nil
 	})
+	// DEL of a stream is O(1): one metadata delete and a queue entry.
+	if c := cost(false, []string{"s"}, func(tx *Tx) error { _, err := tx.Key(k).Delete(); return err }); c != "BatchGet=1 Prewrite=1 Commit=1" {
+		t.Errorf("DEL costs %s", c)
+	}
+	if err := d.collectRound(ctx, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := countPrefix(t, d, d.keys.DataPrefix(obj)); n != 0 {
+		t.Errorf("%d keys of the deleted stream left after collection", n)
+	}
 }
 
 // TestStreamTrimScale (TITAN_STREAM_TRIM_ENTRIES=1000000) times a trim
