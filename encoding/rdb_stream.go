@@ -250,16 +250,7 @@ func streamNodes(entries []RDBStreamEntry) []*streamNode {
 // writeStream writes s as RDB_TYPE_STREAM_LISTPACKS_2.
 func (w *rdbWriter) writeStream(s *RDBStream) {
 	w.b = append(w.b, rdbStreamListpacks2)
-	nodes := streamNodes(s.Entries)
-	w.length(uint64(len(nodes)))
-	for _, n := range nodes {
-		w.length(StreamIDLen)
-		w.b = AppendID(w.b, n.master)
-		lp := n.lp.finish(n.elems)
-		lp[6] = byte(n.count) // the master count: one byte, at most 100
-		w.length(uint64(len(lp)))
-		w.b = append(w.b, lp...)
-	}
+	w.streamNodes(s.Entries)
 	w.length(uint64(len(s.Entries)))
 	for _, v := range []uint64{s.LastID.Ms, s.LastID.Seq, s.FirstID.Ms, s.FirstID.Seq, s.MaxDeletedID.Ms, s.MaxDeletedID.Seq, uint64(s.EntriesAdded)} {
 		w.length(v)
@@ -291,6 +282,20 @@ func (w *rdbWriter) writeStream(s *RDBStream) {
 				w.b = AppendID(w.b, id)
 			}
 		}
+	}
+}
+
+// streamNodes writes the node count and the nodes holding entries.
+func (w *rdbWriter) streamNodes(entries []RDBStreamEntry) {
+	nodes := streamNodes(entries)
+	w.length(uint64(len(nodes)))
+	for _, n := range nodes {
+		w.length(StreamIDLen)
+		w.b = AppendID(w.b, n.master)
+		lp := n.lp.finish(n.elems)
+		lp[6] = byte(n.count) // the master count: one byte, at most 100
+		w.length(uint64(len(lp)))
+		w.b = append(w.b, lp...)
 	}
 }
 

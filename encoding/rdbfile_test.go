@@ -1,6 +1,7 @@
 package encoding
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -162,6 +163,67 @@ func TestStreamDumpEncoding(t *testing.T) {
 		q := append(append([]byte{}, p[:n]...), p[len(p)-10:]...)
 		if _, err := DecodeDump(q); err == nil {
 			t.Fatalf("payload cut at %d decoded", n)
+		}
+	}
+}
+
+// TestStreamDumpOlderAndNewerTypes reads a stream as Redis 5/6 (type 15:
+// no first ID, max deleted ID, entries-added or entries-read) and Redis
+// 7.2 (type 21: each consumer's active time) write it.
+func TestStreamDumpOlderAndNewerTypes(t *testing.T) {
+	entries := []RDBStreamEntry{
+		{ID: StreamID{5, 0}, Fields: [][]byte{[]byte("a"), []byte("1")}},
+		{ID: StreamID{6, 0}, Fields: [][]byte{[]byte("a"), []byte("2")}},
+		{ID: StreamID{7, 0}, Fields: [][]byte{[]byte("b"), []byte("3")}},
+	}
+	encode := func(typ byte) []byte {
+		w := &rdbWriter{}
+		w.b = append(w.b, typ)
+		w.streamNodes(entries)
+		w.length(3)
+		w.length(7) // last id 7-0
+		w.length(0)
+		if typ != rdbStreamListpacks {
+			for _, v := range []uint64{5, 0, 0, 0, 3} {
+				w.length(v)
+			}
+		}
+		w.length(1) // one group
+		w.str([]byte("g"))
+		w.length(5) // last id 5-0
+		w.length(0)
+		if typ != rdbStreamListpacks {
+			w.length(1)
+		}
+		w.length(1) // PEL: 5-0
+		w.b = AppendID(w.b, StreamID{5, 0})
+		w.b = binary.LittleEndian.AppendUint64(w.b, 1000)
+		w.length(2)
+		w.length(1) // consumer c owns 5-0
+		w.str([]byte("c"))
+		w.b = binary.LittleEndian.AppendUint64(w.b, 2000)
+		if typ == rdbStreamListpacks3 {
+			w.b = binary.LittleEndian.AppendUint64(w.b, 3000)
+		}
+		w.length(1)
+		w.b = AppendID(w.b, StreamID{5, 0})
+		w.b = binary.LittleEndian.AppendUint16(w.b, RDBVersion)
+		return binary.LittleEndian.AppendUint64(w.b, CRC64(0, w.b))
+	}
+	for _, typ := range []byte{rdbStreamListpacks, rdbStreamListpacks2, rdbStreamListpacks3} {
+		v, err := DecodeDump(encode(typ))
+		if err != nil {
+			t.Fatalf("type %d: %v", typ, err)
+		}
+		s := v.Stream
+		if len(s.Entries) != 3 || s.FirstID != (StreamID{5, 0}) || s.EntriesAdded != 3 || s.LastID != (StreamID{7, 0}) {
+			t.Errorf("type %d: %+v", typ, s)
+		}
+		g := s.Groups[0]
+		// Type 15: entries-read as Redis estimates it for the first entry.
+		if g.EntriesRead != 1 || len(g.PEL) != 1 || string(g.PEL[0].Consumer) != "c" || g.PEL[0].DeliveryCount != 2 ||
+			g.PEL[0].DeliveryTime != 1000 || g.Consumers[0].SeenTime != 2000 {
+			t.Errorf("type %d group: %+v", typ, g)
 		}
 	}
 }
