@@ -157,8 +157,9 @@ type Dropped struct {
 	// Sub limits the collection to the object's keys under this sub-key
 	// prefix (a destroyed stream group); nil: the whole object.
 	Sub []byte
-	// from is the first element key left to delete.
-	from []byte
+	// from is the first element key left to delete, to the end of the
+	// keys to delete (exclusive).
+	from, to []byte
 }
 
 // NextDropped returns the first collection queued for the collector, or
@@ -176,7 +177,8 @@ func (d *DB) NextDropped(ctx context.Context) (*Dropped, error) {
 			if err != nil {
 				return false, err
 			}
-			next = &Dropped{Object: id, Sub: bytes.Clone(sub), from: d.keys.Data(id, sub)}
+			next = &Dropped{Object: id, Sub: bytes.Clone(sub)}
+			next.from, next.to = d.dataSpan(id, sub)
 			if len(v) > 8 {
 				// Where an earlier round stopped: the deleted keys before
 				// it would otherwise be scanned again.
@@ -195,12 +197,11 @@ func (d *DB) NextDropped(ctx context.Context) (*Dropped, error) {
 // records the progress in o and in its queue entry, which it removes once
 // the collection is empty (done).
 func (d *DB) CollectChunk(ctx context.Context, o *Dropped, limit int) (deleted int, done bool, err error) {
-	prefix := d.keys.Data(o.Object, o.Sub)
 	entry := d.keys.GCPart(o.Object, o.Sub)
 	var last []byte
 	err = d.Update(ctx, 0, func(tx *Tx) error {
 		deleted, last = 0, nil
-		err := tx.scan(o.from, encoding.PrefixEnd(prefix), limit, func(k, _ []byte) (bool, error) {
+		err := tx.scan(o.from, o.to, limit, func(k, _ []byte) (bool, error) {
 			deleted++
 			last = bytes.Clone(k)
 			return true, tx.del(last)
@@ -222,4 +223,16 @@ func (d *DB) CollectChunk(ctx context.Context, o *Dropped, limit int) (deleted i
 	}
 	o.from = append(last, 0) // the next key after last
 	return deleted, false, nil
+}
+
+// dataSpan is the key range a collector queue entry of object id with
+// sub covers (encoding.GCSpan): the whole object, a prefix of it, or a
+// stream trim's entries.
+func (d *DB) dataSpan(id encoding.ObjectID, sub []byte) (from, to []byte) {
+	f, t := encoding.GCSpan(sub)
+	if t == nil {
+		p := d.keys.DataPrefix(id)
+		return p, encoding.PrefixEnd(p)
+	}
+	return d.keys.Data(id, f), d.keys.Data(id, t)
 }

@@ -15,7 +15,7 @@ func (k Key) Dump() (*encoding.RDBValue, error) {
 	v := &encoding.RDBValue{Type: m.Type}
 	switch m.Type {
 	case encoding.TypeStream:
-		return nil, ErrDumpStream
+		v.Stream, err = tx.Stream(k.key).dump()
 	case encoding.TypeString:
 		v.Str = m.Value
 	case encoding.TypeList:
@@ -38,10 +38,6 @@ func (k Key) Dump() (*encoding.RDBValue, error) {
 	}
 	return v, err
 }
-
-// ErrDumpStream refuses DUMP of a stream: titan has no RDB codec for
-// streams yet.
-var ErrDumpStream = UserError("ERR DUMP of streams is not supported by titan yet")
 
 // ErrBusyKey is RESTORE's answer when the key exists and REPLACE is not
 // given.
@@ -74,6 +70,8 @@ func (k Key) Restore(v *encoding.RDBValue, expireAt int64) error {
 		_, err = tx.Set(k.key).Add(v.Elems)
 	case encoding.TypeHash:
 		_, err = tx.Hash(k.key).Set(v.Elems)
+	case encoding.TypeStream:
+		err = tx.Stream(k.key).restore(v.Stream)
 	case encoding.TypeZSet:
 		items := make([]ScoredMember, len(v.Elems))
 		for i := range items {

@@ -161,12 +161,13 @@ func (k Key) Copy(dst []byte, dstDB uint16, replace bool) (bool, error) {
 	if m.HasObject() {
 		fresh := tx.newObject(m.Type)
 		c.Object = fresh.Object
-		err := tx.scan(tx.d.keys.DataPrefix(m.Object), encoding.PrefixEnd(tx.d.keys.DataPrefix(m.Object)), 0,
-			func(dk, v []byte) (bool, error) {
+		for _, sp := range tx.objectSpans(m) {
+			err := tx.scan(sp[0], sp[1], 0, func(dk, v []byte) (bool, error) {
 				return true, tx.set(tx.d.keys.Data(c.Object, tx.d.keys.DataSub(m.Object, dk)), v)
 			})
-		if err != nil {
-			return false, err
+			if err != nil {
+				return false, err
+			}
 		}
 	}
 	return true, tx.replace(dst, &c)

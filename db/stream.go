@@ -86,7 +86,8 @@ func (s Stream) decodeEntry(m *encoding.Meta, k, v []byte) (StreamEntry, error) 
 // scanEntries calls fn for the entries with start <= ID <= end (from end
 // down with rev), at most count of them (0: all).
 func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, count int, rev bool, fn func(StreamEntry) (bool, error)) error {
-	if end.Less(start) {
+	start, ok := visibleStart(m, start)
+	if !ok || end.Less(start) {
 		return nil
 	}
 	from, to := s.entrySpan(m, start, end)
@@ -102,7 +103,8 @@ func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, count int, re
 // entryIDs returns the IDs of up to count entries with start <= ID <= end.
 func (s Stream) entryIDs(m *encoding.Meta, start, end StreamID, count int) ([]StreamID, error) {
 	var ids []StreamID
-	if end.Less(start) {
+	start, ok := visibleStart(m, start)
+	if !ok || end.Less(start) {
 		return nil, nil
 	}
 	from, to := s.entrySpan(m, start, end)
@@ -265,7 +267,7 @@ func (s Stream) Del(ids []StreamID) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if v == nil {
+		if v == nil || !visible(m, id) {
 			continue
 		}
 		if err := s.tx.del(keys[i]); err != nil {
@@ -302,60 +304,6 @@ func (s Stream) Trim(spec TrimSpec) (int64, error) {
 		return 0, err
 	}
 	return n, s.save(m)
-}
-
-// trim removes the entries spec cuts from the head of m; the caller saves
-// m. It reads only the entries it removes (and the next one, the new
-// first entry).
-func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
-	var want int64 // entries to remove, at most
-	switch {
-	case spec.MinID:
-		want = m.Count
-	default:
-		want = m.Count - spec.MaxLen
-	}
-	if want <= 0 {
-		return 0, nil
-	}
-	switch {
-	case spec.Approx && !spec.MinID:
-		if want = approxTrim(m.Count, spec, m.Count); want == 0 {
-			return 0, nil
-		}
-	case spec.Approx && spec.Limit > 0:
-		want = min(want, spec.Limit)
-	}
-	end := encoding.MaxStreamID
-	if spec.MinID {
-		prev, ok := spec.Threshold.Prev()
-		if !ok {
-			return 0, nil
-		}
-		end = prev
-	}
-	ids, err := s.entryIDs(m, encoding.StreamID{}, end, int(min(want, math.MaxInt32)))
-	if err != nil {
-		return 0, err
-	}
-	if spec.Approx && spec.MinID {
-		ids = ids[:approxTrim(m.Count, spec, int64(len(ids)))]
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	for _, id := range ids {
-		if err := s.tx.del(s.entryKey(m, id)); err != nil {
-			return 0, err
-		}
-	}
-	m.Count -= int64(len(ids))
-	last := ids[len(ids)-1]
-	next, _ := last.Next()
-	if m.Stream.FirstID, err = s.firstID(m, next); err != nil {
-		return 0, err
-	}
-	return int64(len(ids)), nil
 }
 
 // approxTrim is how many entries an approximate trim removes from a

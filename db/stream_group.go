@@ -285,7 +285,9 @@ func (gv *groupView) entries(ids []StreamID) ([][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = v
+		if visible(gv.m, ids[i]) { // below FirstID: trimmed, not yet collected
+			out[i] = v
+		}
 	}
 	return out, nil
 }

@@ -30,15 +30,19 @@ func (k Key) Usage(samples int) (size int64, ok bool, err error) {
 	if samples <= 0 || int64(samples) >= entries {
 		limit = 0
 	}
-	start := k.tx.d.keys.DataPrefix(m.Object)
 	var n, bytes int64
-	err = k.tx.rangeScan(start, encoding.PrefixEnd(start), limit, false, func(key, v []byte) (bool, error) {
-		n++
-		bytes += int64(len(key) + len(v))
-		return true, nil
-	})
-	if err != nil {
-		return 0, false, err
+	for _, sp := range k.tx.objectSpans(m) {
+		err = k.tx.rangeScan(sp[0], sp[1], limit, false, func(key, v []byte) (bool, error) {
+			n++
+			bytes += int64(len(key) + len(v))
+			return limit == 0 || n < int64(limit), nil
+		})
+		if err != nil {
+			return 0, false, err
+		}
+		if limit > 0 && n >= int64(limit) {
+			break
+		}
 	}
 	if limit == 0 || n == 0 || n >= entries {
 		return size + bytes, true, nil

@@ -8,8 +8,9 @@
 //	ns:M <db uint16> <user key>            metadata of one user key
 //	ns:D <object id 12B> <sub key>         element data of a collection object
 //	ns:E <expire-at ms uint64> <db uint16> <user key>   expiry index entry
-//	ns:G <object id 12B> [sub prefix]       object (or the part of it under
-//	                                        a sub-key prefix) waiting for the collector
+//	ns:G <object id 12B> [sub]              object (or the part of it under
+//	                                        a sub-key prefix, or a stream trim's
+//	                                        entries: GCSpan) waiting for the collector
 //	ns:S <name>                             system keys (leases, safe point)
 //	ns:C <minute uint32> <id uint32>        SCAN cursor record (shared.go)
 //	ns:N <db uint16> <shard uint8>          key counter shard (shared.go)

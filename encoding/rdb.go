@@ -46,6 +46,8 @@ type RDBValue struct {
 	Str    []byte
 	Elems  [][]byte
 	Scores []float64
+	// Stream is a stream's entries, IDs and groups.
+	Stream *RDBStream
 }
 
 var crcTable = func() *[256]uint64 {
@@ -297,17 +299,7 @@ func listpackEntries(lp []byte) ([][]byte, error) {
 		} else {
 			out = append(out, append([]byte{}, p[hdr:l]...))
 		}
-		back := 1
-		switch {
-		case l > 268435455:
-			back = 5
-		case l > 2097151:
-			back = 4
-		case l > 16383:
-			back = 3
-		case l > 127:
-			back = 2
-		}
+		back := lpBacklenSize(l)
 		if !need(l + back) {
 			return nil, ErrBadDump
 		}
@@ -571,14 +563,16 @@ func (r *rdbReader) value(t byte) (*RDBValue, error) {
 			}
 			v.Elems = append(v.Elems, es...)
 		}
+	case rdbStreamListpacks, rdbStreamListpacks2, rdbStreamListpacks3:
+		v.Type, v.Stream = TypeStream, r.readStream(t)
 	default:
-		// Zipmaps (RDB 3 and older), streams and modules are not read.
+		// Zipmaps (RDB 3 and older) and modules are not read.
 		return nil, ErrBadDump
 	}
 	if r.err != nil {
 		return nil, ErrBadDump
 	}
-	if v.Type != TypeString && len(v.Elems) == 0 {
+	if v.Type != TypeString && v.Type != TypeStream && len(v.Elems) == 0 {
 		return nil, ErrBadDump
 	}
 	return v, nil
@@ -623,8 +617,8 @@ func (w *rdbWriter) str(s []byte) {
 }
 
 // EncodeDump writes a value as a DUMP payload in the plain encodings
-// every Redis version reads (string, list, set, ZSET_2, hash), with the
-// footer.
+// every Redis version reads (string, list, set, ZSET_2, hash) and
+// streams as Redis 7.0 writes them (STREAM_LISTPACKS_2), with the footer.
 func EncodeDump(v *RDBValue) []byte {
 	w := &rdbWriter{}
 	switch v.Type {
@@ -654,6 +648,8 @@ func EncodeDump(v *RDBValue) []byte {
 			w.str(e)
 			w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v.Scores[i]))
 		}
+	case TypeStream:
+		w.writeStream(v.Stream)
 	}
 	w.b = binary.LittleEndian.AppendUint16(w.b, RDBVersion)
 	return binary.LittleEndian.AppendUint64(w.b, CRC64(0, w.b))

@@ -48,6 +48,7 @@ func TestDumpRoundTrip(t *testing.T) {
 
 func FuzzDecodeDumpNeverPanics(f *testing.F) {
 	f.Add(EncodeDump(&RDBValue{Type: TypeString, Str: []byte("x")}))
+	f.Add(EncodeDump(&RDBValue{Type: TypeStream, Stream: &RDBStream{Entries: []RDBStreamEntry{{ID: StreamID{1, 1}, Fields: [][]byte{[]byte("a"), []byte("1")}}}, LastID: StreamID{1, 1}, Groups: []RDBStreamGroup{{Name: []byte("g"), PEL: []RDBStreamNACK{{ID: StreamID{1, 1}, Consumer: []byte("c")}}, Consumers: []RDBStreamConsumer{{Name: []byte("c")}}}}}}))
 	f.Add([]byte{17, 0x0c, 0x0c, 0, 0, 0, 2, 0, 0x81, 'a', 2, 1, 1, 0xff, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) >= 10 {

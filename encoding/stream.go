@@ -360,3 +360,23 @@ func TrailingID(sub []byte) (StreamID, error) {
 	}
 	return DecodeID(sub[len(sub)-StreamIDLen:])
 }
+
+// StreamTrimSub is the sub of the collector queue entry (Keys.GCPart) of
+// a trim that left the entries with an ID below end to the collector:
+// 'e' <end 16B>. Unlike a group's prefixes it is not a prefix of the keys
+// to delete but the exclusive end of their range; see GCSpan.
+func StreamTrimSub(end StreamID) []byte { return StreamEntryKey(end) }
+
+// GCSpan returns the sub-key range [from, to) of the keys a collector
+// queue entry with sub covers: the whole object for nil (from and to
+// nil), a stream trim's entries below its end, or the keys under a
+// prefix (a destroyed group).
+func GCSpan(sub []byte) (from, to []byte) {
+	switch {
+	case len(sub) == 0:
+		return nil, nil
+	case len(sub) == 1+StreamIDLen && sub[0] == streamEntryTag:
+		return StreamEntryPrefix(), sub
+	}
+	return sub, PrefixEnd(sub)
+}

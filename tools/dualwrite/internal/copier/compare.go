@@ -24,6 +24,12 @@ func Diff(src, dst *Snapshot, tolerance time.Duration) string {
 	if src.Type == TypeNone {
 		return ""
 	}
+	if src.Type == TypeStream {
+		if d := diffStream(src.Info, dst.Info, tolerance.Milliseconds()); d != "" {
+			return d
+		}
+		return diffTTL(src, dst, tolerance)
+	}
 	if d := diffValue(src, dst); d != "" {
 		return d
 	}

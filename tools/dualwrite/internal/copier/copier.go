@@ -1,7 +1,8 @@
-// Package copier reads Redis keys of the five data types (string, hash,
-// list, set, sorted set) together with their TTL using type-specific
-// commands only (no DUMP/RESTORE), and writes them to another server so the
-// destination key ends up equal to the source key.
+// Package copier reads Redis keys of the six data types (string, hash,
+// list, set, sorted set, stream) together with their TTL, and writes them
+// to another server so the destination key ends up equal to the source
+// key. The first five are read and written with type-specific commands;
+// streams with DUMP and RESTORE (stream.go).
 //
 // Collections are read page by page (HSCAN/SSCAN/ZSCAN/LRANGE) and written
 // with multi-element HSET/RPUSH/SADD/ZADD commands of at most one page.
@@ -100,6 +101,7 @@ const (
 	TypeList   = "list"
 	TypeSet    = "set"
 	TypeZSet   = "zset"
+	TypeStream = "stream"
 )
 
 // Snapshot is what was read of one key: its type, TTL and (the first page
@@ -112,6 +114,9 @@ type Snapshot struct {
 	Str    []byte   // string value
 	Items  [][]byte // hash: field,value...; zset: member,score...; list, set: elements
 	Len    int64    // list length (lists only)
+	Dump   []byte   // stream: DUMP payload
+	// Info is a stream's XINFO STREAM FULL, read by ReadFull only.
+	Info resp.Value
 	// Cursor is the SCAN cursor (hash, set, zset) or the next LRANGE offset
 	// (list) of the next page; "" when Items holds the whole value.
 	Cursor string
@@ -208,6 +213,8 @@ func (c *Copier) Read(ctx context.Context, r Pipeliner, keys [][]byte) ([]*Snaps
 			cmds = append(cmds, args("SSCAN", k, "0", "COUNT", c.page()))
 		case TypeZSet:
 			cmds = append(cmds, args("ZSCAN", k, "0", "COUNT", c.page()))
+		case TypeStream:
+			cmds = append(cmds, args("DUMP", k))
 		default:
 			return nil, fmt.Errorf("key %q has unsupported type %q", k, s.Type)
 		}
@@ -249,6 +256,10 @@ func (c *Copier) Read(ctx context.Context, r Pipeliner, keys [][]byte) ([]*Snaps
 				s.Type = TypeNone
 			} else if int64(len(s.Items)) < v.Int {
 				s.Cursor = strconv.Itoa(len(s.Items))
+			}
+		case TypeStream:
+			if err := s.takeDump(v); err != nil {
+				return nil, err
 			}
 		default:
 			if err := s.takeScanPage(v); err != nil {
@@ -336,6 +347,9 @@ func (c *Copier) ReadFull(ctx context.Context, r Pipeliner, keys [][]byte) ([]*S
 		}
 		s.Items = all
 	}
+	if err := c.readStreamInfo(ctx, r, snaps); err != nil {
+		return nil, err
+	}
 	return snaps, nil
 }
 
@@ -420,6 +434,10 @@ func (c *Copier) Write(ctx context.Context, src, dst Pipeliner, snaps []*Snapsho
 		}
 		written++
 		at := s.expireAt()
+		if s.Type == TypeStream {
+			cmds = append(cmds, s.restoreCmd(s.Key))
+			continue
+		}
 		if s.Type == TypeString {
 			if at > 0 {
 				cmds = append(cmds, args("SET", s.Key, s.Str, "PXAT", at))
