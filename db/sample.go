@@ -87,7 +87,7 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 	lo, hi := src.from, src.to
 	if !src.spread {
 		var err error
-		if lo, hi, err = tx.rangeEnds(src.from, src.to); err != nil || lo == nil {
+		if lo, hi, err = tx.liveBounds(src.from, src.to); err != nil || lo == nil {
 			return nil, err
 		}
 	}
@@ -100,12 +100,9 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 	s.out = make([]T, 0, min(want, 1<<16))
 	maxWindows := 2*((want+s.per-1)/s.per) + 4
 	for windows := int64(0); s.short() && windows < maxWindows; windows++ {
-		items, keys, seen, err := s.window(tx, randomBetween(lo, hi))
+		items, keys, err := s.window(tx, randomBetween(lo, hi))
 		if err != nil {
 			return nil, err
-		}
-		if seen == 0 {
-			return nil, nil // the range is empty
 		}
 		s.pick(items, keys)
 	}
@@ -176,15 +173,19 @@ type sampler[T any] struct {
 
 func (s *sampler[T]) short() bool { return int64(len(s.out)) < s.want }
 
-// window reads the window after point: its entries and their keys, and
-// how many keys it read, passed over or not (0: the range is empty).
-func (s *sampler[T]) window(tx *Tx, point []byte) (items []T, keys []string, seen int, err error) {
-	seen, err = s.src.read(tx, point, s.src.to, s.size, &items, &keys)
+// window reads the window around point within the store region holding
+// point (regions.go): the entries after point, then, when they are too
+// few, those from the region's start on (forward: a reverse Scan costs
+// the embedded store several times more), which wraps around the range
+// when the region holds all of it. It returns the entries and their keys.
+func (s *sampler[T]) window(tx *Tx, point []byte) (items []T, keys []string, err error) {
+	start, end, _ := tx.region(point, false, s.src.from, s.src.to)
+	seen, err := s.src.read(tx, point, end, s.size, &items, &keys)
 	if err != nil || seen == s.size {
-		return items, keys, seen, err
+		return items, keys, err
 	}
-	more, err := s.src.read(tx, s.src.from, point, s.size-seen, &items, &keys)
-	return items, keys, seen + more, err
+	_, err = s.src.read(tx, start, point, s.size-seen, &items, &keys)
+	return items, keys, err
 }
 
 // pick takes up to s.per of the window's entries, uniformly.

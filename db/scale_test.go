@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -89,4 +90,81 @@ func TestKeyspaceAtScale(t *testing.T) {
 		}
 		return err
 	})
+}
+
+// TestTombstonesAtScale measures SCAN and RANDOMKEY over n deleted keys
+// (DEL, not FLUSHDB) lying between a few live keys. n is TITAN_SCALE_KEYS;
+// skipped without it.
+func TestTombstonesAtScale(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TITAN_SCALE_KEYS"))
+	if n <= 0 {
+		t.Skip("TITAN_SCALE_KEYS not set")
+	}
+	d := openTest(t, false)
+	ctx := context.Background()
+	start := time.Now()
+	const per = 5000
+	write := func(del bool) {
+		for i := 0; i < n; i += per {
+			update(t, d, func(tx *Tx) error {
+				for j := i; j < min(i+per, n); j++ {
+					k := []byte(fmt.Sprintf("key:%09d", j))
+					var err error
+					if del {
+						_, err = tx.Key(k).Delete()
+					} else {
+						_, err = tx.String(k).Set([]byte("v"), SetOptions{})
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+	}
+	write(false)
+	live := []string{"a", "key:000500000x", "z"}
+	update(t, d, func(tx *Tx) error {
+		for _, k := range live {
+			if _, err := tx.String([]byte(k)).Set([]byte("v"), SetOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	t.Logf("wrote %d keys in %v", n, time.Since(start))
+	start = time.Now()
+	write(true)
+	t.Logf("deleted %d keys in %v", n, time.Since(start))
+
+	var cursor []byte
+	calls, worst, got := 0, time.Duration(0), 0
+	var times []time.Duration
+	start = time.Now()
+	for {
+		t0 := time.Now()
+		var p ScanPage[[]byte]
+		if err := d.View(ctx, 0, func(tx *Tx) (err error) { p, err = tx.Keyspace().Scan(cursor, 10, nil, 0); return err }); err != nil {
+			t.Fatal(err)
+		}
+		worst = max(worst, time.Since(t0))
+		times = append(times, time.Since(t0))
+		calls++
+		got += len(p.Items)
+		if cursor = p.Next; cursor == nil {
+			break
+		}
+	}
+	slices.Sort(times)
+	t.Logf("SCAN COUNT 10 over %d deleted keys: %d calls, %d keys, %v in all, median call %v, p99 %v, worst %v",
+		n, calls, got, time.Since(start), times[len(times)/2], times[len(times)*99/100], worst)
+	for range 5 {
+		t0 := time.Now()
+		var k []byte
+		if err := d.View(ctx, 0, func(tx *Tx) (err error) { k, err = tx.Keyspace().RandomKey(); return err }); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("RANDOMKEY = %q in %v", k, time.Since(t0))
+	}
 }
