@@ -53,10 +53,11 @@ func (tx *Tx) regionEnd(key []byte) []byte {
 
 // liveBounds returns positions lo <= hi bounding the keys of [from, to)
 // the sampler picks among: the first and last keys when they lie within
-// edgeRegions regions of either end, otherwise the region boundary where
-// the search stopped (so no search steps over more than edgeRegions
-// regions of deleted keys). lo is nil when the range is empty.
-func (tx *Tx) liveBounds(from, to []byte) (lo, hi []byte, err error) {
+// edgeRegions regions of either end (keys lists those), otherwise the
+// region boundary where the search stopped (so no search steps over more
+// than edgeRegions regions of deleted keys). lo is nil when the range is
+// empty.
+func (tx *Tx) liveBounds(from, to []byte) (lo, hi []byte, keys [][]byte, err error) {
 	edge := func(rev bool) ([]byte, error) {
 		at := from
 		if rev {
@@ -69,6 +70,9 @@ func (tx *Tx) liveBounds(from, to []byte) (lo, hi []byte, err error) {
 				k = bytes.Clone(key)
 				return false, nil
 			})
+			if k != nil {
+				keys = append(keys, k)
+			}
 			if err != nil || k != nil || !ok {
 				return k, err
 			}
@@ -84,11 +88,11 @@ func (tx *Tx) liveBounds(from, to []byte) (lo, hi []byte, err error) {
 		return at, nil
 	}
 	if lo, err = edge(false); err != nil || lo == nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	hi, err = edge(true)
 	if hi == nil || bytes.Compare(hi, lo) < 0 {
 		hi = lo
 	}
-	return lo, hi, err
+	return lo, hi, keys, err
 }

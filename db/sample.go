@@ -85,9 +85,10 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 		return pickFrom(all, want, distinct), nil
 	}
 	lo, hi := src.from, src.to
+	var edges [][]byte
 	if !src.spread {
 		var err error
-		if lo, hi, err = tx.liveBounds(src.from, src.to); err != nil || lo == nil {
+		if lo, hi, edges, err = tx.liveBounds(src.from, src.to); err != nil || lo == nil {
 			return nil, err
 		}
 	}
@@ -108,8 +109,16 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 	}
 	if s.short() {
 		// Unlucky windows, or mostly entries to pass over: walk the
-		// range from a random point, wrapping, until enough are found.
-		if err := s.walk(tx, randomBetween(lo, hi)); err != nil {
+		// range, wrapping, until enough are found, from a random point,
+		// or, when the bounds found keys, from one of them: windows find
+		// nothing when few keys lie among many deleted ones, and the
+		// walk from a random point would step over the deleted keys up
+		// to the next live one.
+		point := randomBetween(lo, hi)
+		if len(edges) > 0 {
+			point = edges[rand.IntN(len(edges))]
+		}
+		if err := s.walk(tx, point); err != nil {
 			return nil, err
 		}
 	}
