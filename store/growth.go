@@ -14,6 +14,7 @@ import (
 	"github.com/tikv/client-go/v2/oracle"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc"
+	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
 	"github.com/tikv/client-go/v2/util/codec"
 )
 
@@ -216,4 +217,36 @@ func rawRange(start, end []byte) (rawStart, rawEnd []byte, err error) {
 	}
 	rawEnd, err = dec(end)
 	return rawStart, rawEnd, err
+}
+
+// splitExisting splits the regions of a store reopened from its data
+// directory, which starts as one region (the embedded cluster's regions
+// are not kept on disk): every splitKeys/2 live keys, read key-only in a
+// snapshot, until the end of the key space or ctx ends. Deleted keys do
+// not show in a snapshot; their tombstones go with the MVCC GC.
+func (g *growth) splitExisting(ctx context.Context, kv *tikv.KVStore) error {
+	ts, err := kv.CurrentTimestamp(oracle.GlobalTxnScope)
+	if err != nil {
+		return fmt.Errorf("split existing regions: %w", err)
+	}
+	snap := kv.GetSnapshot(ts)
+	snap.SetIsolationLevel(txnsnapshot.RC)
+	snap.SetKeyOnly(true)
+	snap.SetNotFillCache(true)
+	snap.SetScanBatchSize(256)
+	it, err := snap.Iter(nil, nil)
+	if err != nil {
+		return fmt.Errorf("split existing regions: %w", err)
+	}
+	defer it.Close()
+	every := max(g.splitKeys/2, 1)
+	for i := 1; it.Valid() && ctx.Err() == nil; i++ {
+		if i%every == 0 {
+			g.regions.split(bytes.Clone(it.Key()))
+		}
+		if err := it.Next(); err != nil {
+			return fmt.Errorf("split existing regions: %w", err)
+		}
+	}
+	return ctx.Err()
 }

@@ -99,3 +99,29 @@ func latest(t *testing.T, st *Store) uint64 {
 	}
 	return ts
 }
+
+// TestReopenedStoreSplits: a store reopened from its data directory
+// splits what it holds (its regions are not kept on disk).
+func TestReopenedStoreSplits(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(context.Background(), Options{DataDir: dir, SplitKeys: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvs := map[string]string{}
+	for i := range 1000 {
+		kvs[fmt.Sprintf("titan:M\x00\x00k%05d", i)] = "v"
+	}
+	put(t, st, kvs)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = open(t, Options{DataDir: dir, SplitKeys: 100})
+	deadline := time.Now().Add(10 * time.Second)
+	for st.Stats().Splits < 1000/50-1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d splits after reopening 1000 keys, want %d", st.Stats().Splits, 1000/50-1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -9,11 +9,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -241,12 +243,23 @@ func openEmbedded(o Options) (*Store, error) {
 		return kv.Close()
 	}
 	st.kv, st.closeFn, st.embedded, st.mvcc = kv, closeKV, true, client.MvccStore
+	var loops sync.WaitGroup
+	ctx, stop := context.WithCancel(context.Background())
 	if o.SplitInterval > 0 {
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { st.regions.splitLoop(ctx, kv, o.SplitInterval); close(done) }()
-		st.closeFn = func() error { stop(); <-done; return closeKV() }
+		loops.Add(1)
+		go func() { defer loops.Done(); st.regions.splitLoop(ctx, kv, o.SplitInterval) }()
 	}
+	if st.growth != nil && o.DataDir != "" {
+		// A reopened store is one region again: split what it holds.
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			if err := st.growth.splitExisting(ctx, kv); err != nil && ctx.Err() == nil {
+				slog.Warn("embedded store: split existing regions", "err", err)
+			}
+		}()
+	}
+	st.closeFn = func() error { stop(); loops.Wait(); return closeKV() }
 	return st, nil
 }
 
