@@ -159,12 +159,65 @@ func TestTombstonesAtScale(t *testing.T) {
 	slices.Sort(times)
 	t.Logf("SCAN COUNT 10 over %d deleted keys: %d calls, %d keys, %v in all, median call %v, p99 %v, worst %v",
 		n, calls, got, time.Since(start), times[len(times)/2], times[len(times)*99/100], worst)
-	for range 5 {
+	if got != len(live) {
+		t.Errorf("SCAN returned %d keys, want %d", got, len(live))
+	}
+	var rk []time.Duration
+	for range 20 {
 		t0 := time.Now()
 		var k []byte
 		if err := d.View(ctx, 0, func(tx *Tx) (err error) { k, err = tx.Keyspace().RandomKey(); return err }); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("RANDOMKEY = %q in %v", k, time.Since(t0))
+		rk = append(rk, time.Since(t0))
+		if !slices.Contains(live, string(k)) {
+			t.Errorf("RANDOMKEY = %q, want a live key", k)
+		}
+	}
+	slices.Sort(rk)
+	t.Logf("RANDOMKEY over %d deleted keys: median %v, worst of 20 %v", n, rk[len(rk)/2], rk[len(rk)-1])
+
+	// A set of n/10 members, all but 3 removed: SSCAN.
+	m := n / 10
+	member := func(i int) []byte { return []byte(fmt.Sprintf("m%09d", i)) }
+	for del := range 2 {
+		for i := 0; i < m; i += per {
+			update(t, d, func(tx *Tx) error {
+				var ms [][]byte
+				for j := i; j < min(i+per, m); j++ {
+					if del == 0 || j%(m/3) != 1 {
+						ms = append(ms, member(j))
+					}
+				}
+				var err error
+				if del == 0 {
+					_, err = tx.Set([]byte("set")).Add(ms)
+				} else {
+					_, err = tx.Set([]byte("set")).Rem(ms)
+				}
+				return err
+			})
+		}
+	}
+	times, got, calls, cursor = nil, 0, 0, nil
+	start = time.Now()
+	for {
+		t0 := time.Now()
+		var p ScanPage[[]byte]
+		if err := d.View(ctx, 0, func(tx *Tx) (err error) { p, err = tx.Set([]byte("set")).Scan(cursor, 10, nil); return err }); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, time.Since(t0))
+		calls++
+		got += len(p.Items)
+		if cursor = p.Next; cursor == nil {
+			break
+		}
+	}
+	slices.Sort(times)
+	t.Logf("SSCAN COUNT 10 over %d removed members: %d calls, %d members, %v in all, median call %v, p99 %v, worst %v",
+		m, calls, got, time.Since(start), times[len(times)/2], times[len(times)*99/100], times[len(times)-1])
+	if got != 3 {
+		t.Errorf("SSCAN returned %d members, want 3", got)
 	}
 }
