@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -138,31 +139,13 @@ func TestTombstonesAtScale(t *testing.T) {
 	write(true)
 	t.Logf("deleted %d keys in %v", n, time.Since(start))
 
-	var cursor []byte
-	calls, worst, got := 0, time.Duration(0), 0
-	var times []time.Duration
-	start = time.Now()
-	for {
-		t0 := time.Now()
-		var p ScanPage[[]byte]
-		if err := d.View(ctx, 0, func(tx *Tx) (err error) { p, err = tx.Keyspace().Scan(cursor, 10, nil, 0); return err }); err != nil {
-			t.Fatal(err)
-		}
-		worst = max(worst, time.Since(t0))
-		times = append(times, time.Since(t0))
-		calls++
-		got += len(p.Items)
-		if cursor = p.Next; cursor == nil {
-			break
-		}
-	}
-	slices.Sort(times)
-	t.Logf("SCAN COUNT 10 over %d deleted keys: %d calls, %d keys, %v in all, median call %v, p99 %v, worst %v",
-		n, calls, got, time.Since(start), times[len(times)/2], times[len(times)*99/100], worst)
-	if got != len(live) {
+	if got := timedScan(t, d, fmt.Sprintf("SCAN COUNT 10 over %d deleted keys", n), func(tx *Tx, at []byte) (ScanPage[[]byte], error) {
+		return tx.Keyspace().Scan(at, 10, nil, 0)
+	}); got != len(live) {
 		t.Errorf("SCAN returned %d keys, want %d", got, len(live))
 	}
 	var rk []time.Duration
+	cpu0 := cpuTime()
 	for range 20 {
 		t0 := time.Now()
 		var k []byte
@@ -174,8 +157,9 @@ func TestTombstonesAtScale(t *testing.T) {
 			t.Errorf("RANDOMKEY = %q, want a live key", k)
 		}
 	}
+	cpu := (cpuTime() - cpu0) / 20
 	slices.Sort(rk)
-	t.Logf("RANDOMKEY over %d deleted keys: median %v, worst of 20 %v", n, rk[len(rk)/2], rk[len(rk)-1])
+	t.Logf("RANDOMKEY over %d deleted keys: median %v, worst of 20 %v; CPU %v a call", n, rk[len(rk)/2], rk[len(rk)-1], cpu)
 
 	// A set of n/10 members, all but 3 removed: SSCAN.
 	m := n / 10
@@ -199,25 +183,43 @@ func TestTombstonesAtScale(t *testing.T) {
 			})
 		}
 	}
-	times, got, calls, cursor = nil, 0, 0, nil
-	start = time.Now()
-	for {
-		t0 := time.Now()
-		var p ScanPage[[]byte]
-		if err := d.View(ctx, 0, func(tx *Tx) (err error) { p, err = tx.Set([]byte("set")).Scan(cursor, 10, nil); return err }); err != nil {
-			t.Fatal(err)
-		}
-		times = append(times, time.Since(t0))
-		calls++
-		got += len(p.Items)
-		if cursor = p.Next; cursor == nil {
-			break
-		}
-	}
-	slices.Sort(times)
-	t.Logf("SSCAN COUNT 10 over %d removed members: %d calls, %d members, %v in all, median call %v, p99 %v, worst %v",
-		m, calls, got, time.Since(start), times[len(times)/2], times[len(times)*99/100], times[len(times)-1])
+	got := timedScan(t, d, fmt.Sprintf("SSCAN COUNT 10 over %d removed members", m), func(tx *Tx, at []byte) (ScanPage[[]byte], error) {
+		return tx.Set([]byte("set")).Scan(at, 10, nil)
+	})
 	if got != 3 {
 		t.Errorf("SSCAN returned %d members, want 3", got)
 	}
+}
+
+// timedScan runs a scan to its end, one page per View, logs the time per
+// call and returns how many items it found.
+func timedScan(t *testing.T, d *DB, what string, page func(tx *Tx, at []byte) (ScanPage[[]byte], error)) int {
+	t.Helper()
+	var at []byte
+	var times []time.Duration
+	got, start, cpu0 := 0, time.Now(), cpuTime()
+	for {
+		t0 := time.Now()
+		var p ScanPage[[]byte]
+		if err := d.View(context.Background(), 0, func(tx *Tx) (err error) { p, err = page(tx, at); return err }); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, time.Since(t0))
+		got += len(p.Items)
+		if at = p.Next; at == nil {
+			break
+		}
+	}
+	cpu := (cpuTime() - cpu0) / time.Duration(len(times))
+	slices.Sort(times)
+	t.Logf("%s: %d calls, %d items, %v in all, median call %v, p99 %v, worst %v; CPU %v a call",
+		what, len(times), got, time.Since(start), times[len(times)/2], times[len(times)*99/100], times[len(times)-1], cpu)
+	return got
+}
+
+// cpuTime is the CPU time the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
