@@ -13,8 +13,10 @@ import (
 //
 // A small collection, or a request for a large share of one, is read
 // whole and picked from exactly uniformly. Otherwise the sampler reads
-// windows: the run of entries that follows a random point of the range,
-// wrapping around (one Scan request, two when it wraps).
+// windows: the run of entries that follows a random point of the range
+// within the store region holding it, going on from the region's start
+// (one Scan request, two when it wraps), so a window steps over at most
+// one region's deleted keys (regions.go).
 //
 // When the keys are spread evenly over the range (hash fields and set
 // members sit behind a hash of their name), a window holds up to
@@ -22,7 +24,8 @@ import (
 // uniformly: an entry's chance then depends on the key-space gaps before
 // a whole window rather than before itself, which evens out the gaps'
 // randomness. Otherwise (sorted set members, the keyspace) the random
-// points fall between the first and last keys (two short Scans more) and
+// points fall between the first and last keys (two short Scans more,
+// each reading at most edgeRegions regions: liveBounds) and
 // cluster where the names leave gaps, so the sampler seeks more often and
 // takes fewer entries at each point: min(|count|, samplePerWindow) windows
 // of sampleWindow entries, ceil(|count| / windows) picked in each. Such

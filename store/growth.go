@@ -108,8 +108,8 @@ func (g *growth) wrote(region uint64, muts []*kvrpcpb.Mutation) {
 	r.written, r.seen, r.sample = half, half, slices.Clone(r.sample[:i])
 }
 
-// deleted returns the regions holding deletes that are all older than
-// before; forget drops their marks once collected.
+// deleted returns up to limit regions holding deletes made before
+// before; collected clears their marks once collected.
 func (g *growth) deleted(before time.Time, limit int) []uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
