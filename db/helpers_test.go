@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/titan-kv/titan/metrics"
+	"github.com/titan-kv/titan/store"
 )
 
 // Helpers the unit tests of every type share.
@@ -53,11 +54,13 @@ func toStrs(bb [][]byte) []string {
 
 // openCostTest opens a store whose requests are counted; cost runs fn as
 // a job on keys and returns the requests it sent, "Type=n ..." in a fixed
-// order.
+// order. The store stays one region (the costs docs/ARCHITECTURE.md
+// states): over several, a write sends a Prewrite per region it writes.
 func openCostTest(t *testing.T) (*DB, func(ro bool, keys []string, fn func(tx *Tx) error) string) {
 	t.Helper()
 	m := metrics.New()
-	d := openDB(t, Options{}, m)
+	d := New(openStore(t, store.Options{SplitKeys: -1}), Options{}, m)
+	t.Cleanup(func() { d.Close() })
 	total := func() map[string]float64 {
 		out := map[string]float64{}
 		fams, err := m.Registry.Gather()

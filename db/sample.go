@@ -13,8 +13,10 @@ import (
 //
 // A small collection, or a request for a large share of one, is read
 // whole and picked from exactly uniformly. Otherwise the sampler reads
-// windows: the run of entries that follows a random point of the range,
-// wrapping around (one Scan request, two when it wraps).
+// windows: the run of entries that follows a random point of the range
+// within the store region holding it, going on from the region's start
+// (one Scan request, two when it wraps), so a window steps over at most
+// one region's deleted keys (regions.go).
 //
 // When the keys are spread evenly over the range (hash fields and set
 // members sit behind a hash of their name), a window holds up to
@@ -22,7 +24,8 @@ import (
 // uniformly: an entry's chance then depends on the key-space gaps before
 // a whole window rather than before itself, which evens out the gaps'
 // randomness. Otherwise (sorted set members, the keyspace) the random
-// points fall between the first and last keys (two short Scans more) and
+// points fall between the first and last keys (two short Scans more,
+// each reading at most edgeRegions regions: liveBounds) and
 // cluster where the names leave gaps, so the sampler seeks more often and
 // takes fewer entries at each point: min(|count|, samplePerWindow) windows
 // of sampleWindow entries, ceil(|count| / windows) picked in each. Such
@@ -85,9 +88,10 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 		return pickFrom(all, want, distinct), nil
 	}
 	lo, hi := src.from, src.to
+	var edges [][]byte
 	if !src.spread {
 		var err error
-		if lo, hi, err = tx.rangeEnds(src.from, src.to); err != nil || lo == nil {
+		if lo, hi, edges, err = tx.liveBounds(src.from, src.to); err != nil || lo == nil {
 			return nil, err
 		}
 	}
@@ -100,19 +104,24 @@ func sampleRange[T any](tx *Tx, src sampleSource[T], count int64) ([]T, error) {
 	s.out = make([]T, 0, min(want, 1<<16))
 	maxWindows := 2*((want+s.per-1)/s.per) + 4
 	for windows := int64(0); s.short() && windows < maxWindows; windows++ {
-		items, keys, seen, err := s.window(tx, randomBetween(lo, hi))
+		items, keys, err := s.window(tx, randomBetween(lo, hi))
 		if err != nil {
 			return nil, err
-		}
-		if seen == 0 {
-			return nil, nil // the range is empty
 		}
 		s.pick(items, keys)
 	}
 	if s.short() {
 		// Unlucky windows, or mostly entries to pass over: walk the
-		// range from a random point, wrapping, until enough are found.
-		if err := s.walk(tx, randomBetween(lo, hi)); err != nil {
+		// range, wrapping, until enough are found, from a random point,
+		// or, when the bounds found keys, from one of them: windows find
+		// nothing when few keys lie among many deleted ones, and the
+		// walk from a random point would step over the deleted keys up
+		// to the next live one.
+		point := randomBetween(lo, hi)
+		if len(edges) > 0 {
+			point = edges[rand.IntN(len(edges))]
+		}
+		if err := s.walk(tx, point); err != nil {
 			return nil, err
 		}
 	}
@@ -176,15 +185,19 @@ type sampler[T any] struct {
 
 func (s *sampler[T]) short() bool { return int64(len(s.out)) < s.want }
 
-// window reads the window after point: its entries and their keys, and
-// how many keys it read, passed over or not (0: the range is empty).
-func (s *sampler[T]) window(tx *Tx, point []byte) (items []T, keys []string, seen int, err error) {
-	seen, err = s.src.read(tx, point, s.src.to, s.size, &items, &keys)
+// window reads the window around point within the store region holding
+// point (regions.go): the entries after point, then, when they are too
+// few, those from the region's start on (forward: a reverse Scan costs
+// the embedded store several times more), which wraps around the range
+// when the region holds all of it. It returns the entries and their keys.
+func (s *sampler[T]) window(tx *Tx, point []byte) (items []T, keys []string, err error) {
+	start, end, _ := tx.region(point, false, s.src.from, s.src.to)
+	seen, err := s.src.read(tx, point, end, s.size, &items, &keys)
 	if err != nil || seen == s.size {
-		return items, keys, seen, err
+		return items, keys, err
 	}
-	more, err := s.src.read(tx, s.src.from, point, s.size-seen, &items, &keys)
-	return items, keys, seen + more, err
+	_, err = s.src.read(tx, start, point, s.size-seen, &items, &keys)
+	return items, keys, err
 }
 
 // pick takes up to s.per of the window's entries, uniformly.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
 	"github.com/titan-kv/titan/glob"
 )
@@ -188,14 +187,4 @@ func scanPage[T any](tx *Tx, base, at, end []byte, count int, pattern []byte, de
 		page.Next = bytes.Clone(bound[len(base):])
 	}
 	return page, err
-}
-
-// regionEnd returns the end of the store region holding key, nil when
-// it is the last region or unknown (the page is then not bounded).
-func (tx *Tx) regionEnd(key []byte) []byte {
-	loc, err := tx.d.store.KV().GetRegionCache().LocateKey(tikv.NewBackoffer(tx.ctx, 2000), key)
-	if err != nil {
-		return nil
-	}
-	return loc.EndKey
 }

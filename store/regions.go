@@ -57,17 +57,19 @@ type regions struct {
 	splits  atomic.Int64
 }
 
-// split splits the region holding key at key; it does nothing when key
-// already starts a region.
-func (r *regions) split(key []byte) {
+// split splits the region holding key at key and returns the id of the
+// new region, which starts at key (the old one keeps the keys before);
+// it does nothing (ok false) when key already starts a region.
+func (r *regions) split(key []byte) (right uint64, ok bool) {
 	enc := codec.EncodeBytes(nil, key)
 	region, peer, _ := r.cluster.GetRegionByKey(enc)
 	if region == nil || peer == nil || bytes.Equal(region.GetStartKey(), enc) {
-		return
+		return 0, false
 	}
 	ids := r.cluster.AllocIDs(2)
 	r.cluster.Split(region.GetId(), ids[0], key, []uint64{ids[1]}, ids[1])
 	r.splits.Add(1)
+	return ids[0], true
 }
 
 // splitLoop splits a region every interval, at a key read from the store
@@ -185,8 +187,9 @@ func (c *codecClient) SendRequest(ctx context.Context, addr string, req *tikvrpc
 	return c.codec.DecodeResponse(req, resp)
 }
 
-// ErrNoTestRegions refuses a split of a store opened without the test
-// region options (a cluster, or the one-region embedded store).
+// ErrNoTestRegions refuses a split of a store whose regions titan does not
+// manage (a cluster, or the embedded store with SplitKeys < 0 and no test
+// region options).
 var ErrNoTestRegions = errors.New("not an embedded store with test regions")
 
 // Split splits the embedded store's region holding key at key (tests).

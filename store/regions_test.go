@@ -63,7 +63,7 @@ func TestManyRegionsWithFaults(t *testing.T) {
 	if err := st.Split([]byte("titan:M\x00\x00k")); err != nil {
 		t.Fatal(err)
 	}
-	if err := open(t, Options{}).Split([]byte("x")); err != ErrNoTestRegions {
+	if err := open(t, Options{SplitKeys: -1}).Split([]byte("x")); err != ErrNoTestRegions {
 		t.Fatalf("split of a store without regions: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,6 +53,11 @@ type Options struct {
 	// SplitInterval, when positive, splits a region every interval while
 	// the store is open, at a key read after a random point.
 	SplitInterval time.Duration
+	// SplitKeys is the embedded store's region size: a region that took
+	// this many versions (puts and deletes) is split in two (0:
+	// DefaultSplitKeys; negative: never, one region unless Regions says
+	// otherwise).
+	SplitKeys int
 	// FaultRate is the share of requests (0 to 1) answered with an
 	// injected NotLeader, EpochNotMatch, ServerIsBusy or, for reads, a
 	// timed-out RPC.
@@ -77,6 +83,9 @@ type Store struct {
 	// off).
 	regions *regions
 	faults  *faults
+	// growth splits the embedded store's regions as they grow and marks
+	// those holding deletes (nil: SplitKeys < 0).
+	growth *growth
 	// mvcc is the embedded store's MVCC layer (nil for a cluster), for
 	// CollectVersions.
 	mvcc testutils.MVCCStore
@@ -151,8 +160,9 @@ func openCluster(ctx context.Context, address string, t TLS) (*Store, error) {
 	}
 }
 
-// openEmbedded opens client-go's MVCC store with a single region on a
-// single store, in o.DataDir/kv (in memory when DataDir is "").
+// openEmbedded opens client-go's MVCC store on a single store, in
+// o.DataDir/kv (in memory when DataDir is ""): one region to start with,
+// split as it grows (growth.go) unless o.SplitKeys < 0.
 //
 // It builds the KVStore itself rather than with client-go's test
 // constructor, for one difference: client-go commits the secondary keys
@@ -166,7 +176,8 @@ func openCluster(ctx context.Context, address string, t TLS) (*Store, error) {
 // The test constructor also wraps the client in client-go's API v1 codec;
 // that codec passes keys through unchanged and only rewrites the ranges
 // of EpochNotMatch/KeyNotInRegion region errors, which a single region
-// that never splits does not produce, so the client is used unwrapped.
+// that never splits does not produce: the client is wrapped only when
+// regions split (SplitKeys >= 0 or the test region options).
 // The PD client keeps its codec, as in a cluster: region boundaries
 // travel in TiKV's memcomparable form.
 func openEmbedded(o Options) (*Store, error) {
@@ -194,10 +205,18 @@ func openEmbedded(o Options) (*Store, error) {
 	}
 	st := &Store{embedded: true}
 	var rpc tikv.Client = client
-	if o.Regions > 1 || o.SplitInterval > 0 || o.FaultRate > 0 {
+	if o.Regions > 1 || o.SplitInterval > 0 || o.FaultRate > 0 || o.SplitKeys >= 0 {
 		// Region errors now carry ranges: decode them as a cluster's are.
 		rpc = &codecClient{Client: client, codec: tikv.NewCodecV1(tikv.ModeTxn)}
 		st.regions = &regions{cluster: cluster, prefix: prefix}
+	}
+	if o.SplitKeys >= 0 {
+		n := o.SplitKeys
+		if n == 0 {
+			n = DefaultSplitKeys
+		}
+		st.growth = &growth{regions: st.regions, splitKeys: max(n, 2), byRegion: map[uint64]*regionGrowth{}}
+		rpc = growthClient{Client: rpc, g: st.growth}
 	}
 	if o.Regions > 1 {
 		testutils.BootstrapWithMultiRegions(cluster, initialSplits(prefix, o.Regions)...)
@@ -231,12 +250,23 @@ func openEmbedded(o Options) (*Store, error) {
 			c.SetCapacity(EmbeddedBlockCache)
 		}
 	}
+	var loops sync.WaitGroup
+	ctx, stop := context.WithCancel(context.Background())
 	if o.SplitInterval > 0 {
-		ctx, stop := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { st.regions.splitLoop(ctx, kv, o.SplitInterval); close(done) }()
-		st.closeFn = func() error { stop(); <-done; return closeKV() }
+		loops.Add(1)
+		go func() { defer loops.Done(); st.regions.splitLoop(ctx, kv, o.SplitInterval) }()
 	}
+	if st.growth != nil && o.DataDir != "" {
+		// A reopened store is one region again: split what it holds.
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			if err := st.growth.splitExisting(ctx, kv); err != nil && ctx.Err() == nil {
+				slog.Warn("embedded store: split existing regions", "err", err)
+			}
+		}()
+	}
+	st.closeFn = func() error { stop(); loops.Wait(); return closeKV() }
 	return st, nil
 }
 

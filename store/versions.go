@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tikv/client-go/v2/oracle"
+	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
 )
 
@@ -16,7 +17,7 @@ var ErrNotEmbedded = errors.New("not the embedded store")
 
 // CollectVersions is the embedded store's MVCC garbage collection, one
 // small chunk at a time: from start, over the next n live keys (and every
-// deleted key between them), it removes the versions no read at or after
+// deleted key between them) but not past the end of start's region, it removes the versions no read at or after
 // before can see — older values, tombstones, rollback and lock records —
 // so that reads and scans do not slow down as history piles up. It returns
 // where the next chunk starts, or nil once the end of the key space is
@@ -42,7 +43,13 @@ func (s *Store) CollectVersions(ctx context.Context, start []byte, n int, before
 	snap.SetKeyOnly(true)
 	snap.SetNotFillCache(true)
 	snap.SetScanBatchSize(32)
-	it, err := snap.Iter(start, nil)
+	// The chunk ends at the end of start's region at the latest, so one
+	// step never walks more than a region's worth of deleted keys.
+	var regionEnd []byte
+	if loc, err := s.kv.GetRegionCache().LocateKey(tikv.NewBackoffer(ctx, 2000), start); err == nil && len(loc.EndKey) > 0 {
+		regionEnd = loc.EndKey
+	}
+	it, err := snap.Iter(start, regionEnd)
 	if err != nil {
 		return nil, fmt.Errorf("collect versions: %w", err)
 	}
@@ -58,6 +65,9 @@ func (s *Store) CollectVersions(ctx context.Context, start []byte, n int, before
 		}
 	}
 	it.Close()
+	if end == nil {
+		end = regionEnd
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -92,7 +92,8 @@ func newRootCmd() *cobra.Command {
 	f.IntVar(&testStore.Regions, "test-embedded-regions", 0, "start the embedded store with this many regions")
 	f.DurationVar(&testStore.SplitInterval, "test-embedded-split-interval", 0, "split a region of the embedded store every interval")
 	f.Float64Var(&testStore.FaultRate, "test-embedded-fault-rate", 0, "share of embedded store requests answered with injected region errors")
-	for _, name := range []string{"test-embedded-regions", "test-embedded-split-interval", "test-embedded-fault-rate"} {
+	f.IntVar(&testStore.SplitKeys, "test-embedded-split-keys", 0, "split an embedded store region after this many versions written (0: the default, negative: never)")
+	for _, name := range []string{"test-embedded-regions", "test-embedded-split-interval", "test-embedded-fault-rate", "test-embedded-split-keys"} {
 		f.MarkHidden(name)
 	}
 	root.AddCommand(&cobra.Command{
@@ -209,6 +210,7 @@ func run(cfg conf.Config, testStore store.Options) error {
 		KeyPrefix:     cfg.Namespace + ":",
 		SplitInterval: testStore.SplitInterval,
 		FaultRate:     testStore.FaultRate,
+		SplitKeys:     testStore.SplitKeys,
 	})
 	cancel()
 	if testStore.Regions > 1 || testStore.SplitInterval > 0 || testStore.FaultRate > 0 {
