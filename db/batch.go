@@ -49,6 +49,10 @@ type Job struct {
 	// over StageMin are written ahead in transactions of their own
 	// (strings_stage.go).
 	Stage [][]byte
+	// Lock makes the job's batch take TiKV's pessimistic lock on the
+	// metadata of its Keys before it reads (hotlock.go): for keys every
+	// instance writes at once, such as a stream's.
+	Lock bool
 	// Err is Fn's final result, set before Do returns.
 	Err error
 }
@@ -101,6 +105,9 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 	defer cancel()
 	{
 		fn := func(tx *Tx) error {
+			if err := tx.lockHot([]*Job{j}); err != nil {
+				return err
+			}
 			if err := tx.prefetch(append(d.metaKeys(j), tx.counterKeys([]*Job{j})...)); err != nil {
 				return err
 			}
@@ -535,6 +542,10 @@ func (b *batcher) execute(bt *batch) {
 		// read with the metadata, in the same BatchGet.
 		defer tx.releaseCounter()
 		abort := func() { tx.t.Rollback() }
+		if err := tx.lockHot(all); err != nil {
+			abort()
+			return err
+		}
 		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all))); err != nil {
 			abort()
 			return err

@@ -38,6 +38,8 @@ type DB struct {
 	keys     encoding.Keys
 	opts     Options
 	metrics  *metrics.Metrics
+	// countRPC is every transaction's interceptor: it counts requests and
+	// turns a prewrite's live locks into write conflicts.
 	countRPC interceptor.RPCInterceptor
 	batcher  *batcher
 	latches  *latches
@@ -61,7 +63,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 		opts.CommandTimeout = 30 * time.Second
 	}
 	d := &DB{store: st, keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m,
-		countRPC: store.CountRequests(m)}
+		countRPC: interceptor.ChainRPCInterceptors(store.CountRequests(m), store.ConflictOnLiveLocks())}
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
 	d.counterSlots = newCounterSlots()

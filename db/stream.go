@@ -66,62 +66,77 @@ func (s Stream) entryKey(m *encoding.Meta, id StreamID) []byte {
 	return s.tx.data(m, encoding.StreamEntryKey(id))
 }
 
-// entrySpan is the key range of the entries with start <= ID <= end.
-func (s Stream) entrySpan(m *encoding.Meta, start, end StreamID) (from, to []byte) {
-	return s.entryKey(m, start), append(s.entryKey(m, end), 0)
+// scanLimit is a COUNT as a scan's limit: 0 (no bound) for a count <= 0
+// or beyond an int32.
+func scanLimit(count int64) int {
+	if count > 0 && count < math.MaxInt32 {
+		return int(count)
+	}
+	return 0
 }
 
-func (s Stream) decodeEntry(m *encoding.Meta, k, v []byte) (StreamEntry, error) {
-	id, err := encoding.DecodeStreamEntryKey(s.tx.d.keys.DataSub(m.Object, k))
-	if err != nil {
-		return StreamEntry{}, err
-	}
-	fv, err := encoding.DecodeStreamEntry(bytes.Clone(v))
-	if err != nil {
-		return StreamEntry{}, fmt.Errorf("stream %q entry %s: %w", s.key, id, err)
-	}
-	return StreamEntry{ID: id, Fields: fv}, nil
-}
-
-// scanEntries calls fn for the entries with start <= ID <= end (from end
-// down with rev), at most count of them (0: all).
-func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, count int, rev bool, fn func(StreamEntry) (bool, error)) error {
+// scanIDs calls fn with the ID that ends each sub key prefix+<id> of m
+// with start <= id <= end, and its value, in ID order (from end down with
+// rev), for at most limit keys (0: all) or until fn returns false. Entries
+// ('e'), a group's PEL and a consumer's PEL index are all laid out so.
+func (s Stream) scanIDs(m *encoding.Meta, prefix []byte, start, end StreamID, limit int, rev bool, fn func(id StreamID, v []byte) (bool, error)) error {
 	if end.Less(start) {
 		return nil
 	}
-	from, to := s.entrySpan(m, start, end)
-	return s.tx.rangeScan(from, to, count, rev, func(k, v []byte) (bool, error) {
-		e, err := s.decodeEntry(m, k, v)
+	from := s.tx.data(m, encoding.AppendID(bytes.Clone(prefix), start))
+	to := append(s.tx.data(m, encoding.AppendID(bytes.Clone(prefix), end)), 0)
+	n := 0
+	return s.tx.rangeScan(from, to, limit, rev, func(k, v []byte) (bool, error) {
+		id, err := encoding.TrailingID(k)
 		if err != nil {
 			return false, err
 		}
-		return fn(e)
+		n++
+		more, err := fn(id, v)
+		return more && (limit == 0 || n < limit), err
 	})
 }
 
-// entryIDs returns the IDs of up to count entries with start <= ID <= end.
-func (s Stream) entryIDs(m *encoding.Meta, start, end StreamID, count int) ([]StreamID, error) {
+// collectIDs returns the IDs scanIDs visits.
+func (s Stream) collectIDs(m *encoding.Meta, prefix []byte, start, end StreamID, limit int) ([]StreamID, error) {
 	var ids []StreamID
-	if end.Less(start) {
-		return nil, nil
-	}
-	from, to := s.entrySpan(m, start, end)
-	err := s.tx.rangeScan(from, to, count, false, func(k, _ []byte) (bool, error) {
-		id, err := encoding.DecodeStreamEntryKey(s.tx.d.keys.DataSub(m.Object, k))
+	err := s.scanIDs(m, prefix, start, end, limit, false, func(id StreamID, _ []byte) (bool, error) {
 		ids = append(ids, id)
-		return err == nil, err
+		return true, nil
 	})
 	return ids, err
 }
 
-// firstID returns the ID of the first entry at or after from, or 0-0
-// when there is none, as Redis records it.
-func (s Stream) firstID(m *encoding.Meta, from StreamID) (StreamID, error) {
-	ids, err := s.entryIDs(m, from, encoding.MaxStreamID, 1)
-	if err != nil || len(ids) == 0 {
-		return StreamID{}, err
+// scanEntries calls fn for the entries with start <= ID <= end (from end
+// down with rev), at most limit of them (0: all).
+func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, limit int, rev bool, fn func(StreamEntry) (bool, error)) error {
+	return s.scanIDs(m, encoding.StreamEntryPrefix(), start, end, limit, rev, func(id StreamID, v []byte) (bool, error) {
+		fv, err := encoding.DecodeStreamEntry(bytes.Clone(v))
+		if err != nil {
+			return false, fmt.Errorf("stream %q entry %s: %w", s.key, id, err)
+		}
+		return fn(StreamEntry{ID: id, Fields: fv})
+	})
+}
+
+// collectEntries returns the entries scanEntries visits.
+func (s Stream) collectEntries(m *encoding.Meta, start, end StreamID, limit int, rev bool) ([]StreamEntry, error) {
+	var out []StreamEntry
+	err := s.scanEntries(m, start, end, limit, rev, func(e StreamEntry) (bool, error) {
+		out = append(out, e)
+		return true, nil
+	})
+	return out, err
+}
+
+// entryValues reads the entries ids in one request: their encoded field
+// lists, nil for missing ones.
+func (s Stream) entryValues(m *encoding.Meta, ids []StreamID) ([][]byte, error) {
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = s.entryKey(m, id)
 	}
-	return ids[0], nil
+	return s.tx.getMany(keys)
 }
 
 // IDSpec is the ID XADD is given: Auto for *, SeqAuto for <ms>-*,
@@ -233,16 +248,7 @@ func (s Stream) Range(start, end StreamID, count int64, rev bool) ([]StreamEntry
 	if err != nil || m == nil || count == 0 {
 		return nil, err
 	}
-	limit := 0
-	if count > 0 && count < math.MaxInt32 {
-		limit = int(count)
-	}
-	var out []StreamEntry
-	err = s.scanEntries(m, start, end, limit, rev, func(e StreamEntry) (bool, error) {
-		out = append(out, e)
-		return count < 0 || int64(len(out)) < count, nil
-	})
-	return out, err
+	return s.collectEntries(m, start, end, scanLimit(count), rev)
 }
 
 // Del deletes the entries ids (XDEL) and returns how many existed.
@@ -251,24 +257,19 @@ func (s Stream) Del(ids []StreamID) (int64, error) {
 	if err != nil || m == nil {
 		return 0, err
 	}
-	keys := make([][]byte, len(ids))
-	for i, id := range ids {
-		keys[i] = s.entryKey(m, id)
-	}
-	if err := s.tx.prefetch(keys); err != nil {
+	vals, err := s.entryValues(m, ids)
+	if err != nil {
 		return 0, err
 	}
 	var n int64
 	firstGone := false
+	seen := make(map[StreamID]bool, len(ids))
 	for i, id := range ids {
-		v, err := s.tx.get(keys[i])
-		if err != nil {
-			return 0, err
-		}
-		if v == nil {
+		if vals[i] == nil || seen[id] {
 			continue
 		}
-		if err := s.tx.del(keys[i]); err != nil {
+		seen[id] = true
+		if err := s.tx.del(s.entryKey(m, id)); err != nil {
 			return 0, err
 		}
 		n++
@@ -284,8 +285,13 @@ func (s Stream) Del(ids []StreamID) (int64, error) {
 	}
 	m.Count -= n
 	if firstGone {
-		if m.Stream.FirstID, err = s.firstID(m, m.Stream.FirstID); err != nil {
+		ids, err := s.collectIDs(m, encoding.StreamEntryPrefix(), m.Stream.FirstID, encoding.MaxStreamID, 1)
+		if err != nil {
 			return 0, err
+		}
+		m.Stream.FirstID = StreamID{}
+		if len(ids) > 0 {
+			m.Stream.FirstID = ids[0]
 		}
 	}
 	return n, s.save(m)
@@ -305,8 +311,8 @@ func (s Stream) Trim(spec TrimSpec) (int64, error) {
 }
 
 // trim removes the entries spec cuts from the head of m; the caller saves
-// m. It reads only the entries it removes (and the next one, the new
-// first entry).
+// m. It reads, in one scan, only the entries it removes and the next one,
+// the new first entry.
 func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
 	var want int64 // entries to remove, at most
 	switch {
@@ -326,20 +332,29 @@ func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
 	case spec.Approx && spec.Limit > 0:
 		want = min(want, spec.Limit)
 	}
-	end := encoding.MaxStreamID
-	if spec.MinID {
-		prev, ok := spec.Threshold.Prev()
-		if !ok {
-			return 0, nil
-		}
-		end = prev
+	if spec.MinID && spec.Threshold.IsZero() {
+		return 0, nil
 	}
-	ids, err := s.entryIDs(m, encoding.StreamID{}, end, int(min(want, math.MaxInt32)))
+	var ids []StreamID
+	var next StreamID // the new first entry, 0-0 when none is left
+	limit := int(min(want+1, math.MaxInt32))
+	err := s.scanIDs(m, encoding.StreamEntryPrefix(), StreamID{}, encoding.MaxStreamID, limit, false, func(id StreamID, _ []byte) (bool, error) {
+		if int64(len(ids)) == want || spec.MinID && !id.Less(spec.Threshold) {
+			next = id
+			return false, nil
+		}
+		ids = append(ids, id)
+		return true, nil
+	})
 	if err != nil {
 		return 0, err
 	}
 	if spec.Approx && spec.MinID {
-		ids = ids[:approxTrim(m.Count, spec, int64(len(ids)))]
+		k := approxTrim(m.Count, spec, int64(len(ids)))
+		if k < int64(len(ids)) {
+			next = ids[k]
+		}
+		ids = ids[:k]
 	}
 	if len(ids) == 0 {
 		return 0, nil
@@ -350,11 +365,7 @@ func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
 		}
 	}
 	m.Count -= int64(len(ids))
-	last := ids[len(ids)-1]
-	next, _ := last.Next()
-	if m.Stream.FirstID, err = s.firstID(m, next); err != nil {
-		return 0, err
-	}
+	m.Stream.FirstID = next
 	return int64(len(ids)), nil
 }
 

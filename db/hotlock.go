@@ -1,0 +1,56 @@
+package db
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	tikverr "github.com/tikv/client-go/v2/error"
+	"github.com/tikv/client-go/v2/kv"
+)
+
+// Keys written by every command on one collection from several instances
+// (a stream's metadata: XADD, XREADGROUP, XACK of every instance write it)
+// serialize badly in optimistic transactions: the batcher's latches order
+// one instance's writers, but the instances' batches overlap in the store,
+// all but one fail at commit, and they retry until one gives up. A job
+// with Lock set makes its batch pessimistic: before anything is read, the
+// batch takes TiKV's lock on the metadata keys of those jobs with its
+// start timestamp as the for-update timestamp. A batch of another instance
+// holding the lock makes it wait in the store; when that one commits, the
+// lock request fails with a write conflict (a newer version than our
+// start) and the batch runs again at once with a new start. Once the lock
+// is held, nothing newer than the start timestamp was committed to the
+// key, and, as every writer of the collection's keys takes it first,
+// nothing newer to them either: the batch reads current data and commits
+// without a conflict.
+
+// lockHot takes the pessimistic locks of the jobs that ask for them; it
+// must run before the transaction reads anything.
+func (tx *Tx) lockHot(jobs []*Job) error {
+	var keys [][]byte
+	for _, j := range jobs {
+		if !j.Lock || j.ReadOnly {
+			continue
+		}
+		for _, k := range j.Keys {
+			keys = append(keys, tx.d.keys.Meta(j.DB, k))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	tx.t.SetPessimistic(true)
+	lc := kv.NewLockCtx(tx.t.StartTS(), kv.LockAlwaysWait, time.Now())
+	err := tx.t.LockKeys(tx.ctx, lc, keys...)
+	if err == nil {
+		return nil
+	}
+	var dl *tikverr.ErrDeadlock
+	if errors.As(err, &dl) {
+		// Two batches locking keys in other orders (keys in several
+		// regions): one of them runs again.
+		err = &tikverr.ErrRetryable{Retryable: "deadlock on hot keys"}
+	}
+	return fmt.Errorf("lock %d hot keys: %w", len(keys), err)
+}
