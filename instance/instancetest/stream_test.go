@@ -70,11 +70,14 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 	// The victim reads a batch and dies without acknowledging it.
 	victim := redis.NewClient(&redis.Options{Addr: g.Addr(2), ReadTimeout: time.Minute})
 	start := time.Now()
+	// The producer adds pipelines of 100 entries (1,000 from 100,000
+	// entries on), one instance after the other.
+	step := max(100, n/1000)
 	go func() {
-		for i := 0; i < n; i += 100 {
-			vals := make([]redis.Cmder, 0, 100)
-			pipe := clients[i%3].Pipeline()
-			for j := i; j < min(i+100, n); j++ {
+		for i := 0; i < n; i += step {
+			vals := make([]redis.Cmder, 0, step)
+			pipe := clients[(i/step)%3].Pipeline()
+			for j := i; j < min(i+step, n); j++ {
 				vals = append(vals, pipe.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"n", strconv.Itoa(j)}}))
 			}
 			if _, err := pipe.Exec(ctx); err != nil {
