@@ -34,10 +34,10 @@ type Options struct {
 // DB is titan's data layer over one TiKV store. Several DBs may share a
 // store, as several titan processes share a cluster.
 type DB struct {
-	store    *store.Store
-	keys     encoding.Keys
-	opts     Options
-	metrics  *metrics.Metrics
+	store   *store.Store
+	keys    encoding.Keys
+	opts    Options
+	metrics *metrics.Metrics
 	// countRPC is every transaction's interceptor: it counts requests and
 	// turns a prewrite's live locks into write conflicts.
 	countRPC interceptor.RPCInterceptor
