@@ -34,12 +34,10 @@ type Options struct {
 // DB is titan's data layer over one TiKV store. Several DBs may share a
 // store, as several titan processes share a cluster.
 type DB struct {
-	store   *store.Store
-	keys    encoding.Keys
-	opts    Options
-	metrics *metrics.Metrics
-	// countRPC is every transaction's interceptor: it counts requests and
-	// turns a prewrite's live locks into write conflicts.
+	store    *store.Store
+	keys     encoding.Keys
+	opts     Options
+	metrics  *metrics.Metrics
 	countRPC interceptor.RPCInterceptor
 	batcher  *batcher
 	latches  *latches
@@ -62,6 +60,8 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = 30 * time.Second
 	}
+	// Every transaction's interceptor counts its requests and turns a
+	// prewrite's live locks into write conflicts.
 	d := &DB{store: st, keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m,
 		countRPC: interceptor.ChainRPCInterceptors(store.CountRequests(m), store.ConflictOnLiveLocks())}
 	d.batcher = newBatcher(d, opts.Batch)
