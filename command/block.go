@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"math/big"
 	"time"
@@ -205,6 +206,11 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 			call.blk.retrying = true
 			call.job.Err, call.result = nil, nil
 			s.db.Do(context.Background(), call.job)
+			if err := call.job.Err; err != nil && call.blk.expired() && !db.IsUserError(err) && !errors.Is(err, db.ErrUndetermined) {
+				// The retry failed (a busy store) after the deadline:
+				// nothing was taken, the timeout is the answer.
+				call.job.Err, call.result = nil, call.blk.timedOut
+			}
 			done = call.job.Err != nil || call.result != nil
 			if done && s.m != nil {
 				s.m.BlockedWakes.Inc()

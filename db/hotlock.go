@@ -3,6 +3,7 @@ package db
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	tikverr "github.com/tikv/client-go/v2/error"
@@ -19,7 +20,8 @@ import (
 // start timestamp as the for-update timestamp. A batch of another instance
 // holding the lock makes it wait in the store; when that one commits, the
 // lock request fails with a write conflict (a newer version than our
-// start) and the batch runs again at once with a new start. Once the lock
+// start) and the batch runs again at once with a new start (not counted
+// against MaxRetries: the command's timeout bounds it). Once the lock
 // is held, nothing newer than the start timestamp was committed to the
 // key, and, as every writer of the collection's keys takes it first,
 // nothing newer to them either: the batch reads current data and commits
@@ -47,10 +49,23 @@ func (tx *Tx) lockHot(jobs []*Job) error {
 		return nil
 	}
 	var dl *tikverr.ErrDeadlock
-	if errors.As(err, &dl) {
-		// Two batches locking keys in other orders (keys in several
-		// regions): one of them runs again.
-		err = &tikverr.ErrRetryable{Retryable: "deadlock on hot keys"}
+	if errors.As(err, &dl) || tikverr.IsErrWriteConflict(err) {
+		// The holder committed (or two batches locked keys in other
+		// orders, keys in several regions): run again at once.
+		return errHotLockTaken{fmt.Errorf("lock %d hot keys: %w", len(keys), err)}
 	}
 	return fmt.Errorf("lock %d hot keys: %w", len(keys), err)
 }
+
+// errHotLockTaken is a hot lock taken by another transaction that
+// committed meanwhile: the attempt runs again at once, without counting
+// as a conflict retry (the lock changes hands between instances, each
+// turn costs one), until the command's time is up.
+type errHotLockTaken struct{ err error }
+
+func (e errHotLockTaken) Error() string { return e.err.Error() }
+func (e errHotLockTaken) Unwrap() error { return e.err }
+
+// hotLockPause is the pause before trying a hot lock again: short, the
+// lock was just released.
+func hotLockPause() time.Duration { return time.Duration(rand.N(2000)) * time.Microsecond }

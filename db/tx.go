@@ -108,6 +108,16 @@ func (d *DB) retry(ctx context.Context, attempt func() error) error {
 	backoff := time.Millisecond
 	for i := 0; ; i++ {
 		err := attempt()
+		var taken errHotLockTaken
+		if errors.As(err, &taken) {
+			i--
+			select {
+			case <-time.After(hotLockPause()):
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %w", ctx.Err(), err)
+			}
+		}
 		if err == nil || !retryable(err) || i >= d.opts.MaxRetries {
 			if err != nil && retryable(err) {
 				return fmt.Errorf("transaction still conflicting after %d retries: %w", i, err)
