@@ -51,6 +51,11 @@ type blockSpec struct {
 	// ran into conflicts) answers the timeout and takes nothing.
 	deadline time.Time
 	retrying bool
+	// ready, when set, is a read on a snapshot telling whether a woken
+	// retry may find something: a retry that would find nothing then
+	// waits on without its write transaction (for XREADGROUP, without
+	// queueing for the stream's lock).
+	ready func(tx *db.Tx) (bool, error)
 }
 
 // expired reports whether a retry started after the deadline.
@@ -202,6 +207,9 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 				call.job, call.result, done = nil, call.blk.timedOut, true
 				continue
 			}
+			if !s.mayServe(cl, call) {
+				continue
+			}
 			woke := time.Now()
 			call.blk.retrying = true
 			call.job.Err, call.result = nil, nil
@@ -243,6 +251,24 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 		out = s.Run(cl, b.rest, out)
 	}
 	return out
+}
+
+// mayServe runs the blocked call's ready check, if any: false when the
+// retry would find nothing. A failing check lets the retry run (and
+// answer the error).
+func (s *Engine) mayServe(cl *Client, call *Call) bool {
+	ready := call.blk.ready
+	if ready == nil {
+		return true
+	}
+	ok := true
+	j := &db.Job{DB: cl.db, Keys: call.blk.keys, ReadOnly: true, Fn: func(tx *db.Tx) error {
+		var err error
+		ok, err = ready(tx)
+		return err
+	}}
+	s.db.Do(context.Background(), j)
+	return ok || j.Err != nil
 }
 
 // Recheck is the bounded fallback that catches a missed wake-up (a bus

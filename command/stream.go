@@ -562,6 +562,15 @@ func xread(group bool) func(*Call) {
 		c.block(a.keys, a.timeout, resp.NullArray, resp.NullArray, try)
 		if group && c.blk != nil {
 			c.blk.group = string(a.group)
+			c.blk.ready = func(tx *db.Tx) (bool, error) {
+				for _, key := range a.keys {
+					ok, err := tx.Stream(key).HasNew(a.group)
+					if ok || err != nil {
+						return true, err
+					}
+				}
+				return false, nil
+			}
 		}
 	}
 }

@@ -541,6 +541,7 @@ func (b *batcher) execute(bt *batch) {
 		// Key counters (counters.go): the shard this batch updates is
 		// read with the metadata, in the same BatchGet.
 		defer tx.releaseCounter()
+		defer tx.releaseHot()
 		abort := func() { tx.t.Rollback() }
 		if err := tx.lockHot(all); err != nil {
 			abort()

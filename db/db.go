@@ -46,6 +46,8 @@ type DB struct {
 	// counterSlots spreads this process's transactions over the key
 	// counter shards (counters.go).
 	counterSlots *counterSlots
+	// hot paces this process's turns on hot keys (hotlock.go).
+	hot *hotLocks
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).
@@ -67,6 +69,7 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
 	d.counterSlots = newCounterSlots()
+	d.hot = newHotLocks()
 	return d
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	tikverr "github.com/tikv/client-go/v2/error"
@@ -42,9 +43,12 @@ func (tx *Tx) lockHot(jobs []*Job) error {
 	if len(keys) == 0 {
 		return nil
 	}
+	tx.d.hot.yield(keys)
 	tx.t.SetPessimistic(true)
-	lc := kv.NewLockCtx(tx.t.StartTS(), kv.LockAlwaysWait, time.Now())
+	started := time.Now()
+	lc := kv.NewLockCtx(tx.t.StartTS(), kv.LockAlwaysWait, started)
 	err := tx.t.LockKeys(tx.ctx, lc, keys...)
+	tx.hotLocked, tx.hotLockTook = keys, time.Since(started)
 	if err == nil {
 		return nil
 	}
@@ -69,3 +73,64 @@ func (e errHotLockTaken) Unwrap() error { return e.err }
 // hotLockPause is the pause before trying a hot lock again: short, the
 // lock was just released.
 func hotLockPause() time.Duration { return time.Duration(rand.N(2000)) * time.Microsecond }
+
+// releaseHot records the end of the transaction's hot locks, once.
+func (tx *Tx) releaseHot() {
+	if tx.hotLocked != nil {
+		tx.d.hot.release(tx.hotLocked, tx.hotLockTook)
+		tx.hotLocked = nil
+	}
+}
+
+// hotLocks remembers, per hot key, when this process last released its
+// lock. Its own next batch on the key is formed at once, while the other
+// instances waiting for the key learn of the release only at their next
+// request to the store: without a pause the releasing instance would take
+// the lock again and again and starve them. So a batch waits, before it
+// locks a key this process released less than a store round trip ago, for
+// the rest of that round trip (the last lock request's duration, 5 to 200
+// ms).
+type hotLocks struct {
+	mu       sync.Mutex
+	released map[string]hotRelease
+}
+
+type hotRelease struct {
+	at    time.Time
+	pause time.Duration
+}
+
+func newHotLocks() *hotLocks { return &hotLocks{released: make(map[string]hotRelease)} }
+
+// yield waits out the pause of keys released lately.
+func (h *hotLocks) yield(keys [][]byte) {
+	h.mu.Lock()
+	var wait time.Duration
+	now := time.Now()
+	for _, k := range keys {
+		if r, ok := h.released[string(k)]; ok {
+			wait = max(wait, r.at.Add(r.pause).Sub(now))
+		}
+	}
+	h.mu.Unlock()
+	if wait > 0 {
+		time.Sleep(wait)
+	}
+}
+
+// release records that this process's transaction holding keys ended;
+// took is how long their lock request took.
+func (h *hotLocks) release(keys [][]byte, took time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	for k, r := range h.released {
+		if now.Sub(r.at) > time.Second {
+			delete(h.released, k)
+		}
+	}
+	pause := min(max(took, 5*time.Millisecond), 200*time.Millisecond)
+	for _, k := range keys {
+		h.released[string(k)] = hotRelease{at: now, pause: pause}
+	}
+}

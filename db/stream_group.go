@@ -508,6 +508,20 @@ type ReadGroupArgs struct {
 	NoAck bool
 }
 
+// HasNew reports whether XREADGROUP ">" of group may find something: the
+// stream has an ID after the group's last delivered one. It is also true
+// when the key or the group is missing (the read answers the error).
+func (s Stream) HasNew(group []byte) (bool, error) {
+	gv, err := s.metaGroup(group, "")
+	if err != nil {
+		if IsUserError(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	return gv.g.LastID.Less(gv.m.Stream.LastID), nil
+}
+
 // GroupReader is one stream's consumer group as XREADGROUP reads it: the
 // stream's metadata and the group record, read once per command.
 type GroupReader struct{ gv *groupView }

@@ -48,6 +48,10 @@ type Tx struct {
 	// staged are the values written ahead for the running job
 	// (strings_stage.go).
 	staged []staged
+	// hotLocked are the keys lockHot locked, released when the
+	// transaction ends (hotlock.go); hotLockTook is how long that took.
+	hotLocked   [][]byte
+	hotLockTook time.Duration
 }
 
 // errPlanning stops a job at a scan during the planning pass.
@@ -96,6 +100,7 @@ func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) err
 		if err := fn(tx); err != nil {
 			tx.t.Rollback()
 			tx.releaseCounter()
+			tx.releaseHot()
 			return err
 		}
 		return tx.commit()
@@ -147,6 +152,7 @@ func retryable(err error) bool {
 
 func (tx *Tx) commit() error {
 	defer tx.releaseCounter()
+	defer tx.releaseHot()
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
 		return nil
