@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"math/big"
 	"time"
@@ -41,6 +42,25 @@ type blockSpec struct {
 	timeout time.Duration // 0: forever
 	// timedOut is the reply when the timeout passes.
 	timedOut resp.Reply
+	// group is the consumer group of a blocking XREADGROUP: its waiters
+	// take turns (wait.Registry.WaitGroup).
+	group string
+	// deadline is when the timeout passes (zero: never), set when the
+	// client blocks; retrying is set once a wake-up tries again. A retry
+	// that starts after the deadline (the batch it joined was queued or
+	// ran into conflicts) answers the timeout and takes nothing.
+	deadline time.Time
+	retrying bool
+	// ready, when set, is a read on a snapshot telling whether a woken
+	// retry may find something: a retry that would find nothing then
+	// waits on without its write transaction (for XREADGROUP, without
+	// queueing for the stream's lock).
+	ready func(tx *db.Tx) (bool, error)
+}
+
+// expired reports whether a retry started after the deadline.
+func (b *blockSpec) expired() bool {
+	return b.retrying && !b.deadline.IsZero() && !time.Now().Before(b.deadline)
 }
 
 // blocked is the state of a blocked client.
@@ -68,14 +88,20 @@ func (c *Call) block(keys [][]byte, timeout time.Duration, empty, timedOut resp.
 		})
 		return
 	}
-	c.Write(try)
-	c.blk = &blockSpec{keys: keys, timeout: timeout, timedOut: timedOut}
+	spec := &blockSpec{keys: keys, timeout: timeout, timedOut: timedOut}
+	c.Write(func(tx *db.Tx) (resp.Reply, error) {
+		if spec.expired() {
+			return timedOut, nil
+		}
+		return try(tx)
+	})
+	c.blk = spec
 }
 
 // startBlock registers the call's client as a waiter and tries the call
 // once; it reports whether the client is now blocked (nothing to take).
 func (s *Engine) startBlock(cl *Client, call *Call, rest [][][]byte) bool {
-	w := s.waiters.Wait(cl.db, call.blk.keys)
+	w := s.waiters.WaitGroup(cl.db, call.blk.keys, call.blk.group)
 	s.db.Do(context.Background(), call.job)
 	if call.job.Err != nil || call.result != nil {
 		w.Done()
@@ -84,6 +110,7 @@ func (s *Engine) startBlock(cl *Client, call *Call, rest [][][]byte) bool {
 	b := &blocked{call: call, w: w, since: time.Now(), reason: make(chan unblockReason, 1)}
 	if call.blk.timeout > 0 {
 		b.deadline = b.since.Add(call.blk.timeout)
+		call.blk.deadline = b.deadline
 	}
 	for _, args := range rest {
 		q := make([][]byte, len(args))
@@ -180,9 +207,18 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 				call.job, call.result, done = nil, call.blk.timedOut, true
 				continue
 			}
+			if !s.mayServe(cl, call) {
+				continue
+			}
 			woke := time.Now()
+			call.blk.retrying = true
 			call.job.Err, call.result = nil, nil
 			s.db.Do(context.Background(), call.job)
+			if err := call.job.Err; err != nil && call.blk.expired() && !db.IsUserError(err) && !errors.Is(err, db.ErrUndetermined) {
+				// The retry failed (a busy store) after the deadline:
+				// nothing was taken, the timeout is the answer.
+				call.job.Err, call.result = nil, call.blk.timedOut
+			}
 			done = call.job.Err != nil || call.result != nil
 			if done && s.m != nil {
 				s.m.BlockedWakes.Inc()
@@ -217,11 +253,29 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 	return out
 }
 
+// mayServe runs the blocked call's ready check, if any: false when the
+// retry would find nothing. A failing check lets the retry run (and
+// answer the error).
+func (s *Engine) mayServe(cl *Client, call *Call) bool {
+	ready := call.blk.ready
+	if ready == nil {
+		return true
+	}
+	ok := true
+	j := &db.Job{DB: cl.db, Keys: call.blk.keys, ReadOnly: true, Fn: func(tx *db.Tx) error {
+		var err error
+		ok, err = ready(tx)
+		return err
+	}}
+	s.db.Do(context.Background(), j)
+	return ok || j.Err != nil
+}
+
 // Recheck is the bounded fallback that catches a missed wake-up (a bus
 // message lost with a peer that died or a network fault): every interval,
 // one snapshot read looks at every key with waiters on this instance and
-// wakes the first waiter of each key that exists (every waiter of a
-// stream, whose readers do not consume). It costs one store request per
+// wakes the first waiter of each key that exists (of a stream: every
+// XREAD and the first XREADGROUP of each group). It costs one store request per
 // interval whatever the number of blocked clients (plus one transaction
 // per woken stream reader), and none while nobody waits. It returns when ctx ends.
 func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
@@ -249,9 +303,10 @@ func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
 			switch t {
 			case 0:
 			case encoding.TypeStream:
-				// Stream readers do not consume: each may be waiting
-				// for something else (its group, its ID).
-				s.waiters.WakeAll(refs[i].DB, refs[i].Key)
+				// XREAD readers do not consume: each may be waiting
+				// for something else (its ID); XREADGROUP readers take
+				// turns per group.
+				s.waiters.WakeReaders(refs[i].DB, refs[i].Key)
 			default:
 				s.waiters.Wake(refs[i].DB, refs[i].Key)
 			}

@@ -73,7 +73,10 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	// String commands read only their keys' metadata (prefetched): a
 	// planning pass would only run them twice.
 	noPlan := c.cmd.Spec.Docs.Group == "string"
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Fn: func(tx *db.Tx) error {
+	// Stream writers of every instance write the stream's metadata: they
+	// queue for it in the store (db.Job.Lock). XREAD writes nothing.
+	lock := !readOnly && c.cmd.Spec.Docs.Group == "stream" && c.name != "xread"
+	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Lock: lock, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r

@@ -30,7 +30,8 @@ const (
 	// is the peer's part of the answer.
 	msgQuery
 	// msgStreamKeys carries the keys a commit left as streams: every
-	// reader blocked on them is woken (stream reads do not consume).
+	// XREAD blocked on them is woken (it does not consume) and the first
+	// XREADGROUP of each group (wait.Registry.WakeReaders).
 	msgStreamKeys
 	// msgSwapDB announces a SWAPDB (swapdb.go): the peer reloads the
 	// mapping and wakes the clients blocked in either database.
@@ -47,7 +48,7 @@ const (
 func (s *Engine) UseBus(p Peers) {
 	s.peers = p
 	p.Handle(msgKeys, s.wakeFromPeer(s.waiters.Wake))
-	p.Handle(msgStreamKeys, s.wakeFromPeer(s.waiters.WakeAll))
+	p.Handle(msgStreamKeys, s.wakeFromPeer(s.waiters.WakeReaders))
 	p.Handle(msgPublish, s.publishFromPeer)
 	p.Handle(msgQuery, s.queryFromPeer)
 	p.Handle(msgUnblock, s.unblockFromPeer)
@@ -115,7 +116,7 @@ func (s *Engine) wakeFromPeer(wake func(uint16, []byte)) func([]byte) []byte {
 // wakeChanged is the engine's db.OnCommit hook: the lists and sorted sets
 // a commit left at keys wake the first waiter of each key on this
 // instance and, through the bus, on every other one; the streams wake
-// every waiter of the key.
+// their readers (every XREAD, the first XREADGROUP of each group).
 func (s *Engine) wakeChanged(changes []db.Change) {
 	s.notifyExpired(changes)
 	var msg, streams []byte
@@ -126,7 +127,7 @@ func (s *Engine) wakeChanged(changes []db.Change) {
 			s.waiters.Wake(ch.DB, ch.Key)
 			to = &msg
 		case encoding.TypeStream:
-			s.waiters.WakeAll(ch.DB, ch.Key)
+			s.waiters.WakeReaders(ch.DB, ch.Key)
 			to = &streams
 		default:
 			continue

@@ -560,28 +560,55 @@ func xread(group bool) func(*Call) {
 			return
 		}
 		c.block(a.keys, a.timeout, resp.NullArray, resp.NullArray, try)
+		if group && c.blk != nil {
+			c.blk.group = string(a.group)
+			c.blk.ready = func(tx *db.Tx) (bool, error) {
+				for _, key := range a.keys {
+					ok, err := tx.Stream(key).HasNew(a.group)
+					if ok || err != nil {
+						return true, err
+					}
+				}
+				return false, nil
+			}
+		}
 	}
 }
 
 // readStreams is one try of XREAD or XREADGROUP: nil when no stream was
-// served. "$" IDs are resolved on the first try and kept.
+// served. "$" IDs are resolved on the first try and kept. As Redis does,
+// each key is checked in order (its type, for XREADGROUP its group, then
+// its ID) before any is read; each stream's metadata and group are read
+// once.
 func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group bool) (resp.Reply, error) {
 	var out streamsReply
+	var readers []*db.GroupReader
+	if group {
+		readers = make([]*db.GroupReader, len(a.keys))
+	}
 	for i, key := range a.keys {
 		st := tx.Stream(key)
+		arg := &ids[i]
 		if group {
-			if _, err := st.Len(); err != nil {
-				return nil, err
+			// The same key twice shares one reader, which sees its own
+			// writes.
+			for j := range i {
+				if bytes.Equal(a.keys[j], key) {
+					readers[i] = readers[j]
+					break
+				}
+			}
+			if readers[i] == nil {
+				r, err := st.OpenGroup(a.group)
+				if err != nil {
+					return nil, err
+				}
+				readers[i] = r
 			}
 		}
-		arg := &ids[i]
-		raw := a.ids[i]
 		switch {
 		case arg.last:
 			if group {
-				if err := groupExists(tx, key, a.group); err != nil {
-					return nil, err
-				}
 				return nil, db.UserError("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
 			}
 			if !arg.resolved {
@@ -596,30 +623,27 @@ func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group bool)
 				return nil, db.UserError("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
 			}
 		default:
-			if group {
-				if err := groupExists(tx, key, a.group); err != nil {
+			if !group {
+				if _, err := st.Len(); err != nil {
 					return nil, err
 				}
-			} else if _, err := st.Len(); err != nil {
-				return nil, err
 			}
-			if _, _, ok := parseStreamID(raw, 0, true, false); !ok {
+			if _, _, ok := parseStreamID(a.ids[i], 0, true, false); !ok {
 				return nil, db.UserError(errInvalidID)
 			}
 		}
 	}
 	for i, key := range a.keys {
-		st := tx.Stream(key)
 		var es []db.StreamEntry
 		served := false
 		var err error
 		if group {
-			es, served, err = st.ReadGroup(db.ReadGroupArgs{
+			es, served, err = readers[i].Read(db.ReadGroupArgs{
 				Group: a.group, Consumer: a.consumer, New: ids[i].new, After: ids[i].id,
 				Count: a.count, NoAck: a.noack,
 			})
 		} else {
-			es, err = st.After(ids[i].id, a.count)
+			es, err = tx.Stream(key).After(ids[i].id, a.count)
 			served = len(es) > 0
 		}
 		if err != nil {
@@ -634,17 +658,4 @@ func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group bool)
 		return nil, nil
 	}
 	return out, nil
-}
-
-// groupExists answers XREADGROUP's NOGROUP when key or its group is
-// missing.
-func groupExists(tx *db.Tx, key, group []byte) error {
-	ok, err := tx.Stream(key).HasGroup(group)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return db.NoGroupError(key, group, " in XREADGROUP with GROUP option")
-	}
-	return nil
 }

@@ -50,6 +50,10 @@ type Job struct {
 	// over StageMin are written ahead in transactions of their own
 	// (strings_stage.go).
 	Stage [][]byte
+	// Lock makes the job's batch take TiKV's pessimistic lock on the
+	// metadata of its Keys before it reads (hotlock.go): for keys every
+	// instance writes at once, such as a stream's.
+	Lock bool
 	// Err is Fn's final result, set before Do returns.
 	Err error
 }
@@ -108,6 +112,9 @@ func (d *DB) runOne(ctx context.Context, j *Job) {
 				tx.use(j.DB)
 				tx.lazyMap = true
 				return safely(j.Fn, tx)
+			}
+			if err := tx.lockHot([]*Job{j}); err != nil {
+				return err
 			}
 			// The SWAPDB mapping rides in the metadata's BatchGet.
 			if err := tx.prefetch(slices.Concat(d.metaKeys(j), tx.counterKeys([]*Job{j}), tx.mapKeys())); err != nil {
@@ -551,7 +558,12 @@ func (b *batcher) execute(bt *batch) {
 		// Key counters (counters.go): the shard this batch updates is
 		// read with the metadata, in the same BatchGet.
 		defer tx.releaseCounter()
+		defer tx.releaseHot()
 		abort := func() { tx.t.Rollback() }
+		if err := tx.lockHot(all); err != nil {
+			abort()
+			return err
+		}
 		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all), tx.mapKeys())); err != nil {
 			abort()
 			return err

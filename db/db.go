@@ -51,6 +51,8 @@ type DB struct {
 	// its system key.
 	dbmap   atomic.Pointer[encoding.DBMap]
 	mapKeyB []byte
+	// hot paces this process's turns on hot keys (hotlock.go).
+	hot *hotLocks
 }
 
 // New returns a DB over st, an opened store, counting in m (may be nil).
@@ -65,12 +67,15 @@ func New(st *store.Store, opts Options, m *metrics.Metrics) *DB {
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = 30 * time.Second
 	}
+	// Every transaction's interceptor counts its requests and turns a
+	// prewrite's live locks into write conflicts.
 	d := &DB{store: st, keys: encoding.NewKeys(opts.Namespace), opts: opts, metrics: m,
-		countRPC: store.CountRequests(m)}
+		countRPC: interceptor.ChainRPCInterceptors(store.CountRequests(m), store.ConflictOnLiveLocks())}
 	d.batcher = newBatcher(d, opts.Batch)
 	d.latches = newLatches()
 	d.counterSlots = newCounterSlots()
 	d.mapKeyB = d.keys.System(dbMapKey)
+	d.hot = newHotLocks()
 	return d
 }
 

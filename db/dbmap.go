@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/tikv/client-go/v2/kv"
 
 	"github.com/titan-kv/titan/encoding"
 )
@@ -156,11 +159,29 @@ func (tx *Tx) wroteDB(p uint16) {
 // guardWrites lock-only mutates the transaction's counter shard of every
 // physical database it wrote (a no-op on a shard it writes anyway), so
 // that it conflicts with a SWAPDB of that database committed after its
-// snapshot.
-func (tx *Tx) guardWrites() {
+// snapshot. A pessimistic transaction (one that took hot locks,
+// hotlock.go) takes real pessimistic locks instead: a lock flag alone
+// would make its prewrite look for a pessimistic lock that was never
+// taken.
+func (tx *Tx) guardWrites() error {
+	keys := make([][]byte, 0, len(tx.wrote))
 	for _, p := range tx.wrote {
-		tx.lock(tx.d.keys.Counter(p, tx.claimCounter()))
+		keys = append(keys, tx.d.keys.Counter(p, tx.claimCounter()))
 	}
+	if !tx.t.IsPessimistic() {
+		for _, k := range keys {
+			tx.lock(k)
+		}
+		return nil
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	lc := kv.NewLockCtx(tx.t.StartTS(), kv.LockAlwaysWait, time.Now())
+	if err := tx.t.LockKeys(tx.ctx, lc, keys...); err != nil {
+		return fmt.Errorf("lock counter shards: %w", err)
+	}
+	return nil
 }
 
 // Swap swaps logical databases a and b (SWAPDB): it rewrites the mapping

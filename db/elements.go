@@ -137,10 +137,17 @@ func (tx *Tx) lookup(m *encoding.Meta, k elemKind, names [][]byte) ([][]byte, er
 	for i, n := range names {
 		keys[i] = tx.data(m, k.sub(n))
 	}
+	return tx.getMany(keys)
+}
+
+// getMany reads keys in one BatchGet (reads of keys this transaction
+// wrote are served from its buffer) and returns their values, nil for
+// absent ones.
+func (tx *Tx) getMany(keys [][]byte) ([][]byte, error) {
 	if err := tx.prefetch(keys); err != nil {
 		return nil, err
 	}
-	out := make([][]byte, len(names))
+	out := make([][]byte, len(keys))
 	for i, key := range keys {
 		v, err := tx.get(key)
 		if err != nil {

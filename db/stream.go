@@ -66,64 +66,106 @@ func (s Stream) entryKey(m *encoding.Meta, id StreamID) []byte {
 	return s.tx.data(m, encoding.StreamEntryKey(id))
 }
 
+// scanLimit is a COUNT as a scan's limit: 0 (no bound) for a count <= 0
+// or beyond an int32.
+func scanLimit(count int64) int {
+	if count > 0 && count < math.MaxInt32 {
+		return int(count)
+	}
+	return 0
+}
+
+// scanIDs calls fn with the ID that ends each sub key prefix+<id> of m
+// with start <= id <= end, and its value, in ID order (from end down with
+// rev), for at most limit keys (0: all) or until fn returns false. Entries
+// ('e'), a group's PEL and a consumer's PEL index are all laid out so.
+func (s Stream) scanIDs(m *encoding.Meta, prefix []byte, start, end StreamID, limit int, rev bool, fn func(id StreamID, v []byte) (bool, error)) error {
+	if end.Less(start) {
+		return nil
+	}
+	from := s.tx.data(m, encoding.AppendID(bytes.Clone(prefix), start))
+	to := append(s.tx.data(m, encoding.AppendID(bytes.Clone(prefix), end)), 0)
+	n := 0
+	return s.tx.rangeScan(from, to, limit, rev, func(k, v []byte) (bool, error) {
+		id, err := encoding.TrailingID(k)
+		if err != nil {
+			return false, err
+		}
+		n++
+		more, err := fn(id, v)
+		return more && (limit == 0 || n < limit), err
+	})
+}
+
+// collectIDs returns the IDs scanIDs visits.
+func (s Stream) collectIDs(m *encoding.Meta, prefix []byte, start, end StreamID, limit int) ([]StreamID, error) {
+	var ids []StreamID
+	err := s.scanIDs(m, prefix, start, end, limit, false, func(id StreamID, _ []byte) (bool, error) {
+		ids = append(ids, id)
+		return true, nil
+	})
+	return ids, err
+}
+
+// scanEntries calls fn for the entries with start <= ID <= end (from end
+// down with rev), at most limit of them (0: all).
+func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, limit int, rev bool, fn func(StreamEntry) (bool, error)) error {
+	start, ok := visibleStart(m, start)
+	if !ok {
+		return nil
+	}
+	return s.scanIDs(m, encoding.StreamEntryPrefix(), start, end, limit, rev, func(id StreamID, v []byte) (bool, error) {
+		fv, err := encoding.DecodeStreamEntry(bytes.Clone(v))
+		if err != nil {
+			return false, fmt.Errorf("stream %q entry %s: %w", s.key, id, err)
+		}
+		return fn(StreamEntry{ID: id, Fields: fv})
+	})
+}
+
+// collectEntries returns the entries scanEntries visits.
+func (s Stream) collectEntries(m *encoding.Meta, start, end StreamID, limit int, rev bool) ([]StreamEntry, error) {
+	var out []StreamEntry
+	err := s.scanEntries(m, start, end, limit, rev, func(e StreamEntry) (bool, error) {
+		out = append(out, e)
+		return true, nil
+	})
+	return out, err
+}
+
+// entryValues reads the entries ids in one request: their encoded field
+// lists, nil for missing ones and for those below FirstID (trimmed, not
+// collected yet).
+func (s Stream) entryValues(m *encoding.Meta, ids []StreamID) ([][]byte, error) {
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		keys[i] = s.entryKey(m, id)
+	}
+	vals, err := s.tx.getMany(keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if !visible(m, id) {
+			vals[i] = nil
+		}
+	}
+	return vals, nil
+}
+
 // entrySpan is the key range of the entries with start <= ID <= end.
 func (s Stream) entrySpan(m *encoding.Meta, start, end StreamID) (from, to []byte) {
 	return s.entryKey(m, start), append(s.entryKey(m, end), 0)
 }
 
-func (s Stream) decodeEntry(m *encoding.Meta, k, v []byte) (StreamEntry, error) {
-	id, err := encoding.DecodeStreamEntryKey(s.tx.d.keys.DataSub(m.Object, k))
-	if err != nil {
-		return StreamEntry{}, err
-	}
-	fv, err := encoding.DecodeStreamEntry(bytes.Clone(v))
-	if err != nil {
-		return StreamEntry{}, fmt.Errorf("stream %q entry %s: %w", s.key, id, err)
-	}
-	return StreamEntry{ID: id, Fields: fv}, nil
-}
-
-// scanEntries calls fn for the entries with start <= ID <= end (from end
-// down with rev), at most count of them (0: all).
-func (s Stream) scanEntries(m *encoding.Meta, start, end StreamID, count int, rev bool, fn func(StreamEntry) (bool, error)) error {
-	start, ok := visibleStart(m, start)
-	if !ok || end.Less(start) {
-		return nil
-	}
-	from, to := s.entrySpan(m, start, end)
-	return s.tx.rangeScan(from, to, count, rev, func(k, v []byte) (bool, error) {
-		e, err := s.decodeEntry(m, k, v)
-		if err != nil {
-			return false, err
-		}
-		return fn(e)
-	})
-}
-
-// entryIDs returns the IDs of up to count entries with start <= ID <= end.
+// entryIDs returns the IDs of up to count visible entries with
+// start <= ID <= end.
 func (s Stream) entryIDs(m *encoding.Meta, start, end StreamID, count int) ([]StreamID, error) {
-	var ids []StreamID
 	start, ok := visibleStart(m, start)
-	if !ok || end.Less(start) {
+	if !ok {
 		return nil, nil
 	}
-	from, to := s.entrySpan(m, start, end)
-	err := s.tx.rangeScan(from, to, count, false, func(k, _ []byte) (bool, error) {
-		id, err := encoding.DecodeStreamEntryKey(s.tx.d.keys.DataSub(m.Object, k))
-		ids = append(ids, id)
-		return err == nil, err
-	})
-	return ids, err
-}
-
-// firstID returns the ID of the first entry at or after from, or 0-0
-// when there is none, as Redis records it.
-func (s Stream) firstID(m *encoding.Meta, from StreamID) (StreamID, error) {
-	ids, err := s.entryIDs(m, from, encoding.MaxStreamID, 1)
-	if err != nil || len(ids) == 0 {
-		return StreamID{}, err
-	}
-	return ids[0], nil
+	return s.collectIDs(m, encoding.StreamEntryPrefix(), start, end, count)
 }
 
 // IDSpec is the ID XADD is given: Auto for *, SeqAuto for <ms>-*,
@@ -235,16 +277,7 @@ func (s Stream) Range(start, end StreamID, count int64, rev bool) ([]StreamEntry
 	if err != nil || m == nil || count == 0 {
 		return nil, err
 	}
-	limit := 0
-	if count > 0 && count < math.MaxInt32 {
-		limit = int(count)
-	}
-	var out []StreamEntry
-	err = s.scanEntries(m, start, end, limit, rev, func(e StreamEntry) (bool, error) {
-		out = append(out, e)
-		return count < 0 || int64(len(out)) < count, nil
-	})
-	return out, err
+	return s.collectEntries(m, start, end, scanLimit(count), rev)
 }
 
 // Del deletes the entries ids (XDEL) and returns how many existed.
@@ -253,24 +286,19 @@ func (s Stream) Del(ids []StreamID) (int64, error) {
 	if err != nil || m == nil {
 		return 0, err
 	}
-	keys := make([][]byte, len(ids))
-	for i, id := range ids {
-		keys[i] = s.entryKey(m, id)
-	}
-	if err := s.tx.prefetch(keys); err != nil {
+	vals, err := s.entryValues(m, ids)
+	if err != nil {
 		return 0, err
 	}
 	var n int64
 	firstGone := false
+	seen := make(map[StreamID]bool, len(ids))
 	for i, id := range ids {
-		v, err := s.tx.get(keys[i])
-		if err != nil {
-			return 0, err
-		}
-		if v == nil || !visible(m, id) {
+		if vals[i] == nil || seen[id] {
 			continue
 		}
-		if err := s.tx.del(keys[i]); err != nil {
+		seen[id] = true
+		if err := s.tx.del(s.entryKey(m, id)); err != nil {
 			return 0, err
 		}
 		n++
@@ -286,8 +314,13 @@ func (s Stream) Del(ids []StreamID) (int64, error) {
 	}
 	m.Count -= n
 	if firstGone {
-		if m.Stream.FirstID, err = s.firstID(m, m.Stream.FirstID); err != nil {
+		ids, err := s.collectIDs(m, encoding.StreamEntryPrefix(), m.Stream.FirstID, encoding.MaxStreamID, 1)
+		if err != nil {
 			return 0, err
+		}
+		m.Stream.FirstID = StreamID{}
+		if len(ids) > 0 {
+			m.Stream.FirstID = ids[0]
 		}
 	}
 	return n, s.save(m)

@@ -80,16 +80,6 @@ func (s Stream) metaGroup(name []byte, suffix string) (*groupView, error) {
 	return gv, nil
 }
 
-// HasGroup reports whether the stream exists and has group name.
-func (s Stream) HasGroup(name []byte) (bool, error) {
-	m, err := s.meta()
-	if err != nil || m == nil {
-		return false, err
-	}
-	gv, err := s.group(m, name)
-	return gv != nil, err
-}
-
 // namedGroup is a group and its name.
 type namedGroup struct {
 	name []byte
@@ -158,6 +148,15 @@ func (gv *groupView) consPELKey(consumer []byte, id StreamID) []byte {
 	return gv.s.tx.data(gv.m, encoding.StreamConsumerPELKey(gv.g.Seq, consumer, id))
 }
 
+// pelStart is where a scan of the PEL from start begins: at the PEL floor
+// when start is below it.
+func (gv *groupView) pelStart(start StreamID) StreamID {
+	if start.Less(gv.g.PELFloor) {
+		return gv.g.PELFloor
+	}
+	return start
+}
+
 // consumer reads a consumer; nil when missing.
 func (gv *groupView) consumer(name []byte) (*encoding.StreamConsumer, error) {
 	if c, ok := gv.cons[string(name)]; ok {
@@ -205,15 +204,12 @@ func (gv *groupView) pending(ids []StreamID) ([]*encoding.StreamPending, error) 
 	for i, id := range ids {
 		keys[i] = gv.pelKey(id)
 	}
-	if err := gv.s.tx.prefetch(keys); err != nil {
+	vals, err := gv.s.tx.getMany(keys)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]*encoding.StreamPending, len(ids))
-	for i, k := range keys {
-		raw, err := gv.s.tx.get(k)
-		if err != nil {
-			return nil, err
-		}
+	for i, raw := range vals {
 		if raw == nil {
 			continue
 		}
@@ -256,6 +252,9 @@ func (gv *groupView) putPending(id StreamID, p, prev *encoding.StreamPending) er
 		prev = nil
 	}
 	if prev == nil {
+		if id.Less(gv.g.PELFloor) {
+			gv.g.PELFloor = id
+		}
 		gv.g.Pending++
 		c, _, err := gv.lookupConsumer(p.Consumer, false)
 		if err != nil {
@@ -270,26 +269,9 @@ func (gv *groupView) putPending(id StreamID, p, prev *encoding.StreamPending) er
 	return tx.set(gv.pelKey(id), encoding.EncodeStreamPending(p))
 }
 
-// entryExists reports whether the stream holds entry id.
+// entries reads the entries ids (one request), nil for missing ones.
 func (gv *groupView) entries(ids []StreamID) ([][]byte, error) {
-	keys := make([][]byte, len(ids))
-	for i, id := range ids {
-		keys[i] = gv.s.entryKey(gv.m, id)
-	}
-	if err := gv.s.tx.prefetch(keys); err != nil {
-		return nil, err
-	}
-	out := make([][]byte, len(ids))
-	for i, k := range keys {
-		v, err := gv.s.tx.get(k)
-		if err != nil {
-			return nil, err
-		}
-		if visible(gv.m, ids[i]) { // below FirstID: trimmed, not yet collected
-			out[i] = v
-		}
-	}
-	return out, nil
+	return gv.s.entryValues(gv.m, ids)
 }
 
 // --- Redis's logical read counters (lag, entries-read) ---
@@ -497,13 +479,8 @@ func (s Stream) DelConsumer(group, consumer []byte) (int64, error) {
 	if err != nil || c == nil {
 		return 0, err
 	}
-	p := gv.s.tx.data(gv.m, encoding.StreamConsumerPELPrefix(gv.g.Seq, consumer))
-	err = s.tx.rangeScan(p, encoding.PrefixEnd(p), 0, false, func(k, _ []byte) (bool, error) {
-		id, err := encoding.TrailingID(k)
-		if err != nil {
-			return false, err
-		}
-		if err := s.tx.del(bytes.Clone(k)); err != nil {
+	err = s.scanIDs(gv.m, encoding.StreamConsumerPELPrefix(gv.g.Seq, consumer), StreamID{}, encoding.MaxStreamID, 0, false, func(id StreamID, _ []byte) (bool, error) {
+		if err := s.tx.del(gv.consPELKey(consumer, id)); err != nil {
 			return false, err
 		}
 		gv.g.Pending--
@@ -531,13 +508,49 @@ type ReadGroupArgs struct {
 	NoAck bool
 }
 
-// ReadGroup serves one stream of XREADGROUP. served is false when there
-// was nothing new to deliver (">"), so a blocking call may wait.
+// HasNew reports whether XREADGROUP ">" of group may find something: the
+// stream has an ID after the group's last delivered one. It is also true
+// when the key or the group is missing (the read answers the error).
+func (s Stream) HasNew(group []byte) (bool, error) {
+	gv, err := s.metaGroup(group, "")
+	if err != nil {
+		if IsUserError(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	return gv.g.LastID.Less(gv.m.Stream.LastID), nil
+}
+
+// GroupReader is one stream's consumer group as XREADGROUP reads it: the
+// stream's metadata and the group record, read once per command.
+type GroupReader struct{ gv *groupView }
+
+// OpenGroup reads the stream and group name for XREADGROUP: WRONGTYPE
+// for another type, NOGROUP when the key or the group is missing.
+func (s Stream) OpenGroup(name []byte) (*GroupReader, error) {
+	gv, err := s.metaGroup(name, " in XREADGROUP with GROUP option")
+	if err != nil {
+		return nil, err
+	}
+	return &GroupReader{gv: gv}, nil
+}
+
+// ReadGroup serves one stream of XREADGROUP (OpenGroup, then Read).
 func (s Stream) ReadGroup(a ReadGroupArgs) (entries []StreamEntry, served bool, err error) {
-	gv, err := s.metaGroup(a.Group, " in XREADGROUP with GROUP option")
+	r, err := s.OpenGroup(a.Group)
 	if err != nil {
 		return nil, false, err
 	}
+	return r.Read(a)
+}
+
+// Read serves XREADGROUP on the group (a.Group is the one opened); served
+// is false when there was nothing new to deliver (">"), so a blocking call
+// may wait. Reading the same group again (a key named twice) sees what
+// this read wrote.
+func (r *GroupReader) Read(a ReadGroupArgs) (entries []StreamEntry, served bool, err error) {
+	gv := r.gv
 	if a.New {
 		if entries, err = gv.deliverNew(a); err != nil || len(entries) == 0 {
 			return nil, false, err
@@ -556,15 +569,7 @@ func (gv *groupView) deliverNew(a ReadGroupArgs) ([]StreamEntry, error) {
 	if !ok {
 		return nil, nil
 	}
-	limit := 0
-	if a.Count > 0 && a.Count < math.MaxInt32 {
-		limit = int(a.Count)
-	}
-	var out []StreamEntry
-	err := gv.s.scanEntries(gv.m, start, encoding.MaxStreamID, limit, false, func(e StreamEntry) (bool, error) {
-		out = append(out, e)
-		return limit == 0 || len(out) < limit, nil
-	})
+	out, err := gv.s.collectEntries(gv.m, start, encoding.MaxStreamID, scanLimit(a.Count), false)
 	if err != nil || len(out) == 0 {
 		return nil, err
 	}
@@ -603,18 +608,7 @@ func (gv *groupView) history(a ReadGroupArgs) ([]StreamEntry, error) {
 	if !ok {
 		return []StreamEntry{}, nil
 	}
-	p := gv.s.tx.data(gv.m, encoding.StreamConsumerPELPrefix(gv.g.Seq, a.Consumer))
-	from := append(bytes.Clone(p), encoding.AppendID(nil, start)...)
-	limit := 0
-	if a.Count > 0 && a.Count < math.MaxInt32 {
-		limit = int(a.Count)
-	}
-	var ids []StreamID
-	err := gv.s.tx.rangeScan(from, encoding.PrefixEnd(p), limit, false, func(k, _ []byte) (bool, error) {
-		id, err := encoding.TrailingID(k)
-		ids = append(ids, id)
-		return err == nil && (limit == 0 || len(ids) < limit), err
-	})
+	ids, err := gv.s.collectIDs(gv.m, encoding.StreamConsumerPELPrefix(gv.g.Seq, a.Consumer), start, encoding.MaxStreamID, scanLimit(a.Count))
 	if err != nil {
 		return nil, err
 	}
@@ -708,8 +702,9 @@ func (s Stream) Pending(group []byte) (*PendingSummary, error) {
 	if ps.Count == 0 {
 		return ps, nil
 	}
-	p := s.tx.data(gv.m, encoding.StreamPendingPrefix(gv.g.Seq))
-	lo, hi, err := s.tx.rangeEnds(p, encoding.PrefixEnd(p))
+	p := encoding.StreamPendingPrefix(gv.g.Seq)
+	from := s.tx.data(gv.m, encoding.AppendID(bytes.Clone(p), gv.g.PELFloor))
+	lo, hi, err := s.tx.rangeEnds(from, encoding.PrefixEnd(s.tx.data(gv.m, p)))
 	if err != nil || lo == nil {
 		return ps, err
 	}
@@ -719,22 +714,16 @@ func (s Stream) Pending(group []byte) (*PendingSummary, error) {
 	if ps.Max, err = encoding.TrailingID(hi); err != nil {
 		return nil, err
 	}
-	cp := s.tx.data(gv.m, encoding.StreamConsumerPrefix(gv.g.Seq))
-	err = s.tx.rangeScan(cp, encoding.PrefixEnd(cp), 0, false, func(k, v []byte) (bool, error) {
-		name, err := encoding.DecodeStreamConsumerKey(s.tx.d.keys.DataSub(gv.m.Object, k))
-		if err != nil {
-			return false, err
-		}
-		c, err := encoding.DecodeStreamConsumer(v)
-		if err != nil {
-			return false, err
-		}
+	cons, err := gv.consumersInfo()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cons {
 		if c.Pending > 0 {
-			ps.Consumers = append(ps.Consumers, ConsumerCount{Name: bytes.Clone(name), Count: c.Pending})
+			ps.Consumers = append(ps.Consumers, ConsumerCount{Name: c.Name, Count: c.Pending})
 		}
-		return true, nil
-	})
-	return ps, err
+	}
+	return ps, nil
 }
 
 // PendingEntry is one entry of XPENDING's extended form.
@@ -777,19 +766,13 @@ func (s Stream) PendingRange(group []byte, a PendingRangeArgs) ([]PendingEntry, 
 		out = append(out, PendingEntry{ID: id, Consumer: bytes.Clone(p.Consumer), Idle: idle, DeliveryCount: p.DeliveryCount})
 		return int64(len(out)) < a.Count
 	}
+	// With IDLE, entries are skipped: the scan cannot be bounded by COUNT.
 	limit := 0
-	if a.MinIdle <= 0 && a.Count < math.MaxInt32 {
-		limit = int(a.Count)
+	if a.MinIdle <= 0 {
+		limit = scanLimit(a.Count)
 	}
 	if a.Consumer == nil {
-		p := encoding.StreamPendingPrefix(gv.g.Seq)
-		from := s.tx.data(gv.m, encoding.AppendID(bytes.Clone(p), a.Start))
-		to := append(s.tx.data(gv.m, encoding.AppendID(bytes.Clone(p), a.End)), 0)
-		err = s.tx.rangeScan(from, to, limit, false, func(k, v []byte) (bool, error) {
-			id, err := encoding.TrailingID(k)
-			if err != nil {
-				return false, err
-			}
+		err = s.scanIDs(gv.m, encoding.StreamPendingPrefix(gv.g.Seq), gv.pelStart(a.Start), a.End, limit, false, func(id StreamID, v []byte) (bool, error) {
 			pe, err := encoding.DecodeStreamPending(v)
 			if err != nil {
 				return false, err
@@ -800,15 +783,7 @@ func (s Stream) PendingRange(group []byte, a PendingRangeArgs) ([]PendingEntry, 
 	}
 	// One consumer: walk its index in pages, reading the PEL entries of
 	// each page in one request.
-	p := encoding.StreamConsumerPELPrefix(gv.g.Seq, a.Consumer)
-	from := s.tx.data(gv.m, encoding.AppendID(bytes.Clone(p), a.Start))
-	to := append(s.tx.data(gv.m, encoding.AppendID(bytes.Clone(p), a.End)), 0)
-	var ids []StreamID
-	err = s.tx.rangeScan(from, to, limit, false, func(k, _ []byte) (bool, error) {
-		id, err := encoding.TrailingID(k)
-		ids = append(ids, id)
-		return err == nil, err
-	})
+	ids, err := s.collectIDs(gv.m, encoding.StreamConsumerPELPrefix(gv.g.Seq, a.Consumer), a.Start, a.End, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -950,9 +925,6 @@ func (s Stream) AutoClaim(group []byte, a AutoClaimArgs) (*AutoClaimResult, erro
 		return nil, err
 	}
 	attempts := a.Count * 10
-	p := encoding.StreamPendingPrefix(gv.g.Seq)
-	from := s.tx.data(gv.m, encoding.AppendID(bytes.Clone(p), a.Start))
-	to := encoding.PrefixEnd(s.tx.data(gv.m, p))
 	type pe struct {
 		id StreamID
 		p  *encoding.StreamPending
@@ -960,20 +932,21 @@ func (s Stream) AutoClaim(group []byte, a AutoClaimArgs) (*AutoClaimResult, erro
 	var seen []pe
 	res := &AutoClaimResult{Claimed: []StreamEntry{}, Deleted: []StreamID{}}
 	// Read one more than may be examined: it is the next start.
-	err = s.tx.rangeScan(from, to, int(min(attempts+1, math.MaxInt32)), false, func(k, v []byte) (bool, error) {
-		id, err := encoding.TrailingID(k)
-		if err != nil {
-			return false, err
-		}
+	start := gv.pelStart(a.Start)
+	err = s.scanIDs(gv.m, encoding.StreamPendingPrefix(gv.g.Seq), start, encoding.MaxStreamID, int(min(attempts+1, math.MaxInt32)), false, func(id StreamID, v []byte) (bool, error) {
 		p, err := encoding.DecodeStreamPending(bytes.Clone(v))
 		if err != nil {
 			return false, err
 		}
 		seen = append(seen, pe{id, p})
-		return int64(len(seen)) <= attempts, nil
+		return true, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(seen) > 0 && start == gv.g.PELFloor {
+		// Nothing is pending between the floor and the first entry seen.
+		gv.g.PELFloor = seen[0].id
 	}
 	ids := make([]StreamID, len(seen))
 	for i, e := range seen {
@@ -1108,22 +1081,14 @@ type GroupFull struct {
 func (s Stream) groupFull(m *encoding.Meta, ng namedGroup, count int64) (GroupFull, error) {
 	gf := GroupFull{GroupInfo: groupInfo(m, ng)}
 	gv := &groupView{s: s, m: m, name: ng.name, g: ng.g}
-	limit := 0
-	if count > 0 && count < math.MaxInt32 {
-		limit = int(count)
-	}
-	p := s.tx.data(m, encoding.StreamPendingPrefix(ng.g.Seq))
-	err := s.tx.rangeScan(p, encoding.PrefixEnd(p), limit, false, func(k, v []byte) (bool, error) {
-		id, err := encoding.TrailingID(k)
-		if err != nil {
-			return false, err
-		}
+	limit := scanLimit(count)
+	err := s.scanIDs(m, encoding.StreamPendingPrefix(ng.g.Seq), ng.g.PELFloor, encoding.MaxStreamID, limit, false, func(id StreamID, v []byte) (bool, error) {
 		pe, err := encoding.DecodeStreamPending(bytes.Clone(v))
 		if err != nil {
 			return false, err
 		}
 		gf.PEL = append(gf.PEL, PendingEntry{ID: id, Consumer: pe.Consumer, Idle: pe.DeliveryTime, DeliveryCount: pe.DeliveryCount})
-		return limit == 0 || len(gf.PEL) < limit, nil
+		return true, nil
 	})
 	if err != nil {
 		return gf, err
@@ -1133,13 +1098,7 @@ func (s Stream) groupFull(m *encoding.Meta, ng namedGroup, count int64) (GroupFu
 		return gf, err
 	}
 	for i := range cons {
-		cp := s.tx.data(m, encoding.StreamConsumerPELPrefix(ng.g.Seq, cons[i].Name))
-		var ids []StreamID
-		err := s.tx.rangeScan(cp, encoding.PrefixEnd(cp), limit, false, func(k, _ []byte) (bool, error) {
-			id, err := encoding.TrailingID(k)
-			ids = append(ids, id)
-			return err == nil && (limit == 0 || len(ids) < limit), err
-		})
+		ids, err := s.collectIDs(m, encoding.StreamConsumerPELPrefix(ng.g.Seq, cons[i].Name), StreamID{}, encoding.MaxStreamID, limit)
 		if err != nil {
 			return gf, err
 		}

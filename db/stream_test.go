@@ -104,3 +104,80 @@ func TestStreamGroupDestroyCollected(t *testing.T) {
 		t.Errorf("%d collector entries left", n)
 	}
 }
+
+// TestStreamPELFloor: XAUTOCLAIM raises the group's PEL floor to the first
+// pending entry, so later PEL scans start past the acknowledged ones; a
+// claim of an entry below it (XCLAIM FORCE) lowers it again, and XPENDING
+// still sees that entry.
+func TestStreamPELFloor(t *testing.T) {
+	d := openTest(t, true)
+	xaddN(t, d, "s", 300)
+	k, g := []byte("s"), []byte("g")
+	floor := func() StreamID {
+		t.Helper()
+		var f StreamID
+		err := d.View(context.Background(), 0, func(tx *Tx) error {
+			gv, err := tx.Stream(k).metaGroup(g, "")
+			if err == nil {
+				f = gv.g.PELFloor
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	acked := make([]StreamID, 290)
+	for i := range acked {
+		acked[i] = StreamID{Ms: uint64(i + 1)}
+	}
+	err := tryUpdate(d, func(tx *Tx) error {
+		st := tx.Stream(k)
+		if err := st.CreateGroup(g, GroupID{}, false, -1); err != nil {
+			return err
+		}
+		if _, _, err := st.ReadGroup(ReadGroupArgs{Group: g, Consumer: []byte("c"), New: true}); err != nil {
+			return err
+		}
+		_, err := st.Ack(g, acked)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := floor(); !f.IsZero() {
+		t.Fatalf("floor %v before any XAUTOCLAIM", f)
+	}
+	var res *AutoClaimResult
+	err = tryUpdate(d, func(tx *Tx) (err error) {
+		res, err = tx.Stream(k).AutoClaim(g, AutoClaimArgs{Consumer: []byte("d"), Count: 5, JustID: true})
+		return err
+	})
+	if err != nil || len(res.Claimed) != 5 || res.Claimed[0].ID != (StreamID{Ms: 291}) {
+		t.Fatalf("XAUTOCLAIM %+v %v", res, err)
+	}
+	if f := floor(); f != (StreamID{Ms: 291}) {
+		t.Fatalf("floor %v after XAUTOCLAIM, want 291-0", f)
+	}
+	err = tryUpdate(d, func(tx *Tx) error {
+		_, err := tx.Stream(k).Claim(g, ClaimArgs{Consumer: []byte("d"), IDs: []StreamID{{Ms: 5}}, DeliveryTime: -1, RetryCount: -1, Force: true})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := floor(); f != (StreamID{Ms: 5}) {
+		t.Fatalf("floor %v after XCLAIM FORCE of 5-0", f)
+	}
+	err = d.View(context.Background(), 0, func(tx *Tx) error {
+		ps, err := tx.Stream(k).Pending(g)
+		if err == nil && (ps.Count != 11 || ps.Min != (StreamID{Ms: 5}) || ps.Max != (StreamID{Ms: 300})) {
+			t.Errorf("XPENDING %+v", ps)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -73,21 +73,25 @@ func (s Stream) trim(m *encoding.Meta, spec TrimSpec) (int64, error) {
 	return n, s.trimLater(m, n)
 }
 
-// trimNow deletes the first n entries.
+// trimNow deletes the first n entries; one scan reads them and the new
+// first entry.
 func (s Stream) trimNow(m *encoding.Meta, n int64) error {
-	ids, err := s.entryIDs(m, StreamID{}, encoding.MaxStreamID, int(n))
+	ids, err := s.entryIDs(m, StreamID{}, encoding.MaxStreamID, int(n)+1)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
+	cut := min(len(ids), int(n))
+	for _, id := range ids[:cut] {
 		if err := s.tx.del(s.entryKey(m, id)); err != nil {
 			return err
 		}
 	}
-	m.Count -= int64(len(ids))
-	next, _ := ids[len(ids)-1].Next()
-	m.Stream.FirstID, err = s.firstID(m, next)
-	return err
+	m.Count -= int64(cut)
+	m.Stream.FirstID = StreamID{} // 0-0 when none is left, as Redis records it
+	if len(ids) > cut {
+		m.Stream.FirstID = ids[cut]
+	}
+	return nil
 }
 
 // trimLater hides the first n entries and hands them to the collector.

@@ -64,6 +64,10 @@ type Tx struct {
 	// staged are the values written ahead for the running job
 	// (strings_stage.go).
 	staged []staged
+	// hotLocked are the keys lockHot locked, released when the
+	// transaction ends (hotlock.go); hotLockTook is how long that took.
+	hotLocked   [][]byte
+	hotLockTook time.Duration
 }
 
 // errPlanning stops a job at a scan during the planning pass.
@@ -114,6 +118,7 @@ func (d *DB) Update(ctx context.Context, dbIndex uint16, fn func(*Tx) error) err
 		if err := fn(tx); err != nil {
 			tx.t.Rollback()
 			tx.releaseCounter()
+			tx.releaseHot()
 			return err
 		}
 		return tx.commit()
@@ -126,6 +131,16 @@ func (d *DB) retry(ctx context.Context, attempt func() error) error {
 	backoff := time.Millisecond
 	for i := 0; ; i++ {
 		err := attempt()
+		var taken errHotLockTaken
+		if errors.As(err, &taken) {
+			i--
+			select {
+			case <-time.After(hotLockPause()):
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %w", ctx.Err(), err)
+			}
+		}
 		if err == nil || !retryable(err) || i >= d.opts.MaxRetries {
 			if err != nil && retryable(err) {
 				return fmt.Errorf("transaction still conflicting after %d retries: %w", i, err)
@@ -156,11 +171,15 @@ func retryable(err error) bool {
 
 func (tx *Tx) commit() error {
 	defer tx.releaseCounter()
+	defer tx.releaseHot()
 	if err := tx.checkLazy(); err != nil {
 		tx.t.Rollback()
 		return err
 	}
-	tx.guardWrites()
+	if err := tx.guardWrites(); err != nil {
+		tx.t.Rollback()
+		return err
+	}
 	if tx.t.Len() == 0 && !tx.hasLocks() {
 		tx.t.Rollback()
 		return nil

@@ -207,39 +207,51 @@ func DecodeStreamGroupKey(sub []byte) ([]byte, error) {
 }
 
 // StreamGroup is one consumer group: Redis's last_id and entries_read
-// (-1 when unknown), its sequence number (the prefix of its other keys)
-// and the sizes of its PEL and of its consumer set.
+// (-1 when unknown), its sequence number (the prefix of its other keys),
+// the sizes of its PEL and of its consumer set, and PELFloor, an ID at or
+// below every pending ID: scans of the PEL start there instead of at 0-0,
+// so they do not walk over the versions the store keeps of the PEL
+// entries acknowledged long ago.
 type StreamGroup struct {
 	LastID      StreamID
 	EntriesRead int64
 	Seq         uint64
 	Pending     int64
 	Consumers   int64
+	PELFloor    StreamID
 }
+
+const streamGroupLen = StreamIDLen + 32
 
 // EncodeStreamGroup encodes g.
 func EncodeStreamGroup(g *StreamGroup) []byte {
-	b := make([]byte, 0, StreamIDLen+32)
+	b := make([]byte, 0, streamGroupLen+StreamIDLen)
 	b = AppendID(b, g.LastID)
 	b = binary.BigEndian.AppendUint64(b, uint64(g.EntriesRead))
 	b = binary.BigEndian.AppendUint64(b, g.Seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(g.Pending))
-	return binary.BigEndian.AppendUint64(b, uint64(g.Consumers))
+	b = binary.BigEndian.AppendUint64(b, uint64(g.Consumers))
+	return AppendID(b, g.PELFloor)
 }
 
-// DecodeStreamGroup inverts EncodeStreamGroup.
+// DecodeStreamGroup inverts EncodeStreamGroup; a record without the PEL
+// floor (as first written) has it at 0-0.
 func DecodeStreamGroup(b []byte) (*StreamGroup, error) {
-	if len(b) != StreamIDLen+32 {
+	if len(b) != streamGroupLen && len(b) != streamGroupLen+StreamIDLen {
 		return nil, fmt.Errorf("stream group of %d bytes: %w", len(b), ErrMalformed)
 	}
 	id, _ := DecodeID(b[:16])
-	return &StreamGroup{
+	g := &StreamGroup{
 		LastID:      id,
 		EntriesRead: int64(binary.BigEndian.Uint64(b[16:])),
 		Seq:         binary.BigEndian.Uint64(b[24:]),
 		Pending:     int64(binary.BigEndian.Uint64(b[32:])),
 		Consumers:   int64(binary.BigEndian.Uint64(b[40:])),
-	}, nil
+	}
+	if len(b) > streamGroupLen {
+		g.PELFloor, _ = DecodeID(b[streamGroupLen:])
+	}
+	return g, nil
 }
 
 // StreamPendingPrefix is the sub-key prefix of group seq's PEL.

@@ -47,9 +47,15 @@ func TestStreamValuesRoundTrip(t *testing.T) {
 	if _, err := DecodeStreamEntry([]byte{5, 1}); err == nil {
 		t.Error("truncated entry decoded")
 	}
-	g := &StreamGroup{LastID: StreamID{3, 4}, EntriesRead: -1, Seq: 2, Pending: 10, Consumers: 3}
+	g := &StreamGroup{LastID: StreamID{3, 4}, EntriesRead: -1, Seq: 2, Pending: 10, Consumers: 3, PELFloor: StreamID{1, 2}}
 	if got, err := DecodeStreamGroup(EncodeStreamGroup(g)); err != nil || *got != *g {
 		t.Errorf("group: %+v %v", got, err)
+	}
+	// A record written before the PEL floor existed reads with 0-0.
+	old := *g
+	old.PELFloor = StreamID{}
+	if got, err := DecodeStreamGroup(EncodeStreamGroup(g)[:48]); err != nil || *got != old {
+		t.Errorf("group without floor: %+v %v", got, err)
 	}
 	p := &StreamPending{Consumer: []byte("alice"), DeliveryTime: 1234, DeliveryCount: 2}
 	if got, err := DecodeStreamPending(EncodeStreamPending(p)); err != nil || !reflect.DeepEqual(got, p) {

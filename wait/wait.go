@@ -1,7 +1,9 @@
 // Package wait keeps, for one titan instance, the clients waiting for keys
-// to change: blocking list and sorted set pops today, stream reads later.
+// to change: blocking list and sorted set pops and stream reads.
 // Waiters of one key form a FIFO queue; a change of the key wakes the
-// first one (Wake) or all of them (WakeAll). A woken waiter tries its
+// first one (Wake) or, for stream readers, every reader that does not
+// consume and the first waiter of each consumer group (WakeReaders). A
+// woken waiter tries its
 // operation in a store transaction and either leaves (Done) or keeps its
 // place and waits again. When the first waiter of a key leaves, for any
 // reason, the next one is woken: a wake-up is never lost to a waiter that
@@ -41,13 +43,24 @@ type Waiter struct {
 	c     chan struct{}
 	keys  []Key
 	elems []*list.Element
+	// group is the consumer group a stream reader consumes for ("": a
+	// waiter that is not a group reader).
+	group string
 }
 
 // Wait registers a waiter at the end of the queue of each of keys (in db).
 // Register before trying the operation once, so that a change committed
 // after the try began always wakes the waiter.
 func (r *Registry) Wait(db uint16, keys [][]byte) *Waiter {
-	w := &Waiter{r: r, c: make(chan struct{}, 1)}
+	return r.WaitGroup(db, keys, "")
+}
+
+// WaitGroup registers a waiter that consumes for a group (XREADGROUP's
+// consumer group, non-empty): WakeReaders wakes only the first waiter of
+// each group, as Wake does for a list, and when that one leaves the next
+// one of its group is woken.
+func (r *Registry) WaitGroup(db uint16, keys [][]byte, group string) *Waiter {
+	w := &Waiter{r: r, c: make(chan struct{}, 1), group: group}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
@@ -102,10 +115,17 @@ func (w *Waiter) Done() {
 	for i, e := range w.elems {
 		q := r.queues[w.keys[i]]
 		head := q.Front() == e
+		var next *Waiter
+		if w.group != "" && firstOfGroup(e) {
+			next = nextOfGroup(e)
+		}
 		q.Remove(e)
-		if q.Len() == 0 {
+		switch {
+		case q.Len() == 0:
 			delete(r.queues, w.keys[i])
-		} else if head {
+		case next != nil:
+			next.signal()
+		case head && w.group == "":
 			q.Front().Value.(*Waiter).signal()
 		}
 	}
@@ -122,16 +142,52 @@ func (r *Registry) Wake(db uint16, key []byte) {
 	r.mu.Unlock()
 }
 
-// WakeAll wakes every waiter of key in db (readers that do not consume,
-// such as stream reads).
-func (r *Registry) WakeAll(db uint16, key []byte) {
+// WakeReaders wakes, among the waiters of key in db, every one outside a
+// group (readers that do not consume, such as XREAD) and the first one of
+// each group (one consumer takes the new entries; when it leaves, the
+// next of its group is woken for what it left).
+func (r *Registry) WakeReaders(db uint16, key []byte) {
 	r.mu.Lock()
 	if q := r.queues[Key{DB: db, Key: string(key)}]; q != nil {
+		var groups map[string]bool
 		for e := q.Front(); e != nil; e = e.Next() {
-			e.Value.(*Waiter).signal()
+			w := e.Value.(*Waiter)
+			if w.group != "" {
+				if groups[w.group] {
+					continue
+				}
+				if groups == nil {
+					groups = make(map[string]bool)
+				}
+				groups[w.group] = true
+			}
+			w.signal()
 		}
 	}
 	r.mu.Unlock()
+}
+
+// firstOfGroup reports whether no waiter before e in its queue is of e's
+// group.
+func firstOfGroup(e *list.Element) bool {
+	g := e.Value.(*Waiter).group
+	for p := e.Prev(); p != nil; p = p.Prev() {
+		if p.Value.(*Waiter).group == g {
+			return false
+		}
+	}
+	return true
+}
+
+// nextOfGroup returns the next waiter after e in its queue of e's group.
+func nextOfGroup(e *list.Element) *Waiter {
+	g := e.Value.(*Waiter).group
+	for n := e.Next(); n != nil; n = n.Next() {
+		if w := n.Value.(*Waiter); w.group == g {
+			return w
+		}
+	}
+	return nil
 }
 
 // Waiting reports whether key in db has waiters.

@@ -44,18 +44,54 @@ func TestFIFO(t *testing.T) {
 	}
 }
 
-// TestWakeAll wakes every waiter; duplicate keys count once.
-func TestWakeAll(t *testing.T) {
+// TestWakeReaders wakes every waiter outside a group; duplicate keys
+// count once.
+func TestWakeReaders(t *testing.T) {
 	r := New()
 	a := r.Wait(2, [][]byte{[]byte("s"), []byte("s")})
 	b := r.Wait(2, [][]byte{[]byte("s")})
-	r.WakeAll(2, []byte("s"))
+	r.WakeReaders(2, []byte("s"))
 	if !woken(a) || !woken(b) {
-		t.Fatal("WakeAll must wake every waiter")
+		t.Fatal("WakeReaders must wake every waiter outside a group")
 	}
 	if len(a.Keys()) != 1 {
 		t.Fatalf("keys = %v", a.Keys())
 	}
 	a.Done()
 	b.Done()
+}
+
+// TestWakeGroupReaders: of the readers of one group, a change wakes the
+// first only (the readers of other groups and outside a group too); when
+// the first leaves, the next of its group is woken, not a later waiter of
+// another group.
+func TestWakeGroupReaders(t *testing.T) {
+	r := New()
+	s := [][]byte{[]byte("s")}
+	g1 := r.WaitGroup(0, s, "g")
+	h1 := r.WaitGroup(0, s, "h")
+	g2 := r.WaitGroup(0, s, "g")
+	x := r.Wait(0, s)
+	g3 := r.WaitGroup(0, s, "g")
+	r.WakeReaders(0, []byte("s"))
+	if !woken(g1) || !woken(h1) || !woken(x) {
+		t.Fatal("the first reader of each group and every other reader must be woken")
+	}
+	if woken(g2) || woken(g3) {
+		t.Fatal("only the first reader of a group may be woken")
+	}
+	g2.Done() // not the first of g: wakes no one
+	if woken(g3) || woken(h1) || woken(x) {
+		t.Fatal("a reader that was not first of its group left: no one is woken")
+	}
+	g1.Done()
+	if !woken(g3) || woken(h1) || woken(x) {
+		t.Fatal("the next reader of the group must be woken when the first leaves")
+	}
+	h1.Done()
+	x.Done()
+	g3.Done()
+	if r.Len() != 0 || r.Waiting(0, []byte("s")) {
+		t.Fatal("registry not empty")
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/titan-kv/titan/conf"
 )
 
 // TestStreamBlockAcrossInstances: XREADGROUP BLOCK on one instance is
@@ -54,7 +56,14 @@ func TestStreamBlockAcrossInstances(t *testing.T) {
 func TestStreamGroupExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	n, consumers := envInt("TITAN_STREAM_ENTRIES", 2000), envInt("TITAN_STREAM_CONSUMERS", 6)
-	g := Start(t, 3, Options{})
+	var o Options
+	if n >= 100000 {
+		// A big run: the stream's batches take turns over the
+		// instances (one holds the stream's lock at a time), so fewer,
+		// bigger batches go faster.
+		o.Config = func(c *conf.Config) { c.Batch.MaxCommands = 2048 }
+	}
+	g := Start(t, 3, o)
 	clients := make([]*redis.Client, 3)
 	for i := range clients {
 		clients[i] = redis.NewClient(&redis.Options{Addr: g.Addr(i), PoolSize: consumers + 4, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
@@ -70,11 +79,14 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 	// The victim reads a batch and dies without acknowledging it.
 	victim := redis.NewClient(&redis.Options{Addr: g.Addr(2), ReadTimeout: time.Minute})
 	start := time.Now()
+	// The producer adds pipelines of 100 entries (1,000 from 100,000
+	// entries on), one instance after the other.
+	step := max(100, n/1000)
 	go func() {
-		for i := 0; i < n; i += 100 {
-			vals := make([]redis.Cmder, 0, 100)
-			pipe := clients[i%3].Pipeline()
-			for j := i; j < min(i+100, n); j++ {
+		for i := 0; i < n; i += step {
+			vals := make([]redis.Cmder, 0, step)
+			pipe := clients[(i/step)%3].Pipeline()
+			for j := i; j < min(i+step, n); j++ {
 				vals = append(vals, pipe.XAdd(ctx, &redis.XAddArgs{Stream: "s", Values: []string{"n", strconv.Itoa(j)}}))
 			}
 			if _, err := pipe.Exec(ctx); err != nil {
