@@ -231,7 +231,7 @@ func (r *repairer) copy(ctx context.Context, key []byte) error {
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
 	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
 	r.p.breaker.record(err)
-	if err == nil && r.p.backfill.Load() {
+	if err == nil && r.p.marking() {
 		err = r.p.mark(ctx, [][]byte{key})
 	}
 	return err
