@@ -74,7 +74,7 @@ func (l *Link) restore(ctx context.Context, path string) error {
 		}
 		cur, size = nil, 0
 	}
-	walkErr := encoding.WalkRDB(data, func(e encoding.RDBEntry) error {
+	walkErr := encoding.WalkRDBRaw(data, func(e encoding.RDBEntry) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
