@@ -3,7 +3,9 @@ package proxy
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
@@ -22,6 +24,8 @@ type repairer struct {
 	workers int
 	copier  copier.Copier
 	journal *journal.Journal
+	// noDump: the source refused DUMP; repairs copy page by page only.
+	noDump atomic.Bool
 
 	mu      sync.Mutex
 	wake    *sync.Cond
@@ -209,10 +213,17 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 		return true
 	}
 	key := []byte(it.key)
-	r.p.titanQ.beginCopy(it.key)
 	start := time.Now()
-	err := r.copy(ctx, key)
-	again = r.p.titanQ.endCopy(it.key, err == nil)
+	var err error
+	var dumped bool
+	if !r.noDump.Load() {
+		again, dumped, err = r.copyDump(ctx, it.key)
+	}
+	if !dumped {
+		r.p.titanQ.beginCopy(it.key, false)
+		err = r.copy(ctx, key)
+		again = r.p.titanQ.endCopy(it.key, err == nil)
+	}
 	switch {
 	case err != nil:
 		r.p.m.RepairsFailed.Inc()
@@ -235,6 +246,53 @@ func (r *repairer) copy(ctx context.Context, key []byte) error {
 		err = r.p.mark(ctx, [][]byte{key})
 	}
 	return err
+}
+
+// copyDump copies key from a DUMP taken while the key's writers are held
+// off (its lock stripe, one Redis round trip), so the copy holds exactly
+// the writes before it; the writes arriving while it is written to titan
+// are kept and replayed after it (applier.hold). A key written without
+// pause therefore converges, however long its copy takes. dumped is false
+// when the key cannot be copied this way (a type DUMP does not serve, or
+// a source refusing DUMP): the caller copies it page by page.
+func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool, err error) {
+	q, k := r.p.titanQ, []byte(key)
+	q.beginCopy(key, true)
+	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(k)}
+	rctx, cancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
+	unlock := r.p.lockKeys([][]byte{k})
+	vs, err := src.Pipeline(rctx, copier.DumpCmds(k))
+	if err == nil {
+		q.hold(key)
+	}
+	readAt := time.Now()
+	unlock()
+	cancel()
+	if err != nil {
+		return q.endCopy(key, false), true, fmt.Errorf("dump: %w", err)
+	}
+	if vs[0].IsError() || vs[1].IsError() {
+		q.endCopy(key, false)
+		if !r.noDump.Swap(true) {
+			r.p.log.Warn("the source refuses DUMP; repairs copy keys page by page (a key written without pause may not converge)", "key", key, "reply", vs[0].String())
+		}
+		return false, false, nil
+	}
+	snap, err := copier.SnapshotFromDump(k, vs[0].Str, vs[0].IsNil(), vs[1].Int, readAt)
+	if err != nil {
+		q.endCopy(key, false)
+		r.p.log.Debug("key not copied from a DUMP", "key", key, "err", err)
+		return false, false, nil
+	}
+	_, err = r.copier.WriteSnapshots(ctx, r.p.titan, []*copier.Snapshot{snap})
+	r.p.breaker.record(err)
+	if err == nil && r.p.marking() {
+		err = r.p.mark(ctx, [][]byte{k})
+	}
+	if err != nil {
+		return q.endCopy(key, false), true, err
+	}
+	return q.replayHeld(ctx, key), true, nil
 }
 
 // waitIdle waits until no key is waiting for repair, or ctx ends.
