@@ -67,21 +67,21 @@ type Config struct {
 
 // Proxy is a dual-write Redis proxy.
 type Proxy struct {
-	cfg       Config
-	src       source.Source
-	titan     *resp.Pool
-	m         *metrics.Metrics
-	log       *slog.Logger
-	readFrom  atomic.Bool // true: titan serves reads
-	backfill  atomic.Bool // a backfill is running: mark written keys dirty
+	cfg      Config
+	src      source.Source
+	titan    *resp.Pool
+	m        *metrics.Metrics
+	log      *slog.Logger
+	readFrom atomic.Bool // true: titan serves reads
+	backfill atomic.Bool // a backfill is running: mark written keys dirty
 	// id names the proxy in the registry of proxies (dirty.BeatCmds);
 	// polledAt is when it last read the backfill flag (Unix ns), and
 	// markMu is held shared by applies that decided whether to mark and
 	// exclusively when marking starts, so the proxy reports a backfill as
 	// seen only once no unmarked write is in flight.
-	id       string
-	polledAt atomic.Int64
-	markMu   sync.RWMutex
+	id        string
+	polledAt  atomic.Int64
+	markMu    sync.RWMutex
 	breaker   breaker
 	repair    *repairer
 	titanQ    *applier // replays writes on titan while Redis is primary
