@@ -57,6 +57,10 @@ type keyState struct {
 // key is copied again (as for a copy without a snapshot).
 const maxHeld = 100000
 
+// maxReplay bounds the kept writes replayed in one round trip: the
+// replay must outpace the key's writers.
+const maxReplay = 1024
+
 type applyShard struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
@@ -257,7 +261,8 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 		return failed
 	}
 	a.applied.Add(int64(len(ops)))
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	// A long replay (replayHeld) gets the timeout once per batch's worth.
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout*time.Duration(1+(len(ops)-1)/maxBatch))
 	defer cancel()
 	vs, err := a.apply(ctx, ops)
 	if err != nil {
@@ -331,8 +336,8 @@ func (a *applier) replayHeld(ctx context.Context, key string) (again bool) {
 			return false
 		}
 		s.mu.Unlock()
-		for lo := 0; lo < len(ops); lo += maxBatch {
-			if len(a.applyBatch(ctx, ops[lo:min(lo+maxBatch, len(ops))])) > 0 {
+		for lo := 0; lo < len(ops); lo += maxReplay {
+			if len(a.applyBatch(ctx, ops[lo:min(lo+maxReplay, len(ops))])) > 0 {
 				s.mu.Lock()
 				st.holding, st.held = false, nil
 				s.mu.Unlock()

@@ -147,6 +147,7 @@ func (r *repairer) done(it *repairItem, again bool) {
 	defer r.mu.Unlock()
 	r.active--
 	if again || it.again {
+		r.p.log.Debug("key to be copied again", "key", it.key, "failed_or_diverged", again, "scheduled_during_copy", it.again)
 		it.again = false
 		if again {
 			it.attempts++
