@@ -140,7 +140,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.repair = newRepairer(p, cfg.RepairQueue, cfg.RepairWorkers, cfg.Journal)
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
-	p.titanQ.apply = p.applyTitan
+	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
 	p.titanQ.failed = func(key []byte) { p.repair.schedule(key, "write not applied") }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
