@@ -79,16 +79,18 @@ type Proxy struct {
 	// markMu is held shared by applies that decided whether to mark and
 	// exclusively when marking starts, so the proxy reports a backfill as
 	// seen only once no unmarked write is in flight.
-	id        string
-	polledAt  atomic.Int64
-	markMu    sync.RWMutex
-	breaker   breaker
-	repair    *repairer
-	titanQ    *applier // replays writes on titan while Redis is primary
-	redisQ    *applier // replays writes on Redis after a cut-over (reverse)
-	seed      maphash.Seed
-	stripes   [numStripes]sync.Mutex
-	shadowSem chan struct{}
+	id       string
+	polledAt atomic.Int64
+	markMu   sync.RWMutex
+	// redisM and titanM are the sides' command metrics.
+	redisM, titanM *sideMetrics
+	breaker        breaker
+	repair         *repairer
+	titanQ         *applier // replays writes on titan while Redis is primary
+	redisQ         *applier // replays writes on Redis after a cut-over (reverse)
+	seed           maphash.Seed
+	stripes        [numStripes]sync.Mutex
+	shadowSem      chan struct{}
 
 	// writes is held shared by every write and exclusively by the
 	// cut-over while it drains.
@@ -136,6 +138,7 @@ func New(cfg Config) (*Proxy, error) {
 		id:        dirty.Owner("proxy"),
 		shadowSem: make(chan struct{}, 64),
 	}
+	p.redisM, p.titanM = newSideMetrics(cfg.Metrics, metrics.SideRedis), newSideMetrics(cfg.Metrics, metrics.SideTitan)
 	p.breaker.threshold, p.breaker.cooldown = 3, time.Second
 	p.repair = newRepairer(p, cfg.RepairQueue, cfg.RepairWorkers, cfg.Journal)
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
