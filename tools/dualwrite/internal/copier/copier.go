@@ -129,9 +129,8 @@ type Copier struct {
 	// ID, when set, is part of every temporary key's name (see
 	// DeleteTemporary). Only hex digits and dashes.
 	ID string
-	// Progress, when set, is called each time pages of a large collection
-	// are written (up to pagesPerWrite at once) with the key and the
-	// number of elements written.
+	// Progress, when set, is called after each page of a large collection
+	// is written with the key and the number of elements in the page.
 	Progress func(key []byte, elements int)
 }
 
@@ -471,27 +470,20 @@ func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) 
 		}
 	}()
 	var cmds [][][]byte
-	pages, elements := 0, 0
 	for {
 		cmds = c.writeItemsCmds(cmds, s.Type, tmp, s.Items)
-		pages++
-		if s.Type == TypeHash || s.Type == TypeZSet {
-			elements += len(s.Items) / 2 // field, value or member, score
-		} else {
-			elements += len(s.Items)
+		cmds = append(cmds, args("PEXPIRE", tmp, tmpTTL.Milliseconds()))
+		if err := exec(ctx, dst, cmds); err != nil {
+			return false, err
 		}
-		// Several pages go in one round trip (one titan transaction):
-		// fewer transactions, each with its fixed costs.
-		if pages == pagesPerWrite || s.Complete() {
-			cmds = append(cmds, args("PEXPIRE", tmp, tmpTTL.Milliseconds()))
-			if err := exec(ctx, dst, cmds); err != nil {
-				return false, err
+		if c.Progress != nil {
+			n := len(s.Items)
+			if s.Type == TypeHash || s.Type == TypeZSet {
+				n /= 2 // field, value or member, score
 			}
-			if c.Progress != nil {
-				c.Progress(s.Key, elements)
-			}
-			cmds, pages, elements = cmds[:0], 0, 0
+			c.Progress(s.Key, n)
 		}
+		cmds = cmds[:0]
 		if s.Complete() {
 			break
 		}
@@ -510,10 +502,6 @@ func (c *Copier) writeBig(ctx context.Context, src, dst Pipeliner, s *Snapshot) 
 	cmds = append(cmds, args("RENAME", tmp, s.Key))
 	return true, exec(ctx, dst, cmds)
 }
-
-// pagesPerWrite is the number of pages of a large collection written in
-// one round trip.
-const pagesPerWrite = 8
 
 // exec runs cmds on p and turns the first error reply into an error.
 func exec(ctx context.Context, p Pipeliner, cmds [][][]byte) error {
