@@ -10,6 +10,7 @@ import (
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/journal"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 )
@@ -249,6 +250,10 @@ func (r *repairer) copy(ctx context.Context, key []byte) error {
 	return err
 }
 
+// maxDumpBytes is the largest key (by Redis's MEMORY USAGE) a repair
+// copies from a DUMP.
+const maxDumpBytes = 64 << 20
+
 // copyDump copies key from a DUMP taken while the key's writers are held
 // off (its lock stripe, one Redis round trip), so the copy holds exactly
 // the writes before it; the writes arriving while it is written to titan
@@ -258,8 +263,17 @@ func (r *repairer) copy(ctx context.Context, key []byte) error {
 // a source refusing DUMP): the caller copies it page by page.
 func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool, err error) {
 	q, k := r.p.titanQ, []byte(key)
-	q.beginCopy(key, true)
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(k)}
+	// DUMP serializes the key inside Redis, blocking it: huge keys are
+	// copied page by page instead (MEMORY USAGE estimates in O(1)).
+	mctx, mcancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
+	mem, err := src.Pipeline(mctx, [][][]byte{{[]byte("MEMORY"), []byte("USAGE"), k}})
+	mcancel()
+	if err == nil && mem[0].Kind == resp.Integer && mem[0].Int > maxDumpBytes {
+		r.p.log.Debug("key too big to copy from a DUMP", "key", key, "bytes", mem[0].Int)
+		return false, false, nil
+	}
+	q.beginCopy(key, true)
 	rctx, cancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
 	unlock := r.p.lockKeys([][]byte{k})
 	vs, err := src.Pipeline(rctx, copier.DumpCmds(k))

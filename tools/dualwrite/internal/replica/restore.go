@@ -18,6 +18,7 @@ import (
 // Snapshot batches: at most this many keys or bytes of payload per
 // pipeline sent to titan.
 const (
+	restoreTimeout    = time.Minute
 	restoreBatchKeys  = 128
 	restoreBatchBytes = 4 << 20
 )
@@ -46,7 +47,10 @@ func (l *Link) restore(ctx context.Context, path string) error {
 	}
 	defer syscall.Munmap(data)
 
-	pool := resp.NewPool(l.o.Titan, l.o.RestoreWorkers, l.o.Timeout)
+	// A batch may restore a collection of millions of elements in one
+	// titan transaction: give it titan's own command timeout (30 s) and
+	// more, not the per-command --timeout, or it is retried forever.
+	pool := resp.NewPool(l.o.Titan, l.o.RestoreWorkers, max(l.o.Timeout, restoreTimeout))
 	defer pool.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
