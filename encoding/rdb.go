@@ -50,9 +50,12 @@ type RDBValue struct {
 	Stream *RDBStream
 }
 
-var crcTable = func() *[256]uint64 {
-	var t [256]uint64
-	for i := range t {
+// crcTables are the slicing-by-8 tables of Redis's crc64: crcTables[0]
+// is the byte-wise table, crcTables[k] advances a byte through k more
+// zero bytes.
+var crcTables = func() *[8][256]uint64 {
+	var t [8][256]uint64
+	for i := range t[0] {
 		crc := uint64(i)
 		for range 8 {
 			if crc&1 != 0 {
@@ -61,15 +64,28 @@ var crcTable = func() *[256]uint64 {
 				crc >>= 1
 			}
 		}
-		t[i] = crc
+		t[0][i] = crc
+	}
+	for k := 1; k < 8; k++ {
+		for i := range t[k] {
+			t[k][i] = t[k-1][i]>>8 ^ t[0][byte(t[k-1][i])]
+		}
 	}
 	return &t
 }()
 
-// CRC64 is Redis's crc64 (Jones polynomial, reflected, no final xor).
+// CRC64 is Redis's crc64 (Jones polynomial, reflected, no final xor),
+// eight bytes per step.
 func CRC64(crc uint64, b []byte) uint64 {
+	t := crcTables
+	for len(b) >= 8 {
+		crc ^= binary.LittleEndian.Uint64(b)
+		crc = t[7][byte(crc)] ^ t[6][byte(crc>>8)] ^ t[5][byte(crc>>16)] ^ t[4][byte(crc>>24)] ^
+			t[3][byte(crc>>32)] ^ t[2][byte(crc>>40)] ^ t[1][byte(crc>>48)] ^ t[0][byte(crc>>56)]
+		b = b[8:]
+	}
 	for _, c := range b {
-		crc = crcTable[byte(crc)^c] ^ crc>>8
+		crc = t[0][byte(crc)^c] ^ crc>>8
 	}
 	return crc
 }

@@ -138,3 +138,44 @@ func BenchmarkReplicateStream(b *testing.B) {
 		b.ReportMetric(n/time.Since(start).Seconds(), "commands/s")
 	}
 }
+
+// BenchmarkReplicateSnapshot: keys per second `replicate` restores into
+// titan from a master's snapshot (50k small strings and a 100k-field
+// hash), from the start of the link to the checkpoint written after the
+// snapshot.
+func BenchmarkReplicateSnapshot(b *testing.B) {
+	const fields = 100000
+	src := testutil.StartRedis(b, "--repl-diskless-sync-delay", "0")
+	fillStrings(b, testutil.Client(b, src.Addr), "k:", benchKeys)
+	rc := testutil.Client(b, src.Addr)
+	for lo := 0; lo < fields; lo += 1000 {
+		args := []string{"HSET", "big"}
+		for j := lo; j < lo+1000; j++ {
+			args = append(args, "f"+strconv.Itoa(j), strconv.Itoa(j))
+		}
+		testutil.Do(b, rc, args...)
+	}
+	dualwriteBinary(b) // built before the clock starts
+	b.ResetTimer()
+	for range b.N {
+		tg := startTarget(b)
+		start := time.Now()
+		rp := startReplicate(b, "--redis", src.Addr, "--titan", tg.Addr, "--work-dir", b.TempDir())
+		tc := testutil.Client(b, tg.Addr)
+		if err := testutil.WaitFor(5*time.Minute, func() error {
+			// titan is busy restoring: a slow answer is not a failure.
+			v, err := tc.Do(context.Background(), resp.Args("EXISTS", "__dualwrite:replica:"+src.Addr)...)
+			if err != nil {
+				return err
+			}
+			if v.Int != 1 {
+				return fmt.Errorf("no checkpoint yet")
+			}
+			return nil
+		}); err != nil {
+			b.Fatalf("snapshot not restored: %v\n%s", err, rp.logs())
+		}
+		b.ReportMetric(float64(benchKeys+1)/time.Since(start).Seconds(), "keys/s")
+		rp.kill()
+	}
+}

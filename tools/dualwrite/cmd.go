@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -118,7 +119,7 @@ func (c *common) runScan(ctx context.Context, part metrics.Part, workers int, ti
 	return fn(src, titan, m)
 }
 
-// serveStatus serves h on --status-listen until ctx ends.
+// serveStatus serves h and /debug/pprof on --status-listen until ctx ends.
 func (c *common) serveStatus(ctx context.Context, h http.Handler) error {
 	if c.statusListen == "" {
 		return nil
@@ -127,7 +128,11 @@ func (c *common) serveStatus(ctx context.Context, h http.Handler) error {
 	if err != nil {
 		return fmt.Errorf("status listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

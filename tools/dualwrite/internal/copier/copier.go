@@ -120,6 +120,8 @@ type Snapshot struct {
 	// Cursor is the SCAN cursor (hash, set, zset) or the next LRANGE offset
 	// (list) of the next page; "" when Items holds the whole value.
 	Cursor string
+	// rest holds the pages after Items of a value read whole (from a DUMP).
+	rest [][]byte
 }
 
 // Complete reports whether the snapshot holds the whole value.
@@ -296,6 +298,11 @@ func (s *Snapshot) takeScanPage(v resp.Value) error {
 
 // NextPage replaces s.Items with the next page of the value.
 func (c *Copier) NextPage(ctx context.Context, r Pipeliner, s *Snapshot) error {
+	if s.rest != nil {
+		s.Items, s.rest, s.Cursor = s.rest, nil, ""
+		c.splitPages(s)
+		return nil
+	}
 	var cmd [][]byte
 	switch s.Type {
 	case TypeList:

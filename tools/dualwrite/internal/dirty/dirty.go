@@ -97,17 +97,30 @@ func owners(ctx context.Context, titan *resp.Pool) (map[string]int64, error) {
 }
 
 // Poll calls set with whether a backfill is active every PollInterval
-// until ctx ends. Errors leave the previous state in place.
-func Poll(ctx context.Context, titan *resp.Pool, log *slog.Logger, set func(bool)) {
+// until ctx ends, and reports each successful poll: to polled, and to the
+// other backfills as proxy id's beat (see AwaitProxies). Errors leave the
+// previous state in place.
+func Poll(ctx context.Context, titan *resp.Pool, log *slog.Logger, id string, set func(bool), polled func()) {
 	t := time.NewTicker(PollInterval)
 	defer t.Stop()
 	for {
 		c, cancel := context.WithTimeout(ctx, PollInterval)
-		on, err := Active(c, titan)
-		cancel()
+		all, err := owners(c, titan)
 		if err == nil {
-			set(on)
-		} else if ctx.Err() == nil {
+			now := time.Now().UnixMilli()
+			var alive []string
+			for o, until := range all {
+				if until > now {
+					alive = append(alive, o)
+				}
+			}
+			set(len(alive) > 0)
+			if _, err = titan.Pipeline(c, BeatCmds(id, alive)); err == nil {
+				polled()
+			}
+		}
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			log.Debug("poll backfill flag", "err", err)
 		}
 		select {

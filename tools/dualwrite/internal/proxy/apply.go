@@ -46,7 +46,20 @@ type keyState struct {
 	inflight    int    // writes being applied
 	repairing   bool   // the repairer owns the key
 	again       bool   // a write arrived during the copy: copy again
+	// holding: the copy is a snapshot taken at a known write (a DUMP,
+	// see hold), so writes arriving during the copy are kept in held and
+	// replayed after it instead of forcing another copy.
+	holding bool
+	held    []*op
 }
+
+// maxHeld bounds the writes kept for one key during a copy; past it the
+// key is copied again (as for a copy without a snapshot).
+const maxHeld = 100000
+
+// maxReplay bounds the kept writes replayed in one round trip: the
+// replay must outpace the key's writers.
+const maxReplay = 1024
 
 type applyShard struct {
 	mu    sync.Mutex
@@ -117,7 +130,11 @@ func (a *applier) enqueue(o *op) bool {
 	st.seq++
 	o.seq = st.seq
 	if st.repairing {
-		st.again = true
+		if st.holding && len(st.held) < maxHeld {
+			st.held = append(st.held, o)
+		} else {
+			st.holding, st.held, st.again = false, nil, true
+		}
 		s.mu.Unlock()
 		return true
 	}
@@ -244,7 +261,8 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 		return failed
 	}
 	a.applied.Add(int64(len(ops)))
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	// A long replay (replayHeld) gets the timeout once per batch's worth.
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout*time.Duration(1+(len(ops)-1)/maxBatch))
 	defer cancel()
 	vs, err := a.apply(ctx, ops)
 	if err != nil {
@@ -265,18 +283,68 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 	return failed
 }
 
-// beginCopy takes key over for a copy: later writes are not applied, and
-// it returns once no write of the key is being applied.
-func (a *applier) beginCopy(key string) {
+// beginCopy takes key over for a copy: later writes are not applied
+// (kept for replayHeld when hold is set), and it returns once no write of
+// the key is being applied.
+func (a *applier) beginCopy(key string, hold bool) {
 	s := a.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.state(key)
 	st.repairing, st.again = true, false
+	st.holding, st.held = hold, nil
 	for st.inflight > 0 {
 		s.cond.Wait()
 	}
 	st.skipThrough = st.seq
+}
+
+// hold starts keeping key's writes for replay; call it between beginCopy
+// and the snapshot read, under the key's lock (so no write of the key
+// runs): the snapshot then holds every write before, none after.
+func (a *applier) hold(key string) {
+	s := a.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(key)
+	st.skipThrough = st.seq
+	// The writes kept since beginCopy ran before the lock: the snapshot
+	// has them.
+	st.held = nil
+}
+
+// replayHeld applies the writes kept since the snapshot at seq, in
+// order, until none is left, then hands key back (endCopy). It reports
+// whether the key must be copied again: too many writes arrived, or
+// titan did not apply or answered differently.
+func (a *applier) replayHeld(ctx context.Context, key string) (again bool) {
+	s := a.shard(key)
+	for {
+		s.mu.Lock()
+		st := s.state(key)
+		if !st.holding || st.again {
+			st.holding, st.held = false, nil
+			s.mu.Unlock()
+			return a.endCopy(key, false)
+		}
+		ops := st.held
+		st.held = nil
+		if len(ops) == 0 {
+			st.holding, st.repairing = false, false
+			s.forget(key, st)
+			s.mu.Unlock()
+			return false
+		}
+		s.mu.Unlock()
+		for lo := 0; lo < len(ops); lo += maxReplay {
+			if len(a.applyBatch(ctx, ops[lo:min(lo+maxReplay, len(ops))])) > 0 {
+				s.mu.Lock()
+				st.holding, st.held = false, nil
+				s.mu.Unlock()
+				return a.endCopy(key, false)
+			}
+		}
+	}
 }
 
 // endCopy hands key back after a copy. It reports whether the key must be

@@ -67,20 +67,30 @@ type Config struct {
 
 // Proxy is a dual-write Redis proxy.
 type Proxy struct {
-	cfg       Config
-	src       source.Source
-	titan     *resp.Pool
-	m         *metrics.Metrics
-	log       *slog.Logger
-	readFrom  atomic.Bool // true: titan serves reads
-	backfill  atomic.Bool // a backfill is running: mark written keys dirty
-	breaker   breaker
-	repair    *repairer
-	titanQ    *applier // replays writes on titan while Redis is primary
-	redisQ    *applier // replays writes on Redis after a cut-over (reverse)
-	seed      maphash.Seed
-	stripes   [numStripes]sync.Mutex
-	shadowSem chan struct{}
+	cfg      Config
+	src      source.Source
+	titan    *resp.Pool
+	m        *metrics.Metrics
+	log      *slog.Logger
+	readFrom atomic.Bool // true: titan serves reads
+	backfill atomic.Bool // a backfill is running: mark written keys dirty
+	// id names the proxy in the registry of proxies (dirty.BeatCmds);
+	// polledAt is when it last read the backfill flag (Unix ns), and
+	// markMu is held shared by applies that decided whether to mark and
+	// exclusively when marking starts, so the proxy reports a backfill as
+	// seen only once no unmarked write is in flight.
+	id       string
+	polledAt atomic.Int64
+	markMu   sync.RWMutex
+	// redisM and titanM are the sides' command metrics.
+	redisM, titanM *sideMetrics
+	breaker        breaker
+	repair         *repairer
+	titanQ         *applier // replays writes on titan while Redis is primary
+	redisQ         *applier // replays writes on Redis after a cut-over (reverse)
+	seed           maphash.Seed
+	stripes        [numStripes]sync.Mutex
+	shadowSem      chan struct{}
 
 	// writes is held shared by every write and exclusively by the
 	// cut-over while it drains.
@@ -125,13 +135,15 @@ func New(cfg Config) (*Proxy, error) {
 		m:         cfg.Metrics,
 		log:       cfg.Logger,
 		seed:      maphash.MakeSeed(),
+		id:        dirty.Owner("proxy"),
 		shadowSem: make(chan struct{}, 64),
 	}
+	p.redisM, p.titanM = newSideMetrics(cfg.Metrics, metrics.SideRedis), newSideMetrics(cfg.Metrics, metrics.SideTitan)
 	p.breaker.threshold, p.breaker.cooldown = 3, time.Second
 	p.repair = newRepairer(p, cfg.RepairQueue, cfg.RepairWorkers, cfg.Journal)
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
-	p.titanQ.apply = p.applyTitan
+	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
 	p.titanQ.failed = func(key []byte) { p.repair.schedule(key, "write not applied") }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
@@ -205,7 +217,12 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context){
-		func(ctx context.Context) { dirty.Poll(ctx, p.titan, p.log, p.setBackfill) },
+		func(ctx context.Context) {
+			dirty.Poll(ctx, p.titan, p.log, p.id, p.setBackfill, func() { p.polledAt.Store(time.Now().UnixNano()) })
+			c, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = dirty.Leave(c, p.titan, p.id)
+		},
 		p.repair.run, p.titanQ.run, p.redisQ.run,
 	} {
 		wg.Add(1)
@@ -244,7 +261,12 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (p *Proxy) setBackfill(on bool) {
-	if p.backfill.Swap(on) != on {
+	if on && !p.backfill.Load() {
+		p.markMu.Lock() // wait for the applies that do not mark
+		p.backfill.Store(true)
+		p.markMu.Unlock()
+		p.log.Info("backfill flag changed", "active", on)
+	} else if p.backfill.Swap(on) != on {
 		p.log.Info("backfill flag changed", "active", on)
 	}
 	v := 0.0
@@ -513,7 +535,9 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 	for _, o := range ops {
 		cmds = append(cmds, o.args)
 	}
-	mark := p.backfill.Load()
+	p.markMu.RLock()
+	defer p.markMu.RUnlock()
+	mark := p.marking()
 	if mark {
 		keys := make([][]byte, len(ops))
 		for i, o := range ops {
@@ -537,6 +561,12 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 		p.m.DirtyMarks.Add(float64(len(ops)))
 	}
 	return vs[:len(ops)], nil
+}
+
+// marking reports whether written keys must be marked dirty: a backfill
+// runs, or the proxy has not read the flag for dirty.StaleAfter.
+func (p *Proxy) marking() bool {
+	return p.backfill.Load() || time.Since(time.Unix(0, p.polledAt.Load())) > dirty.StaleAfter
 }
 
 // applyRedis replays writes on Redis after the cut-over, one by one (keys

@@ -3,11 +3,14 @@ package proxy
 import (
 	"container/heap"
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/journal"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/source"
 )
@@ -22,6 +25,8 @@ type repairer struct {
 	workers int
 	copier  copier.Copier
 	journal *journal.Journal
+	// noDump: the source refused DUMP; repairs copy page by page only.
+	noDump atomic.Bool
 
 	mu      sync.Mutex
 	wake    *sync.Cond
@@ -143,6 +148,7 @@ func (r *repairer) done(it *repairItem, again bool) {
 	defer r.mu.Unlock()
 	r.active--
 	if again || it.again {
+		r.p.log.Debug("key to be copied again", "key", it.key, "failed_or_diverged", again, "scheduled_during_copy", it.again)
 		it.again = false
 		if again {
 			it.attempts++
@@ -209,10 +215,17 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 		return true
 	}
 	key := []byte(it.key)
-	r.p.titanQ.beginCopy(it.key)
 	start := time.Now()
-	err := r.copy(ctx, key)
-	again = r.p.titanQ.endCopy(it.key, err == nil)
+	var err error
+	var dumped bool
+	if !r.noDump.Load() {
+		again, dumped, err = r.copyDump(ctx, it.key)
+	}
+	if !dumped {
+		r.p.titanQ.beginCopy(it.key, false)
+		err = r.copy(ctx, key)
+		again = r.p.titanQ.endCopy(it.key, err == nil)
+	}
 	switch {
 	case err != nil:
 		r.p.m.RepairsFailed.Inc()
@@ -231,10 +244,70 @@ func (r *repairer) copy(ctx context.Context, key []byte) error {
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
 	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
 	r.p.breaker.record(err)
-	if err == nil && r.p.backfill.Load() {
+	if err == nil && r.p.marking() {
 		err = r.p.mark(ctx, [][]byte{key})
 	}
 	return err
+}
+
+// maxDumpBytes is the largest key (by Redis's MEMORY USAGE) a repair
+// copies from a DUMP.
+const maxDumpBytes = 64 << 20
+
+// copyDump copies key from a DUMP taken while the key's writers are held
+// off (its lock stripe, one Redis round trip), so the copy holds exactly
+// the writes before it; the writes arriving while it is written to titan
+// are kept and replayed after it (applier.hold). A key written without
+// pause therefore converges, however long its copy takes. dumped is false
+// when the key cannot be copied this way (a type DUMP does not serve, or
+// a source refusing DUMP): the caller copies it page by page.
+func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool, err error) {
+	q, k := r.p.titanQ, []byte(key)
+	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(k)}
+	// DUMP serializes the key inside Redis, blocking it: huge keys are
+	// copied page by page instead (MEMORY USAGE estimates in O(1)).
+	mctx, mcancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
+	mem, err := src.Pipeline(mctx, [][][]byte{{[]byte("MEMORY"), []byte("USAGE"), k}})
+	mcancel()
+	if err == nil && mem[0].Kind == resp.Integer && mem[0].Int > maxDumpBytes {
+		r.p.log.Debug("key too big to copy from a DUMP", "key", key, "bytes", mem[0].Int)
+		return false, false, nil
+	}
+	q.beginCopy(key, true)
+	rctx, cancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
+	unlock := r.p.lockKeys([][]byte{k})
+	vs, err := src.Pipeline(rctx, copier.DumpCmds(k))
+	if err == nil {
+		q.hold(key)
+	}
+	readAt := time.Now()
+	unlock()
+	cancel()
+	if err != nil {
+		return q.endCopy(key, false), true, fmt.Errorf("dump: %w", err)
+	}
+	if vs[0].IsError() || vs[1].IsError() {
+		q.endCopy(key, false)
+		if !r.noDump.Swap(true) {
+			r.p.log.Warn("the source refuses DUMP; repairs copy keys page by page (a key written without pause may not converge)", "key", key, "reply", vs[0].String())
+		}
+		return false, false, nil
+	}
+	snap, err := copier.SnapshotFromDump(k, vs[0].Str, vs[0].IsNil(), vs[1].Int, readAt)
+	if err != nil {
+		q.endCopy(key, false)
+		r.p.log.Debug("key not copied from a DUMP", "key", key, "err", err)
+		return false, false, nil
+	}
+	_, err = r.copier.WriteSnapshots(ctx, r.p.titan, []*copier.Snapshot{snap})
+	r.p.breaker.record(err)
+	if err == nil && r.p.marking() {
+		err = r.p.mark(ctx, [][]byte{k})
+	}
+	if err != nil {
+		return q.endCopy(key, false), true, err
+	}
+	return q.replayHeld(ctx, key), true, nil
 }
 
 // waitIdle waits until no key is waiting for repair, or ctx ends.

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,16 +35,36 @@ func (b *breaker) record(err error) {
 	}
 }
 
+// sideMetrics are a side's command counters and latency histogram,
+// looked up once (WithLabelValues hashes its labels on every call).
+type sideMetrics struct {
+	ok, errorReply, failed prometheus.Counter
+	latency                prometheus.Observer
+}
+
+func newSideMetrics(m *metrics.Metrics, side string) *sideMetrics {
+	return &sideMetrics{
+		ok:         m.Commands.WithLabelValues(side, "ok"),
+		errorReply: m.Commands.WithLabelValues(side, "error_reply"),
+		failed:     m.Commands.WithLabelValues(side, "failed"),
+		latency:    m.Latency.WithLabelValues(side),
+	}
+}
+
 func (p *Proxy) observe(side string, start time.Time, v resp.Value, err error) {
-	result := "ok"
+	sm := p.redisM
+	if side == metrics.SideTitan {
+		sm = p.titanM
+	}
 	switch {
 	case err != nil:
-		result = "failed"
+		sm.failed.Inc()
 	case v.IsError():
-		result = "error_reply"
+		sm.errorReply.Inc()
+	default:
+		sm.ok.Inc()
 	}
-	p.m.Commands.WithLabelValues(side, result).Inc()
-	p.m.Latency.WithLabelValues(side).Observe(time.Since(start).Seconds())
+	sm.latency.Observe(time.Since(start).Seconds())
 }
 
 // doTitan sends a command to titan (unsharded: the whole command).

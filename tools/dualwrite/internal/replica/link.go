@@ -226,13 +226,14 @@ func (l *Link) session(ctx context.Context) error {
 	go l.pump(ctx, m, sp, ck.offset)
 	go l.ackLoop(ctx, m)
 	if full {
+		start := time.Now()
 		if err := l.restore(ctx, snapshot); err != nil {
 			return err
 		}
 		if err := l.writeCheckpoint(ctx, titan, ck); err != nil {
 			return err
 		}
-		l.o.Log.Info("replicate: snapshot restored, applying the stream", "master", l.o.Master)
+		l.o.Log.Info("replicate: snapshot restored, applying the stream", "master", l.o.Master, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return l.apply(ctx, sp, titan, ck)
 }

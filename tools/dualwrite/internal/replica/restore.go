@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/titan-kv/titan/encoding"
+	"github.com/titan-kv/titan/tools/dualwrite/internal/copier"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
 )
@@ -18,6 +19,7 @@ import (
 // Snapshot batches: at most this many keys or bytes of payload per
 // pipeline sent to titan.
 const (
+	restoreTimeout    = time.Minute
 	restoreBatchKeys  = 128
 	restoreBatchBytes = 4 << 20
 )
@@ -46,7 +48,10 @@ func (l *Link) restore(ctx context.Context, path string) error {
 	}
 	defer syscall.Munmap(data)
 
-	pool := resp.NewPool(l.o.Titan, l.o.RestoreWorkers, l.o.Timeout)
+	// A batch may restore a collection of millions of elements in one
+	// titan transaction: give it titan's own command timeout (30 s) and
+	// more, not the per-command --timeout, or it is retried forever.
+	pool := resp.NewPool(l.o.Titan, l.o.RestoreWorkers, max(l.o.Timeout, restoreTimeout))
 	defer pool.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -74,11 +79,17 @@ func (l *Link) restore(ctx context.Context, path string) error {
 		}
 		cur, size = nil, 0
 	}
-	walkErr := encoding.WalkRDB(data, func(e encoding.RDBEntry) error {
+	walkErr := encoding.WalkRDBRaw(data, func(e encoding.RDBEntry) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if e.ExpireAt > 0 && e.ExpireAt <= now {
+			return nil
+		}
+		if len(e.Payload) > bigPayload {
+			// One RESTORE would be one huge titan transaction (holding
+			// the store while it commits): stream it in pages instead.
+			l.restoreBig(ctx, pool, e, now)
 			return nil
 		}
 		if e.DB != curDB || len(cur) > restoreBatchKeys || size >= restoreBatchBytes {
@@ -100,6 +111,58 @@ func (l *Link) restore(ctx context.Context, path string) error {
 		return fmt.Errorf("snapshot: %w", walkErr)
 	}
 	return ctx.Err()
+}
+
+// bigPayload is the size above which a key of the snapshot is written
+// page by page (copier.WriteSnapshots) instead of with one RESTORE.
+const bigPayload = 1 << 20
+
+// restoreBig writes a big key of the snapshot into a temporary key page
+// by page and renames it into place, retrying until titan takes it or ctx
+// ends; a value it cannot decode goes by RESTORE like the others.
+func (l *Link) restoreBig(ctx context.Context, pool *resp.Pool, e encoding.RDBEntry, now int64) {
+	pttl := int64(-1)
+	if e.ExpireAt > 0 {
+		pttl = e.ExpireAt - now
+	}
+	key := append([]byte(nil), e.Key...)
+	cp := copier.Copier{Page: 512, ID: copier.NewID()}
+	dst := dbPipe{pool: pool, db: e.DB}
+	bo := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
+	for ctx.Err() == nil {
+		snap, err := copier.SnapshotFromDump(key, e.Payload, false, pttl, time.UnixMilli(now))
+		if err != nil {
+			args := [][]byte{[]byte("RESTORE"), key, strconv.AppendInt(nil, e.ExpireAt, 10), e.Payload, []byte("REPLACE")}
+			if e.ExpireAt > 0 {
+				args = append(args, []byte("ABSTTL"))
+			}
+			l.restoreBatch(ctx, pool, [][][]byte{resp.Args("SELECT", strconv.Itoa(e.DB)), args})
+			return
+		}
+		if _, err = cp.WriteSnapshots(ctx, dst, []*copier.Snapshot{snap}); err == nil {
+			l.o.Metrics.ReplKeysRestored.WithLabelValues(l.shard).Inc()
+			return
+		}
+		l.o.Log.Warn("replicate: restore of a big key failed, retrying", "master", l.o.Master, "key", string(key), "err", err)
+		bo.Wait(ctx)
+	}
+}
+
+// dbPipe sends pipelines to one database of titan.
+type dbPipe struct {
+	pool *resp.Pool
+	db   int
+}
+
+func (d dbPipe) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
+	vs, err := d.pool.Pipeline(ctx, append([][][]byte{resp.Args("SELECT", strconv.Itoa(d.db))}, cmds...))
+	if err != nil {
+		return nil, err
+	}
+	if vs[0].IsError() {
+		return nil, fmt.Errorf("select %d: %s", d.db, vs[0].Str)
+	}
+	return vs[1:], nil
 }
 
 // restoreBatch sends one batch until titan takes it or ctx ends.

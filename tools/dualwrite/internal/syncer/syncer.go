@@ -156,8 +156,10 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 	flagCtx, stopFlag := context.WithCancel(context.Background())
 	defer stopFlag()
 	go r.keepFlag(flagCtx, owner)
-	if !retry.Sleep(ctx, r.o.Settle) {
-		return stats, ctx.Err()
+	if n, err := dirty.AwaitProxies(ctx, r.o.Titan, owner, r.o.Settle); err != nil {
+		return stats, err
+	} else if n > 0 {
+		r.log.Info("proxies see the backfill flag", "proxies", n)
 	}
 
 	r.estimate(ctx)
@@ -358,7 +360,8 @@ func (r *run) drain(ctx context.Context) (int64, error) {
 // its start and copies each again, moving each batch through owner's
 // processing set so that a crash loses no key; writes racing with those
 // copies mark their keys again for the next round. Drain stops when the set
-// is still empty a settle period after a round, or after maxRounds rounds;
+// is still empty a settle period after a round (right after it when no
+// proxy is running: dirty.LiveProxies), or after maxRounds rounds;
 // it returns the number of keys copied and the number left dirty (also
 // when interrupted), which a later sync or verify --fix drains.
 func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.Copier, settle time.Duration, maxRounds int, owner string, log *slog.Logger) (copied, left int64, err error) {
@@ -401,7 +404,12 @@ func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.C
 			}
 			copied += int64(len(keys))
 		}
-		if !retry.Sleep(ctx, settle) {
+		// Writes the proxies queued before this round may still land on
+		// titan (and mark their keys): give them the settle time, unless no
+		// proxy is running.
+		if live, err := dirty.LiveProxies(ctx, titan); err != nil {
+			return copied, leftNow(), err
+		} else if live > 0 && !retry.Sleep(ctx, settle) {
 			return copied, leftNow(), ctx.Err()
 		}
 		if left, err = dirty.Count(ctx, titan); err != nil {

@@ -93,8 +93,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			}
 		}()
 		v.owner = owner
-		if !retry.Sleep(ctx, o.Settle) {
-			return Result{}, ctx.Err()
+		if _, err := dirty.AwaitProxies(ctx, o.Titan, owner, o.Settle); err != nil {
+			return Result{}, err
 		}
 	}
 	err := keyscan.Run(ctx, keyscan.Config{Source: o.Source, Workers: o.Workers, Count: o.Batch}, v.check)
