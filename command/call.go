@@ -78,7 +78,7 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	// String commands read only their keys' metadata (prefetched): a
 	// planning pass would only run them twice.
 	noPlan := c.cmd.Spec.Docs.Group == "string"
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Fn: func(tx *db.Tx) error {
+	c.job = &db.Job{DB: c.c.db, Conn: c.c.id, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r

@@ -100,7 +100,7 @@ func exec(c *Call) {
 	for wk := range watched {
 		keys = append(keys, []byte(wk.key))
 	}
-	c.job = &db.Job{DB: cl.db, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
+	c.job = &db.Job{DB: cl.db, Conn: cl.id, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
 		c.result = execReply(subs)
 		for wk, v := range watched {
 			tx.DB = wk.db
