@@ -84,6 +84,42 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 	}
 }
 
+// Pending is a group of jobs Submit handed to the batcher.
+type Pending struct{ g *group }
+
+// Done is closed once every job's Err is set.
+func (p *Pending) Done() <-chan struct{} { return p.g.done }
+
+// Submit hands jobs to the batcher like Do, but returns at once: the
+// caller waits on Done (or stops waiting: the batch owns the jobs until
+// done). When the group is the first of a batch, lead is called with the
+// function that runs the batch, which lead must run on a goroutine of
+// its own without waiting for it: so the submitter's goroutine never runs
+// a batch, and a batch costs one hand-off instead of one per command.
+// Submit returns nil for jobs Do must run: batching off, a lone
+// keyless read, values to stage.
+func (d *DB) Submit(lead func(run func()), jobs ...*Job) *Pending {
+	if len(jobs) == 0 || !d.batcher.enabled() || (len(jobs) == 1 && len(jobs[0].Keys) == 0 && jobs[0].ReadOnly) {
+		return nil
+	}
+	for _, j := range jobs {
+		if j.ReadOnly {
+			continue
+		}
+		for _, v := range j.Stage {
+			if len(v) > StageMin {
+				return nil
+			}
+		}
+	}
+	g := d.newGroup(jobs)
+	g.leadFn = lead
+	if !d.batcher.submit(g) {
+		return nil
+	}
+	return &Pending{g}
+}
+
 // runAlone runs each job in a transaction of its own. Writers of the same
 // key in this process still take turns (a striped lock per key), so that
 // they do not turn into a storm of write conflicts in TiKV.
@@ -210,6 +246,8 @@ type group struct {
 	// run on its own goroutine: a batch never needs a goroutine of its
 	// own (whose stack would grow anew, deep into client-go, every time).
 	lead chan *batch
+	// leadFn, when set (Submit), is given the batch to run instead of lead.
+	leadFn func(run func())
 }
 
 func (d *DB) newGroup(jobs []*Job) *group {
@@ -375,7 +413,11 @@ func (b *batcher) kick() []*batch {
 // which runs it on its own goroutine (Do). b.mu must not be held.
 func (b *batcher) start(ready []*batch) {
 	for _, bt := range ready {
-		bt.groups[0].lead <- bt
+		if g := bt.groups[0]; g.leadFn != nil {
+			g.leadFn(func() { b.run(bt) })
+		} else {
+			g.lead <- bt
+		}
 	}
 }
 
