@@ -50,7 +50,8 @@ type Job struct {
 	// (strings_stage.go).
 	Stage [][]byte
 	// Conn identifies the connection the job comes from (0: none): the
-	// batcher counts the connections active lately to size its batches.
+	// batcher tracks how often each submits, to start batches of more
+	// than one command under load.
 	Conn int64
 	// Err is Fn's final result, set before Do returns.
 	Err error
@@ -341,8 +342,8 @@ type batcher struct {
 	// waking is set while a timer will start the queue (eagerWait or
 	// gatherWait).
 	waking bool
-	// active counts the connections that submitted lately.
-	active activeConns
+	// conns are the connections' submission rates.
+	conns conns
 }
 
 func newBatcher(d *DB, opts BatchOptions) *batcher {
@@ -373,7 +374,7 @@ func (b *batcher) submit(g *group) bool {
 	}
 	b.pending = append(b.pending, g)
 	b.queued += len(g.jobs)
-	b.active.see(g.conn, time.Now())
+	b.conns.submitted(g.conn, time.Now())
 	ready := b.kick()
 	b.mu.Unlock()
 	b.start(ready)
@@ -382,20 +383,21 @@ func (b *batcher) submit(g *group) bool {
 
 // kick starts what the queue should start now, or has a timer start it
 // later. It starts everything it can once eagerStart commands wait, or,
-// with nothing in flight, once the queue holds a group of every
-// connection active lately (up to eagerStart): under load, a batch
-// started by the first command to arrive would be a transaction for one
-// command while more are on their way (two thirds of the batches of 50
-// clients without pipelining were of one command), while a client alone
-// starts at once. Otherwise the timer starts the queue: a batch in flight
-// may take long (a script, a big command, a slow store), so the queue
-// waits for it at most eagerWait; with nothing in flight, it waits at
-// most gatherWait for the other connections. b.mu is held.
+// with nothing in flight, unless a group of another connection is
+// expected within gatherGap (conns.nextSoon): under load, a batch started
+// by the first command to arrive would be a transaction for one command
+// while the others are on their way (two thirds of the batches of 50
+// clients without pipelining were of one command), while a client alone,
+// or beside clients that take their time, starts at once. Otherwise the
+// timer starts the queue: a batch in flight may take long (a script, a
+// big command, a slow store), so the queue waits for it at most
+// eagerWait; with nothing in flight, it waits at most gatherWait.
+// b.mu is held.
 func (b *batcher) kick() []*batch {
 	if len(b.pending) == 0 {
 		return nil
 	}
-	if b.queued >= b.eagerStart() || (b.inflight == 0 && len(b.pending) >= min(b.eagerStart(), b.active.count())) {
+	if b.queued >= b.eagerStart() || (b.inflight == 0 && !b.conns.nextSoon(time.Now())) {
 		return b.schedule()
 	}
 	if !b.waking {
@@ -426,7 +428,7 @@ func (b *batcher) start(ready []*batch) {
 const eagerWait = 2 * time.Millisecond
 
 // gatherWait is the longest a queue waits, with nothing in flight, for
-// the groups of the other connections active lately.
+// the groups of other connections.
 const gatherWait = time.Millisecond
 
 // startQueued starts what the queue can start now (eagerWait or
@@ -550,6 +552,9 @@ func (b *batcher) finish(bt *batch) {
 		b.exclusive = false
 	}
 	b.inflight--
+	for _, g := range bt.groups {
+		b.conns.answered(g.conn)
+	}
 	ready := b.kick()
 	if b.inflight == 0 && len(b.pending) == 0 {
 		b.idle.Broadcast()
@@ -705,53 +710,81 @@ func (tx *Tx) plan(jobs []*Job) error {
 	return tx.prefetch(keys)
 }
 
-// activeWindow is how long a connection counts as active after its last
-// submission.
-const activeWindow = 2 * time.Millisecond
+// gatherGap is the longest expected wait for the next command of another
+// connection for which a queue with nothing in flight waits (batcher.kick).
+const gatherGap = 500 * time.Microsecond
 
-// activeConns counts the distinct connections that submitted in the
-// current and the previous activeWindow (the larger of the two counts).
-type activeConns struct {
-	epoch     int64           // time / activeWindow of cur
-	cur, prev int             // connections seen in epoch and epoch-1
-	seen      map[int64]int64 // connection -> epoch last seen
+// conns tracks how often each connection submits, to tell how soon the
+// next group of another connection is expected: under load (50 clients,
+// each sending a command every few milliseconds) one arrives every 100-200
+// µs, while beside a client alone, or one that takes its time, none is
+// coming soon.
+type conns struct {
+	m map[int64]*connRate
 }
 
-// see records a submission of conn (0: no connection, not counted).
-func (a *activeConns) see(conn int64, now time.Time) {
-	e := now.UnixNano() / int64(activeWindow)
-	a.roll(e)
+// connRate is one connection's submissions.
+type connRate struct {
+	last     time.Time     // its last submission
+	interval time.Duration // moving average of the time between them
+	busy     bool          // its group is queued or in flight
+}
+
+// submitted notes a group of conn submitted at now.
+func (cs *conns) submitted(conn int64, now time.Time) {
 	if conn == 0 {
 		return
 	}
-	if a.seen == nil {
-		a.seen = make(map[int64]int64)
+	if cs.m == nil {
+		cs.m = make(map[int64]*connRate)
 	}
-	if a.seen[conn] != e {
-		a.seen[conn] = e
-		a.cur++
-	}
-	if len(a.seen) > 4096 {
-		for c, last := range a.seen {
-			if last < e-1 {
-				delete(a.seen, c)
-			}
+	c := cs.m[conn]
+	if c == nil {
+		if len(cs.m) >= 4096 {
+			cs.prune(now)
+		}
+		c = &connRate{}
+		cs.m[conn] = c
+	} else {
+		t := now.Sub(c.last)
+		if c.interval == 0 {
+			c.interval = t
+		} else {
+			c.interval = (3*c.interval + t) / 4
 		}
 	}
+	c.last, c.busy = now, true
 }
 
-// roll moves the counts on to epoch e.
-func (a *activeConns) roll(e int64) {
-	switch {
-	case e == a.epoch:
-	case e == a.epoch+1:
-		a.prev, a.cur, a.epoch = a.cur, 0, e
-	default:
-		a.prev, a.cur, a.epoch = 0, 0, e
+// answered notes that conn's group was answered.
+func (cs *conns) answered(conn int64) {
+	if c := cs.m[conn]; c != nil {
+		c.busy = false
 	}
 }
 
-// count is the connections active lately: at least 1.
-func (a *activeConns) count() int {
-	return max(1, a.cur, a.prev)
+// nextSoon reports whether a group of a connection not already waiting
+// is expected within gatherGap: the sum of the submission rates of the
+// idle connections active lately (within a few of their intervals).
+func (cs *conns) nextSoon(now time.Time) bool {
+	rate := 0.0 // groups per second
+	for _, c := range cs.m {
+		if c.busy || c.interval <= 0 || now.Sub(c.last) > 4*c.interval {
+			continue
+		}
+		rate += float64(time.Second) / float64(c.interval)
+		if rate*gatherGap.Seconds() >= 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// prune drops the connections idle for a second (closed ones).
+func (cs *conns) prune(now time.Time) {
+	for id, c := range cs.m {
+		if !c.busy && now.Sub(c.last) > time.Second {
+			delete(cs.m, id)
+		}
+	}
 }

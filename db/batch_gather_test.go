@@ -12,58 +12,80 @@ func testGroup(conn int64, key string) *group {
 		done: make(chan struct{}), lead: make(chan *batch, 1)}
 }
 
-// queue adds g as submit does and returns what kick starts. b.mu is held.
-func (b *batcher) queueForTest(g *group, now time.Time) []*batch {
-	b.pending = append(b.pending, g)
-	b.queued += len(g.jobs)
-	b.active.see(g.conn, now)
-	return b.kick()
-}
-
-// TestBatcherGathersActiveConnections: with nothing in flight, a lone
-// connection's command starts at once (batching costs it nothing), while
-// with several connections active the queue waits for a group of each
-// (up to eagerStart) instead of starting a transaction for one command.
-func TestBatcherGathersActiveConnections(t *testing.T) {
+// TestBatcherLoneClientStartsAtOnce: with nothing in flight, the commands
+// of a client alone start at once, one batch each: batching costs it no
+// wait.
+func TestBatcherLoneClientStartsAtOnce(t *testing.T) {
 	b := newBatcher(nil, BatchOptions{Enabled: true, Workers: 4, MaxCommands: 256})
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
-
-	// One connection, again and again: every command starts at once.
-	for i := range 3 {
-		ready := b.queueForTest(testGroup(1, fmt.Sprint("k", i)), now)
+	for i := range 5 {
+		g := testGroup(1, fmt.Sprint("k", i))
+		b.pending = append(b.pending, g)
+		b.queued++
+		b.conns.submitted(1, time.Now())
+		ready := b.kick()
 		if len(ready) != 1 || ready[0].n != 1 {
-			t.Fatalf("lone client, command %d: started %v, want a batch of 1 at once", i, ready)
+			t.Fatalf("command %d: started %v, want a batch of 1 at once", i, ready)
 		}
+		// The batch ends.
 		b.inflight--
 		b.held = map[string]int{}
+		b.conns.answered(1)
 	}
+}
 
-	// Four connections active: the first three wait, the fourth starts
-	// the batch of all four.
-	for c := int64(2); c <= 4; c++ {
-		b.active.see(c, now)
-	}
-	for c := int64(1); c <= 3; c++ {
-		if ready := b.queueForTest(testGroup(c, fmt.Sprint("x", c)), now); ready != nil {
-			t.Fatalf("connection %d of 4 started a batch of %d alone", c, ready[0].n)
+// TestConnsNextSoon: a queue with nothing in flight waits only when
+// another connection's command is expected within gatherGap: under load
+// (many connections, each every few milliseconds), not beside a client
+// that takes its time, and never for connections already waiting.
+func TestConnsNextSoon(t *testing.T) {
+	now := time.Now()
+	// submit records n submissions of conn every interval, up to now, and
+	// answers them.
+	submit := func(cs *conns, conn int64, interval time.Duration, n int) {
+		for i := n - 1; i >= 0; i-- {
+			cs.submitted(conn, now.Add(-time.Duration(i)*interval))
 		}
-	}
-	if !b.waking {
-		t.Fatal("no timer armed for the waiting queue")
-	}
-	ready := b.queueForTest(testGroup(4, "x4"), now)
-	if len(ready) != 1 || ready[0].n != 4 {
-		t.Fatalf("fourth connection: started %v, want one batch of 4", ready)
+		cs.answered(conn)
 	}
 
-	// The activity is forgotten after two windows: a lone connection
-	// starts at once again.
-	b.inflight--
-	b.held = map[string]int{}
-	later := now.Add(3 * activeWindow)
-	if ready := b.queueForTest(testGroup(1, "y"), later); len(ready) != 1 {
-		t.Fatalf("after the window: started %v, want a batch at once", ready)
+	var lone conns
+	submit(&lone, 1, 100*time.Microsecond, 20)
+	lone.submitted(1, now) // queued again
+	if lone.nextSoon(now) {
+		t.Error("a client alone waits for itself")
+	}
+
+	var slow conns
+	submit(&slow, 1, 100*time.Microsecond, 20)
+	submit(&slow, 2, 3*time.Millisecond, 5)
+	slow.submitted(1, now)
+	if slow.nextSoon(now) {
+		t.Error("a fast client waits for one sending a command every 3 ms")
+	}
+
+	var loaded conns
+	for c := int64(1); c <= 50; c++ {
+		submit(&loaded, c, 5*time.Millisecond, 5)
+	}
+	loaded.submitted(1, now)
+	if !loaded.nextSoon(now) {
+		t.Error("50 clients sending every 5 ms (one command every 100 µs): the queue does not wait")
+	}
+	for c := int64(2); c <= 50; c++ {
+		loaded.submitted(c, now)
+	}
+	if loaded.nextSoon(now) {
+		t.Error("every connection waits already, yet the queue waits for more")
+	}
+	for c := int64(1); c <= 50; c++ {
+		loaded.answered(c)
+	}
+	if !loaded.nextSoon(now) {
+		t.Error("all answered, yet no command is expected")
+	}
+	if later := now.Add(time.Second); loaded.nextSoon(later) {
+		t.Error("connections idle for a second still count")
 	}
 }
