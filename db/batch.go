@@ -721,6 +721,12 @@ const gatherGap = 500 * time.Microsecond
 // coming soon.
 type conns struct {
 	m map[int64]*connRate
+	// recent are the last submitters, the only ones nextSoon looks at
+	// (so its cost is bounded whatever the number of connections); mark
+	// counts nextSoon's passes, to count each connection once.
+	recent [64]*connRate
+	next   int
+	mark   uint64
 }
 
 // connRate is one connection's submissions.
@@ -728,6 +734,7 @@ type connRate struct {
 	last     time.Time     // its last submission
 	interval time.Duration // moving average of the time between them
 	busy     bool          // its group is queued or in flight
+	mark     uint64        // the nextSoon pass that counted it
 }
 
 // submitted notes a group of conn submitted at now.
@@ -754,6 +761,8 @@ func (cs *conns) submitted(conn int64, now time.Time) {
 		}
 	}
 	c.last, c.busy = now, true
+	cs.recent[cs.next] = c
+	cs.next = (cs.next + 1) % len(cs.recent)
 }
 
 // answered notes that conn's group was answered.
@@ -765,10 +774,16 @@ func (cs *conns) answered(conn int64) {
 
 // nextSoon reports whether a group of a connection not already waiting
 // is expected within gatherGap: the sum of the submission rates of the
-// idle connections active lately (within a few of their intervals).
+// idle connections among the recent submitters, active lately (within a
+// few of their intervals).
 func (cs *conns) nextSoon(now time.Time) bool {
 	rate := 0.0 // groups per second
-	for _, c := range cs.m {
+	cs.mark++
+	for _, c := range cs.recent {
+		if c == nil || c.mark == cs.mark {
+			continue
+		}
+		c.mark = cs.mark
 		if c.busy || c.interval <= 0 || now.Sub(c.last) > 4*c.interval {
 			continue
 		}
