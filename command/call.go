@@ -49,6 +49,11 @@ type Call struct {
 	nested bool
 	// changes are the keys the job changed, for keyspace notifications.
 	changes []db.Change
+	// trackRead: the client tracks the keys it reads (default-mode CLIENT
+	// TRACKING) and the command reads, so its keys are remembered once
+	// its job is made (trackReads). Set by prepare, which holds the spec
+	// and the client's infoMu anyway.
+	trackRead bool
 }
 
 // Error answers with an error. msg starts with its code (ERR, WRONGTYPE...).
@@ -76,7 +81,7 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	// Stream writers of every instance write the stream's metadata: they
 	// queue for it in the store (db.Job.Lock). XREAD writes nothing.
 	lock := !readOnly && c.cmd.Spec.Docs.Group == "stream" && c.name != "xread"
-	c.job = &db.Job{DB: c.c.db, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Lock: lock, Fn: func(tx *db.Tx) error {
+	c.job = &db.Job{DB: c.c.db, Conn: c.c.id, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Lock: lock, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())
 		r, err := fn(tx)
 		c.result = r
@@ -279,9 +284,11 @@ func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
 	cl.beforeCommand(call)
 	cl.infoMu.Lock()
 	cl.lastCmd = ""
-	if spec := cmd.spec(args); spec != nil {
+	spec := cmd.spec(args)
+	if spec != nil {
 		cl.lastCmd = spec.Name
 	}
+	call.trackRead = s.track.active.Load() != 0 && cl.tracksReads() && readsKeys(name, spec)
 	cl.infoMu.Unlock()
 	if cmd == nil {
 		call.name = "unknown"

@@ -30,8 +30,21 @@ func (s *Engine) do(jobs []*db.Job) bool {
 	if len(jobs) == 0 {
 		return true
 	}
+	if p := s.db.Submit(s.leadBatch, jobs...); p != nil {
+		select {
+		case <-p.Done():
+			return true
+		case <-s.run.Done():
+			select {
+			case <-p.Done():
+				return true
+			case <-time.After(100 * time.Millisecond):
+				return false
+			}
+		}
+	}
 	r := s.runners.get(s)
-	r.work <- jobs
+	r.work <- task{jobs: jobs}
 	select {
 	case <-r.done:
 		s.runners.put(r)

@@ -111,7 +111,7 @@ func exec(c *Call) {
 			keys = append(keys, []byte(wk.key))
 		}
 	}
-	c.job = &db.Job{DB: cl.db, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
+	c.job = &db.Job{DB: cl.db, Conn: cl.id, Keys: keys, ReadOnly: readOnly && len(watched) == 0, Fn: func(tx *db.Tx) error {
 		c.result = execReply(subs)
 		for wk, v := range watched {
 			if wk.swap {

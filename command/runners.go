@@ -21,10 +21,19 @@ type runners struct {
 	stopped atomic.Bool
 }
 
-// runner is one goroutine running one pipeline's jobs at a time.
+// runner is one goroutine running one pipeline's jobs, or one batch, at
+// a time.
 type runner struct {
-	work chan []*db.Job
+	work chan task
 	done chan struct{}
+}
+
+// task is a runner's work: a pipeline's jobs (db.Do), whose end is
+// signalled on done and whose waiter puts the runner back, or a batch to
+// lead (db.Submit), after which the runner puts itself back.
+type task struct {
+	jobs []*db.Job
+	lead func()
 }
 
 func newRunners() *runners { return &runners{idle: make(chan *runner, maxIdleRunners)} }
@@ -36,10 +45,15 @@ func (rs *runners) get(s *Engine) *runner {
 		return r
 	default:
 	}
-	r := &runner{work: make(chan []*db.Job), done: make(chan struct{}, 1)}
+	r := &runner{work: make(chan task, 1), done: make(chan struct{}, 1)}
 	go func() {
-		for jobs := range r.work {
-			s.db.Do(s.run, jobs...)
+		for t := range r.work {
+			if t.lead != nil {
+				t.lead()
+				rs.put(r)
+				continue
+			}
+			s.db.Do(s.run, t.jobs...)
 			r.done <- struct{}{}
 			if rs.stopped.Load() {
 				return // the engine closed (its waiter may be gone)
@@ -48,6 +62,10 @@ func (rs *runners) get(s *Engine) *runner {
 	}()
 	return r
 }
+
+// leadBatch runs a batch a connection's group leads (db.Submit) on a
+// runner.
+func (s *Engine) leadBatch(run func()) { s.runners.get(s).work <- task{lead: run} }
 
 // put keeps r for the next pipeline, or ends it when enough are idle. A
 // runner whose pipeline was abandoned (Abort) is never put back.

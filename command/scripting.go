@@ -257,7 +257,7 @@ func (c *Call) runScript(find func(*db.Tx) (*scripting.Script, error),
 	if c.name == "fcall" || c.name == "fcall_ro" {
 		fname = string(c.Args[1])
 	}
-	c.job = &db.Job{DB: cl.db, Keys: keys, NoPlan: true, Fn: func(tx *db.Tx) error {
+	c.job = &db.Job{DB: cl.db, Conn: cl.id, Keys: keys, NoPlan: true, Fn: func(tx *db.Tx) error {
 		sc, err := find(tx)
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/titan-kv/titan/cmdspec"
 	"github.com/titan-kv/titan/db"
 	"github.com/titan-kv/titan/resp"
 	"github.com/titan-kv/titan/settings"
@@ -86,30 +87,35 @@ func (t *tracker) set(cl *Client, o *tracking) {
 	}
 }
 
-// trackReads remembers the keys a read-only command of a default-mode
-// tracking client is about to read, before its job gets a snapshot, so an
-// invalidation for any later commit finds them. Scripts remember their
-// declared keys.
-func (s *Engine) trackReads(call *Call) {
-	if s.track.active.Load() == 0 || call.job == nil || call.cmd == nil || len(call.job.Keys) == 0 {
-		return
-	}
-	switch call.name {
+// readsKeys reports whether a command (spec: its, or its subcommand's,
+// COMMAND INFO) reads the keys it names, for tracking: read-only commands,
+// and scripts, whose declared keys are remembered.
+func readsKeys(name string, spec *cmdspec.Command) bool {
+	switch name {
 	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
-	default:
-		// The subcommand's flags for a container (OBJECT ENCODING...).
-		if spec := call.cmd.spec(call.Args); spec == nil || !spec.Has("readonly") {
-			return
-		}
+		return true
+	}
+	return spec != nil && spec.Has("readonly")
+}
+
+// tracksReads reports whether cl remembers the keys of its next read:
+// tracking on in default mode (not BCAST), and not opted out of it for
+// this command (OPTIN without CLIENT CACHING yes, OPTOUT with CLIENT
+// CACHING no). cl.infoMu is held.
+func (cl *Client) tracksReads() bool {
+	t := cl.tracking
+	return t != nil && !t.bcast && !(t.optin && !t.caching) && !(t.optout && t.caching)
+}
+
+// trackReads remembers the keys a read-only command of a default-mode
+// tracking client is about to read (call.trackRead, from prepare), before
+// its job gets a snapshot, so an invalidation for any later commit finds
+// them. Scripts remember their declared keys.
+func (s *Engine) trackReads(call *Call) {
+	if !call.trackRead || call.job == nil || len(call.job.Keys) == 0 {
+		return
 	}
 	cl := call.c
-	cl.infoMu.Lock()
-	t := cl.tracking
-	ok := t != nil && !t.bcast && !(t.optin && !t.caching) && !(t.optout && t.caching)
-	cl.infoMu.Unlock()
-	if !ok {
-		return
-	}
 	tr := s.track
 	tr.mu.Lock()
 	for _, k := range call.job.Keys {

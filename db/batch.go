@@ -54,6 +54,10 @@ type Job struct {
 	// metadata of its Keys before it reads (hotlock.go): for keys every
 	// instance writes at once, such as a stream's.
 	Lock bool
+	// Conn identifies the connection the job comes from (0: none): the
+	// batcher tracks how often each submits, to start batches of more
+	// than one command under load.
+	Conn int64
 	// Err is Fn's final result, set before Do returns.
 	Err error
 }
@@ -84,6 +88,42 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 		d.batcher.run(bt)
 	case <-g.done:
 	}
+}
+
+// Pending is a group of jobs Submit handed to the batcher.
+type Pending struct{ g *group }
+
+// Done is closed once every job's Err is set.
+func (p *Pending) Done() <-chan struct{} { return p.g.done }
+
+// Submit hands jobs to the batcher like Do, but returns at once: the
+// caller waits on Done (or stops waiting: the batch owns the jobs until
+// done). When the group is the first of a batch, lead is called with the
+// function that runs the batch, which lead must run on a goroutine of
+// its own without waiting for it: so the submitter's goroutine never runs
+// a batch, and a batch costs one hand-off instead of one per command.
+// Submit returns nil for jobs Do must run: batching off, a lone
+// keyless read, values to stage.
+func (d *DB) Submit(lead func(run func()), jobs ...*Job) *Pending {
+	if len(jobs) == 0 || !d.batcher.enabled() || (len(jobs) == 1 && len(jobs[0].Keys) == 0 && jobs[0].ReadOnly) {
+		return nil
+	}
+	for _, j := range jobs {
+		if j.ReadOnly {
+			continue
+		}
+		for _, v := range j.Stage {
+			if len(v) > StageMin {
+				return nil
+			}
+		}
+	}
+	g := d.newGroup(jobs)
+	g.leadFn = lead
+	if !d.batcher.submit(g) {
+		return nil
+	}
+	return &Pending{g}
 }
 
 // runAlone runs each job in a transaction of its own. Writers of the same
@@ -224,15 +264,18 @@ type group struct {
 	// global groups hold a job that writes without naming its keys
 	// (FLUSHDB): their batch runs with no other batch in flight.
 	global bool
+	conn   int64 // Job.Conn of the first job
 	done   chan struct{}
 	// lead hands the submitter the batch its group is the first of, to
 	// run on its own goroutine: a batch never needs a goroutine of its
 	// own (whose stack would grow anew, deep into client-go, every time).
 	lead chan *batch
+	// leadFn, when set (Submit), is given the batch to run instead of lead.
+	leadFn func(run func())
 }
 
 func (d *DB) newGroup(jobs []*Job) *group {
-	g := &group{jobs: jobs, done: make(chan struct{}), lead: make(chan *batch, 1)}
+	g := &group{jobs: jobs, conn: jobs[0].Conn, done: make(chan struct{}), lead: make(chan *batch, 1)}
 	m := d.currentMap()
 	for _, j := range jobs {
 		if len(j.Keys) == 0 && !j.ReadOnly {
@@ -320,8 +363,11 @@ type batcher struct {
 	inflight  int
 	exclusive bool // a global batch is in flight
 	closed    bool
-	// waking is set while a timer will start the queue (eagerWait).
+	// waking is set while a timer will start the queue (eagerWait or
+	// gatherWait).
 	waking bool
+	// conns are the connections' submission rates.
+	conns conns
 }
 
 func newBatcher(d *DB, opts BatchOptions) *batcher {
@@ -352,25 +398,52 @@ func (b *batcher) submit(g *group) bool {
 	}
 	b.pending = append(b.pending, g)
 	b.queued += len(g.jobs)
-	var ready []*batch
-	if b.inflight == 0 || b.queued >= b.eagerStart() {
-		ready = b.schedule()
-	} else if !b.waking {
-		// A batch in flight may take long (a script, a big command, a slow
-		// store): the queue does not wait for it past eagerWait.
-		b.waking = true
-		time.AfterFunc(eagerWait, b.startQueued)
-	}
+	b.conns.submitted(g.conn, time.Now())
+	ready := b.kick()
 	b.mu.Unlock()
 	b.start(ready)
 	return true
+}
+
+// kick starts what the queue should start now, or has a timer start it
+// later. It starts everything it can once eagerStart commands wait, or,
+// with nothing in flight, unless a group of another connection is
+// expected within gatherGap (conns.nextSoon): under load, a batch started
+// by the first command to arrive would be a transaction for one command
+// while the others are on their way (two thirds of the batches of 50
+// clients without pipelining were of one command), while a client alone,
+// or beside clients that take their time, starts at once. Otherwise the
+// timer starts the queue: a batch in flight may take long (a script, a
+// big command, a slow store), so the queue waits for it at most
+// eagerWait; with nothing in flight, it waits at most gatherWait.
+// b.mu is held.
+func (b *batcher) kick() []*batch {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	if b.queued >= b.eagerStart() || (b.inflight == 0 && !b.conns.nextSoon(time.Now())) {
+		return b.schedule()
+	}
+	if !b.waking {
+		b.waking = true
+		wait := eagerWait
+		if b.inflight == 0 {
+			wait = gatherWait
+		}
+		time.AfterFunc(wait, b.startQueued)
+	}
+	return nil
 }
 
 // start hands each batch formed to the submitter of its first group,
 // which runs it on its own goroutine (Do). b.mu must not be held.
 func (b *batcher) start(ready []*batch) {
 	for _, bt := range ready {
-		bt.groups[0].lead <- bt
+		if g := bt.groups[0]; g.leadFn != nil {
+			g.leadFn(func() { b.run(bt) })
+		} else {
+			g.lead <- bt
+		}
 	}
 }
 
@@ -378,7 +451,12 @@ func (b *batcher) start(ready []*batch) {
 // a batch in flight to finish before it starts a batch of its own.
 const eagerWait = 2 * time.Millisecond
 
-// startQueued starts what the queue can start now (eagerWait passed).
+// gatherWait is the longest a queue waits, with nothing in flight, for
+// the groups of other connections.
+const gatherWait = time.Millisecond
+
+// startQueued starts what the queue can start now (eagerWait or
+// gatherWait passed).
 func (b *batcher) startQueued() {
 	b.mu.Lock()
 	b.waking = false
@@ -498,7 +576,10 @@ func (b *batcher) finish(bt *batch) {
 		b.exclusive = false
 	}
 	b.inflight--
-	ready := b.schedule()
+	for _, g := range bt.groups {
+		b.conns.answered(g.conn)
+	}
+	ready := b.kick()
 	if b.inflight == 0 && len(b.pending) == 0 {
 		b.idle.Broadcast()
 	}
@@ -662,4 +743,98 @@ func (tx *Tx) plan(jobs []*Job) error {
 	keys := tx.planned
 	tx.planned = nil
 	return tx.prefetch(keys)
+}
+
+// gatherGap is the longest expected wait for the next command of another
+// connection for which a queue with nothing in flight waits (batcher.kick).
+const gatherGap = 500 * time.Microsecond
+
+// conns tracks how often each connection submits, to tell how soon the
+// next group of another connection is expected: under load (50 clients,
+// each sending a command every few milliseconds) one arrives every 100-200
+// µs, while beside a client alone, or one that takes its time, none is
+// coming soon.
+type conns struct {
+	m map[int64]*connRate
+	// recent are the last submitters, the only ones nextSoon looks at
+	// (so its cost is bounded whatever the number of connections); mark
+	// counts nextSoon's passes, to count each connection once.
+	recent [64]*connRate
+	next   int
+	mark   uint64
+}
+
+// connRate is one connection's submissions.
+type connRate struct {
+	last     time.Time     // its last submission
+	interval time.Duration // moving average of the time between them
+	busy     bool          // its group is queued or in flight
+	mark     uint64        // the nextSoon pass that counted it
+}
+
+// submitted notes a group of conn submitted at now.
+func (cs *conns) submitted(conn int64, now time.Time) {
+	if conn == 0 {
+		return
+	}
+	if cs.m == nil {
+		cs.m = make(map[int64]*connRate)
+	}
+	c := cs.m[conn]
+	if c == nil {
+		if len(cs.m) >= 4096 {
+			cs.prune(now)
+		}
+		c = &connRate{}
+		cs.m[conn] = c
+	} else {
+		t := now.Sub(c.last)
+		if c.interval == 0 {
+			c.interval = t
+		} else {
+			c.interval = (3*c.interval + t) / 4
+		}
+	}
+	c.last, c.busy = now, true
+	cs.recent[cs.next] = c
+	cs.next = (cs.next + 1) % len(cs.recent)
+}
+
+// answered notes that conn's group was answered.
+func (cs *conns) answered(conn int64) {
+	if c := cs.m[conn]; c != nil {
+		c.busy = false
+	}
+}
+
+// nextSoon reports whether a group of a connection not already waiting
+// is expected within gatherGap: the sum of the submission rates of the
+// idle connections among the recent submitters, active lately (within a
+// few of their intervals).
+func (cs *conns) nextSoon(now time.Time) bool {
+	rate := 0.0 // groups per second
+	cs.mark++
+	for _, c := range cs.recent {
+		if c == nil || c.mark == cs.mark {
+			continue
+		}
+		c.mark = cs.mark
+		if c.busy || c.interval <= 0 || now.Sub(c.last) > 4*c.interval {
+			continue
+		}
+		rate += float64(time.Second) / float64(c.interval)
+		if rate*gatherGap.Seconds() >= 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// prune drops the connections idle for a second (closed ones).
+func (cs *conns) prune(now time.Time) {
+	for id, c := range cs.m {
+		if !c.busy && now.Sub(c.last) > time.Second {
+			delete(cs.m, id)
+		}
+	}
 }
