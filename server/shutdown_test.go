@@ -19,8 +19,10 @@ import (
 // instead of a dropped connection (issue 18 item 1).
 func TestShutdownAbortsStuckCommands(t *testing.T) {
 	var stuck atomic.Bool
+	var stuckCalls atomic.Int64
 	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Fault: func(*tikvrpc.Request) error {
 		if stuck.Load() {
+			stuckCalls.Add(1)
 			return errors.New("store stuck (injected)")
 		}
 		return nil
@@ -38,7 +40,14 @@ func TestShutdownAbortsStuckCommands(t *testing.T) {
 	stuck.Store(true)
 	reply := make(chan error, 1)
 	go func() { reply <- in.cli.Set(ctx, "k", "v2", 0).Err() }()
-	time.Sleep(300 * time.Millisecond)
+	// Shut down once the SET is in flight: its transaction met the stuck
+	// store (a fixed sleep raced a loaded machine).
+	for deadline := time.Now().Add(5 * time.Second); stuckCalls.Load() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the SET never reached the store")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
