@@ -36,7 +36,8 @@ func (r *rdbReader) skipStr() {
 }
 
 // skipValue steps over the encoding of a value of RDB type t; it reports
-// false for a type value does not read either (module values, streams).
+// false for a type value does not read either (module values). A stream
+// is decoded to find its end: its layout has no skip-only path yet.
 func (r *rdbReader) skipValue(t byte) bool {
 	switch t {
 	case rdbString, rdbSetIntset, rdbSetListpack, rdbListZiplist,
@@ -70,6 +71,10 @@ func (r *rdbReader) skipValue(t byte) bool {
 				r.length() // container
 			}
 			r.skipStr()
+		}
+	case rdbStreamListpacks, rdbStreamListpacks2, rdbStreamListpacks3:
+		if _, err := r.value(t); err != nil {
+			return false
 		}
 	default:
 		return false

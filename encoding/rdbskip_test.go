@@ -8,8 +8,16 @@ import (
 )
 
 // TestWalkRDBRaw: skipping the values finds the same keys, expiries and
-// payload bytes as decoding them, and fails on the same broken files.
+// payload bytes as decoding them (streams included), and fails on the
+// same broken files.
 func TestWalkRDBRaw(t *testing.T) {
+	stream, err := os.ReadFile("testdata/redis70_stream.rdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WalkRDBRaw(stream, func(RDBEntry) error { return nil }); err != nil {
+		t.Fatalf("raw walk of a file with streams: %v", err)
+	}
 	data, err := os.ReadFile("testdata/redis70.rdb")
 	if err != nil {
 		t.Fatal(err)
