@@ -84,15 +84,31 @@ func startTitanIn(t testing.TB, dataDir string, extra ...string) *Titan {
 
 func (ti *Titan) start() {
 	ti.t.Helper()
+	// A port freeAddr found free may be taken by another process before
+	// titan binds it (packages run in parallel): start again on new ports.
+	for attempt := 1; ; attempt++ {
+		if ti.startOnce() || attempt == 5 {
+			return
+		}
+	}
+}
+
+// startOnce starts the process on fresh ports and waits until it serves;
+// false when it exited because a port was taken meanwhile.
+func (ti *Titan) startOnce() bool {
+	ti.t.Helper()
 	ti.Addr, ti.StatusAddr = freeAddr(ti.t), freeAddr(ti.t)
 	args := append([]string{"--listen", ti.Addr, "--status-listen", ti.StatusAddr, "--data-dir", ti.DataDir}, ti.args...)
 	ti.cmd = exec.Command(titanBin, args...)
 	if ti.logs == nil {
 		ti.logs = &logBuffer{}
 	}
+	logFrom := len(ti.logs.String())
 	pr, pw := io.Pipe()
 	ti.cmd.Stdout, ti.cmd.Stderr = pw, pw
+	logged := make(chan struct{})
 	go func() {
+		defer close(logged)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			ti.logs.WriteString(sc.Text() + "\n")
@@ -108,15 +124,21 @@ func (ti *Titan) start() {
 		c, err := net.DialTimeout("tcp", ti.Addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
+			return true
 		}
 		select {
 		case <-ti.done:
+			<-logged
+			if strings.Contains(ti.logs.String()[logFrom:], "address already in use") {
+				ti.t.Logf("titan lost a port to another process at start; starting again")
+				return false
+			}
 			ti.t.Fatalf("titan exited at start: %s", ti.logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	ti.t.Fatalf("titan did not start: %s", ti.logs.String())
+	return false
 }
 
 // storeArgs are the store flags every titan under test gets from the
