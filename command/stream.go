@@ -325,33 +325,52 @@ func intervalID(b []byte, missingSeq uint64) (id db.StreamID, excl, ok bool) {
 	return id, false, ok
 }
 
+// intervalStart parses the first bound of an ID interval (XRANGE,
+// XPENDING, XAUTOCLAIM): the ID itself, or the next one when exclusive;
+// the error text is "" when it parsed.
+func intervalStart(b []byte) (db.StreamID, string) {
+	id, excl, ok := intervalID(b, 0)
+	if !ok {
+		return id, errInvalidID
+	}
+	if excl {
+		if id, ok = id.Next(); !ok {
+			return id, "ERR invalid start ID for the interval"
+		}
+	}
+	return id, ""
+}
+
+// intervalEnd parses the last bound of an ID interval: the ID itself, or
+// the previous one when exclusive.
+func intervalEnd(b []byte) (db.StreamID, string) {
+	id, excl, ok := intervalID(b, math.MaxUint64)
+	if !ok {
+		return id, errInvalidID
+	}
+	if excl {
+		if id, ok = id.Prev(); !ok {
+			return id, "ERR invalid end ID for the interval"
+		}
+	}
+	return id, ""
+}
+
 func xrange(rev bool) func(*Call) {
 	return func(c *Call) {
 		startArg, endArg := c.Args[2], c.Args[3]
 		if rev {
 			startArg, endArg = endArg, startArg
 		}
-		start, sx, ok := intervalID(startArg, 0)
-		if !ok {
-			c.Error(errInvalidID)
+		start, msg := intervalStart(startArg)
+		if msg != "" {
+			c.Error(msg)
 			return
 		}
-		if sx {
-			if start, ok = start.Next(); !ok {
-				c.Error("ERR invalid start ID for the interval")
-				return
-			}
-		}
-		end, ex, ok := intervalID(endArg, math.MaxUint64)
-		if !ok {
-			c.Error(errInvalidID)
+		end, msg := intervalEnd(endArg)
+		if msg != "" {
+			c.Error(msg)
 			return
-		}
-		if ex {
-			if end, ok = end.Prev(); !ok {
-				c.Error("ERR invalid end ID for the interval")
-				return
-			}
 		}
 		count := int64(-1)
 		for j := 4; j < len(c.Args); j++ {

@@ -208,26 +208,14 @@ func xpending(c *Call) {
 		return
 	}
 	a.Count = max(n, 0)
-	var sx, ex bool
-	if a.Start, sx, ok = intervalID(c.Args[i], 0); !ok {
-		c.Error(errInvalidID)
+	var msg string
+	if a.Start, msg = intervalStart(c.Args[i]); msg != "" {
+		c.Error(msg)
 		return
 	}
-	if sx {
-		if a.Start, ok = a.Start.Next(); !ok {
-			c.Error("ERR invalid start ID for the interval")
-			return
-		}
-	}
-	if a.End, ex, ok = intervalID(c.Args[i+1], math.MaxUint64); !ok {
-		c.Error(errInvalidID)
+	if a.End, msg = intervalEnd(c.Args[i+1]); msg != "" {
+		c.Error(msg)
 		return
-	}
-	if ex {
-		if a.End, ok = a.End.Prev(); !ok {
-			c.Error("ERR invalid end ID for the interval")
-			return
-		}
 	}
 	if len(c.Args) > i+3 {
 		a.Consumer = c.Args[i+3]
@@ -332,16 +320,10 @@ func xautoclaim(c *Call) {
 		return
 	}
 	a := db.AutoClaimArgs{Consumer: c.Args[3], MinIdle: max(minIdle, 0), Count: 100}
-	start, sx, ok := intervalID(c.Args[5], 0)
-	if !ok {
-		c.Error(errInvalidID)
+	start, msg := intervalStart(c.Args[5])
+	if msg != "" {
+		c.Error(msg)
 		return
-	}
-	if sx {
-		if start, ok = start.Next(); !ok {
-			c.Error("ERR invalid start ID for the interval")
-			return
-		}
 	}
 	a.Start = start
 	for j := 6; j < len(c.Args); j++ {
