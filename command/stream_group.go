@@ -249,38 +249,30 @@ func xclaim(c *Call) {
 		a.IDs = append(a.IDs, id)
 	}
 	now := time.Now().UnixMilli()
+	// The options that take an integer, each with what it sets.
+	intOptions := map[string]func(n int64){
+		"IDLE":       func(n int64) { a.DeliveryTime = now - n },
+		"TIME":       func(n int64) { a.DeliveryTime = n },
+		"RETRYCOUNT": func(n int64) { a.RetryCount = n },
+	}
 	for ; j < len(c.Args); j++ {
 		more := len(c.Args) - 1 - j
 		o := c.Args[j]
+		if set, ok := intOptions[strings.ToUpper(string(o))]; ok && more > 0 {
+			j++
+			n, ok := parse.Int(c.Args[j])
+			if !ok {
+				c.Error("ERR Invalid " + strings.ToUpper(string(o)) + " option argument for XCLAIM")
+				return
+			}
+			set(n)
+			continue
+		}
 		switch {
 		case argIs(o, "force"):
 			a.Force = true
 		case argIs(o, "justid"):
 			a.JustID = true
-		case argIs(o, "idle") && more > 0:
-			j++
-			n, ok := parse.Int(c.Args[j])
-			if !ok {
-				c.Error("ERR Invalid IDLE option argument for XCLAIM")
-				return
-			}
-			a.DeliveryTime = now - n
-		case argIs(o, "time") && more > 0:
-			j++
-			n, ok := parse.Int(c.Args[j])
-			if !ok {
-				c.Error("ERR Invalid TIME option argument for XCLAIM")
-				return
-			}
-			a.DeliveryTime = n
-		case argIs(o, "retrycount") && more > 0:
-			j++
-			n, ok := parse.Int(c.Args[j])
-			if !ok {
-				c.Error("ERR Invalid RETRYCOUNT option argument for XCLAIM")
-				return
-			}
-			a.RetryCount = n
 		case argIs(o, "lastid") && more > 0:
 			j++
 			id, ok := c.strictID(c.Args[j])

@@ -253,6 +253,9 @@ XCLAIM s g c9 0 2-0 IDLE x
 XCLAIM s g c9 0 2-0 TIME x
 XCLAIM s g c9 0 2-0 RETRYCOUNT x
 XCLAIM s g c9 0 2-0 LASTID x
+XCLAIM s g c9 0 2-0 idle x
+XCLAIM s g c9 0 2-0 retrycount 3 idle 5 JUSTID
+XCLAIM s g c9 0 2-0 IDLE
 XCLAIM s g c9 0 2-0 FOO
 XCLAIM s nog c9 0 2-0
 XCLAIM nokey g c9 0 2-0
