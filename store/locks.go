@@ -20,6 +20,12 @@ import (
 // backoff. A lock past its TTL (its owner died) is left to client-go to
 // resolve. Aborting a prewrite is always safe: the transaction commits
 // nothing and runs again.
+//
+// A lock's age is measured from the prewriting transaction's start
+// timestamp, not from this host's clock: both come from the cluster's
+// timestamp oracle, so a titan host whose clock is skewed from PD's cannot
+// take a dead process's lock for a live one forever. A retry starts with a
+// new timestamp, so a dead lock is judged old within liveLockAge.
 func ConflictOnLiveLocks() interceptor.RPCInterceptor {
 	return func(next interceptor.RPCInterceptorFunc) interceptor.RPCInterceptorFunc {
 		return func(target string, req *tikvrpc.Request) (*tikvrpc.Response, error) {
@@ -32,9 +38,8 @@ func ConflictOnLiveLocks() interceptor.RPCInterceptor {
 				return resp, err
 			}
 			startTS := req.Prewrite().GetStartVersion()
-			now := time.Now()
 			for i, ke := range pr.Errors {
-				if c := liveLockConflict(ke, startTS, now); c != nil {
+				if c := liveLockConflict(ke, startTS); c != nil {
 					pr.Errors[i] = c
 				}
 			}
@@ -49,13 +54,15 @@ func ConflictOnLiveLocks() interceptor.RPCInterceptor {
 const liveLockAge = 500 * time.Millisecond
 
 // liveLockConflict is the write conflict standing for a live lock met by
-// the transaction startTS, or nil when ke is something else.
-func liveLockConflict(ke *kvrpcpb.KeyError, startTS uint64, now time.Time) *kvrpcpb.KeyError {
+// the transaction startTS, or nil when ke is something else. The lock's age
+// is the time from its start to startTS; a lock younger than the
+// transaction has a negative age and is live.
+func liveLockConflict(ke *kvrpcpb.KeyError, startTS uint64) *kvrpcpb.KeyError {
 	l := ke.GetLocked()
 	if l == nil || l.GetLockVersion() == startTS {
 		return nil
 	}
-	age := now.Sub(oracle.GetTimeFromTS(l.GetLockVersion()))
+	age := oracle.GetTimeFromTS(startTS).Sub(oracle.GetTimeFromTS(l.GetLockVersion()))
 	if age >= min(time.Duration(l.GetLockTtl())*time.Millisecond, liveLockAge) {
 		return nil
 	}
