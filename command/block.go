@@ -74,13 +74,17 @@ type blocked struct {
 }
 
 // block turns the call into a blocking command on keys: try is the
-// non-blocking form, a write job answering nil when every key is empty.
-// Inside MULTI (and scripts) try runs once and nil answers empty; otherwise
-// the client waits up to timeout (0: forever) and then answers timedOut.
-func (c *Call) block(keys [][]byte, timeout time.Duration, empty, timedOut resp.Reply, try func(tx *db.Tx) (resp.Reply, error)) {
+// non-blocking form over the keys it is given, a write job answering nil
+// when every key is empty. Inside MULTI (and scripts) try runs once and nil
+// answers empty; otherwise the client waits up to timeout (0: forever) and
+// then answers timedOut. want is the type the client waits for ("list",
+// "zset"; empty: any): as in Redis, a woken client is served only from a
+// key of that type, so a retry passes over keys that now hold another
+// type (a WRONGTYPE error is only the first try's answer).
+func (c *Call) block(keys [][]byte, want string, timeout time.Duration, empty, timedOut resp.Reply, try func(tx *db.Tx, keys [][]byte) (resp.Reply, error)) {
 	if c.nested || c.s.waiters == nil {
 		c.Write(func(tx *db.Tx) (resp.Reply, error) {
-			r, err := try(tx)
+			r, err := try(tx, keys)
 			if r == nil && err == nil {
 				r = empty
 			}
@@ -93,9 +97,31 @@ func (c *Call) block(keys [][]byte, timeout time.Duration, empty, timedOut resp.
 		if spec.expired() {
 			return timedOut, nil
 		}
-		return try(tx)
+		if !spec.retrying || want == "" {
+			return try(tx, keys)
+		}
+		ks, err := keysOfType(tx, keys, want)
+		if err != nil || len(ks) == 0 {
+			return nil, err
+		}
+		return try(tx, ks)
 	})
 	c.blk = spec
+}
+
+// keysOfType returns the keys that hold type want, in order.
+func keysOfType(tx *db.Tx, keys [][]byte, want string) ([][]byte, error) {
+	out := make([][]byte, 0, len(keys))
+	for _, k := range keys {
+		t, err := tx.Key(k).Type()
+		if err != nil {
+			return nil, err
+		}
+		if t == want {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // startBlock registers the call's client as a waiter and tries the call

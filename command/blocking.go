@@ -29,7 +29,7 @@ func bpop(left bool) func(*Call) {
 			return
 		}
 		keys := c.Args[1 : len(c.Args)-1]
-		c.block(keys, timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx) (resp.Reply, error) {
+		c.block(keys, "list", timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx, keys [][]byte) (resp.Reply, error) {
 			key, vals, err := tx.Lists(keys).MPop(left, 1)
 			if err != nil || key == nil {
 				return nil, err
@@ -63,7 +63,7 @@ func bmove(c *Call, fromLeft, toLeft bool, timeoutArg []byte) {
 		return
 	}
 	src, dst := c.Args[1], c.Args[2]
-	c.block(c.Args[1:2], timeout, resp.Null, resp.NullArray, func(tx *db.Tx) (resp.Reply, error) {
+	c.block(c.Args[1:2], "list", timeout, resp.Null, resp.NullArray, func(tx *db.Tx, _ [][]byte) (resp.Reply, error) {
 		v, ok, err := tx.List(src).Move(dst, fromLeft, toLeft)
 		if err != nil || !ok {
 			return nil, err
@@ -92,7 +92,7 @@ func blmpop(c *Call) {
 	if !ok {
 		return
 	}
-	c.block(keys, timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx) (resp.Reply, error) {
+	c.block(keys, "list", timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx, keys [][]byte) (resp.Reply, error) {
 		key, vals, err := tx.Lists(keys).MPop(left, count)
 		if err != nil || key == nil {
 			return nil, err
@@ -109,7 +109,7 @@ func bzpop(max bool) func(*Call) {
 			return
 		}
 		keys := c.Args[1 : len(c.Args)-1]
-		c.block(keys, timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx) (resp.Reply, error) {
+		c.block(keys, "zset", timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx, keys [][]byte) (resp.Reply, error) {
 			key, items, err := tx.ZSets(keys, nil).MPop(max, 1)
 			if err != nil || key == nil {
 				return nil, err
@@ -129,7 +129,7 @@ func bzmpop(c *Call) {
 	if !ok {
 		return
 	}
-	c.block(keys, timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx) (resp.Reply, error) {
+	c.block(keys, "zset", timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx, keys [][]byte) (resp.Reply, error) {
 		key, items, err := tx.ZSets(keys, nil).MPop(!min, count)
 		if err != nil || key == nil {
 			return nil, err

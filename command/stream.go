@@ -578,7 +578,7 @@ func xread(group bool) func(*Call) {
 			})
 			return
 		}
-		c.block(a.keys, a.timeout, resp.NullArray, resp.NullArray, try)
+		c.block(a.keys, "", a.timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx, _ [][]byte) (resp.Reply, error) { return try(tx) })
 		if group && c.blk != nil {
 			c.blk.group = string(a.group)
 			c.blk.ready = func(tx *db.Tx) (bool, error) {

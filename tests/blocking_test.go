@@ -7,6 +7,7 @@ package tests
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +240,74 @@ print(r.blpop("py", timeout=0.2))
 func runPython(t *testing.T, script string, args ...string) string {
 	t.Helper()
 	return runScript(t, "/usr/bin/python3", append([]string{"-c", script}, args...)...)
+}
+
+// TestBlockedKeyChangesType: a blocked client whose key is overwritten with
+// another type stays blocked, as in Redis (only the first try answers
+// WRONGTYPE), and is served once the key holds its type again; a wrong
+// BLMOVE destination is still an error. Each scenario runs on redis-server
+// and on titan, and the blocked client's replies must match.
+func TestBlockedKeyChangesType(t *testing.T) {
+	env := startDiffEnv(t)
+	ctx := context.Background()
+	type scenario struct {
+		name    string
+		setup   []string
+		blocked string   // the blocked client's command
+		writes  []string // another client's commands, one by one, while it waits
+	}
+	scenarios := []scenario{
+		{"BLPOP served from the next key", nil, "BLPOP l1 l2 0", []string{"SET l1 x", "RPUSH l2 v"}},
+		{"BLPOP times out", nil, "BLPOP l 0.8", []string{"SET l x"}},
+		{"BZPOPMIN after the type returns", nil, "BZPOPMIN z 0", []string{"SET z x", "DEL z", "ZADD z 1 m"}},
+		{"BLMOVE after the type returns", nil, "BLMOVE src dst LEFT LEFT 0", []string{"HSET src f v", "DEL src", "RPUSH src a"}},
+		{"BLMPOP served from the next key", nil, "BLMPOP 0 2 a b LEFT COUNT 2", []string{"SADD a m", "RPUSH b 1 2 3"}},
+		{"BLMOVE to a wrong destination", []string{"SET dst str"}, "BLMOVE src dst LEFT LEFT 0", []string{"RPUSH src a"}},
+	}
+	args := func(line string) []any {
+		var out []any
+		for _, f := range strings.Fields(line) {
+			out = append(out, f)
+		}
+		return out
+	}
+	reply := func(addr string, s scenario) string {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		if err := c.FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range s.setup {
+			if err := c.Do(ctx, args(l)...).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := redis.NewClient(&redis.Options{Addr: addr, ReadTimeout: -1})
+		defer b.Close()
+		got := make(chan string, 1)
+		go func() {
+			v, err := b.Do(ctx, args(s.blocked)...).Result()
+			got <- fmt.Sprintf("%v %v", v, err)
+		}()
+		waitBlocked(t, c, "1")
+		for _, l := range s.writes {
+			c.Do(ctx, args(l)...)
+			time.Sleep(200 * time.Millisecond) // the woken client's retry runs here
+		}
+		select {
+		case r := <-got:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no reply", addr)
+			return ""
+		}
+	}
+	for _, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			want := reply(env.redisAddr, s)
+			if got := reply(env.ti.Addr, s); got != want {
+				t.Fatalf("titan: %q, redis-server: %q", got, want)
+			}
+		})
+	}
 }
