@@ -300,8 +300,10 @@ func (s *Engine) mayServe(cl *Client, call *Call) bool {
 // Recheck is the bounded fallback that catches a missed wake-up (a bus
 // message lost with a peer that died or a network fault): every interval,
 // one snapshot read looks at every key with waiters on this instance and
-// wakes the first waiter of each key that exists (of a stream: every
-// XREAD and the first XREADGROUP of each group). It costs one store request per
+// wakes the first waiter of each list or sorted set, of a stream every
+// XREAD and the first XREADGROUP of each group, and of any other key
+// (missing, or of another type) the first XREADGROUP of each group, which
+// answers that its stream is gone. It costs one store request per
 // interval whatever the number of blocked clients (plus one transaction
 // per woken stream reader), and none while nobody waits. It returns when ctx ends.
 func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
@@ -327,15 +329,18 @@ func (s *Engine) Recheck(ctx context.Context, interval time.Duration) {
 		}
 		for i, t := range exist {
 			switch t {
-			case 0:
 			case encoding.TypeStream:
 				// XREAD readers do not consume: each may be waiting
 				// for something else (its ID); XREADGROUP readers take
 				// turns per group.
 				s.waiters.WakeReaders(refs[i].DB, refs[i].Key)
-			default:
+				continue
+			case encoding.TypeList, encoding.TypeZSet:
 				s.waiters.Wake(refs[i].DB, refs[i].Key)
 			}
+			// XREADGROUP readers of a key that holds no stream answer
+			// that it is gone.
+			s.waiters.WakeGroups(refs[i].DB, refs[i].Key)
 		}
 	}
 }

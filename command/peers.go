@@ -130,6 +130,10 @@ func (s *Engine) wakeChanged(changes []db.Change) {
 			s.waiters.WakeReaders(ch.DB, ch.Key)
 			to = &streams
 		default:
+			// Removed or now another type: this instance's XREADGROUP
+			// waiters answer that their stream is gone (those of other
+			// instances at their next Recheck).
+			s.waiters.WakeGroups(ch.DB, ch.Key)
 			continue
 		}
 		if s.peers != nil {

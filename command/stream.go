@@ -532,6 +532,14 @@ func parseXRead(c *Call, group bool) (a xreadArgs, ok bool) {
 	return a, true
 }
 
+// The errors of a blocked XREADGROUP whose stream or group went away
+// while it waited (deleted, overwritten, renamed, expired, flushed,
+// swapped out; XGROUP DESTROY), Redis's texts.
+var (
+	errStreamGone = db.UserError("UNBLOCKED the stream key no longer exists")
+	errGroupGone  = db.UserError("NOGROUP the consumer group this client was blocked on no longer exists")
+)
+
 // streamIDArg is one stream's ID argument of XREAD(GROUP), resolved.
 type streamIDArg struct {
 	id       db.StreamID
@@ -566,7 +574,7 @@ func xread(group bool) func(*Call) {
 			}
 		}
 		try := func(tx *db.Tx) (resp.Reply, error) {
-			return readStreams(tx, c, a, ids, group)
+			return readStreams(tx, c, a, ids, group, c.blk != nil && c.blk.retrying)
 		}
 		if !a.block || (group && history) {
 			c.Write(func(tx *db.Tx) (resp.Reply, error) {
@@ -599,13 +607,37 @@ func xread(group bool) func(*Call) {
 // each key is checked in order (its type, for XREADGROUP its group, then
 // its ID) before any is read; each stream's metadata and group are read
 // once.
-func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group bool) (resp.Reply, error) {
+//
+// A retry (a blocked call woken) behaves as Redis does for a blocked
+// client: XREAD passes over keys that no longer hold a stream, and
+// XREADGROUP answers that its stream or group is gone.
+func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group, retry bool) (resp.Reply, error) {
 	var out streamsReply
 	var readers []*db.GroupReader
 	if group {
 		readers = make([]*db.GroupReader, len(a.keys))
 	}
+	var skip []bool // XREAD retry: the keys that hold no stream
+	if retry {
+		skip = make([]bool, len(a.keys))
+		for i, key := range a.keys {
+			t, err := tx.Key(key).Type()
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case t == "stream":
+			case group:
+				return nil, errStreamGone
+			default:
+				skip[i] = true
+			}
+		}
+	}
 	for i, key := range a.keys {
+		if skip != nil && skip[i] {
+			continue
+		}
 		st := tx.Stream(key)
 		arg := &ids[i]
 		if group {
@@ -619,6 +651,9 @@ func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group bool)
 			}
 			if readers[i] == nil {
 				r, err := st.OpenGroup(a.group)
+				if err != nil && retry && db.IsUserError(err) {
+					return nil, errGroupGone
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -653,6 +688,9 @@ func readStreams(tx *db.Tx, c *Call, a xreadArgs, ids []streamIDArg, group bool)
 		}
 	}
 	for i, key := range a.keys {
+		if skip != nil && skip[i] {
+			continue
+		}
 		var es []db.StreamEntry
 		served := false
 		var err error

@@ -250,6 +250,8 @@ func runPython(t *testing.T, script string, args ...string) string {
 func TestBlockedKeyChangesType(t *testing.T) {
 	env := startDiffEnv(t)
 	ctx := context.Background()
+	grp := []string{"XGROUP CREATE s g $ MKSTREAM"}
+	const xrg = "XREADGROUP GROUP g c BLOCK 0 STREAMS s >"
 	type scenario struct {
 		name    string
 		setup   []string
@@ -263,6 +265,18 @@ func TestBlockedKeyChangesType(t *testing.T) {
 		{"BLMOVE after the type returns", nil, "BLMOVE src dst LEFT LEFT 0", []string{"HSET src f v", "DEL src", "RPUSH src a"}},
 		{"BLMPOP served from the next key", nil, "BLMPOP 0 2 a b LEFT COUNT 2", []string{"SADD a m", "RPUSH b 1 2 3"}},
 		{"BLMOVE to a wrong destination", []string{"SET dst str"}, "BLMOVE src dst LEFT LEFT 0", []string{"RPUSH src a"}},
+		// Streams: XREADGROUP answers that its stream or group went away,
+		// XREAD keeps waiting.
+		{"XREADGROUP, stream deleted", grp, xrg, []string{"DEL s"}},
+		{"XREADGROUP, stream overwritten", grp, xrg, []string{"SET s x"}},
+		{"XREADGROUP, stream renamed", grp, xrg, []string{"RENAME s s2"}},
+		{"XREADGROUP, stream expired", grp, xrg, []string{"PEXPIRE s 1"}},
+		{"XREADGROUP, flushed", grp, xrg, []string{"FLUSHDB"}},
+		{"XREADGROUP, swapped out", grp, xrg, []string{"SWAPDB 0 1"}},
+		{"XREADGROUP, group destroyed", grp, xrg, []string{"XGROUP DESTROY s g"}},
+		{"XREADGROUP, one of two streams deleted", append(grp, "XGROUP CREATE t g $ MKSTREAM"), "XREADGROUP GROUP g c BLOCK 0 STREAMS t s > >", []string{"DEL s"}},
+		{"XREAD, stream deleted", []string{"XADD s 1-1 f v"}, "XREAD BLOCK 800 STREAMS s $", []string{"DEL s"}},
+		{"XREAD, stream comes back", []string{"XADD s 1-1 f v"}, "XREAD BLOCK 0 STREAMS s $", []string{"SET s x", "DEL s", "XADD s 5-1 f v"}},
 	}
 	args := func(line string) []any {
 		var out []any
@@ -292,7 +306,7 @@ func TestBlockedKeyChangesType(t *testing.T) {
 		waitBlocked(t, c, "1")
 		for _, l := range s.writes {
 			c.Do(ctx, args(l)...)
-			time.Sleep(200 * time.Millisecond) // the woken client's retry runs here
+			time.Sleep(150 * time.Millisecond) // the woken client's retry runs here
 		}
 		select {
 		case r := <-got:

@@ -167,6 +167,22 @@ func (r *Registry) WakeReaders(db uint16, key []byte) {
 	r.mu.Unlock()
 }
 
+// WakeGroups wakes the first waiter of each group among the waiters of key
+// in db, and no other: the key was removed or now holds another type, so
+// group readers must answer that their stream is gone, while readers that
+// do not consume keep waiting.
+func (r *Registry) WakeGroups(db uint16, key []byte) {
+	r.mu.Lock()
+	if q := r.queues[Key{DB: db, Key: string(key)}]; q != nil {
+		for e := q.Front(); e != nil; e = e.Next() {
+			if w := e.Value.(*Waiter); w.group != "" && firstOfGroup(e) {
+				w.signal()
+			}
+		}
+	}
+	r.mu.Unlock()
+}
+
 // firstOfGroup reports whether no waiter before e in its queue is of e's
 // group.
 func firstOfGroup(e *list.Element) bool {

@@ -95,3 +95,25 @@ func TestWakeGroupReaders(t *testing.T) {
 		t.Fatal("registry not empty")
 	}
 }
+
+// TestWakeGroups: a removed stream wakes the first waiter of each group
+// and no reader outside a group.
+func TestWakeGroups(t *testing.T) {
+	r := New()
+	k := [][]byte{[]byte("s")}
+	plain := r.Wait(0, k)
+	g1a, g1b := r.WaitGroup(0, k, "g1"), r.WaitGroup(0, k, "g1")
+	g2 := r.WaitGroup(0, k, "g2")
+	r.WakeGroups(0, []byte("s"))
+	if woken(plain) || !woken(g1a) || woken(g1b) || !woken(g2) {
+		t.Fatal("WakeGroups must wake the first waiter of each group only")
+	}
+	g1a.Done()
+	if !woken(g1b) {
+		t.Fatal("the next waiter of the group must be woken when the first leaves")
+	}
+	r.WakeGroups(0, []byte("other"))
+	if woken(plain) || woken(g2) {
+		t.Fatal("another key woke a waiter")
+	}
+}
