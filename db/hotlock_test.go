@@ -1,0 +1,190 @@
+package db
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/titan-kv/titan/metrics"
+	"github.com/titan-kv/titan/store"
+)
+
+// requestCount returns the store requests of type typ m counted.
+func requestCount(t *testing.T, m *metrics.Metrics, typ string) float64 {
+	t.Helper()
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, f := range fams {
+		if f.GetName() != "titan_tikv_requests_total" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			if s.GetLabel()[0].GetValue() == typ {
+				n += s.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
+}
+
+// xaddJob is an XADD to key as the command table makes it: a Lock job.
+func xaddJob(key string, before func()) *Job {
+	return &Job{Keys: toBytes(key), Lock: true, Fn: func(tx *Tx) error {
+		if before != nil {
+			before()
+		}
+		_, _, err := tx.Stream([]byte(key)).Add(XAddArgs{ID: IDSpec{Auto: true}, Fields: toBytes("f", "v")})
+		return err
+	}}
+}
+
+// TestHotLockOnlyWhenContended: a stream writer sends no pessimistic lock
+// request while its stream has seen no conflict; a conflict (another
+// instance committed the stream meanwhile) marks the stream contended,
+// and the run again, like the next batches, locks it first.
+func TestHotLockOnlyWhenContended(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, store.Options{SplitKeys: -1})
+	m := metrics.New()
+	a, b := New(st, Options{}, m), New(st, Options{}, nil)
+	t.Cleanup(func() { a.Close(); b.Close() })
+
+	for range 3 {
+		j := xaddJob("s", nil)
+		a.Do(ctx, j)
+		if j.Err != nil {
+			t.Fatal(j.Err)
+		}
+	}
+	if n := requestCount(t, m, "PessimisticLock"); n != 0 {
+		t.Fatalf("uncontended stream: %v pessimistic lock requests, want 0", n)
+	}
+	if got := a.hot.contendedOf(a.metaKeys(xaddJob("s", nil))); len(got) != 0 {
+		t.Fatalf("uncontended stream marked contended")
+	}
+
+	// The first run of a's XADD reads the stream, then b's XADD commits
+	// to it: a's commit conflicts, and its second run locks.
+	runs := 0
+	j := xaddJob("s", func() {
+		runs++
+		if runs == 1 {
+			o := xaddJob("s", nil)
+			b.Do(ctx, o)
+			if o.Err != nil {
+				t.Error(o.Err)
+			}
+		}
+	})
+	a.Do(ctx, j)
+	if j.Err != nil {
+		t.Fatal(j.Err)
+	}
+	if runs != 2 {
+		t.Fatalf("XADD ran %d times, want 2 (a conflict, then a locked run)", runs)
+	}
+	if got := a.hot.contendedOf(a.metaKeys(xaddJob("s", nil))); len(got) != 1 {
+		t.Fatalf("stream not marked contended after a conflict")
+	}
+	locks := requestCount(t, m, "PessimisticLock")
+	if locks == 0 {
+		t.Fatal("the run after the conflict sent no pessimistic lock request")
+	}
+	j = xaddJob("s", nil)
+	a.Do(ctx, j)
+	if j.Err != nil {
+		t.Fatal(j.Err)
+	}
+	if n := requestCount(t, m, "PessimisticLock"); n <= locks {
+		t.Fatal("a contended stream's next writer did not lock it")
+	}
+	// Another stream is still written without a lock.
+	locks = requestCount(t, m, "PessimisticLock")
+	j = xaddJob("other", nil)
+	a.Do(ctx, j)
+	if j.Err != nil {
+		t.Fatal(j.Err)
+	}
+	if n := requestCount(t, m, "PessimisticLock"); n != locks {
+		t.Fatal("an uncontended stream was locked")
+	}
+	var n int64
+	readView(t, a, func(tx *Tx) (err error) { n, err = tx.Stream([]byte("s")).Len(); return err })
+	if n != 6 {
+		t.Fatalf("XLEN %d, want 6", n)
+	}
+}
+
+// TestHotLockNoConflictStorm: two instances with batching on append to
+// one stream at once. Each pays a conflict or two before it locks the
+// stream, then none: every XADD lands once, and the conflicts stay few.
+func TestHotLockNoConflictStorm(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, store.Options{})
+	ms := []*metrics.Metrics{metrics.New(), metrics.New()}
+	var dbs []*DB
+	for _, m := range ms {
+		d := New(st, Options{Batch: BatchOptions{Enabled: true}}, m)
+		t.Cleanup(func() { d.Close() })
+		dbs = append(dbs, d)
+	}
+	const writers, each = 4, 40
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for _, d := range dbs {
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					j := xaddJob("hot", nil)
+					d.Do(ctx, j)
+					if j.Err != nil {
+						failed.Add(1)
+						t.Error(j.Err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.FailNow()
+	}
+	var n int64
+	readView(t, dbs[0], func(tx *Tx) (err error) { n, err = tx.Stream([]byte("hot")).Len(); return err })
+	if want := int64(len(dbs) * writers * each); n != want {
+		t.Fatalf("XLEN %d, want %d", n, want)
+	}
+	conflicts := 0.0
+	for _, m := range ms {
+		conflicts += gatherCounter(t, m, "titan_txn_conflicts_total")
+	}
+	// Each instance has at most one batch on the key in flight (the
+	// batcher's latches), so it meets a conflict or two before it locks.
+	if conflicts > 6 {
+		t.Fatalf("%v commit conflicts: the instances did not switch to locking the stream", conflicts)
+	}
+	t.Logf("%v commit conflicts, %v + %v pessimistic lock requests", conflicts,
+		requestCount(t, ms[0], "PessimisticLock"), requestCount(t, ms[1], "PessimisticLock"))
+}
+
+// gatherCounter returns the value of the unlabelled counter name in m.
+func gatherCounter(t *testing.T, m *metrics.Metrics, name string) float64 {
+	t.Helper()
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
