@@ -75,9 +75,10 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	if !readOnly && !c.nested {
 		stage = stageArgs(c.name, c.Args)
 	}
-	// String commands read only their keys' metadata (prefetched): a
+	// String commands and XADD read only their keys' metadata
+	// (prefetched; XADD's trimming scans, where a planning pass stops): a
 	// planning pass would only run them twice.
-	noPlan := c.cmd.Spec.Docs.Group == "string"
+	noPlan := c.cmd.Spec.Docs.Group == "string" || c.name == "xadd"
 	// Stream writers of every instance write the stream's metadata: they
 	// queue for it in the store (db.Job.Lock). XREAD writes nothing.
 	lock := !readOnly && c.cmd.Spec.Docs.Group == "stream" && c.name != "xread"
