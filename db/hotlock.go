@@ -83,18 +83,27 @@ func (tx *Tx) lockHot(jobs []*Job) error {
 
 // noteConflict marks contended the lockable keys of a transaction that
 // failed with a write conflict: the key the conflict names if it is one
-// of them, else all of them (a conflict on a stream's entry or group
-// record, which only the stream's writers write).
+// of them, none if it is the transaction's counter shard (another
+// instance counting keys: the streams had nothing to do with it), else
+// all of them (a conflict on a stream's entry or group record, which only
+// the stream's writers write, or a conflict that names no key).
 func (tx *Tx) noteConflict(err error) {
 	if len(tx.lockable) == 0 {
 		return
 	}
 	var wc *tikverr.ErrWriteConflict
-	if errors.As(err, &wc) && wc.WriteConflict != nil {
+	if errors.As(err, &wc) && wc.WriteConflict != nil && len(wc.Key) > 0 {
 		for _, k := range tx.lockable {
 			if bytes.Equal(k, wc.Key) {
 				tx.d.hot.contend([][]byte{k})
 				return
+			}
+		}
+		if tx.counter.set {
+			for _, p := range tx.wrote {
+				if bytes.Equal(wc.Key, tx.d.keys.Counter(p, tx.counter.shard)) {
+					return
+				}
 			}
 		}
 	}

@@ -1,10 +1,16 @@
 package db
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/pingcap/kvproto/pkg/kvrpcpb"
+	tikverr "github.com/tikv/client-go/v2/error"
 
 	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/store"
@@ -67,19 +73,29 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 		t.Fatalf("uncontended stream marked contended")
 	}
 
-	// The first run of a's XADD reads the stream, then b's XADD commits
-	// to it: a's commit conflicts, and its second run locks.
+	// The first run of a's job (XADD to s and to a new stream t) reads
+	// s, then b's XADD commits to s: a's commit conflicts on s's
+	// metadata, and its second run locks s, not t.
 	runs := 0
-	j := xaddJob("s", func() {
+	j := &Job{Keys: toBytes("s", "t"), Lock: true, Fn: func(tx *Tx) error {
 		runs++
 		if runs == 1 {
-			o := xaddJob("s", nil)
+			o := &Job{Keys: toBytes("s"), Lock: true, Fn: func(tx *Tx) error {
+				_, _, err := tx.Stream([]byte("s")).Add(XAddArgs{ID: IDSpec{ID: StreamID{Ms: 1 << 50}}, Fields: toBytes("f", "v")})
+				return err
+			}}
 			b.Do(ctx, o)
 			if o.Err != nil {
 				t.Error(o.Err)
 			}
 		}
-	})
+		for _, k := range []string{"s", "t"} {
+			if _, _, err := tx.Stream([]byte(k)).Add(XAddArgs{ID: IDSpec{Auto: true}, Fields: toBytes("f", "v")}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
 	a.Do(ctx, j)
 	if j.Err != nil {
 		t.Fatal(j.Err)
@@ -87,8 +103,8 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 	if runs != 2 {
 		t.Fatalf("XADD ran %d times, want 2 (a conflict, then a locked run)", runs)
 	}
-	if got := a.hot.contendedOf(a.metaKeys(xaddJob("s", nil))); len(got) != 1 {
-		t.Fatalf("stream not marked contended after a conflict")
+	if got := toStrs(a.hot.contendedOf(a.metaKeys(j))); !slices.Equal(got, toStrs(a.metaKeys(xaddJob("s", nil)))) {
+		t.Fatalf("contended after a conflict on s: %q, want s's metadata alone", got)
 	}
 	locks := requestCount(t, m, "PessimisticLock")
 	if locks == 0 {
@@ -104,7 +120,7 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 	}
 	// Another stream is still written without a lock.
 	locks = requestCount(t, m, "PessimisticLock")
-	j = xaddJob("other", nil)
+	j = xaddJob("t", nil)
 	a.Do(ctx, j)
 	if j.Err != nil {
 		t.Fatal(j.Err)
@@ -116,6 +132,34 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 	readView(t, a, func(tx *Tx) (err error) { n, err = tx.Stream([]byte("s")).Len(); return err })
 	if n != 6 {
 		t.Fatalf("XLEN %d, want 6", n)
+	}
+}
+
+// TestNoteConflict: a conflict marks the stream key it names, none when
+// it names the transaction's counter shard, all of the transaction's
+// stream keys when it names another key or none.
+func TestNoteConflict(t *testing.T) {
+	d := openTest(t, false)
+	lockable := d.metaKeys(&Job{Keys: toBytes("a", "b")})
+	conflict := func(key []byte) error {
+		return fmt.Errorf("commit: %w", &tikverr.ErrWriteConflict{WriteConflict: &kvrpcpb.WriteConflict{Key: key}})
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want [][]byte
+	}{
+		{"stream key", conflict(lockable[1]), lockable[1:]},
+		{"counter shard", conflict(d.keys.Counter(0, 3)), nil},
+		{"entry key", conflict([]byte("titan:Dsomething")), lockable},
+		{"no key", conflict(nil), lockable},
+	} {
+		d.hot = newHotLocks()
+		tx := &Tx{d: d, lockable: lockable, wrote: []uint16{0}, counter: counterClaim{set: true, shard: 3}}
+		tx.noteConflict(c.err)
+		if got := d.hot.contendedOf(lockable); !slices.EqualFunc(got, c.want, bytes.Equal) {
+			t.Errorf("%s: contended %q, want %q", c.name, got, c.want)
+		}
 	}
 }
 
