@@ -16,26 +16,8 @@ import (
 	"github.com/titan-kv/titan/store"
 )
 
-// requestCount returns the store requests of type typ m counted.
-func requestCount(t *testing.T, m *metrics.Metrics, typ string) float64 {
-	t.Helper()
-	fams, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0.0
-	for _, f := range fams {
-		if f.GetName() != "titan_tikv_requests_total" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			if s.GetLabel()[0].GetValue() == typ {
-				n += s.GetCounter().GetValue()
-			}
-		}
-	}
-	return n
-}
+// lockRequests is the PessimisticLock request counter as gather names it.
+const lockRequests = "titan_tikv_requests_total PessimisticLock"
 
 // xaddJob is an XADD to key as the command table makes it: a Lock job.
 func xaddJob(key string, before func()) *Job {
@@ -66,7 +48,7 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 			t.Fatal(j.Err)
 		}
 	}
-	if n := requestCount(t, m, "PessimisticLock"); n != 0 {
+	if n := gather(t, m)[lockRequests]; n != 0 {
 		t.Fatalf("uncontended stream: %v pessimistic lock requests, want 0", n)
 	}
 	if got := a.hot.contendedOf(a.metaKeys(xaddJob("s", nil))); len(got) != 0 {
@@ -106,7 +88,7 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 	if got := toStrs(a.hot.contendedOf(a.metaKeys(j))); !slices.Equal(got, toStrs(a.metaKeys(xaddJob("s", nil)))) {
 		t.Fatalf("contended after a conflict on s: %q, want s's metadata alone", got)
 	}
-	locks := requestCount(t, m, "PessimisticLock")
+	locks := gather(t, m)[lockRequests]
 	if locks == 0 {
 		t.Fatal("the run after the conflict sent no pessimistic lock request")
 	}
@@ -115,17 +97,17 @@ func TestHotLockOnlyWhenContended(t *testing.T) {
 	if j.Err != nil {
 		t.Fatal(j.Err)
 	}
-	if n := requestCount(t, m, "PessimisticLock"); n <= locks {
+	if n := gather(t, m)[lockRequests]; n <= locks {
 		t.Fatal("a contended stream's next writer did not lock it")
 	}
 	// Another stream is still written without a lock.
-	locks = requestCount(t, m, "PessimisticLock")
+	locks = gather(t, m)[lockRequests]
 	j = xaddJob("t", nil)
 	a.Do(ctx, j)
 	if j.Err != nil {
 		t.Fatal(j.Err)
 	}
-	if n := requestCount(t, m, "PessimisticLock"); n != locks {
+	if n := gather(t, m)[lockRequests]; n != locks {
 		t.Fatal("an uncontended stream was locked")
 	}
 	var n int64
@@ -207,7 +189,7 @@ func TestHotLockNoConflictStorm(t *testing.T) {
 	}
 	conflicts := 0.0
 	for _, m := range ms {
-		conflicts += gatherCounter(t, m, "titan_txn_conflicts_total")
+		conflicts += gather(t, m)["titan_txn_conflicts_total"]
 	}
 	// Each instance has at most one batch on the key in flight (the
 	// batcher's latches), so it meets a conflict or two before it locks.
@@ -215,20 +197,5 @@ func TestHotLockNoConflictStorm(t *testing.T) {
 		t.Fatalf("%v commit conflicts: the instances did not switch to locking the stream", conflicts)
 	}
 	t.Logf("%v commit conflicts, %v + %v pessimistic lock requests", conflicts,
-		requestCount(t, ms[0], "PessimisticLock"), requestCount(t, ms[1], "PessimisticLock"))
-}
-
-// gatherCounter returns the value of the unlabelled counter name in m.
-func gatherCounter(t *testing.T, m *metrics.Metrics, name string) float64 {
-	t.Helper()
-	fams, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() == name {
-			return f.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	return 0
+		gather(t, ms[0])[lockRequests], gather(t, ms[1])[lockRequests])
 }
