@@ -75,11 +75,13 @@ func (c *Call) setJob(readOnly bool, fn func(tx *db.Tx) (resp.Reply, error)) {
 	if !readOnly && !c.nested {
 		stage = stageArgs(c.name, c.Args)
 	}
-	// String commands read only their keys' metadata (prefetched): a
+	// String commands and XADD read only their keys' metadata
+	// (prefetched; XADD's trimming scans, where a planning pass stops): a
 	// planning pass would only run them twice.
-	noPlan := c.cmd.Spec.Docs.Group == "string"
-	// Stream writers of every instance write the stream's metadata: they
-	// queue for it in the store (db.Job.Lock). XREAD writes nothing.
+	noPlan := c.cmd.Spec.Docs.Group == "string" || c.name == "xadd"
+	// Stream writers of every instance write the stream's metadata: while
+	// a stream is contended they queue for it in the store (db.Job.Lock).
+	// XREAD writes nothing.
 	lock := !readOnly && c.cmd.Spec.Docs.Group == "stream" && c.name != "xread"
 	c.job = &db.Job{DB: c.c.db, Conn: c.c.id, Keys: c.cmd.keys(c.Args), ReadOnly: readOnly, NoPlan: noPlan, Stage: stage, Lock: lock, Fn: func(tx *db.Tx) error {
 		n := len(tx.Changes())

@@ -51,8 +51,9 @@ type Job struct {
 	// (strings_stage.go).
 	Stage [][]byte
 	// Lock makes the job's batch take TiKV's pessimistic lock on the
-	// metadata of its Keys before it reads (hotlock.go): for keys every
-	// instance writes at once, such as a stream's.
+	// metadata of its Keys before it reads, while they are contended
+	// (hotlock.go): for keys every instance may write at once, such as a
+	// stream's.
 	Lock bool
 	// Conn identifies the connection the job comes from (0: none): the
 	// batcher tracks how often each submits, to start batches of more

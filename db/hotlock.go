@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,31 +17,48 @@ import (
 // serialize badly in optimistic transactions: the batcher's latches order
 // one instance's writers, but the instances' batches overlap in the store,
 // all but one fail at commit, and they retry until one gives up. A job
-// with Lock set makes its batch pessimistic: before anything is read, the
-// batch takes TiKV's lock on the metadata keys of those jobs with its
-// start timestamp as the for-update timestamp. A batch of another instance
-// holding the lock makes it wait in the store; when that one commits, the
-// lock request fails with a write conflict (a newer version than our
-// start) and the batch runs again at once with a new start (not counted
-// against MaxRetries: the command's timeout bounds it). Once the lock
-// is held, nothing newer than the start timestamp was committed to the
-// key, and, as every writer of the collection's keys takes it first,
-// nothing newer to them either: the batch reads current data and commits
-// without a conflict.
+// with Lock set may make its batch pessimistic: before anything is read,
+// the batch takes TiKV's lock on those jobs' metadata keys that are
+// contended (see below) with its start timestamp as the for-update
+// timestamp. A batch of another instance holding the lock makes it wait
+// in the store; when that one commits, the lock request fails with a
+// write conflict (a newer version than our start) and the batch runs
+// again at once with a new start (not counted against MaxRetries: the
+// command's timeout bounds it). Once the lock is held, nothing newer than
+// the start timestamp was committed to the key, and, as every writer of
+// the collection's keys takes it first, nothing newer to them either: the
+// batch reads current data and commits without a conflict.
+//
+// The lock costs a request per batch (and a second one for the counter
+// shards at commit, dbmap.go), and one instance alone never conflicts
+// with itself (the batcher's latches): so a key is locked only while it
+// is contended, from a conflict on it (at commit, or a lock request that
+// lost to another instance) until contendedFor passes without one. Until
+// its first conflict a stream's writers run optimistic, a new stream's
+// first XADD too; an optimistic writer that meets another instance's
+// pessimistic lock fails at prewrite with a write conflict
+// (store.ConflictOnLiveLocks), marks the key and locks it when it runs
+// again. So each instance pays one conflict per contended key per
+// contendedFor, not a storm.
+
+// contendedFor is how long a key stays contended (its writers lock it)
+// after the last conflict seen on it.
+const contendedFor = 10 * time.Second
 
 // lockHot takes the pessimistic locks of the jobs that ask for them; it
 // must run before the transaction reads anything.
 func (tx *Tx) lockHot(jobs []*Job) error {
-	var keys [][]byte
+	tx.lockable = tx.lockable[:0]
 	m := tx.d.currentMap() // the SWAPDB mapping the prefetch uses too
 	for _, j := range jobs {
 		if !j.Lock || j.ReadOnly {
 			continue
 		}
 		for _, k := range j.Keys {
-			keys = append(keys, tx.d.keys.Meta(m.Physical(j.DB), k))
+			tx.lockable = append(tx.lockable, tx.d.keys.Meta(m.Physical(j.DB), k))
 		}
 	}
+	keys := tx.d.hot.contendedOf(tx.lockable)
 	if len(keys) == 0 {
 		return nil
 	}
@@ -57,9 +75,39 @@ func (tx *Tx) lockHot(jobs []*Job) error {
 	if errors.As(err, &dl) || tikverr.IsErrWriteConflict(err) {
 		// The holder committed (or two batches locked keys in other
 		// orders, keys in several regions): run again at once.
+		tx.d.hot.contend(keys)
 		return errHotLockTaken{fmt.Errorf("lock %d hot keys: %w", len(keys), err)}
 	}
 	return fmt.Errorf("lock %d hot keys: %w", len(keys), err)
+}
+
+// noteConflict marks contended the lockable keys of a transaction that
+// failed with a write conflict: the key the conflict names if it is one
+// of them, none if it is the transaction's counter shard (another
+// instance counting keys: the streams had nothing to do with it), else
+// all of them (a conflict on a stream's entry or group record, which only
+// the stream's writers write, or a conflict that names no key).
+func (tx *Tx) noteConflict(err error) {
+	if len(tx.lockable) == 0 {
+		return
+	}
+	var wc *tikverr.ErrWriteConflict
+	if errors.As(err, &wc) && wc.WriteConflict != nil && len(wc.Key) > 0 {
+		for _, k := range tx.lockable {
+			if bytes.Equal(k, wc.Key) {
+				tx.d.hot.contend([][]byte{k})
+				return
+			}
+		}
+		if tx.counter.set {
+			for _, p := range tx.wrote {
+				if bytes.Equal(wc.Key, tx.d.keys.Counter(p, tx.counter.shard)) {
+					return
+				}
+			}
+		}
+	}
+	tx.d.hot.contend(tx.lockable)
 }
 
 // errHotLockTaken is a hot lock taken by another transaction that
@@ -94,6 +142,10 @@ func (tx *Tx) releaseHot() {
 type hotLocks struct {
 	mu       sync.Mutex
 	released map[string]hotRelease
+	// contended are the keys locked while contended, with the time of
+	// the last conflict seen on each.
+	contended map[string]time.Time
+	swept     time.Time // contended's last sweep of expired keys
 }
 
 type hotRelease struct {
@@ -101,7 +153,47 @@ type hotRelease struct {
 	pause time.Duration
 }
 
-func newHotLocks() *hotLocks { return &hotLocks{released: make(map[string]hotRelease)} }
+func newHotLocks() *hotLocks {
+	return &hotLocks{released: make(map[string]hotRelease), contended: make(map[string]time.Time)}
+}
+
+// contendedOf returns the keys among keys that are contended, in order.
+func (h *hotLocks) contendedOf(keys [][]byte) [][]byte {
+	if len(keys) == 0 {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.contended) == 0 {
+		return nil
+	}
+	now := time.Now()
+	var hot [][]byte
+	for _, k := range keys {
+		if at, ok := h.contended[string(k)]; ok && now.Sub(at) < contendedFor {
+			hot = append(hot, k)
+		}
+	}
+	return hot
+}
+
+// contend marks keys contended as of now.
+func (h *hotLocks) contend(keys [][]byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	if now.Sub(h.swept) > contendedFor {
+		h.swept = now
+		for k, at := range h.contended {
+			if now.Sub(at) >= contendedFor {
+				delete(h.contended, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		h.contended[string(k)] = now
+	}
+}
 
 // yield waits out the pause of keys released lately.
 func (h *hotLocks) yield(keys [][]byte) {

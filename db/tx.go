@@ -68,6 +68,10 @@ type Tx struct {
 	// transaction ends (hotlock.go); hotLockTook is how long that took.
 	hotLocked   [][]byte
 	hotLockTook time.Duration
+	// lockable are the metadata keys of the transaction's Lock jobs,
+	// locked only while contended; a write conflict marks them so
+	// (noteConflict).
+	lockable [][]byte
 }
 
 // errPlanning stops a job at a scan during the planning pass.
@@ -197,6 +201,7 @@ func (tx *Tx) commit() error {
 		tx.committed()
 		return nil
 	case retryable(err):
+		tx.noteConflict(err)
 		if m != nil {
 			m.TxnCommits.WithLabelValues("conflict").Inc()
 			m.TxnConflicts.Inc()

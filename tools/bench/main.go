@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,7 @@ func main() {
 	delay := flag.String("delay", "1ms", "per-request delay of the embedded store for the delayed runs")
 	scale := flag.Float64("scale", 1, "multiplies the request counts")
 	out := flag.String("out", "", "also write the markdown tables to this file")
+	only := flag.String("only", "", "run only these targets, comma-separated (redis, batch, no-batch, \"batch +1ms\"...; default all): the others' columns stay empty")
 	flag.Parse()
 
 	modes := []mode{
@@ -100,6 +102,9 @@ func main() {
 	results := map[string]result{}
 	key := func(t *target, m mode, w string) string { return t.name + "|" + m.name + "|" + w }
 	for _, t := range targets {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), t.name) {
+			continue
+		}
 		if err := start(t, *titan); err != nil {
 			log.Fatalf("%s: %v", t.name, err)
 		}
