@@ -317,9 +317,8 @@ func (p *Proxy) dispatch(args [][]byte) (resp.Value, bool) {
 		return resp.Err("ERR " + err.Error()), false
 	}
 	if spec.Kind == cmdtable.Read {
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-		defer cancel()
-		return p.read(ctx, spec, args, keys), false
+		// The pools' connections bound the round trip (see write).
+		return p.read(context.Background(), spec, args, keys), false
 	}
 	return p.write(spec, args, keys), false
 }
@@ -355,11 +354,16 @@ func (p *Proxy) admin(name string, args [][]byte) (resp.Value, bool) {
 	}
 }
 
+// stripe returns the lock stripe of key.
+func (p *Proxy) stripe(key []byte) *sync.Mutex {
+	return &p.stripes[maphash.Bytes(p.seed, key)%numStripes]
+}
+
 // lockKeys locks the stripes of keys in a fixed order and returns the
 // unlock function.
 func (p *Proxy) lockKeys(keys [][]byte) func() {
 	if len(keys) == 1 {
-		mu := &p.stripes[maphash.Bytes(p.seed, keys[0])%numStripes]
+		mu := p.stripe(keys[0])
 		mu.Lock()
 		return mu.Unlock
 	}
@@ -456,13 +460,19 @@ func (p *Proxy) write(spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
 	}
 	p.writes.RLock()
 	defer p.writes.RUnlock()
-	unlock := p.lockKeys(keys)
-	defer unlock()
-	// The timeout bounds the round trip to the primary, not the wait for
-	// the lock held by earlier writers of the same keys: a hot key must not
-	// turn into failed writes.
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-	defer cancel()
+	if len(keys) == 1 { // the common case, without the closure of lockKeys
+		mu := p.stripe(keys[0])
+		mu.Lock()
+		defer mu.Unlock()
+	} else {
+		unlock := p.lockKeys(keys)
+		defer unlock()
+	}
+	// The pools' connections bound each round trip to the primary by the
+	// timeout (cmd.go builds them with --timeout), not the wait for the
+	// lock held by earlier writers of the same keys: a hot key must not
+	// turn into failed writes. No context timer per command.
+	ctx := context.Background()
 	if p.titanPrimary.Load() {
 		return p.writeTitanPrimary(ctx, spec, args, keys)
 	}
@@ -663,10 +673,17 @@ func sortPairs(v resp.Value) resp.Value {
 	return resp.Arr(out)
 }
 
+// cloneArgs copies args into one buffer (two allocations per command).
 func cloneArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
 	out := make([][]byte, len(args))
 	for i, a := range args {
-		out[i] = append([]byte(nil), a...)
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
 	return out
 }
