@@ -5,9 +5,13 @@ package main
 // with -benchtime 1x, since each iteration is a whole migration step.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,22 +76,72 @@ func BenchmarkBackfillBigHash(b *testing.B) {
 
 // BenchmarkProxyLatency: SET p99 of 8 clients straight to Redis and
 // through the proxy, with titan healthy and with titan slowed by 20 ms per
-// request.
+// request. Every process shares the machine's cores, so the proxy's
+// clients also wait for the CPU titan spends on the replayed writes; the
+// "-nice" figures run titan at nice 19 (it yields the CPU to the others)
+// to imitate titan on machines of its own. It also reports the CPU per
+// proxied SET of titan and of the proxy (this process's CPU through the
+// proxy minus straight to Redis: the clients' share cancels out).
 func BenchmarkProxyLatency(b *testing.B) {
+	const clients, per = 8, 500
 	shards := startShards(b, 1)
 	tg := startTarget(b)
 	slow := slowRelay(b, tg.Addr, 20*time.Millisecond)
 	fast := startProxy(b, append(shards.sourceFlags(), "--titan", tg.Addr)...)
 	slowed := startProxy(b, append(shards.sourceFlags(), "--titan", slow)...)
+	renice := func(n int) {
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tg.Pid(), n); err != nil {
+			b.Fatalf("renice titan: %v", err)
+		}
+	}
 	b.ResetTimer()
 	for range b.N {
-		direct := setLatencyP99(b, shards.addrs[0], 8, 500)
-		healthy := setLatencyP99(b, fast.Addr, 8, 500)
-		slowP99 := setLatencyP99(b, slowed.Addr, 8, 500)
+		self0 := selfCPU()
+		direct := setLatencyP99(b, shards.addrs[0], clients, per)
+		self1, titan1 := selfCPU(), procCPU(b, tg.Pid())
+		healthy := setLatencyP99(b, fast.Addr, clients, per)
+		self2 := selfCPU()
+		fast.settle(b)
+		titan2 := procCPU(b, tg.Pid())
+		slowP99 := setLatencyP99(b, slowed.Addr, clients, per)
+		slowed.settle(b)
+		renice(19)
+		healthyNice := setLatencyP99(b, fast.Addr, clients, per)
+		fast.settle(b)
+		slowNice := setLatencyP99(b, slowed.Addr, clients, per)
+		slowed.settle(b)
+		renice(0)
+		n := float64(clients * per)
 		b.ReportMetric(float64(direct.Microseconds()), "redis-p99-µs")
 		b.ReportMetric(float64(healthy.Microseconds()), "proxy-p99-µs")
 		b.ReportMetric(float64(slowP99.Microseconds()), "proxy-slow-titan-p99-µs")
+		b.ReportMetric(float64(healthyNice.Microseconds()), "proxy-nice-titan-p99-µs")
+		b.ReportMetric(float64(slowNice.Microseconds()), "proxy-slow-nice-titan-p99-µs")
+		b.ReportMetric(float64((self2-self1)-(self1-self0))/1e3/n, "proxy-cpu-µs/SET")
+		b.ReportMetric(float64(titan2-titan1)/1e3/n, "titan-cpu-µs/SET")
 	}
+}
+
+// selfCPU returns this process's user and system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU returns the user and system CPU time of process pid (Linux,
+// clock ticks of 10 ms).
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces): state is 3rd,
+	// utime 14th, stime 15th.
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // BenchmarkReplicateStream: commands per second `replicate` applies to
