@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -79,8 +80,10 @@ type applier struct {
 	apply func(ctx context.Context, ops []*op) ([]resp.Value, error)
 	// breaker, when set, skips the side while it is down.
 	breaker *breaker
-	// failed is told of a key whose write was not applied.
-	failed func(key []byte)
+	// failed is told of a key whose write was not applied; fence, when
+	// not nil, is closed once that write can no longer land (a replay
+	// that timed out may still run on the secondary: resp.FencedError).
+	failed func(key []byte, fence <-chan struct{})
 
 	applied atomic.Int64 // writes replayed, for the replay rate
 
@@ -205,6 +208,11 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 		}
 		s.mu.Unlock()
 		failed := a.applyBatch(ctx, todo)
+		// Handed over while still in flight, so that a copy of the key
+		// (which waits for inflight to drop) sees the fence.
+		for k, fence := range failed {
+			a.failed([]byte(k), fence)
+		}
 		s.mu.Lock()
 		for _, o := range todo {
 			s.keys[o.key].inflight--
@@ -216,9 +224,6 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 			}
 		}
 		s.mu.Unlock()
-		for k := range failed {
-			a.failed([]byte(k))
-		}
 		a.mu.Lock()
 		a.busy -= len(batch)
 		if a.busy == 0 {
@@ -234,7 +239,7 @@ func (a *applier) abandon(s *applyShard) {
 	for {
 		select {
 		case o := <-s.queue:
-			a.failed([]byte(o.key))
+			a.failed([]byte(o.key), nil)
 		default:
 			return
 		}
@@ -242,13 +247,14 @@ func (a *applier) abandon(s *applyShard) {
 }
 
 // applyBatch applies ops in one round trip and returns the keys the
-// secondary does not follow the primary on afterwards.
-func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
+// secondary does not follow the primary on afterwards, each with the fence
+// of its writes when they timed out (nil otherwise).
+func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]<-chan struct{} {
 	if len(ops) == 0 {
 		return nil
 	}
 	p := a.p
-	failed := map[string]bool{}
+	failed := map[string]<-chan struct{}{}
 	now := time.Now()
 	for _, o := range ops {
 		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
@@ -256,7 +262,7 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 	if a.breaker != nil && !a.breaker.allow() {
 		p.m.Commands.WithLabelValues(a.name, "skipped").Add(float64(len(ops)))
 		for _, o := range ops {
-			failed[o.key] = true
+			failed[o.key] = nil
 		}
 		return failed
 	}
@@ -267,8 +273,12 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 	vs, err := a.apply(ctx, ops)
 	if err != nil {
 		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
+		var fence <-chan struct{}
+		if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
+			fence = fe.Settled
+		}
 		for _, o := range ops {
-			failed[o.key] = true
+			failed[o.key] = fence
 		}
 		return failed
 	}
@@ -277,7 +287,7 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 			p.m.Mismatches.WithLabelValues("write_reply").Inc()
 			p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
 				"primary", o.redis.String(), "secondary", v.String())
-			failed[o.key] = true
+			failed[o.key] = nil
 		}
 	}
 	return failed
@@ -337,7 +347,12 @@ func (a *applier) replayHeld(ctx context.Context, key string) (again bool) {
 		}
 		s.mu.Unlock()
 		for lo := 0; lo < len(ops); lo += maxReplay {
-			if len(a.applyBatch(ctx, ops[lo:min(lo+maxReplay, len(ops))])) > 0 {
+			if failed := a.applyBatch(ctx, ops[lo:min(lo+maxReplay, len(ops))]); len(failed) > 0 {
+				for k, fence := range failed {
+					if fence != nil { // the next copy waits for it
+						a.failed([]byte(k), fence)
+					}
+				}
 				s.mu.Lock()
 				st.holding, st.held = false, nil
 				s.mu.Unlock()

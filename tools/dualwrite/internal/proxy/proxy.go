@@ -144,10 +144,10 @@ func New(cfg Config) (*Proxy, error) {
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
 	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
-	p.titanQ.failed = func(key []byte) { p.repair.schedule(key, "write not applied") }
+	p.titanQ.failed = func(key []byte, fence <-chan struct{}) { p.repair.scheduleFenced(key, "write not applied", fence) }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
-	p.redisQ.failed = func(key []byte) {
+	p.redisQ.failed = func(key []byte, _ <-chan struct{}) {
 		p.m.ReverseFailed.Inc()
 		p.log.Error("write not replayed on Redis after the cut-over (Redis no longer matches titan for this key)", "key", string(key))
 	}
@@ -534,7 +534,7 @@ func (p *Proxy) writeTitanPrimary(ctx context.Context, spec *cmdtable.Spec, args
 		p.log.Warn("write not replayed on Redis after the cut-over (several keys or random)", "cmd", string(args[0]), "key", string(keys[0]))
 		return v
 	}
-	p.replay(p.redisQ, spec, args, keys, v, func(k []byte, reason string) { p.redisQ.failed(k) })
+	p.replay(p.redisQ, spec, args, keys, v, func(k []byte, reason string) { p.redisQ.failed(k, nil) })
 	return v
 }
 
@@ -556,7 +556,9 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 		cmds = append(cmds, dirty.MarkCmd(keys))
 	}
 	start := time.Now()
-	vs, err := p.titan.Pipeline(ctx, cmds)
+	// A replay that times out may still run on titan later: fenced, so
+	// that its key's repair waits until it can no longer land.
+	vs, err := p.titan.PipelineFenced(ctx, cmds)
 	p.breaker.record(err)
 	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
 	if err != nil {

@@ -48,7 +48,29 @@ type repairItem struct {
 	at       time.Time // earliest next attempt
 	index    int       // in the heap; -1 while being copied
 	again    bool      // scheduled again while being copied
+	// fences of the key's timed-out replays: no copy starts before they
+	// are closed, so a late replay can never overwrite a copy.
+	fences []<-chan struct{}
 }
+
+// unfenced reports whether every fence of it is closed (and forgets the
+// closed ones). Call it with r.mu held.
+func (it *repairItem) unfenced() bool {
+	open := it.fences[:0]
+	for _, f := range it.fences {
+		select {
+		case <-f:
+		default:
+			open = append(open, f)
+		}
+	}
+	clear(it.fences[len(open):])
+	it.fences = open
+	return len(open) == 0
+}
+
+// fenceWait is how often a key waiting for its fences is looked at again.
+const fenceWait = 50 * time.Millisecond
 
 type repairHeap []*repairItem
 
@@ -86,11 +108,18 @@ func (r *repairer) len() int {
 }
 
 // schedule queues key for repair; a key already queued is not duplicated.
-func (r *repairer) schedule(key []byte, reason string) {
+func (r *repairer) schedule(key []byte, reason string) { r.scheduleFenced(key, reason, nil) }
+
+// scheduleFenced queues key for repair once fence (when not nil) is
+// closed.
+func (r *repairer) scheduleFenced(key []byte, reason string, fence <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := string(key)
 	if it, ok := r.pending[k]; ok {
+		if fence != nil {
+			it.fences = append(it.fences, fence)
+		}
 		if it.index < 0 {
 			it.again = true
 		}
@@ -105,6 +134,9 @@ func (r *repairer) schedule(key []byte, reason string) {
 		r.p.log.Error("journal", "key", k, "err", err)
 	}
 	it := &repairItem{key: k, at: time.Now()}
+	if fence != nil {
+		it.fences = append(it.fences, fence)
+	}
 	r.pending[k] = it
 	heap.Push(&r.ready, it)
 	r.p.m.RepairsQueued.Inc()
@@ -125,6 +157,13 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 			it := r.ready[0]
 			if wait := time.Until(it.at); wait <= 0 {
 				heap.Pop(&r.ready)
+				if !it.unfenced() {
+					// A timed-out replay of the key may still land:
+					// look again later, without counting an attempt.
+					it.at = time.Now().Add(fenceWait)
+					heap.Push(&r.ready, it)
+					continue
+				}
 				r.active++
 				return it, true
 			} else {

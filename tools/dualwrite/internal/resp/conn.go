@@ -48,7 +48,7 @@ func (c *Conn) Broken() bool { return c.broken }
 // Value of Kind Error with a nil error; the error result is reserved for
 // transport and protocol failures.
 func (c *Conn) Do(ctx context.Context, args ...[]byte) (Value, error) {
-	if err := c.send(ctx, 1, func(b []byte) []byte { return AppendCommand(b, args) }); err != nil {
+	if err := c.send(ctx, true, 1, func(b []byte) []byte { return AppendCommand(b, args) }); err != nil {
 		return Value{}, err
 	}
 	return c.read()
@@ -56,7 +56,13 @@ func (c *Conn) Do(ctx context.Context, args ...[]byte) (Value, error) {
 
 // Pipeline sends all commands in one write and reads one reply per command.
 func (c *Conn) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
-	err := c.send(ctx, len(cmds), func(b []byte) []byte {
+	return c.pipeline(ctx, true, cmds)
+}
+
+// pipeline is Pipeline; without limit the connection's timeout does not
+// apply (only ctx's deadline, if any).
+func (c *Conn) pipeline(ctx context.Context, limit bool, cmds [][][]byte) ([]Value, error) {
+	err := c.send(ctx, limit, len(cmds), func(b []byte) []byte {
 		for _, args := range cmds {
 			b = AppendCommand(b, args)
 		}
@@ -74,14 +80,15 @@ func (c *Conn) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
 	return out, nil
 }
 
-// send sets the deadline of a round trip of n commands and writes what
-// appendCmds encodes in one write.
-func (c *Conn) send(ctx context.Context, n int, appendCmds func([]byte) []byte) error {
+// send sets the deadline of a round trip of n commands (ctx's, and with
+// limit the connection's timeout) and writes what appendCmds encodes in
+// one write.
+func (c *Conn) send(ctx context.Context, limit bool, n int, appendCmds func([]byte) []byte) error {
 	if c.broken {
 		return errors.New("resp: connection is broken")
 	}
 	deadline, ok := ctx.Deadline()
-	if c.timeout > 0 {
+	if limit && c.timeout > 0 {
 		if d := time.Now().Add(c.timeout * time.Duration(1+n/1000)); !ok || d.Before(deadline) {
 			deadline, ok = d, true
 		}
