@@ -139,3 +139,52 @@ func TestLateReplayNeverOverwritesRepair(t *testing.T) {
 		t.Errorf("%v repairs, want the key repaired after its replay timed out", n)
 	}
 }
+
+// TestRepairMarksAcrossBackfill: a repair copy marks its key dirty when a
+// backfill ran at any time during the copy: one lowered while the copy's
+// write was on its way (the backfill's drain may have passed the key), or
+// one that started and ended within the copy.
+func TestRepairMarksAcrossBackfill(t *testing.T) {
+	redis := testutil.StartRedis(t)
+	titan := testutil.StartRedis(t)
+	const slow = 800 * time.Millisecond
+	relay := markerRelay(t, titan.Addr, []byte("marker-value"), slow)
+	p := newRealProxy(t, redis.Addr, relay, 5*time.Second)
+	// The proxy polls the flag every second: fresh polls, no stale marking.
+	p.polledAt.Store(time.Now().Add(time.Hour).UnixNano())
+	rc, tc := testutil.Client(t, redis.Addr), testutil.Client(t, titan.Addr)
+	for _, tc2 := range []struct {
+		name       string
+		startOn    bool
+		duringCopy []bool // flag values set while the copy's write is delayed
+	}{
+		{"lowered during the copy", true, []bool{false}},
+		{"raised and lowered during the copy", false, []bool{true, false}},
+	} {
+		key := "k-" + tc2.name[:6]
+		testutil.Do(t, rc, "SET", key, "marker-value")
+		testutil.Do(t, tc, "DEL", "__dualwrite:dirty")
+		p.setBackfill(tc2.startOn)
+		t0 := time.Now()
+		p.repair.schedule([]byte(key), "test")
+		time.Sleep(slow / 3)
+		for _, on := range tc2.duringCopy {
+			p.setBackfill(on)
+		}
+		if err := testutil.WaitFor(10*time.Second, func() error {
+			if p.RepairQueueLen() > 0 {
+				return io.ErrNoProgress
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: repair did not finish", tc2.name)
+		}
+		t.Logf("%s: repaired after %v", tc2.name, time.Since(t0))
+		if v := testutil.Do(t, tc, "GET", key); string(v.Str) != "marker-value" {
+			t.Fatalf("%s: titan holds %v, the repair did not copy", tc2.name, v)
+		}
+		if v := testutil.Do(t, tc, "SISMEMBER", "__dualwrite:dirty", key); v.Int != 1 {
+			t.Errorf("%s: the repaired key is not marked dirty", tc2.name)
+		}
+	}
+}

@@ -82,6 +82,9 @@ type Proxy struct {
 	id       string
 	polledAt atomic.Int64
 	markMu   sync.RWMutex
+	// flagSeen counts the polls that found a backfill running: a copy
+	// that spans one marks its key (see markTicket).
+	flagSeen atomic.Uint64
 	// redisM and titanM are the sides' command metrics.
 	redisM, titanM *sideMetrics
 	breaker        breaker
@@ -261,6 +264,9 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (p *Proxy) setBackfill(on bool) {
+	if on {
+		p.flagSeen.Add(1)
+	}
 	if on && !p.backfill.Load() {
 		p.markMu.Lock() // wait for the applies that do not mark
 		p.backfill.Store(true)
@@ -579,6 +585,27 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 // runs, or the proxy has not read the flag for dirty.StaleAfter.
 func (p *Proxy) marking() bool {
 	return p.backfill.Load() || time.Since(time.Unix(0, p.polledAt.Load())) > dirty.StaleAfter
+}
+
+// markTicket is what a repair copy knew of the backfill flag when it
+// started. A copy can take long (big keys), so unlike a replay it cannot
+// hold markMu (a backfill starting would wait for it, and every replay
+// behind the backfill); instead it marks its key if a backfill ran at any
+// time during the copy: at its start (the flag may be lowered before its
+// write lands), at a poll while it ran (a whole backfill may start and
+// end within one copy), or at its end.
+type markTicket struct {
+	mark bool
+	seen uint64
+}
+
+func (p *Proxy) startCopy() markTicket {
+	return markTicket{mark: p.marking(), seen: p.flagSeen.Load()}
+}
+
+// mustMark reports whether the copy started with t marks its key.
+func (p *Proxy) mustMark(t markTicket) bool {
+	return t.mark || p.flagSeen.Load() != t.seen || p.marking()
 }
 
 // applyRedis replays writes on Redis after the cut-over, one by one (keys

@@ -281,9 +281,10 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 // its own timeout), and records the key as dirty while a backfill runs.
 func (r *repairer) copy(ctx context.Context, key []byte) error {
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
+	ticket := r.p.startCopy()
 	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
 	r.p.breaker.record(err)
-	if err == nil && r.p.marking() {
+	if err == nil && r.p.mustMark(ticket) {
 		err = r.p.mark(ctx, [][]byte{key})
 	}
 	return err
@@ -312,6 +313,7 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 		r.p.log.Debug("key too big to copy from a DUMP", "key", key, "bytes", mem[0].Int)
 		return false, false, nil
 	}
+	ticket := r.p.startCopy()
 	q.beginCopy(key, true)
 	rctx, cancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
 	unlock := r.p.lockKeys([][]byte{k})
@@ -340,7 +342,7 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 	}
 	_, err = r.copier.WriteSnapshots(ctx, r.p.titan, []*copier.Snapshot{snap})
 	r.p.breaker.record(err)
-	if err == nil && r.p.marking() {
+	if err == nil && r.p.mustMark(ticket) {
 		err = r.p.mark(ctx, [][]byte{k})
 	}
 	if err != nil {
