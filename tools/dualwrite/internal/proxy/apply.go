@@ -67,6 +67,9 @@ type applyShard struct {
 	cond  *sync.Cond
 	keys  map[string]*keyState
 	queue chan *op
+	// enq and done count the writes queued and those the worker finished
+	// with (in queue order), for flush.
+	enq, done uint64
 }
 
 // applier owns the shards and their workers.
@@ -144,6 +147,7 @@ func (a *applier) enqueue(o *op) bool {
 	select {
 	case s.queue <- o:
 		st.queued++
+		s.enq++
 		s.mu.Unlock()
 		a.mu.Lock()
 		a.busy++
@@ -217,6 +221,7 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 		for _, o := range todo {
 			s.keys[o.key].inflight--
 		}
+		s.done += uint64(len(batch))
 		s.cond.Broadcast()
 		for _, o := range batch {
 			if st := s.keys[o.key]; st != nil {
@@ -390,6 +395,29 @@ func (a *applier) behind(keys [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// flush waits until every write queued before the call is done with
+// (applied with its mark, covered by a copy, or handed to the repairer).
+func (a *applier) flush(ctx context.Context) error {
+	for _, s := range a.shards {
+		stop := context.AfterFunc(ctx, func() {
+			s.mu.Lock()
+			s.cond.Broadcast()
+			s.mu.Unlock()
+		})
+		s.mu.Lock()
+		target := s.enq
+		for s.done < target && ctx.Err() == nil {
+			s.cond.Wait()
+		}
+		s.mu.Unlock()
+		stop()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pending returns the number of writes queued or being applied.

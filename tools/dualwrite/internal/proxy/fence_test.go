@@ -188,3 +188,40 @@ func TestRepairMarksAcrossBackfill(t *testing.T) {
 		}
 	}
 }
+
+// TestFlushWaitsForTitanWrites: a flush (a backfill's drain asking) ends
+// only once the replays queued before it and the repair copies running
+// are on titan with their dirty marks.
+func TestFlushWaitsForTitanWrites(t *testing.T) {
+	redis := testutil.StartRedis(t)
+	titan := testutil.StartRedis(t)
+	const slow = 600 * time.Millisecond
+	relay := markerRelay(t, titan.Addr, []byte("slow-value"), slow)
+	p := newRealProxy(t, redis.Addr, relay, 5*time.Second) // never polled: marks every write
+	rc, tc := testutil.Client(t, redis.Addr), testutil.Client(t, titan.Addr)
+	testutil.Do(t, rc, "SET", "r", "slow-value")
+	p.repair.schedule([]byte("r"), "test")
+	if v, _ := p.dispatch(split("SET k slow-value")); v.String() != `"OK"` {
+		t.Fatalf("SET: %v", v)
+	}
+	time.Sleep(50 * time.Millisecond) // the copy and the replay are under way
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < slow/2 {
+		t.Errorf("flush took %v with titan writes held %v", took, slow)
+	}
+	for _, k := range []string{"k", "r"} {
+		if v := testutil.Do(t, tc, "SISMEMBER", "__dualwrite:dirty", k); v.Int != 1 {
+			t.Errorf("%s not marked on titan when the flush ended", k)
+		}
+	}
+	// Nothing in flight: a flush is immediate.
+	start = time.Now()
+	if err := p.flush(ctx); err != nil || time.Since(start) > 100*time.Millisecond {
+		t.Errorf("idle flush: %v, took %v", err, time.Since(start))
+	}
+}

@@ -85,6 +85,8 @@ type Proxy struct {
 	// flagSeen counts the polls that found a backfill running: a copy
 	// that spans one marks its key (see markTicket).
 	flagSeen atomic.Uint64
+	// orphans counts the replays that timed out and may still land.
+	orphans atomic.Int64
 	// redisM and titanM are the sides' command metrics.
 	redisM, titanM *sideMetrics
 	breaker        breaker
@@ -221,7 +223,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context){
 		func(ctx context.Context) {
-			dirty.Poll(ctx, p.titan, p.log, p.id, p.setBackfill, func() { p.polledAt.Store(time.Now().UnixNano()) })
+			dirty.Poll(ctx, p.titan, p.log, p.id, p.setBackfill, func() { p.polledAt.Store(time.Now().UnixNano()) }, p.flushRequests)
 			c, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			_ = dirty.Leave(c, p.titan, p.id)
@@ -565,6 +567,9 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 	// A replay that times out may still run on titan later: fenced, so
 	// that its key's repair waits until it can no longer land.
 	vs, err := p.titan.PipelineFenced(ctx, cmds)
+	if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
+		p.orphaned(fe.Settled)
+	}
 	p.breaker.record(err)
 	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
 	if err != nil {

@@ -34,6 +34,10 @@ type repairer struct {
 	ready   repairHeap             // waiting, by time of next attempt
 	active  int                    // being copied
 	closed  bool
+	// gen numbers the attempts' start periods, and activeGen counts the
+	// attempts running per period, for flush.
+	gen       uint64
+	activeGen map[uint64]int
 	// repaired holds the keys repaired since the last takeRepaired (at
 	// most maxRepaired), for the cut-over to verify.
 	repaired map[string]struct{}
@@ -48,6 +52,7 @@ type repairItem struct {
 	at       time.Time // earliest next attempt
 	index    int       // in the heap; -1 while being copied
 	again    bool      // scheduled again while being copied
+	gen      uint64    // start period of the running attempt
 	// fences of the key's timed-out replays: no copy starts before they
 	// are closed, so a late replay can never overwrite a copy.
 	fences []<-chan struct{}
@@ -94,7 +99,7 @@ func (h *repairHeap) Pop() any {
 }
 
 func newRepairer(p *Proxy, max, workers int, j *journal.Journal) *repairer {
-	r := &repairer{p: p, max: max, workers: workers, journal: j, pending: map[string]*repairItem{},
+	r := &repairer{p: p, max: max, workers: workers, journal: j, pending: map[string]*repairItem{}, activeGen: map[uint64]int{},
 		repaired: map[string]struct{}{}, copier: copier.Copier{Page: 512}}
 	r.wake = sync.NewCond(&r.mu)
 	return r
@@ -165,6 +170,8 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 					continue
 				}
 				r.active++
+				it.gen = r.gen
+				r.activeGen[r.gen]++
 				return it, true
 			} else {
 				t := time.AfterFunc(wait, func() {
@@ -186,6 +193,10 @@ func (r *repairer) done(it *repairItem, again bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.active--
+	if r.activeGen[it.gen]--; r.activeGen[it.gen] == 0 {
+		delete(r.activeGen, it.gen)
+		r.wake.Broadcast() // for flush
+	}
 	if again || it.again {
 		r.p.log.Debug("key to be copied again", "key", it.key, "failed_or_diverged", again, "scheduled_during_copy", it.again)
 		it.again = false
@@ -349,6 +360,38 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 		return q.endCopy(key, false), true, err
 	}
 	return q.replayHeld(ctx, key), true, nil
+}
+
+// flush waits until every copy running at the call has ended (its write
+// and its mark are on titan), or ctx ends. Copies starting later write
+// after whatever the caller did before.
+func (r *repairer) flush(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.wake.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.gen
+	r.gen++
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		older := false
+		for ag := range r.activeGen {
+			if ag <= g {
+				older = true
+				break
+			}
+		}
+		if !older {
+			return nil
+		}
+		r.wake.Wait()
+	}
 }
 
 // waitIdle waits until no key is waiting for repair, or ctx ends.
