@@ -225,3 +225,30 @@ func TestFlushWaitsForTitanWrites(t *testing.T) {
 		t.Errorf("idle flush: %v, took %v", err, time.Since(start))
 	}
 }
+
+// TestLateRepairCopyNeverOverwritesNewer: a repair copy whose write timed
+// out but reaches titan later does not overwrite the key's next copy.
+func TestLateRepairCopyNeverOverwritesNewer(t *testing.T) {
+	redis := testutil.StartRedis(t)
+	titan := testutil.StartRedis(t)
+	const late = 1500 * time.Millisecond
+	relay := markerRelay(t, titan.Addr, []byte("old-value"), late)
+	p := newRealProxy(t, redis.Addr, relay, 300*time.Millisecond)
+	rc, tc := testutil.Client(t, redis.Addr), testutil.Client(t, titan.Addr)
+	testutil.Do(t, rc, "SET", "k", "old-value")
+	start := time.Now()
+	p.repair.schedule([]byte("k"), "test") // its write times out after 300 ms
+	time.Sleep(100 * time.Millisecond)
+	testutil.Do(t, rc, "SET", "k", "new-value") // the retry copies this
+	if err := testutil.WaitFor(10*time.Second, func() error {
+		if time.Since(start) < late+500*time.Millisecond || p.RepairQueueLen() > 0 {
+			return io.ErrNoProgress
+		}
+		return nil
+	}); err != nil {
+		t.Fatal("repair did not finish")
+	}
+	if v := testutil.Do(t, tc, "GET", "k"); string(v.Str) != "new-value" {
+		t.Errorf("titan holds %v, want new-value: a timed-out copy landed after the next one", v)
+	}
+}

@@ -2,7 +2,10 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/dirty"
 	"github.com/titan-kv/titan/tools/dualwrite/internal/retry"
@@ -59,4 +62,25 @@ func (p *Proxy) orphaned(settled <-chan struct{}) {
 		<-settled
 		p.orphans.Add(-1)
 	}()
+}
+
+// fencedTitan is titan as the repair copies write to it: a write that
+// timed out returns its error only once it can no longer land (or stop
+// ends), so a copy that failed can never overwrite the key's next copy.
+type fencedTitan struct {
+	p    *Proxy
+	stop context.Context
+}
+
+// Pipeline implements copier.Pipeliner.
+func (f fencedTitan) Pipeline(ctx context.Context, cmds [][][]byte) ([]resp.Value, error) {
+	vs, err := f.p.titan.PipelineFenced(ctx, cmds)
+	if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
+		f.p.orphaned(fe.Settled)
+		select {
+		case <-fe.Settled:
+		case <-f.stop.Done():
+		}
+	}
+	return vs, err
 }

@@ -293,7 +293,7 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 func (r *repairer) copy(ctx context.Context, key []byte) error {
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
 	ticket := r.p.startCopy()
-	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
+	_, err := r.copier.Copy(ctx, src, fencedTitan{r.p, ctx}, [][]byte{key})
 	r.p.breaker.record(err)
 	if err == nil && r.p.mustMark(ticket) {
 		err = r.p.mark(ctx, [][]byte{key})
@@ -351,7 +351,7 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 		r.p.log.Debug("key not copied from a DUMP", "key", key, "err", err)
 		return false, false, nil
 	}
-	_, err = r.copier.WriteSnapshots(ctx, r.p.titan, []*copier.Snapshot{snap})
+	_, err = r.copier.WriteSnapshots(ctx, fencedTitan{r.p, ctx}, []*copier.Snapshot{snap})
 	r.p.breaker.record(err)
 	if err == nil && r.p.mustMark(ticket) {
 		err = r.p.mark(ctx, [][]byte{k})

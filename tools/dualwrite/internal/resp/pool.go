@@ -117,6 +117,11 @@ func (p *Pool) PipelineFenced(ctx context.Context, cmds [][][]byte) ([]Value, er
 	if len(cmds) == 0 {
 		return nil, nil
 	}
+	if p.timeout > 0 { // as Pipeline: the pool's timeout bounds the wait too
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.timeout*time.Duration(1+len(cmds)/1000))
+		defer cancel()
+	}
 	c, err := p.Get(ctx)
 	if err != nil {
 		return nil, err // nothing sent
