@@ -72,7 +72,7 @@ func markerRelay(t *testing.T, upstream string, marker []byte, delay time.Durati
 
 // newRealProxy runs a proxy over a real Redis source and titan address
 // with the given timeout, with its apply and repair loops.
-func newRealProxy(t *testing.T, redisAddr, titanAddr string, timeout time.Duration) *Proxy {
+func newRealProxy(t testing.TB, redisAddr, titanAddr string, timeout time.Duration) *Proxy {
 	t.Helper()
 	src, err := source.Open(context.Background(), source.Options{Redis: []string{redisAddr}, Timeout: timeout})
 	if err != nil {
