@@ -36,6 +36,8 @@ type op struct {
 	// compare: replies must match (false for SPOP replayed as SREM).
 	compare bool
 	queued  time.Time
+	// argv holds args of up to 4 arguments (no allocation of their own).
+	argv [4][]byte
 }
 
 // keyState is what the applier knows of a key with queued writes or a

@@ -516,7 +516,8 @@ func (p *Proxy) replay(q *applier, spec *cmdtable.Spec, args, keys [][]byte, v r
 		}
 		return
 	}
-	o := &op{key: string(keys[0]), args: cloneArgs(args), redis: v, compare: true, queued: time.Now()}
+	o := &op{key: string(keys[0]), redis: v, compare: true, queued: time.Now()}
+	o.args = cloneArgsTo(o.argv[:0], args)
 	if spec.Random {
 		// SPOP picks members at random: remove the same members.
 		if o.args = spopReplay(keys[0], v); o.args == nil {
@@ -713,15 +714,19 @@ func sortPairs(v resp.Value) resp.Value {
 
 // cloneArgs copies args into one buffer (two allocations per command).
 func cloneArgs(args [][]byte) [][]byte {
+	return cloneArgsTo(make([][]byte, 0, len(args)), args)
+}
+
+// cloneArgsTo appends copies of args, all in one new buffer, to out.
+func cloneArgsTo(out [][]byte, args [][]byte) [][]byte {
 	n := 0
 	for _, a := range args {
 		n += len(a)
 	}
 	buf := make([]byte, 0, n)
-	out := make([][]byte, len(args))
-	for i, a := range args {
+	for _, a := range args {
 		buf = append(buf, a...)
-		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+		out = append(out, buf[len(buf)-len(a):len(buf):len(buf)])
 	}
 	return out
 }
