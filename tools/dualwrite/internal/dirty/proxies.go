@@ -33,7 +33,7 @@ import (
 // it writes a fresh nonce into its field of FlushKey; a proxy that sees
 // it waits until every titan write it had begun by then (replays queued
 // or in flight, with their marks, timed-out replays that may still land,
-// repair copies) is done, and then lists "flushed:<owner>:<nonce>" in its
+// keys waiting for repair) is done, and then lists "flushed:<owner>:<nonce>" in its
 // key. The drain counts the dirty set once every live proxy listed it:
 // every mark that a write racing with the round can leave is there.
 const (

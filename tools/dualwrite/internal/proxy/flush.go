@@ -38,7 +38,7 @@ func (p *Proxy) flushRequests(reqs map[string]string) []string {
 // flush waits until every titan write begun before the call is over: the
 // replays queued or in flight (applied with their marks, or handed to the
 // repairer), the replays that timed out but may still land (fenced), and
-// the repair copies running. Writes begun later land after whatever the
+// the keys waiting for repair or being copied. Writes begun later land after whatever the
 // caller did before calling.
 func (p *Proxy) flush(ctx context.Context) error {
 	if err := p.titanQ.flush(ctx); err != nil {

@@ -34,10 +34,6 @@ type repairer struct {
 	ready   repairHeap             // waiting, by time of next attempt
 	active  int                    // being copied
 	closed  bool
-	// gen numbers the attempts' start periods, and activeGen counts the
-	// attempts running per period, for flush.
-	gen       uint64
-	activeGen map[uint64]int
 	// repaired holds the keys repaired since the last takeRepaired (at
 	// most maxRepaired), for the cut-over to verify.
 	repaired map[string]struct{}
@@ -52,7 +48,6 @@ type repairItem struct {
 	at       time.Time // earliest next attempt
 	index    int       // in the heap; -1 while being copied
 	again    bool      // scheduled again while being copied
-	gen      uint64    // start period of the running attempt
 	// fences of the key's timed-out replays: no copy starts before they
 	// are closed, so a late replay can never overwrite a copy.
 	fences []<-chan struct{}
@@ -99,7 +94,7 @@ func (h *repairHeap) Pop() any {
 }
 
 func newRepairer(p *Proxy, max, workers int, j *journal.Journal) *repairer {
-	r := &repairer{p: p, max: max, workers: workers, journal: j, pending: map[string]*repairItem{}, activeGen: map[uint64]int{},
+	r := &repairer{p: p, max: max, workers: workers, journal: j, pending: map[string]*repairItem{},
 		repaired: map[string]struct{}{}, copier: copier.Copier{Page: 512}}
 	r.wake = sync.NewCond(&r.mu)
 	return r
@@ -170,8 +165,6 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 					continue
 				}
 				r.active++
-				it.gen = r.gen
-				r.activeGen[r.gen]++
 				return it, true
 			} else {
 				t := time.AfterFunc(wait, func() {
@@ -193,10 +186,6 @@ func (r *repairer) done(it *repairItem, again bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.active--
-	if r.activeGen[it.gen]--; r.activeGen[it.gen] == 0 {
-		delete(r.activeGen, it.gen)
-		r.wake.Broadcast() // for flush
-	}
 	if again || it.again {
 		r.p.log.Debug("key to be copied again", "key", it.key, "failed_or_diverged", again, "scheduled_during_copy", it.again)
 		it.again = false
@@ -209,6 +198,7 @@ func (r *repairer) done(it *repairItem, again bool) {
 		return
 	}
 	delete(r.pending, it.key)
+	r.wake.Broadcast() // for flush
 	if len(r.repaired) < maxRepaired {
 		r.repaired[it.key] = struct{}{}
 	}
@@ -362,9 +352,11 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 	return q.replayHeld(ctx, key), true, nil
 }
 
-// flush waits until every copy running at the call has ended (its write
-// and its mark are on titan), or ctx ends. Copies starting later write
-// after whatever the caller did before.
+// flush waits until every key waiting for repair or being copied at the
+// call has been repaired (its copy and its mark are on titan), or ctx
+// ends. A copy running at the call must end before a backfill's drain
+// counts its marks; a key still waiting would be repaired correctly later,
+// but titan only matches Redis once it is.
 func (r *repairer) flush(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() {
 		r.mu.Lock()
@@ -374,24 +366,25 @@ func (r *repairer) flush(ctx context.Context) error {
 	defer stop()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	g := r.gen
-	r.gen++
-	for {
+	waiting := make([]*repairItem, 0, len(r.pending))
+	for _, it := range r.pending {
+		waiting = append(waiting, it)
+	}
+	for len(waiting) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		older := false
-		for ag := range r.activeGen {
-			if ag <= g {
-				older = true
-				break
+		left := waiting[:0]
+		for _, it := range waiting {
+			if r.pending[it.key] == it {
+				left = append(left, it)
 			}
 		}
-		if !older {
-			return nil
+		if waiting = left; len(waiting) > 0 {
+			r.wake.Wait()
 		}
-		r.wake.Wait()
 	}
+	return nil
 }
 
 // waitIdle waits until no key is waiting for repair, or ctx ends.
