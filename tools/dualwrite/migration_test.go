@@ -72,6 +72,19 @@ func slowRelay(t testing.TB, upstream string, delay time.Duration) string {
 // p99 of sequential SETs through addr by clients clients.
 func setLatencyP99(t testing.TB, addr string, clients, perClient int) time.Duration {
 	t.Helper()
+	return p99(setLatencies(t, addr, clients, perClient))
+}
+
+// p99 returns the 99th percentile of lat (sorting it).
+func p99(lat []time.Duration) time.Duration {
+	slices.Sort(lat)
+	return lat[len(lat)*99/100]
+}
+
+// setLatencies returns the latency of each SET that clients clients send
+// perClient times each to addr, one at a time.
+func setLatencies(t testing.TB, addr string, clients, perClient int) []time.Duration {
+	t.Helper()
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -95,8 +108,7 @@ func setLatencyP99(t testing.TB, addr string, clients, perClient int) time.Durat
 		}()
 	}
 	wg.Wait()
-	slices.Sort(lat)
-	return lat[len(lat)*99/100]
+	return lat
 }
 
 // TestSlowTitanCostsClientsNothing: with titan answering in 20 ms per

@@ -10,6 +10,7 @@ package cmdtable
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/titan-kv/titan/cmdspec"
@@ -51,6 +52,21 @@ type Spec struct {
 	Why string
 
 	cmd *cmdspec.Command // Redis's description; nil for Admin and Refused
+	// oneKey: the command's only key is always its first argument (its
+	// key spec says so), so Keys needs no search and no allocation.
+	oneKey bool
+}
+
+// oneKeyAt1 reports whether cmd's key specs name exactly one key, always
+// the first argument.
+func oneKeyAt1(cmd *cmdspec.Command) bool {
+	if len(cmd.KeySpecs) != 1 {
+		return false
+	}
+	ks := cmd.KeySpecs[0]
+	return ks.BeginSearch.Type == "index" && ks.BeginSearch.Index == 1 &&
+		ks.FindKeys.Type == "range" && ks.FindKeys.LastKey == 0 &&
+		!slices.Contains(ks.Flags, "not_key") && !slices.Contains(ks.Flags, "incomplete")
 }
 
 // ErrArity is returned for a wrong number of arguments.
@@ -58,6 +74,9 @@ var ErrArity = errors.New("wrong number of arguments")
 
 // Lookup returns the spec of a command name (any case).
 func Lookup(name []byte) (*Spec, bool) {
+	if s, ok := table[string(name)]; ok { // upper case: no allocation
+		return s, true
+	}
 	s, ok := table[strings.ToUpper(string(name))]
 	return s, ok
 }
@@ -70,6 +89,9 @@ func (s *Spec) Keys(args [][]byte) ([][]byte, error) {
 	}
 	if !s.cmd.ArityOK(len(args)) {
 		return nil, fmt.Errorf("%w for '%s' command", ErrArity, s.cmd.Name)
+	}
+	if s.oneKey {
+		return args[1:2:2], nil
 	}
 	refs := s.cmd.KeyRefs(args)
 	if len(refs) == 0 {
@@ -101,7 +123,7 @@ func data(multi Multi, names ...string) {
 		if cmd.Has("write") {
 			kind = Write
 		}
-		table[n] = &Spec{Name: n, Kind: kind, Multi: multi, cmd: cmd}
+		table[n] = &Spec{Name: n, Kind: kind, Multi: multi, cmd: cmd, oneKey: oneKeyAt1(cmd)}
 	}
 }
 

@@ -68,3 +68,32 @@ func TestRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestOneKeyFastPath: for every command whose key the table takes from
+// the first argument without a search, the full key search agrees, on
+// argument lists of every length the command accepts up to 8.
+func TestOneKeyFastPath(t *testing.T) {
+	n := 0
+	for name, s := range table {
+		if !s.oneKey {
+			continue
+		}
+		n++
+		for argc := 2; argc <= 8; argc++ {
+			if !s.cmd.ArityOK(argc) {
+				continue
+			}
+			args := [][]byte{[]byte(name)}
+			for i := 1; i < argc; i++ {
+				args = append(args, []byte("a"+strings.Repeat("x", i)))
+			}
+			refs := s.cmd.KeyRefs(args)
+			if len(refs) != 1 || refs[0].Pos != 1 {
+				t.Errorf("%s with %d arguments: key search gives %v, the fast path the first argument", name, argc, refs)
+			}
+		}
+	}
+	if n < 50 {
+		t.Errorf("only %d one-key commands take the fast path", n)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -88,34 +89,57 @@ func owners(ctx context.Context, titan *resp.Pool) (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ownerTimes(v), nil
+}
+
+// ownerTimes parses the reply of HGETALL FlagKey.
+func ownerTimes(v resp.Value) map[string]int64 {
 	out := map[string]int64{}
 	for i := 0; i+1 < len(v.Elems); i += 2 {
 		n, _ := strconv.ParseInt(string(v.Elems[i+1].Str), 10, 64)
 		out[string(v.Elems[i].Str)] = n
 	}
-	return out, nil
+	return out
 }
 
 // Poll calls set with whether a backfill is active every PollInterval
+// (a quarter of it while one is, so drains get their flushes quickly)
 // until ctx ends, and reports each successful poll: to polled, and to the
-// other backfills as proxy id's beat (see AwaitProxies). Errors leave the
-// previous state in place.
-func Poll(ctx context.Context, titan *resp.Pool, log *slog.Logger, id string, set func(bool), polled func()) {
-	t := time.NewTicker(PollInterval)
-	defer t.Stop()
+// other backfills as proxy id's beat (see AwaitProxies). flush is given
+// the flushes alive backfills ask for (owner: nonce; see AwaitFlush) and
+// returns the ones done. Errors leave the previous state in place.
+func Poll(ctx context.Context, titan *resp.Pool, log *slog.Logger, id string, set func(bool), polled func(), flush func(map[string]string) []string) {
 	for {
 		c, cancel := context.WithTimeout(ctx, PollInterval)
-		all, err := owners(c, titan)
+		active := false
+		vs, err := titan.Pipeline(c, [][][]byte{resp.Args("HGETALL", FlagKey), resp.Args("HGETALL", FlushKey)})
+		if err == nil {
+			for _, v := range vs {
+				if v.IsError() {
+					err = fmt.Errorf("read backfill flag: %s", v.Str)
+				}
+			}
+		}
 		if err == nil {
 			now := time.Now().UnixMilli()
 			var alive []string
-			for o, until := range all {
+			for o, until := range ownerTimes(vs[0]) {
 				if until > now {
 					alive = append(alive, o)
 				}
 			}
-			set(len(alive) > 0)
-			if _, err = titan.Pipeline(c, BeatCmds(id, alive)); err == nil {
+			active = len(alive) > 0
+			set(active)
+			var acks []string
+			if reqs := FlushRequests(vs[1]); len(reqs) > 0 && flush != nil {
+				for o := range reqs {
+					if !slices.Contains(alive, o) {
+						delete(reqs, o)
+					}
+				}
+				acks = flush(reqs)
+			}
+			if _, err = titan.Pipeline(c, BeatCmds(id, alive, acks...)); err == nil {
 				polled()
 			}
 		}
@@ -123,8 +147,14 @@ func Poll(ctx context.Context, titan *resp.Pool, log *slog.Logger, id string, se
 		if err != nil && ctx.Err() == nil {
 			log.Debug("poll backfill flag", "err", err)
 		}
+		wait := PollInterval
+		if active {
+			wait /= 4
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
@@ -147,9 +177,13 @@ func Raise(ctx context.Context, titan *resp.Pool, owner string) error {
 	return err
 }
 
-// Lower removes owner's field of FlagKey; other backfills stay protected.
+// Lower removes owner's field of FlagKey (and its flush request); other
+// backfills stay protected.
 func Lower(ctx context.Context, titan *resp.Pool, owner string) error {
 	_, err := do(ctx, titan, "lower backfill flag", resp.Args("HDEL", FlagKey, owner)...)
+	if err == nil {
+		err = EndFlush(ctx, titan, owner)
+	}
 	return err
 }
 

@@ -28,20 +28,67 @@ import (
 //
 // With no proxy running, a backfill starts at once and its drain does not
 // wait for late marks (LiveProxies is 0).
+//
+// The drain's end is a protocol too (AwaitFlush): after copying a round
+// it writes a fresh nonce into its field of FlushKey; a proxy that sees
+// it waits until every titan write it had begun by then (replays queued
+// or in flight, with their marks, timed-out replays that may still land,
+// keys waiting for repair) is done, and then lists "flushed:<owner>:<nonce>" in its
+// key. The drain counts the dirty set once every live proxy listed it:
+// every mark that a write racing with the round can leave is there.
 const (
 	ProxiesKey  = copier.ReservedPrefix + "proxies"
 	ProxyPrefix = copier.ReservedPrefix + "proxy:"
+	FlushKey    = copier.ReservedPrefix + "flush"
 	StaleAfter  = 2 * PollInterval
 	BeatTTL     = 3 * PollInterval
 )
 
 // BeatCmds returns the commands with which proxy id reports that it saw
-// the backfill owners owners.
-func BeatCmds(id string, owners []string) [][][]byte {
+// the backfill owners owners, and the flushes it completed (FlushAck).
+func BeatCmds(id string, owners []string, acks ...string) [][][]byte {
+	seen := "seen " + strings.Join(owners, " ")
+	if len(acks) > 0 {
+		seen += " " + strings.Join(acks, " ")
+	}
 	return [][][]byte{
 		resp.Args("HSET", ProxiesKey, id, "1"),
-		resp.Args("SET", ProxyPrefix+id, "seen "+strings.Join(owners, " "), "PX", strconv.FormatInt(BeatTTL.Milliseconds(), 10)),
+		resp.Args("SET", ProxyPrefix+id, seen, "PX", strconv.FormatInt(BeatTTL.Milliseconds(), 10)),
 	}
+}
+
+// FlushAck is the word with which a proxy reports that it finished the
+// flush nonce asked for by owner.
+func FlushAck(owner, nonce string) string { return "flushed:" + owner + ":" + nonce }
+
+// AwaitFlush asks every live proxy to finish the titan writes it has
+// begun (see the protocol above) and waits until each reports it did, at
+// most max (then it returns too: the settle time of the old protocol, for
+// a proxy stuck on a slow titan). It returns the number of live proxies.
+func AwaitFlush(ctx context.Context, titan *resp.Pool, owner string, max time.Duration) (int, error) {
+	nonce := strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := do(ctx, titan, "ask proxies to flush", resp.Args("HSET", FlushKey, owner, nonce)...); err != nil {
+		return 0, err
+	}
+	if _, err := do(ctx, titan, "ask proxies to flush", resp.Args("PEXPIRE", FlushKey, strconv.FormatInt(FlagTTL.Milliseconds(), 10))...); err != nil {
+		return 0, err
+	}
+	return awaitViews(ctx, titan, FlushAck(owner, nonce), max)
+}
+
+// EndFlush withdraws owner's flush request.
+func EndFlush(ctx context.Context, titan *resp.Pool, owner string) error {
+	_, err := do(ctx, titan, "end flush requests", resp.Args("HDEL", FlushKey, owner)...)
+	return err
+}
+
+// FlushRequests returns the nonce each owner asks proxies to flush for.
+func FlushRequests(v resp.Value) map[string]string {
+	out := map[string]string{}
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		out[string(v.Elems[i].Str)] = string(v.Elems[i+1].Str)
+	}
+	return out
 }
 
 // Leave removes proxy id from the registry (a clean shutdown).
@@ -96,6 +143,12 @@ func LiveProxies(ctx context.Context, titan *resp.Pool) (int, error) {
 // max (then it returns nil too: the settle time of the old protocol). It
 // returns the number of live proxies.
 func AwaitProxies(ctx context.Context, titan *resp.Pool, owner string, max time.Duration) (int, error) {
+	return awaitViews(ctx, titan, owner, max)
+}
+
+// awaitViews waits until every live proxy lists word in its key, at most
+// max, and returns the number of live proxies.
+func awaitViews(ctx context.Context, titan *resp.Pool, word string, max time.Duration) (int, error) {
 	deadline := time.Now().Add(max)
 	for {
 		live, err := proxyViews(ctx, titan)
@@ -104,7 +157,7 @@ func AwaitProxies(ctx context.Context, titan *resp.Pool, owner string, max time.
 		}
 		waiting := 0
 		for _, seen := range live {
-			if !containsField(seen, owner) {
+			if !containsField(seen, word) {
 				waiting++
 			}
 		}

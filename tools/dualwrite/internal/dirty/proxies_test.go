@@ -2,6 +2,7 @@ package dirty
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -38,7 +39,7 @@ func TestAwaitProxies(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	seen := make(chan bool, 10)
-	go Poll(pctx, p, slog.New(slog.NewTextHandler(io.Discard, nil)), "px1", func(on bool) { seen <- on }, func() {})
+	go Poll(pctx, p, slog.New(slog.NewTextHandler(io.Discard, nil)), "px1", func(on bool) { seen <- on }, func() {}, nil)
 	start = time.Now()
 	if n, err := AwaitProxies(ctx, p, owner, 3*time.Second); err != nil || n != 1 || time.Since(start) > 2*time.Second {
 		t.Fatalf("polling proxy: %d proxies, %v, waited %v", n, err, time.Since(start))
@@ -58,5 +59,63 @@ func TestAwaitProxies(t *testing.T) {
 	}
 	if v := testutil.Do(t, p, "HLEN", ProxiesKey); v.Int != 0 {
 		t.Errorf("dead proxy not forgotten: %d registered", v.Int)
+	}
+}
+
+// TestAwaitFlush: a drain's flush request is acknowledged by a polling
+// proxy once its flush is done, not before, and not after a fixed time.
+func TestAwaitFlush(t *testing.T) {
+	p := testutil.Client(t, testutil.StartRedis(t).Addr)
+	ctx := context.Background()
+	owner := Owner("sync")
+	if err := Raise(ctx, p, owner); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var asked []string
+	flush := func(reqs map[string]string) []string {
+		select {
+		case <-release:
+		default:
+			return nil // writes still in flight
+		}
+		var acks []string
+		for o, n := range reqs {
+			asked = append(asked, o)
+			acks = append(acks, FlushAck(o, n))
+		}
+		return acks
+	}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Poll(pctx, p, slog.New(slog.NewTextHandler(io.Discard, nil)), "px1", func(bool) {}, func() {}, flush)
+	}()
+	if err := testutil.WaitFor(5*time.Second, func() error {
+		if n, err := AwaitProxies(ctx, p, owner, 3*time.Second); err != nil || n != 1 {
+			return fmt.Errorf("polling proxy: %d proxies, %v", n, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(700*time.Millisecond, func() { close(release) })
+	start := time.Now()
+	n, err := AwaitFlush(ctx, p, owner, 10*time.Second)
+	if took := time.Since(start); err != nil || n != 1 || took < 600*time.Millisecond || took > 3*time.Second {
+		t.Fatalf("flush: %d proxies, %v, took %v; want the proxy's flush (700 ms) waited for, and no more than a poll after it", n, err, took)
+	}
+	stop()
+	<-done
+	if len(asked) == 0 || asked[0] != owner {
+		t.Errorf("flush asked for %v, want %s", asked, owner)
+	}
+	if err := Lower(ctx, p, owner); err != nil {
+		t.Fatal(err)
+	}
+	if v := testutil.Do(t, p, "HLEN", FlushKey); v.Int != 0 {
+		t.Errorf("flush request left after the backfill lowered its flag")
 	}
 }

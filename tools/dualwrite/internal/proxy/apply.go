@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,8 @@ type op struct {
 	// compare: replies must match (false for SPOP replayed as SREM).
 	compare bool
 	queued  time.Time
+	// argv holds args of up to 4 arguments (no allocation of their own).
+	argv [4][]byte
 }
 
 // keyState is what the applier knows of a key with queued writes or a
@@ -66,6 +69,9 @@ type applyShard struct {
 	cond  *sync.Cond
 	keys  map[string]*keyState
 	queue chan *op
+	// enq and done count the writes queued and those the worker finished
+	// with (in queue order), for flush.
+	enq, done uint64
 }
 
 // applier owns the shards and their workers.
@@ -79,8 +85,10 @@ type applier struct {
 	apply func(ctx context.Context, ops []*op) ([]resp.Value, error)
 	// breaker, when set, skips the side while it is down.
 	breaker *breaker
-	// failed is told of a key whose write was not applied.
-	failed func(key []byte)
+	// failed is told of a key whose write was not applied; fence, when
+	// not nil, is closed once that write can no longer land (a replay
+	// that timed out may still run on the secondary: resp.FencedError).
+	failed func(key []byte, fence <-chan struct{})
 
 	applied atomic.Int64 // writes replayed, for the replay rate
 
@@ -141,6 +149,7 @@ func (a *applier) enqueue(o *op) bool {
 	select {
 	case s.queue <- o:
 		st.queued++
+		s.enq++
 		s.mu.Unlock()
 		a.mu.Lock()
 		a.busy++
@@ -205,10 +214,16 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 		}
 		s.mu.Unlock()
 		failed := a.applyBatch(ctx, todo)
+		// Handed over while still in flight, so that a copy of the key
+		// (which waits for inflight to drop) sees the fence.
+		for k, fence := range failed {
+			a.failed([]byte(k), fence)
+		}
 		s.mu.Lock()
 		for _, o := range todo {
 			s.keys[o.key].inflight--
 		}
+		s.done += uint64(len(batch))
 		s.cond.Broadcast()
 		for _, o := range batch {
 			if st := s.keys[o.key]; st != nil {
@@ -216,9 +231,6 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 			}
 		}
 		s.mu.Unlock()
-		for k := range failed {
-			a.failed([]byte(k))
-		}
 		a.mu.Lock()
 		a.busy -= len(batch)
 		if a.busy == 0 {
@@ -234,7 +246,7 @@ func (a *applier) abandon(s *applyShard) {
 	for {
 		select {
 		case o := <-s.queue:
-			a.failed([]byte(o.key))
+			a.failed([]byte(o.key), nil)
 		default:
 			return
 		}
@@ -242,13 +254,14 @@ func (a *applier) abandon(s *applyShard) {
 }
 
 // applyBatch applies ops in one round trip and returns the keys the
-// secondary does not follow the primary on afterwards.
-func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
+// secondary does not follow the primary on afterwards, each with the fence
+// of its writes when they timed out (nil otherwise).
+func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]<-chan struct{} {
 	if len(ops) == 0 {
 		return nil
 	}
 	p := a.p
-	failed := map[string]bool{}
+	failed := map[string]<-chan struct{}{}
 	now := time.Now()
 	for _, o := range ops {
 		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
@@ -256,7 +269,7 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 	if a.breaker != nil && !a.breaker.allow() {
 		p.m.Commands.WithLabelValues(a.name, "skipped").Add(float64(len(ops)))
 		for _, o := range ops {
-			failed[o.key] = true
+			failed[o.key] = nil
 		}
 		return failed
 	}
@@ -267,8 +280,12 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 	vs, err := a.apply(ctx, ops)
 	if err != nil {
 		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
+		var fence <-chan struct{}
+		if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
+			fence = fe.Settled
+		}
 		for _, o := range ops {
-			failed[o.key] = true
+			failed[o.key] = fence
 		}
 		return failed
 	}
@@ -277,7 +294,7 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]bool {
 			p.m.Mismatches.WithLabelValues("write_reply").Inc()
 			p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
 				"primary", o.redis.String(), "secondary", v.String())
-			failed[o.key] = true
+			failed[o.key] = nil
 		}
 	}
 	return failed
@@ -337,7 +354,12 @@ func (a *applier) replayHeld(ctx context.Context, key string) (again bool) {
 		}
 		s.mu.Unlock()
 		for lo := 0; lo < len(ops); lo += maxReplay {
-			if len(a.applyBatch(ctx, ops[lo:min(lo+maxReplay, len(ops))])) > 0 {
+			if failed := a.applyBatch(ctx, ops[lo:min(lo+maxReplay, len(ops))]); len(failed) > 0 {
+				for k, fence := range failed {
+					if fence != nil { // the next copy waits for it
+						a.failed([]byte(k), fence)
+					}
+				}
 				s.mu.Lock()
 				st.holding, st.held = false, nil
 				s.mu.Unlock()
@@ -375,6 +397,29 @@ func (a *applier) behind(keys [][]byte) bool {
 		}
 	}
 	return false
+}
+
+// flush waits until every write queued before the call is done with
+// (applied with its mark, covered by a copy, or handed to the repairer).
+func (a *applier) flush(ctx context.Context) error {
+	for _, s := range a.shards {
+		stop := context.AfterFunc(ctx, func() {
+			s.mu.Lock()
+			s.cond.Broadcast()
+			s.mu.Unlock()
+		})
+		s.mu.Lock()
+		target := s.enq
+		for s.done < target && ctx.Err() == nil {
+			s.cond.Wait()
+		}
+		s.mu.Unlock()
+		stop()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pending returns the number of writes queued or being applied.

@@ -38,6 +38,10 @@ const (
 	ReadTitan = "titan"
 )
 
+// replayLinger is how long a small pipeline of replays waits for more
+// (combiner.linger).
+const replayLinger = 5 * time.Millisecond
+
 // numStripes is the number of key lock stripes serializing writes to the
 // same key, so both sides apply them in the same order.
 const numStripes = 4096
@@ -82,6 +86,11 @@ type Proxy struct {
 	id       string
 	polledAt atomic.Int64
 	markMu   sync.RWMutex
+	// flagSeen counts the polls that found a backfill running: a copy
+	// that spans one marks its key (see markTicket).
+	flagSeen atomic.Uint64
+	// orphans counts the replays that timed out and may still land.
+	orphans atomic.Int64
 	// redisM and titanM are the sides' command metrics.
 	redisM, titanM *sideMetrics
 	breaker        breaker
@@ -143,11 +152,11 @@ func New(cfg Config) (*Proxy, error) {
 	p.repair = newRepairer(p, cfg.RepairQueue, cfg.RepairWorkers, cfg.Journal)
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
-	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
-	p.titanQ.failed = func(key []byte) { p.repair.schedule(key, "write not applied") }
+	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout, linger: replayLinger}).do
+	p.titanQ.failed = func(key []byte, fence <-chan struct{}) { p.repair.scheduleFenced(key, "write not applied", fence) }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
-	p.redisQ.failed = func(key []byte) {
+	p.redisQ.failed = func(key []byte, _ <-chan struct{}) {
 		p.m.ReverseFailed.Inc()
 		p.log.Error("write not replayed on Redis after the cut-over (Redis no longer matches titan for this key)", "key", string(key))
 	}
@@ -218,7 +227,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context){
 		func(ctx context.Context) {
-			dirty.Poll(ctx, p.titan, p.log, p.id, p.setBackfill, func() { p.polledAt.Store(time.Now().UnixNano()) })
+			dirty.Poll(ctx, p.titan, p.log, p.id, p.setBackfill, func() { p.polledAt.Store(time.Now().UnixNano()) }, p.flushRequests)
 			c, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			_ = dirty.Leave(c, p.titan, p.id)
@@ -261,6 +270,9 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (p *Proxy) setBackfill(on bool) {
+	if on {
+		p.flagSeen.Add(1)
+	}
 	if on && !p.backfill.Load() {
 		p.markMu.Lock() // wait for the applies that do not mark
 		p.backfill.Store(true)
@@ -317,9 +329,8 @@ func (p *Proxy) dispatch(args [][]byte) (resp.Value, bool) {
 		return resp.Err("ERR " + err.Error()), false
 	}
 	if spec.Kind == cmdtable.Read {
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-		defer cancel()
-		return p.read(ctx, spec, args, keys), false
+		// The pools' connections bound the round trip (see write).
+		return p.read(context.Background(), spec, args, keys), false
 	}
 	return p.write(spec, args, keys), false
 }
@@ -355,11 +366,16 @@ func (p *Proxy) admin(name string, args [][]byte) (resp.Value, bool) {
 	}
 }
 
+// stripe returns the lock stripe of key.
+func (p *Proxy) stripe(key []byte) *sync.Mutex {
+	return &p.stripes[maphash.Bytes(p.seed, key)%numStripes]
+}
+
 // lockKeys locks the stripes of keys in a fixed order and returns the
 // unlock function.
 func (p *Proxy) lockKeys(keys [][]byte) func() {
 	if len(keys) == 1 {
-		mu := &p.stripes[maphash.Bytes(p.seed, keys[0])%numStripes]
+		mu := p.stripe(keys[0])
 		mu.Lock()
 		return mu.Unlock
 	}
@@ -456,13 +472,19 @@ func (p *Proxy) write(spec *cmdtable.Spec, args, keys [][]byte) resp.Value {
 	}
 	p.writes.RLock()
 	defer p.writes.RUnlock()
-	unlock := p.lockKeys(keys)
-	defer unlock()
-	// The timeout bounds the round trip to the primary, not the wait for
-	// the lock held by earlier writers of the same keys: a hot key must not
-	// turn into failed writes.
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Timeout)
-	defer cancel()
+	if len(keys) == 1 { // the common case, without the closure of lockKeys
+		mu := p.stripe(keys[0])
+		mu.Lock()
+		defer mu.Unlock()
+	} else {
+		unlock := p.lockKeys(keys)
+		defer unlock()
+	}
+	// The pools' connections bound each round trip to the primary by the
+	// timeout (cmd.go builds them with --timeout), not the wait for the
+	// lock held by earlier writers of the same keys: a hot key must not
+	// turn into failed writes. No context timer per command.
+	ctx := context.Background()
 	if p.titanPrimary.Load() {
 		return p.writeTitanPrimary(ctx, spec, args, keys)
 	}
@@ -494,7 +516,8 @@ func (p *Proxy) replay(q *applier, spec *cmdtable.Spec, args, keys [][]byte, v r
 		}
 		return
 	}
-	o := &op{key: string(keys[0]), args: cloneArgs(args), redis: v, compare: true, queued: time.Now()}
+	o := &op{key: string(keys[0]), redis: v, compare: true, queued: time.Now()}
+	o.args = cloneArgsTo(o.argv[:0], args)
 	if spec.Random {
 		// SPOP picks members at random: remove the same members.
 		if o.args = spopReplay(keys[0], v); o.args == nil {
@@ -524,7 +547,7 @@ func (p *Proxy) writeTitanPrimary(ctx context.Context, spec *cmdtable.Spec, args
 		p.log.Warn("write not replayed on Redis after the cut-over (several keys or random)", "cmd", string(args[0]), "key", string(keys[0]))
 		return v
 	}
-	p.replay(p.redisQ, spec, args, keys, v, func(k []byte, reason string) { p.redisQ.failed(k) })
+	p.replay(p.redisQ, spec, args, keys, v, func(k []byte, reason string) { p.redisQ.failed(k, nil) })
 	return v
 }
 
@@ -546,7 +569,12 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 		cmds = append(cmds, dirty.MarkCmd(keys))
 	}
 	start := time.Now()
-	vs, err := p.titan.Pipeline(ctx, cmds)
+	// A replay that times out may still run on titan later: fenced, so
+	// that its key's repair waits until it can no longer land.
+	vs, err := p.titan.PipelineFenced(ctx, cmds)
+	if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
+		p.orphaned(fe.Settled)
+	}
 	p.breaker.record(err)
 	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
 	if err != nil {
@@ -567,6 +595,27 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 // runs, or the proxy has not read the flag for dirty.StaleAfter.
 func (p *Proxy) marking() bool {
 	return p.backfill.Load() || time.Since(time.Unix(0, p.polledAt.Load())) > dirty.StaleAfter
+}
+
+// markTicket is what a repair copy knew of the backfill flag when it
+// started. A copy can take long (big keys), so unlike a replay it cannot
+// hold markMu (a backfill starting would wait for it, and every replay
+// behind the backfill); instead it marks its key if a backfill ran at any
+// time during the copy: at its start (the flag may be lowered before its
+// write lands), at a poll while it ran (a whole backfill may start and
+// end within one copy), or at its end.
+type markTicket struct {
+	mark bool
+	seen uint64
+}
+
+func (p *Proxy) startCopy() markTicket {
+	return markTicket{mark: p.marking(), seen: p.flagSeen.Load()}
+}
+
+// mustMark reports whether the copy started with t marks its key.
+func (p *Proxy) mustMark(t markTicket) bool {
+	return t.mark || p.flagSeen.Load() != t.seen || p.marking()
 }
 
 // applyRedis replays writes on Redis after the cut-over, one by one (keys
@@ -663,10 +712,21 @@ func sortPairs(v resp.Value) resp.Value {
 	return resp.Arr(out)
 }
 
+// cloneArgs copies args into one buffer (two allocations per command).
 func cloneArgs(args [][]byte) [][]byte {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = append([]byte(nil), a...)
+	return cloneArgsTo(make([][]byte, 0, len(args)), args)
+}
+
+// cloneArgsTo appends copies of args, all in one new buffer, to out.
+func cloneArgsTo(out [][]byte, args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	for _, a := range args {
+		buf = append(buf, a...)
+		out = append(out, buf[len(buf)-len(a):len(buf):len(buf)])
 	}
 	return out
 }

@@ -48,7 +48,29 @@ type repairItem struct {
 	at       time.Time // earliest next attempt
 	index    int       // in the heap; -1 while being copied
 	again    bool      // scheduled again while being copied
+	// fences of the key's timed-out replays: no copy starts before they
+	// are closed, so a late replay can never overwrite a copy.
+	fences []<-chan struct{}
 }
+
+// unfenced reports whether every fence of it is closed (and forgets the
+// closed ones). Call it with r.mu held.
+func (it *repairItem) unfenced() bool {
+	open := it.fences[:0]
+	for _, f := range it.fences {
+		select {
+		case <-f:
+		default:
+			open = append(open, f)
+		}
+	}
+	clear(it.fences[len(open):])
+	it.fences = open
+	return len(open) == 0
+}
+
+// fenceWait is how often a key waiting for its fences is looked at again.
+const fenceWait = 50 * time.Millisecond
 
 type repairHeap []*repairItem
 
@@ -86,11 +108,18 @@ func (r *repairer) len() int {
 }
 
 // schedule queues key for repair; a key already queued is not duplicated.
-func (r *repairer) schedule(key []byte, reason string) {
+func (r *repairer) schedule(key []byte, reason string) { r.scheduleFenced(key, reason, nil) }
+
+// scheduleFenced queues key for repair once fence (when not nil) is
+// closed.
+func (r *repairer) scheduleFenced(key []byte, reason string, fence <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := string(key)
 	if it, ok := r.pending[k]; ok {
+		if fence != nil {
+			it.fences = append(it.fences, fence)
+		}
 		if it.index < 0 {
 			it.again = true
 		}
@@ -105,6 +134,9 @@ func (r *repairer) schedule(key []byte, reason string) {
 		r.p.log.Error("journal", "key", k, "err", err)
 	}
 	it := &repairItem{key: k, at: time.Now()}
+	if fence != nil {
+		it.fences = append(it.fences, fence)
+	}
 	r.pending[k] = it
 	heap.Push(&r.ready, it)
 	r.p.m.RepairsQueued.Inc()
@@ -125,6 +157,13 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 			it := r.ready[0]
 			if wait := time.Until(it.at); wait <= 0 {
 				heap.Pop(&r.ready)
+				if !it.unfenced() {
+					// A timed-out replay of the key may still land:
+					// look again later, without counting an attempt.
+					it.at = time.Now().Add(fenceWait)
+					heap.Push(&r.ready, it)
+					continue
+				}
 				r.active++
 				return it, true
 			} else {
@@ -159,6 +198,7 @@ func (r *repairer) done(it *repairItem, again bool) {
 		return
 	}
 	delete(r.pending, it.key)
+	r.wake.Broadcast() // for flush
 	if len(r.repaired) < maxRepaired {
 		r.repaired[it.key] = struct{}{}
 	}
@@ -242,9 +282,10 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 // its own timeout), and records the key as dirty while a backfill runs.
 func (r *repairer) copy(ctx context.Context, key []byte) error {
 	src := source.GroupPipe{Source: r.p.src, Group: r.p.src.Group(key)}
-	_, err := r.copier.Copy(ctx, src, r.p.titan, [][]byte{key})
+	ticket := r.p.startCopy()
+	_, err := r.copier.Copy(ctx, src, fencedTitan{r.p, ctx}, [][]byte{key})
 	r.p.breaker.record(err)
-	if err == nil && r.p.marking() {
+	if err == nil && r.p.mustMark(ticket) {
 		err = r.p.mark(ctx, [][]byte{key})
 	}
 	return err
@@ -273,6 +314,7 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 		r.p.log.Debug("key too big to copy from a DUMP", "key", key, "bytes", mem[0].Int)
 		return false, false, nil
 	}
+	ticket := r.p.startCopy()
 	q.beginCopy(key, true)
 	rctx, cancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
 	unlock := r.p.lockKeys([][]byte{k})
@@ -299,15 +341,50 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 		r.p.log.Debug("key not copied from a DUMP", "key", key, "err", err)
 		return false, false, nil
 	}
-	_, err = r.copier.WriteSnapshots(ctx, r.p.titan, []*copier.Snapshot{snap})
+	_, err = r.copier.WriteSnapshots(ctx, fencedTitan{r.p, ctx}, []*copier.Snapshot{snap})
 	r.p.breaker.record(err)
-	if err == nil && r.p.marking() {
+	if err == nil && r.p.mustMark(ticket) {
 		err = r.p.mark(ctx, [][]byte{k})
 	}
 	if err != nil {
 		return q.endCopy(key, false), true, err
 	}
 	return q.replayHeld(ctx, key), true, nil
+}
+
+// flush waits until every key waiting for repair or being copied at the
+// call has been repaired (its copy and its mark are on titan), or ctx
+// ends. A copy running at the call must end before a backfill's drain
+// counts its marks; a key still waiting would be repaired correctly later,
+// but titan only matches Redis once it is.
+func (r *repairer) flush(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.wake.Broadcast()
+		r.mu.Unlock()
+	})
+	defer stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	waiting := make([]*repairItem, 0, len(r.pending))
+	for _, it := range r.pending {
+		waiting = append(waiting, it)
+	}
+	for len(waiting) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		left := waiting[:0]
+		for _, it := range waiting {
+			if r.pending[it.key] == it {
+				left = append(left, it)
+			}
+		}
+		if waiting = left; len(waiting) > 0 {
+			r.wake.Wait()
+		}
+	}
+	return nil
 }
 
 // waitIdle waits until no key is waiting for repair, or ctx ends.

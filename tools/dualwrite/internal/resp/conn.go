@@ -48,21 +48,48 @@ func (c *Conn) Broken() bool { return c.broken }
 // Value of Kind Error with a nil error; the error result is reserved for
 // transport and protocol failures.
 func (c *Conn) Do(ctx context.Context, args ...[]byte) (Value, error) {
-	vs, err := c.Pipeline(ctx, [][][]byte{args})
-	if err != nil {
+	if err := c.send(ctx, true, 1, func(b []byte) []byte { return AppendCommand(b, args) }); err != nil {
 		return Value{}, err
 	}
-	return vs[0], nil
+	return c.read()
 }
 
 // Pipeline sends all commands in one write and reads one reply per command.
 func (c *Conn) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
+	return c.pipeline(ctx, true, cmds)
+}
+
+// pipeline is Pipeline; without limit the connection's timeout does not
+// apply (only ctx's deadline, if any).
+func (c *Conn) pipeline(ctx context.Context, limit bool, cmds [][][]byte) ([]Value, error) {
+	err := c.send(ctx, limit, len(cmds), func(b []byte) []byte {
+		for _, args := range cmds {
+			b = AppendCommand(b, args)
+		}
+		return b
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Value, len(cmds))
+	for i := range cmds {
+		if out[i], err = c.read(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// send sets the deadline of a round trip of n commands (ctx's, and with
+// limit the connection's timeout) and writes what appendCmds encodes in
+// one write.
+func (c *Conn) send(ctx context.Context, limit bool, n int, appendCmds func([]byte) []byte) error {
 	if c.broken {
-		return nil, errors.New("resp: connection is broken")
+		return errors.New("resp: connection is broken")
 	}
 	deadline, ok := ctx.Deadline()
-	if c.timeout > 0 {
-		if d := time.Now().Add(c.timeout * time.Duration(1+len(cmds)/1000)); !ok || d.Before(deadline) {
+	if limit && c.timeout > 0 {
+		if d := time.Now().Add(c.timeout * time.Duration(1+n/1000)); !ok || d.Before(deadline) {
 			deadline, ok = d, true
 		}
 	}
@@ -71,27 +98,25 @@ func (c *Conn) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
 	} else {
 		_ = c.nc.SetDeadline(time.Time{})
 	}
-	c.wbuf = c.wbuf[:0]
-	for _, args := range cmds {
-		c.wbuf = AppendCommand(c.wbuf, args)
-	}
+	c.wbuf = appendCmds(c.wbuf[:0])
 	if _, err := c.nc.Write(c.wbuf); err != nil {
 		c.broken = true
-		return nil, fmt.Errorf("write to %s: %w", c.nc.RemoteAddr(), err)
+		return fmt.Errorf("write to %s: %w", c.nc.RemoteAddr(), err)
 	}
 	if cap(c.wbuf) > 1<<20 {
 		c.wbuf = nil
 	}
-	out := make([]Value, len(cmds))
-	for i := range cmds {
-		v, err := ReadValue(c.br)
-		if err != nil {
-			c.broken = true
-			return nil, fmt.Errorf("read from %s: %w", c.nc.RemoteAddr(), err)
-		}
-		out[i] = v
+	return nil
+}
+
+// read reads one reply; a failure leaves the connection broken.
+func (c *Conn) read() (Value, error) {
+	v, err := ReadValue(c.br)
+	if err != nil {
+		c.broken = true
+		return Value{}, fmt.Errorf("read from %s: %w", c.nc.RemoteAddr(), err)
 	}
-	return out, nil
+	return v, nil
 }
 
 // ReadValue parses one RESP2 value from r.

@@ -95,6 +95,57 @@ func (p *Pool) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
 	return vs, err
 }
 
+// FencedError is the error of PipelineFenced when ctx ended before the
+// replies came: the commands were sent and the server may still run them.
+// Settled is closed once it no longer can (every reply arrived, or the
+// connection failed).
+type FencedError struct {
+	Err     error
+	Settled <-chan struct{}
+}
+
+func (e *FencedError) Error() string { return e.Err.Error() }
+func (e *FencedError) Unwrap() error { return e.Err }
+
+// PipelineFenced runs cmds like Pipeline, except when ctx ends first: it
+// then returns a *FencedError at once, and the connection is not closed
+// (closing it would not stop the server from running what it already
+// received) but kept reading the replies in the background, with no time
+// limit, so that a caller knows when a late command can no longer land
+// (FencedError.Settled). TCP keepalive ends the wait on a dead host.
+func (p *Pool) PipelineFenced(ctx context.Context, cmds [][][]byte) ([]Value, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	if p.timeout > 0 { // as Pipeline: the pool's timeout bounds the wait too
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.timeout*time.Duration(1+len(cmds)/1000))
+		defer cancel()
+	}
+	c, err := p.Get(ctx)
+	if err != nil {
+		return nil, err // nothing sent
+	}
+	type result struct {
+		vs  []Value
+		err error
+	}
+	done := make(chan result, 1)
+	settled := make(chan struct{})
+	go func() {
+		vs, err := c.pipeline(context.Background(), false, cmds)
+		p.Put(c)
+		done <- result{vs, err}
+		close(settled)
+	}()
+	select {
+	case r := <-done:
+		return r.vs, r.err
+	case <-ctx.Done():
+		return nil, &FencedError{Err: fmt.Errorf("pool %s: %w", p.addr, ctx.Err()), Settled: settled}
+	}
+}
+
 // Close closes idle connections. Connections checked out are closed when
 // they are returned after Close only if the pool is full.
 func (p *Pool) Close() {

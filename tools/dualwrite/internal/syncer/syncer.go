@@ -404,13 +404,12 @@ func Drain(ctx context.Context, src source.Source, titan *resp.Pool, cp copier.C
 			}
 			copied += int64(len(keys))
 		}
-		// Writes the proxies queued before this round may still land on
-		// titan (and mark their keys): give them the settle time, unless no
-		// proxy is running.
-		if live, err := dirty.LiveProxies(ctx, titan); err != nil {
+		// Writes the proxies began before this round ends may still land
+		// on titan (and mark their keys): wait until every live proxy
+		// reports them done (at most the settle time, for a proxy stuck
+		// on a slow titan or of an older version).
+		if _, err := dirty.AwaitFlush(ctx, titan, owner, settle); err != nil {
 			return copied, leftNow(), err
-		} else if live > 0 && !retry.Sleep(ctx, settle) {
-			return copied, leftNow(), ctx.Err()
 		}
 		if left, err = dirty.Count(ctx, titan); err != nil {
 			return copied, leftNow(), err

@@ -26,6 +26,9 @@ type Server struct {
 	once sync.Once
 }
 
+// Pid returns the server's process id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Kill stops the server immediately (SIGKILL). It is safe to call twice.
 func (s *Server) Kill() {
 	s.once.Do(func() {
