@@ -26,7 +26,8 @@ import (
 //     reply is the peer's last sequence number.
 //   - Lost frames are detected: a gap in a peer's numbers, a peer whose
 //     frames up to the number it replied one heartbeat earlier have not
-//     all arrived, or a peer that did not answer the hello. Then the
+//     all arrived, a peer that did not answer the hello, or one that
+//     answered the last hello and is gone at this one. Then the
 //     instance flushes: every tracking client gets the null invalidation
 //     (as for FLUSHALL) and the tracking table is emptied. A cached value
 //     is thus stale at most until its invalidation arrives (a bus round
