@@ -26,7 +26,8 @@ import (
 //     reply is the peer's last sequence number.
 //   - Lost frames are detected: a gap in a peer's numbers, a peer whose
 //     frames up to the number it replied one heartbeat earlier have not
-//     all arrived, or a peer that did not answer the hello. Then the
+//     all arrived, a peer that did not answer the hello, or one that
+//     answered the last hello and is gone at this one. Then the
 //     instance flushes: every tracking client gets the null invalidation
 //     (as for FLUSHALL) and the tracking table is emptied. A cached value
 //     is thus stale at most until its invalidation arrives (a bus round
@@ -73,6 +74,7 @@ type trackPeers struct {
 	trackers map[string]time.Time // peers with tracking clients: last hello
 	lastSeq  map[string]uint64    // last frame number received per sender
 	expect   map[string]uint64    // numbers peers replied at the last hello
+	answered map[string]bool      // the peers that replied to the last hello
 }
 
 func (p *trackPeers) init() {
@@ -170,20 +172,33 @@ func (s *Engine) trackHello(ctx context.Context) (missed bool) {
 	replies := s.peers.Call(ctx, msgTrackHello, []byte(s.runID))
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
+	answered := make(map[string]bool, len(replies))
 	for _, r := range replies {
 		if len(r) < 8 {
 			continue
 		}
 		id, seq := string(r[:len(r)-8]), binary.BigEndian.Uint64(r[len(r)-8:])
+		answered[id] = true
 		tp.expect[id] = seq
 		if _, ok := tp.lastSeq[id]; !ok {
 			tp.lastSeq[id] = seq
 		}
 	}
+	// A peer that answered the last hello and not this one may have
+	// committed changes whose frames never came: its bus went down (its
+	// lease in the registry lapses a few seconds later, and then it is no
+	// longer even counted among the peers below, so this is the only trace
+	// of it once a slow heartbeat comes after that).
+	for id := range tp.answered {
+		if !answered[id] {
+			missed = true
+		}
+	}
+	tp.answered = answered
 	if pc, ok := s.peers.(interface{ Peers() int }); ok && len(replies) < pc.Peers() {
 		return true
 	}
-	return false
+	return missed
 }
 
 // trackHeartbeatLoop says hello every heartbeat while the instance has

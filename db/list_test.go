@@ -584,7 +584,7 @@ func TestListMove(t *testing.T) {
 	lzCheckList(t, d, "dst", nil)
 }
 
-var lzInsertN = 10000
+var lzInsertN = 2000
 
 // TestListDropWhole checks that popping or trimming every element drops
 // the object in O(1) writes, and that the collector then deletes it.

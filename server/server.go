@@ -146,8 +146,11 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 			}
 			cl.SetQueryBuffer(rd.BufferUse())
 			out = s.engine.Run(cl, batch, out[:0])
-			s.inflight.Done()
+			// In flight until the reply is written: Shutdown closes the
+			// connections once nothing is in flight, which must not cut
+			// off a reply (an aborted command's error) not yet sent.
 			werr := flush(out)
+			s.inflight.Done()
 			for werr == nil && cl.Blocked() {
 				// A blocked client is not idle (--timeout) and its
 				// connection is watched while it waits.
@@ -170,8 +173,8 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 					return
 				}
 				out = s.engine.Wait(cl, gone, out[:0])
-				s.inflight.Done()
 				werr = flush(out)
+				s.inflight.Done()
 			}
 			if werr != nil {
 				return

@@ -55,13 +55,23 @@ func TestBigValueLeavesStoreUsable(t *testing.T) {
 		}
 		return time.Since(start)
 	}
-	before := push("before")
+	// The fastest of three pushes before and after: one push slowed by a
+	// burst of load elsewhere on the machine no longer fails the test,
+	// while the slowdown this guards against (13-26x) slows every push.
+	fastest := func(prefix string) time.Duration {
+		best := push(prefix + "0")
+		for i := 1; i < 3; i++ {
+			best = min(best, push(prefix+strconv.Itoa(i)))
+		}
+		return best
+	}
+	before := fastest("before")
 	big := strings.Repeat("x", 7_900_000)
 	if err := c.Set(ctx, "big", big, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	took := push("list")
-	t.Logf("RPUSH of 10k elements: %v before, %v after a 7.9 MB value", before, took)
+	took := fastest("list")
+	t.Logf("RPUSH of 10k elements: %v before, %v after a 7.9 MB value (fastest of 3)", before, took)
 	// Under 1s, or on a loaded machine within 3x of the push before.
 	if took > time.Second && took > 3*before {
 		t.Errorf("RPUSH of 10k took %v after the big value, %v before", took, before)
