@@ -204,10 +204,11 @@ func openEmbedded(o Options) (*Store, error) {
 		prefix = []byte("titan:")
 	}
 	st := &Store{embedded: true}
-	var rpc tikv.Client = client
+	// ResolveLock key by key, not by walking the region (resolve.go).
+	var rpc tikv.Client = newResolveClient(client, client.MvccStore)
 	if o.Regions > 1 || o.SplitInterval > 0 || o.FaultRate > 0 || o.SplitKeys >= 0 {
 		// Region errors now carry ranges: decode them as a cluster's are.
-		rpc = &codecClient{Client: client, codec: tikv.NewCodecV1(tikv.ModeTxn)}
+		rpc = &codecClient{Client: rpc, codec: tikv.NewCodecV1(tikv.ModeTxn)}
 		st.regions = &regions{cluster: cluster, prefix: prefix}
 	}
 	if o.SplitKeys >= 0 {
