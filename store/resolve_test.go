@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/pingcap/kvproto/pkg/kvrpcpb"
+	"github.com/tikv/client-go/v2/oracle"
+)
+
+// TestResolveLockKeyByKey: a reader that meets the secondary locks of a
+// transaction whose primary is committed (its owner is about to commit
+// the rest) reads the committed values, and the resolve it makes commits
+// the keys it met only: the MVCC store's own resolve walks the region
+// (every version of every key, under its global lock), which committed
+// every lock of the transaction and stalled the store for seconds on a
+// region of a big stream.
+func TestResolveLockKeyByKey(t *testing.T) {
+	st := open(t, Options{})
+	ctx := context.Background()
+	ts := func() uint64 {
+		v, err := st.KV().CurrentTimestamp(oracle.GlobalTxnScope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// 40 keys: past client-go's threshold (16) below which it asks for the
+	// lock's key alone.
+	const n = 40
+	key := func(i int) []byte { return []byte(fmt.Sprintf("k%02d", i)) }
+	start := ts()
+	muts := make([]*kvrpcpb.Mutation, n)
+	for i := range muts {
+		muts[i] = &kvrpcpb.Mutation{Op: kvrpcpb.Op_Put, Key: key(i), Value: []byte(fmt.Sprintf("v%d", i))}
+	}
+	for _, err := range st.mvcc.Prewrite(&kvrpcpb.PrewriteRequest{Mutations: muts, PrimaryLock: key(0), StartVersion: start, LockTtl: 20000, TxnSize: n}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.mvcc.Commit([][]byte{key(0)}, start, ts()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.KV().GetSnapshot(ts()).BatchGet(ctx, [][]byte{key(5), key(6)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got[string(key(5))]) != "v5" || string(got[string(key(6))]) != "v6" {
+		t.Fatalf("read %q", got)
+	}
+	// A read's resolve runs in the background: wait for it.
+	var left []*kvrpcpb.LockInfo
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if left, err = st.mvcc.ScanLock([]byte("k"), []byte("l"), math.MaxUint64); err != nil {
+			t.Fatal(err)
+		}
+		if !locked(left, key(5)) && !locked(left, key(6)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if locked(left, key(5)) || locked(left, key(6)) {
+		t.Fatal("the keys the reader met are still locked")
+	}
+	if len(left) != n-3 {
+		t.Errorf("%d locks left, want the %d the reader did not meet (the region was walked?)", len(left), n-3)
+	}
+}
+
+func locked(locks []*kvrpcpb.LockInfo, k []byte) bool {
+	for _, l := range locks {
+		if string(l.Key) == string(k) {
+			return true
+		}
+	}
+	return false
+}
