@@ -88,14 +88,9 @@ func (tx *Tx) releaseHot() {
 // instances waiting for the key learn of the release only at their next
 // request to the store: without a pause the releasing instance would take
 // the lock again and again and starve them. So a batch waits, before it
-// locks a key this process released lately, for the rest of the time a
-// waiter takes to come back: it learns of the release from its waiting
-// request, checks the holder's status, asks again (a write conflict),
-// takes a new start timestamp and asks for the lock: about five requests,
-// so five times the last lock request's duration (5 to 200 ms). One
-// request was too short whenever this process took the lock at once:
-// under load the waiters lost the race turn after turn (a batch waited
-// for 25 turns, 3 to 25 s, in the 1M-entry group run).
+// locks a key this process released less than a store round trip ago, for
+// the rest of that round trip (the last lock request's duration, 5 to 200
+// ms).
 type hotLocks struct {
 	mu       sync.Mutex
 	released map[string]hotRelease
@@ -135,7 +130,7 @@ func (h *hotLocks) release(keys [][]byte, took time.Duration) {
 			delete(h.released, k)
 		}
 	}
-	pause := min(max(5*took, 5*time.Millisecond), 200*time.Millisecond)
+	pause := min(max(took, 5*time.Millisecond), 200*time.Millisecond)
 	for _, k := range keys {
 		h.released[string(k)] = hotRelease{at: now, pause: pause}
 	}
