@@ -37,29 +37,68 @@ type lockWaitClient struct {
 // answers "locked".
 const lockWaitMax = 5 * time.Millisecond
 
-// releases signals served requests that may release locks.
+// releases signals served requests that may release locks, by key: a
+// waiter is woken by a release of one of its keys (or of a whole region,
+// a resolve without keys), not by every commit of the store.
 type releases struct {
-	mu sync.Mutex
-	c  chan struct{} // closed at the next release
+	mu    sync.Mutex
+	byKey map[string]chan struct{} // closed at the next release of the key
+	all   chan struct{}            // closed at the next release of unknown keys
 }
 
 func newLockWaitClient(c tikv.Client) lockWaitClient {
-	return lockWaitClient{Client: c, rel: &releases{c: make(chan struct{})}}
+	return lockWaitClient{Client: c, rel: &releases{byKey: make(map[string]chan struct{}), all: make(chan struct{})}}
 }
 
-// next is closed at the next release.
-func (r *releases) next() <-chan struct{} {
+// next returns the channels closed at the next release of key, or of
+// keys not named.
+func (r *releases) next(key []byte) (<-chan struct{}, <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.c
+	c := r.byKey[string(key)]
+	if c == nil {
+		c = make(chan struct{})
+		r.byKey[string(key)] = c
+	}
+	return c, r.all
 }
 
-// released wakes the waiters.
-func (r *releases) released() {
+// released wakes the waiters of keys; no keys: every waiter.
+func (r *releases) released(keys [][]byte) {
 	r.mu.Lock()
-	close(r.c)
-	r.c = make(chan struct{})
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if len(keys) == 0 {
+		close(r.all)
+		r.all = make(chan struct{})
+		for k, c := range r.byKey {
+			close(c)
+			delete(r.byKey, k)
+		}
+		return
+	}
+	for _, k := range keys {
+		if c := r.byKey[string(k)]; c != nil {
+			close(c)
+			delete(r.byKey, string(k))
+		}
+	}
+}
+
+// releasedKeys are the keys a request releases; nil: unknown (all).
+func releasedKeys(req *tikvrpc.Request) [][]byte {
+	switch req.Type {
+	case tikvrpc.CmdCommit:
+		return req.Commit().Keys
+	case tikvrpc.CmdBatchRollback:
+		return req.BatchRollback().Keys
+	case tikvrpc.CmdPessimisticRollback:
+		return req.PessimisticRollback().Keys
+	case tikvrpc.CmdCleanup:
+		return [][]byte{req.Cleanup().Key}
+	case tikvrpc.CmdResolveLock:
+		return req.ResolveLock().Keys
+	}
+	return nil
 }
 
 func (c lockWaitClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
@@ -71,7 +110,7 @@ func (c lockWaitClient) SendRequest(ctx context.Context, addr string, req *tikvr
 	case tikvrpc.CmdCommit, tikvrpc.CmdBatchRollback, tikvrpc.CmdPessimisticRollback, tikvrpc.CmdResolveLock,
 		tikvrpc.CmdCleanup:
 		resp, err := c.Client.SendRequest(ctx, addr, req, timeout)
-		c.rel.released()
+		c.rel.released(releasedKeys(req))
 		return resp, err
 	}
 	return c.Client.SendRequest(ctx, addr, req, timeout)
@@ -85,8 +124,23 @@ const noWait = -1
 // when it met a lock.
 func (c lockWaitClient) lock(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
 	r := req.PessimisticLock()
+	if len(r.Mutations) != 1 {
+		// titan locks one key per region at a time; several: wait for
+		// any release.
+		return c.lockOn(ctx, addr, req, timeout, nil)
+	}
+	return c.lockOn(ctx, addr, req, timeout, r.Mutations[0].Key)
+}
+
+// lockOn is lock waiting for releases of key (nil: of any key).
+func (c lockWaitClient) lockOn(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration, key []byte) (*tikvrpc.Response, error) {
+	r := req.PessimisticLock()
 	wait := r.WaitTimeout
-	release := c.rel.next() // before the request: a release during it counts
+	// Before the request: a release during it counts.
+	release, any := c.rel.next(key)
+	if key == nil {
+		release = any
+	}
 	r.WaitTimeout = noWait
 	resp, err := c.Client.SendRequest(ctx, addr, req, timeout)
 	r.WaitTimeout = wait
@@ -101,6 +155,7 @@ func (c lockWaitClient) lock(ctx context.Context, addr string, req *tikvrpc.Requ
 	defer t.Stop()
 	select {
 	case <-release:
+	case <-any:
 	case <-t.C:
 	case <-ctx.Done():
 	}
