@@ -65,6 +65,10 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 		o.Config = func(c *conf.Config) { c.Batch.MaxCommands = 2048 }
 	}
 	g := Start(t, 3, o)
+	// ReadTimeout bounds the pipelines; go-redis gives a blocking call
+	// (XREADGROUP BLOCK 200) its block time plus 10 s instead: a read
+	// not answered within 10.2 s fails with "i/o timeout" and ends its
+	// consumer.
 	clients := make([]*redis.Client, 3)
 	for i := range clients {
 		clients[i] = redis.NewClient(&redis.Options{Addr: g.Addr(i), PoolSize: consumers + 4, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
