@@ -54,8 +54,11 @@ type blockSpec struct {
 	// ready, when set, is a read on a snapshot telling whether a woken
 	// retry may find something: a retry that would find nothing then
 	// waits on without its write transaction (for XREADGROUP, without
-	// queueing for the stream's lock).
-	ready func(tx *db.Tx) (bool, error)
+	// queueing for the stream's lock). more tells that there is more
+	// than the retry takes: the next waiter of its group is woken at
+	// once, so that the readers of a backlog share the stream's next
+	// turn instead of taking one each (wait.Waiter.PassOn).
+	ready func(tx *db.Tx) (ok, more bool, err error)
 }
 
 // expired reports whether a retry started after the deadline.
@@ -233,7 +236,11 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 				call.job, call.result, done = nil, call.blk.timedOut, true
 				continue
 			}
-			if !s.mayServe(cl, call) {
+			ok, more := s.mayServe(cl, call)
+			if more {
+				b.w.PassOn()
+			}
+			if !ok {
 				continue
 			}
 			woke := time.Now()
@@ -279,22 +286,26 @@ func (s *Engine) Wait(cl *Client, gone <-chan struct{}, out []byte) []byte {
 	return out
 }
 
-// mayServe runs the blocked call's ready check, if any: false when the
-// retry would find nothing. A failing check lets the retry run (and
-// answer the error).
-func (s *Engine) mayServe(cl *Client, call *Call) bool {
+// mayServe runs the blocked call's ready check, if any: ok is false when
+// the retry would find nothing, more is true when it would leave some for
+// the next waiter. A failing check lets the retry run (and answer the
+// error).
+func (s *Engine) mayServe(cl *Client, call *Call) (ok, more bool) {
 	ready := call.blk.ready
 	if ready == nil {
-		return true
+		return true, false
 	}
-	ok := true
+	ok = true
 	j := &db.Job{DB: cl.db, Keys: call.blk.keys, ReadOnly: true, Fn: func(tx *db.Tx) error {
 		var err error
-		ok, err = ready(tx)
+		ok, more, err = ready(tx)
 		return err
 	}}
 	s.db.Do(context.Background(), j)
-	return ok || j.Err != nil
+	if j.Err != nil {
+		return true, false
+	}
+	return ok, more
 }
 
 // Recheck is the bounded fallback that catches a missed wake-up (a bus

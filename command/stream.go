@@ -589,14 +589,16 @@ func xread(group bool) func(*Call) {
 		c.block(a.keys, "", a.timeout, resp.NullArray, resp.NullArray, func(tx *db.Tx, _ [][]byte) (resp.Reply, error) { return try(tx) })
 		if group && c.blk != nil {
 			c.blk.group = string(a.group)
-			c.blk.ready = func(tx *db.Tx) (bool, error) {
+			c.blk.ready = func(tx *db.Tx) (ok, more bool, err error) {
 				for _, key := range a.keys {
-					ok, err := tx.Stream(key).HasNew(a.group)
-					if ok || err != nil {
-						return true, err
+					n, err := tx.Stream(key).Undelivered(a.group)
+					if err != nil {
+						return true, false, err
 					}
+					ok = ok || n > 0
+					more = more || (a.count > 0 && n > a.count)
 				}
-				return false, nil
+				return ok, more, nil
 			}
 		}
 	}

@@ -620,16 +620,22 @@ func (b *batcher) execute(bt *batch) {
 	if d.metrics != nil {
 		d.metrics.BatchSize.Observe(float64(bt.n))
 	}
-	readOnly := true
-	all := make([]*Job, 0, bt.n)
-	var meta [][]byte
-	for _, g := range bt.groups {
-		for _, j := range g.jobs {
-			readOnly = readOnly && j.ReadOnly
+	var (
+		readOnly bool
+		all      []*Job
+		meta     [][]byte
+	)
+	collect := func() {
+		readOnly, all, meta = true, make([]*Job, 0, bt.n), nil
+		for _, g := range bt.groups {
+			for _, j := range g.jobs {
+				readOnly = readOnly && j.ReadOnly
+			}
+			all = append(all, g.jobs...)
+			meta = append(meta, g.meta...)
 		}
-		all = append(all, g.jobs...)
-		meta = append(meta, g.meta...)
 	}
+	collect()
 	ctx, cancel := context.WithTimeout(b.ctx, d.opts.CommandTimeout)
 	defer cancel()
 	err := d.retry(ctx, func() error {
@@ -645,6 +651,9 @@ func (b *batcher) execute(bt *batch) {
 		if err := tx.lockHot(all); err != nil {
 			abort()
 			return err
+		}
+		if tx.hotLocked != nil && b.join(bt, tx.hotLocked) {
+			collect() // batch_join.go
 		}
 		if err := tx.prefetch(slices.Concat(meta, tx.counterKeys(all), tx.mapKeys())); err != nil {
 			abort()

@@ -508,18 +508,26 @@ type ReadGroupArgs struct {
 	NoAck bool
 }
 
-// HasNew reports whether XREADGROUP ">" of group may find something: the
-// stream has an ID after the group's last delivered one. It is also true
-// when the key or the group is missing (the read answers the error).
-func (s Stream) HasNew(group []byte) (bool, error) {
+// Undelivered reports how many entries XREADGROUP ">" of group may find:
+// 0 when the stream has no ID after the group's last delivered one,
+// otherwise the group's lag (Redis 7's, from the stream's counters: no
+// scan), or 1 when the lag is unknown. It is 1 when the key or the group
+// is missing (the read answers the error).
+func (s Stream) Undelivered(group []byte) (int64, error) {
 	gv, err := s.metaGroup(group, "")
 	if err != nil {
 		if IsUserError(err) {
-			return true, nil
+			return 1, nil
 		}
-		return false, err
+		return 0, err
 	}
-	return gv.g.LastID.Less(gv.m.Stream.LastID), nil
+	if !gv.g.LastID.Less(gv.m.Stream.LastID) {
+		return 0, nil
+	}
+	if n, ok := lag(&gv.m.Stream, gv.m.Count, gv.g); ok && n > 0 {
+		return n, nil
+	}
+	return 1, nil
 }
 
 // GroupReader is one stream's consumer group as XREADGROUP reads it: the

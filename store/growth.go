@@ -64,6 +64,13 @@ type regionGrowth struct {
 	// firstDelete and lastDelete bound the deletes not collected yet
 	// (zero: none).
 	firstDelete, lastDelete time.Time
+	// lo and hi are the least and the greatest key deleted since the
+	// deletes were last all collected: CollectDeleted walks [lo, hi]
+	// only, not the whole region. A region a stream's entries fill (puts
+	// never split one) takes deletes at one end (acknowledged PEL
+	// entries): walking all of it under the store's global lock stalled
+	// every request for seconds.
+	lo, hi []byte
 }
 
 // wrote records the mutations of a prewrite into region and splits the
@@ -91,6 +98,12 @@ func (g *growth) wrote(region uint64, muts []*kvrpcpb.Mutation) {
 			r.firstDelete = now
 		}
 		r.lastDelete = now
+		if r.lo == nil || bytes.Compare(m.Key, r.lo) < 0 {
+			r.lo = bytes.Clone(m.Key)
+		}
+		if r.hi == nil || bytes.Compare(m.Key, r.hi) > 0 {
+			r.hi = bytes.Clone(m.Key)
+		}
 	}
 	if r.written < g.splitKeys {
 		g.mu.Unlock()
@@ -109,26 +122,34 @@ func (g *growth) wrote(region uint64, muts []*kvrpcpb.Mutation) {
 	}
 	i, _ := slices.BinarySearchFunc(r.sample, at, bytes.Compare)
 	half := r.written / 2
+	// The split key is a raw key deleted here: lo <= at <= hi.
 	g.byRegion[right] = &regionGrowth{written: half, seen: half, sample: slices.Clone(r.sample[i:]),
-		firstDelete: r.firstDelete, lastDelete: r.lastDelete}
-	r.written, r.seen, r.sample = half, half, slices.Clone(r.sample[:i])
+		firstDelete: r.firstDelete, lastDelete: r.lastDelete, lo: bytes.Clone(at), hi: r.hi}
+	r.written, r.seen, r.sample, r.hi = half, half, slices.Clone(r.sample[:i]), bytes.Clone(at)
+}
+
+// deletedSpan is a region holding deletes and the span of raw keys they
+// fall in ([lo, hi], nil: unknown).
+type deletedSpan struct {
+	region uint64
+	lo, hi []byte
 }
 
 // deleted returns up to limit regions holding deletes made before
 // before; collected clears their marks once collected.
-func (g *growth) deleted(before time.Time, limit int) []uint64 {
+func (g *growth) deleted(before time.Time, limit int) []deletedSpan {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var ids []uint64
+	var out []deletedSpan
 	for id, r := range g.byRegion {
 		if !r.firstDelete.IsZero() && r.firstDelete.Before(before) {
-			ids = append(ids, id)
-			if len(ids) == limit {
+			out = append(out, deletedSpan{region: id, lo: r.lo, hi: r.hi})
+			if len(out) == limit {
 				break
 			}
 		}
 	}
-	return ids
+	return out
 }
 
 // collected clears the delete marks of region up to before: deletes made
@@ -140,7 +161,7 @@ func (g *growth) collected(region uint64, before time.Time) {
 	switch {
 	case r == nil:
 	case r.lastDelete.Before(before):
-		r.firstDelete, r.lastDelete = time.Time{}, time.Time{}
+		r.firstDelete, r.lastDelete, r.lo, r.hi = time.Time{}, time.Time{}, nil, nil
 	default:
 		r.firstDelete = before
 	}
@@ -177,11 +198,12 @@ func (s *Store) CollectDeleted(ctx context.Context, before time.Time, limit int)
 	if s.growth == nil {
 		return 0, nil
 	}
-	ids := s.growth.deleted(before, limit)
+	spans := s.growth.deleted(before, limit)
 	safePoint := oracle.GoTimeToTS(before)
 	n := 0
 	var errs []error
-	for _, id := range ids {
+	for _, sp := range spans {
+		id := sp.region
 		if err := ctx.Err(); err != nil {
 			return n, errors.Join(append(errs, err)...)
 		}
@@ -194,6 +216,13 @@ func (s *Store) CollectDeleted(ctx context.Context, before time.Time, limit int)
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		// Only the span of the deletes: the rest of the region took none.
+		if sp.lo != nil && bytes.Compare(sp.lo, start) > 0 {
+			start = sp.lo
+		}
+		if hi := append(bytes.Clone(sp.hi), 0); sp.hi != nil && (len(end) == 0 || bytes.Compare(hi, end) < 0) {
+			end = hi
 		}
 		if err := s.mvcc.GC(start, end, safePoint); err != nil {
 			errs = append(errs, fmt.Errorf("collect deleted keys from %q: %w", start, err))

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/pingcap/kvproto/pkg/kvrpcpb"
@@ -10,44 +11,165 @@ import (
 	"github.com/tikv/client-go/v2/tikvrpc"
 )
 
-// liteResolveClient serves the embedded store's "lite" lock resolutions
-// key by key. client-go resolves the locks of a small transaction (under
-// 16 keys: a lease renewal, most commands) by sending ResolveLock with
-// the keys to resolve; TiKV reads just those keys, but client-go's MVCC
-// store ignores them and walks every version of every key of the region
-// while holding its global lock, so each resolution costs as much as a
-// full scan and stops every other request meanwhile. Under contention
-// (several instances renewing the same leases, commits slowed past the
-// live-lock age of ConflictOnLiveLocks) resolutions pile up, each slower
-// as the store grows: the store stalled for seconds at a time and the
-// background tasks stopped making progress. Resolving each named key over
-// its own one-key range does what TiKV does, at the cost of the key.
-type liteResolveClient struct {
+// resolveClient serves the embedded store's ResolveLock requests key by
+// key. client-go's MVCC store answers every ResolveLock by walking the
+// whole region — every version of every key — under its global lock,
+// ignoring the request's keys: with a region of a million keys (a
+// stream's entries: puts never split a region, growth.go) each resolve
+// stalled every request of the store for a second or more. A reader meets
+// such locks in the normal course of things: a transaction commits its
+// primary key, then its secondaries, and a reader of another titan
+// process (a batch that took a stream's hot lock the moment the primary
+// committed, hotlock.go) meets the secondaries in between.
+//
+// So the client remembers the keys it saw locked in answers (reads,
+// prewrites, pessimistic locks, lock scans), by the locking transaction,
+// and resolves a ResolveLock of that transaction on those keys only, plus
+// the keys the request names (which the MVCC store ignores). That is what TiKV's resolve does for what
+// the caller needs: the locks it met are resolved, and any other lock of
+// the transaction, met later, is resolved then (or committed by its owner
+// meanwhile). A resolve of a transaction with no key remembered walks the
+// region as before, and batch resolves (TxnInfos, the GC's) are passed on
+// untouched.
+type resolveClient struct {
 	tikv.Client
 	mvcc testutils.MVCCStore
+	seen *lockKeys
 }
 
-// SendRequest implements tikv.Client.
-func (c liteResolveClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
+// lockKeys are the keys seen locked, by locking transaction.
+type lockKeys struct {
+	mu    sync.Mutex
+	byTxn map[uint64]*txnLocks
+}
+
+type txnLocks struct {
+	keys map[string]struct{}
+	at   time.Time
+}
+
+// lockKeysMax bounds the transactions remembered; past it, those seen
+// more than lockKeysAge ago are forgotten (their resolve then walks the
+// region).
+const (
+	lockKeysMax = 4096
+	lockKeysAge = time.Minute
+)
+
+func newResolveClient(c tikv.Client, mvcc testutils.MVCCStore) resolveClient {
+	return resolveClient{Client: c, mvcc: mvcc, seen: &lockKeys{byTxn: make(map[uint64]*txnLocks)}}
+}
+
+func (c resolveClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
 	if req.Type == tikvrpc.CmdResolveLock {
-		r := req.ResolveLock()
-		if keys := r.GetKeys(); len(keys) > 0 && c.resolveKeys(keys, r.GetStartVersion(), r.GetCommitVersion()) == nil {
-			return &tikvrpc.Response{Resp: &kvrpcpb.ResolveLockResponse{}}, nil
+		if resp, ok := c.resolve(req.ResolveLock()); ok {
+			return resp, nil
 		}
-		// Not lite, or a key failed: the region's scan, which reports
-		// its errors as TiKV does (resolving a key twice is harmless).
 	}
-	return c.Client.SendRequest(ctx, addr, req, timeout)
+	resp, err := c.Client.SendRequest(ctx, addr, req, timeout)
+	if err == nil && resp != nil {
+		c.seen.note(resp.Resp)
+	}
+	return resp, err
 }
 
-// resolveKeys commits (commitTS > 0) or rolls back the locks of the
-// transaction startTS on keys.
-func (c liteResolveClient) resolveKeys(keys [][]byte, startTS, commitTS uint64) error {
+// resolve resolves the keys of r's transaction it knows; false when it
+// knows none (the region is walked).
+func (c resolveClient) resolve(r *kvrpcpb.ResolveLockRequest) (*tikvrpc.Response, bool) {
+	if len(r.TxnInfos) > 0 {
+		return nil, false
+	}
+	keys := c.seen.keys(r.StartVersion)
+	for _, k := range r.Keys {
+		keys = append(keys, string(k))
+	}
+	if len(keys) == 0 {
+		return nil, false
+	}
 	for _, k := range keys {
-		end := append(append(make([]byte, 0, len(k)+1), k...), 0) // the next key after k
-		if err := c.mvcc.ResolveLock(k, end, startTS, commitTS); err != nil {
-			return err
+		end := append([]byte(k), 0)
+		if err := c.mvcc.ResolveLock([]byte(k), end, r.StartVersion, r.CommitVersion); err != nil {
+			// Answer as the store does: the caller reports it.
+			return &tikvrpc.Response{Resp: &kvrpcpb.ResolveLockResponse{Error: &kvrpcpb.KeyError{Abort: err.Error()}}}, true
 		}
 	}
-	return nil
+	return &tikvrpc.Response{Resp: &kvrpcpb.ResolveLockResponse{}}, true
+}
+
+// note remembers the locks an answer reports.
+func (s *lockKeys) note(resp any) {
+	var locks []*kvrpcpb.LockInfo
+	addErr := func(e *kvrpcpb.KeyError) {
+		if l := e.GetLocked(); l != nil {
+			locks = append(locks, l)
+		}
+	}
+	switch r := resp.(type) {
+	case *kvrpcpb.GetResponse:
+		addErr(r.Error)
+	case *kvrpcpb.BatchGetResponse:
+		addErr(r.Error)
+		for _, p := range r.Pairs {
+			addErr(p.Error)
+		}
+	case *kvrpcpb.ScanResponse:
+		addErr(r.Error)
+		for _, p := range r.Pairs {
+			addErr(p.Error)
+		}
+	case *kvrpcpb.PrewriteResponse:
+		for _, e := range r.Errors {
+			addErr(e)
+		}
+	case *kvrpcpb.PessimisticLockResponse:
+		for _, e := range r.Errors {
+			addErr(e)
+		}
+	case *kvrpcpb.ScanLockResponse:
+		locks = r.Locks
+	case *kvrpcpb.CheckSecondaryLocksResponse:
+		locks = r.Locks
+	}
+	if len(locks) == 0 {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.byTxn) >= lockKeysMax {
+		for ts, t := range s.byTxn {
+			if now.Sub(t.at) > lockKeysAge {
+				delete(s.byTxn, ts)
+			}
+		}
+	}
+	for _, l := range locks {
+		t := s.byTxn[l.LockVersion]
+		if t == nil {
+			if len(s.byTxn) >= 2*lockKeysMax {
+				continue // full of live entries: that resolve walks the region
+			}
+			t = &txnLocks{keys: make(map[string]struct{})}
+			s.byTxn[l.LockVersion] = t
+		}
+		t.keys[string(l.Key)] = struct{}{}
+		t.at = now
+	}
+}
+
+// keys returns the keys seen locked by the transaction ts. They are kept:
+// another reader may resolve the same transaction at the same time, and
+// resolving a key again costs one seek.
+func (s *lockKeys) keys(ts uint64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.byTxn[ts]
+	if t == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(t.keys))
+	for k := range t.keys {
+		keys = append(keys, k)
+	}
+	return keys
 }

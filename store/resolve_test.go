@@ -1,97 +1,81 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"errors"
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/pingcap/kvproto/pkg/kvrpcpb"
-	"github.com/tikv/client-go/v2/testutils"
-	"github.com/tikv/client-go/v2/tikv"
-	"github.com/tikv/client-go/v2/tikvrpc"
+	"github.com/tikv/client-go/v2/oracle"
 )
 
-// resolveRecorder is an MVCC store that records the ranges it resolves.
-type resolveRecorder struct {
-	testutils.MVCCStore
-	ranges [][2][]byte
-	fail   bool
-}
-
-func (r *resolveRecorder) ResolveLock(start, end []byte, startTS, commitTS uint64) error {
-	r.ranges = append(r.ranges, [2][]byte{start, end})
-	if r.fail {
-		return errors.New("failed")
+// TestResolveLockKeyByKey: a reader that meets the secondary locks of a
+// transaction whose primary is committed (its owner is about to commit
+// the rest) reads the committed values, and the resolve it makes commits
+// the keys it met only: the MVCC store's own resolve walks the region
+// (every version of every key, under its global lock), which committed
+// every lock of the transaction and stalled the store for seconds on a
+// region of a big stream.
+func TestResolveLockKeyByKey(t *testing.T) {
+	st := open(t, Options{})
+	ctx := context.Background()
+	ts := func() uint64 {
+		v, err := st.KV().CurrentTimestamp(oracle.GlobalTxnScope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	return nil
-}
-
-// sentClient counts the requests that reach the store's region handler.
-type sentClient struct {
-	tikv.Client
-	sent int
-}
-
-func (c *sentClient) SendRequest(context.Context, string, *tikvrpc.Request, time.Duration) (*tikvrpc.Response, error) {
-	c.sent++
-	return &tikvrpc.Response{Resp: &kvrpcpb.ResolveLockResponse{}}, nil
-}
-
-// TestLiteResolveByKey: a ResolveLock naming its keys resolves each key
-// over its own one-key range, not the region's; one naming none (or a
-// key that fails) goes to the region's scan.
-func TestLiteResolveByKey(t *testing.T) {
-	send := func(c liteResolveClient, keys ...[]byte) {
-		t.Helper()
-		req := tikvrpc.NewRequest(tikvrpc.CmdResolveLock, &kvrpcpb.ResolveLockRequest{StartVersion: 5, CommitVersion: 7, Keys: keys})
-		if _, err := c.SendRequest(context.Background(), "store1", req, time.Second); err != nil {
+	// 40 keys: past client-go's threshold (16) below which it asks for the
+	// lock's key alone.
+	const n = 40
+	key := func(i int) []byte { return []byte(fmt.Sprintf("k%02d", i)) }
+	start := ts()
+	muts := make([]*kvrpcpb.Mutation, n)
+	for i := range muts {
+		muts[i] = &kvrpcpb.Mutation{Op: kvrpcpb.Op_Put, Key: key(i), Value: []byte(fmt.Sprintf("v%d", i))}
+	}
+	for _, err := range st.mvcc.Prewrite(&kvrpcpb.PrewriteRequest{Mutations: muts, PrimaryLock: key(0), StartVersion: start, LockTtl: 20000, TxnSize: n}) {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	mvcc, inner := &resolveRecorder{}, &sentClient{}
-	c := liteResolveClient{Client: inner, mvcc: mvcc}
-	send(c, []byte("a"), []byte("b"))
-	if inner.sent != 0 || len(mvcc.ranges) != 2 ||
-		!bytes.Equal(mvcc.ranges[0][0], []byte("a")) || !bytes.Equal(mvcc.ranges[0][1], []byte("a\x00")) ||
-		!bytes.Equal(mvcc.ranges[1][0], []byte("b")) || !bytes.Equal(mvcc.ranges[1][1], []byte("b\x00")) {
-		t.Fatalf("lite: %d sent to the region, ranges %q", inner.sent, mvcc.ranges)
+	if err := st.mvcc.Commit([][]byte{key(0)}, start, ts()); err != nil {
+		t.Fatal(err)
 	}
-	send(c)
-	if inner.sent != 1 {
-		t.Fatalf("without keys: %d sent to the region, want 1", inner.sent)
+	got, err := st.KV().GetSnapshot(ts()).BatchGet(ctx, [][]byte{key(5), key(6)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	mvcc.fail = true
-	send(c, []byte("a"))
-	if inner.sent != 2 {
-		t.Fatalf("a failed key: %d sent to the region, want 2", inner.sent)
+	if string(got[string(key(5))]) != "v5" || string(got[string(key(6))]) != "v6" {
+		t.Fatalf("read %q", got)
+	}
+	// A read's resolve runs in the background: wait for it.
+	var left []*kvrpcpb.LockInfo
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if left, err = st.mvcc.ScanLock([]byte("k"), []byte("l"), math.MaxUint64); err != nil {
+			t.Fatal(err)
+		}
+		if !locked(left, key(5)) && !locked(left, key(6)) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if locked(left, key(5)) || locked(left, key(6)) {
+		t.Fatal("the keys the reader met are still locked")
+	}
+	if len(left) != n-3 {
+		t.Errorf("%d locks left, want the %d the reader did not meet (the region was walked?)", len(left), n-3)
 	}
 }
 
-// TestLiteResolveCommitsTheLock: over the embedded store's MVCC layer, a
-// lite resolution commits the named key's lock and no other.
-func TestLiteResolveCommitsTheLock(t *testing.T) {
-	st := open(t, Options{})
-	startTS := latest(t, st)
-	muts := []*kvrpcpb.Mutation{
-		{Op: kvrpcpb.Op_Put, Key: []byte("titan:Ma"), Value: []byte("1")},
-		{Op: kvrpcpb.Op_Put, Key: []byte("titan:Mb"), Value: []byte("2")},
+func locked(locks []*kvrpcpb.LockInfo, k []byte) bool {
+	for _, l := range locks {
+		if string(l.Key) == string(k) {
+			return true
+		}
 	}
-	if errs := st.mvcc.Prewrite(&kvrpcpb.PrewriteRequest{Mutations: muts, PrimaryLock: []byte("titan:Ma"), StartVersion: startTS, LockTtl: 60000}); len(errs) > 0 && errs[0] != nil {
-		t.Fatal(errs)
-	}
-	commitTS := latest(t, st)
-	inner := &sentClient{}
-	c := liteResolveClient{Client: inner, mvcc: st.mvcc}
-	req := tikvrpc.NewRequest(tikvrpc.CmdResolveLock, &kvrpcpb.ResolveLockRequest{StartVersion: startTS, CommitVersion: commitTS, Keys: [][]byte{[]byte("titan:Ma")}})
-	if _, err := c.SendRequest(context.Background(), "store1", req, time.Second); err != nil || inner.sent != 0 {
-		t.Fatalf("resolve: %v, %d sent to the region", err, inner.sent)
-	}
-	if v, err := st.mvcc.Get([]byte("titan:Ma"), latest(t, st), kvrpcpb.IsolationLevel_SI, nil); err != nil || string(v) != "1" {
-		t.Fatalf("resolved key = %q, %v; want committed 1", v, err)
-	}
-	if _, err := st.mvcc.Get([]byte("titan:Mb"), latest(t, st), kvrpcpb.IsolationLevel_SI, nil); err == nil {
-		t.Fatal("the key not named was resolved too: want it still locked")
-	}
+	return false
 }

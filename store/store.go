@@ -204,7 +204,9 @@ func openEmbedded(o Options) (*Store, error) {
 		prefix = []byte("titan:")
 	}
 	st := &Store{embedded: true}
-	var rpc tikv.Client = liteResolveClient{Client: client, mvcc: client.MvccStore}
+	// ResolveLock key by key, not by walking the region (resolve.go);
+	// lock waits outside the store's global lock (lockwait.go).
+	var rpc tikv.Client = newLockWaitClient(newResolveClient(client, client.MvccStore))
 	if o.Regions > 1 || o.SplitInterval > 0 || o.FaultRate > 0 || o.SplitKeys >= 0 {
 		// Region errors now carry ranges: decode them as a cluster's are.
 		rpc = &codecClient{Client: rpc, codec: tikv.NewCodecV1(tikv.ModeTxn)}

@@ -8,7 +8,9 @@
 // place and waits again. When the first waiter of a key leaves, for any
 // reason, the next one is woken: a wake-up is never lost to a waiter that
 // timed out or disconnected, and items pushed together reach the waiters
-// one after the other in FIFO order.
+// one after the other in FIFO order. A woken group reader that finds more
+// than it takes wakes the next one of its group at once (PassOn), so that
+// a backlog is taken by several readers together.
 //
 // The registry knows nothing of the store or the network: the instance
 // feeds it the key changes of its own commits (db.OnCommit) and those the
@@ -131,6 +133,22 @@ func (w *Waiter) Done() {
 	}
 	w.elems = nil
 	r.n--
+}
+
+// PassOn wakes, in each queue of a group waiter, the next waiter of its
+// group, which then looks for itself: the woken waiter found more than it
+// takes. It does nothing for a waiter outside a group or one that left.
+func (w *Waiter) PassOn() {
+	if w.group == "" {
+		return
+	}
+	w.r.mu.Lock()
+	defer w.r.mu.Unlock()
+	for _, e := range w.elems {
+		if next := nextOfGroup(e); next != nil {
+			next.signal()
+		}
+	}
 }
 
 // Wake wakes the first waiter of key in db, if any.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +65,10 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 		o.Config = func(c *conf.Config) { c.Batch.MaxCommands = 2048 }
 	}
 	g := Start(t, 3, o)
+	// ReadTimeout bounds the pipelines; go-redis gives a blocking call
+	// (XREADGROUP BLOCK 200) its block time plus 10 s instead: a read
+	// not answered within 10.2 s fails with "i/o timeout" and ends its
+	// consumer.
 	clients := make([]*redis.Client, 3)
 	for i := range clients {
 		clients[i] = redis.NewClient(&redis.Options{Addr: g.Addr(i), PoolSize: consumers + 4, ReadTimeout: time.Minute, WriteTimeout: time.Minute})
@@ -74,6 +79,9 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 	}
 	var mu sync.Mutex
 	acked := make(map[string]int, n)
+	claimed := map[string]bool{} // acknowledged after XAUTOCLAIM
+	var empty atomic.Int64       // XREADGROUP calls that timed out
+	var slowest atomic.Int64     // the longest XREADGROUP BLOCK call, ns
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	// The victim reads a batch and dies without acknowledging it.
@@ -83,7 +91,9 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 	// entries on), one instance after the other.
 	step := max(100, n/1000)
 	go func() {
+		var worst time.Duration
 		for i := 0; i < n; i += step {
+			t0 := time.Now()
 			vals := make([]redis.Cmder, 0, step)
 			pipe := clients[(i/step)%3].Pipeline()
 			for j := i; j < min(i+step, n); j++ {
@@ -93,18 +103,24 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			worst = max(worst, time.Since(t0))
 		}
+		t.Logf("producer: %d entries added in %v, slowest pipeline of %d %v", n, time.Since(start), step, worst)
 	}()
 	res, err := victim.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "victim", Streams: []string{"s", ">"}, Count: 50, Block: 10 * time.Second}).Result()
 	if err != nil || len(res) == 0 || len(res[0].Messages) == 0 {
 		t.Fatalf("victim read %v %v", res, err)
 	}
 	victim.Close()
+	victimIDs := make([]string, len(res[0].Messages))
+	for i, m := range res[0].Messages {
+		victimIDs[i] = m.ID
+	}
 	// ack acknowledges ids one XACK each (in one pipeline), so that each
 	// success is known: an entry a slow consumer still held may have been
 	// claimed and acknowledged by another (at-least-once delivery), but
 	// no entry may be acknowledged successfully twice.
-	ack := func(c *redis.Client, ids []string) {
+	ack := func(c *redis.Client, ids []string, claim bool) {
 		if len(ids) == 0 {
 			return
 		}
@@ -121,6 +137,10 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 		for i, id := range ids {
 			if cmds[i].Val() == 1 {
 				acked[id]++
+				claimed[id] = claimed[id] || claim
+				if n >= 100000 && len(acked)%(n/10) == 0 {
+					t.Logf("%d acknowledged after %v", len(acked), time.Since(start))
+				}
 			}
 		}
 		if len(acked) >= n {
@@ -144,8 +164,15 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 					return
 				default:
 				}
+				t0 := time.Now()
 				res, err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: name, Streams: []string{"s", ">"}, Count: 100, Block: 200 * time.Millisecond}).Result()
+				for took := int64(time.Since(t0)); ; {
+					if s := slowest.Load(); took <= s || slowest.CompareAndSwap(s, took) {
+						break
+					}
+				}
 				if err == redis.Nil {
+					empty.Add(1)
 					// Nothing new: take over what a dead (or slow)
 					// consumer left pending.
 					ac, _, err := c.XAutoClaimJustID(ctx, &redis.XAutoClaimArgs{Stream: "s", Group: "g", Consumer: name, MinIdle: 2 * time.Second, Start: "0", Count: 100}).Result()
@@ -153,7 +180,7 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					ack(c, ac)
+					ack(c, ac, true)
 					continue
 				}
 				if err != nil {
@@ -164,7 +191,7 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 				for _, m := range res[0].Messages {
 					ids = append(ids, m.ID)
 				}
-				ack(c, ids)
+				ack(c, ids, false)
 			}
 		}()
 	}
@@ -185,6 +212,22 @@ func TestStreamGroupExactlyOnce(t *testing.T) {
 	if p, err := clients[1].XPending(ctx, "s", "g").Result(); err != nil || p.Count != 0 {
 		t.Errorf("pending after the run: %v %v", p, err)
 	}
+	nclaimed, all := 0, 0
+	for _, id := range victimIDs {
+		if claimed[id] {
+			nclaimed++
+		}
+	}
+	for _, c := range claimed {
+		if c {
+			all++
+		}
+	}
+	if nclaimed != len(victimIDs) {
+		t.Errorf("%d of the %d entries the victim left pending were acknowledged after XAUTOCLAIM", nclaimed, len(victimIDs))
+	}
+	t.Logf("the victim's %d entries claimed by XAUTOCLAIM and acknowledged; %d entries in all acknowledged after a claim; %d XREADGROUP BLOCK 200 calls timed out, the slowest answered in %v",
+		len(victimIDs), all, empty.Load(), time.Duration(slowest.Load()))
 	t.Logf("%d entries, %d consumers on 3 instances: %v", n, consumers, time.Since(start))
 }
 
