@@ -7,6 +7,7 @@ import (
 
 	"github.com/pingcap/goleveldb/leveldb"
 	"github.com/pingcap/goleveldb/leveldb/cache"
+	"github.com/pingcap/goleveldb/leveldb/opt"
 )
 
 // EmbeddedBlockCache is the capacity titan gives the embedded store's
@@ -29,19 +30,11 @@ const EmbeddedBlockCache = 32 << 20
 // moves them; blockCache then returns an error (the store keeps its
 // cache) rather than panicking.
 func blockCache(mvcc any) (*cache.Cache, error) {
-	v := reflect.ValueOf(mvcc)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil, fmt.Errorf("block cache: MVCC store is a %T", mvcc)
-	}
-	dbs, err := field(v.Elem(), "dbs")
+	db, err := levelDB(mvcc)
 	if err != nil {
 		return nil, err
 	}
-	m, ok := dbs.Interface().(map[string]*leveldb.DB)
-	if !ok || m[mvccCF] == nil {
-		return nil, fmt.Errorf("block cache: MVCC store has no database %q", mvccCF)
-	}
-	cur := reflect.ValueOf(m[mvccCF])
+	cur := reflect.ValueOf(db)
 	for _, name := range []string{"s", "tops", "bcache"} {
 		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
 			return nil, fmt.Errorf("block cache: %s is a %s", name, cur.Type())
@@ -57,6 +50,65 @@ func blockCache(mvcc any) (*cache.Cache, error) {
 	return c, nil
 }
 
+// EmbeddedWriteBuffer is the size titan gives the embedded store's
+// memtable (goleveldb's write buffer), in place of goleveldb's 4 MB.
+// Every flush of a full memtable makes one level-0 table; every
+// CompactionL0Trigger (4) of them are merged with all of level 1, since
+// writes to random keys overlap every table there. So each write paid
+// about size(level 1) / 4.4 MB rewrites of its bytes, and level 1, up to
+// 100 MB, holds the live keys and the MVCC history not collected yet: the
+// store cost more per write the more it held (TestEmbeddedWriteBuffer,
+// tools/bench -aged). With 32 MB, level 1 is rewritten a seventh as
+// often; the price is 2 memtables of 32 MB in memory and a longer journal
+// to replay at open.
+const EmbeddedWriteBuffer = 32 << 20
+
+// leveldbOptions returns the options goleveldb reads while the embedded
+// store runs: DB.s (*session) .o (*cachedOptions) .Options, an exported
+// embedded field of an unexported one, reached as blockCache reaches the
+// cache. goleveldb reads WriteBuffer from it each time it makes a
+// memtable; the sizes of the levels are cached at open and are not
+// changed here.
+func leveldbOptions(mvcc any) (*opt.Options, error) {
+	db, err := levelDB(mvcc)
+	if err != nil {
+		return nil, err
+	}
+	cur := reflect.ValueOf(db)
+	for _, name := range []string{"s", "o", "Options"} {
+		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
+			return nil, fmt.Errorf("leveldb options: %s is a %s", name, cur.Type())
+		}
+		if cur, err = field(cur.Elem(), name); err != nil {
+			return nil, err
+		}
+	}
+	o, ok := cur.Interface().(*opt.Options)
+	if !ok || o == nil {
+		return nil, fmt.Errorf("leveldb options: Options is a %s", cur.Type())
+	}
+	return o, nil
+}
+
+// levelDB returns the goleveldb database under client-go's MVCC store
+// mvcc: MVCCLevelDB.dbs["test_cf"], an unexported field read by
+// reflection. Only its exported methods are used.
+func levelDB(mvcc any) (*leveldb.DB, error) {
+	v := reflect.ValueOf(mvcc)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("leveldb: MVCC store is a %T", mvcc)
+	}
+	dbs, err := field(v.Elem(), "dbs")
+	if err != nil {
+		return nil, err
+	}
+	m, ok := dbs.Interface().(map[string]*leveldb.DB)
+	if !ok || m[mvccCF] == nil {
+		return nil, fmt.Errorf("leveldb: MVCC store has no database %q", mvccCF)
+	}
+	return m[mvccCF], nil
+}
+
 // mvccCF is the name client-go's MVCC store gives its one database.
 const mvccCF = "test_cf"
 
@@ -64,7 +116,7 @@ const mvccCF = "test_cf"
 func field(s reflect.Value, name string) (reflect.Value, error) {
 	f := s.FieldByName(name)
 	if !f.IsValid() {
-		return reflect.Value{}, fmt.Errorf("block cache: %s has no field %s", s.Type(), name)
+		return reflect.Value{}, fmt.Errorf("leveldb: %s has no field %s", s.Type(), name)
 	}
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem(), nil
 }
