@@ -57,6 +57,10 @@ type Options struct {
 	// VersionsChunks bounds the chunks of 256 keys one round of the
 	// embedded store's MVCC GC covers (one round per GCInterval).
 	VersionsChunks int
+	// EmbeddedLifeTime is how much MVCC history the embedded store keeps
+	// when that is less than GCLifeTime (0: GCLifeTime); see
+	// EmbeddedLifeTime.
+	EmbeddedLifeTime time.Duration
 }
 
 func (o *Options) defaults() {

@@ -113,6 +113,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		GCRate:            cfg.Background.GCRate,
 		SafePointInterval: cfg.Background.SafePointInterval.Duration,
 		GCLifeTime:        cfg.Background.GCLifeTime.Duration,
+		EmbeddedLifeTime:  background.EmbeddedLifeTime(cfg.Txn.CommandTimeout.Duration),
 		Databases:         cfg.Databases,
 	}, m)
 	var bgCtx context.Context
