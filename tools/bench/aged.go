@@ -36,6 +36,7 @@ type agedPhase struct {
 	name    string
 	results map[string]result // workload|mode
 	store   string            // /debug/store after the phase
+	load    string            // the machine's load averages after the phase
 }
 
 func runAged(o agedOptions) {
@@ -76,7 +77,8 @@ func runAged(o agedOptions) {
 				name, k, r.rps, r.cpuPerCmd, r.rpcPerCmd, r.wPerCmd, r.locks)
 		}
 		p.store = storeStats(t)
-		logf("%s store:\n%s", name, p.store)
+		p.load = loadAvg()
+		logf("%s store (load average %s):\n%s", name, p.load, p.store)
 		return p
 	}
 	profile := func(name string) {
@@ -170,7 +172,7 @@ func runAged(o agedOptions) {
 		}
 	}
 	for _, p := range []agedPhase{fresh, aged, settled} {
-		fmt.Fprintf(&b, "\nStore, %s:\n\n```\n%s\n```\n", p.name, strings.TrimSpace(p.store))
+		fmt.Fprintf(&b, "\nStore, %s (load average %s):\n\n```\n%s\n```\n", p.name, p.load, strings.TrimSpace(p.store))
 	}
 	fmt.Print(b.String())
 	if o.out != "" {
@@ -231,4 +233,18 @@ func storeStats(t *target) string {
 		return resp.Status
 	}
 	return string(b)
+}
+
+// loadAvg is the machine's 1, 5 and 15 minute load averages: CPU µs per
+// command rise on a crowded machine, so figures come with it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
