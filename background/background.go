@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/db"
@@ -123,6 +124,11 @@ type Tasks struct {
 	cursorRounds    int
 	// Used only by the versions task's goroutine: where its walk goes on.
 	versionsCursor []byte
+	// repairSince is when the running key counter repair began (unix
+	// nanoseconds; 0: none runs): its scan is the one transaction of this
+	// process not bounded by the command timeout, and the embedded
+	// store's MVCC GC keeps the history it reads (historyKept).
+	repairSince atomic.Int64
 }
 
 // New returns the background tasks of the process serving d over st,

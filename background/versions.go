@@ -20,7 +20,7 @@ const versionsChunk = 256
 func (b *Tasks) versionsRound(ctx context.Context, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	before := time.Now().Add(-b.historyKept())
+	before := b.safePoint(time.Now())
 	// First the regions that took deletes, all older than the safe point:
 	// their tombstones go now rather than when the walk comes by, so
 	// scans stop stepping over them soon after GCLifeTime.
@@ -53,6 +53,17 @@ func (b *Tasks) versionsRound(ctx context.Context, deadline time.Time) error {
 // longer and faster it was written (tools/bench -aged).
 func EmbeddedLifeTime(commandTimeout time.Duration) time.Duration {
 	return 2*commandTimeout + 10*time.Second
+}
+
+// safePoint is the versions task's safe point at now: historyKept
+// behind, and never after the start of a running key counter repair,
+// whose scan may outlast the command timeout.
+func (b *Tasks) safePoint(now time.Time) time.Time {
+	sp := now.Add(-b.historyKept())
+	if since := b.repairSince.Load(); since != 0 && sp.After(time.Unix(0, since)) {
+		sp = time.Unix(0, since)
+	}
+	return sp
 }
 
 // historyKept is how far behind now the versions task's safe point is.

@@ -171,3 +171,25 @@ func TestVersionsKeepEmbeddedLifeTime(t *testing.T) {
 		t.Fatalf("history kept %s, want GCLifeTime (1m)", got)
 	}
 }
+
+// TestVersionsSafePointWaitsForRepair: while a key counter repair runs
+// (its scan is not bounded by the command timeout), the embedded store's
+// safe point stays at or before the repair's start.
+func TestVersionsSafePointWaitsForRepair(t *testing.T) {
+	o := testOptions
+	o.GCLifeTime, o.EmbeddedLifeTime = 10*time.Minute, time.Minute
+	b := New(nil, nil, o, nil)
+	now := time.Now()
+	if got := b.safePoint(now); !got.Equal(now.Add(-time.Minute)) {
+		t.Fatalf("safe point %s before now, want 1m", now.Sub(got))
+	}
+	started := now.Add(-time.Hour)
+	b.repairSince.Store(started.UnixNano())
+	if got := b.safePoint(now); !got.Equal(started) {
+		t.Fatalf("safe point %s before now while a repair runs since 1h, want 1h", now.Sub(got))
+	}
+	b.repairSince.Store(now.Add(-time.Second).UnixNano())
+	if got := b.safePoint(now); !got.Equal(now.Add(-time.Minute)) {
+		t.Fatalf("safe point %s before now while a repair runs since 1s, want 1m", now.Sub(got))
+	}
+}
