@@ -30,18 +30,9 @@ const EmbeddedBlockCache = 32 << 20
 // moves them; blockCache then returns an error (the store keeps its
 // cache) rather than panicking.
 func blockCache(mvcc any) (*cache.Cache, error) {
-	db, err := levelDB(mvcc)
+	cur, err := levelDBField(mvcc, "s", "tops", "bcache")
 	if err != nil {
-		return nil, err
-	}
-	cur := reflect.ValueOf(db)
-	for _, name := range []string{"s", "tops", "bcache"} {
-		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
-			return nil, fmt.Errorf("block cache: %s is a %s", name, cur.Type())
-		}
-		if cur, err = field(cur.Elem(), name); err != nil {
-			return nil, err
-		}
+		return nil, fmt.Errorf("block cache: %w", err)
 	}
 	c, ok := cur.Interface().(*cache.Cache)
 	if !ok || c == nil {
@@ -70,24 +61,34 @@ const EmbeddedWriteBuffer = 32 << 20
 // memtable; the sizes of the levels are cached at open and are not
 // changed here.
 func leveldbOptions(mvcc any) (*opt.Options, error) {
-	db, err := levelDB(mvcc)
+	cur, err := levelDBField(mvcc, "s", "o", "Options")
 	if err != nil {
-		return nil, err
-	}
-	cur := reflect.ValueOf(db)
-	for _, name := range []string{"s", "o", "Options"} {
-		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
-			return nil, fmt.Errorf("leveldb options: %s is a %s", name, cur.Type())
-		}
-		if cur, err = field(cur.Elem(), name); err != nil {
-			return nil, err
-		}
+		return nil, fmt.Errorf("leveldb options: %w", err)
 	}
 	o, ok := cur.Interface().(*opt.Options)
 	if !ok || o == nil {
 		return nil, fmt.Errorf("leveldb options: Options is a %s", cur.Type())
 	}
 	return o, nil
+}
+
+// levelDBField follows the fields path from the goleveldb database under
+// mvcc, each a pointer to a struct but the last, and returns the last.
+func levelDBField(mvcc any, path ...string) (reflect.Value, error) {
+	db, err := levelDB(mvcc)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	cur := reflect.ValueOf(db)
+	for _, name := range path {
+		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
+			return reflect.Value{}, fmt.Errorf("leveldb: %s is in a %s", name, cur.Type())
+		}
+		if cur, err = field(cur.Elem(), name); err != nil {
+			return reflect.Value{}, err
+		}
+	}
+	return cur, nil
 }
 
 // levelDB returns the goleveldb database under client-go's MVCC store
