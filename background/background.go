@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/titan-kv/titan/db"
@@ -57,6 +58,10 @@ type Options struct {
 	// VersionsChunks bounds the chunks of 256 keys one round of the
 	// embedded store's MVCC GC covers (one round per GCInterval).
 	VersionsChunks int
+	// EmbeddedLifeTime is how much MVCC history the embedded store keeps
+	// when that is less than GCLifeTime (0: GCLifeTime); see
+	// EmbeddedLifeTime.
+	EmbeddedLifeTime time.Duration
 }
 
 func (o *Options) defaults() {
@@ -119,6 +124,11 @@ type Tasks struct {
 	cursorRounds    int
 	// Used only by the versions task's goroutine: where its walk goes on.
 	versionsCursor []byte
+	// repairSince is when the running key counter repair began (unix
+	// nanoseconds; 0: none runs): its scan is the one transaction of this
+	// process not bounded by the command timeout, and the embedded
+	// store's MVCC GC keeps the history it reads (historyKept).
+	repairSince atomic.Int64
 }
 
 // New returns the background tasks of the process serving d over st,

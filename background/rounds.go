@@ -137,6 +137,8 @@ func (b *Tasks) cursorRound(ctx context.Context, deadline time.Time) error {
 // repairRound recounts the keys of every database and corrects the key
 // counters where they drifted (they should not: a correction is logged).
 func (b *Tasks) repairRound(ctx context.Context, _ time.Time) error {
+	b.repairSince.Store(time.Now().UnixNano())
+	defer b.repairSince.Store(0)
 	for i := range b.o.Databases {
 		fix, err := b.d.RepairCounts(ctx, uint16(i))
 		if err != nil {

@@ -20,7 +20,7 @@ const versionsChunk = 256
 func (b *Tasks) versionsRound(ctx context.Context, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	before := time.Now().Add(-b.o.GCLifeTime)
+	before := b.safePoint(time.Now())
 	// First the regions that took deletes, all older than the safe point:
 	// their tombstones go now rather than when the walk comes by, so
 	// scans stop stepping over them soon after GCLifeTime.
@@ -38,4 +38,38 @@ func (b *Tasks) versionsRound(ctx context.Context, deadline time.Time) error {
 		}
 	}
 	return delErr
+}
+
+// EmbeddedLifeTime is the MVCC history the embedded store needs, for
+// commands that time out after commandTimeout: its only readers and
+// writers are this process's transactions, each bounded by the command
+// timeout, and the long-string reader (db.ValueReader), which reads at its
+// transaction's start for another command timeout at most. GC keeps the
+// newest version at or below the safe point, so every read at a later
+// timestamp stays exact, and a write that started later still meets the
+// versions it conflicts with. A cluster's history (GCLifeTime, 10 minutes
+// as TiKV's) is there for other clients too; on the embedded store it
+// only made LevelDB larger, and every write's compaction costlier, the
+// longer and faster it was written (tools/bench -aged).
+func EmbeddedLifeTime(commandTimeout time.Duration) time.Duration {
+	return 2*commandTimeout + 10*time.Second
+}
+
+// safePoint is the versions task's safe point at now: historyKept
+// behind, and never after the start of a running key counter repair,
+// whose scan may outlast the command timeout.
+func (b *Tasks) safePoint(now time.Time) time.Time {
+	sp := now.Add(-b.historyKept())
+	if since := b.repairSince.Load(); since != 0 && sp.After(time.Unix(0, since)) {
+		sp = time.Unix(0, since)
+	}
+	return sp
+}
+
+// historyKept is how far behind now the versions task's safe point is.
+func (b *Tasks) historyKept() time.Duration {
+	if b.o.EmbeddedLifeTime > 0 {
+		return min(b.o.GCLifeTime, b.o.EmbeddedLifeTime)
+	}
+	return b.o.GCLifeTime
 }

@@ -124,3 +124,72 @@ func TestVersionsRoundCollectsDeletesFirst(t *testing.T) {
 		t.Fatal("the round left the deleted key's history")
 	}
 }
+
+// TestVersionsKeepEmbeddedLifeTime: on the embedded store the versions
+// task keeps EmbeddedLifeTime of history when that is less than
+// GCLifeTime: an overwritten version older than it goes although
+// GCLifeTime (10 minutes) would keep it; the newest one older than it
+// stays, so reads after the safe point stay exact.
+func TestVersionsKeepEmbeddedLifeTime(t *testing.T) {
+	if got, want := EmbeddedLifeTime(30*time.Second), 70*time.Second; got != want {
+		t.Fatalf("EmbeddedLifeTime(30s) = %s, want %s", got, want)
+	}
+	st := openStore(t)
+	d := openDB(t, st, nil)
+	set := func(v string) uint64 {
+		update(t, d, func(tx *db.Tx) error { return setString(tx, "k", v, 0) })
+		time.Sleep(5 * time.Millisecond)
+		return oracle.GoTimeToTS(time.Now())
+	}
+	k := keys.Meta(0, []byte("k"))
+	history := func(at uint64) bool {
+		_, err := st.KV().GetSnapshot(at).Get(context.Background(), k)
+		if err != nil && !tikverr.IsErrNotFound(err) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	first := set("1")
+	second := set("2")
+	time.Sleep(300 * time.Millisecond)
+	set("3")
+	o := testOptions
+	o.GCLifeTime, o.EmbeddedLifeTime = 10*time.Minute, 200*time.Millisecond
+	b := New(st, d, o, nil)
+	if err := b.versionsRound(context.Background(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if history(first) {
+		t.Fatal("the version older than EmbeddedLifeTime is still there")
+	}
+	if !history(second) {
+		t.Fatal("the newest version older than EmbeddedLifeTime is gone")
+	}
+	// GCLifeTime still bounds it.
+	o.GCLifeTime, o.EmbeddedLifeTime = time.Minute, time.Hour
+	if got := New(st, d, o, nil).historyKept(); got != time.Minute {
+		t.Fatalf("history kept %s, want GCLifeTime (1m)", got)
+	}
+}
+
+// TestVersionsSafePointWaitsForRepair: while a key counter repair runs
+// (its scan is not bounded by the command timeout), the embedded store's
+// safe point stays at or before the repair's start.
+func TestVersionsSafePointWaitsForRepair(t *testing.T) {
+	o := testOptions
+	o.GCLifeTime, o.EmbeddedLifeTime = 10*time.Minute, time.Minute
+	b := New(nil, nil, o, nil)
+	now := time.Now()
+	if got := b.safePoint(now); !got.Equal(now.Add(-time.Minute)) {
+		t.Fatalf("safe point %s before now, want 1m", now.Sub(got))
+	}
+	started := now.Add(-time.Hour)
+	b.repairSince.Store(started.UnixNano())
+	if got := b.safePoint(now); !got.Equal(started) {
+		t.Fatalf("safe point %s before now while a repair runs since 1h, want 1h", now.Sub(got))
+	}
+	b.repairSince.Store(now.Add(-time.Second).UnixNano())
+	if got := b.safePoint(now); !got.Equal(now.Add(-time.Minute)) {
+		t.Fatalf("safe point %s before now while a repair runs since 1s, want 1m", now.Sub(got))
+	}
+}

@@ -113,6 +113,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		GCRate:            cfg.Background.GCRate,
 		SafePointInterval: cfg.Background.SafePointInterval.Duration,
 		GCLifeTime:        cfg.Background.GCLifeTime.Duration,
+		EmbeddedLifeTime:  background.EmbeddedLifeTime(cfg.Txn.CommandTimeout.Duration),
 		Databases:         cfg.Databases,
 	}, m)
 	var bgCtx context.Context
@@ -200,7 +201,7 @@ func Start(ctx context.Context, cfg conf.Config, st *store.Store, ln, statusLn n
 		return nil, err
 	}
 	if statusLn != nil {
-		in.status = &http.Server{Handler: statusMux(m, d), ReadHeaderTimeout: 10 * time.Second}
+		in.status = &http.Server{Handler: statusMux(m, d, st), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := in.status.Serve(statusLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				slog.Error("status server", "err", err)
@@ -241,7 +242,7 @@ func (in *Instance) Stop(ctx context.Context) {
 	in.DB.Close()
 }
 
-func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
+func statusMux(m *metrics.Metrics, d *db.DB, st *store.Store) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -263,6 +264,14 @@ func statusMux(m *metrics.Metrics, d *db.DB) *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/store", func(w http.ResponseWriter, r *http.Request) {
+		stats, err := st.EmbeddedStats()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		fmt.Fprint(w, stats)
+	})
 	return mux
 }
 

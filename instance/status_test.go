@@ -32,7 +32,7 @@ func TestHealthzFollowsStore(t *testing.T) {
 	}
 	d := db.New(st, db.Options{CommandTimeout: 500 * time.Millisecond}, nil)
 	t.Cleanup(func() { d.Close(); st.Close() })
-	srv := httptest.NewServer(statusMux(metrics.New(), d))
+	srv := httptest.NewServer(statusMux(metrics.New(), d, st))
 	defer srv.Close()
 	status := func() int {
 		t.Helper()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pingcap/goleveldb/leveldb"
 	"github.com/pingcap/goleveldb/leveldb/cache"
+	"github.com/pingcap/goleveldb/leveldb/opt"
 )
 
 // EmbeddedBlockCache is the capacity titan gives the embedded store's
@@ -29,9 +30,74 @@ const EmbeddedBlockCache = 32 << 20
 // moves them; blockCache then returns an error (the store keeps its
 // cache) rather than panicking.
 func blockCache(mvcc any) (*cache.Cache, error) {
+	cur, err := levelDBField(mvcc, "s", "tops", "bcache")
+	if err != nil {
+		return nil, fmt.Errorf("block cache: %w", err)
+	}
+	c, ok := cur.Interface().(*cache.Cache)
+	if !ok || c == nil {
+		return nil, fmt.Errorf("block cache: bcache is a %s", cur.Type())
+	}
+	return c, nil
+}
+
+// EmbeddedWriteBuffer is the size titan gives the embedded store's
+// memtable (goleveldb's write buffer), in place of goleveldb's 4 MB.
+// Every flush of a full memtable makes one level-0 table; every
+// CompactionL0Trigger (4) of them are merged with all of level 1, since
+// writes to random keys overlap every table there. So each write paid
+// about size(level 1) / 4.4 MB rewrites of its bytes, and level 1, up to
+// 100 MB, holds the live keys and the MVCC history not collected yet: the
+// store cost more per write the more it held (tools/bench -aged). With
+// 32 MB, level-0 tables are ~9 MB instead of ~1.1 MB and level 1 is
+// rewritten an eighth as often; the price is two memtables of 32 MB in
+// memory at most and a longer journal to replay at open.
+const EmbeddedWriteBuffer = 32 << 20
+
+// leveldbOptions returns the options goleveldb reads while the embedded
+// store runs: DB.s (*session) .o (*cachedOptions) .Options, an exported
+// embedded field of an unexported one, reached as blockCache reaches the
+// cache. goleveldb reads WriteBuffer from it each time it makes a
+// memtable; the sizes of the levels are cached at open and are not
+// changed here.
+func leveldbOptions(mvcc any) (*opt.Options, error) {
+	cur, err := levelDBField(mvcc, "s", "o", "Options")
+	if err != nil {
+		return nil, fmt.Errorf("leveldb options: %w", err)
+	}
+	o, ok := cur.Interface().(*opt.Options)
+	if !ok || o == nil {
+		return nil, fmt.Errorf("leveldb options: Options is a %s", cur.Type())
+	}
+	return o, nil
+}
+
+// levelDBField follows the fields path from the goleveldb database under
+// mvcc, each a pointer to a struct but the last, and returns the last.
+func levelDBField(mvcc any, path ...string) (reflect.Value, error) {
+	db, err := levelDB(mvcc)
+	if err != nil {
+		return reflect.Value{}, err
+	}
+	cur := reflect.ValueOf(db)
+	for _, name := range path {
+		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
+			return reflect.Value{}, fmt.Errorf("leveldb: %s is in a %s", name, cur.Type())
+		}
+		if cur, err = field(cur.Elem(), name); err != nil {
+			return reflect.Value{}, err
+		}
+	}
+	return cur, nil
+}
+
+// levelDB returns the goleveldb database under client-go's MVCC store
+// mvcc: MVCCLevelDB.dbs["test_cf"], an unexported field read by
+// reflection. Only its exported methods are used.
+func levelDB(mvcc any) (*leveldb.DB, error) {
 	v := reflect.ValueOf(mvcc)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil, fmt.Errorf("block cache: MVCC store is a %T", mvcc)
+		return nil, fmt.Errorf("leveldb: MVCC store is a %T", mvcc)
 	}
 	dbs, err := field(v.Elem(), "dbs")
 	if err != nil {
@@ -39,22 +105,9 @@ func blockCache(mvcc any) (*cache.Cache, error) {
 	}
 	m, ok := dbs.Interface().(map[string]*leveldb.DB)
 	if !ok || m[mvccCF] == nil {
-		return nil, fmt.Errorf("block cache: MVCC store has no database %q", mvccCF)
+		return nil, fmt.Errorf("leveldb: MVCC store has no database %q", mvccCF)
 	}
-	cur := reflect.ValueOf(m[mvccCF])
-	for _, name := range []string{"s", "tops", "bcache"} {
-		if cur.Kind() != reflect.Pointer || cur.IsNil() || cur.Elem().Kind() != reflect.Struct {
-			return nil, fmt.Errorf("block cache: %s is a %s", name, cur.Type())
-		}
-		if cur, err = field(cur.Elem(), name); err != nil {
-			return nil, err
-		}
-	}
-	c, ok := cur.Interface().(*cache.Cache)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("block cache: bcache is a %s", cur.Type())
-	}
-	return c, nil
+	return m[mvccCF], nil
 }
 
 // mvccCF is the name client-go's MVCC store gives its one database.
@@ -64,7 +117,7 @@ const mvccCF = "test_cf"
 func field(s reflect.Value, name string) (reflect.Value, error) {
 	f := s.FieldByName(name)
 	if !f.IsValid() {
-		return reflect.Value{}, fmt.Errorf("block cache: %s has no field %s", s.Type(), name)
+		return reflect.Value{}, fmt.Errorf("leveldb: %s has no field %s", s.Type(), name)
 	}
 	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem(), nil
 }

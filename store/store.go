@@ -199,6 +199,14 @@ func openEmbedded(o Options) (*Store, error) {
 		unlock()
 		return nil, fmt.Errorf("embedded store in %q: %w", path, err)
 	}
+	if path != "" {
+		// Set before the first request: nothing reads it concurrently yet.
+		if lo, err := leveldbOptions(client.MvccStore); err != nil {
+			slog.Warn("embedded store keeps goleveldb's 4 MB write buffer", "err", err)
+		} else {
+			lo.WriteBuffer = EmbeddedWriteBuffer
+		}
+	}
 	prefix := []byte(o.KeyPrefix)
 	if len(prefix) == 0 {
 		prefix = []byte("titan:")

@@ -84,7 +84,18 @@ func main() {
 	scale := flag.Float64("scale", 1, "multiplies the request counts")
 	out := flag.String("out", "", "also write the markdown tables to this file")
 	only := flag.String("only", "", "run only these targets, comma-separated (redis, batch, no-batch, \"batch +1ms\"...; default all): the others' columns stay empty")
+	aged := flag.Int("aged", 0, "instead of the tables: measure one titan fresh, after this many writes to the same keys, and settled (aged.go)")
+	agedArgs := flag.String("aged-args", "", "extra titan flags of the -aged run, space-separated")
+	agedReps := flag.Int("aged-reps", 3, "measurements per figure of the -aged run (the median is kept)")
+	agedSettle := flag.Duration("aged-settle", 11*time.Minute, "least wait before the -aged run's settled figures (past gc-life-time)")
+	agedIdle := flag.Float64("aged-idle", 0.1, "settled: titan busy at most this share of a core over 10 s")
+	agedPprof := flag.String("aged-pprof", "", "directory for CPU profiles of the -aged run")
 	flag.Parse()
+	if *aged > 0 {
+		runAged(agedOptions{titan: *titan, writes: *aged, args: strings.Fields(*agedArgs), reps: *agedReps,
+			scale: *scale, settle: *agedSettle, idle: *agedIdle, pprof: *agedPprof, out: *out, workers: "set,get,incr,hset"})
+		return
+	}
 
 	modes := []mode{
 		{"-r 100000 -P 1", false, 1, int(20000 * *scale)},
