@@ -16,7 +16,9 @@ import (
 )
 
 func dbClient(addr string, db int) *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: addr, DB: db, PoolSize: 4})
+	// Replies may take seconds under the race detector on a loaded machine:
+	// these tests check what the replies say, not how fast they come.
+	return redis.NewClient(&redis.Options{Addr: addr, DB: db, PoolSize: 4, ReadTimeout: 30 * time.Second})
 }
 
 // TestSwapDBAcrossInstances: a SWAPDB on one instance is seen at once by

@@ -352,18 +352,23 @@ func (r *repairer) copyDump(ctx context.Context, key string) (again, dumped bool
 	return q.replayHeld(ctx, key), true, nil
 }
 
+// wakeWhenDone makes the end of ctx wake the waiters of r.wake, so that a
+// wait loop checking ctx.Err() returns; call the result to stop it.
+func (r *repairer) wakeWhenDone(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		r.wake.Broadcast()
+		r.mu.Unlock()
+	})
+}
+
 // flush waits until every key waiting for repair or being copied at the
 // call has been repaired (its copy and its mark are on titan), or ctx
 // ends. A copy running at the call must end before a backfill's drain
 // counts its marks; a key still waiting would be repaired correctly later,
 // but titan only matches Redis once it is.
 func (r *repairer) flush(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() {
-		r.mu.Lock()
-		r.wake.Broadcast()
-		r.mu.Unlock()
-	})
-	defer stop()
+	defer r.wakeWhenDone(ctx)()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	waiting := make([]*repairItem, 0, len(r.pending))
@@ -389,12 +394,7 @@ func (r *repairer) flush(ctx context.Context) error {
 
 // waitIdle waits until no key is waiting for repair, or ctx ends.
 func (r *repairer) waitIdle(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() {
-		r.mu.Lock()
-		r.wake.Broadcast()
-		r.mu.Unlock()
-	})
-	defer stop()
+	defer r.wakeWhenDone(ctx)()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for len(r.pending) > 0 {
