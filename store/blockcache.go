@@ -49,10 +49,10 @@ func blockCache(mvcc any) (*cache.Cache, error) {
 // about size(level 1) / 4.4 MB rewrites of its bytes, and level 1, up to
 // 100 MB, holds the live keys and the MVCC history not collected yet: the
 // store cost more per write the more it held (tools/bench -aged). With
-// 32 MB, level-0 tables are ~9 MB instead of ~1.1 MB and level 1 is
-// rewritten an eighth as often; the price is two memtables of 32 MB in
+// 16 MB, level-0 tables are ~4.5 MB instead of ~1.1 MB and level 1 is
+// rewritten a quarter as often; the price is two memtables of 16 MB in
 // memory at most and a longer journal to replay at open.
-const EmbeddedWriteBuffer = 32 << 20
+const EmbeddedWriteBuffer = 16 << 20
 
 // leveldbOptions returns the options goleveldb reads while the embedded
 // store runs: DB.s (*session) .o (*cachedOptions) .Options, an exported

@@ -30,7 +30,7 @@ func TestEmbeddedBlockCache(t *testing.T) {
 	}
 }
 
-// TestEmbeddedWriteBuffer: an embedded store on disk fills 32 MB
+// TestEmbeddedWriteBuffer: an embedded store on disk fills 16 MB
 // memtables, not goleveldb's 4 MB: after the first memtable (made at open,
 // 4 MB) 12 MB of writes make one level-0 table, where 4 MB memtables
 // made three. It fails when an upgrade moves the fields leveldbOptions

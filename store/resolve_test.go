@@ -79,3 +79,27 @@ func locked(locks []*kvrpcpb.LockInfo, k []byte) bool {
 	}
 	return false
 }
+
+// TestLockKeysTakenOnce: the keys seen locked by a transaction are handed
+// to one resolve only, so the readers of a big transaction do not resolve
+// all of its keys again each; a transaction never seen is unknown.
+func TestLockKeysTakenOnce(t *testing.T) {
+	s := &lockKeys{byTxn: make(map[uint64]*txnLocks)}
+	s.note(&kvrpcpb.BatchGetResponse{Pairs: []*kvrpcpb.KvPair{
+		{Error: &kvrpcpb.KeyError{Locked: &kvrpcpb.LockInfo{Key: []byte("a"), LockVersion: 7}}},
+		{Error: &kvrpcpb.KeyError{Locked: &kvrpcpb.LockInfo{Key: []byte("b"), LockVersion: 7}}},
+	}})
+	if keys, known := s.take(7); len(keys) != 2 || !known {
+		t.Fatalf("first take: %q, known %v", keys, known)
+	}
+	if keys, known := s.take(7); len(keys) != 0 || !known {
+		t.Fatalf("second take: %q, known %v; want nothing, known", keys, known)
+	}
+	s.note(&kvrpcpb.GetResponse{Error: &kvrpcpb.KeyError{Locked: &kvrpcpb.LockInfo{Key: []byte("a"), LockVersion: 7}}})
+	if keys, _ := s.take(7); len(keys) != 1 || keys[0] != "a" {
+		t.Fatalf("a lock met again: %q", keys)
+	}
+	if _, known := s.take(8); known {
+		t.Fatal("a transaction never seen is known")
+	}
+}
