@@ -20,11 +20,6 @@ import (
 type combiner struct {
 	send    func(ctx context.Context, ops []*op) ([]resp.Value, error)
 	timeout time.Duration // per maxBatch writes of a pipeline
-	// linger: a pipeline of fewer than lingerWrites writes waits until its
-	// oldest batch has waited this long, for others to join it: fewer,
-	// larger pipelines cost the proxy (and titan) less per write, CPU the
-	// proxy's clients would otherwise wait for.
-	linger time.Duration
 
 	mu      sync.Mutex
 	queue   []*combined
@@ -38,11 +33,7 @@ const maxSending = 2
 // maxCombined bounds the writes of one combined pipeline.
 const maxCombined = 2048
 
-// lingerWrites is the pipeline size past which a pipeline goes at once.
-const lingerWrites = 256
-
 type combined struct {
-	at   time.Time // queued
 	ops  []*op
 	vs   []resp.Value
 	err  error
@@ -52,7 +43,7 @@ type combined struct {
 // do sends ops, possibly together with other callers' batches, and
 // returns their replies.
 func (c *combiner) do(ctx context.Context, ops []*op) ([]resp.Value, error) {
-	me := &combined{ops: ops, done: make(chan struct{}), at: time.Now()}
+	me := &combined{ops: ops, done: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, me)
 	if c.sending < maxSending {
@@ -99,17 +90,6 @@ func (c *combiner) sendUntil(me *combined) {
 			c.sending--
 			c.mu.Unlock()
 			return
-		}
-		if c.linger > 0 {
-			queued := 0
-			for _, q := range c.queue {
-				queued += len(q.ops)
-			}
-			if wait := c.linger - time.Since(c.queue[0].at); queued < lingerWrites && wait > 0 {
-				c.mu.Unlock()
-				time.Sleep(wait)
-				continue
-			}
 		}
 		var group []*combined
 		n := 0

@@ -38,10 +38,6 @@ const (
 	ReadTitan = "titan"
 )
 
-// replayLinger is how long a small pipeline of replays waits for more
-// (combiner.linger).
-const replayLinger = 5 * time.Millisecond
-
 // numStripes is the number of key lock stripes serializing writes to the
 // same key, so both sides apply them in the same order.
 const numStripes = 4096
@@ -152,7 +148,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.repair = newRepairer(p, cfg.RepairQueue, cfg.RepairWorkers, cfg.Journal)
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
-	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout, linger: replayLinger}).do
+	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
 	p.titanQ.failed = func(key []byte, fence <-chan struct{}) { p.repair.scheduleFenced(key, "write not applied", fence) }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
