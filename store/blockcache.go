@@ -30,15 +30,7 @@ const EmbeddedBlockCache = 32 << 20
 // moves them; blockCache then returns an error (the store keeps its
 // cache) rather than panicking.
 func blockCache(mvcc any) (*cache.Cache, error) {
-	cur, err := levelDBField(mvcc, "s", "tops", "bcache")
-	if err != nil {
-		return nil, fmt.Errorf("block cache: %w", err)
-	}
-	c, ok := cur.Interface().(*cache.Cache)
-	if !ok || c == nil {
-		return nil, fmt.Errorf("block cache: bcache is a %s", cur.Type())
-	}
-	return c, nil
+	return levelDBPointer[cache.Cache](mvcc, "s", "tops", "bcache")
 }
 
 // EmbeddedWriteBuffer is the size titan gives the embedded store's
@@ -61,15 +53,20 @@ const EmbeddedWriteBuffer = 16 << 20
 // memtable; the sizes of the levels are cached at open and are not
 // changed here.
 func leveldbOptions(mvcc any) (*opt.Options, error) {
-	cur, err := levelDBField(mvcc, "s", "o", "Options")
+	return levelDBPointer[opt.Options](mvcc, "s", "o", "Options")
+}
+
+// levelDBPointer is levelDBField for a last field that is a non-nil *T.
+func levelDBPointer[T any](mvcc any, path ...string) (*T, error) {
+	cur, err := levelDBField(mvcc, path...)
 	if err != nil {
-		return nil, fmt.Errorf("leveldb options: %w", err)
+		return nil, err
 	}
-	o, ok := cur.Interface().(*opt.Options)
-	if !ok || o == nil {
-		return nil, fmt.Errorf("leveldb options: Options is a %s", cur.Type())
+	p, ok := cur.Interface().(*T)
+	if !ok || p == nil {
+		return nil, fmt.Errorf("leveldb: %s is a %s", path[len(path)-1], cur.Type())
 	}
-	return o, nil
+	return p, nil
 }
 
 // levelDBField follows the fields path from the goleveldb database under

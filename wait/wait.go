@@ -20,6 +20,7 @@ package wait
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 )
 
 // Key names one key of one database.
@@ -34,6 +35,10 @@ type Registry struct {
 	mu     sync.Mutex
 	queues map[Key]*list.List
 	n      int
+	// groupWaiters counts the waiters with a group, so that WakeGroups,
+	// called for every key a commit removes or turns into a non-stream
+	// (every string write), costs nothing while nobody reads a group.
+	groupWaiters atomic.Int64
 }
 
 // New returns an empty registry.
@@ -79,6 +84,9 @@ func (r *Registry) WaitGroup(db uint16, keys [][]byte, group string) *Waiter {
 		w.elems = append(w.elems, q.PushBack(w))
 	}
 	r.n++
+	if group != "" {
+		r.groupWaiters.Add(1)
+	}
 	return w
 }
 
@@ -133,6 +141,9 @@ func (w *Waiter) Done() {
 	}
 	w.elems = nil
 	r.n--
+	if w.group != "" {
+		r.groupWaiters.Add(-1)
+	}
 }
 
 // PassOn wakes, in each queue of a group waiter, the next waiter of its
@@ -190,6 +201,9 @@ func (r *Registry) WakeReaders(db uint16, key []byte) {
 // group readers must answer that their stream is gone, while readers that
 // do not consume keep waiting.
 func (r *Registry) WakeGroups(db uint16, key []byte) {
+	if r.groupWaiters.Load() == 0 {
+		return
+	}
 	r.mu.Lock()
 	if q := r.queues[Key{DB: db, Key: string(key)}]; q != nil {
 		for e := q.Front(); e != nil; e = e.Next() {
