@@ -42,18 +42,9 @@ func bpop(left bool) func(*Call) {
 func brpoplpush(c *Call) { bmove(c, false, true, c.Args[3]) }
 
 func blmove(c *Call) {
-	var ends [2]bool
-	for i, a := range c.Args[3:5] {
-		switch {
-		case argIs(a, "left"):
-			ends[i] = true
-		case argIs(a, "right"):
-		default:
-			c.Error(errSyntax)
-			return
-		}
+	if fromLeft, toLeft, ok := moveEnds(c); ok {
+		bmove(c, fromLeft, toLeft, c.Args[5])
 	}
-	bmove(c, ends[0], ends[1], c.Args[5])
 }
 
 // bmove answers BRPOPLPUSH and BLMOVE: the element moved.

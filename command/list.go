@@ -236,6 +236,16 @@ func move(c *Call, fromLeft, toLeft bool) {
 func rpoplpush(c *Call) { move(c, false, true) }
 
 func lmove(c *Call) {
+	fromLeft, toLeft, ok := moveEnds(c)
+	if ok {
+		move(c, fromLeft, toLeft)
+	}
+}
+
+// moveEnds parses LMOVE's and BLMOVE's LEFT|RIGHT pair (arguments 3 and
+// 4): whether the element leaves and enters at the left. It answers the
+// syntax error itself.
+func moveEnds(c *Call) (fromLeft, toLeft, ok bool) {
 	var ends [2]bool
 	for i, a := range c.Args[3:5] {
 		switch {
@@ -244,10 +254,10 @@ func lmove(c *Call) {
 		case argIs(a, "right"):
 		default:
 			c.Error(errSyntax)
-			return
+			return false, false, false
 		}
 	}
-	move(c, ends[0], ends[1])
+	return ends[0], ends[1], true
 }
 
 func lmpop(c *Call) {
