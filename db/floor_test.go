@@ -74,40 +74,65 @@ func processCPU() time.Duration {
 const floorKeys = 100_000
 
 // BenchmarkEmbeddedFloor measures what the embedded store (client-go's
-// MVCC store over goleveldb, opened as titan opens it) costs per SET of a
-// random key, with exactly the requests titan sends: batches of SET jobs
-// of random keys through the batcher (one BatchGet of their metadata and
-// of the key-counter shard, one Prewrite and one Commit of the same keys
-// and the shard), on a store that already holds 100k keys.
+// MVCC store over goleveldb, opened as titan opens it) costs per command,
+// with exactly the requests titan sends: batches of jobs on random keys
+// through the batcher, on a store that already holds the 100k keys. A
+// batch of SETs is one BatchGet of their metadata, the key-counter shard
+// and the SWAPDB mapping, then one Prewrite and one Commit of the same
+// keys and the shard; HSET adds each field's key to all three (the
+// planning pass reads the fields); GET is the BatchGet alone (and the
+// mapping).
 //
 // store-µs/cmd is the CPU the store spends in those requests: the floor
-// titan's CPU per command cannot go under with this store. proc-µs/cmd is
-// the whole process's CPU per command (titan's db layer, client-go's
-// transaction code, the store, and the store's background compactions
-// and the Go runtime's GC on other threads); it has no server, parsing or
-// reply writing. batch=8 is about what `SET -r 100000 -c 50 -P 1` forms,
-// batch=100 about what -P 16 forms.
+// titan's CPU per command cannot go under with this store. keys/cmd are
+// the keys those requests carry per command (each costs the store a new
+// LevelDB iterator and its first seek). proc-µs/cmd is the whole
+// process's CPU per command (titan's db layer, client-go's transaction
+// code, the store, and on other threads the store's compactions and the
+// Go runtime's GC); there is no server, parsing or reply writing here.
+// batch=8 is about what `-c 50 -P 1` forms in tools/bench, batch=100
+// about what -P 16 forms.
 //
 //	go test -run '^$' -bench EmbeddedFloor -benchtime 20000x ./db/
 func BenchmarkEmbeddedFloor(b *testing.B) {
-	for _, batch := range []int{1, 8, 100} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchFloor(b, batch) })
+	for _, w := range []string{"set", "get", "hset"} {
+		for _, batch := range []int{1, 8, 100} {
+			b.Run(fmt.Sprintf("%s/batch=%d", w, batch), func(b *testing.B) { benchFloor(b, w, batch) })
+		}
 	}
 }
 
-func benchFloor(b *testing.B, batch int) {
+func benchFloor(b *testing.B, workload string, batch int) {
 	st := openStore(b, store.Options{})
 	cc := &cpuClient{Client: st.KV().GetTiKVClient()}
 	st.KV().SetTiKVClient(cc)
 	d := New(st, Options{Batch: BatchOptions{Enabled: true}}, metrics.New())
 	b.Cleanup(func() { d.Close() })
 	ctx := context.Background()
-	value := []byte("xxx")
-	set := func(key []byte) *Job {
-		return &Job{Keys: [][]byte{key}, NoPlan: true, Fn: func(tx *Tx) error {
-			_, err := tx.String(key).Set(value, SetOptions{})
-			return err
-		}}
+	value, field := []byte("xxx"), []byte("f")
+	// job is the command of workload on key i, as titan's handlers make
+	// it (command/strings.go, command/hash.go).
+	job := func(workload string, i int) *Job {
+		switch workload {
+		case "get":
+			key := fmt.Appendf(nil, "k:%012d", i)
+			return &Job{Keys: [][]byte{key}, ReadOnly: true, NoPlan: true, Fn: func(tx *Tx) error {
+				_, err := tx.String(key).Get()
+				return err
+			}}
+		case "hset":
+			key := fmt.Appendf(nil, "h:%012d", i)
+			return &Job{Keys: [][]byte{key}, Fn: func(tx *Tx) error {
+				_, err := tx.Hash(key).Set([][]byte{field, value})
+				return err
+			}}
+		default:
+			key := fmt.Appendf(nil, "k:%012d", i)
+			return &Job{Keys: [][]byte{key}, NoPlan: true, Fn: func(tx *Tx) error {
+				_, err := tx.String(key).Set(value, SetOptions{})
+				return err
+			}}
+		}
 	}
 	run := func(jobs []*Job) {
 		d.Do(ctx, jobs...)
@@ -118,9 +143,13 @@ func benchFloor(b *testing.B, batch int) {
 		}
 	}
 	// Fill: every key of the key space, 200 per transaction.
+	fill := "set"
+	if workload == "hset" {
+		fill = "hset"
+	}
 	var jobs []*Job
 	for i := range floorKeys {
-		jobs = append(jobs, set(fmt.Appendf(nil, "k:%012d", i)))
+		jobs = append(jobs, job(fill, i))
 		if len(jobs) == 200 {
 			run(jobs)
 			jobs = jobs[:0]
@@ -135,7 +164,7 @@ func benchFloor(b *testing.B, batch int) {
 	for n < b.N {
 		jobs = jobs[:0]
 		for range min(batch, b.N-n) {
-			jobs = append(jobs, set(fmt.Appendf(nil, "k:%012d", rnd.IntN(floorKeys))))
+			jobs = append(jobs, job(workload, rnd.IntN(floorKeys)))
 		}
 		run(jobs)
 		n += len(jobs)
