@@ -240,7 +240,7 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 		if s.pause.paused() {
 			// CLIENT PAUSE: what ran before replies first, then this
 			// command waits for the end of the pause.
-			if cmd := s.table[strings.ToLower(string(args[0]))]; cmd != nil {
+			if _, cmd := s.lookup(args[0]); cmd != nil {
 				write := cmd.writes() || (cmd.Name == "exec" && cl.queuedWrites(s))
 				if s.pause.applies(write) {
 					flush()
@@ -280,9 +280,8 @@ func (s *Engine) Run(cl *Client, batch [][][]byte, out []byte) []byte {
 // handler itself has not run yet (the call is not answered) unless the command
 // was answered by one of these checks.
 func (s *Engine) prepare(cl *Client, args [][]byte) *Call {
-	name := strings.ToLower(string(args[0]))
+	name, cmd := s.lookup(args[0])
 	call := &Call{s: s, c: cl, name: name, Args: args, start: time.Now()}
-	cmd := s.table[name]
 	cl.beforeCommand(call)
 	cl.infoMu.Lock()
 	cl.lastCmd = ""
@@ -412,9 +411,16 @@ func (s *Engine) record(c *Call, d time.Duration, errMsg string) {
 		s.latency.add(event, d.Milliseconds())
 	}
 	if s.m != nil {
-		s.m.Commands.WithLabelValues(name, result).Inc()
-		if !c.rejected {
-			s.m.CommandDuration.WithLabelValues(name).Observe(d.Seconds())
+		switch {
+		case result == "ok":
+			p := st.series(s.m, name)
+			p.ok.Inc()
+			p.duration.Observe(d.Seconds())
+		case c.rejected:
+			s.m.Commands.WithLabelValues(name, result).Inc()
+		default:
+			s.m.Commands.WithLabelValues(name, result).Inc()
+			st.series(s.m, name).duration.Observe(d.Seconds())
 		}
 	}
 }

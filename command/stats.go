@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/titan-kv/titan/metrics"
 	"github.com/titan-kv/titan/resp"
 )
 
@@ -162,6 +165,27 @@ func oneIf(hit bool) (int64, int64) {
 type cmdStat struct {
 	calls, usec, failed, rejected atomic.Int64
 	hist                          latencyHist
+	// prom are the command's Prometheus series, looked up once (series).
+	prom atomic.Pointer[promSeries]
+}
+
+// promSeries are one command's titan_commands_total{result="ok"} and
+// titan_command_duration_seconds series.
+type promSeries struct {
+	ok       prometheus.Counter
+	duration prometheus.Observer
+}
+
+// series returns the Prometheus series of the command name, whose counts
+// st holds: looked up in m's vectors (a hash of the labels under a lock)
+// the first time only.
+func (st *cmdStat) series(m *metrics.Metrics, name string) *promSeries {
+	if p := st.prom.Load(); p != nil {
+		return p
+	}
+	p := &promSeries{ok: m.Commands.WithLabelValues(name, "ok"), duration: m.CommandDuration.WithLabelValues(name)}
+	st.prom.Store(p)
+	return p
 }
 
 // latencyHist counts durations in microseconds: values below 8 exactly,

@@ -77,6 +77,7 @@ func (d *DB) Do(ctx context.Context, jobs ...*Job) {
 		return
 	}
 	g := d.newGroup(jobs)
+	g.lead = make(chan *batch, 1)
 	if !d.batcher.submit(g) {
 		d.runAlone(ctx, jobs)
 		return
@@ -270,13 +271,14 @@ type group struct {
 	// lead hands the submitter the batch its group is the first of, to
 	// run on its own goroutine: a batch never needs a goroutine of its
 	// own (whose stack would grow anew, deep into client-go, every time).
+	// Made by Do only (Submit sets leadFn instead).
 	lead chan *batch
 	// leadFn, when set (Submit), is given the batch to run instead of lead.
 	leadFn func(run func())
 }
 
 func (d *DB) newGroup(jobs []*Job) *group {
-	g := &group{jobs: jobs, conn: jobs[0].Conn, done: make(chan struct{}), lead: make(chan *batch, 1)}
+	g := &group{jobs: jobs, conn: jobs[0].Conn, done: make(chan struct{})}
 	m := d.currentMap()
 	for _, j := range jobs {
 		if len(j.Keys) == 0 && !j.ReadOnly {

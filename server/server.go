@@ -114,6 +114,9 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 	// for the connection closing and holds the next pipeline.
 	var ahead chan readResult
 	var gone chan struct{} // closed when the read ahead failed
+	// deadline: the connection has a read deadline (--timeout), cleared
+	// only when set, not before every read.
+	deadline := false
 	flush := func(out []byte) error {
 		if lim := s.cfg.OutputBufferLimit; lim > 0 && int64(len(out)) > lim {
 			slog.Warn("client closed for overcoming of output buffer limits", "client", cl.ID(),
@@ -135,8 +138,10 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 		} else {
 			if t := s.engine.IdleTimeout(); t > 0 && !cl.Subscribed() {
 				nc.SetReadDeadline(time.Now().Add(t))
-			} else {
+				deadline = true
+			} else if deadline {
 				nc.SetReadDeadline(time.Time{})
+				deadline = false
 			}
 			batch, err = readPipeline(rd)
 		}
@@ -155,6 +160,7 @@ func (s *Server) serveConn(nc net.Conn, cl *command.Client) {
 				// A blocked client is not idle (--timeout) and its
 				// connection is watched while it waits.
 				nc.SetReadDeadline(time.Time{})
+				deadline = false
 				switch {
 				case err != nil:
 					gone = make(chan struct{})
