@@ -86,9 +86,9 @@ type applier struct {
 	// breaker, when set, skips the side while it is down.
 	breaker *breaker
 	// failed is told of a key whose write was not applied; fence, when
-	// not nil, is closed once that write can no longer land (a replay
-	// that timed out may still run on the secondary: resp.FencedError).
-	failed func(key []byte, fence <-chan struct{})
+	// not nil, is the write that timed out and may still run on the
+	// secondary (its Settled is closed once it can no longer land).
+	failed func(key []byte, fence *resp.FencedError)
 
 	applied atomic.Int64 // writes replayed, for the replay rate
 
@@ -256,12 +256,12 @@ func (a *applier) abandon(s *applyShard) {
 // applyBatch applies ops in one round trip and returns the keys the
 // secondary does not follow the primary on afterwards, each with the fence
 // of its writes when they timed out (nil otherwise).
-func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]<-chan struct{} {
+func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]*resp.FencedError {
 	if len(ops) == 0 {
 		return nil
 	}
 	p := a.p
-	failed := map[string]<-chan struct{}{}
+	failed := map[string]*resp.FencedError{}
 	now := time.Now()
 	for _, o := range ops {
 		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
@@ -280,10 +280,8 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]<-chan s
 	vs, err := a.apply(ctx, ops)
 	if err != nil {
 		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
-		var fence <-chan struct{}
-		if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
-			fence = fe.Settled
-		}
+		var fence *resp.FencedError
+		_ = errors.As(err, &fence)
 		for _, o := range ops {
 			failed[o.key] = fence
 		}

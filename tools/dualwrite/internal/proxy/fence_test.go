@@ -74,6 +74,13 @@ func markerRelay(t *testing.T, upstream string, marker []byte, delay time.Durati
 // with the given timeout, with its apply and repair loops.
 func newRealProxy(t testing.TB, redisAddr, titanAddr string, timeout time.Duration) *Proxy {
 	t.Helper()
+	return newRealProxyCfg(t, redisAddr, titanAddr, timeout, nil)
+}
+
+// newRealProxyCfg is newRealProxy with the Config changed by set (when
+// not nil) before the proxy is made.
+func newRealProxyCfg(t testing.TB, redisAddr, titanAddr string, timeout time.Duration, set func(*Config)) *Proxy {
+	t.Helper()
 	src, err := source.Open(context.Background(), source.Options{Redis: []string{redisAddr}, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +88,12 @@ func newRealProxy(t testing.TB, redisAddr, titanAddr string, timeout time.Durati
 	t.Cleanup(src.Close)
 	titan := resp.NewPool(titanAddr, 16, timeout)
 	t.Cleanup(titan.Close)
-	p, err := New(Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(metrics.Proxy),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout, ApplyShards: 4})
+	cfg := Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(metrics.Proxy),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout, ApplyShards: 4}
+	if set != nil {
+		set(&cfg)
+	}
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

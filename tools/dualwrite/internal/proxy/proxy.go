@@ -52,6 +52,11 @@ type Config struct {
 	Logger     *slog.Logger
 	// Timeout bounds each upstream command.
 	Timeout time.Duration
+	// FenceTimeout bounds how long a key's repair waits for a titan write
+	// that timed out but may still land (default 30 s); past it the key
+	// is marked dirty on titan (a later backfill's drain copies it again)
+	// and repaired at once.
+	FenceTimeout time.Duration
 	// RepairQueue bounds the number of keys waiting for repair.
 	RepairQueue int
 	// RepairWorkers is the number of keys repaired at once.
@@ -118,6 +123,9 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
 	}
+	if cfg.FenceTimeout <= 0 {
+		cfg.FenceTimeout = 30 * time.Second
+	}
 	if cfg.RepairQueue <= 0 {
 		cfg.RepairQueue = 1000000
 	}
@@ -149,10 +157,10 @@ func New(cfg Config) (*Proxy, error) {
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
 	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
-	p.titanQ.failed = func(key []byte, fence <-chan struct{}) { p.repair.scheduleFenced(key, "write not applied", fence) }
+	p.titanQ.failed = func(key []byte, fence *resp.FencedError) { p.repair.scheduleFenced(key, "write not applied", fence) }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
-	p.redisQ.failed = func(key []byte, _ <-chan struct{}) {
+	p.redisQ.failed = func(key []byte, _ *resp.FencedError) {
 		p.m.ReverseFailed.Inc()
 		p.log.Error("write not replayed on Redis after the cut-over (Redis no longer matches titan for this key)", "key", string(key))
 	}
@@ -258,6 +266,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	cancel()
 	wg.Wait()
+	p.abandonFences()
 	p.log.Info("proxy stopped", "keys_left_to_repair", p.repair.len(), "journaled", p.cfg.Journal != nil)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
