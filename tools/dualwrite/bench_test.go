@@ -95,11 +95,17 @@ func BenchmarkBackfillBigHash(b *testing.B) {
 // proxy's CPU, its system calls (/proc/self/io), context switches
 // (getrusage), GC cycles per 1,000 SETs, and titan's CPU; and the p99 of
 // the time goroutines of this process waited runnable for a thread
-// (runtime/metrics /sched/latencies) through the proxy. With
+// (runtime/metrics /sched/latencies) through the proxy, and the replayed
+// writes per pipeline to titan (group commit). With
 // DUALWRITE_PROXY_PROFILE=prefix it writes a CPU profile of each healthy
-// unpinned turn to prefix-N.pprof (merge them with go tool pprof).
+// unpinned turn to prefix-N.pprof (merge them with go tool pprof), and
+// DUALWRITE_PROXY_ROUNDS sets the number of rounds (5).
 func BenchmarkProxyLatency(b *testing.B) {
-	const clients, per, rounds = 8, 100, 5
+	const clients, per = 8, 100
+	rounds := 5
+	if n, err := strconv.Atoi(os.Getenv("DUALWRITE_PROXY_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
 	shards := startShards(b, 1)
 	tg := startTarget(b)
 	slow := slowRelay(b, tg.Addr, 20*time.Millisecond)
@@ -190,6 +196,11 @@ func BenchmarkProxyLatency(b *testing.B) {
 		b.ReportMetric(float64(px.sched.p99().Microseconds()), "proxy-sched-p99-µs")
 		b.ReportMetric(float64(direct.sched.p99().Microseconds()), "redis-sched-p99-µs")
 		b.ReportMetric(float64(titanProxy)/1e3/n, "titan-cpu-µs/SET")
+		// Over the healthy turns, pinned or not (the only ones of fast; run
+		// the benchmark with -benchtime 1x).
+		replays := fast.metric(b, "dualwrite_proxy_commands_total", `result="ok",side="titan"`)
+		pipes := fast.metric(b, "dualwrite_proxy_upstream_duration_seconds_count", `side="titan"`)
+		b.ReportMetric(replays/max(pipes, 1), "replays/pipeline")
 	}
 }
 

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 )
@@ -91,6 +94,8 @@ type applier struct {
 	failed func(key []byte, fence *resp.FencedError)
 
 	applied atomic.Int64 // writes replayed, for the replay rate
+	// delay observes each write's wait in the queue (looked up once).
+	delay prometheus.Observer
 
 	idle sync.Cond // signalled when a queue empties (for Drain)
 	mu   sync.Mutex
@@ -98,7 +103,7 @@ type applier struct {
 }
 
 func newApplier(p *Proxy, name string, shards, depth int) *applier {
-	a := &applier{p: p, name: name, seed: maphash.MakeSeed()}
+	a := &applier{p: p, name: name, seed: maphash.MakeSeed(), delay: p.m.ApplyDelay.WithLabelValues(name)}
 	a.idle.L = &a.mu
 	for range shards {
 		s := &applyShard{keys: map[string]*keyState{}, queue: make(chan *op, depth)}
@@ -213,6 +218,11 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 			todo = append(todo, o)
 		}
 		s.mu.Unlock()
+		if a.p.clients.Load() > 0 {
+			// Client commands are being served: let them run first
+			// (the replay waits for nothing else; see clients).
+			runtime.Gosched()
+		}
 		failed := a.applyBatch(ctx, todo)
 		// Handed over while still in flight, so that a copy of the key
 		// (which waits for inflight to drop) sees the fence.
@@ -261,13 +271,13 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]*resp.Fe
 		return nil
 	}
 	p := a.p
-	failed := map[string]*resp.FencedError{}
 	now := time.Now()
 	for _, o := range ops {
-		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
+		a.delay.Observe(now.Sub(o.queued).Seconds())
 	}
 	if a.breaker != nil && !a.breaker.allow() {
 		p.m.Commands.WithLabelValues(a.name, "skipped").Add(float64(len(ops)))
+		failed := make(map[string]*resp.FencedError, len(ops))
 		for _, o := range ops {
 			failed[o.key] = nil
 		}
@@ -282,20 +292,25 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]*resp.Fe
 		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
 		var fence *resp.FencedError
 		_ = errors.As(err, &fence)
+		failed := make(map[string]*resp.FencedError, len(ops))
 		for _, o := range ops {
 			failed[o.key] = fence
 		}
 		return failed
 	}
+	var differ map[string]*resp.FencedError // most batches have none: no map
 	for i, o := range ops {
 		if v := vs[i]; o.compare && !resp.Equal(o.redis, v) {
 			p.m.Mismatches.WithLabelValues("write_reply").Inc()
 			p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
 				"primary", o.redis.String(), "secondary", v.String())
-			failed[o.key] = nil
+			if differ == nil {
+				differ = map[string]*resp.FencedError{}
+			}
+			differ[o.key] = nil
 		}
 	}
-	return failed
+	return differ
 }
 
 // beginCopy takes key over for a copy: later writes are not applied

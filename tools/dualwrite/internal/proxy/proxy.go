@@ -92,6 +92,10 @@ type Proxy struct {
 	flagSeen atomic.Uint64
 	// orphans counts the replays that timed out and may still land.
 	orphans atomic.Int64
+	// clients counts the client commands being served: the replay
+	// workers yield the processor to them (runtime.Gosched) before each
+	// batch, so a replay's CPU comes after the clients' round trips.
+	clients atomic.Int64
 	// redisM and titanM are the sides' command metrics.
 	redisM, titanM *sideMetrics
 	breaker        breaker
@@ -304,7 +308,9 @@ func (p *Proxy) handle(conn redcon.Conn, cmd redcon.Command) {
 		cl = &client{}
 		conn.SetContext(cl)
 	}
+	p.clients.Add(1)
 	v, closeAfter := p.dispatch(cmd.Args)
+	p.clients.Add(-1)
 	cl.buf = v.Append(cl.buf[:0])
 	conn.WriteRaw(cl.buf)
 	if closeAfter {
@@ -581,12 +587,12 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 		p.orphaned(fe.Settled)
 	}
 	p.breaker.record(err)
-	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
+	p.titanM.latency.Observe(time.Since(start).Seconds())
 	if err != nil {
-		p.m.Commands.WithLabelValues(metrics.SideTitan, "failed").Add(float64(len(ops)))
+		p.titanM.failed.Add(float64(len(ops)))
 		return nil, err
 	}
-	p.m.Commands.WithLabelValues(metrics.SideTitan, "ok").Add(float64(len(ops)))
+	p.titanM.ok.Add(float64(len(ops)))
 	if mark {
 		if m := vs[len(vs)-1]; m.IsError() {
 			return nil, fmt.Errorf("mark dirty: %s", m.Str)

@@ -140,9 +140,12 @@ func (p *Pool) PipelineFenced(ctx context.Context, cmds [][][]byte) ([]Value, er
 		return nil, nil
 	}
 	if p.timeout > 0 { // as Pipeline: the pool's timeout bounds the wait too
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.timeout*time.Duration(1+len(cmds)/1000))
-		defer cancel()
+		limit := time.Now().Add(p.timeout * time.Duration(1+len(cmds)/1000))
+		if d, ok := ctx.Deadline(); !ok || d.After(limit) { // no second timer when ctx ends first
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, limit)
+			defer cancel()
+		}
 	}
 	c, err := p.Get(ctx)
 	if err != nil {
