@@ -80,8 +80,10 @@ func BenchmarkBackfillBigHash(b *testing.B) {
 
 // BenchmarkProxyLatency: SET p99 of 8 clients straight to Redis and
 // through the proxy, with titan healthy and with titan slowed by 20 ms per
-// request. Every process shares the machine's cores, so the proxy's
-// clients also wait for the CPU titan spends on the replayed writes; the
+// request, and with a redis-server instead of titan as the secondary (the
+// proxy's own work with a secondary that costs nearly no CPU). Every
+// process shares the machine's cores, so the proxy's clients also wait
+// for the CPU titan spends on the replayed writes; the
 // "pinned" set-ups put titan on one core and redis-server, the proxy and
 // the clients (this process) on the other (sched_setaffinity, through
 // taskset), which stands for titan on machines of its own, with the
@@ -111,6 +113,9 @@ func BenchmarkProxyLatency(b *testing.B) {
 	slow := slowRelay(b, tg.Addr, 20*time.Millisecond)
 	fast := startProxy(b, append(shards.sourceFlags(), "--titan", tg.Addr)...)
 	slowed := startProxy(b, append(shards.sourceFlags(), "--titan", slow)...)
+	// A redis-server as the secondary: the proxy does all its own work
+	// (replays included) while the secondary's CPU is nearly nothing.
+	cheap := startProxy(b, append(shards.sourceFlags(), "--titan", testutil.StartRedis(b).Addr)...)
 	profile := os.Getenv("DUALWRITE_PROXY_PROFILE")
 	cpus := runtime.NumCPU()
 	pin := func(pinned bool) {
@@ -143,6 +148,7 @@ func BenchmarkProxyLatency(b *testing.B) {
 			{name: "redis", addr: shards.addrs[0]},
 			{name: "proxy", addr: fast.Addr, px: fast},
 			{name: "proxy-slow-titan", addr: slowed.Addr, px: slowed},
+			{name: "proxy-redis-secondary", addr: cheap.Addr, px: cheap},
 			{name: "redis-pinned", addr: shards.addrs[0], pinned: true},
 			{name: "proxy-pinned", addr: fast.Addr, px: fast, pinned: true},
 		}
@@ -184,7 +190,7 @@ func BenchmarkProxyLatency(b *testing.B) {
 			byName[s.name] = s
 			b.ReportMetric(float64(p99(s.lat).Microseconds()), s.name+"-p99-µs")
 		}
-		for _, pair := range [][2]string{{"proxy", "redis"}, {"proxy-slow-titan", "redis"}, {"proxy-pinned", "redis-pinned"}} {
+		for _, pair := range [][2]string{{"proxy", "redis"}, {"proxy-slow-titan", "redis"}, {"proxy-redis-secondary", "redis"}, {"proxy-pinned", "redis-pinned"}} {
 			b.ReportMetric(float64((p99(byName[pair[0]].lat) - p99(byName[pair[1]].lat)).Microseconds()), pair[0]+"-added-p99-µs")
 		}
 		n := float64(clients * per * rounds)
