@@ -51,40 +51,44 @@ type repairItem struct {
 	again    bool      // scheduled again while being copied
 	// fences of the key's timed-out replays: no copy starts before they
 	// are settled, so a late replay can never overwrite a copy, unless
-	// they stay open for the proxy's FenceTimeout (counted from
-	// fencedAt, when the oldest open one came).
-	fences   []*resp.FencedError
-	fencedAt time.Time
+	// one stays open for the proxy's FenceTimeout.
+	fences []fence
 	// markDirty: the key's fences were abandoned; its next attempt marks
 	// it dirty on titan before copying it.
 	markDirty bool
 }
 
+// fence is a timed-out titan write of a key and when it was handed over.
+type fence struct {
+	*resp.FencedError
+	at time.Time
+}
+
 // addFence adds a fence to it. Call it with r.mu held.
 func (it *repairItem) addFence(f *resp.FencedError) {
-	if f == nil {
-		return
+	if f != nil {
+		it.fences = append(it.fences, fence{f, time.Now()})
 	}
-	if len(it.fences) == 0 {
-		it.fencedAt = time.Now()
-	}
-	it.fences = append(it.fences, f)
 }
 
 // unfenced reports whether every fence of it is settled (and forgets the
-// settled ones). Call it with r.mu held.
-func (it *repairItem) unfenced() bool {
+// settled ones), and since when the oldest open one waits. Call it with
+// r.mu held.
+func (it *repairItem) unfenced() (ok bool, since time.Time) {
 	open := it.fences[:0]
 	for _, f := range it.fences {
 		select {
 		case <-f.Settled:
 		default:
 			open = append(open, f)
+			if since.IsZero() || f.at.Before(since) {
+				since = f.at
+			}
 		}
 	}
 	clear(it.fences[len(open):])
 	it.fences = open
-	return len(open) == 0
+	return len(open) == 0, since
 }
 
 // abandonFences gives up on the key's open fences: their connections are
@@ -183,8 +187,8 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 			it := r.ready[0]
 			if wait := time.Until(it.at); wait <= 0 {
 				heap.Pop(&r.ready)
-				if !it.unfenced() {
-					if time.Since(it.fencedAt) < r.p.cfg.FenceTimeout {
+				if ok, since := it.unfenced(); !ok {
+					if time.Since(since) < r.p.cfg.FenceTimeout {
 						// A timed-out replay of the key may still
 						// land: look again later, without counting
 						// an attempt.
@@ -196,7 +200,7 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 					// stop waiting, mark the key dirty and copy it.
 					r.p.m.FencesAbandoned.Add(float64(len(it.fences)))
 					r.p.log.Warn("a timed-out titan write neither landed nor failed; key marked dirty and repaired now (run sync again or verify --fix later)",
-						"key", it.key, "waited", time.Since(it.fencedAt).Round(time.Millisecond), "writes", len(it.fences))
+						"key", it.key, "waited", time.Since(since).Round(time.Millisecond), "writes", len(it.fences))
 					it.abandonFences()
 				}
 				r.active++
@@ -483,7 +487,7 @@ func (r *repairer) fencedKeys() [][]byte {
 	defer r.mu.Unlock()
 	var keys [][]byte
 	for k, it := range r.pending {
-		if it.markDirty || !it.unfenced() {
+		if ok, _ := it.unfenced(); it.markDirty || !ok {
 			keys = append(keys, []byte(k))
 		}
 	}
