@@ -188,6 +188,7 @@ const maxBatch = 128
 // write.
 func (a *applier) work(ctx context.Context, s *applyShard) {
 	batch := make([]*op, 0, maxBatch)
+	todo := make([]*op, 0, maxBatch) // nothing keeps it after applyBatch
 	for {
 		batch = batch[:0]
 		select {
@@ -206,7 +207,7 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 				break more
 			}
 		}
-		var todo []*op
+		todo = todo[:0]
 		s.mu.Lock()
 		for _, o := range batch {
 			st := s.keys[o.key]

@@ -49,8 +49,17 @@ type combined struct {
 // do sends ops, possibly together with other callers' batches, and
 // returns their replies.
 func (c *combiner) do(ctx context.Context, ops []*op) ([]resp.Value, error) {
-	me := &combined{ops: ops, done: make(chan struct{})}
 	c.mu.Lock()
+	if c.sending < maxSending && len(c.queue) == 0 {
+		// Nothing to wait for or to take along: send at once, within
+		// ctx (no batch of its own, no timer of its own).
+		c.sending++
+		c.mu.Unlock()
+		vs, err := c.send(ctx, ops)
+		c.handOn()
+		return vs, err
+	}
+	me := &combined{ops: ops, done: make(chan struct{})}
 	c.queue = append(c.queue, me)
 	if c.sending < maxSending {
 		c.sending++
@@ -78,6 +87,20 @@ func (c *combiner) do(ctx context.Context, ops []*op) ([]resp.Value, error) {
 	c.mu.Unlock()
 	<-me.done
 	return me.vs, me.err
+}
+
+// handOn ends a send: batches that queued meanwhile go on in a new
+// sender (this caller does not send for the others), else the slot is
+// free.
+func (c *combiner) handOn() {
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.mu.Unlock()
+		go c.sendUntil(nil)
+		return
+	}
+	c.sending--
+	c.mu.Unlock()
 }
 
 // sendUntil sends queued batches, oldest first, until me is sent (nil:

@@ -21,10 +21,14 @@ type Pool struct {
 	late map[*fencedCall]struct{}
 }
 
-// fencedCall is a pipeline of PipelineFenced still being read.
+// fencedCall is a pipeline of PipelineFenced.
 type fencedCall struct {
 	c    *Conn
 	done bool // every reply read or the connection failed; c is back in the pool
+	// settled is closed once vs and err are set.
+	settled chan struct{}
+	vs      []Value
+	err     error
 }
 
 // NewPool returns a pool of at most size connections to addr; timeout bounds
@@ -151,26 +155,11 @@ func (p *Pool) PipelineFenced(ctx context.Context, cmds [][][]byte) ([]Value, er
 	if err != nil {
 		return nil, err // nothing sent
 	}
-	type result struct {
-		vs  []Value
-		err error
-	}
-	done := make(chan result, 1)
-	settled := make(chan struct{})
-	call := &fencedCall{c: c}
-	go func() {
-		vs, err := c.pipeline(context.Background(), false, cmds)
-		p.mu.Lock()
-		call.done = true
-		delete(p.late, call)
-		p.mu.Unlock()
-		p.Put(c)
-		done <- result{vs, err}
-		close(settled)
-	}()
+	call := &fencedCall{c: c, settled: make(chan struct{})}
+	go p.readFenced(call, cmds)
 	select {
-	case r := <-done:
-		return r.vs, r.err
+	case <-call.settled:
+		return call.vs, call.err
 	case <-ctx.Done():
 	}
 	p.mu.Lock()
@@ -181,8 +170,22 @@ func (p *Pool) PipelineFenced(ctx context.Context, cmds [][][]byte) ([]Value, er
 		p.late[call] = struct{}{}
 	}
 	p.mu.Unlock()
-	return nil, &FencedError{Err: fmt.Errorf("pool %s: %w", p.addr, ctx.Err()), Settled: settled,
+	return nil, &FencedError{Err: fmt.Errorf("pool %s: %w", p.addr, ctx.Err()), Settled: call.settled,
 		abandon: func() { p.abandon(call) }}
+}
+
+// readFenced runs call's pipeline on its connection, with no time limit,
+// and closes call.settled once its result is set.
+func (p *Pool) readFenced(call *fencedCall, cmds [][][]byte) {
+	c := call.c
+	vs, err := c.pipeline(context.Background(), false, cmds)
+	p.mu.Lock()
+	call.done = true
+	delete(p.late, call)
+	p.mu.Unlock()
+	p.Put(c)
+	call.vs, call.err = vs, err
+	close(call.settled)
 }
 
 // abandon closes the connection of call if its replies are still being
