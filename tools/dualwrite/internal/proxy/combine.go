@@ -109,15 +109,9 @@ func (c *combiner) handOn() {
 func (c *combiner) sendUntil(me *combined) {
 	for {
 		c.mu.Lock()
-		mine := me != nil && isClosed(me.done)
-		if len(c.queue) == 0 || mine {
-			if len(c.queue) > 0 {
-				c.mu.Unlock()
-				go c.sendUntil(nil)
-				return
-			}
-			c.sending--
+		if len(c.queue) == 0 || (me != nil && isClosed(me.done)) {
 			c.mu.Unlock()
+			c.handOn()
 			return
 		}
 		var group []*combined

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,75 +18,12 @@ import (
 
 // stallRelay forwards connections to upstream until a client sends a
 // chunk containing marker: from then on that connection's requests are
-// swallowed (never forwarded, never answered) while the connection stays
-// open, as with a titan stuck on a write. stalled returns how many such
-// connections the client has not closed yet.
+// swallowed while it stays open, as with a titan stuck on a write.
+// stalled returns how many such connections the client has not closed.
 func stallRelay(t *testing.T, upstream string, marker []byte) (addr string, stalled func() int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n atomic.Int64
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, u)
-			mu.Unlock()
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				_, _ = io.Copy(c, u)
-			}()
-			go func() {
-				defer wg.Done()
-				defer u.Close()
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				stuck := false
-				for {
-					k, err := c.Read(buf)
-					if k > 0 && !stuck && bytes.Contains(buf[:k], marker) {
-						stuck = true
-						n.Add(1)
-						defer n.Add(-1)
-					}
-					if k > 0 && !stuck {
-						if _, werr := u.Write(buf[:k]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return // the client closed the connection
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), n.Load
+	return relay(t, upstream, func(chunk []byte) bool { return !bytes.Contains(chunk, marker) }, &n), n.Load
 }
 
 // TestStuckTitanWriteBounded: titan keeps a replay's connection open and
