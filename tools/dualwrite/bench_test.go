@@ -95,7 +95,9 @@ func BenchmarkBackfillBigHash(b *testing.B) {
 // Per proxied SET it also reports (this process's figures through the
 // proxy minus straight to Redis, so the clients' share cancels out): the
 // proxy's CPU, its system calls (/proc/self/io), context switches
-// (getrusage), GC cycles per 1,000 SETs, and titan's CPU; and the p99 of
+// (getrusage), GC cycles per 1,000 SETs, goroutine wake-ups (runs after
+// being runnable, /sched/latencies' count) and goroutines started, and
+// titan's CPU; and the p99 of
 // the time goroutines of this process waited runnable for a thread
 // (runtime/metrics /sched/latencies) through the proxy, and the replayed
 // writes per pipeline to titan (group commit). With
@@ -199,6 +201,8 @@ func BenchmarkProxyLatency(b *testing.B) {
 		b.ReportMetric(float64(px.syscalls-direct.syscalls)/n, "proxy-syscalls/SET")
 		b.ReportMetric(float64(px.ctxsw-direct.ctxsw)/n, "proxy-ctxsw/SET")
 		b.ReportMetric(float64(int64(px.gcs)-int64(direct.gcs))*1000/n, "proxy-gc/1kSET")
+		b.ReportMetric(float64(px.sched.total()-direct.sched.total())/n, "proxy-wakeups/SET")
+		b.ReportMetric(float64(int64(px.created)-int64(direct.created))/n, "proxy-goroutines/SET")
 		b.ReportMetric(float64(px.sched.p99().Microseconds()), "proxy-sched-p99-µs")
 		b.ReportMetric(float64(direct.sched.p99().Microseconds()), "redis-sched-p99-µs")
 		b.ReportMetric(float64(titanProxy)/1e3/n, "titan-cpu-µs/SET")
@@ -219,7 +223,7 @@ func BenchmarkProxyLatency(b *testing.B) {
 type procCost struct {
 	cpu             time.Duration
 	syscalls, ctxsw int64
-	gcs             uint64
+	gcs, created    uint64
 	sched           schedHist // goroutines' runnable waits
 }
 
@@ -227,7 +231,7 @@ type procCost struct {
 type procSample struct {
 	cpu             time.Duration
 	syscalls, ctxsw int64
-	gcs             uint64
+	gcs, created    uint64
 	sched           *metrics.Float64Histogram
 }
 
@@ -251,10 +255,11 @@ func readProcCost(b *testing.B) procSample {
 			s.syscalls += n
 		}
 	}
-	ms := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/sched/latencies:seconds"}}
+	ms := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/sched/latencies:seconds"}, {Name: "/sched/goroutines-created:goroutines"}}
 	metrics.Read(ms)
 	s.gcs = ms[0].Value.Uint64()
 	s.sched = ms[1].Value.Float64Histogram()
+	s.created = ms[2].Value.Uint64()
 	return s
 }
 
@@ -264,6 +269,7 @@ func (c *procCost) add(a, b procSample) {
 	c.syscalls += b.syscalls - a.syscalls
 	c.ctxsw += b.ctxsw - a.ctxsw
 	c.gcs += b.gcs - a.gcs
+	c.created += b.created - a.created
 	if c.sched.buckets == nil {
 		c.sched.buckets = b.sched.Buckets
 		c.sched.counts = make([]uint64, len(b.sched.Counts))
@@ -277,6 +283,16 @@ func (c *procCost) add(a, b procSample) {
 type schedHist struct {
 	buckets []float64
 	counts  []uint64
+}
+
+// total returns the number of samples: goroutines made runnable and then
+// run (wake-ups, including those of new goroutines).
+func (h schedHist) total() int64 {
+	var n uint64
+	for _, c := range h.counts {
+		n += c
+	}
+	return int64(n)
 }
 
 // p99 returns the upper bound of the bucket holding the 99th percentile.
