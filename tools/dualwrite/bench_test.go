@@ -9,6 +9,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,85 +80,239 @@ func BenchmarkBackfillBigHash(b *testing.B) {
 
 // BenchmarkProxyLatency: SET p99 of 8 clients straight to Redis and
 // through the proxy, with titan healthy and with titan slowed by 20 ms per
-// request. Every process shares the machine's cores, so the proxy's
-// clients also wait for the CPU titan spends on the replayed writes; the
-// "nice" figures run titan at nice 19 (it yields the CPU to the others)
-// to imitate titan on machines of its own. The five set-ups take turns in
-// short rounds (waiting for the proxies' replays between turns), so that
-// each sees the same background load of a shared machine; each p99 is
-// over all its rounds. It also reports the CPU per proxied SET of titan
-// and of the proxy (this process's CPU through the proxy minus straight to
-// Redis: the clients' share cancels out).
+// request, and with a redis-server instead of titan as the secondary (the
+// proxy's own work with a secondary that costs nearly no CPU). Every
+// process shares the machine's cores, so the proxy's clients also wait
+// for the CPU titan spends on the replayed writes; the
+// "pinned" set-ups put titan on one core and redis-server, the proxy and
+// the clients (this process) on the other (sched_setaffinity, through
+// taskset), which stands for titan on machines of its own, with the
+// direct-Redis baseline measured under the same pinning. The set-ups take
+// turns in short rounds (waiting for the proxies' replays between turns),
+// so that each sees the same background load of a shared machine; each
+// p99 is over all its rounds.
+//
+// Per proxied SET it also reports (this process's figures through the
+// proxy minus straight to Redis, so the clients' share cancels out): the
+// proxy's CPU, its system calls (/proc/self/io), context switches
+// (getrusage), GC cycles per 1,000 SETs, goroutine wake-ups (estimated
+// from /sched/latencies' sampled count) and goroutines started, and
+// titan's CPU; and the p99 of
+// the time goroutines of this process waited runnable for a thread
+// (runtime/metrics /sched/latencies) through the proxy, and the replayed
+// writes per pipeline to titan (group commit). With
+// DUALWRITE_PROXY_PROFILE=prefix it writes a CPU profile of each healthy
+// unpinned turn to prefix-N.pprof (merge them with go tool pprof), and
+// DUALWRITE_PROXY_ROUNDS sets the number of rounds (5).
 func BenchmarkProxyLatency(b *testing.B) {
-	const clients, per, rounds = 8, 100, 5
+	const clients, per = 8, 100
+	rounds := 5
+	if n, err := strconv.Atoi(os.Getenv("DUALWRITE_PROXY_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
 	shards := startShards(b, 1)
 	tg := startTarget(b)
 	slow := slowRelay(b, tg.Addr, 20*time.Millisecond)
 	fast := startProxy(b, append(shards.sourceFlags(), "--titan", tg.Addr)...)
 	slowed := startProxy(b, append(shards.sourceFlags(), "--titan", slow)...)
-	renice := func(n int) {
-		// Linux's nice is per thread: every thread of titan.
-		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", tg.Pid()))
-		if err != nil {
-			b.Fatal(err)
+	// A redis-server as the secondary: the proxy does all its own work
+	// (replays included) while the secondary's CPU is nearly nothing.
+	cheap := startProxy(b, append(shards.sourceFlags(), "--titan", testutil.StartRedis(b).Addr)...)
+	profile := os.Getenv("DUALWRITE_PROXY_PROFILE")
+	cpus := runtime.NumCPU()
+	pin := func(pinned bool) {
+		titanCPUs, restCPUs := fmt.Sprintf("0-%d", cpus-1), fmt.Sprintf("0-%d", cpus-1)
+		if pinned {
+			titanCPUs, restCPUs = strconv.Itoa(cpus-1), fmt.Sprintf("0-%d", max(cpus-2, 0))
 		}
-		for _, task := range tasks {
-			tid, _ := strconv.Atoi(task.Name())
-			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, n); err != nil {
-				b.Fatalf("renice titan thread %d: %v", tid, err)
+		for _, pc := range []struct {
+			pid  int
+			cpus string
+		}{{tg.Pid(), titanCPUs}, {shards.servers[0].Pid(), restCPUs}, {os.Getpid(), restCPUs}} {
+			// -a: every thread of the process (Linux's affinity is per
+			// thread; threads started later inherit it).
+			if out, err := exec.Command("taskset", "-a", "-p", "-c", pc.cpus, strconv.Itoa(pc.pid)).CombinedOutput(); err != nil {
+				b.Fatalf("taskset %s %d: %v\n%s", pc.cpus, pc.pid, err, out)
 			}
 		}
 	}
 	type setup struct {
-		name string
-		addr string
-		px   *proxyProc
-		nice int
-		lat  []time.Duration
+		name   string
+		addr   string
+		px     *proxyProc
+		pinned bool
+		lat    []time.Duration
+		cost   procCost
 	}
 	b.ResetTimer()
 	for range b.N {
 		setups := []*setup{
-			{name: "redis-p99-µs", addr: shards.addrs[0]},
-			{name: "proxy-p99-µs", addr: fast.Addr, px: fast},
-			{name: "proxy-slow-titan-p99-µs", addr: slowed.Addr, px: slowed},
-			{name: "proxy-nice-titan-p99-µs", addr: fast.Addr, px: fast, nice: 19},
-			{name: "proxy-slow-nice-titan-p99-µs", addr: slowed.Addr, px: slowed, nice: 19},
+			{name: "redis", addr: shards.addrs[0]},
+			{name: "proxy", addr: fast.Addr, px: fast},
+			{name: "proxy-slow-titan", addr: slowed.Addr, px: slowed},
+			{name: "proxy-redis-secondary", addr: cheap.Addr, px: cheap},
+			{name: "redis-pinned", addr: shards.addrs[0], pinned: true},
+			{name: "proxy-pinned", addr: fast.Addr, px: fast, pinned: true},
 		}
-		var selfDirect, selfProxy, titanProxy time.Duration
-		for range rounds {
+		var titanProxy time.Duration
+		for round := range rounds {
 			for _, s := range setups {
-				renice(s.nice)
-				self0, titan0 := selfCPU(), procCPU(b, tg.Pid())
+				if cpus >= 2 {
+					pin(s.pinned)
+				}
+				var prof *os.File
+				if profile != "" && s.name == "proxy" {
+					var err error
+					if prof, err = os.Create(fmt.Sprintf("%s-%d.pprof", profile, round)); err != nil {
+						b.Fatal(err)
+					}
+					if err := pprof.StartCPUProfile(prof); err != nil {
+						b.Fatal(err)
+					}
+				}
+				c0, titan0 := readProcCost(b), procCPU(b, tg.Pid())
 				s.lat = append(s.lat, setLatencies(b, s.addr, clients, per)...)
-				self1 := selfCPU()
+				c1 := readProcCost(b)
+				if prof != nil {
+					pprof.StopCPUProfile()
+					prof.Close()
+				}
+				s.cost.add(c0, c1)
 				if s.px != nil {
 					s.px.settle(b) // titan's share of this turn, off the next one
 				}
-				switch s.name {
-				case "redis-p99-µs":
-					selfDirect += self1 - self0
-				case "proxy-p99-µs":
-					selfProxy += self1 - self0
+				if s.name == "proxy" {
 					titanProxy += procCPU(b, tg.Pid()) - titan0
 				}
 			}
 		}
-		renice(0)
+		pin(false)
+		byName := map[string]*setup{}
 		for _, s := range setups {
-			b.ReportMetric(float64(p99(s.lat).Microseconds()), s.name)
+			byName[s.name] = s
+			b.ReportMetric(float64(p99(s.lat).Microseconds()), s.name+"-p99-µs")
+		}
+		for _, pair := range [][2]string{{"proxy", "redis"}, {"proxy-slow-titan", "redis"}, {"proxy-redis-secondary", "redis"}, {"proxy-pinned", "redis-pinned"}} {
+			b.ReportMetric(float64((p99(byName[pair[0]].lat) - p99(byName[pair[1]].lat)).Microseconds()), pair[0]+"-added-p99-µs")
 		}
 		n := float64(clients * per * rounds)
-		b.ReportMetric(float64(selfProxy-selfDirect)/1e3/n, "proxy-cpu-µs/SET")
+		px, direct := byName["proxy"].cost, byName["redis"].cost
+		b.ReportMetric(float64(px.cpu-direct.cpu)/1e3/n, "proxy-cpu-µs/SET")
+		b.ReportMetric(float64(px.syscalls-direct.syscalls)/n, "proxy-syscalls/SET")
+		b.ReportMetric(float64(px.ctxsw-direct.ctxsw)/n, "proxy-ctxsw/SET")
+		b.ReportMetric(float64(int64(px.gcs)-int64(direct.gcs))*1000/n, "proxy-gc/1kSET")
+		b.ReportMetric(float64(px.sched.wakeups()-direct.sched.wakeups())/n, "proxy-wakeups/SET")
+		b.ReportMetric(float64(int64(px.created)-int64(direct.created))/n, "proxy-goroutines/SET")
+		b.ReportMetric(float64(px.sched.p99().Microseconds()), "proxy-sched-p99-µs")
+		b.ReportMetric(float64(direct.sched.p99().Microseconds()), "redis-sched-p99-µs")
 		b.ReportMetric(float64(titanProxy)/1e3/n, "titan-cpu-µs/SET")
+		// Over the healthy turns, pinned or not (the only ones of fast; run
+		// the benchmark with -benchtime 1x).
+		for _, px := range []struct {
+			name string
+			p    *proxyProc
+		}{{"replays/pipeline", fast}, {"redis-secondary-replays/pipeline", cheap}} {
+			replays := px.p.metric(b, "dualwrite_proxy_commands_total", `result="ok",side="titan"`)
+			pipes := px.p.metric(b, "dualwrite_proxy_upstream_duration_seconds_count", `side="titan"`)
+			b.ReportMetric(replays/max(pipes, 1), px.name)
+		}
 	}
 }
 
-// selfCPU returns this process's user and system CPU time.
-func selfCPU() time.Duration {
+// procCost is what this process spent over some turns.
+type procCost struct {
+	cpu             time.Duration
+	syscalls, ctxsw int64
+	gcs, created    uint64
+	sched           schedHist // goroutines' runnable waits
+}
+
+// procSample is a reading of this process's counters.
+type procSample struct {
+	cpu             time.Duration
+	syscalls, ctxsw int64
+	gcs, created    uint64
+	sched           *metrics.Float64Histogram
+}
+
+func readProcCost(b *testing.B) procSample {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	s := procSample{
+		cpu:   time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		ctxsw: ru.Nvcsw + ru.Nivcsw,
+	}
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscr: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.syscalls += n
+		} else if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			s.syscalls += n
+		}
+	}
+	ms := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/sched/latencies:seconds"}, {Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(ms)
+	s.gcs = ms[0].Value.Uint64()
+	s.sched = ms[1].Value.Float64Histogram()
+	s.created = ms[2].Value.Uint64()
+	return s
+}
+
+// add adds the difference between two samples.
+func (c *procCost) add(a, b procSample) {
+	c.cpu += b.cpu - a.cpu
+	c.syscalls += b.syscalls - a.syscalls
+	c.ctxsw += b.ctxsw - a.ctxsw
+	c.gcs += b.gcs - a.gcs
+	c.created += b.created - a.created
+	if c.sched.buckets == nil {
+		c.sched.buckets = b.sched.Buckets
+		c.sched.counts = make([]uint64, len(b.sched.Counts))
+	}
+	for i := range b.sched.Counts {
+		c.sched.counts[i] += b.sched.Counts[i] - a.sched.Counts[i]
+	}
+}
+
+// schedHist is a histogram of runtime/metrics' /sched/latencies.
+type schedHist struct {
+	buckets []float64
+	counts  []uint64
+}
+
+// wakeups estimates the goroutines made runnable and then run (wake-ups,
+// new goroutines included): the runtime records 1 transition of a
+// goroutine in 8 (gTrackingPeriod) in /sched/latencies.
+func (h schedHist) wakeups() int64 {
+	var n uint64
+	for _, c := range h.counts {
+		n += c
+	}
+	return int64(n) * 8
+}
+
+// p99 returns the upper bound of the bucket holding the 99th percentile.
+func (h schedHist) p99() time.Duration {
+	var total uint64
+	for _, n := range h.counts {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	var seen uint64
+	for i, n := range h.counts {
+		seen += n
+		if seen*100 >= total*99 {
+			return time.Duration(h.buckets[i+1] * 1e9)
+		}
+	}
+	return 0
 }
 
 // procCPU returns the user and system CPU time of process pid (Linux,

@@ -150,6 +150,7 @@ func (c *common) proxyCmd() *cobra.Command {
 	var listen, readFrom, journalPath string
 	var shadow float64
 	var repairQueue, repairWorkers int
+	var fenceTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "proxy",
 		Short: "Run the dual-write RESP proxy",
@@ -181,7 +182,7 @@ POST /read-from?side=redis|titan on --status-listen.`,
 			p, err := proxy.New(proxy.Config{
 				Source: src, Titan: titan, ReadFrom: readFrom, ShadowRate: shadow,
 				Metrics: m, Logger: c.log, Timeout: c.timeout, RepairQueue: repairQueue,
-				RepairWorkers: repairWorkers, Journal: jr, Pending: pending,
+				RepairWorkers: repairWorkers, Journal: jr, Pending: pending, FenceTimeout: fenceTimeout,
 			})
 			if err != nil {
 				return err
@@ -219,6 +220,7 @@ POST /read-from?side=redis|titan on --status-listen.`,
 	cmd.Flags().IntVar(&repairQueue, "repair-queue", 1000000, "maximum keys waiting for repair")
 	cmd.Flags().IntVar(&repairWorkers, "repair-workers", 8, "keys repaired at once")
 	cmd.Flags().StringVar(&journalPath, "journal", "", "file recording keys waiting for repair, so that a restarted proxy repairs them")
+	cmd.Flags().DurationVar(&fenceTimeout, "fence-timeout", 30*time.Second, "longest a key's repair waits for a timed-out titan write that may still land; then the key is marked dirty and repaired")
 	return cmd
 }
 

@@ -290,12 +290,12 @@ func (p *proxyProc) settle(t testing.TB) {
 
 // metric returns the sum of all samples of a metric family (name prefix
 // match on the sample line, labels given as a substring filter).
-func (p *proxyProc) metric(t *testing.T, name, labels string) float64 {
+func (p *proxyProc) metric(t testing.TB, name, labels string) float64 {
 	t.Helper()
 	return scrapeMetric(t, "http://"+p.Status+"/metrics", name, labels)
 }
 
-func scrapeMetric(t *testing.T, url, name, labels string) float64 {
+func scrapeMetric(t testing.TB, url, name, labels string) float64 {
 	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {

@@ -24,14 +24,17 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	// Proxy.
-	Commands        *prometheus.CounterVec   // side, result (ok, error_reply, failed, skipped)
-	Latency         *prometheus.HistogramVec // side
-	Mismatches      *prometheus.CounterVec   // kind (shadow_read, write_reply)
-	ShadowReads     prometheus.Counter
-	RepairsQueued   prometheus.Counter
-	RepairsDone     prometheus.Counter
-	RepairsFailed   prometheus.Counter
-	RepairsDropped  prometheus.Counter
+	Commands       *prometheus.CounterVec   // side, result (ok, error_reply, failed, skipped)
+	Latency        *prometheus.HistogramVec // side
+	Mismatches     *prometheus.CounterVec   // kind (shadow_read, write_reply)
+	ShadowReads    prometheus.Counter
+	RepairsQueued  prometheus.Counter
+	RepairsDone    prometheus.Counter
+	RepairsFailed  prometheus.Counter
+	RepairsDropped prometheus.Counter
+	// FencesAbandoned counts timed-out titan writes the proxy stopped
+	// waiting for (FenceTimeout, or shutdown): their keys were marked dirty.
+	FencesAbandoned prometheus.Counter
 	RepairQueue     prometheus.Gauge
 	ReadSide        *prometheus.GaugeVec // side: 1 for the side serving reads
 	ClientConns     prometheus.Gauge
@@ -93,12 +96,13 @@ func New(parts Part) *Metrics {
 			"Upstream round-trip latency of proxied commands, by side.", "side"),
 		Mismatches: f.counterVec("dualwrite_mismatches_total",
 			"Replies that differed between Redis and titan, by kind (shadow_read, write_reply).", "kind"),
-		ShadowReads:    f.counter("dualwrite_shadow_reads_total", "Reads also sent to the non-serving side for comparison."),
-		RepairsQueued:  f.counter("dualwrite_repairs_queued_total", "Keys queued for repair after a titan failure or mismatch."),
-		RepairsDone:    f.counter("dualwrite_repairs_done_total", "Keys repaired by copying the source value to titan."),
-		RepairsFailed:  f.counter("dualwrite_repairs_failed_total", "Repair attempts that failed and were retried."),
-		RepairsDropped: f.counter("dualwrite_repairs_dropped_total", "Keys not queued because the repair queue was full."),
-		RepairQueue:    f.gauge("dualwrite_repair_queue_length", "Keys waiting for repair."),
+		ShadowReads:     f.counter("dualwrite_shadow_reads_total", "Reads also sent to the non-serving side for comparison."),
+		RepairsQueued:   f.counter("dualwrite_repairs_queued_total", "Keys queued for repair after a titan failure or mismatch."),
+		RepairsDone:     f.counter("dualwrite_repairs_done_total", "Keys repaired by copying the source value to titan."),
+		RepairsFailed:   f.counter("dualwrite_repairs_failed_total", "Repair attempts that failed and were retried."),
+		RepairsDropped:  f.counter("dualwrite_repairs_dropped_total", "Keys not queued because the repair queue was full."),
+		FencesAbandoned: f.counter("dualwrite_proxy_fences_abandoned_total", "Timed-out titan writes the proxy stopped waiting for (no answer within --fence-timeout, or at shutdown); their keys were marked dirty."),
+		RepairQueue:     f.gauge("dualwrite_repair_queue_length", "Keys waiting for repair."),
 		ReadSide: f.gaugeVec("dualwrite_read_side",
 			"1 for the side currently serving reads (redis or titan).", "side"),
 		ClientConns:    f.gauge("dualwrite_proxy_client_connections", "Open client connections."),

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/titan-kv/titan/tools/dualwrite/internal/resp"
 )
@@ -86,11 +89,13 @@ type applier struct {
 	// breaker, when set, skips the side while it is down.
 	breaker *breaker
 	// failed is told of a key whose write was not applied; fence, when
-	// not nil, is closed once that write can no longer land (a replay
-	// that timed out may still run on the secondary: resp.FencedError).
-	failed func(key []byte, fence <-chan struct{})
+	// not nil, is the write that timed out and may still run on the
+	// secondary (its Settled is closed once it can no longer land).
+	failed func(key []byte, fence *resp.FencedError)
 
 	applied atomic.Int64 // writes replayed, for the replay rate
+	// delay observes each write's wait in the queue (looked up once).
+	delay prometheus.Observer
 
 	idle sync.Cond // signalled when a queue empties (for Drain)
 	mu   sync.Mutex
@@ -98,7 +103,7 @@ type applier struct {
 }
 
 func newApplier(p *Proxy, name string, shards, depth int) *applier {
-	a := &applier{p: p, name: name, seed: maphash.MakeSeed()}
+	a := &applier{p: p, name: name, seed: maphash.MakeSeed(), delay: p.m.ApplyDelay.WithLabelValues(name)}
 	a.idle.L = &a.mu
 	for range shards {
 		s := &applyShard{keys: map[string]*keyState{}, queue: make(chan *op, depth)}
@@ -183,6 +188,7 @@ const maxBatch = 128
 // write.
 func (a *applier) work(ctx context.Context, s *applyShard) {
 	batch := make([]*op, 0, maxBatch)
+	todo := make([]*op, 0, maxBatch) // nothing keeps it after applyBatch
 	for {
 		batch = batch[:0]
 		select {
@@ -201,7 +207,7 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 				break more
 			}
 		}
-		var todo []*op
+		todo = todo[:0]
 		s.mu.Lock()
 		for _, o := range batch {
 			st := s.keys[o.key]
@@ -213,6 +219,11 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 			todo = append(todo, o)
 		}
 		s.mu.Unlock()
+		if a.p.clients.Load() > 0 {
+			// Client commands are being served: let them run first
+			// (the replay waits for nothing else; see clients).
+			runtime.Gosched()
+		}
 		failed := a.applyBatch(ctx, todo)
 		// Handed over while still in flight, so that a copy of the key
 		// (which waits for inflight to drop) sees the fence.
@@ -256,18 +267,18 @@ func (a *applier) abandon(s *applyShard) {
 // applyBatch applies ops in one round trip and returns the keys the
 // secondary does not follow the primary on afterwards, each with the fence
 // of its writes when they timed out (nil otherwise).
-func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]<-chan struct{} {
+func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]*resp.FencedError {
 	if len(ops) == 0 {
 		return nil
 	}
 	p := a.p
-	failed := map[string]<-chan struct{}{}
 	now := time.Now()
 	for _, o := range ops {
-		p.m.ApplyDelay.WithLabelValues(a.name).Observe(now.Sub(o.queued).Seconds())
+		a.delay.Observe(now.Sub(o.queued).Seconds())
 	}
 	if a.breaker != nil && !a.breaker.allow() {
 		p.m.Commands.WithLabelValues(a.name, "skipped").Add(float64(len(ops)))
+		failed := make(map[string]*resp.FencedError, len(ops))
 		for _, o := range ops {
 			failed[o.key] = nil
 		}
@@ -280,24 +291,27 @@ func (a *applier) applyBatch(ctx context.Context, ops []*op) map[string]<-chan s
 	vs, err := a.apply(ctx, ops)
 	if err != nil {
 		p.log.Warn("writes not applied", "side", a.name, "writes", len(ops), "first_key", ops[0].key, "err", err)
-		var fence <-chan struct{}
-		if fe := (*resp.FencedError)(nil); errors.As(err, &fe) {
-			fence = fe.Settled
-		}
+		var fence *resp.FencedError
+		_ = errors.As(err, &fence)
+		failed := make(map[string]*resp.FencedError, len(ops))
 		for _, o := range ops {
 			failed[o.key] = fence
 		}
 		return failed
 	}
+	var differ map[string]*resp.FencedError // most batches have none: no map
 	for i, o := range ops {
 		if v := vs[i]; o.compare && !resp.Equal(o.redis, v) {
 			p.m.Mismatches.WithLabelValues("write_reply").Inc()
 			p.log.Info("write replies differ", "side", a.name, "key", o.key, "cmd", string(o.args[0]),
 				"primary", o.redis.String(), "secondary", v.String())
-			failed[o.key] = nil
+			if differ == nil {
+				differ = map[string]*resp.FencedError{}
+			}
+			differ[o.key] = nil
 		}
 	}
-	return failed
+	return differ
 }
 
 // beginCopy takes key over for a copy: later writes are not applied

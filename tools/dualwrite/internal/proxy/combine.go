@@ -9,14 +9,18 @@ import (
 )
 
 // combiner merges the batches that the applier's shard workers send at
-// the same time into one pipeline (group commit): while maxSending
-// pipelines are in flight, the batches arriving queue, and the next
-// sender takes all of them. Titan then runs a few large transactions
+// the same time into one pipeline (group commit): while a pipeline is in
+// flight, the batches arriving queue, and when it returns the next sender
+// takes all of them. A batch therefore waits for company only while
+// another replay pipeline to titan is in flight, never for a fixed time (a
+// fixed linger capped a hot key's replays, which go one batch at a time,
+// at one batch per linger). Titan then runs a few large transactions
 // instead of one per write, each paying its fixed costs (timestamp,
-// prewrite, commit); on a shared machine that titan CPU is what clients
-// of the proxy would wait for. A shard worker still waits for its own
-// batch's replies before sending the next, so each key's writes keep
-// their order.
+// prewrite, commit), and the proxy pays one write and one read system
+// call per pipeline instead of per write; on a shared machine that CPU is
+// what clients of the proxy would wait for. A shard worker still waits
+// for its own batch's replies before sending the next, so each key's
+// writes keep their order.
 type combiner struct {
 	send    func(ctx context.Context, ops []*op) ([]resp.Value, error)
 	timeout time.Duration // per maxBatch writes of a pipeline
@@ -26,9 +30,11 @@ type combiner struct {
 	sending int
 }
 
-// maxSending bounds the combined pipelines in flight, so a slow one does
-// not hold up every other key.
-const maxSending = 2
+// maxSending bounds the combined pipelines in flight. One: the batches
+// arriving while it is in flight go together in the next. A slow
+// pipeline holds the others up to the replay timeout (then their keys are
+// repaired, as for any replay that timed out).
+const maxSending = 1
 
 // maxCombined bounds the writes of one combined pipeline.
 const maxCombined = 2048
@@ -43,8 +49,17 @@ type combined struct {
 // do sends ops, possibly together with other callers' batches, and
 // returns their replies.
 func (c *combiner) do(ctx context.Context, ops []*op) ([]resp.Value, error) {
-	me := &combined{ops: ops, done: make(chan struct{})}
 	c.mu.Lock()
+	if c.sending < maxSending && len(c.queue) == 0 {
+		// Nothing to wait for or to take along: send at once, within
+		// ctx (no batch of its own, no timer of its own).
+		c.sending++
+		c.mu.Unlock()
+		vs, err := c.send(ctx, ops)
+		c.handOn()
+		return vs, err
+	}
+	me := &combined{ops: ops, done: make(chan struct{})}
 	c.queue = append(c.queue, me)
 	if c.sending < maxSending {
 		c.sending++
@@ -74,21 +89,29 @@ func (c *combiner) do(ctx context.Context, ops []*op) ([]resp.Value, error) {
 	return me.vs, me.err
 }
 
+// handOn ends a send: batches that queued meanwhile go on in a new
+// sender (this caller does not send for the others), else the slot is
+// free.
+func (c *combiner) handOn() {
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.mu.Unlock()
+		go c.sendUntil(nil)
+		return
+	}
+	c.sending--
+	c.mu.Unlock()
+}
+
 // sendUntil sends queued batches, oldest first, until me is sent (nil:
 // until the queue is empty); batches still queued then go on in a new
 // sender, so no caller sends for the others for long.
 func (c *combiner) sendUntil(me *combined) {
 	for {
 		c.mu.Lock()
-		mine := me != nil && isClosed(me.done)
-		if len(c.queue) == 0 || mine {
-			if len(c.queue) > 0 {
-				c.mu.Unlock()
-				go c.sendUntil(nil)
-				return
-			}
-			c.sending--
+		if len(c.queue) == 0 || (me != nil && isClosed(me.done)) {
 			c.mu.Unlock()
+			c.handOn()
 			return
 		}
 		var group []*combined

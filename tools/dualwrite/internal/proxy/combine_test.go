@@ -60,9 +60,10 @@ func TestCombinerGroupsConcurrentBatches(t *testing.T) {
 			}
 		}()
 	}
-	// Two senders block in flight; the rest queue behind them.
-	start("a")
-	start("b")
+	// maxSending senders block in flight; the rest queue behind them.
+	for i := range maxSending {
+		start(fmt.Sprint("inflight", i))
+	}
 	waitFor(t, func() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.sending == maxSending })
 	for i := range 6 {
 		start(fmt.Sprint("q", i), fmt.Sprint("r", i))
@@ -89,8 +90,8 @@ func TestCombinerGroupsConcurrentBatches(t *testing.T) {
 			}
 		}
 	}
-	if total != 14 || len(pipelines) > 4 {
-		t.Errorf("pipelines %q: want the 14 writes in at most 4 pipelines", pipelines)
+	if total != maxSending+12 || len(pipelines) > maxSending+2 {
+		t.Errorf("pipelines %q: want the %d writes in at most %d pipelines", pipelines, maxSending+12, maxSending+2)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,12 +22,38 @@ import (
 // connection waits behind it, as on a slow server).
 func markerRelay(t *testing.T, upstream string, marker []byte, delay time.Duration) string {
 	t.Helper()
+	return relay(t, upstream, func(chunk []byte) bool {
+		if bytes.Contains(chunk, marker) {
+			time.Sleep(delay)
+		}
+		return true
+	}, nil)
+}
+
+// relay forwards connections to upstream. Each chunk a client sends goes
+// through pass first, which may hold it back and reports whether it is
+// forwarded: after a false, the connection's requests are swallowed
+// (never forwarded, never answered) while it stays open, and stuck (when
+// not nil) counts it until the client closes it. Every connection is
+// closed at cleanup.
+func relay(t *testing.T, upstream string, pass func(chunk []byte) bool, stuck *atomic.Int64) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
+	var conns []net.Conn
 	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -40,6 +67,9 @@ func markerRelay(t *testing.T, upstream string, marker []byte, delay time.Durati
 				c.Close()
 				continue
 			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
@@ -49,19 +79,25 @@ func markerRelay(t *testing.T, upstream string, marker []byte, delay time.Durati
 			go func() {
 				defer wg.Done()
 				defer u.Close()
+				defer c.Close()
 				buf := make([]byte, 64<<10)
+				swallow := false
 				for {
 					n, err := c.Read(buf)
-					if n > 0 {
-						if bytes.Contains(buf[:n], marker) {
-							time.Sleep(delay)
+					if n > 0 && !swallow && !pass(buf[:n]) {
+						swallow = true
+						if stuck != nil {
+							stuck.Add(1)
+							defer stuck.Add(-1)
 						}
+					}
+					if n > 0 && !swallow {
 						if _, werr := u.Write(buf[:n]); werr != nil {
 							return
 						}
 					}
 					if err != nil {
-						return
+						return // the client closed the connection
 					}
 				}
 			}()
@@ -74,6 +110,13 @@ func markerRelay(t *testing.T, upstream string, marker []byte, delay time.Durati
 // with the given timeout, with its apply and repair loops.
 func newRealProxy(t testing.TB, redisAddr, titanAddr string, timeout time.Duration) *Proxy {
 	t.Helper()
+	return newRealProxyCfg(t, redisAddr, titanAddr, timeout, nil)
+}
+
+// newRealProxyCfg is newRealProxy with the Config changed by set (when
+// not nil) before the proxy is made.
+func newRealProxyCfg(t testing.TB, redisAddr, titanAddr string, timeout time.Duration, set func(*Config)) *Proxy {
+	t.Helper()
 	src, err := source.Open(context.Background(), source.Options{Redis: []string{redisAddr}, Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +124,12 @@ func newRealProxy(t testing.TB, redisAddr, titanAddr string, timeout time.Durati
 	t.Cleanup(src.Close)
 	titan := resp.NewPool(titanAddr, 16, timeout)
 	t.Cleanup(titan.Close)
-	p, err := New(Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(metrics.Proxy),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout, ApplyShards: 4})
+	cfg := Config{Source: src, Titan: titan, ReadFrom: ReadRedis, Metrics: metrics.New(metrics.Proxy),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: timeout, ApplyShards: 4}
+	if set != nil {
+		set(&cfg)
+	}
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,11 @@ type Config struct {
 	Logger     *slog.Logger
 	// Timeout bounds each upstream command.
 	Timeout time.Duration
+	// FenceTimeout bounds how long a key's repair waits for a titan write
+	// that timed out but may still land (default 30 s); past it the key
+	// is marked dirty on titan (a later backfill's drain copies it again)
+	// and repaired at once.
+	FenceTimeout time.Duration
 	// RepairQueue bounds the number of keys waiting for repair.
 	RepairQueue int
 	// RepairWorkers is the number of keys repaired at once.
@@ -87,6 +92,10 @@ type Proxy struct {
 	flagSeen atomic.Uint64
 	// orphans counts the replays that timed out and may still land.
 	orphans atomic.Int64
+	// clients counts the client commands being served: the replay
+	// workers yield the processor to them (runtime.Gosched) before each
+	// batch, so a replay's CPU comes after the clients' round trips.
+	clients atomic.Int64
 	// redisM and titanM are the sides' command metrics.
 	redisM, titanM *sideMetrics
 	breaker        breaker
@@ -117,6 +126,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.FenceTimeout <= 0 {
+		cfg.FenceTimeout = 30 * time.Second
 	}
 	if cfg.RepairQueue <= 0 {
 		cfg.RepairQueue = 1000000
@@ -149,10 +161,10 @@ func New(cfg Config) (*Proxy, error) {
 	p.titanQ = newApplier(p, metrics.SideTitan, cfg.ApplyShards, cfg.ApplyDepth)
 	p.titanQ.breaker = &p.breaker
 	p.titanQ.apply = (&combiner{send: p.applyTitan, timeout: cfg.Timeout}).do
-	p.titanQ.failed = func(key []byte, fence <-chan struct{}) { p.repair.scheduleFenced(key, "write not applied", fence) }
+	p.titanQ.failed = func(key []byte, fence *resp.FencedError) { p.repair.scheduleFenced(key, "write not applied", fence) }
 	p.redisQ = newApplier(p, metrics.SideRedis, cfg.ApplyShards, cfg.ApplyDepth)
 	p.redisQ.apply = p.applyRedis
-	p.redisQ.failed = func(key []byte, _ <-chan struct{}) {
+	p.redisQ.failed = func(key []byte, _ *resp.FencedError) {
 		p.m.ReverseFailed.Inc()
 		p.log.Error("write not replayed on Redis after the cut-over (Redis no longer matches titan for this key)", "key", string(key))
 	}
@@ -258,6 +270,7 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	cancel()
 	wg.Wait()
+	p.abandonFences()
 	p.log.Info("proxy stopped", "keys_left_to_repair", p.repair.len(), "journaled", p.cfg.Journal != nil)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
@@ -295,7 +308,9 @@ func (p *Proxy) handle(conn redcon.Conn, cmd redcon.Command) {
 		cl = &client{}
 		conn.SetContext(cl)
 	}
+	p.clients.Add(1)
 	v, closeAfter := p.dispatch(cmd.Args)
+	p.clients.Add(-1)
 	cl.buf = v.Append(cl.buf[:0])
 	conn.WriteRaw(cl.buf)
 	if closeAfter {
@@ -572,12 +587,12 @@ func (p *Proxy) applyTitan(ctx context.Context, ops []*op) ([]resp.Value, error)
 		p.orphaned(fe.Settled)
 	}
 	p.breaker.record(err)
-	p.m.Latency.WithLabelValues(metrics.SideTitan).Observe(time.Since(start).Seconds())
+	p.titanM.latency.Observe(time.Since(start).Seconds())
 	if err != nil {
-		p.m.Commands.WithLabelValues(metrics.SideTitan, "failed").Add(float64(len(ops)))
+		p.titanM.failed.Add(float64(len(ops)))
 		return nil, err
 	}
-	p.m.Commands.WithLabelValues(metrics.SideTitan, "ok").Add(float64(len(ops)))
+	p.titanM.ok.Add(float64(len(ops)))
 	if mark {
 		if m := vs[len(vs)-1]; m.IsError() {
 			return nil, fmt.Errorf("mark dirty: %s", m.Str)

@@ -3,6 +3,7 @@ package proxy
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -49,24 +50,57 @@ type repairItem struct {
 	index    int       // in the heap; -1 while being copied
 	again    bool      // scheduled again while being copied
 	// fences of the key's timed-out replays: no copy starts before they
-	// are closed, so a late replay can never overwrite a copy.
-	fences []<-chan struct{}
+	// are settled, so a late replay can never overwrite a copy, unless
+	// one stays open for the proxy's FenceTimeout.
+	fences []fence
+	// markDirty: the key's fences were abandoned; its next attempt marks
+	// it dirty on titan before copying it.
+	markDirty bool
 }
 
-// unfenced reports whether every fence of it is closed (and forgets the
-// closed ones). Call it with r.mu held.
-func (it *repairItem) unfenced() bool {
+// fence is a timed-out titan write of a key and when it was handed over.
+type fence struct {
+	*resp.FencedError
+	at time.Time
+}
+
+// addFence adds a fence to it. Call it with r.mu held.
+func (it *repairItem) addFence(f *resp.FencedError) {
+	if f != nil {
+		it.fences = append(it.fences, fence{f, time.Now()})
+	}
+}
+
+// unfenced reports whether every fence of it is settled (and forgets the
+// settled ones), and since when the oldest open one waits. Call it with
+// r.mu held.
+func (it *repairItem) unfenced() (ok bool, since time.Time) {
 	open := it.fences[:0]
 	for _, f := range it.fences {
 		select {
-		case <-f:
+		case <-f.Settled:
 		default:
 			open = append(open, f)
+			if since.IsZero() || f.at.Before(since) {
+				since = f.at
+			}
 		}
 	}
 	clear(it.fences[len(open):])
 	it.fences = open
-	return len(open) == 0
+	return len(open) == 0, since
+}
+
+// abandonFences gives up on the key's open fences: their connections are
+// closed, and the key is marked dirty before its copy (a late write may
+// still land after it). Call it with r.mu held.
+func (it *repairItem) abandonFences() {
+	for _, f := range it.fences {
+		f.Abandon()
+	}
+	clear(it.fences)
+	it.fences = it.fences[:0]
+	it.markDirty = true
 }
 
 // fenceWait is how often a key waiting for its fences is looked at again.
@@ -112,14 +146,12 @@ func (r *repairer) schedule(key []byte, reason string) { r.scheduleFenced(key, r
 
 // scheduleFenced queues key for repair once fence (when not nil) is
 // closed.
-func (r *repairer) scheduleFenced(key []byte, reason string, fence <-chan struct{}) {
+func (r *repairer) scheduleFenced(key []byte, reason string, fence *resp.FencedError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := string(key)
 	if it, ok := r.pending[k]; ok {
-		if fence != nil {
-			it.fences = append(it.fences, fence)
-		}
+		it.addFence(fence)
 		if it.index < 0 {
 			it.again = true
 		}
@@ -134,9 +166,7 @@ func (r *repairer) scheduleFenced(key []byte, reason string, fence <-chan struct
 		r.p.log.Error("journal", "key", k, "err", err)
 	}
 	it := &repairItem{key: k, at: time.Now()}
-	if fence != nil {
-		it.fences = append(it.fences, fence)
-	}
+	it.addFence(fence)
 	r.pending[k] = it
 	heap.Push(&r.ready, it)
 	r.p.m.RepairsQueued.Inc()
@@ -157,12 +187,21 @@ func (r *repairer) next(ctx context.Context) (*repairItem, bool) {
 			it := r.ready[0]
 			if wait := time.Until(it.at); wait <= 0 {
 				heap.Pop(&r.ready)
-				if !it.unfenced() {
-					// A timed-out replay of the key may still land:
-					// look again later, without counting an attempt.
-					it.at = time.Now().Add(fenceWait)
-					heap.Push(&r.ready, it)
-					continue
+				if ok, since := it.unfenced(); !ok {
+					if time.Since(since) < r.p.cfg.FenceTimeout {
+						// A timed-out replay of the key may still
+						// land: look again later, without counting
+						// an attempt.
+						it.at = time.Now().Add(fenceWait)
+						heap.Push(&r.ready, it)
+						continue
+					}
+					// titan holds the write without answering:
+					// stop waiting, mark the key dirty and copy it.
+					r.p.m.FencesAbandoned.Add(float64(len(it.fences)))
+					r.p.log.Warn("a timed-out titan write neither landed nor failed; key marked dirty and repaired now (run sync again or verify --fix later)",
+						"key", it.key, "waited", time.Since(since).Round(time.Millisecond), "writes", len(it.fences))
+					it.abandonFences()
 				}
 				r.active++
 				return it, true
@@ -256,6 +295,20 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 	}
 	key := []byte(it.key)
 	start := time.Now()
+	if it.markDirty {
+		// A write of the key may still land on titan after this copy: a
+		// backfill's drain (sync run again) or verify --fix copies it
+		// again later.
+		mctx, cancel := context.WithTimeout(ctx, r.p.cfg.Timeout)
+		err := r.p.mark(mctx, [][]byte{key})
+		cancel()
+		if err != nil {
+			r.p.m.RepairsFailed.Inc()
+			r.p.log.Warn("repair failed; will retry", "key", it.key, "attempt", it.attempts+1, "err", err)
+			return true
+		}
+		it.markDirty = false
+	}
 	var err error
 	var dumped bool
 	if !r.noDump.Load() {
@@ -265,6 +318,9 @@ func (r *repairer) attempt(ctx context.Context, it *repairItem) (again bool) {
 		r.p.titanQ.beginCopy(it.key, false)
 		err = r.copy(ctx, key)
 		again = r.p.titanQ.endCopy(it.key, err == nil)
+	}
+	if errors.Is(err, errFenceAbandoned) {
+		it.markDirty = true // its write may land after the next copy
 	}
 	switch {
 	case err != nil:
@@ -421,6 +477,20 @@ func (r *repairer) takeRepaired() [][]byte {
 		}
 	}
 	r.repaired = map[string]struct{}{}
+	return keys
+}
+
+// fencedKeys returns the keys waiting for repair whose timed-out titan
+// writes may still land (open fences, or abandoned ones not yet marked).
+func (r *repairer) fencedKeys() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var keys [][]byte
+	for k, it := range r.pending {
+		if ok, _ := it.unfenced(); it.markDirty || !ok {
+			keys = append(keys, []byte(k))
+		}
+	}
 	return keys
 }
 

@@ -3,6 +3,7 @@ package resp
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -13,6 +14,21 @@ type Pool struct {
 	timeout time.Duration
 	idle    chan *Conn
 	slots   chan struct{}
+
+	// late holds the fenced pipelines whose caller stopped waiting and
+	// whose replies are still being read (see PipelineFenced).
+	mu   sync.Mutex
+	late map[*fencedCall]struct{}
+}
+
+// fencedCall is a pipeline of PipelineFenced.
+type fencedCall struct {
+	c    *Conn
+	done bool // every reply read or the connection failed; c is back in the pool
+	// settled is closed once vs and err are set.
+	settled chan struct{}
+	vs      []Value
+	err     error
 }
 
 // NewPool returns a pool of at most size connections to addr; timeout bounds
@@ -102,10 +118,20 @@ func (p *Pool) Pipeline(ctx context.Context, cmds [][][]byte) ([]Value, error) {
 type FencedError struct {
 	Err     error
 	Settled <-chan struct{}
+	abandon func()
 }
 
 func (e *FencedError) Error() string { return e.Err.Error() }
 func (e *FencedError) Unwrap() error { return e.Err }
+
+// Abandon stops reading the replies: it closes the connection (if its
+// reader is still at work), which closes Settled soon after. The server
+// may still run what it received: the caller gives up knowing when.
+func (e *FencedError) Abandon() {
+	if e.abandon != nil {
+		e.abandon()
+	}
+}
 
 // PipelineFenced runs cmds like Pipeline, except when ctx ends first: it
 // then returns a *FencedError at once, and the connection is not closed
@@ -118,37 +144,82 @@ func (p *Pool) PipelineFenced(ctx context.Context, cmds [][][]byte) ([]Value, er
 		return nil, nil
 	}
 	if p.timeout > 0 { // as Pipeline: the pool's timeout bounds the wait too
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.timeout*time.Duration(1+len(cmds)/1000))
-		defer cancel()
+		limit := time.Now().Add(p.timeout * time.Duration(1+len(cmds)/1000))
+		if d, ok := ctx.Deadline(); !ok || d.After(limit) { // no second timer when ctx ends first
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, limit)
+			defer cancel()
+		}
 	}
 	c, err := p.Get(ctx)
 	if err != nil {
 		return nil, err // nothing sent
 	}
-	type result struct {
-		vs  []Value
-		err error
-	}
-	done := make(chan result, 1)
-	settled := make(chan struct{})
-	go func() {
-		vs, err := c.pipeline(context.Background(), false, cmds)
-		p.Put(c)
-		done <- result{vs, err}
-		close(settled)
-	}()
+	call := &fencedCall{c: c, settled: make(chan struct{})}
+	go p.readFenced(call, cmds)
 	select {
-	case r := <-done:
-		return r.vs, r.err
+	case <-call.settled:
+		return call.vs, call.err
 	case <-ctx.Done():
-		return nil, &FencedError{Err: fmt.Errorf("pool %s: %w", p.addr, ctx.Err()), Settled: settled}
+	}
+	p.mu.Lock()
+	if !call.done {
+		if p.late == nil {
+			p.late = map[*fencedCall]struct{}{}
+		}
+		p.late[call] = struct{}{}
+	}
+	p.mu.Unlock()
+	return nil, &FencedError{Err: fmt.Errorf("pool %s: %w", p.addr, ctx.Err()), Settled: call.settled,
+		abandon: func() { p.abandon(call) }}
+}
+
+// readFenced runs call's pipeline on its connection, with no time limit,
+// and closes call.settled once its result is set.
+func (p *Pool) readFenced(call *fencedCall, cmds [][][]byte) {
+	c := call.c
+	vs, err := c.pipeline(context.Background(), false, cmds)
+	p.mu.Lock()
+	call.done = true
+	delete(p.late, call)
+	p.mu.Unlock()
+	p.Put(c)
+	call.vs, call.err = vs, err
+	close(call.settled)
+}
+
+// abandon closes the connection of call if its replies are still being
+// read; the reader then fails, and the connection leaves the pool.
+func (p *Pool) abandon(call *fencedCall) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !call.done {
+		_ = call.c.nc.Close()
+		delete(p.late, call)
 	}
 }
 
-// Close closes idle connections. Connections checked out are closed when
-// they are returned after Close only if the pool is full.
+// AbandonFenced stops reading the replies of every fenced pipeline whose
+// caller stopped waiting (see FencedError.Abandon) and returns how many
+// there were.
+func (p *Pool) AbandonFenced() int {
+	p.mu.Lock()
+	calls := make([]*fencedCall, 0, len(p.late))
+	for call := range p.late {
+		calls = append(calls, call)
+	}
+	p.mu.Unlock()
+	for _, call := range calls {
+		p.abandon(call)
+	}
+	return len(calls)
+}
+
+// Close closes idle connections and those of fenced pipelines whose
+// caller stopped waiting (AbandonFenced). Connections checked out are
+// closed when they are returned after Close only if the pool is full.
 func (p *Pool) Close() {
+	p.AbandonFenced()
 	for {
 		select {
 		case c := <-p.idle:
