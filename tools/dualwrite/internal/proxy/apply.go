@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -219,11 +218,6 @@ func (a *applier) work(ctx context.Context, s *applyShard) {
 			todo = append(todo, o)
 		}
 		s.mu.Unlock()
-		if a.p.clients.Load() > 0 {
-			// Client commands are being served: let them run first
-			// (the replay waits for nothing else; see clients).
-			runtime.Gosched()
-		}
 		failed := a.applyBatch(ctx, todo)
 		// Handed over while still in flight, so that a copy of the key
 		// (which waits for inflight to drop) sees the fence.

@@ -92,10 +92,6 @@ type Proxy struct {
 	flagSeen atomic.Uint64
 	// orphans counts the replays that timed out and may still land.
 	orphans atomic.Int64
-	// clients counts the client commands being served: the replay
-	// workers yield the processor to them (runtime.Gosched) before each
-	// batch, so a replay's CPU comes after the clients' round trips.
-	clients atomic.Int64
 	// redisM and titanM are the sides' command metrics.
 	redisM, titanM *sideMetrics
 	breaker        breaker
@@ -308,9 +304,7 @@ func (p *Proxy) handle(conn redcon.Conn, cmd redcon.Command) {
 		cl = &client{}
 		conn.SetContext(cl)
 	}
-	p.clients.Add(1)
 	v, closeAfter := p.dispatch(cmd.Args)
-	p.clients.Add(-1)
 	cl.buf = v.Append(cl.buf[:0])
 	conn.WriteRaw(cl.buf)
 	if closeAfter {
