@@ -59,11 +59,10 @@ const swapLockChunk = 16
 // a lock live, and fails at once with a conflict, only while it is
 // younger than store.ConflictOnLiveLocks' limit (500 ms, measured from
 // the fence's start timestamp); an older one it waits for, holding the
-// locks it has (in other regions), which the fence may be waiting for:
-// so a fence that took longer gives everything back and starts again,
-// with twice the time (up to ten times: a store that slow makes every
-// wait long).
-const fenceMaxAge = 300 * time.Millisecond
+// locks it has, which the fence may be waiting for: so a fence that takes
+// longer gives everything back, and SwapDB tries once without it (a store
+// that slow), then with it again.
+const fenceMaxAge = 400 * time.Millisecond
 
 // errFenceAgain makes SwapDB run again: its fence deadlocked with a
 // writer or grew too old.
@@ -79,15 +78,15 @@ func (d *DB) SwapDB(ctx context.Context, a, b uint16) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.opts.CommandTimeout)
 	defer cancel()
-	age := fenceMaxAge
 	for pause := time.Millisecond; ; pause = min(2*pause, 16*time.Millisecond) {
-		err := d.swapOnce(ctx, a, b, age)
-		if err == nil || !(retryable(err) || errors.Is(err, errFenceAgain)) {
-			return err
-		}
+		err := d.swapOnce(ctx, a, b)
 		if errors.Is(err, errFenceAgain) {
-			// A store too slow for the fence's time: give it more.
-			age = min(2*age, 10*fenceMaxAge)
+			// A store too slow for the fence: one try without it, as
+			// SWAPDB inside MULTI does.
+			err = d.swapOptimistic(ctx, a, b)
+		}
+		if err == nil || !retryable(err) {
+			return err
 		}
 		if d.metrics != nil {
 			d.metrics.TxnRetries.Inc()
@@ -101,7 +100,7 @@ func (d *DB) SwapDB(ctx context.Context, a, b uint16) error {
 }
 
 // swapOnce is one attempt of SwapDB: the fence, then the swap.
-func (d *DB) swapOnce(ctx context.Context, a, b uint16, age time.Duration) error {
+func (d *DB) swapOnce(ctx context.Context, a, b uint16) error {
 	fence, err := d.store.KV().Begin()
 	if err != nil {
 		return fmt.Errorf("swapdb: begin the fence: %w", err)
@@ -109,7 +108,7 @@ func (d *DB) swapOnce(ctx context.Context, a, b uint16, age time.Duration) error
 	fence.SetPessimistic(true)
 	fence.SetRPCInterceptor(d.countRPC)
 	defer fence.Rollback() // a no-op once rolled back before the commit
-	until := time.Now().Add(age)
+	until := time.Now().Add(fenceMaxAge)
 	mk := d.mapKey()
 	raw, err := d.lockFresh(ctx, until, fence, [][]byte{mk}, true)
 	if err != nil {
@@ -155,6 +154,20 @@ func (d *DB) swapOnce(ctx context.Context, a, b uint16, age time.Duration) error
 	if err := fence.Rollback(); err != nil {
 		tx.t.Rollback()
 		return fmt.Errorf("swapdb: release the fence: %w", err)
+	}
+	return tx.commit()
+}
+
+// swapOptimistic is one attempt of the swap as one optimistic
+// transaction, without the fence.
+func (d *DB) swapOptimistic(ctx context.Context, a, b uint16) error {
+	tx, err := d.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.Keyspace().Swap(a, b); err != nil {
+		tx.t.Rollback()
+		return err
 	}
 	return tx.commit()
 }
