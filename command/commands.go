@@ -52,7 +52,7 @@ func coreCommands() []*Command {
 		cmd("dbsize", dbsize),
 		cmd("flushdb", flushdb, barrier),
 		cmd("flushall", flushall, barrier),
-		cmd("swapdb", swapdb),
+		cmd("swapdb", swapdb, barrier),
 		cmd("time", timeCmd),
 		cmd("lastsave", func(c *Call) { c.Reply(resp.Int(c.s.start.Unix())) }),
 

@@ -131,10 +131,15 @@ func (s *Engine) wakeChanged(changes []db.Change) {
 			to = &streams
 		default:
 			// Removed or now another type: this instance's XREADGROUP
-			// waiters answer that their stream is gone (those of other
-			// instances at their next Recheck).
+			// waiters answer that their stream is gone; a stream's
+			// removal goes to the other instances as a stream change
+			// (their group readers then find it gone, their XREADs
+			// keep waiting).
 			s.waiters.WakeGroups(ch.DB, ch.Key)
-			continue
+			if ch.Was != encoding.TypeStream {
+				continue
+			}
+			to = &streams
 		}
 		if s.peers != nil {
 			*to = binary.BigEndian.AppendUint16(*to, ch.DB)

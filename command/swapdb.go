@@ -33,9 +33,21 @@ func swapdb(c *Call) {
 		c.Error("ERR DB index is out of range")
 		return
 	}
-	c.Write(func(tx *db.Tx) (resp.Reply, error) {
-		return resp.OK, tx.Keyspace().Swap(uint16(a), uint16(b))
-	})
+	if c.nested {
+		// Inside MULTI or a script: a part of their transaction.
+		c.Write(func(tx *db.Tx) (resp.Reply, error) {
+			return resp.OK, tx.Keyspace().Swap(uint16(a), uint16(b))
+		})
+	} else {
+		// On its own (a barrier: what the pipeline sent before it has
+		// committed): waits for the writers of both databases instead of
+		// losing to them (db/swapdb.go).
+		if err := c.s.db.SwapDB(c.s.run, uint16(a), uint16(b)); err != nil {
+			c.Error(c.errorReply(err))
+			return
+		}
+		c.Reply(resp.OK)
+	}
 	if a == b {
 		return
 	}

@@ -134,7 +134,7 @@ func (d *DB) ExpireDue(ctx context.Context, since int64, limit int) (Expired, er
 				if err := tx.verifyMap(); err != nil {
 					return err
 				}
-				tx.changes = append(tx.changes, Change{DB: tx.dbm.Logical(db), Key: key, Type: 0, Expired: true})
+				tx.changes = append(tx.changes, Change{DB: tx.dbm.Logical(db), Key: key, Type: 0, Was: m.Type, Expired: true})
 				r.Keys++
 			}
 			if err := tx.del(e); err != nil {

@@ -16,6 +16,10 @@ type Change struct {
 	Key []byte
 	// Type is the key's type after the change, 0 when it was removed.
 	Type encoding.Type
+	// Was is the key's type before the change (0: the key did not
+	// exist): a stream removed or overwritten wakes the XREADGROUP
+	// waiters of other instances at once.
+	Was encoding.Type
 	// Expired marks a removal by the expirer.
 	Expired bool
 	// Origin is set by the job that made the change (package command: the
@@ -50,9 +54,10 @@ func (d *DB) OnCommit(fn func([]Change)) {
 	d.hooks.mu.Unlock()
 }
 
-// changed records a change of key in the current database.
-func (tx *Tx) changed(key []byte, t encoding.Type) {
-	tx.changes = append(tx.changes, Change{DB: tx.dbm.Logical(tx.DB), Key: append([]byte(nil), key...), Type: t})
+// changed records a change of key in the current database from type was
+// to type t.
+func (tx *Tx) changed(key []byte, t, was encoding.Type) {
+	tx.changes = append(tx.changes, Change{DB: tx.dbm.Logical(tx.DB), Key: append([]byte(nil), key...), Type: t, Was: was})
 }
 
 // committed runs the hooks for the transaction's changes.

@@ -257,10 +257,12 @@ func (tx *Tx) counts(lo, hi uint16) ([]encoding.Counts, error) {
 
 // shardKeys returns the keys of database db's counter shards, the repair
 // shard last.
-func (tx *Tx) shardKeys(db uint16) [][]byte {
+func (tx *Tx) shardKeys(db uint16) [][]byte { return tx.d.shardKeys(db) }
+
+func (d *DB) shardKeys(db uint16) [][]byte {
 	keys := make([][]byte, 0, encoding.CounterShards+1)
 	for s := 0; s <= encoding.CounterShards; s++ {
-		keys = append(keys, tx.d.keys.Counter(db, uint8(s)))
+		keys = append(keys, d.keys.Counter(db, uint8(s)))
 	}
 	return keys
 }

@@ -51,6 +51,8 @@ type DB struct {
 	// its system key.
 	dbmap   atomic.Pointer[encoding.DBMap]
 	mapKeyB []byte
+	// swapWait wakes writers waiting for a SWAPDB in progress (swapdb.go).
+	swapWait swapWaiters
 	// hot paces this process's turns on hot keys (hotlock.go).
 	hot *hotLocks
 }

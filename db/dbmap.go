@@ -52,6 +52,7 @@ func (d *DB) noteMap(m *encoding.DBMap) {
 			return
 		}
 		if d.dbmap.CompareAndSwap(cur, m) {
+			d.swapWait.changed()
 			return
 		}
 	}

@@ -129,7 +129,7 @@ func (k Key) Rename(dst []byte, nx bool) (bool, error) {
 	if err := tx.delMeta(tx.DB, k.key, m); err != nil {
 		return false, err
 	}
-	tx.changed(k.key, 0)
+	tx.changed(k.key, 0, m.Type)
 	// replace writes dst's expiry index entry: the old one names the
 	// source key and is dropped by the expirer.
 	return true, tx.replace(dst, m)

@@ -59,7 +59,13 @@ func (tx *Tx) putMeta(key []byte, m *encoding.Meta, prevExpire int64) error {
 			return err
 		}
 	}
-	tx.changed(key, m.Type)
+	// The stored metadata, read (and cached) anyway to count the change
+	// (setMeta), names the type the key had.
+	was, err := tx.get(mk)
+	if err != nil {
+		return err
+	}
+	tx.changed(key, m.Type, encoding.MetaType(was))
 	return tx.setMeta(tx.DB, key, m)
 }
 
@@ -89,7 +95,11 @@ func (tx *Tx) deleteKey(key []byte, m *encoding.Meta) error {
 			return err
 		}
 	}
-	tx.changed(key, 0)
+	var was encoding.Type
+	if m != nil {
+		was = m.Type
+	}
+	tx.changed(key, 0, was)
 	return tx.delMeta(tx.DB, key, m)
 }
 

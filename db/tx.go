@@ -145,6 +145,10 @@ func (d *DB) retry(ctx context.Context, attempt func() error) error {
 				return fmt.Errorf("%w: %w", ctx.Err(), err)
 			}
 		}
+		if d.awaitSwap(ctx, err) {
+			i-- // waited for a SWAPDB, not a conflict with a peer
+			continue
+		}
 		if err == nil || !retryable(err) || i >= d.opts.MaxRetries {
 			if err != nil && retryable(err) {
 				return fmt.Errorf("transaction still conflicting after %d retries: %w", i, err)
@@ -206,7 +210,7 @@ func (tx *Tx) commit() error {
 			m.TxnCommits.WithLabelValues("conflict").Inc()
 			m.TxnConflicts.Inc()
 		}
-		return err
+		return tx.fenced(err)
 	default:
 		if m != nil {
 			m.TxnCommits.WithLabelValues("error").Inc()

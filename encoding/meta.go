@@ -141,6 +141,15 @@ func EncodeMeta(m *Meta) []byte {
 	return b
 }
 
+// MetaType returns the type of the metadata value b (0 for nil), without
+// decoding the rest.
+func MetaType(b []byte) Type {
+	if len(b) == 0 {
+		return 0
+	}
+	return Type(b[0])
+}
+
 // DecodeMeta parses a value written by EncodeMeta. A string's Value aliases b.
 func DecodeMeta(b []byte) (*Meta, error) {
 	if len(b) < metaHeaderLen {

@@ -38,27 +38,41 @@ type resolveClient struct {
 	seen *lockKeys
 }
 
-// lockKeys are the keys seen locked, by locking transaction.
+// lockKeys are the keys seen locked, by locking transaction. An entry
+// lives while its transaction's locks are being resolved: once taken, it
+// stays (empty) for lockKeysTaken, so that the resolves of other readers
+// that met the same locks meanwhile find them done instead of walking the
+// region; an entry never taken (its owner committed, no one resolved) goes
+// after lockKeysAge. Expired entries are dropped at most every
+// lockKeysSweep, and never more than lockKeysMax transactions are kept
+// (the resolve of one not kept walks the region, as before).
 type lockKeys struct {
 	mu    sync.Mutex
 	byTxn map[uint64]*txnLocks
+	swept time.Time
+	now   func() time.Time // time.Now; tests move it
 }
 
 type txnLocks struct {
 	keys map[string]struct{}
-	at   time.Time
+	at   time.Time // the last lock noted
+	// taken is when a resolve took the last keys (zero: keys are left).
+	taken time.Time
 }
 
-// lockKeysMax bounds the transactions remembered; past it, those seen
-// more than lockKeysAge ago are forgotten (their resolve then walks the
-// region).
 const (
-	lockKeysMax = 4096
-	lockKeysAge = time.Minute
+	lockKeysMax   = 4096
+	lockKeysAge   = time.Minute
+	lockKeysTaken = 5 * time.Second
+	lockKeysSweep = time.Second
 )
 
+func newLockKeys() *lockKeys {
+	return &lockKeys{byTxn: make(map[uint64]*txnLocks), now: time.Now}
+}
+
 func newResolveClient(c tikv.Client, mvcc testutils.MVCCStore) resolveClient {
-	return resolveClient{Client: c, mvcc: mvcc, seen: &lockKeys{byTxn: make(map[uint64]*txnLocks)}}
+	return resolveClient{Client: c, mvcc: mvcc, seen: newLockKeys()}
 }
 
 func (c resolveClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
@@ -134,27 +148,35 @@ func (s *lockKeys) note(resp any) {
 	if len(locks) == 0 {
 		return
 	}
-	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.byTxn) >= lockKeysMax {
-		for ts, t := range s.byTxn {
-			if now.Sub(t.at) > lockKeysAge {
-				delete(s.byTxn, ts)
-			}
-		}
-	}
+	now := s.now()
+	s.sweep(now, len(s.byTxn) >= lockKeysMax)
 	for _, l := range locks {
 		t := s.byTxn[l.LockVersion]
 		if t == nil {
-			if len(s.byTxn) >= 2*lockKeysMax {
+			if len(s.byTxn) >= lockKeysMax {
 				continue // full of live entries: that resolve walks the region
 			}
 			t = &txnLocks{keys: make(map[string]struct{})}
 			s.byTxn[l.LockVersion] = t
 		}
 		t.keys[string(l.Key)] = struct{}{}
-		t.at = now
+		t.at, t.taken = now, time.Time{}
+	}
+}
+
+// sweep drops the expired entries, at most every lockKeysSweep unless
+// full. s.mu is held.
+func (s *lockKeys) sweep(now time.Time, full bool) {
+	if !full && now.Sub(s.swept) < lockKeysSweep {
+		return
+	}
+	s.swept = now
+	for ts, t := range s.byTxn {
+		if now.Sub(t.at) > lockKeysAge || (!t.taken.IsZero() && now.Sub(t.taken) > lockKeysTaken) {
+			delete(s.byTxn, ts)
+		}
 	}
 }
 
@@ -168,6 +190,8 @@ func (s *lockKeys) note(resp any) {
 func (s *lockKeys) take(ts uint64) (keys []string, known bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
+	s.sweep(now, false)
 	t := s.byTxn[ts]
 	if t == nil {
 		return nil, false
@@ -177,5 +201,8 @@ func (s *lockKeys) take(ts uint64) (keys []string, known bool) {
 		keys = append(keys, k)
 	}
 	clear(t.keys)
+	if t.taken.IsZero() {
+		t.taken = now
+	}
 	return keys, true
 }

@@ -84,7 +84,7 @@ func locked(locks []*kvrpcpb.LockInfo, k []byte) bool {
 // to one resolve only, so the readers of a big transaction do not resolve
 // all of its keys again each; a transaction never seen is unknown.
 func TestLockKeysTakenOnce(t *testing.T) {
-	s := &lockKeys{byTxn: make(map[uint64]*txnLocks)}
+	s := newLockKeys()
 	s.note(&kvrpcpb.BatchGetResponse{Pairs: []*kvrpcpb.KvPair{
 		{Error: &kvrpcpb.KeyError{Locked: &kvrpcpb.LockInfo{Key: []byte("a"), LockVersion: 7}}},
 		{Error: &kvrpcpb.KeyError{Locked: &kvrpcpb.LockInfo{Key: []byte("b"), LockVersion: 7}}},
@@ -101,5 +101,52 @@ func TestLockKeysTakenOnce(t *testing.T) {
 	}
 	if _, known := s.take(8); known {
 		t.Fatal("a transaction never seen is known")
+	}
+}
+
+// TestLockKeysForgotten: a transaction's entry goes once its locks were
+// resolved (after lockKeysTaken, for the resolves of readers that met the
+// same locks meanwhile), an entry never resolved goes after lockKeysAge,
+// and no more than lockKeysMax transactions are kept. The entries used to
+// stay until 4,096 were kept and then only those a minute old went, so a
+// process kept up to 8,192 of them, mostly empty.
+func TestLockKeysForgotten(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	s := newLockKeys()
+	s.now = func() time.Time { return clock }
+	lock := func(ts uint64, key string) *kvrpcpb.GetResponse {
+		return &kvrpcpb.GetResponse{Error: &kvrpcpb.KeyError{Locked: &kvrpcpb.LockInfo{Key: []byte(key), LockVersion: ts}}}
+	}
+	s.note(lock(1, "a")) // resolved below
+	s.note(lock(2, "b")) // never resolved
+	if keys, _ := s.take(1); len(keys) != 1 {
+		t.Fatalf("take: %q", keys)
+	}
+	clock = clock.Add(lockKeysTaken / 2)
+	if _, known := s.take(1); !known {
+		t.Fatal("a resolve right after another one walks the region: the entry went too soon")
+	}
+	clock = clock.Add(lockKeysTaken)
+	s.note(lock(3, "c"))
+	if _, ok := s.byTxn[1]; ok {
+		t.Errorf("the entry of a resolved transaction is kept %v after its resolve", lockKeysTaken*3/2)
+	}
+	if _, ok := s.byTxn[2]; !ok {
+		t.Fatal("an entry never resolved went before lockKeysAge")
+	}
+	clock = clock.Add(lockKeysAge)
+	s.note(lock(3, "c"))
+	if _, ok := s.byTxn[2]; ok {
+		t.Errorf("an entry never resolved is kept past lockKeysAge")
+	}
+	if len(s.byTxn) != 1 {
+		t.Errorf("%d entries kept, want 1 (transaction 3)", len(s.byTxn))
+	}
+	// Live entries: at most lockKeysMax.
+	for ts := uint64(10); ts < 10+2*lockKeysMax; ts++ {
+		s.note(lock(ts, "k"))
+	}
+	if n := len(s.byTxn); n > lockKeysMax {
+		t.Errorf("%d live entries kept, want at most %d", n, lockKeysMax)
 	}
 }

@@ -53,6 +53,8 @@ type Waiter struct {
 	// group is the consumer group a stream reader consumes for ("": a
 	// waiter that is not a group reader).
 	group string
+	// left is set by Done (a waiter with no keys has no elems to tell).
+	left bool
 }
 
 // Wait registers a waiter at the end of the queue of each of keys (in db).
@@ -119,9 +121,10 @@ func (w *Waiter) Done() {
 	r := w.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if w.elems == nil {
+	if w.left {
 		return
 	}
+	w.left = true
 	for i, e := range w.elems {
 		q := r.queues[w.keys[i]]
 		head := q.Front() == e

@@ -117,3 +117,25 @@ func TestWakeGroups(t *testing.T) {
 		t.Fatal("another key woke a waiter")
 	}
 }
+
+// TestDoneWithoutKeys: a waiter registered with no keys is counted and
+// uncounted like any other (Len, the group waiters WakeGroups looks at),
+// once however often Done is called.
+func TestDoneWithoutKeys(t *testing.T) {
+	r := New()
+	w := r.WaitGroup(0, nil, "g")
+	if r.Len() != 1 || r.groupWaiters.Load() != 1 {
+		t.Fatalf("registered: Len %d, group waiters %d", r.Len(), r.groupWaiters.Load())
+	}
+	w.Done()
+	w.Done()
+	if r.Len() != 0 || r.groupWaiters.Load() != 0 {
+		t.Fatalf("after Done: Len %d, group waiters %d, want 0 and 0", r.Len(), r.groupWaiters.Load())
+	}
+	k := r.WaitGroup(0, [][]byte{[]byte("k")}, "g")
+	k.Done()
+	k.Done()
+	if r.Len() != 0 || r.groupWaiters.Load() != 0 {
+		t.Fatalf("a waiter with a key done twice: Len %d, group waiters %d", r.Len(), r.groupWaiters.Load())
+	}
+}
