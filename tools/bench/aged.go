@@ -41,6 +41,10 @@ type agedPhase struct {
 	name    string
 	results map[string]result // workload|mode
 	control map[string]result // the control titan's, measured interleaved
+	// ratio is the median over the reps of the aged titan's CPU µs per
+	// command over the control's measured right after: paired, so a
+	// change of the machine's load between reps cancels out.
+	ratio map[string]float64
 	store   string            // /debug/store after the phase
 	load    string            // the machine's load averages after the phase
 }
@@ -79,7 +83,7 @@ func runAged(o agedOptions) {
 		}
 	}
 	measure := func(name string) agedPhase {
-		p := agedPhase{name: name, results: map[string]result{}, control: map[string]result{}}
+		p := agedPhase{name: name, results: map[string]result{}, control: map[string]result{}, ratio: map[string]float64{}}
 		all, ctl := map[string][]result{}, map[string][]result{}
 		for range o.reps {
 			for _, m := range modes {
@@ -100,7 +104,13 @@ func runAged(o agedOptions) {
 			if cs := ctl[k]; len(cs) > 0 {
 				c := medianResult(cs)
 				p.control[k] = c
-				logf("%-8s %-22s %8.0f ops/s %7.1f µs/cmd (control: %.2fx)", "control", k, c.rps, c.cpuPerCmd, r.cpuPerCmd/c.cpuPerCmd)
+				ratios := make([]float64, len(cs))
+				for i := range cs {
+					ratios[i] = rs[i].cpuPerCmd / cs[i].cpuPerCmd
+				}
+				slices.Sort(ratios)
+				p.ratio[k] = ratios[len(ratios)/2]
+				logf("%-8s %-22s %8.0f ops/s %7.1f µs/cmd (paired ratios %.2f, median %.2f)", "control", k, c.rps, c.cpuPerCmd, ratios, p.ratio[k])
 			}
 		}
 		p.store = storeStats(t)
@@ -202,7 +212,7 @@ func runAged(o agedOptions) {
 		fmt.Fprintf(&b, "\nStore, %s (load average %s):\n\n```\n%s\n```\n", p.name, p.load, strings.TrimSpace(p.store))
 	}
 	if tc != nil {
-		fmt.Fprintf(&b, "\nThe same phases against the control titan (filled as the first, never aged), measured right after it each time (µs per command, control; aged titan / control):\n\n")
+		fmt.Fprintf(&b, "\nThe same phases against the control titan (filled as the first, never aged), measured right after it each time (µs per command, control; x control: median over the reps of the titan's µs over the control's right after):\n\n")
 		b.WriteString("| workload | mode | fresh: control µs | x control | aged: control µs | x control | settled: control µs | x control |\n")
 		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, w := range ws {
@@ -211,7 +221,7 @@ func runAged(o agedOptions) {
 				fmt.Fprintf(&b, "| %s | %s |", strings.ToUpper(w.name), m.name)
 				for _, p := range []agedPhase{fresh, aged, settled} {
 					c := p.control[k]
-					fmt.Fprintf(&b, " %.1f | %.2f |", c.cpuPerCmd, p.results[k].cpuPerCmd/c.cpuPerCmd)
+					fmt.Fprintf(&b, " %.1f | %.2f |", c.cpuPerCmd, p.ratio[k])
 				}
 				b.WriteString("\n")
 			}
