@@ -45,8 +45,8 @@ type agedPhase struct {
 	// command over the control's measured right after: paired, so a
 	// change of the machine's load between reps cancels out.
 	ratio map[string]float64
-	store   string            // /debug/store after the phase
-	load    string            // the machine's load averages after the phase
+	store string // /debug/store after the phase
+	load  string // the machine's load averages after the phase
 }
 
 func runAged(o agedOptions) {
