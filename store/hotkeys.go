@@ -27,9 +27,11 @@ import (
 // since the counts last started over, the memtable is flushed (goleveldb's
 // CompactRange over the key, which flushes first), at most once per
 // hotFlushEvery: one flush and level-1 merge, what a memtable's worth of
-// writes costs anyway. With the flush at 2,048 writes, the same GET after
-// 20 s of SETs to the key cost 74 µs against 253 without (the memtable
-// still held up to 2,048 of its writes); random keys never reach it.
+// writes costs anyway. The same GET after 20 s of SETs to the key (c=1)
+// cost 74 µs with the flush at 2,048 writes and 137 µs at 1,024 (what
+// remains: the writes since the last flush, up to hotFlushEvery's worth,
+// ~50 ns per entry stepped over), against 253 without; random keys (100k
+// of them) never reach it.
 
 // hotFlushWrites is how many prewrites of one key make it hot.
 const hotFlushWrites = 1024
