@@ -86,6 +86,9 @@ type Store struct {
 	// growth splits the embedded store's regions as they grow and marks
 	// those holding deletes (nil: SplitKeys < 0).
 	growth *growth
+	// hot flushes the embedded store's memtable for a key written over
+	// and over (hotkeys.go); nil on a cluster.
+	hot *hotKeys
 	// mvcc is the embedded store's MVCC layer (nil for a cluster), for
 	// CollectVersions.
 	mvcc testutils.MVCCStore
@@ -227,6 +230,13 @@ func openEmbedded(o Options) (*Store, error) {
 		}
 		st.growth = &growth{regions: st.regions, splitKeys: max(n, 2), byRegion: map[uint64]*regionGrowth{}}
 		rpc = growthClient{Client: rpc, g: st.growth}
+	}
+	// A key written over and over flushes the memtable (hotkeys.go).
+	if db, err := levelDB(client.MvccStore); err != nil {
+		slog.Warn("embedded store: no memtable flush for hot keys", "err", err)
+	} else {
+		st.hot = newHotKeys(db)
+		rpc = hotClient{Client: rpc, h: st.hot}
 	}
 	if o.Regions > 1 {
 		testutils.BootstrapWithMultiRegions(cluster, initialSplits(prefix, o.Regions)...)

@@ -29,14 +29,24 @@ type agedOptions struct {
 	pprof   string        // directory for CPU profiles of the aged and settled store
 	out     string
 	workers string // workloads measured
+	// control: a second titan, filled as the first but never aged,
+	// measured right after it in every phase (same workloads, same
+	// moment): CPU µs per command move with the machine's load, so the
+	// aged store is compared with a fresh one under the same load.
+	control bool
 }
 
 // agedPhase is one measurement of every workload and mode.
 type agedPhase struct {
 	name    string
 	results map[string]result // workload|mode
-	store   string            // /debug/store after the phase
-	load    string            // the machine's load averages after the phase
+	control map[string]result // the control titan's, measured interleaved
+	// ratio is the median over the reps of the aged titan's CPU µs per
+	// command over the control's measured right after: paired, so a
+	// change of the machine's load between reps cancels out.
+	ratio map[string]float64
+	store string // /debug/store after the phase
+	load  string // the machine's load averages after the phase
 }
 
 func runAged(o agedOptions) {
@@ -45,6 +55,14 @@ func runAged(o agedOptions) {
 		log.Fatalf("titan: %v", err)
 	}
 	defer stop(t)
+	var tc *target
+	if o.control {
+		tc = &target{name: "control", args: t.args}
+		if err := start(tc, o.titan); err != nil {
+			log.Fatalf("control titan: %v", err)
+		}
+		defer stop(tc)
+	}
 	modes := []mode{
 		{"-r 100000 -P 1", false, 1, int(20000 * o.scale)},
 		{"-r 100000 -P 16", false, 16, int(100000 * o.scale)},
@@ -58,15 +76,23 @@ func runAged(o agedOptions) {
 		if _, err := runBenchmark(t.addr, cmd, mode{pipeline: 16}, 150000); err != nil {
 			log.Fatal(err)
 		}
+		if tc != nil {
+			if _, err := runBenchmark(tc.addr, cmd, mode{pipeline: 16}, 150000); err != nil {
+				log.Fatal(err)
+			}
+		}
 	}
 	measure := func(name string) agedPhase {
-		p := agedPhase{name: name, results: map[string]result{}}
-		all := map[string][]result{}
+		p := agedPhase{name: name, results: map[string]result{}, control: map[string]result{}, ratio: map[string]float64{}}
+		all, ctl := map[string][]result{}, map[string][]result{}
 		for range o.reps {
 			for _, m := range modes {
 				for _, w := range ws {
-					r := measureOne(t, w.random, m)
-					all[w.name+"|"+m.name] = append(all[w.name+"|"+m.name], r)
+					k := w.name + "|" + m.name
+					all[k] = append(all[k], measureOne(t, w.random, m))
+					if tc != nil {
+						ctl[k] = append(ctl[k], measureOne(tc, w.random, m))
+					}
 				}
 			}
 		}
@@ -75,6 +101,17 @@ func runAged(o agedOptions) {
 			r := p.results[k]
 			logf("%-8s %-22s %8.0f ops/s %7.1f µs/cmd req/cmd %.2f (writes %.2f) locks %.0f",
 				name, k, r.rps, r.cpuPerCmd, r.rpcPerCmd, r.wPerCmd, r.locks)
+			if cs := ctl[k]; len(cs) > 0 {
+				c := medianResult(cs)
+				p.control[k] = c
+				ratios := make([]float64, len(cs))
+				for i := range cs {
+					ratios[i] = rs[i].cpuPerCmd / cs[i].cpuPerCmd
+				}
+				slices.Sort(ratios)
+				p.ratio[k] = ratios[len(ratios)/2]
+				logf("%-8s %-22s %8.0f ops/s %7.1f µs/cmd (paired ratios %.2f, median %.2f)", "control", k, c.rps, c.cpuPerCmd, ratios, p.ratio[k])
+			}
 		}
 		p.store = storeStats(t)
 		p.load = loadAvg()
@@ -173,6 +210,22 @@ func runAged(o agedOptions) {
 	}
 	for _, p := range []agedPhase{fresh, aged, settled} {
 		fmt.Fprintf(&b, "\nStore, %s (load average %s):\n\n```\n%s\n```\n", p.name, p.load, strings.TrimSpace(p.store))
+	}
+	if tc != nil {
+		fmt.Fprintf(&b, "\nThe same phases against the control titan (filled as the first, never aged), measured right after it each time (µs per command, control; x control: median over the reps of the titan's µs over the control's right after):\n\n")
+		b.WriteString("| workload | mode | fresh: control µs | x control | aged: control µs | x control | settled: control µs | x control |\n")
+		b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, w := range ws {
+			for _, m := range modes {
+				k := w.name + "|" + m.name
+				fmt.Fprintf(&b, "| %s | %s |", strings.ToUpper(w.name), m.name)
+				for _, p := range []agedPhase{fresh, aged, settled} {
+					c := p.control[k]
+					fmt.Fprintf(&b, " %.1f | %.2f |", c.cpuPerCmd, p.ratio[k])
+				}
+				b.WriteString("\n")
+			}
+		}
 	}
 	fmt.Print(b.String())
 	if o.out != "" {

@@ -90,10 +90,11 @@ func main() {
 	agedSettle := flag.Duration("aged-settle", 11*time.Minute, "least wait before the -aged run's settled figures (past gc-life-time)")
 	agedIdle := flag.Float64("aged-idle", 0.1, "settled: titan busy at most this share of a core over 10 s")
 	agedPprof := flag.String("aged-pprof", "", "directory for CPU profiles of the -aged run")
+	agedControl := flag.Bool("aged-control", false, "-aged: also measure a second titan, filled the same but never aged, right after the first in every phase (the same load)")
 	flag.Parse()
 	if *aged > 0 {
 		runAged(agedOptions{titan: *titan, writes: *aged, args: strings.Fields(*agedArgs), reps: *agedReps,
-			scale: *scale, settle: *agedSettle, idle: *agedIdle, pprof: *agedPprof, out: *out, workers: "set,get,incr,hset"})
+			scale: *scale, settle: *agedSettle, idle: *agedIdle, pprof: *agedPprof, control: *agedControl, out: *out, workers: "set,get,incr,hset"})
 		return
 	}
 
