@@ -97,9 +97,11 @@ func TestLapsedPeerStaysWhileConnected(t *testing.T) {
 		t.Fatal("the lapsed but connected peer was dropped within the grace")
 	}
 	waitFor(t, "the lapsed peer to drop out after the grace", func() bool { return a.Peers() == 0 })
-	// The lease ran from b's last renewal, up to one renewal period
-	// (ttl/3) before the failures began.
-	if d := time.Since(failed); d < ttl*(1+lapseGrace)-ttl/3 {
+	// The lease ran from b's last renewal, one renewal period (ttl/3)
+	// before the failures began, or a little more when the renewal
+	// ticker fired late on a loaded machine (798 ms of 800 seen): allow
+	// half a lease. Dropping at the lease's end would be under 300 ms.
+	if d := time.Since(failed); d < ttl*(1+lapseGrace)-ttl/2 {
 		t.Fatalf("dropped after %v, before lease + grace", d)
 	}
 	reg.fail.Store("")
