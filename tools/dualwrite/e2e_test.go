@@ -160,10 +160,30 @@ func TestResumeFromCheckpoint(t *testing.T) {
 	}
 	t.Logf("interrupted after copying %d keys; checkpoint %+v", first.Copied, st.Shards)
 
-	opts.Rate = 0
+	// The interrupted run's last write can still land on titan after the
+	// resumed run swept its temporary keys (a killed process's pipeline,
+	// queued on titan): the resumed run sweeps them again at its end.
+	if len(st.CopierIDs) == 0 {
+		t.Fatal("the checkpoint names no copier")
+	}
+	late := copier.TmpPrefix + st.CopierIDs[len(st.CopierIDs)-1] + ":late:k"
+	lateAt := make(chan time.Time, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		if _, err := titan.Pipeline(context.Background(), [][][]byte{{[]byte("SET"), []byte(late), []byte("x")}}); err != nil {
+			t.Error(err)
+		}
+		lateAt <- time.Now()
+	}()
 	second, err := syncer.Run(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("resumed run: %v", err)
+	}
+	if at := <-lateAt; time.Now().Before(at.Add(50 * time.Millisecond)) {
+		t.Fatalf("the resumed run ended %v after the late write; raise the key count", time.Since(at))
+	}
+	if v, err := titan.Pipeline(context.Background(), [][][]byte{{[]byte("EXISTS"), []byte(late)}}); err != nil || v[0].Int != 0 {
+		t.Errorf("an interrupted run's temporary key written during the resumed run is left: %v %v", v, err)
 	}
 	if !second.Resumed {
 		t.Errorf("second run did not resume")

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,16 +115,11 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 			}
 			state, stats.Resumed = prev, true
 			r.log.Info("resuming backfill from checkpoint", "checkpoint", r.o.Checkpoint)
-			var keep []string
-			for _, id := range prev.CopierIDs {
-				if n, err := copier.DeleteTemporary(ctx, r.o.Titan, id); err != nil {
-					keep = append(keep, id) // the next run tries again
-					r.log.Warn("could not delete the temporary keys of an interrupted run", "copier", id, "err", err)
-				} else if n > 0 {
-					r.log.Info("deleted temporary keys left by an interrupted run", "copier", id, "keys", n)
-				}
-			}
-			prev.CopierIDs = keep
+			// The IDs stay in the checkpoint until this run finishes:
+			// a killed run's last writes can still be landing on titan
+			// (sent before the kill, queued there), so the sweep runs
+			// again at the end (sweepEarlier).
+			r.sweepEarlier(ctx, prev.CopierIDs)
 		}
 	}
 	state.CopierIDs = append(state.CopierIDs, r.cp.ID)
@@ -195,6 +191,11 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 		stopFlag()
 		r.lower()
 		r.mu.Lock()
+		earlier := slices.DeleteFunc(slices.Clone(r.state.CopierIDs), func(id string) bool { return id == r.cp.ID })
+		r.mu.Unlock()
+		left := r.sweepEarlier(ctx, earlier)
+		r.mu.Lock()
+		r.state.CopierIDs = append(left, r.cp.ID)
 		r.state.Drained = true
 		r.mu.Unlock()
 	}
@@ -204,6 +205,20 @@ func (r *run) run(ctx context.Context) (Stats, error) {
 	stats.Scanned, stats.Copied, stats.Recopied = r.scanned.Load(), r.copied.Load(), r.recopied.Load()
 	stats.Elapsed = time.Since(r.start)
 	return stats, err
+}
+
+// sweepEarlier deletes the temporary keys of earlier, interrupted runs
+// (copier IDs ids) and returns the IDs whose keys could not be deleted.
+func (r *run) sweepEarlier(ctx context.Context, ids []string) (failed []string) {
+	for _, id := range ids {
+		if n, err := copier.DeleteTemporary(ctx, r.o.Titan, id); err != nil {
+			failed = append(failed, id) // the next run tries again
+			r.log.Warn("could not delete the temporary keys of an interrupted run", "copier", id, "err", err)
+		} else if n > 0 {
+			r.log.Info("deleted temporary keys left by an interrupted run", "copier", id, "keys", n)
+		}
+	}
+	return failed
 }
 
 // lower removes this run's backfill flag, quickly: a stopping run must not
