@@ -25,6 +25,12 @@ func TestManyRegionsWithFaults(t *testing.T) {
 		}
 		put(t, st, kvs)
 	}
+	// The split loop splits at a random key every 10 ms; on a loaded
+	// machine under -race the writes can end before its first split
+	// (seen once): wait for one, so the scan below crosses it.
+	for deadline := time.Now().Add(10 * time.Second); st.Stats().Splits == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	time.Sleep(50 * time.Millisecond) // a few more splits
 	txn, err := st.KV().Begin()
 	if err != nil {
