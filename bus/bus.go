@@ -4,8 +4,10 @@
 // client-side caching invalidations.
 //
 // Instances find each other through the store: each registers itself with
-// a lease (Registry, implemented by db.DB) and renews it every LeaseTTL/3;
-// a dead instance stops renewing and drops out. A peer whose lease lapsed
+// a lease (Registry, implemented by db.DB) and renews it every LeaseTTL/3,
+// and at once when a peer connects (a new instance registers, then dials
+// every member: they learn of it then, not at their next renewal); a dead
+// instance stops renewing and drops out. A peer whose lease lapsed
 // while this instance still holds a working connection to it (its renewals
 // fail on a slow store, it is alive) stays a peer for two more leases, so
 // its clients keep their messages through a store hiccup. Each instance listens on
@@ -98,6 +100,9 @@ type Bus struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	started bool
+	// joined asks for a refresh before the next tick: a peer connected,
+	// maybe one started since the last refresh (accept).
+	joined chan struct{}
 }
 
 // Frame flags.
@@ -130,7 +135,8 @@ func New(o Options, reg Registry, m *metrics.Metrics) *Bus {
 	id := make([]byte, 10)
 	rand.Read(id)
 	return &Bus{id: hex.EncodeToString(id), opts: o, reg: reg, m: m,
-		peers: make(map[string]*peer), conns: make(map[net.Conn]struct{}), done: make(chan struct{})}
+		peers: make(map[string]*peer), conns: make(map[net.Conn]struct{}), done: make(chan struct{}),
+		joined: make(chan struct{}, 1)}
 }
 
 // ID is the instance's id in the registry.
@@ -171,14 +177,15 @@ func (b *Bus) Start(ctx context.Context) error {
 			case <-bg.Done():
 				return
 			case <-t.C:
-				// A whole lease to renew: a commit cut short by its
-				// deadline is undetermined and leaves locks behind.
-				ctx, cancel := context.WithTimeout(bg, b.opts.LeaseTTL)
-				if err := b.refresh(ctx); err != nil {
-					slog.Warn("bus: registration", "err", err)
-				}
-				cancel()
+			case <-b.joined:
 			}
+			// A whole lease to renew: a commit cut short by its
+			// deadline is undetermined and leaves locks behind.
+			ctx, cancel := context.WithTimeout(bg, b.opts.LeaseTTL)
+			if err := b.refresh(ctx); err != nil {
+				slog.Warn("bus: registration", "err", err)
+			}
+			cancel()
 		}
 	}()
 	return nil
@@ -402,6 +409,14 @@ func (b *Bus) accept() {
 		}
 		b.conns[c] = struct{}{}
 		b.mu.Unlock()
+		// An instance that just started dials every member at once,
+		// having registered first: refresh now, so that this one's
+		// broadcasts reach it from the start, not a renewal later
+		// (LeaseTTL/3). Reconnects of known peers cost a refresh too.
+		select {
+		case b.joined <- struct{}{}:
+		default:
+		}
 		go b.serve(c)
 	}
 }

@@ -107,3 +107,32 @@ func TestLapsedPeerStaysWhileConnected(t *testing.T) {
 	reg.fail.Store("")
 	waitFor(t, "the peer to come back", func() bool { return a.Peers() == 1 })
 }
+
+// TestNewcomerKnownAtOnce: an instance started after another is known to
+// it as soon as it connects, not at the other's next renewal (LeaseTTL/3,
+// 10 s here), so the older instance's broadcasts reach it from the start.
+func TestNewcomerKnownAtOnce(t *testing.T) {
+	reg := newMemRegistry()
+	var got atomic.Int64
+	start := func() *Bus {
+		b := New(Options{LeaseTTL: 30 * time.Second}, reg, nil)
+		b.Handle(1, func([]byte) []byte { got.Add(1); return nil })
+		if err := b.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		return b
+	}
+	old := start()
+	time.Sleep(50 * time.Millisecond)
+	newcomer := start()
+	deadline := time.Now().Add(2 * time.Second)
+	for old.Peers() != 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if old.Peers() != 1 || newcomer.Peers() != 1 {
+		t.Fatalf("peers after 2 s: old %d, newcomer %d (want 1 each: the old one learns of the newcomer when it connects)", old.Peers(), newcomer.Peers())
+	}
+	old.Broadcast(1, []byte("m"))
+	waitFor(t, "the old instance's broadcast at the newcomer", func() bool { return got.Load() == 1 })
+}
