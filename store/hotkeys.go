@@ -9,6 +9,7 @@ import (
 
 	"github.com/pingcap/goleveldb/leveldb"
 	"github.com/pingcap/goleveldb/leveldb/util"
+	"github.com/pingcap/kvproto/pkg/kvrpcpb"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc"
 	"github.com/tikv/client-go/v2/util/codec"
@@ -61,17 +62,19 @@ func newHotKeys(db *leveldb.DB) *hotKeys {
 	return &hotKeys{db: db, limit: hotFlushWrites, every: hotFlushEvery, counts: map[string]int{}}
 }
 
-// prewritten counts keys and starts a flush when one of them is hot.
-func (h *hotKeys) prewritten(keys [][]byte) {
+// prewritten counts the keys of a Prewrite's mutations and starts a flush
+// when one of them is hot.
+func (h *hotKeys) prewritten(muts []*kvrpcpb.Mutation) {
 	h.mu.Lock()
 	var hot []byte
-	for _, k := range keys {
-		h.counts[string(k)]++
-		if h.counts[string(k)] >= h.limit {
-			hot = k
+	for _, m := range muts {
+		n := h.counts[string(m.Key)] + 1
+		h.counts[string(m.Key)] = n
+		if n >= h.limit {
+			hot = m.Key
 		}
 	}
-	h.total += len(keys)
+	h.total += len(muts)
 	if h.total >= hotResetWrites {
 		clear(h.counts)
 		h.total = 0
@@ -105,12 +108,7 @@ type hotClient struct {
 // SendRequest implements tikv.Client.
 func (c hotClient) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request, timeout time.Duration) (*tikvrpc.Response, error) {
 	if req.Type == tikvrpc.CmdPrewrite {
-		muts := req.Prewrite().GetMutations()
-		keys := make([][]byte, len(muts))
-		for i, m := range muts {
-			keys[i] = m.Key
-		}
-		c.h.prewritten(keys)
+		c.h.prewritten(req.Prewrite().GetMutations())
 	}
 	return c.Client.SendRequest(ctx, addr, req, timeout)
 }
